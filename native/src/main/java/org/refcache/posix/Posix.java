@@ -1,0 +1,417 @@
+package org.refcache.posix;
+
+import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
+
+/**
+ * The POSIX calls {@code java.nio} lacks, for x86_64 Linux.
+ *
+ * <p>Path-level calls throw the exception {@link ErrnoMapper} maps the errno to; expected absence
+ * (a missing xattr) is an {@link Optional}. The fd-level calls, {@link #openRaw} and
+ * {@link #lstatInto} serve the FUSE hot path: they never throw, returning {@code -errno} on
+ * failure, which is what a FUSE operation answers; the fd-level ones allocate nothing on the Java
+ * heap (path-taking ones only encode the path). libc is loaded on first use (see
+ * {@code Library}).
+ *
+ * <p>Paths are passed as {@code Path.toString()}, encoded by jnr-ffi in the default charset, which
+ * on Java 17 is the one {@code java.nio} uses for file names too.
+ */
+public final class Posix {
+
+  /** Mask of the file type bits of a mode. */
+  public static final int S_IFMT = 0170000;
+  public static final int S_IFSOCK = 0140000;
+  public static final int S_IFLNK = 0120000;
+  public static final int S_IFREG = 0100000;
+  public static final int S_IFBLK = 0060000;
+  public static final int S_IFDIR = 0040000;
+  public static final int S_IFCHR = 0020000;
+  public static final int S_IFIFO = 0010000;
+  public static final int S_ISUID = 04000;
+  public static final int S_ISGID = 02000;
+  public static final int S_ISVTX = 01000;
+
+  public static final int O_RDONLY = 0;
+  public static final int O_WRONLY = 01;
+  public static final int O_RDWR = 02;
+  /** Mask of the access mode ({@link #O_RDONLY}, {@link #O_WRONLY}, {@link #O_RDWR}) of flags. */
+  public static final int O_ACCMODE = 03;
+  public static final int O_CREAT = 0100;
+  public static final int O_EXCL = 0200;
+  public static final int O_TRUNC = 01000;
+  public static final int O_APPEND = 02000;
+  public static final int O_NONBLOCK = 04000;
+  public static final int O_DIRECTORY = 0200000;
+  public static final int O_NOFOLLOW = 0400000;
+  public static final int O_CLOEXEC = 02000000;
+
+  /** {@link #renameat2}: fail with EEXIST instead of replacing the target. */
+  public static final int RENAME_NOREPLACE = 1;
+  /** {@link #renameat2}: atomically swap source and target. */
+  public static final int RENAME_EXCHANGE = 2;
+  /** {@link #renameat2}: leave an overlay whiteout (char device 0/0) where the source was. */
+  public static final int RENAME_WHITEOUT = 4;
+
+  /** {@link #lsetxattr}: fail with EEXIST if the attribute exists. */
+  public static final int XATTR_CREATE = 1;
+  /** {@link #lsetxattr}: fail with ENODATA if the attribute does not exist. */
+  public static final int XATTR_REPLACE = 2;
+
+  /** {@link #umount}: force, even if busy (meaningful for network filesystems). */
+  public static final int MNT_FORCE = 1;
+  /** {@link #umount}: detach now, clean up when no longer busy (lazy unmount). */
+  public static final int MNT_DETACH = 2;
+
+  /** Size of {@code struct stat} on x86_64, what {@link #lstatInto} writes. */
+  public static final int STAT_SIZE = 144;
+
+  static final int AT_FDCWD = -100;
+  static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  /** {@code tv_nsec} value that tells utimensat to leave a time as it is. */
+  static final long UTIME_OMIT = (1L << 30) - 2;
+
+  static final long MS_RDONLY = 1;
+  static final long MS_REMOUNT = 32;
+  static final long MS_BIND = 4096;
+
+  /** First buffer for xattr values and lists; most (capabilities, overlay markers) are tiny. */
+  private static final int XATTR_FIRST_TRY = 256;
+
+  private Posix() {
+  }
+
+  /** A device number from major and minor, in glibc's encoding ({@code makedev(3)}). */
+  public static long makedev(int major, int minor) {
+    long ma = Integer.toUnsignedLong(major);
+    long mi = Integer.toUnsignedLong(minor);
+    return ((ma & 0x00000fffL) << 8) | ((ma & 0xfffff000L) << 32)
+        | (mi & 0x000000ffL) | ((mi & 0xffffff00L) << 12);
+  }
+
+  public static int major(long dev) {
+    return (int) (((dev >>> 8) & 0x00000fffL) | ((dev >>> 32) & 0xfffff000L));
+  }
+
+  public static int minor(long dev) {
+    return (int) ((dev & 0x000000ffL) | ((dev >>> 12) & 0xffffff00L));
+  }
+
+  /** Changes owner and group of {@code p} itself, not of what a symlink points to. */
+  public static void lchown(Path p, int uid, int gid) throws IOException {
+    String path = p.toString();
+    check(libc().lchown(path, uid, gid), "lchown", path);
+  }
+
+  /**
+   * Sets all mode bits 07777, setuid, setgid and sticky included, which
+   * {@code Files.setPosixFilePermissions} cannot. Follows symlinks, like {@code chmod(2)}.
+   */
+  public static void chmod(Path p, int mode) throws IOException {
+    String path = p.toString();
+    check(libc().chmod(path, mode & 07777), "chmod", path);
+  }
+
+  /**
+   * Creates a node of the type in {@code mode}'s {@code S_IF*} bits: a device ({@code dev} from
+   * {@link #makedev}), a FIFO or an empty regular file. The umask applies to the permissions.
+   */
+  public static void mknod(Path p, int mode, long dev) throws IOException {
+    String path = p.toString();
+    int rc = Library.LEGACY_STAT
+        ? libc().__xmknod(Library.MKNOD_VER, path, mode, new long[] {dev})
+        : libc().mknod(path, mode, dev);
+    check(rc, "mknod", path);
+  }
+
+  /** Creates a FIFO with permissions {@code perm} (less the umask). */
+  public static void mkfifo(Path p, int perm) throws IOException {
+    String path = p.toString();
+    check(libc().mkfifo(path, perm), "mkfifo", path);
+  }
+
+  /**
+   * Sets access and modification times to the nanosecond ({@code utimensat(2)}).
+   *
+   * @param atime    new access time, or null to leave it unchanged
+   * @param mtime    new modification time, or null to leave it unchanged
+   * @param noFollow change a symlink itself rather than its target
+   */
+  public static void utimens(Path p, Instant atime, Instant mtime, boolean noFollow)
+      throws IOException {
+    long[] times = new long[4];
+    timespec(atime, times, 0);
+    timespec(mtime, times, 2);
+    String path = p.toString();
+    int rc = libc().utimensat(AT_FDCWD, path, times, noFollow ? AT_SYMLINK_NOFOLLOW : 0);
+    check(rc, "utimensat", path);
+  }
+
+  private static void timespec(Instant time, long[] times, int at) {
+    if (time == null) {
+      times[at] = 0;
+      times[at + 1] = UTIME_OMIT;
+    } else {
+      times[at] = time.getEpochSecond();
+      times[at + 1] = time.getNano();
+    }
+  }
+
+  /**
+   * The value of extended attribute {@code name} of {@code p} itself (not a symlink's target),
+   * or empty when {@code p} has no such attribute.
+   */
+  public static Optional<byte[]> lgetxattr(Path p, String name) throws IOException {
+    String path = p.toString();
+    byte[] value = new byte[XATTR_FIRST_TRY];
+    while (true) {
+      long n = libc().lgetxattr(path, name, value, value.length);
+      if (n >= 0) {
+        return Optional.of(n == value.length ? value : Arrays.copyOf(value, (int) n));
+      }
+      int errno = errno();
+      if (errno == Errno.ENODATA) {
+        return Optional.empty();
+      }
+      if (errno != Errno.ERANGE) {
+        throw ErrnoMapper.toException("lgetxattr(" + name + ")", errno, path, null);
+      }
+      // Too small: ask for the size, then try again (the value may change in between).
+      long size = libc().lgetxattr(path, name, null, 0);
+      if (size < 0) {
+        int sizeErrno = errno();
+        if (sizeErrno == Errno.ENODATA) {
+          return Optional.empty();
+        }
+        throw ErrnoMapper.toException("lgetxattr(" + name + ")", sizeErrno, path, null);
+      }
+      value = new byte[(int) size];
+    }
+  }
+
+  /**
+   * Sets extended attribute {@code name} of {@code p} itself.
+   *
+   * @param flags 0, {@link #XATTR_CREATE} or {@link #XATTR_REPLACE}
+   */
+  public static void lsetxattr(Path p, String name, byte[] value, int flags) throws IOException {
+    String path = p.toString();
+    check(libc().lsetxattr(path, name, value, value.length, flags), "lsetxattr(" + name + ")",
+        path);
+  }
+
+  /** Names of the extended attributes of {@code p} itself that the caller may see. */
+  public static List<String> llistxattr(Path p) throws IOException {
+    String path = p.toString();
+    byte[] list = new byte[XATTR_FIRST_TRY];
+    while (true) {
+      long n = libc().llistxattr(path, list, list.length);
+      if (n >= 0) {
+        return splitNames(list, (int) n);
+      }
+      int errno = errno();
+      if (errno != Errno.ERANGE) {
+        throw ErrnoMapper.toException("llistxattr", errno, path, null);
+      }
+      long size = libc().llistxattr(path, null, 0);
+      if (size < 0) {
+        throw ErrnoMapper.toException("llistxattr", errno(), path, null);
+      }
+      list = new byte[(int) size];
+    }
+  }
+
+  /** The list is NUL-terminated names back to back. */
+  private static List<String> splitNames(byte[] list, int length) {
+    // jnr-ffi encodes String arguments in the default charset, so names decode in it too.
+    Charset charset = Charset.defaultCharset();
+    List<String> names = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < length; i++) {
+      if (list[i] == 0) {
+        if (i > start) {
+          names.add(new String(list, start, i - start, charset));
+        }
+        start = i + 1;
+      }
+    }
+    return names;
+  }
+
+  /** Removes extended attribute {@code name}; a missing one fails with ENODATA. */
+  public static void lremovexattr(Path p, String name) throws IOException {
+    String path = p.toString();
+    check(libc().lremovexattr(path, name), "lremovexattr(" + name + ")", path);
+  }
+
+  /** Capacity and usage of the filesystem holding {@code p}. */
+  public static StatVfs statvfs(Path p) throws IOException {
+    String path = p.toString();
+    Library.StatVfsBuf buf = new Library.StatVfsBuf(Library.RUNTIME);
+    check(libc().statvfs(path, buf), "statvfs", path);
+    return new StatVfs(buf.f_bsize.longValue(), buf.f_frsize.longValue(), buf.f_blocks.get(),
+        buf.f_bfree.get(), buf.f_bavail.get(), buf.f_files.get(), buf.f_ffree.get(),
+        buf.f_favail.get(), buf.f_fsid.longValue(), buf.f_flag.longValue(),
+        buf.f_namemax.longValue());
+  }
+
+  /** What {@code lstat(2)} says about {@code p} itself (a symlink is not followed). */
+  public static Stat lstat(Path p) throws IOException {
+    String path = p.toString();
+    Library.StatBuf buf = new Library.StatBuf(Library.RUNTIME);
+    check(lstatRaw(path, Struct.getMemory(buf)), "lstat", path);
+    return new Stat(buf.st_dev.get(), buf.st_ino.get(), (int) buf.st_mode.get(),
+        buf.st_nlink.get(), (int) buf.st_uid.get(), (int) buf.st_gid.get(), buf.st_rdev.get(),
+        buf.st_size.get(), buf.st_blksize.get(), buf.st_blocks.get(),
+        Instant.ofEpochSecond(buf.st_atime.get(), buf.st_atime_nsec.get()),
+        Instant.ofEpochSecond(buf.st_mtime.get(), buf.st_mtime_nsec.get()),
+        Instant.ofEpochSecond(buf.st_ctime.get(), buf.st_ctime_nsec.get()));
+  }
+
+  /**
+   * Fast path for FUSE getattr: {@code lstat} straight into caller memory laid out as
+   * {@code struct stat} (x86_64, {@value #STAT_SIZE} bytes). Returns 0 or -errno, never throws.
+   */
+  public static int lstatInto(String path, Pointer statBuf) {
+    return lstatRaw(path, statBuf) == 0 ? 0 : -errno();
+  }
+
+  private static int lstatRaw(String path, Pointer statBuf) {
+    return Library.LEGACY_STAT
+        ? libc().__lxstat(Library.STAT_VER, path, statBuf)
+        : libc().lstat(path, statBuf);
+  }
+
+  /**
+   * Bind-mounts directory or file {@code source} onto {@code target} (not recursively: mounts
+   * below {@code source} are not carried along). A read-only bind needs a second, remounting
+   * call, as the kernel ignores {@code MS_RDONLY} on the first; if that fails the bind is undone
+   * so no writable mount is left behind.
+   */
+  public static void bindMount(Path source, Path target, boolean readOnly) throws IOException {
+    String from = source.toString();
+    String to = target.toString();
+    if (libc().mount(from, to, null, MS_BIND, null) != 0) {
+      throw ErrnoMapper.toException("mount(MS_BIND)", errno(), from, to);
+    }
+    if (readOnly && libc().mount(null, to, null, MS_REMOUNT | MS_BIND | MS_RDONLY, null) != 0) {
+      IOException failure =
+          ErrnoMapper.toException("mount(MS_REMOUNT|MS_BIND|MS_RDONLY)", errno(), to, null);
+      if (libc().umount2(to, MNT_DETACH) != 0) {
+        failure.addSuppressed(ErrnoMapper.toException("umount2(MNT_DETACH)", errno(), to, null));
+      }
+      throw failure;
+    }
+  }
+
+  /**
+   * Unmounts {@code target} ({@code umount2(2)}).
+   *
+   * @param flags 0, {@link #MNT_DETACH} and/or {@link #MNT_FORCE}
+   */
+  public static void umount(Path target, int flags) throws IOException {
+    String path = target.toString();
+    check(libc().umount2(path, flags), "umount2", path);
+  }
+
+  /**
+   * Renames {@code from} to {@code to} ({@code renameat2(2)}, paths relative to the working
+   * directory).
+   *
+   * @param flags 0, {@link #RENAME_NOREPLACE}, {@link #RENAME_EXCHANGE} or
+   *              {@link #RENAME_WHITEOUT}
+   */
+  public static void renameat2(Path from, Path to, int flags) throws IOException {
+    String oldPath = from.toString();
+    String newPath = to.toString();
+    if (libc().renameat2(AT_FDCWD, oldPath, AT_FDCWD, newPath, flags) != 0) {
+      throw ErrnoMapper.toException("renameat2", errno(), oldPath, newPath);
+    }
+  }
+
+  /**
+   * Opens {@code p} and returns the file descriptor, which the caller must {@link #close}.
+   *
+   * @param flags {@code O_*} flags
+   * @param mode  permissions of a file created with {@link #O_CREAT}
+   */
+  public static int open(Path p, int flags, int mode) throws IOException {
+    String path = p.toString();
+    int fd = libc().open(path, flags, mode);
+    if (fd < 0) {
+      throw ErrnoMapper.toException("open", errno(), path, null);
+    }
+    return fd;
+  }
+
+  /** Opens {@code path}; returns the file descriptor or -errno, never throws. */
+  public static int openRaw(String path, int flags, int mode) {
+    int fd = libc().open(path, flags, mode);
+    return fd >= 0 ? fd : -errno();
+  }
+
+  /**
+   * Reads up to {@code count} bytes at {@code offset} into {@code buf} (a direct pointer such as
+   * FUSE's read buffer, so there is no Java copy). Returns the bytes read (0 at end of file, fewer
+   * than asked near it) or -errno; never throws.
+   */
+  public static long pread(int fd, Pointer buf, long count, long offset) {
+    long n = libc().pread(fd, buf, count, offset);
+    return n >= 0 ? n : -errno();
+  }
+
+  /** Writes up to {@code count} bytes of {@code buf} at {@code offset}: bytes written or -errno. */
+  public static long pwrite(int fd, Pointer buf, long count, long offset) {
+    long n = libc().pwrite(fd, buf, count, offset);
+    return n >= 0 ? n : -errno();
+  }
+
+  /** 0 or -errno. */
+  public static int fsync(int fd) {
+    return result(libc().fsync(fd));
+  }
+
+  /** 0 or -errno. */
+  public static int fdatasync(int fd) {
+    return result(libc().fdatasync(fd));
+  }
+
+  /** 0 or -errno. */
+  public static int ftruncate(int fd, long len) {
+    return result(libc().ftruncate(fd, len));
+  }
+
+  /** 0 or -errno. The descriptor is released even on failure (Linux semantics): do not retry. */
+  public static int close(int fd) {
+    return result(libc().close(fd));
+  }
+
+  /**
+   * The errno saved after this thread's last jnr-ffi call (any library, jnr-fuse's included), so
+   * read it right after the failed call it belongs to.
+   */
+  public static int errno() {
+    return Library.RUNTIME.getLastError();
+  }
+
+  private static Library.LibC libc() {
+    return Library.LIBC;
+  }
+
+  private static int result(int rc) {
+    return rc == 0 ? 0 : -errno();
+  }
+
+  private static void check(int rc, String call, String path) throws IOException {
+    if (rc != 0) {
+      throw ErrnoMapper.toException(call, errno(), path, null);
+    }
+  }
+}

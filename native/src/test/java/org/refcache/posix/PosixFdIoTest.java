@@ -1,0 +1,178 @@
+package org.refcache.posix;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The FUSE hot path: fd-level calls into native memory, -errno instead of exceptions. */
+class PosixFdIoTest {
+
+  private static final Runtime RUNTIME = Runtime.getSystemRuntime();
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void pwriteThenPreadRoundTripsThroughNativeMemory() throws Exception {
+    Path file = dir.resolve("data");
+    int fd = Posix.open(file, Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_CLOEXEC, 0644);
+    try {
+      byte[] text = "hello world".getBytes(UTF_8);
+      Pointer out = Memory.allocateDirect(RUNTIME, text.length);
+      out.put(0, text, 0, text.length);
+      assertThat(Posix.pwrite(fd, out, text.length, 0)).isEqualTo(text.length);
+
+      Pointer in = Memory.allocateDirect(RUNTIME, 64);
+      assertThat(Posix.pread(fd, in, 5, 6)).isEqualTo(5);
+      byte[] read = new byte[5];
+      in.get(0, read, 0, 5);
+      assertThat(new String(read, UTF_8)).isEqualTo("world");
+
+      assertThat(Posix.pread(fd, in, 64, 0)).as("short read at end of file").isEqualTo(11);
+      assertThat(Posix.pread(fd, in, 64, 11)).as("end of file").isZero();
+      assertThat(Posix.fsync(fd)).isZero();
+      assertThat(Posix.fdatasync(fd)).isZero();
+    } finally {
+      assertThat(Posix.close(fd)).isZero();
+    }
+    assertThat(Files.readString(file)).isEqualTo("hello world");
+  }
+
+  @Test
+  void pwriteAtOffsetLeavesHole() throws Exception {
+    Path file = dir.resolve("sparse");
+    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_CREAT, 0600);
+    try {
+      Pointer buf = Memory.allocateDirect(RUNTIME, 1);
+      buf.putByte(0, (byte) 'x');
+      assertThat(Posix.pwrite(fd, buf, 1, 1 << 20)).isEqualTo(1);
+    } finally {
+      Posix.close(fd);
+    }
+    assertThat(Files.size(file)).isEqualTo((1 << 20) + 1);
+    assertThat(Files.readAllBytes(file)[0]).isZero();
+  }
+
+  @Test
+  void ftruncateShortensAndExtends() throws Exception {
+    Path file = Files.writeString(dir.resolve("f"), "0123456789");
+    int fd = Posix.open(file, Posix.O_RDWR, 0);
+    try {
+      assertThat(Posix.ftruncate(fd, 4)).isZero();
+      assertThat(Files.readString(file)).isEqualTo("0123");
+      assertThat(Posix.ftruncate(fd, 8)).isZero();
+      assertThat(Files.readAllBytes(file)).containsExactly('0', '1', '2', '3', 0, 0, 0, 0);
+    } finally {
+      Posix.close(fd);
+    }
+  }
+
+  @Test
+  void callsOnClosedDescriptorReturnMinusEbadf() throws Exception {
+    Path file = Files.writeString(dir.resolve("f"), "x");
+    int fd = Posix.open(file, Posix.O_RDONLY, 0);
+    assertThat(Posix.close(fd)).isZero();
+    Pointer buf = Memory.allocateDirect(RUNTIME, 8);
+    assertThat(Posix.pread(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Posix.errno()).isEqualTo(Errno.EBADF);
+    assertThat(Posix.pwrite(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Posix.fsync(fd)).isEqualTo(-Errno.EBADF);
+    assertThat(Posix.fdatasync(fd)).isEqualTo(-Errno.EBADF);
+    assertThat(Posix.ftruncate(fd, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Posix.close(fd)).isEqualTo(-Errno.EBADF);
+  }
+
+  @Test
+  void pwriteToReadOnlyDescriptorReturnsMinusEbadf() throws Exception {
+    Path file = Files.writeString(dir.resolve("f"), "x");
+    int fd = Posix.open(file, Posix.O_RDONLY, 0);
+    try {
+      Pointer buf = Memory.allocateDirect(RUNTIME, 1);
+      assertThat(Posix.pwrite(fd, buf, 1, 0)).isEqualTo(-Errno.EBADF);
+    } finally {
+      Posix.close(fd);
+    }
+  }
+
+  @Test
+  void openRawReturnsMinusErrnoInsteadOfThrowing() throws Exception {
+    assertThat(Posix.openRaw(dir.resolve("missing").toString(), Posix.O_RDONLY, 0))
+        .isEqualTo(-Errno.ENOENT);
+    assertThat(Posix.openRaw(dir.toString(), Posix.O_WRONLY, 0)).isEqualTo(-Errno.EISDIR);
+    int fd = Posix.openRaw(dir.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY, 0);
+    assertThat(fd).isNotNegative();
+    assertThat(Posix.close(fd)).isZero();
+  }
+
+  @Test
+  void openMapsErrnoToExceptions() throws Exception {
+    Path file = Files.writeString(dir.resolve("f"), "x");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), file);
+    assertThatThrownBy(() -> Posix.open(dir.resolve("missing"), Posix.O_RDONLY, 0))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> Posix.open(file, Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0600))
+        .isInstanceOf(FileAlreadyExistsException.class);
+    assertThatThrownBy(() -> Posix.open(link, Posix.O_RDONLY | Posix.O_NOFOLLOW, 0))
+        .isInstanceOf(FileSystemLoopException.class);
+    assertThatThrownBy(() -> Posix.open(file, Posix.O_RDONLY | Posix.O_DIRECTORY, 0))
+        .isInstanceOf(java.nio.file.NotDirectoryException.class);
+  }
+
+  @Test
+  void openCreatesWithRequestedMode() throws Exception {
+    Path file = dir.resolve("created");
+    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
+    Posix.close(fd);
+    assertThat(Posix.lstat(file).permissions()).isEqualTo(0600);
+  }
+
+  @Test
+  void appendWritesAtEndRegardlessOfOffsetArgument() throws Exception {
+    Path file = Files.writeString(dir.resolve("log"), "ab");
+    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_APPEND, 0);
+    try {
+      Pointer buf = Memory.allocateDirect(RUNTIME, 1);
+      buf.putByte(0, (byte) 'c');
+      // Linux quirk documented in pwrite(2): with O_APPEND the offset is ignored.
+      assertThat(Posix.pwrite(fd, buf, 1, 0)).isEqualTo(1);
+    } finally {
+      Posix.close(fd);
+    }
+    assertThat(Files.readString(file)).isEqualTo("abc");
+  }
+
+  @Test
+  void statvfsAgreesWithJavaNioFileStore() throws Exception {
+    StatVfs statvfs = Posix.statvfs(dir);
+    FileStore store = Files.getFileStore(dir);
+    assertThat(statvfs.totalBytes()).isEqualTo(store.getTotalSpace());
+    assertThat(statvfs.fragmentSize()).isPositive();
+    assertThat(statvfs.blockSize()).isPositive();
+    assertThat(statvfs.blocksFree()).isBetween(statvfs.blocksAvailable(), statvfs.blocks());
+    assertThat(statvfs.filesFree()).isBetween(statvfs.filesAvailable(), statvfs.files());
+    assertThat(statvfs.nameMax()).isEqualTo(255);
+    assertThat(statvfs.isReadOnly()).isFalse();
+    // Other processes write to the same disk meanwhile: compare free space loosely.
+    long slack = 512L << 20;
+    assertThat(statvfs.availableBytes()).isBetween(store.getUsableSpace() - slack,
+        store.getUsableSpace() + slack);
+  }
+
+  @Test
+  void statvfsOfMissingPathFailsWithNoSuchFile() {
+    assertThatThrownBy(() -> Posix.statvfs(dir.resolve("missing")))
+        .isInstanceOf(NoSuchFileException.class);
+  }
+}

@@ -1,0 +1,131 @@
+package org.refcache.posix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bind mounts for real (tests run as root); every mount is undone even when a test fails. */
+class PosixMountTest {
+
+  @TempDir
+  Path dir;
+
+  Path source;
+  Path target;
+
+  @BeforeEach
+  void createDirectories() throws Exception {
+    source = Files.createDirectory(dir.resolve("source"));
+    target = Files.createDirectory(dir.resolve("target"));
+    Files.writeString(source.resolve("hello.txt"), "hello");
+  }
+
+  /** A safety net behind each test's own finally: detach whatever is still mounted below dir. */
+  @AfterEach
+  void detachLeftoverMounts() throws IOException {
+    for (Path mountPoint : mountPointsUnder(dir)) {
+      Posix.umount(mountPoint, Posix.MNT_DETACH);
+    }
+    assertThat(mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void bindMountShowsSourceThroughTarget() throws Exception {
+    Posix.bindMount(source, target, false);
+    try {
+      assertThat(Files.readString(target.resolve("hello.txt"))).isEqualTo("hello");
+      Files.writeString(target.resolve("written.txt"), "through the bind");
+      assertThat(Files.readString(source.resolve("written.txt"))).isEqualTo("through the bind");
+      assertThat(mountPointsUnder(dir)).containsExactly(target);
+    } finally {
+      Posix.umount(target, 0);
+    }
+    assertThat(Files.exists(target.resolve("hello.txt"))).isFalse();
+  }
+
+  @Test
+  void readOnlyBindMountRefusesWritesWithErofs() throws Exception {
+    Posix.bindMount(source, target, true);
+    try {
+      assertThat(Files.readString(target.resolve("hello.txt"))).isEqualTo("hello");
+      assertThat(Posix.statvfs(target).isReadOnly()).isTrue();
+
+      assertThatThrownBy(() -> Posix.open(target.resolve("new.txt"),
+          Posix.O_WRONLY | Posix.O_CREAT, 0644))
+          .isInstanceOfSatisfying(NativeException.class,
+              e -> assertThat(e.errno()).isEqualTo(Errno.EROFS));
+      // java.nio reports EROFS as a plain FileSystemException; the mapper still recovers it.
+      assertThatThrownBy(() -> Files.writeString(target.resolve("hello.txt"), "changed"))
+          .isInstanceOfSatisfying(FileSystemException.class,
+              e -> assertThat(ErrnoMapper.toErrno(e)).isEqualTo(Errno.EROFS));
+
+      Files.writeString(source.resolve("still-writable.txt"), "yes");
+      assertThat(Files.exists(target.resolve("still-writable.txt"))).isTrue();
+    } finally {
+      Posix.umount(target, 0);
+    }
+  }
+
+  @Test
+  void bindMountOfMissingSourceFailsWithNoSuchFile() {
+    assertThatThrownBy(() -> Posix.bindMount(dir.resolve("missing"), target, false))
+        .isInstanceOf(NoSuchFileException.class);
+  }
+
+  @Test
+  void umountOfPlainDirectoryFailsWithEinval() {
+    assertThatThrownBy(() -> Posix.umount(target, 0))
+        .isInstanceOfSatisfying(NativeException.class,
+            e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+  }
+
+  @Test
+  void lazyUmountDetachesBusyMount() throws Exception {
+    Posix.bindMount(source, target, false);
+    int fd = Posix.open(target.resolve("hello.txt"), Posix.O_RDONLY, 0);
+    try {
+      Posix.umount(target, Posix.MNT_DETACH);
+      assertThat(mountPointsUnder(dir)).isEmpty();
+    } finally {
+      assertThat(Posix.close(fd)).isZero();
+    }
+  }
+
+  private static List<Path> mountPointsUnder(Path dir) throws IOException {
+    List<Path> mountPoints = new ArrayList<>();
+    for (String line : Files.readAllLines(Paths.get("/proc/self/mountinfo"))) {
+      // Field 5 is the mount point, with spaces and the like escaped as octal.
+      Path mountPoint = Paths.get(unescape(line.split(" ")[4]));
+      if (mountPoint.startsWith(dir)) {
+        mountPoints.add(mountPoint);
+      }
+    }
+    return mountPoints;
+  }
+
+  private static String unescape(String field) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < field.length(); i++) {
+      char c = field.charAt(i);
+      if (c == '\\' && i + 3 < field.length()) {
+        out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+        i += 3;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+}
