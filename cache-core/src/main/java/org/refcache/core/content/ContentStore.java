@@ -1,0 +1,651 @@
+package org.refcache.core.content;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.refcache.core.digest.Digest;
+import org.refcache.core.digest.Digester;
+import org.refcache.core.digest.InvalidDigestException;
+import org.refcache.core.meta.LmdbEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local content store: blobs as read-only files under {@code <root>/content/blobs/<alg>/<hex>},
+ * writes in progress under {@code content/ingest/}, blob info in the LMDB database {@value #DATABASE}.
+ * See the package documentation for the layout, the commit sequence and what is the truth.
+ *
+ * <p>Thread-safe. One instance per content root per process: {@link #open} removes everything left in
+ * {@code ingest/}, including the files of writers another instance still has open.
+ */
+public final class ContentStore implements ContentProvider, ContentIngester, ContentManager {
+  /** The LMDB database holding blob info; the environment must be opened with it. */
+  public static final String DATABASE = "content";
+
+  private static final Logger LOG = LoggerFactory.getLogger(ContentStore.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String KEY_PREFIX = "blob/";
+  private static final List<String> ALGORITHMS = List.of(Digest.SHA256, Digest.SHA512);
+  private static final Set<PosixFilePermission> READ_ONLY = PosixFilePermissions.fromString("r--r--r--");
+  private static final int COPY_BUFFER = 64 * 1024;
+  private static final int STRIPES = 64;
+  private static final int MAX_REF_NAME = 64;
+
+  private final Path root;
+  private final Path blobsDir;
+  private final Path ingestDir;
+  private final LmdbEnvironment env;
+  private final LmdbEnvironment.Db db;
+  private final Clock clock;
+  private final Set<String> openRefs = ConcurrentHashMap.newKeySet();
+  /** Serialises commit, relabel and delete of one digest, so a delete never races a rename. */
+  private final ReentrantLock[] digestLocks = new ReentrantLock[STRIPES];
+
+  /** Blob info as stored in LMDB (JSON); times as ISO-8601 strings. */
+  record StoredInfo(long size, String createdAt, String updatedAt, Map<String, String> labels) {}
+
+  private ContentStore(Path root, LmdbEnvironment env, LmdbEnvironment.Db db, Clock clock) {
+    this.root = root;
+    this.blobsDir = root.resolve("blobs");
+    this.ingestDir = root.resolve("ingest");
+    this.env = env;
+    this.db = db;
+    this.clock = clock;
+    for (int i = 0; i < STRIPES; i++) {
+      digestLocks[i] = new ReentrantLock();
+    }
+  }
+
+  /**
+   * Opens the store at {@code contentRoot} ({@code <root>/content}), creating its directories, removing
+   * leftovers of dead writers from {@code ingest/} and dropping LMDB entries whose blob file is gone.
+   *
+   * @param env an environment opened with the database {@value #DATABASE}
+   */
+  public static ContentStore open(Path contentRoot, LmdbEnvironment env) throws IOException {
+    return open(contentRoot, env, Clock.systemUTC());
+  }
+
+  /** As {@link #open(Path, LmdbEnvironment)}, with the clock that stamps created/updated times. */
+  public static ContentStore open(Path contentRoot, LmdbEnvironment env, Clock clock) throws IOException {
+    Objects.requireNonNull(contentRoot, "contentRoot");
+    Objects.requireNonNull(env, "env");
+    Objects.requireNonNull(clock, "clock");
+    LmdbEnvironment.Db db;
+    try {
+      db = env.db(DATABASE);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the content store needs the LMDB database \"" + DATABASE
+          + "\" in its environment: " + e.getMessage(), e);
+    }
+    ContentStore store = new ContentStore(contentRoot, env, db, clock);
+    store.prepare();
+    return store;
+  }
+
+  private void prepare() throws IOException {
+    boolean fresh = !Files.isDirectory(blobsDir);
+    for (String alg : ALGORITHMS) {
+      Files.createDirectories(blobsDir.resolve(alg));
+    }
+    Files.createDirectories(ingestDir);
+    if (fresh) {
+      fsyncDirectory(blobsDir);
+      fsyncDirectory(root);
+    }
+    int leftovers = removeIngestLeftovers();
+    if (leftovers > 0) {
+      LOG.info("removed {} abandoned ingest(s) under {}", leftovers, ingestDir);
+    }
+    int stale = dropStaleEntries();
+    if (stale > 0) {
+      LOG.info("dropped {} content info entries without a blob file under {}", stale, blobsDir);
+    }
+  }
+
+  private int removeIngestLeftovers() throws IOException {
+    List<Path> entries = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(ingestDir)) {
+      ds.forEach(entries::add);
+    }
+    for (Path p : entries) {
+      deleteRecursively(p);
+    }
+    return entries.size();
+  }
+
+  private int dropStaleEntries() {
+    byte[] prefix = KEY_PREFIX.getBytes(StandardCharsets.UTF_8);
+    List<byte[]> keys = env.read(txn -> {
+      List<byte[]> all = new ArrayList<>();
+      txn.scan(db, prefix, (k, v) -> all.add(k));
+      return all;
+    });
+    List<byte[]> stale = new ArrayList<>();
+    for (byte[] key : keys) {
+      String name = new String(key, StandardCharsets.UTF_8).substring(KEY_PREFIX.length());
+      Digest d;
+      try {
+        d = Digest.parse(name);
+      } catch (InvalidDigestException e) {
+        LOG.warn("dropping content info under a malformed key: {}", e.getMessage());
+        stale.add(key);
+        continue;
+      }
+      if (!Files.exists(blobPath(d))) {
+        stale.add(key);
+      }
+    }
+    if (!stale.isEmpty()) {
+      env.write(txn -> {
+        stale.forEach(k -> txn.delete(db, k));
+        return null;
+      });
+    }
+    return stale.size();
+  }
+
+  /** Where the blob {@code d} lives (whether or not it exists): {@code blobs/<alg>/<hex>}. */
+  public Path blobPath(Digest d) {
+    return blobsDir.resolve(d.algorithm()).resolve(d.hex());
+  }
+
+  // ---- provider --------------------------------------------------------------------------------
+
+  @Override
+  public InputStream open(Digest d) throws IOException {
+    try {
+      return Files.newInputStream(blobPath(d));
+    } catch (NoSuchFileException e) {
+      throw new ContentNotFoundException(d);
+    }
+  }
+
+  @Override
+  public BlobReader reader(Digest d) throws IOException {
+    try {
+      return new FileBlobReader(FileChannel.open(blobPath(d), StandardOpenOption.READ));
+    } catch (NoSuchFileException e) {
+      throw new ContentNotFoundException(d);
+    }
+  }
+
+  @Override
+  public Optional<ContentInfo> info(Digest d) throws IOException {
+    Objects.requireNonNull(d, "digest");
+    byte[] raw = env.read(txn -> txn.get(db, key(d)));
+    BasicFileAttributes attrs = blobAttributes(d);
+    if (attrs == null) {
+      return Optional.empty();
+    }
+    return Optional.of(toInfo(d, attrs, raw == null ? null : decode(raw)));
+  }
+
+  // ---- ingester --------------------------------------------------------------------------------
+
+  @Override
+  public ContentWriter writer(String ref, long expectedSize, Digest expected) throws IOException {
+    Objects.requireNonNull(ref, "ref");
+    if (ref.isEmpty()) {
+      throw new IllegalArgumentException("ingest ref must not be empty");
+    }
+    if (expectedSize < -1) {
+      throw new IllegalArgumentException("expected size must be -1 (unknown) or >= 0, got " + expectedSize);
+    }
+    if (!openRefs.add(ref)) {
+      throw new IngestLockedException(ref);
+    }
+    Path dir = ingestDir.resolve(ingestDirName(ref));
+    try {
+      deleteRecursively(dir);
+      Files.createDirectory(dir);
+      Files.writeString(dir.resolve("ref"), ref, StandardCharsets.UTF_8);
+      FileChannel channel = FileChannel.open(dir.resolve("data"), StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE);
+      Digester digester = Digester.of(expected == null ? Digest.SHA256 : expected.algorithm());
+      return new IngestWriter(ref, dir, channel, digester, expectedSize, expected);
+    } catch (IOException | RuntimeException e) {
+      try {
+        deleteRecursively(dir);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      openRefs.remove(ref);
+      throw e;
+    }
+  }
+
+  /**
+   * Writes {@code in} to a new blob and commits it: {@link #writer}, copy, {@link ContentWriter#commit}.
+   * Does not close {@code in}.
+   */
+  public Digest ingest(String ref, InputStream in, long expectedSize, Digest expected,
+      Map<String, String> labels) throws IOException {
+    try (ContentWriter w = writer(ref, expectedSize, expected)) {
+      OutputStream out = w.stream();
+      byte[] buf = new byte[COPY_BUFFER];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+      }
+      return w.commit(labels);
+    }
+  }
+
+  // ---- manager ---------------------------------------------------------------------------------
+
+  @Override
+  public ContentInfo updateLabels(Digest d, Map<String, String> labels) throws IOException {
+    Objects.requireNonNull(d, "digest");
+    requireValidLabels(labels);
+    ReentrantLock lock = lockFor(d);
+    lock.lock();
+    try {
+      BasicFileAttributes attrs = blobAttributes(d);
+      if (attrs == null) {
+        throw new ContentNotFoundException(d);
+      }
+      return record(d, attrs, labels);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void walk(Consumer<ContentInfo> visitor) throws IOException {
+    Objects.requireNonNull(visitor, "visitor");
+    for (String alg : ALGORITHMS) {
+      Path dir = blobsDir.resolve(alg);
+      List<String> names = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+        ds.forEach(p -> names.add(p.getFileName().toString()));
+      } catch (NoSuchFileException e) {
+        continue;
+      }
+      names.sort(null);
+      for (String name : names) {
+        Digest d;
+        try {
+          d = new Digest(alg, name);
+        } catch (InvalidDigestException e) {
+          LOG.debug("ignoring a file that is not a blob: {}", dir.resolve(name));
+          continue;
+        }
+        Optional<ContentInfo> info = info(d);
+        if (info.isPresent()) {
+          visitor.accept(info.get());
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean delete(Digest d) throws IOException {
+    Objects.requireNonNull(d, "digest");
+    ReentrantLock lock = lockFor(d);
+    lock.lock();
+    try {
+      Path blob = blobPath(d);
+      boolean existed = Files.deleteIfExists(blob);
+      env.write(txn -> txn.delete(db, key(d)));
+      if (existed) {
+        fsyncDirectory(blob.getParent());
+        LOG.debug("deleted blob {}", d);
+      }
+      return existed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Bytes of the regular files under the content root (blobs and ingests in progress). */
+  public long diskBytes() throws IOException {
+    long[] total = {0};
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        if (attrs.isRegularFile()) {
+          total[0] += attrs.size();
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE; // deleted while walking
+        }
+        throw e;
+      }
+    });
+    return total[0];
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /**
+   * Moves a verified ingest file into place (unless the blob exists) and records its info.
+   * The file is made read-only before the rename so a blob is never visible writable.
+   */
+  private Digest publish(String ref, Digest d, Path data, Map<String, String> labels) throws IOException {
+    ReentrantLock lock = lockFor(d);
+    lock.lock();
+    try {
+      Path target = blobPath(d);
+      if (Files.exists(target)) {
+        LOG.debug("ingest {}: blob {} already exists, keeping it", ref, d);
+      } else {
+        Files.createDirectories(target.getParent());
+        Files.setPosixFilePermissions(data, READ_ONLY);
+        Files.move(data, target, StandardCopyOption.ATOMIC_MOVE);
+        fsyncDirectory(target.getParent());
+        LOG.debug("ingest {}: committed blob {}", ref, d);
+      }
+      BasicFileAttributes attrs = blobAttributes(d);
+      if (attrs == null) {
+        throw new NoSuchFileException(target.toString(), null, "blob vanished right after commit");
+      }
+      record(d, attrs, labels);
+      return d;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Merges {@code labels} into the stored info of an existing blob (one write txn); caller holds the lock. */
+  private ContentInfo record(Digest d, BasicFileAttributes attrs, Map<String, String> labels) {
+    Instant now = clock.instant();
+    byte[] key = key(d);
+    return env.write(txn -> {
+      byte[] raw = txn.get(db, key);
+      StoredInfo old = raw == null ? null : decode(raw);
+      TreeMap<String, String> merged = new TreeMap<>(old == null ? Map.of() : old.labels());
+      if (labels != null) {
+        labels.forEach((k, v) -> {
+          if (v == null) {
+            merged.remove(k);
+          } else {
+            merged.put(k, v);
+          }
+        });
+      }
+      String created = old == null ? now.toString() : old.createdAt();
+      StoredInfo next = new StoredInfo(attrs.size(), created, now.toString(), merged);
+      txn.put(db, key, encode(next));
+      return toInfo(d, attrs, next);
+    });
+  }
+
+  private static ContentInfo toInfo(Digest d, BasicFileAttributes attrs, StoredInfo stored) {
+    if (stored == null) {
+      Instant mtime = attrs.lastModifiedTime().toInstant();
+      return new ContentInfo(d, attrs.size(), mtime, mtime, Map.of());
+    }
+    return new ContentInfo(d, attrs.size(), Instant.parse(stored.createdAt()),
+        Instant.parse(stored.updatedAt()), stored.labels() == null ? Map.of() : stored.labels());
+  }
+
+  /** The blob file's attributes, or null when it does not exist. */
+  private BasicFileAttributes blobAttributes(Digest d) throws IOException {
+    try {
+      return Files.readAttributes(blobPath(d), BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private ReentrantLock lockFor(Digest d) {
+    return digestLocks[Math.floorMod(d.hashCode(), STRIPES)];
+  }
+
+  private static byte[] key(Digest d) {
+    return (KEY_PREFIX + d).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] encode(StoredInfo info) {
+    try {
+      return JSON.writeValueAsBytes(info);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static StoredInfo decode(byte[] raw) {
+    try {
+      return JSON.readValue(raw, StoredInfo.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("unreadable content info: " + new String(raw, StandardCharsets.UTF_8), e);
+    }
+  }
+
+  private static void requireValidLabels(Map<String, String> labels) {
+    if (labels == null) {
+      return;
+    }
+    for (String k : labels.keySet()) {
+      if (k == null || k.isEmpty()) {
+        throw new IllegalArgumentException("label keys must be non-empty, got " + labels.keySet());
+      }
+    }
+  }
+
+  /**
+   * A directory name for {@code ref}: its safe characters (readable in {@code ls}), then a hash of the
+   * whole ref so different refs never share a directory.
+   */
+  static String ingestDirName(String ref) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < ref.length() && sb.length() < MAX_REF_NAME; i++) {
+      char c = ref.charAt(i);
+      boolean safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '.' || c == '_' || c == '-';
+      sb.append(safe ? c : '_');
+    }
+    return sb + "-" + Digest.sha256(ref).hex().substring(0, 16);
+  }
+
+  private static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(path, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        if (e != null && !(e instanceof NoSuchFileException)) {
+          throw e;
+        }
+        Files.deleteIfExists(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  /** A write in progress under {@code ingest/<name>/}. */
+  private final class IngestWriter implements ContentWriter {
+    private final String ref;
+    private final Path dir;
+    private final Path data;
+    private final FileChannel channel;
+    private final Digester digester;
+    private final long expectedSize;
+    private final Digest expected;
+    private final OutputStream stream = new IngestStream();
+    private volatile long written;
+    private volatile boolean finished;
+
+    IngestWriter(String ref, Path dir, FileChannel channel, Digester digester, long expectedSize,
+        Digest expected) {
+      this.ref = ref;
+      this.dir = dir;
+      this.data = dir.resolve("data");
+      this.channel = channel;
+      this.digester = digester;
+      this.expectedSize = expectedSize;
+      this.expected = expected;
+    }
+
+    @Override
+    public String ref() {
+      return ref;
+    }
+
+    @Override
+    public OutputStream stream() {
+      return stream;
+    }
+
+    @Override
+    public long written() {
+      return written;
+    }
+
+    @Override
+    public Digest commit(Map<String, String> labels) throws IOException {
+      requireOpen();
+      requireValidLabels(labels);
+      try {
+        channel.force(true);
+        channel.close();
+        long size = written;
+        if (expectedSize >= 0 && size != expectedSize) {
+          throw new SizeMismatchException(ref, expectedSize, size);
+        }
+        Digest actual = digester.digest();
+        if (expected != null && !expected.equals(actual)) {
+          throw new DigestMismatchException(ref, expected, actual);
+        }
+        return publish(ref, actual, data, labels);
+      } finally {
+        finish();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (!finished) {
+        LOG.debug("ingest {}: aborted after {} bytes", ref, written);
+        finish();
+      }
+    }
+
+    /** Removes the ingest files and frees the ref; runs once. */
+    private void finish() throws IOException {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      try {
+        channel.close();
+        deleteRecursively(dir);
+      } finally {
+        openRefs.remove(ref);
+      }
+    }
+
+    private void requireOpen() throws IOException {
+      if (finished) {
+        throw new IOException("ingest writer for ref \"" + ref + "\" is already committed or closed");
+      }
+    }
+
+    private final class IngestStream extends OutputStream {
+      private final byte[] one = new byte[1];
+
+      @Override
+      public void write(int b) throws IOException {
+        one[0] = (byte) b;
+        write(one, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        requireOpen();
+        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+          channel.write(buf);
+        }
+        digester.update(b, off, len);
+        written += len;
+      }
+
+      @Override
+      public void close() {
+        // Closing the stream is not the writer's decision: commit() or ContentWriter.close() is.
+      }
+    }
+  }
+
+  /** Positional reads over an open blob file. */
+  private static final class FileBlobReader implements BlobReader {
+    private final FileChannel channel;
+
+    FileBlobReader(FileChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      return channel.read(dst, position);
+    }
+
+    @Override
+    public long size() throws IOException {
+      return channel.size();
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+}
