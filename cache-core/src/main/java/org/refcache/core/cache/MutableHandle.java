@@ -1,0 +1,26 @@
+package org.refcache.core.cache;
+
+import java.util.Map;
+import org.refcache.core.digest.Digest;
+
+/** The handle to a mutable record. */
+final class MutableHandle extends RefHandle implements MutableRef {
+  MutableHandle(CacheManager cm, CacheRecord rec, boolean triggerLastUsed, Map<Digest, DescHandler> handlers) {
+    super(cm, rec, triggerLastUsed, handlers);
+  }
+
+  @Override
+  public void release() {
+    cm.releaseMutableByUser(this);
+  }
+
+  @Override
+  public ImmutableRef commit() {
+    return cm.commit(this);
+  }
+
+  @Override
+  public boolean isCommitted() {
+    return cm.isCommitted(this);
+  }
+}

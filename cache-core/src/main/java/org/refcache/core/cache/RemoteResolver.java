@@ -1,0 +1,19 @@
+package org.refcache.core.cache;
+
+import java.util.Optional;
+
+/**
+ * Re-binds a provider for a lazy blob from what was stored when the record was created (DESIGN decision
+ * 1: lazy refs survive a restart). Configured once on the manager.
+ */
+@FunctionalInterface
+public interface RemoteResolver {
+  /** Never binds anything. */
+  RemoteResolver NONE = (ref, desc) -> Optional.empty();
+
+  /**
+   * @param ref the {@link DescHandler#ref()} recorded for the blob, may be null
+   * @param descriptor the blob's descriptor as recorded
+   */
+  Optional<DescHandler> resolve(String ref, Descriptor descriptor);
+}

@@ -1,0 +1,46 @@
+/**
+ * The ref manager: BuildKit's cache model in Java ({@code spec/buildkit-cache.md} sections 1-3, 6).
+ *
+ * <h2>Records and handles</h2>
+ * A <em>record</em> is the persistent entry of one ID (metadata in LMDB, data in a layer or upper
+ * directory). A <em>handle</em> ({@link org.refcache.core.cache.ImmutableRef},
+ * {@link org.refcache.core.cache.MutableRef}) is an open reference to a record; every handle is released
+ * exactly once ({@code close()} = release; a second release of the same handle is a no-op). Children hold
+ * internal handles (clones) of their parents, so a parent lives as long as any child does. An immutable
+ * record is never destroyed because its handles are gone: it waits for prune. A mutable record is
+ * destroyed when its handle is released, unless it (or its committed twin) has the retain policy.
+ *
+ * <h2>Commit, twins and finalize</h2>
+ * {@code commit} creates an immutable twin sharing the mutable's upper directory; no data is copied. The
+ * mutable stays locked while the twin is held and its tree turns read-only (DESIGN decision 2). When the
+ * twin has no handles, {@code getMutable} deletes the twin and hands the mutable out again.
+ * {@code finalizeRef} hands the upper over to the twin for good: the mutable's metadata is cleared first,
+ * then the twin's link, so a crash in between loads as finalized.
+ *
+ * <h2>Lazy blobs</h2>
+ * {@code getByBlob} records metadata only. The first {@code extract} or {@code mount} fetches the blob
+ * (once per digest across the manager) and unpacks it (once per diffID into {@code layers/<hex>}).
+ * Lazy records survive a restart; their provider is re-bound through the configured
+ * {@link org.refcache.core.cache.RemoteResolver} from the stored source (DESIGN decision 1).
+ *
+ * <h2>Locks and threads</h2>
+ * <ul>
+ *   <li>One manager lock guards the record map, every record's handle set, twin links and record
+ *       creation and removal. Everything done under it is metadata: O(1) LMDB transactions and in-memory
+ *       updates. Lock order: manager lock, then the LMDB environment's internal locks; nothing else is
+ *       taken while holding it.</li>
+ *   <li>Slow I/O (fetching, unpacking, listing files, sizing) runs outside the manager lock, deduplicated
+ *       by single-flight groups keyed by blob digest, record ID or diffID.</li>
+ *   <li>Removed mutables' upper directories are deleted by a background thread, after their metadata is
+ *       gone; directories no record owns are removed at the next start.</li>
+ *   <li>LMDB transactions never leave the thread that runs them (callbacks of
+ *       {@link org.refcache.core.meta.LmdbEnvironment}).</li>
+ * </ul>
+ *
+ * <h2>Where refcache differs from BuildKit</h2>
+ * Layers are directories in overlay-upper form, not containerd snapshots; a record's "snapshot" is its
+ * own layer directory stacked on its parents' (see {@link org.refcache.core.overlay}). Leases and
+ * garbage collection arrive with the prune work; until then, removing a record drops its metadata and
+ * its private upper directory.
+ */
+package org.refcache.core.cache;
