@@ -1,0 +1,88 @@
+package org.refcache.core.layer;
+
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+/** How a layer tar is compressed. */
+public enum Compression {
+  /** A plain tar. */
+  UNCOMPRESSED(MediaTypes.OCI_LAYER),
+  /** gzip (RFC 1952), possibly several members back to back. */
+  GZIP(MediaTypes.OCI_LAYER_GZIP),
+  /** Zstandard frames. */
+  ZSTD(MediaTypes.OCI_LAYER_ZSTD);
+
+  /** How many leading bytes {@link #sniff} looks at. */
+  public static final int MAGIC_LENGTH = 4;
+
+  private static final int BUFFER = 64 * 1024;
+
+  private final String ociMediaType;
+
+  Compression(String ociMediaType) {
+    this.ociMediaType = ociMediaType;
+  }
+
+  /**
+   * The compression the first {@code len} bytes of {@code header} show: gzip ({@code 1f 8b}), zstd
+   * (frame magic {@code 28 b5 2f fd}, or a skippable frame {@code 5? 2a 4d 18}), otherwise
+   * uncompressed.
+   */
+  public static Compression sniff(byte[] header, int len) {
+    if (len >= 2 && (header[0] & 0xff) == 0x1f && (header[1] & 0xff) == 0x8b) {
+      return GZIP;
+    }
+    if (len >= 4) {
+      int b0 = header[0] & 0xff;
+      int b1 = header[1] & 0xff;
+      int b2 = header[2] & 0xff;
+      int b3 = header[3] & 0xff;
+      boolean frame = b0 == 0x28 && b1 == 0xb5 && b2 == 0x2f && b3 == 0xfd;
+      boolean skippable = (b0 & 0xf0) == 0x50 && b1 == 0x2a && b2 == 0x4d && b3 == 0x18;
+      if (frame || skippable) {
+        return ZSTD;
+      }
+    }
+    return UNCOMPRESSED;
+  }
+
+  /**
+   * The uncompressed bytes of {@code in}; closing the result closes {@code in}. A truncated
+   * stream fails with an {@link IOException} when its end is read, never as a short stream.
+   * gzip goes through commons-compress rather than {@code java.util.zip.GZIPInputStream}, whose
+   * Java 17 version decides whether another member follows from {@code available()} and so can
+   * stop early on a stream that arrives in pieces; data after the last gzip member is an error.
+   */
+  public InputStream decompress(InputStream in) throws IOException {
+    return switch (this) {
+      case UNCOMPRESSED -> in;
+      case GZIP -> GzipCompressorInputStream.builder()
+          .setInputStream(in)
+          .setDecompressConcatenated(true)
+          .get();
+      case ZSTD -> new ZstdInputStreamNoFinalizer(in);
+    };
+  }
+
+  /**
+   * A stream that compresses into {@code out}; closing it finishes the compressed stream and
+   * closes {@code out}. For {@link #UNCOMPRESSED} it is {@code out} itself.
+   */
+  public OutputStream compress(OutputStream out) throws IOException {
+    return switch (this) {
+      case UNCOMPRESSED -> out;
+      case GZIP -> new GZIPOutputStream(out, BUFFER);
+      case ZSTD -> new ZstdOutputStreamNoFinalizer(out);
+    };
+  }
+
+  /** The OCI layer media type for this compression. */
+  public String ociMediaType() {
+    return ociMediaType;
+  }
+}

@@ -1,0 +1,109 @@
+package org.refcache.core.layer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * A tar entry name made safe to apply: relative, split into components, with no {@code ..} and no
+ * empty or {@code .} components. The root of the layer is the path with no components.
+ *
+ * @param raw   the name as the tar spells it (for messages)
+ * @param parts the components
+ * @param rel   the components joined with {@code /} ({@code ""} for the root)
+ */
+record EntryPath(String raw, List<String> parts, String rel) {
+
+  /**
+   * Checks and splits {@code name}, refusing absolute names and {@code ..} components.
+   *
+   * @param entryName the entry that {@code name} belongs to, for the message (a hard link's target
+   *                  is checked on behalf of the link entry)
+   * @param what      what {@code name} is, for the message ("name", "hard link target")
+   */
+  static EntryPath parse(String name, String entryName, String what)
+      throws UnsafeLayerEntryException {
+    if (name.startsWith("/")) {
+      throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
+    }
+    List<String> parts = new ArrayList<>();
+    for (String part : name.split("/")) {
+      if (part.isEmpty() || part.equals(".")) {
+        continue;
+      }
+      if (part.equals("..")) {
+        throw new UnsafeLayerEntryException(entryName, what + " \"" + name
+            + "\" has a \"..\" component");
+      }
+      parts.add(part);
+    }
+    return new EntryPath(name, List.copyOf(parts), String.join("/", parts));
+  }
+
+  boolean isRoot() {
+    return parts.isEmpty();
+  }
+
+  /** The last component ({@code ""} for the root). */
+  String base() {
+    return parts.isEmpty() ? "" : parts.get(parts.size() - 1);
+  }
+
+  /** The relative path of the first {@code n} components. */
+  String prefix(int n) {
+    return String.join("/", parts.subList(0, n));
+  }
+
+  /** A sibling of this path named {@code name}. */
+  EntryPath sibling(String name) {
+    List<String> p = new ArrayList<>(parts.subList(0, parts.size() - 1));
+    p.add(name);
+    return new EntryPath(raw, List.copyOf(p), String.join("/", p));
+  }
+
+  /**
+   * Go's {@code path.Clean}, which BuildKit applies to the names it lists: the shortest
+   * lexically equivalent path; {@code ""} becomes {@code "."}; a leading {@code /} stays, and
+   * {@code ..} at the start of a relative path stays.
+   */
+  static String clean(String path) {
+    if (path.isEmpty()) {
+      return ".";
+    }
+    boolean rooted = path.charAt(0) == '/';
+    Deque<String> out = new ArrayDeque<>();
+    int leadingDotDots = 0;
+    for (String part : path.split("/")) {
+      if (part.isEmpty() || part.equals(".")) {
+        continue;
+      }
+      if (part.equals("..")) {
+        if (!out.isEmpty()) {
+          out.removeLast();
+        } else if (!rooted) {
+          leadingDotDots++;
+        }
+        continue;
+      }
+      out.addLast(part);
+    }
+    StringBuilder sb = new StringBuilder();
+    if (rooted) {
+      sb.append('/');
+    }
+    for (int i = 0; i < leadingDotDots; i++) {
+      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != '/') {
+        sb.append('/');
+      }
+      sb.append("..");
+    }
+    for (String part : out) {
+      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != '/') {
+        sb.append('/');
+      }
+      sb.append(part);
+    }
+    return sb.length() == 0 ? "." : sb.toString();
+  }
+}

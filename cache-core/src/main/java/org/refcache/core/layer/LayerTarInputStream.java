@@ -1,0 +1,235 @@
+package org.refcache.core.layer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * A tar reader that also keeps the raw bytes of PAX records, so xattr values survive exactly.
+ *
+ * <p>commons-compress decodes every PAX value as UTF-8, which turns binary xattr values (a
+ * {@code security.capability} with a byte 0x80 or above, ACLs) into U+FFFD. The PAX records of an
+ * entry are read through this stream's own {@link #read(byte[], int, int)} while the current entry
+ * is the PAX header, so this class tees those bytes and parses the records itself. A raw value is
+ * used only if its UTF-8 decoding is the value commons-compress reports, which ties each raw value
+ * to the right entry and key (and fails loudly if a future commons-compress reads differently).
+ */
+final class LayerTarInputStream extends TarArchiveInputStream {
+  private static final String SCHILY_XATTR = "SCHILY.xattr.";
+  private static final String LIBARCHIVE_XATTR = "LIBARCHIVE.xattr.";
+
+  private final ByteArrayOutputStream localPax = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream longName = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream globalPax = new ByteArrayOutputStream();
+  private final Map<String, byte[]> globalRecords = new HashMap<>();
+  private Map<String, List<byte[]>> entryRecords = Map.of();
+  private int depth;
+
+  /** Reads {@code in} (not closed by this class's users until they are done) with UTF-8 names. */
+  LayerTarInputStream(InputStream in) {
+    super(in, StandardCharsets.UTF_8.name());
+  }
+
+  @Override
+  public TarArchiveEntry getNextEntry() throws IOException {
+    // commons-compress calls this method recursively for the entry that follows a PAX or GNU
+    // long-name header; only the outermost call starts and finishes an entry.
+    boolean outermost = depth == 0;
+    if (outermost) {
+      localPax.reset();
+      longName.reset();
+    }
+    depth++;
+    TarArchiveEntry entry;
+    try {
+      entry = super.getNextEntry();
+    } finally {
+      depth--;
+    }
+    if (outermost) {
+      entryRecords = parseRecords(localPax.toByteArray());
+      if (globalPax.size() > 0) {
+        parseRecords(globalPax.toByteArray())
+            .forEach((key, values) -> globalRecords.put(key, values.get(values.size() - 1)));
+        globalPax.reset();
+      }
+    }
+    return entry;
+  }
+
+  @Override
+  public int read(byte[] buf, int offset, int numToRead) throws IOException {
+    int n = super.read(buf, offset, numToRead);
+    TarArchiveEntry current = getCurrentEntry();
+    if (n > 0 && current != null) {
+      if (current.isPaxHeader()) {
+        localPax.write(buf, offset, n);
+      } else if (current.isGNULongNameEntry()) {
+        longName.write(buf, offset, n);
+      } else if (current.isGlobalPaxHeader()) {
+        globalPax.write(buf, offset, n);
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The name of the entry last returned by {@link #getNextEntry()} exactly as the tar has it.
+   * commons-compress strips leading slashes from names that come from a PAX {@code path} record
+   * or a GNU long name (not from the header's own name field); the unpacker must see them to
+   * refuse absolute names, and BuildKit's file list keeps them.
+   */
+  String name(TarArchiveEntry entry) {
+    String normalized = entry.getName();
+    List<byte[]> paths = entryRecords.get("path");
+    if (paths != null) {
+      for (byte[] path : paths) {
+        String candidate = new String(path, StandardCharsets.UTF_8);
+        if (stripLeadingSlashes(candidate).equals(normalized)) {
+          return candidate;
+        }
+      }
+    }
+    if (longName.size() > 0) {
+      byte[] data = longName.toByteArray();
+      int len = data.length;
+      while (len > 0 && data[len - 1] == 0) {
+        len--;
+      }
+      String candidate = new String(data, 0, len, StandardCharsets.UTF_8);
+      if (stripLeadingSlashes(candidate).equals(normalized)) {
+        return candidate;
+      }
+    }
+    return normalized;
+  }
+
+  private static String stripLeadingSlashes(String name) {
+    int i = 0;
+    while (i < name.length() && name.charAt(i) == '/') {
+      i++;
+    }
+    return name.substring(i);
+  }
+
+  /**
+   * The extended attributes of the entry last returned by {@link #getNextEntry()}: PAX
+   * {@code SCHILY.xattr.<name>} (raw bytes) and {@code LIBARCHIVE.xattr.<url-encoded name>}
+   * (base64), the first winning when both name the same attribute.
+   */
+  Map<String, byte[]> xattrs(TarArchiveEntry entry) throws LayerFormatException {
+    Map<String, String> extra = entry.getExtraPaxHeaders();
+    if (extra.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, byte[]> xattrs = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : extra.entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(SCHILY_XATTR) && key.length() > SCHILY_XATTR.length()) {
+        xattrs.put(key.substring(SCHILY_XATTR.length()), rawValue(entry, key, e.getValue()));
+      }
+    }
+    for (Map.Entry<String, String> e : extra.entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(LIBARCHIVE_XATTR) && key.length() > LIBARCHIVE_XATTR.length()) {
+        String name = percentDecode(key.substring(LIBARCHIVE_XATTR.length()));
+        try {
+          xattrs.putIfAbsent(name, Base64.getDecoder().decode(e.getValue().trim()));
+        } catch (IllegalArgumentException badBase64) {
+          throw new LayerFormatException("entry \"" + name(entry) + "\": PAX record " + key
+              + " is not base64", badBase64);
+        }
+      }
+    }
+    return xattrs;
+  }
+
+  private byte[] rawValue(TarArchiveEntry entry, String key, String decoded)
+      throws LayerFormatException {
+    for (byte[] candidate : entryRecords.getOrDefault(key, List.of())) {
+      if (new String(candidate, StandardCharsets.UTF_8).equals(decoded)) {
+        return candidate;
+      }
+    }
+    byte[] global = globalRecords.get(key);
+    if (global != null && new String(global, StandardCharsets.UTF_8).equals(decoded)) {
+      return global;
+    }
+    if (decoded.indexOf('\uFFFD') < 0) {
+      return decoded.getBytes(StandardCharsets.UTF_8);
+    }
+    throw new LayerFormatException("entry \"" + name(entry) + "\": cannot recover the raw bytes"
+        + " of PAX record " + key);
+  }
+
+  /**
+   * PAX records {@code "<len> <key>=<value>\n"}, values as raw bytes. Stops at the first malformed
+   * record: commons-compress has already rejected malformed headers, so only padding is left then.
+   */
+  static Map<String, List<byte[]>> parseRecords(byte[] data) {
+    if (data.length == 0) {
+      return Map.of();
+    }
+    Map<String, List<byte[]>> records = new HashMap<>();
+    int pos = 0;
+    while (pos < data.length) {
+      int space = pos;
+      int len = 0;
+      while (space < data.length && data[space] >= '0' && data[space] <= '9' && len < 100_000_000) {
+        len = len * 10 + (data[space] - '0');
+        space++;
+      }
+      if (space == pos || space >= data.length || data[space] != ' ') {
+        break;
+      }
+      int end = pos + len;
+      if (len <= 0 || end > data.length || data[end - 1] != '\n') {
+        break;
+      }
+      int equals = space + 1;
+      while (equals < end && data[equals] != '=') {
+        equals++;
+      }
+      if (equals >= end) {
+        break;
+      }
+      String key = new String(data, space + 1, equals - space - 1, StandardCharsets.UTF_8);
+      byte[] value = new byte[end - 1 - (equals + 1)];
+      System.arraycopy(data, equals + 1, value, 0, value.length);
+      records.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+      pos = end;
+    }
+    return records;
+  }
+
+  /** libarchive escapes xattr names in PAX keys as {@code %XX}; '+' is literal. */
+  private static String percentDecode(String s) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == '%' && i + 2 < bytes.length) {
+        int hi = Character.digit(bytes[i + 1], 16);
+        int lo = Character.digit(bytes[i + 2], 16);
+        if (hi >= 0 && lo >= 0) {
+          out.write(hi * 16 + lo);
+          i += 2;
+          continue;
+        }
+      }
+      out.write(bytes[i]);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,114 @@
+package org.refcache.core.layer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.refcache.core.digest.Digest;
+import org.refcache.posix.Posix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies a layer blob to a new directory in one streaming pass: blob, decompress, digest, tar,
+ * files. No temporary copy of the tar is made; the tree is built in a {@code .tmp-*} sibling of
+ * the target and renamed into place only once the whole stream has been read and its diffID
+ * checked, so the target either does not exist or is complete. See the package documentation for
+ * how entries become files and which ones are refused.
+ *
+ * <p>Stateless and thread-safe; unpacks of different targets may run in parallel. Needs root.
+ */
+public final class LayerUnpacker {
+  /** Prefix of the work directories next to targets; {@link LayerStore} removes leftovers. */
+  static final String TEMP_PREFIX = ".tmp-";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LayerUnpacker.class);
+
+  private final boolean syncToDisk;
+
+  /** An unpacker that flushes each layer to disk before it becomes visible. */
+  public LayerUnpacker() {
+    this(true);
+  }
+
+  /**
+   * @param syncToDisk whether to fsync every file and directory of a layer before renaming it
+   *                   into place, so that a layer that survives a crash is complete
+   */
+  public LayerUnpacker(boolean syncToDisk) {
+    this.syncToDisk = syncToDisk;
+  }
+
+  /**
+   * Streams blob -> decompress -> digest -> tar -> files into a new directory {@code target} (must
+   * not exist; its parent must). Compression from mediaType, checked against the magic bytes
+   * (mismatch -> LayerFormatException). If expectedDiffId != null and the uncompressed digest
+   * differs -> DiffIdMismatchException and target is not created. Any failure leaves nothing at
+   * target and no temp dir. {@code blob} is read to its end but not closed.
+   *
+   * @param expectedDiffId the diffID the layer is announced with, or null to accept any; its
+   *                       algorithm is the one computed
+   * @throws UnsafeLayerEntryException if an entry would write outside the layer
+   * @throws FileAlreadyExistsException if {@code target} exists
+   */
+  public UnpackResult unpack(InputStream blob, String mediaType, Path target, Digest expectedDiffId)
+      throws IOException {
+    Objects.requireNonNull(blob, "blob");
+    Objects.requireNonNull(target, "target");
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FileAlreadyExistsException(target.toString());
+    }
+    Path parent = target.toAbsolutePath().getParent();
+    String algorithm = expectedDiffId == null ? Digest.SHA256 : expectedDiffId.algorithm();
+    try (LayerStream layer = LayerStream.open(blob, mediaType, algorithm)) {
+      Path work = Files.createTempDirectory(parent, TEMP_PREFIX + target.getFileName() + "-");
+      try {
+        LayerApplier applier = new LayerApplier(work);
+        LayerTarInputStream tar = layer.tar();
+        TarArchiveEntry entry;
+        while ((entry = next(tar, applier)) != null) {
+          applier.apply(entry, tar);
+        }
+        Digest diffId = layer.finish();
+        if (expectedDiffId != null && !expectedDiffId.equals(diffId)) {
+          throw new DiffIdMismatchException(expectedDiffId, diffId);
+        }
+        applier.finish(syncToDisk);
+        Posix.renameat2(work, target, Posix.RENAME_NOREPLACE);
+        if (syncToDisk) {
+          try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
+            dir.force(true);
+          }
+        }
+        UnpackResult result = new UnpackResult(diffId, layer.uncompressedSize(), applier.entries());
+        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, target,
+            result.entries(), result.uncompressedSize());
+        return result;
+      } catch (Throwable t) {
+        try {
+          FileTrees.deleteRecursively(work);
+        } catch (IOException | RuntimeException cleanup) {
+          t.addSuppressed(cleanup);
+        }
+        throw t;
+      }
+    }
+  }
+
+  /** The next entry; commons-compress reports some malformed headers as runtime exceptions. */
+  private static TarArchiveEntry next(LayerTarInputStream tar, LayerApplier applier)
+      throws IOException {
+    try {
+      return tar.getNextEntry();
+    } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+      throw new LayerFormatException("malformed tar header after " + applier.entries()
+          + " entries: " + e.getMessage(), e);
+    }
+  }
+}
