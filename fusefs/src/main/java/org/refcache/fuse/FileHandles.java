@@ -1,0 +1,164 @@
+package org.refcache.fuse;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import jnr.ffi.Pointer;
+import org.refcache.core.overlay.IsDirectoryException;
+import org.refcache.core.overlay.Node;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.fuse.OpenFiles.OpenFile;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
+
+/**
+ * Open files of the view: opening resolves the real file (copied up first for writing), opens it
+ * with the caller's flags and enters the descriptor with a use of its ref into {@link OpenFiles};
+ * reads and writes go straight between that descriptor and FUSE's buffer ({@code pread}/
+ * {@code pwrite} into the native pointer: no Java buffer, no copy, no allocation).
+ *
+ * <p>Operations with a handle answer {@code -errno} themselves (they are the hot path and never
+ * throw); opening throws {@code java.nio.file} exceptions for the boundary to translate.
+ */
+final class FileHandles {
+
+  private static final int O_DSYNC = 010000;
+  private static final int O_SYNC = 04010000;
+  /**
+   * Caller flags carried to the real descriptor. Not {@code O_CREAT}/{@code O_EXCL} (the tree
+   * creates), not {@code O_TRUNC} (the tree truncates while copying up), not {@code O_DIRECT}
+   * (FUSE's buffers are not aligned for it), not {@code O_NONBLOCK}/{@code O_NOCTTY} (meaningless
+   * for a regular file). {@code O_APPEND} stays so the kernel appends at the real end of file,
+   * whatever offset FUSE passes.
+   */
+  private static final int CARRIED_FLAGS = Posix.O_ACCMODE | Posix.O_APPEND | O_DSYNC | O_SYNC;
+  /** Never follow a symlink that might have replaced the file, never leak into children. */
+  private static final int ADDED_FLAGS = Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
+
+  private final OpenFiles files;
+
+  FileHandles(OpenFiles files) {
+    this.files = files;
+  }
+
+  /** Whether {@code flags} of an open need the file writable. */
+  static boolean forWriting(int flags) {
+    return (flags & Posix.O_ACCMODE) != Posix.O_RDONLY || (flags & Posix.O_TRUNC) != 0;
+  }
+
+  /**
+   * Opens an existing file of {@code ref}. For writing, {@code writable} is the ref's writable tree
+   * (the caller checked EROFS): the file is copied up first, without its content under
+   * {@code O_TRUNC}.
+   *
+   * @return the handle
+   */
+  long open(RefTree ref, WritableOverlayTree writable, String path, int flags)
+      throws IOException {
+    Path real;
+    if (writable != null) {
+      real = writable.openForWrite(path, (flags & Posix.O_TRUNC) != 0);
+    } else {
+      Node node = ref.tree().resolve(path).orElseThrow(() -> new NoSuchFileException(path));
+      if (node.isDirectory()) {
+        throw new IsDirectoryException(path);
+      }
+      real = node.real();
+    }
+    return register(ref, real, flags, writable != null);
+  }
+
+  /**
+   * Creates a file through {@code writable} as {@code open(O_CREAT)} does and opens it.
+   *
+   * @return the handle
+   */
+  long create(RefTree ref, WritableOverlayTree writable, String path, int mode, int uid, int gid,
+              int flags) throws IOException {
+    Path real = writable.createFile(path, mode, uid, gid, (flags & Posix.O_EXCL) != 0);
+    long handle = register(ref, real, flags, true);
+    if ((flags & Posix.O_TRUNC) != 0 && (flags & Posix.O_EXCL) == 0) {
+      // It may have existed (created by a racing request): O_TRUNC applies then.
+      int rc = Posix.ftruncate(files.get(handle).fd(), 0);
+      if (rc < 0) {
+        release(handle);
+        throw ErrnoMapper.toException("ftruncate", -rc, real.toString(), null);
+      }
+    }
+    return handle;
+  }
+
+  private long register(RefTree ref, Path real, int flags, boolean writable) throws IOException {
+    int fd = Posix.openRaw(real.toString(), (flags & CARRIED_FLAGS) | ADDED_FLAGS, 0);
+    if (fd < 0) {
+      throw ErrnoMapper.toException("open", -fd, real.toString(), null);
+    }
+    if (!ref.tryRetain()) {
+      Posix.close(fd);
+      throw new IllegalStateException("ref " + ref.id() + " closed while a request used it");
+    }
+    return files.register(new OpenFile(fd, ref, writable));
+  }
+
+  /** Bytes read into {@code buf}, or -errno. */
+  int read(long handle, Pointer buf, long size, long offset) {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    return (int) Posix.pread(file.fd(), buf, size, offset);
+  }
+
+  /** Bytes written from {@code buf}, or -errno ({@code EROFS} once the tree is frozen). */
+  int write(long handle, Pointer buf, long size, long offset) {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    if (!file.mayWrite()) {
+      return file.writable() ? -Errno.EROFS : -Errno.EBADF;
+    }
+    return (int) Posix.pwrite(file.fd(), buf, size, offset);
+  }
+
+  /** 0 or -errno. */
+  int truncate(long handle, long size) {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    if (!file.mayWrite()) {
+      return file.writable() ? -Errno.EROFS : -Errno.EBADF;
+    }
+    return Posix.ftruncate(file.fd(), size);
+  }
+
+  /** 0 or -errno. */
+  int fsync(long handle, boolean dataOnly) {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    return dataOnly ? Posix.fdatasync(file.fd()) : Posix.fsync(file.fd());
+  }
+
+  /** The descriptor of {@code handle}, or -EBADF. */
+  int descriptor(long handle) {
+    OpenFile file = files.get(handle);
+    return file == null ? -Errno.EBADF : file.fd();
+  }
+
+  /**
+   * Closes the handle's descriptor and releases its use of the ref.
+   *
+   * @throws IOException if closing the descriptor failed (it is released anyway)
+   */
+  void release(long handle) throws IOException {
+    OpenFile file = files.remove(handle);
+    if (file == null) {
+      throw ErrnoMapper.toException("release", Errno.EBADF, "fh " + handle, null);
+    }
+    file.close();
+  }
+}

@@ -1,0 +1,248 @@
+package org.refcache.fuse;
+
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.refcache.posix.Errno;
+import org.refcache.posix.NativeException;
+import org.refcache.posix.Posix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One FUSE mount of the view: {@code <mountpoint>/refs/<id>/...} for every ref of a
+ * {@link RefTreeSource}. An idempotent {@link AutoCloseable}, in the manner of cryptomator's jfuse
+ * {@code Fuse}: {@link #mount} returns only once the mount has answered a probe, {@link #close()}
+ * unmounts and releases every lease.
+ *
+ * <p>The libfuse loop (multi-threaded) runs on a thread of its own named
+ * {@code refcache-fuse-<mountpoint>}. jnr-fuse's non-blocking mount is not used: it waits a fixed
+ * two seconds and then assumes success; here the loop runs in blocking mode on our thread and
+ * readiness is a {@code getattr} of the root observed by the file system while this class stats
+ * the mountpoint.
+ */
+public final class FuseMount implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
+  private static final long PROBE_INTERVAL_MILLIS = 10;
+
+  private final Path mountpoint;
+  private final FuseOptions options;
+  private final RefTrees trees;
+  private final OpenFiles files;
+  private final RefFileSystem fileSystem;
+  private final CountDownLatch loopEnded = new CountDownLatch(1);
+  private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private FuseMount(Path mountpoint, FuseOptions options, RefTrees trees, OpenFiles files,
+                    RefFileSystem fileSystem) {
+    this.mountpoint = mountpoint;
+    this.options = options;
+    this.trees = trees;
+    this.files = files;
+    this.fileSystem = fileSystem;
+  }
+
+  /**
+   * Mounts the view of {@code source} at {@code mountpoint} and waits until it answers.
+   *
+   * @param mountpoint an existing directory on which nothing is mounted
+   * @throws NotDirectoryException if {@code mountpoint} is not a directory
+   * @throws FileSystemException   if something is already mounted there
+   * @throws IOException           if libfuse fails to mount, or the mount does not answer within
+   *                               {@link FuseOptions#mountTimeout()} (nothing stays mounted then)
+   */
+  public static FuseMount mount(RefTreeSource source, Path mountpoint, FuseOptions options)
+      throws IOException {
+    Path at = mountpoint.toAbsolutePath().normalize();
+    if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+      throw new NotDirectoryException(at.toString());
+    }
+    if (MountTable.isMountPoint(at)) {
+      throw new FileSystemException(at.toString(), null, "something is already mounted there");
+    }
+    RefTrees trees = new RefTrees(source, options.leaseCacheSize());
+    OpenFiles files = new OpenFiles();
+    Path capacityFallback = at.getParent() != null ? at.getParent() : at;
+    RefFileSystem fileSystem = new RefFileSystem(source, trees, files, capacityFallback);
+    FuseMount mount = new FuseMount(at, options, trees, files, fileSystem);
+    mount.start();
+    return mount;
+  }
+
+  private void start() throws IOException {
+    String[] args = options.toFuseArgs().toArray(String[]::new);
+    Thread loop = new Thread(() -> {
+      try {
+        fileSystem.mount(mountpoint, true, options.debug(), args);
+      } catch (RuntimeException | Error e) {
+        loopFailure.set(e);
+      } finally {
+        loopEnded.countDown();
+      }
+    }, "refcache-fuse-" + mountpoint);
+    loop.setDaemon(true);
+    loop.start();
+    try {
+      awaitAnswer();
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+    LOG.info("mounted the ref view at {} ({})", mountpoint, String.join(" ", args));
+  }
+
+  /** Stats the mountpoint until the file system has answered for its root. */
+  private void awaitAnswer() throws IOException {
+    long deadline = System.nanoTime() + options.mountTimeout().toNanos();
+    while (true) {
+      if (loopEnded.getCount() == 0) {
+        throw new IOException("libfuse could not mount " + mountpoint, loopFailure.get());
+      }
+      try {
+        Posix.lstat(mountpoint);
+      } catch (IOException notYet) {
+        // the mount may be coming up or failing: the loop's end says which
+      }
+      if (fileSystem.rootAnswered()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the mount at " + mountpoint + " did not answer within "
+            + options.mountTimeout());
+      }
+      try {
+        Thread.sleep(PROBE_INTERVAL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while mounting " + mountpoint);
+      }
+    }
+  }
+
+  public Path mountpoint() {
+    return mountpoint;
+  }
+
+  /** Whether the mount is up: not closed, and not unmounted from outside. */
+  public boolean isMounted() {
+    return !closed.get() && loopEnded.getCount() > 0;
+  }
+
+  /**
+   * Forgets the cached lease of ref {@code id} (after commit or release), so the next access opens
+   * the ref again. Files open in it keep their lease until they are closed.
+   */
+  public void invalidate(String id) {
+    trees.invalidate(id);
+  }
+
+  /** How many files are open through the mount (for tests and diagnostics). */
+  int openFiles() {
+    return files.size();
+  }
+
+  /** How many refs have a cached lease (for tests and diagnostics). */
+  int cachedRefs() {
+    return trees.size();
+  }
+
+  /**
+   * Unmounts (lazily if busy) and releases every lease, open files' included. Idempotent; failures
+   * are logged, never thrown, so shutdown always goes on.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    boolean stopped = unmount();
+    fileSystem.markUnmounted();
+    List<Exception> failures = new ArrayList<>();
+    try {
+      files.close();
+    } catch (IOException | RuntimeException e) {
+      failures.add(e);
+    }
+    try {
+      trees.close();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+    for (Exception failure : failures) {
+      LOG.warn("releasing the view of {}: {}", mountpoint, failure.toString());
+      LOG.debug("releasing the view of {}", mountpoint, failure);
+    }
+    LOG.info("unmounted the ref view at {}{}", mountpoint,
+        stopped ? "" : " (detached lazily: still busy)");
+  }
+
+  /**
+   * Unmounts, then waits for the loop to end. Busy: detached lazily (the kernel keeps serving open
+   * files until they are closed, then the loop ends by itself). Not root: {@code fusermount -u}.
+   *
+   * @return whether the loop has ended
+   */
+  private boolean unmount() {
+    if (loopEnded.getCount() > 0) {
+      try {
+        Posix.umount(mountpoint, 0);
+      } catch (NativeException e) {
+        unmountAfter(e);
+      } catch (IOException e) {
+        unmountAfter(e);
+      }
+    }
+    try {
+      return loopEnded.await(options.unmountTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void unmountAfter(IOException failure) {
+    int errno = failure instanceof NativeException n ? n.errno()
+        : failure instanceof java.nio.file.AccessDeniedException ? Errno.EPERM : Errno.EIO;
+    try {
+      switch (errno) {
+        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", mountpoint);
+        case Errno.EBUSY -> {
+          LOG.warn("{} is busy: detaching it lazily", mountpoint);
+          Posix.umount(mountpoint, Posix.MNT_DETACH);
+        }
+        default -> fusermountUnmount(failure);
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot unmount {}: {}", mountpoint, e.toString());
+    }
+  }
+
+  private void fusermountUnmount(IOException cause) throws IOException {
+    LOG.debug("umount2 of {} failed ({}), trying fusermount", mountpoint, cause.toString());
+    Process process = new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      if (!process.waitFor(options.unmountTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("fusermount -u " + mountpoint + " did not finish", cause);
+      }
+      if (process.exitValue() != 0) {
+        throw new IOException("fusermount -u " + mountpoint + " failed", cause);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while unmounting " + mountpoint);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package org.refcache.fuse;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How the FUSE view is mounted. {@link #defaults()} is what the daemon uses; the other values exist
+ * for tests and for operators who measure.
+ *
+ * <p>There is no thread count: libfuse 2.9's multi-threaded loop (which jnr-fuse always runs, it
+ * never passes {@code -s}) starts workers on demand and keeps up to 10 idle ones; it has no
+ * option to cap them.
+ *
+ * @param debug           libfuse's {@code -d}: every request is traced on the daemon's stderr
+ * @param entryTimeout    how long the kernel may cache a name lookup ({@code entry_timeout})
+ * @param attrTimeout     how long the kernel may cache attributes ({@code attr_timeout})
+ * @param autoUnmount     let {@code fusermount} unmount when the process dies, even by SIGKILL
+ *                        ({@code auto_unmount}), so a crash leaves no dead mount behind
+ * @param leaseCacheSize  how many refs keep their lease open while no file of theirs is open
+ * @param mountTimeout    how long {@link FuseMount#mount} waits for the mount to answer
+ * @param unmountTimeout  how long {@link FuseMount#close} waits for the loop to stop after the
+ *                        unmount (a busy mount is detached lazily and may outlive it)
+ * @param extraOptions    more {@code -o} options, appended as given
+ */
+public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
+                          boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
+                          Duration unmountTimeout, List<String> extraOptions) {
+
+  /**
+   * Names change only through the mount (the kernel updates its dentries itself) or when a ref
+   * appears or goes; appearing is seen at once (no negative caching), going is seen late by at
+   * most this much, and every operation inside a gone ref answers ENOENT meanwhile.
+   */
+  public static final Duration DEFAULT_ENTRY_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * Attributes change only through the mount too, and the kernel refreshes those of the inode an
+   * operation went through; but libfuse 2.9's path-based API gives each hard link its own kernel
+   * inode, so after a change through one name the other names' size, mode and link count stay
+   * stale for this long. One second (libfuse's own default) bounds that; immutable refs lose
+   * little, since their page cache survives (see {@code keep_cache} in the package doc).
+   */
+  public static final Duration DEFAULT_ATTR_TIMEOUT = Duration.ofSeconds(1);
+
+  /** Refs whose lease stays open without an open file (about one tree's resolution cache each). */
+  public static final int DEFAULT_LEASE_CACHE_SIZE = 1024;
+
+  public FuseOptions {
+    Objects.requireNonNull(entryTimeout, "entryTimeout");
+    Objects.requireNonNull(attrTimeout, "attrTimeout");
+    Objects.requireNonNull(mountTimeout, "mountTimeout");
+    Objects.requireNonNull(unmountTimeout, "unmountTimeout");
+    if (entryTimeout.isNegative() || attrTimeout.isNegative()) {
+      throw new IllegalArgumentException("negative timeout");
+    }
+    if (leaseCacheSize < 1) {
+      throw new IllegalArgumentException("leaseCacheSize must be positive: " + leaseCacheSize);
+    }
+    extraOptions = List.copyOf(extraOptions);
+    for (String option : extraOptions) {
+      if (option.isEmpty() || option.contains(",")) {
+        throw new IllegalArgumentException("one option per element, no commas: " + option);
+      }
+    }
+  }
+
+  /** The daemon's options: see the constants for the timeouts. */
+  public static FuseOptions defaults() {
+    return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, true,
+        DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of());
+  }
+
+  public FuseOptions withDebug(boolean on) {
+    return new FuseOptions(on, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, extraOptions);
+  }
+
+  public FuseOptions withTimeouts(Duration entry, Duration attr) {
+    return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
+        unmountTimeout, extraOptions);
+  }
+
+  public FuseOptions withLeaseCacheSize(int size) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, size, mountTimeout,
+        unmountTimeout, extraOptions);
+  }
+
+  public FuseOptions withExtraOptions(List<String> options) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, options);
+  }
+
+  /**
+   * The {@code -o} options for libfuse 2.9. Why each is there:
+   * <ul>
+   *   <li>{@code fsname}, {@code subtype}: the mount shows as {@code refcache} of type
+   *       {@code fuse.refcache} in {@code /proc/self/mounts}, which stale-mount cleanup looks for.</li>
+   *   <li>{@code allow_other}, {@code default_permissions}: the daemon runs as root and serves every
+   *       user; the kernel checks permissions against the attributes we report (EACCES is its).</li>
+   *   <li>{@code use_ino}: {@code st_ino} (and readdir's {@code d_ino}) come from the real files.</li>
+   *   <li>{@code hard_remove}: unlinking an open file really unlinks it. Without it libfuse renames
+   *       the file to {@code .fuse_hidden*} until it is closed, and that name would end up in a
+   *       committed layer. Open handles keep working: they read and write their descriptor.</li>
+   *   <li>{@code atomic_o_trunc}: {@code open(O_TRUNC)} arrives as one request, so a lower file
+   *       being truncated is copied up without its content instead of copied whole first.</li>
+   *   <li>{@code big_writes}, {@code max_write}, {@code max_read}: 128 KiB requests, libfuse 2.9's
+   *       largest, instead of 4 KiB writes.</li>
+   *   <li>{@code negative_timeout=0}: a new ref ID must show up at once under {@code /refs}.</li>
+   *   <li>No {@code kernel_cache}: page caching across opens is decided per open
+   *       ({@code keep_cache} for trees that cannot change), see the package doc.</li>
+   * </ul>
+   */
+  List<String> toFuseArgs() {
+    List<String> options = new ArrayList<>(List.of(
+        "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions", "use_ino",
+        "hard_remove", "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
+        "entry_timeout=" + seconds(entryTimeout), "attr_timeout=" + seconds(attrTimeout),
+        "negative_timeout=0"));
+    if (autoUnmount) {
+      options.add("auto_unmount");
+    }
+    options.addAll(extraOptions);
+    return List.of("-o", String.join(",", options));
+  }
+
+  private static String seconds(Duration d) {
+    return d.getNano() == 0
+        ? Long.toString(d.getSeconds())
+        : java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+  }
+}

@@ -1,0 +1,705 @@
+package org.refcache.fuse;
+
+import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.ReadOnlyFileSystemException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.refcache.core.overlay.DirEntry;
+import org.refcache.core.overlay.IsDirectoryException;
+import org.refcache.core.overlay.Node;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseContext;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The FUSE boundary: every operation the view supports, each one thin. It parses the path
+ * ({@link MountPath}), takes a use of the ref ({@link RefTrees}), delegates to the ref's overlay
+ * tree or to {@link FileHandles}, and translates what comes back into 0, a count or
+ * {@code -errno}. Nothing else here speaks errno.
+ *
+ * <p>Only overridden operations are registered with libfuse (jnr-fuse skips the ones still marked
+ * {@code @NotImplemented} in {@code FuseStubFS}), so everything not here answers {@code ENOSYS}:
+ * {@code flush} on purpose (writes go straight to the backing file, nothing is buffered to flush;
+ * after the first ENOSYS the kernel stops sending it, saving a round trip per {@code close(2)}),
+ * {@code releasedir} (directory handles hold nothing), {@code lock}/{@code flock} (the kernel then
+ * keeps POSIX and BSD locks itself), {@code fallocate}, {@code ioctl}, {@code poll},
+ * {@code bmap}, {@code read_buf}/{@code write_buf}.
+ *
+ * <p>Mutations need a writable tree; {@link #writable} is the one place that answers EROFS, for
+ * read-only refs, frozen (committed) ones and the mount's own directories alike.
+ *
+ * <p>Failures: {@code java.nio.file} exceptions and {@code NativeException}s become their errno
+ * quietly; anything that maps to {@code EIO} (a bug, a failed lazy fetch) is logged with its class
+ * at WARN and its stack at DEBUG. No exception ever reaches the FUSE loop.
+ */
+final class RefFileSystem extends FuseStubFS {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RefFileSystem.class);
+
+  /** {@code tv_nsec} values of {@code utimensat(2)} that libfuse passes through to utimens. */
+  private static final long UTIME_NOW = (1L << 30) - 1;
+  private static final long UTIME_OMIT = (1L << 30) - 2;
+  private static final int W_OK = 2;
+  /** libfuse's {@code FUSE_UNKNOWN_INO}: a readdir entry whose inode number is not known. */
+  private static final long UNKNOWN_INO = 0xffffffffL;
+
+  private final RefTreeSource source;
+  private final RefTrees trees;
+  private final OpenFiles files;
+  private final FileHandles handles;
+  private final Path capacityFallback;
+  private final Instant mountTime = Instant.now();
+  private final AtomicBoolean rootAnswered = new AtomicBoolean();
+
+  /**
+   * @param capacityFallback a directory whose filesystem {@code statfs} reports for the mount's own
+   *                         directories (the mountpoint's parent: the state root by default)
+   */
+  RefFileSystem(RefTreeSource source, RefTrees trees, OpenFiles files, Path capacityFallback) {
+    this.source = source;
+    this.trees = trees;
+    this.files = files;
+    this.handles = new FileHandles(files);
+    this.capacityFallback = capacityFallback;
+    FuseAbi.checkFileInfoLayout(
+        FuseFileInfo.of(Memory.allocateDirect(Runtime.getSystemRuntime(), FuseAbi.FILE_INFO_SIZE)));
+    // Unlinked open files keep working (hard_remove); one-sided utimens is not dropped.
+    FuseAbi.setOperationFlags(fuseOperations, FuseAbi.FLAG_NULLPATH_OK | FuseAbi.FLAG_UTIME_OMIT_OK);
+  }
+
+  /** Whether the root has answered a getattr: the mount is up and served (the readiness probe). */
+  boolean rootAnswered() {
+    return rootAnswered.get();
+  }
+
+  /** Tells jnr-fuse the mount is gone, so its JVM shutdown hook does not unmount again. */
+  void markUnmounted() {
+    mounted.set(false);
+  }
+
+  @Override
+  protected String getFSName() {
+    return "refcache";
+  }
+
+  // ---- attributes and names ----------------------------------------------------------------------
+
+  @Override
+  public int getattr(String path, FileStat stat) {
+    try {
+      MountPath at = MountPath.parse(path);
+      switch (at.kind()) {
+        case ROOT -> {
+          Attributes.syntheticDirectory(stat, Attributes.ROOT_INO, 3, mountTime);
+          rootAnswered.set(true);
+          return 0;
+        }
+        case REFS -> {
+          Attributes.syntheticDirectory(stat, Attributes.REFS_INO, 1, mountTime);
+          return 0;
+        }
+        case NONE -> {
+          return -Errno.ENOENT;
+        }
+        default -> {
+          // a ref's tree, below
+        }
+      }
+      // Lookups of missing names are frequent (include paths, PATH): answered without exceptions.
+      if (MountPath.nameTooLong(path)) {
+        return -Errno.ENAMETOOLONG;
+      }
+      Optional<RefTree> ref = trees.acquire(at.refId());
+      if (ref.isEmpty()) {
+        return -Errno.ENOENT;
+      }
+      try (RefTree tree = ref.get()) {
+        Optional<Node> node = tree.tree().resolve(at.relative());
+        if (node.isEmpty()) {
+          return -Errno.ENOENT;
+        }
+        return Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
+      }
+    } catch (RuntimeException e) {
+      return fail("getattr", path, e);
+    }
+  }
+
+  @Override
+  public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+    if (path != null) {
+      return getattr(path, stat);
+    }
+    try {
+      int fd = handles.descriptor(fi.fh.get());
+      if (fd < 0) {
+        return fd;
+      }
+      Attributes.ofDescriptor(fd, stat);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("fgetattr", "(unlinked)", e);
+    }
+  }
+
+  @Override
+  public int readlink(String path, Pointer buf, long size) {
+    try (Target t = target(path)) {
+      if (t.ref() == null) {
+        return -Errno.EINVAL;
+      }
+      Node node = t.node();
+      if (!node.isSymlink()) {
+        return -Errno.EINVAL;
+      }
+      byte[] target = java.nio.file.Files.readSymbolicLink(node.real()).toString()
+          .getBytes(Charset.defaultCharset());
+      int length = (int) Math.min(target.length, size - 1);
+      buf.put(0, target, 0, length);
+      buf.putByte(length, (byte) 0);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("readlink", path, e);
+    }
+  }
+
+  @Override
+  public int access(String path, int mask) {
+    try (Target t = target(path)) {
+      if (t.ref() != null) {
+        t.node();
+      }
+      if ((mask & W_OK) != 0) {
+        writable(t);
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("access", path, e);
+    }
+  }
+
+  @Override
+  public int statfs(String path, Statvfs stbuf) {
+    try (Target t = target(path)) {
+      Path backing = capacityFallback;
+      if (t.ref() != null) {
+        OverlayTree tree = t.ref().tree();
+        if (tree instanceof WritableOverlayTree writable) {
+          backing = writable.upper();
+        } else if (!tree.layers().isEmpty()) {
+          backing = tree.layers().get(0);
+        }
+      }
+      Attributes.capacity(Posix.statvfs(backing), stbuf);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("statfs", path, e);
+    }
+  }
+
+  // ---- directories ---------------------------------------------------------------------------------
+
+  @Override
+  public int opendir(String path, FuseFileInfo fi) {
+    try (Target t = target(path)) {
+      if (t.ref() != null && !t.node().isDirectory()) {
+        return -Errno.ENOTDIR;
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("opendir", path, e);
+    }
+  }
+
+  /**
+   * Lists a whole directory in one call (offset 0 for every entry: libfuse buffers the listing per
+   * open directory). Entries carry their real {@code st_ino} and type, so {@code d_ino} and
+   * {@code d_type} are right without a lookup.
+   */
+  @Override
+  public int readdir(String path, Pointer buf, FuseFillDir filler, long offset, FuseFileInfo fi) {
+    try (Target t = target(path)) {
+      filler.apply(buf, ".", null, 0);
+      filler.apply(buf, "..", null, 0);
+      switch (t.path().kind()) {
+        case ROOT -> filler.apply(buf, MountPath.REFS_NAME, null, 0);
+        case REFS -> {
+          for (String id : source.refIds()) {
+            if (filler.apply(buf, id, null, 0) != 0) {
+              break;
+            }
+          }
+        }
+        default -> fillTree(t, buf, filler);
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("readdir", path, e);
+    }
+  }
+
+  private static void fillTree(Target t, Pointer buf, FuseFillDir filler) throws IOException {
+    List<DirEntry> entries = t.ref().tree().list(t.path().relative());
+    Pointer memory = Memory.allocateDirect(Runtime.getSystemRuntime(), Posix.STAT_SIZE, true);
+    FileStat stat = FileStat.of(memory);
+    for (DirEntry entry : entries) {
+      if (Posix.lstatInto(entry.real().toString(), memory) != 0) {
+        memory.setMemory(0, Posix.STAT_SIZE, (byte) 0); // gone meanwhile: type only
+        stat.st_mode.set(entry.type());
+        stat.st_ino.set(UNKNOWN_INO);
+      }
+      if (filler.apply(buf, entry.name(), stat, 0) != 0) {
+        break;
+      }
+    }
+  }
+
+  @Override
+  public int fsyncdir(String path, FuseFileInfo fi) {
+    try (Target t = target(path)) {
+      if (t.ref() == null || !t.node().isUpper()) {
+        return 0; // nothing of a read-only layer or of the mount's own directories is dirty
+      }
+      int fd = Posix.openRaw(t.node().real().toString(),
+          Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+      if (fd < 0) {
+        return fd;
+      }
+      int rc = Posix.fsync(fd);
+      Posix.close(fd);
+      return rc;
+    } catch (IOException | RuntimeException e) {
+      return fail("fsyncdir", path, e);
+    }
+  }
+
+  @Override
+  public int mkdir(String path, long mode) {
+    try (Target t = target(path)) {
+      WritableOverlayTree tree = writable(t);
+      Caller caller = caller(t);
+      int perms = (int) mode & 07777;
+      if (caller.inheritsGroup()) {
+        perms |= Posix.S_ISGID; // BSD group semantics, as ext4: setgid directories propagate
+      }
+      tree.mkdir(t.relative(), perms, caller.uid(), caller.gid());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("mkdir", path, e);
+    }
+  }
+
+  @Override
+  public int rmdir(String path) {
+    try (Target t = target(path)) {
+      writable(t).rmdir(t.relative());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("rmdir", path, e);
+    }
+  }
+
+  // ---- other names -------------------------------------------------------------------------------------
+
+  @Override
+  public int mknod(String path, long mode, long rdev) {
+    try (Target t = target(path)) {
+      WritableOverlayTree tree = writable(t);
+      Caller caller = caller(t);
+      tree.mknod(t.relative(), (int) mode, rdev, caller.uid(), caller.gid());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("mknod", path, e);
+    }
+  }
+
+  @Override
+  public int symlink(String target, String path) {
+    try (Target t = target(path)) {
+      WritableOverlayTree tree = writable(t);
+      Caller caller = caller(t);
+      tree.symlink(target, t.relative(), caller.uid(), caller.gid());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("symlink", path, e);
+    }
+  }
+
+  @Override
+  public int unlink(String path) {
+    try (Target t = target(path)) {
+      writable(t).unlink(t.relative());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("unlink", path, e);
+    }
+  }
+
+  /** libfuse 2.9's high-level rename has no flags: a plain {@code rename(2)}. */
+  @Override
+  public int rename(String from, String to) {
+    try (Target t = target(from)) {
+      writable(t).rename(t.relative(), sameRef(t, to, from), 0);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("rename", from + " -> " + to, e);
+    }
+  }
+
+  @Override
+  public int link(String existing, String path) {
+    try (Target t = target(existing)) {
+      writable(t).link(t.relative(), sameRef(t, path, existing));
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("link", existing + " -> " + path, e);
+    }
+  }
+
+  // ---- attributes ------------------------------------------------------------------------------------------
+
+  @Override
+  public int chmod(String path, long mode) {
+    try (Target t = target(path)) {
+      writable(t).chmod(t.relative(), (int) mode & 07777);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("chmod", path, e);
+    }
+  }
+
+  /** {@code uid}/{@code gid} arrive as unsigned 32-bit values; -1 (unchanged) stays -1. */
+  @Override
+  public int chown(String path, long uid, long gid) {
+    try (Target t = target(path)) {
+      writable(t).chown(t.relative(), (int) uid, (int) gid);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("chown", path, e);
+    }
+  }
+
+  @Override
+  public int utimens(String path, Timespec[] times) {
+    try (Target t = target(path)) {
+      writable(t).utimens(t.relative(), instant(times[0]), instant(times[1]));
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("utimens", path, e);
+    }
+  }
+
+  private static Instant instant(Timespec time) {
+    long nanos = time.tv_nsec.longValue();
+    if (nanos == UTIME_OMIT) {
+      return null;
+    }
+    if (nanos == UTIME_NOW) {
+      return Instant.now();
+    }
+    return Instant.ofEpochSecond(time.tv_sec.get(), nanos);
+  }
+
+  @Override
+  public int truncate(String path, long size) {
+    try (Target t = target(path)) {
+      writable(t).truncate(t.relative(), size);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("truncate", path, e);
+    }
+  }
+
+  // ---- extended attributes ---------------------------------------------------------------------------------
+
+  @Override
+  public int getxattr(String path, String name, Pointer value, long size) {
+    try (Target t = target(path)) {
+      if (t.ref() == null) {
+        return -Errno.ENODATA;
+      }
+      Optional<byte[]> found = t.ref().tree().getXattr(t.relative(), name);
+      if (found.isEmpty()) {
+        return -Errno.ENODATA;
+      }
+      return copyOut(found.get(), value, size);
+    } catch (IOException | RuntimeException e) {
+      return fail("getxattr", path, e);
+    }
+  }
+
+  @Override
+  public int listxattr(String path, Pointer list, long size) {
+    try (Target t = target(path)) {
+      if (t.ref() == null) {
+        return 0;
+      }
+      List<String> names = t.ref().tree().listXattr(t.relative());
+      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      for (String name : names) {
+        byte[] bytes = name.getBytes(Charset.defaultCharset());
+        all.write(bytes, 0, bytes.length);
+        all.write(0);
+      }
+      return copyOut(all.toByteArray(), list, size);
+    } catch (IOException | RuntimeException e) {
+      return fail("listxattr", path, e);
+    }
+  }
+
+  /** The xattr protocol: size 0 asks for the length, a too small buffer is ERANGE. */
+  private static int copyOut(byte[] bytes, Pointer buffer, long size) {
+    if (size == 0) {
+      return bytes.length;
+    }
+    if (bytes.length > size) {
+      return -Errno.ERANGE;
+    }
+    buffer.put(0, bytes, 0, bytes.length);
+    return bytes.length;
+  }
+
+  @Override
+  public int setxattr(String path, String name, Pointer value, long size, int flags) {
+    try (Target t = target(path)) {
+      WritableOverlayTree tree = writable(t);
+      byte[] bytes = new byte[(int) size];
+      if (size > 0) {
+        value.get(0, bytes, 0, bytes.length);
+      }
+      tree.setXattr(t.relative(), name, bytes, flags);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("setxattr", path, e);
+    }
+  }
+
+  @Override
+  public int removexattr(String path, String name) {
+    try (Target t = target(path)) {
+      writable(t).removeXattr(t.relative(), name);
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("removexattr", path, e);
+    }
+  }
+
+  // ---- open files ----------------------------------------------------------------------------------------------
+
+  @Override
+  public int create(String path, long mode, FuseFileInfo fi) {
+    try (Target t = target(path)) {
+      WritableOverlayTree tree = writable(t);
+      Caller caller = caller(t);
+      fi.fh.set(handles.create(t.ref(), tree, t.relative(), (int) mode & 07777, caller.uid(),
+          caller.gid(), fi.flags.get()));
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("create", path, e);
+    }
+  }
+
+  /**
+   * Opens a file. Files of trees that can never change keep the kernel's page cache across opens
+   * ({@code keep_cache}); files of writable trees do not, so that a change through one hard link
+   * is seen at the next open of another (each link is its own kernel inode in libfuse 2.9).
+   */
+  @Override
+  public int open(String path, FuseFileInfo fi) {
+    try (Target t = target(path)) {
+      if (t.ref() == null) {
+        return -Errno.EISDIR;
+      }
+      int flags = fi.flags.get();
+      WritableOverlayTree tree = FileHandles.forWriting(flags) ? writable(t) : null;
+      fi.fh.set(handles.open(t.ref(), tree, t.relative(), flags));
+      if (t.ref().immutable()) {
+        FuseAbi.setKeepCache(fi);
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("open", path, e);
+    }
+  }
+
+  @Override
+  public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
+    try {
+      return handles.read(fi.fh.get(), buf, size, offset);
+    } catch (RuntimeException e) {
+      return fail("read", path, e);
+    }
+  }
+
+  @Override
+  public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
+    try {
+      return handles.write(fi.fh.get(), buf, size, offset);
+    } catch (RuntimeException e) {
+      return fail("write", path, e);
+    }
+  }
+
+  @Override
+  public int ftruncate(String path, long size, FuseFileInfo fi) {
+    try {
+      return handles.truncate(fi.fh.get(), size);
+    } catch (RuntimeException e) {
+      return fail("ftruncate", path, e);
+    }
+  }
+
+  @Override
+  public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+    try {
+      return handles.fsync(fi.fh.get(), isdatasync != 0);
+    } catch (RuntimeException e) {
+      return fail("fsync", path, e);
+    }
+  }
+
+  @Override
+  public int release(String path, FuseFileInfo fi) {
+    try {
+      handles.release(fi.fh.get());
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("release", path, e);
+    }
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------------------------
+
+  /**
+   * A path with what answers for it; for a path in a ref, one use of the ref held until
+   * {@link #close()}.
+   */
+  private record Target(MountPath path, RefTree ref) implements AutoCloseable {
+
+    String relative() {
+      return path.relative();
+    }
+
+    /** The node at a path in a ref. */
+    Node node() throws IOException {
+      if (ref == null) {
+        throw new IsDirectoryException(path.kind().name());
+      }
+      return ref.tree().resolve(path.relative())
+          .orElseThrow(() -> new NoSuchFileException(path.relative()));
+    }
+
+    @Override
+    public void close() {
+      if (ref != null) {
+        ref.close();
+      }
+    }
+  }
+
+  private Target target(String fusePath) throws IOException {
+    MountPath at = MountPath.parse(fusePath);
+    switch (at.kind()) {
+      case NONE -> throw new NoSuchFileException(fusePath);
+      case ROOT, REFS -> {
+        return new Target(at, null);
+      }
+      default -> {
+        if (MountPath.nameTooLong(fusePath)) {
+          throw ErrnoMapper.toException(null, Errno.ENAMETOOLONG, fusePath, null);
+        }
+        RefTree ref = trees.acquire(at.refId())
+            .orElseThrow(() -> new NoSuchFileException(fusePath));
+        return new Target(at, ref);
+      }
+    }
+  }
+
+  /**
+   * The writable tree a mutation goes to: the one place that decides EROFS. Refused for the
+   * mount's own directories, for read-only refs and for frozen (committed) writable ones.
+   */
+  private static WritableOverlayTree writable(Target t) {
+    WritableOverlayTree tree = t.ref() == null ? null : t.ref().writableOrNull();
+    if (tree == null) {
+      throw new ReadOnlyFileSystemException();
+    }
+    return tree;
+  }
+
+  /**
+   * The path in {@code t}'s ref that the second path of a rename or link names. Both must be in
+   * the same ref: another ref is another filesystem to the caller (EXDEV), the mount's own
+   * directories are read-only.
+   */
+  private static String sameRef(Target t, String otherFusePath, String fusePath)
+      throws IOException {
+    MountPath other = MountPath.parse(otherFusePath);
+    if (other.kind() == MountPath.Kind.NONE) {
+      throw new NoSuchFileException(otherFusePath);
+    }
+    if (other.kind() != MountPath.Kind.REF) {
+      throw new ReadOnlyFileSystemException();
+    }
+    if (!other.refId().equals(t.path().refId())) {
+      throw ErrnoMapper.toException("rename/link", Errno.EXDEV, fusePath, otherFusePath);
+    }
+    if (MountPath.nameTooLong(otherFusePath)) {
+      throw ErrnoMapper.toException(null, Errno.ENAMETOOLONG, otherFusePath, null);
+    }
+    return other.relative();
+  }
+
+  /**
+   * Owner of a new entry: the caller, and, in a setgid directory, the directory's group.
+   *
+   * @param inheritsGroup whether the parent is a setgid directory (a new directory is setgid too)
+   */
+  private record Caller(int uid, int gid, boolean inheritsGroup) {
+  }
+
+  private Caller caller(Target t) {
+    FuseContext context = getContext();
+    int uid = (int) context.uid.get();
+    int gid = (int) context.gid.get();
+    String relative = t.relative();
+    String parent = relative.substring(0, Math.max(relative.lastIndexOf('/'), 0));
+    Optional<Node> dir = t.ref().tree().resolve(parent);
+    if (dir.isPresent() && (dir.get().stat().mode() & Posix.S_ISGID) != 0) {
+      return new Caller(uid, dir.get().stat().gid(), true);
+    }
+    return new Caller(uid, gid, false);
+  }
+
+  private static int fail(String operation, String path, Throwable failure) {
+    int errno = failure instanceof IsDirectoryException ? Errno.EISDIR
+        : ErrnoMapper.toErrno(failure);
+    if (errno == Errno.EIO) {
+      LOG.warn("{} {} failed: {}", operation, path, failure.toString());
+      LOG.debug("{} {} failed", operation, path, failure);
+    } else if (LOG.isTraceEnabled()) {
+      LOG.trace("{} {}: {}", operation, path, ErrnoMapper.name(errno), failure);
+    }
+    return -errno;
+  }
+}

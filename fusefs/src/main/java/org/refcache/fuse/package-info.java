@@ -1,0 +1,53 @@
+/**
+ * The FUSE view of refs: one mount (jnr-fuse 0.5.8 over libfuse 2.9, path-based API) showing
+ * {@code <mountpoint>/refs/<id>/...} for every ref a {@link org.refcache.fuse.RefTreeSource}
+ * lists. It only translates: take a use of the ref, resolve, delegate to cache-core's overlay
+ * trees (or read and write an open descriptor), and map exceptions to errno with
+ * {@code ErrnoMapper.toErrno}.
+ *
+ * <h2>Layout</h2>
+ * <ul>
+ *   <li>{@code /} holds {@code refs} only; {@code /refs} lists {@code RefTreeSource.refIds()}. Both
+ *       are read-only (EROFS), owned by root, mode 0755.</li>
+ *   <li>{@code /refs/<id>} is the root of the ref's tree; an unknown ID is ENOENT. A read-only
+ *       tree answers EROFS to every change, a writable one takes every POSIX change a build step
+ *       makes, until it is frozen by a commit (EROFS from then on, writes through already open
+ *       descriptors included). Renames and links between refs are EXDEV.</li>
+ * </ul>
+ *
+ * <h2>Leases</h2>
+ * The first access to a ref opens its lease ({@code RefTreeSource.open}); a bounded cache keeps it
+ * ({@link org.refcache.fuse.FuseOptions#leaseCacheSize()}, least recently used evicted first)
+ * until {@link org.refcache.fuse.FuseMount#invalidate} or unmount. Every operation holds a use of
+ * the ref while it runs, and every open file holds one until it is released, so an open file keeps
+ * its data alive after its ref was invalidated or evicted: the lease closes with the last use.
+ *
+ * <h2>Kernel caching</h2>
+ * <ul>
+ *   <li>Page cache: files of trees that can never change (read-only, or frozen) are opened with
+ *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not,
+ *       so the next open of any name of a file sees what was written through another name (libfuse
+ *       2.9's path-based API gives each hard link its own kernel inode). This is why the mount does
+ *       not use {@code -o kernel_cache}, which would keep pages for every open.</li>
+ *   <li>Entries and attributes: all changes go through the mount, and the kernel refreshes what it
+ *       caches for the inode an operation went through; the timeouts bound the two cases it cannot
+ *       see (see {@link org.refcache.fuse.FuseOptions}).</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * libfuse's multi-threaded loop calls in from many threads at once. The lease cache is lock-free
+ * on hits, the handle table a concurrent map; the overlay trees lock themselves (a writable tree
+ * has one read-write lock, mutations are atomic to readers). Reads and writes of open files take
+ * no lock at all: {@code pread}/{@code pwrite} on the descriptor, straight into FUSE's buffer.
+ *
+ * <h2>Limits</h2>
+ * <ul>
+ *   <li>A descriptor opened for reading on a lower file keeps reading it after another handle
+ *       copies the file up (overlayfs semantics).</li>
+ *   <li>Attributes of the other names of a hard-linked file may be stale for up to the attribute
+ *       timeout after a change through one name.</li>
+ *   <li>After a ref goes away, {@code /refs/<id>} may still stat as a directory for up to the
+ *       entry timeout; everything inside answers ENOENT.</li>
+ * </ul>
+ */
+package org.refcache.fuse;

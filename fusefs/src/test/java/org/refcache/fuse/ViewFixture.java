@@ -1,0 +1,76 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.WritableOverlayTree;
+
+/**
+ * A mounted view over trees built by hand under one test directory: layer directories, uppers and
+ * the mountpoint. {@link #close()} unmounts, checks that every lease was released, and detaches
+ * anything still mounted under the directory, so no test leaves a mount behind.
+ */
+final class ViewFixture implements AutoCloseable {
+
+  final Path dir;
+  final Path mountpoint;
+  final TestRefSource source = new TestRefSource();
+  private FuseMount mount;
+
+  ViewFixture(Path dir) throws IOException {
+    this.dir = dir.toAbsolutePath();
+    this.mountpoint = Files.createDirectories(this.dir.resolve("mnt"));
+  }
+
+  /** A new, empty layer directory. */
+  Path layer(String name) throws IOException {
+    return Files.createDirectories(dir.resolve("layers").resolve(name));
+  }
+
+  /** Serves a read-only union of {@code layersTopFirst} as ref {@code id}. */
+  OverlayTree addReadOnly(String id, Path... layersTopFirst) {
+    OverlayTree tree = new OverlayTree(List.of(layersTopFirst));
+    source.add(id, tree);
+    return tree;
+  }
+
+  /** Serves a writable tree (a new upper over {@code lowersTopFirst}) as ref {@code id}. */
+  WritableOverlayTree addWritable(String id, Path... lowersTopFirst) throws IOException {
+    Path upper = Files.createDirectories(dir.resolve("uppers").resolve(id));
+    WritableOverlayTree tree = new WritableOverlayTree(upper, List.of(lowersTopFirst));
+    source.add(id, tree);
+    return tree;
+  }
+
+  FuseMount mount() throws IOException {
+    return mount(FuseOptions.defaults());
+  }
+
+  FuseMount mount(FuseOptions options) throws IOException {
+    mount = FuseMount.mount(source, mountpoint, options);
+    return mount;
+  }
+
+  /** {@code <mountpoint>/refs/<id>}. */
+  Path ref(String id) {
+    return mountpoint.resolve("refs").resolve(id);
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      if (mount != null) {
+        mount.close();
+        assertThat(mount.isMounted()).isFalse();
+        assertThat(source.leasesHeld()).as("leases still held after unmount").isZero();
+      }
+    } finally {
+      List<Path> left = Mounts.detachAllUnder(dir);
+      assertThat(left).as("mounts left behind").isEmpty();
+    }
+  }
+}
