@@ -219,7 +219,7 @@ public final class CacheManager implements AutoCloseable {
           }
         }
       }
-      if (mutable && (layerDir == null || !Files.isDirectory(layerDir))) {
+      if (mutable && layerDir == null) {
         throw new NotFoundException("mutable record " + id + " has no upper directory");
       }
       rec = new CacheRecord(id, md, mutable, parents, layerDir);
@@ -426,15 +426,13 @@ public final class CacheManager implements AutoCloseable {
       handlers = o.handlersOver(parentClone.descHandlers);
     }
     String id = newId();
+    // Metadata only: the upper directory is made on first mount (DESIGN: creating a ref is O(1) metadata).
     Path upper = layout.uppers().resolve(id);
-    boolean created = false;
     try {
       if (parentClone != null) {
         finalizeRecord(parentClone.rec);
         extractRecord(parentClone.rec, handlers);
       }
-      Files.createDirectory(upper);
-      created = true;
       mu.lock();
       try {
         ensureOpen();
@@ -456,21 +454,11 @@ public final class CacheManager implements AutoCloseable {
       } finally {
         mu.unlock();
       }
-    } catch (IOException e) {
-      cleanupFailedNew(parentClone, created ? upper : null);
-      throw new CacheException("cannot create mutable ref: " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      cleanupFailedNew(parentClone, created ? upper : null);
+      if (parentClone != null) {
+        parentClone.release();
+      }
       throw e;
-    }
-  }
-
-  private void cleanupFailedNew(ImmutableHandle parentClone, Path upper) {
-    if (parentClone != null) {
-      parentClone.release();
-    }
-    if (upper != null) {
-      deleteQuietly(upper);
     }
   }
 
@@ -1007,6 +995,7 @@ public final class CacheManager implements AutoCloseable {
         throw new NotFoundException("record " + rec.id + " is gone");
       }
       if (rec.mutable) {
+        ensureDirectory(rec.layerDir);
         List<Path> lowers = topFirst(parentDirs(rec));
         if (readOnly) {
           List<Path> all = new ArrayList<>();
@@ -1024,11 +1013,26 @@ public final class CacheManager implements AutoCloseable {
         return rec.tree;
       }
       if (rec.tree == null) {
-        rec.tree = new OverlayTree(topFirst(layerDirs(rec)));
+        List<Path> dirs = layerDirs(rec);
+        for (Path d : dirs) {
+          if (d.startsWith(layout.uppers())) {
+            // A committed mutable that was never written to has no upper yet.
+            ensureDirectory(d);
+          }
+        }
+        rec.tree = new OverlayTree(topFirst(dirs));
       }
       return rec.tree;
     } finally {
       mu.unlock();
+    }
+  }
+
+  private static void ensureDirectory(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new CacheException("cannot create upper directory " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -253,6 +253,7 @@ class CacheManagerConformanceTest {
   @Test
   void case15_startupRemovesStaleScratchAndOrphanUppers() throws IOException {
     MutableRef kept = cm.newRef(null, RefOptions.retain());
+    kept.mount(false);
     String keptId = kept.id();
     cm.close();
     Files.createDirectories(root.resolve("tmp/stale-mount/sub"));
