@@ -1,0 +1,66 @@
+package org.refcache.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.refcache.daemon.ControlProtocol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code refcache import [--parent ID] [--description TEXT] FILE}: a layer tarball becomes a lazy immutable ref. */
+@Command(name = "import", description = "Import a layer tar (plain, gzip or zstd) as an immutable ref (lazy: "
+    + "unpacked on first access). Prints the ref ID.")
+final class ImportCommand extends ClientCommand {
+  @Option(names = "--parent", paramLabel = "ID", description = "The ref this layer goes on top of.")
+  String parent;
+
+  @Option(names = "--description", paramLabel = "TEXT", description = "A description shown by ls and info.")
+  String description;
+
+  @Parameters(paramLabel = "FILE", description = "The layer tarball; the service reads it by path.")
+  String file;
+
+  private boolean progressShown;
+
+  ImportCommand(Terminal terminal) {
+    super(terminal);
+  }
+
+  @Override
+  String op() {
+    return "import";
+  }
+
+  @Override
+  ObjectNode args() {
+    ObjectNode a = ControlProtocol.object();
+    a.put("file", absolute(file));
+    a.put("parent", parent);
+    a.put("description", description);
+    return a;
+  }
+
+  @Override
+  void progress(JsonNode p) {
+    if (terminal.interactive()) {
+      long bytes = p.path("bytes").asLong();
+      long total = p.path("total").asLong();
+      terminal.err().printf("\rimporting: %d / %d MiB", bytes >> 20, total >> 20);
+      terminal.err().flush();
+      progressShown = true;
+    }
+  }
+
+  @Override
+  void done() {
+    if (progressShown) {
+      terminal.err().println();
+      terminal.err().flush();
+    }
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    terminal.out().println(result.path("id").asText());
+  }
+}

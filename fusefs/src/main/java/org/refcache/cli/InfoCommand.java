@@ -1,0 +1,52 @@
+package org.refcache.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.refcache.daemon.ControlProtocol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code refcache info ID}: one record, one field per line. */
+@Command(name = "info", description = "Show one ref: kind, parents, blob and diffID, times, holders, path, mounts.")
+final class InfoCommand extends ClientCommand {
+  @Parameters(paramLabel = "ID", description = "The ref.")
+  String id;
+
+  InfoCommand(Terminal terminal) {
+    super(terminal);
+  }
+
+  @Override
+  String op() {
+    return "info";
+  }
+
+  @Override
+  ObjectNode args() {
+    ObjectNode a = ControlProtocol.object();
+    a.put("id", id);
+    return a;
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    for (Map.Entry<String, JsonNode> f : result.properties()) {
+      JsonNode v = f.getValue();
+      if (v.isNull()) {
+        continue;
+      }
+      String text;
+      if (v.isArray()) {
+        List<String> items = new ArrayList<>();
+        v.forEach(i -> items.add(i.asText()));
+        text = String.join(", ", items);
+      } else {
+        text = v.asText();
+      }
+      terminal.out().printf("%-15s %s%n", f.getKey() + ":", text);
+    }
+  }
+}

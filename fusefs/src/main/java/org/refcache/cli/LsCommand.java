@@ -1,0 +1,43 @@
+package org.refcache.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import org.refcache.daemon.ControlProtocol;
+import picocli.CommandLine.Command;
+
+/** {@code refcache ls}: every record, one line each. */
+@Command(name = "ls", description = "List every ref: ID, type, kind, whether the service holds it, whether it is "
+    + "still lazy, creation time, description.")
+final class LsCommand extends ClientCommand {
+  private static final String ROW = "%-25s  %-9s  %-10s  %-4s  %-4s  %-20s  %s%n";
+
+  LsCommand(Terminal terminal) {
+    super(terminal);
+  }
+
+  @Override
+  String op() {
+    return "ls";
+  }
+
+  @Override
+  ObjectNode args() {
+    return ControlProtocol.object();
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    PrintWriter out = terminal.out();
+    out.printf(ROW, "ID", "TYPE", "KIND", "HELD", "LAZY", "CREATED", "DESCRIPTION");
+    for (JsonNode r : result) {
+      String created = r.path("createdAt").asText("");
+      if (created.length() > 19) {
+        created = created.substring(0, 19) + "Z";
+      }
+      out.printf(ROW, r.path("id").asText(), r.path("mutable").asBoolean() ? "mutable" : "immutable",
+          r.path("kind").asText(), r.path("held").asBoolean() ? "yes" : "no", r.path("lazy").asBoolean() ? "yes" : "no",
+          created, r.path("description").asText(""));
+    }
+  }
+}

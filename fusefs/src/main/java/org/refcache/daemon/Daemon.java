@@ -1,0 +1,187 @@
+package org.refcache.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.refcache.core.cache.CacheConfig;
+import org.refcache.core.cache.CacheManager;
+import org.refcache.fuse.FuseMount;
+import org.refcache.fuse.FuseOptions;
+import org.refcache.posix.SdNotify;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service: the wiring of cache, held handles, FUSE view, bind mounts and control socket.
+ *
+ * <p>Start order: directories; a stale mount at the mountpoint (left by a crash) is detached; the cache
+ * opens (LMDB); held handles are re-acquired; the FUSE view mounts and must answer a lookup; bind mounts
+ * are re-made; the control socket opens; systemd hears {@code READY=1}. {@link #close()} undoes it in
+ * reverse: stop accepting, detach bind mounts, unmount the view, close LMDB. Held handles are not
+ * released at shutdown, so mutable refs survive a restart.
+ */
+public final class Daemon implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+  private static final Duration MOUNT_ANSWER_TIMEOUT = Duration.ofSeconds(30);
+
+  private final DaemonConfig config;
+  private final CacheManager cache;
+  private final FuseMount fuse;
+  private final RefService service;
+  private final ControlServer control;
+  private boolean closed;
+
+  private Daemon(DaemonConfig config, CacheManager cache, FuseMount fuse, RefService service,
+      ControlServer control) {
+    this.config = config;
+    this.cache = cache;
+    this.fuse = fuse;
+    this.service = service;
+    this.control = control;
+  }
+
+  /** Starts the service and tells systemd (when it started us) that it is ready. */
+  public static Daemon start(DaemonConfig config) throws IOException {
+    LOG.info("starting: root {}, mountpoint {}, socket {}", config.root(), config.mountpoint(), config.socket());
+    Files.createDirectories(config.root());
+    Files.createDirectories(config.socket().getParent());
+    ControlServer.requireNoLiveService(config.socket());
+    if (Files.exists(config.mountpoint()) || MountTable.isMountPoint(config.mountpoint())) {
+      MountTable.detachAt(config.mountpoint());
+    }
+    Files.createDirectories(config.mountpoint());
+
+    CacheManager cache = CacheManager.open(CacheConfig.at(config.root()));
+    FuseMount fuse = null;
+    ControlServer control = null;
+    try {
+      HeldHandles held = HeldHandles.restore(cache, config.root());
+      fuse = FuseMount.mount(new ServiceTreeSource(cache, held), config.mountpoint(), FuseOptions.defaults());
+      awaitMountAnswers(config.mountpoint());
+      FuseMount view = fuse;
+      RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
+      service.restoreMounts();
+      control = ControlServer.open(config.socket(), new RequestHandler(service));
+      Daemon d = new Daemon(config, cache, fuse, service, control);
+      SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
+      LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
+      return d;
+    } catch (IOException | RuntimeException e) {
+      if (control != null) {
+        control.close();
+      }
+      if (fuse != null) {
+        closeQuietly(fuse, e);
+      }
+      cache.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until the kernel shows a FUSE mount at {@code mountpoint} and a lookup through it is answered.
+   * The lookup runs on its own thread so a mount that hangs fails the start instead of blocking it.
+   */
+  private static void awaitMountAnswers(Path mountpoint) throws IOException {
+    long deadline = System.nanoTime() + MOUNT_ANSWER_TIMEOUT.toNanos();
+    while (true) {
+      boolean fuseMounted = MountTable.at(mountpoint).stream().anyMatch(m -> m.fsType().startsWith("fuse"));
+      if (fuseMounted) {
+        CompletableFuture<Boolean> probe = CompletableFuture.supplyAsync(
+            () -> Files.isDirectory(mountpoint.resolve("refs")), r -> {
+              Thread t = new Thread(r, "refcache-mount-probe");
+              t.setDaemon(true);
+              t.start();
+            });
+        try {
+          long left = Math.max(1, deadline - System.nanoTime());
+          if (probe.get(left, TimeUnit.NANOSECONDS)) {
+            return;
+          }
+        } catch (TimeoutException e) {
+          throw new IOException("the FUSE mount at " + mountpoint + " does not answer");
+        } catch (ExecutionException e) {
+          throw new IOException("probing the FUSE mount at " + mountpoint + " failed", e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting for the FUSE mount", e);
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("no FUSE mount answered at " + mountpoint + " within " + MOUNT_ANSWER_TIMEOUT);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the FUSE mount", e);
+      }
+    }
+  }
+
+  public DaemonConfig config() {
+    return config;
+  }
+
+  /** The operations the control socket serves (also callable in-process). */
+  public RefService service() {
+    return service;
+  }
+
+  /**
+   * Runs the service in the foreground until SIGTERM or SIGINT, then stops it in order.
+   *
+   * @return the exit status: 0 after a clean stop
+   */
+  public static int runUntilSignalled(DaemonConfig config) throws IOException, InterruptedException {
+    ShutdownSignals signals = ShutdownSignals.install();
+    Daemon daemon = start(config);
+    try {
+      String why = signals.await();
+      LOG.info("{} received: stopping", why);
+      SdNotify.notify("STOPPING=1");
+    } finally {
+      daemon.close();
+    }
+    LOG.info("stopped");
+    return 0;
+  }
+
+  /** Stops accepting, detaches bind mounts, unmounts the view, closes LMDB. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    control.close();
+    service.detachMounts();
+    try {
+      fuse.close();
+    } catch (RuntimeException e) {
+      LOG.error("unmounting {} failed: {}", config.mountpoint(), e.toString(), e);
+    }
+    try {
+      if (MountTable.isMountPoint(config.mountpoint())) {
+        LOG.warn("{} still mounted after unmount; detaching", config.mountpoint());
+        MountTable.detachAt(config.mountpoint());
+      }
+    } catch (IOException e) {
+      LOG.error("cannot detach {}: {}", config.mountpoint(), e.toString());
+    }
+    cache.close();
+  }
+
+  private static void closeQuietly(FuseMount fuse, Exception cause) {
+    try {
+      fuse.close();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package org.refcache.daemon;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where the service keeps its state, mounts its view and listens (DESIGN "The service and the refcache
+ * command"): an option wins over its environment variable, which wins over the default.
+ *
+ * @param root the state root ({@code --root}, {@code REFCACHE_ROOT}, default {@code /var/lib/refcache})
+ * @param mountpoint the FUSE mountpoint ({@code --mountpoint}, {@code REFCACHE_MOUNTPOINT}, default
+ *     {@code <root>/mnt})
+ * @param socket the control socket ({@code --socket}, {@code REFCACHE_SOCKET}, default
+ *     {@code /run/refcache/refcache.sock})
+ */
+public record DaemonConfig(Path root, Path mountpoint, Path socket) {
+  public static final String ROOT_ENV = "REFCACHE_ROOT";
+  public static final String MOUNTPOINT_ENV = "REFCACHE_MOUNTPOINT";
+  public static final String SOCKET_ENV = "REFCACHE_SOCKET";
+  public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
+  public static final Path DEFAULT_SOCKET = Path.of("/run/refcache/refcache.sock");
+
+  public DaemonConfig {
+    root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    mountpoint = Objects.requireNonNull(mountpoint, "mountpoint").toAbsolutePath().normalize();
+    socket = Objects.requireNonNull(socket, "socket").toAbsolutePath().normalize();
+  }
+
+  /**
+   * Resolves the three settings from options (null when not given) and the environment.
+   */
+  public static DaemonConfig resolve(String root, String mountpoint, String socket, Map<String, String> env) {
+    Path r = Path.of(firstSet(root, env.get(ROOT_ENV), DEFAULT_ROOT.toString()));
+    String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
+    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env));
+  }
+
+  /** The control socket a client uses: the option, else {@code REFCACHE_SOCKET}, else the default. */
+  public static Path socketOf(String option, Map<String, String> env) {
+    return Path.of(firstSet(option, env.get(SOCKET_ENV), DEFAULT_SOCKET.toString())).toAbsolutePath();
+  }
+
+  private static String firstSet(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isEmpty()) {
+        return v;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,172 @@
+package org.refcache.daemon;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.refcache.core.cache.CacheException;
+import org.refcache.core.cache.InvalidRefException;
+import org.refcache.core.cache.LockedException;
+import org.refcache.core.cache.NotFoundException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one request line into calls of {@link RefService} and its outcome into the final response line;
+ * every failure becomes a failure response of the right {@link ErrorKind}, never an exception out of
+ * here.
+ */
+public final class RequestHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+
+  private final RefService service;
+
+  public RequestHandler(RefService service) {
+    this.service = service;
+  }
+
+  /**
+   * Handles one request line.
+   *
+   * @param progress receives progress lines to send before the final one
+   * @return the final response line
+   */
+  public ObjectNode handle(String line, Consumer<JsonNode> progress) {
+    JsonNode req;
+    try {
+      req = ControlProtocol.JSON.readTree(line);
+    } catch (IOException e) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "malformed request: not JSON");
+    }
+    if (req == null || !req.isObject()) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "malformed request: not a JSON object");
+    }
+    JsonNode v = req.get("v");
+    if (v == null || !v.isInt() || v.intValue() != ControlProtocol.VERSION) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "unsupported protocol version " + v + "; this service speaks "
+          + ControlProtocol.VERSION);
+    }
+    JsonNode op = req.get("op");
+    JsonNode args = req.get("args");
+    if (op == null || !op.isTextual()) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "malformed request: no op");
+    }
+    if (args != null && !args.isObject() && !args.isNull()) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "malformed request: args is not an object");
+    }
+    Args a = new Args(args == null || args.isNull() ? ControlProtocol.object() : (ObjectNode) args);
+    try {
+      return ControlProtocol.success(dispatch(op.textValue(), a, progress));
+    } catch (ControlException e) {
+      return ControlProtocol.failure(e.kind(), e.getMessage());
+    } catch (NotFoundException e) {
+      return ControlProtocol.failure(ErrorKind.NOT_FOUND, e.getMessage());
+    } catch (LockedException e) {
+      return ControlProtocol.failure(ErrorKind.LOCKED, e.getMessage());
+    } catch (InvalidRefException e) {
+      return ControlProtocol.failure(ErrorKind.USAGE, e.getMessage());
+    } catch (NoSuchFileException e) {
+      return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
+    } catch (CacheException | IOException e) {
+      LOG.warn("{} failed: {}", op.textValue(), e.toString());
+      LOG.debug("{} failure", op.textValue(), e);
+      return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage() == null ? e.toString() : e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn("{} failed: {}", op.textValue(), e.toString(), e);
+      return ControlProtocol.failure(ErrorKind.OTHER, "internal error: " + e);
+    }
+  }
+
+  private JsonNode dispatch(String op, Args a, Consumer<JsonNode> progress) throws IOException {
+    return switch (op) {
+      case "import" -> idResult(service.importLayer(a.path("file"), a.optional("parent"), a.optional("description"),
+          (bytes, total) -> {
+            ObjectNode p = ControlProtocol.object();
+            p.put("bytes", bytes);
+            p.put("total", total);
+            progress.accept(p);
+          }));
+      case "new" -> idResult(service.newRef(a.optional("parent"), a.optional("description"), a.flag("retain")));
+      case "commit" -> idResult(service.commit(a.required("id")));
+      case "release" -> {
+        String id = a.required("id");
+        service.release(id);
+        yield idResult(id);
+      }
+      case "path" -> {
+        String id = a.required("id");
+        ObjectNode r = ControlProtocol.object();
+        r.put("id", id);
+        r.put("path", service.path(id).toString());
+        yield r;
+      }
+      case "mount" -> mountResult(service.mount(a.required("id"), a.path("dir"), a.flag("readOnly")));
+      case "umount" -> mountResult(service.umount(a.path("dir")));
+      case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
+      case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
+      default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
+    };
+  }
+
+  private static JsonNode idResult(String id) {
+    ObjectNode r = ControlProtocol.object();
+    r.put("id", id);
+    return r;
+  }
+
+  private static JsonNode mountResult(HeldHandles.ActiveMount m) {
+    ObjectNode r = ControlProtocol.object();
+    r.put("id", m.id());
+    r.put("dir", m.dir().toString());
+    r.put("readOnly", m.readOnly());
+    return r;
+  }
+
+  /** Typed access to a request's arguments; a wrong or missing one is a usage error. */
+  private record Args(ObjectNode node) {
+    String required(String name) {
+      String s = optional(name);
+      if (s == null || s.isEmpty()) {
+        throw new ControlException(ErrorKind.USAGE, "missing argument " + name);
+      }
+      return s;
+    }
+
+    String optional(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return null;
+      }
+      if (!n.isTextual()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a string");
+      }
+      return n.textValue();
+    }
+
+    boolean flag(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return false;
+      }
+      if (!n.isBoolean()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be true or false");
+      }
+      return n.booleanValue();
+    }
+
+    Path path(String name) {
+      Path p;
+      try {
+        p = Path.of(required(name));
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " is not a path: " + e.getMessage());
+      }
+      if (!p.isAbsolute()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be an absolute path");
+      }
+      return p;
+    }
+  }
+}

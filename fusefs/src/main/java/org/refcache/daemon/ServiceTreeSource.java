@@ -1,0 +1,107 @@
+package org.refcache.daemon;
+
+import java.util.List;
+import java.util.Optional;
+import org.refcache.core.cache.CacheManager;
+import org.refcache.core.cache.ImmutableRef;
+import org.refcache.core.cache.MutableRef;
+import org.refcache.core.cache.NotFoundException;
+import org.refcache.core.cache.RecordInfo;
+import org.refcache.core.cache.RefOptions;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.fuse.RefLease;
+import org.refcache.fuse.RefTreeSource;
+
+/**
+ * What {@code <mountpoint>/refs/<id>} shows, for the FUSE view.
+ *
+ * <ul>
+ *   <li>A mutable the service holds (made by {@code new}) is served through the service's own handle,
+ *       writable; {@code getMutable} would fail with Locked because that handle is the only one. Its
+ *       lease does not release the service's handle.</li>
+ *   <li>A mutable the service committed keeps being served through the committing handle, whose tree is
+ *       frozen (EROFS) while the twin lives.</li>
+ *   <li>Any other mutable with a committed twin shows the twin's read-only tree (after a restart).</li>
+ *   <li>An idle mutable without a twin is not shown: {@code get} would commit it on the spot.</li>
+ *   <li>Every immutable is served through a fresh {@code get} handle that does not count as a use and is
+ *       released when the lease closes; the first mount of a lazy ref unpacks it.</li>
+ * </ul>
+ */
+public final class ServiceTreeSource implements RefTreeSource {
+  private final CacheManager cache;
+  private final HeldHandles held;
+
+  public ServiceTreeSource(CacheManager cache, HeldHandles held) {
+    this.cache = cache;
+    this.held = held;
+  }
+
+  @Override
+  public List<String> refIds() {
+    return cache.records().stream().filter(this::shown).map(RecordInfo::id).toList();
+  }
+
+  private boolean shown(RecordInfo r) {
+    return !r.mutable() || held.mutable(r.id()).isPresent() || held.committedMutable(r.id()).isPresent()
+        || r.equalImmutable() != null;
+  }
+
+  @Override
+  public Optional<RefLease> open(String id) {
+    Optional<MutableRef> own = held.mutable(id).or(() -> held.committedMutable(id));
+    if (own.isPresent()) {
+      try {
+        return Optional.of(new ServiceLease(own.get().mount(false), null));
+      } catch (NotFoundException e) {
+        return Optional.empty();
+      } catch (RuntimeException e) {
+        // Released or finalized meanwhile: fall through to what the cache says now.
+        if (held.mutable(id).isPresent()) {
+          throw e;
+        }
+      }
+    }
+    String target = id;
+    try {
+      RecordInfo info = cache.info(id);
+      if (info.mutable()) {
+        if (info.equalImmutable() == null) {
+          return Optional.empty();
+        }
+        target = info.equalImmutable();
+      }
+      ImmutableRef ref = cache.get(target, RefOptions.noUpdateLastUsed());
+      try {
+        return Optional.of(new ServiceLease(ref.mount(true), ref));
+      } catch (RuntimeException e) {
+        ref.release();
+        throw e;
+      }
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A tree and the handle to release with it (none for the service's own mutable handles). */
+  private static final class ServiceLease implements RefLease {
+    private final OverlayTree tree;
+    private final ImmutableRef handle;
+
+    ServiceLease(OverlayTree tree, ImmutableRef handle) {
+      this.tree = tree;
+      this.handle = handle;
+    }
+
+    @Override
+    public OverlayTree tree() {
+      return tree;
+    }
+
+    @Override
+    public void close() {
+      if (handle != null) {
+        handle.release();
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.refcache.core.layer.Compression;
+import org.refcache.core.layer.MediaTypes;
+
+/** {@code refcache import} of real layer tarballs, read back through the real FUSE mount. */
+class ImportedLayerTest {
+  private static ServiceFixture svc;
+
+  @BeforeAll
+  static void start() throws Exception {
+    svc = ServiceFixture.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (svc != null) {
+      svc.close();
+    }
+  }
+
+  private static JsonNode info(String id) throws Exception {
+    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
+  }
+
+  @Test
+  void gzipLayerWithEveryEntryKindReadsBackIdenticalThroughTheMount() throws Exception {
+    List<LayerTar.Entry> entries = LayerTar.everyKind();
+    Path file = svc.dir.resolve("every-kind.tar.gz");
+    Files.write(file, LayerTar.compress(LayerTar.tar(entries), Compression.GZIP));
+
+    String id = svc.ok("import", "--description", "every kind", file.toString());
+
+    assertThat(id).matches("[0-9a-z]{25}");
+    JsonNode before = info(id);
+    assertThat(before.path("blobOnly").asBoolean()).as("lazy until first access").isTrue();
+    assertThat(before.path("description").asText()).isEqualTo("every kind");
+    assertThat(before.path("held").asBoolean()).isTrue();
+    TreeAssertions.assertTreeMatches(svc.tree(id), entries);
+    assertThat(info(id).path("blobOnly").asBoolean()).as("unpacked by the access").isFalse();
+  }
+
+  @Test
+  void plainGzipAndZstdTarballsOfOneLayerHaveOneDiffIdAndTheirOwnMediaTypes() throws Exception {
+    byte[] tar = LayerTar.tar(LayerTar.oneFile("hello", "same content\n"));
+    String[] ids = new String[3];
+    Compression[] kinds = {Compression.UNCOMPRESSED, Compression.GZIP, Compression.ZSTD};
+    for (int i = 0; i < kinds.length; i++) {
+      Path f = svc.dir.resolve("layer-" + kinds[i]);
+      Files.write(f, LayerTar.compress(tar, kinds[i]));
+      ids[i] = svc.ok("import", f.toString());
+    }
+
+    assertThat(info(ids[0]).path("diffId").asText()).isEqualTo(info(ids[1]).path("diffId").asText())
+        .isEqualTo(info(ids[2]).path("diffId").asText());
+    assertThat(List.of(ids)).doesNotHaveDuplicates();
+    for (String id : ids) {
+      assertThat(Files.readString(svc.tree(id).resolve("hello"))).isEqualTo("same content\n");
+    }
+    assertThat(MediaTypes.compressionOf(MediaTypes.OCI_LAYER_ZSTD)).isEqualTo(Compression.ZSTD);
+  }
+
+  @Test
+  void importWithParentStacksTheLayerOverIt() throws Exception {
+    Path lower = svc.dir.resolve("lower.tar");
+    Files.write(lower, LayerTar.tar(LayerTar.oneFile("lower.txt", "lower\n")));
+    Path upper = svc.dir.resolve("upper.tar");
+    Files.write(upper, LayerTar.tar(LayerTar.oneFile("upper.txt", "upper\n")));
+    String base = svc.ok("import", lower.toString());
+
+    String top = svc.ok("import", "--parent", base, upper.toString());
+
+    assertThat(Files.readString(svc.tree(top).resolve("lower.txt"))).isEqualTo("lower\n");
+    assertThat(Files.readString(svc.tree(top).resolve("upper.txt"))).isEqualTo("upper\n");
+    assertThat(info(top).path("parents").get(0).asText()).isEqualTo(base);
+  }
+
+  @Test
+  void importOfAFileThatIsNotATarFailsAndCreatesNoRef() throws Exception {
+    Path junk = svc.dir.resolve("junk.bin");
+    Files.writeString(junk, "this is not a tar archive, not even close".repeat(40));
+    int before = ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size();
+
+    ServiceFixture.Run r = svc.cli("import", junk.toString());
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("not a layer tar");
+    assertThat(ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size()).isEqualTo(before);
+  }
+}

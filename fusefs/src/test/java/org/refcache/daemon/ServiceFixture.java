@@ -1,0 +1,154 @@
+package org.refcache.daemon;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.refcache.cli.Main;
+import org.refcache.cli.Terminal;
+
+/**
+ * A real service on a private temporary root, mountpoint and socket, run in the test's JVM, and the
+ * {@code refcache} command run in-process against it. {@link #close()} stops the service and then lazily
+ * detaches anything still mounted under the temporary directory, so no test leaves a mount behind even
+ * when it fails half-way.
+ */
+public final class ServiceFixture implements AutoCloseable {
+  /** The temporary directory; its name matches what scripts/test.sh sweeps after an aborted run. */
+  public final Path dir;
+  public final Path root;
+  public final Path mountpoint;
+  public final Path socket;
+  private Daemon daemon;
+
+  /** What one run of the command printed and returned. */
+  public record Run(int exit, String out, String err) {
+    /** stdout without its trailing newline. */
+    public String line() {
+      return out.strip();
+    }
+  }
+
+  private ServiceFixture(Path dir) {
+    this.dir = dir;
+    this.root = dir.resolve("root");
+    this.mountpoint = dir.resolve("mnt");
+    this.socket = dir.resolve("run/refcache.sock");
+  }
+
+  /** Creates the directories and starts the service. */
+  public static ServiceFixture start() throws IOException {
+    ServiceFixture f = new ServiceFixture(Files.createTempDirectory("refcache-test-daemon-"));
+    try {
+      f.startService();
+      return f;
+    } catch (IOException | RuntimeException e) {
+      f.close();
+      throw e;
+    }
+  }
+
+  public DaemonConfig config() {
+    return new DaemonConfig(root, mountpoint, socket);
+  }
+
+  public void startService() throws IOException {
+    daemon = Daemon.start(config());
+  }
+
+  public void stopService() {
+    if (daemon != null) {
+      daemon.close();
+      daemon = null;
+    }
+  }
+
+  /** Stops the service as SIGTERM would and starts a new one on the same root. */
+  public void restart() throws IOException {
+    stopService();
+    startService();
+  }
+
+  public Daemon daemon() {
+    return daemon;
+  }
+
+  /** {@code <mountpoint>/refs/<id>}. */
+  public Path tree(String id) {
+    return mountpoint.resolve("refs").resolve(id);
+  }
+
+  /** Runs {@code refcache args...} in-process with {@code REFCACHE_SOCKET} pointing at this service. */
+  public Run cli(String... args) {
+    return run(Map.of(DaemonConfig.SOCKET_ENV, socket.toString()), args);
+  }
+
+  /** Runs {@code refcache args...} in-process with the given environment. */
+  public static Run run(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintWriter o = new PrintWriter(out, true, StandardCharsets.UTF_8);
+    PrintWriter e = new PrintWriter(err, true, StandardCharsets.UTF_8);
+    int code = Main.run(args, new Terminal(o, e, env, false));
+    o.flush();
+    e.flush();
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Runs the command and fails unless it exits 0; returns stdout stripped. */
+  public String ok(String... args) {
+    Run r = cli(args);
+    if (r.exit() != 0) {
+      throw new AssertionError("refcache " + String.join(" ", args) + " exited " + r.exit() + ": " + r.err());
+    }
+    return r.line();
+  }
+
+  @Override
+  public void close() throws IOException {
+    List<Throwable> failures = new ArrayList<>();
+    try {
+      stopService();
+    } catch (RuntimeException e) {
+      failures.add(e);
+    }
+    try {
+      MountSafetyNet.detachAllUnder(dir);
+    } catch (IOException | RuntimeException e) {
+      failures.add(e);
+    }
+    deleteTree(dir);
+    if (!failures.isEmpty()) {
+      AssertionError a = new AssertionError("fixture teardown failed");
+      failures.forEach(a::addSuppressed);
+      throw a;
+    }
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    Files.walkFileTree(p, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+        Files.delete(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}
