@@ -121,6 +121,8 @@ final class Library {
 
     int fdatasync(int fd);
 
+    int syncfs(int fd);
+
     int ftruncate(int fd, @off_t long length);
 
     int close(int fd);

@@ -175,4 +175,14 @@ class PosixFdIoTest {
     assertThatThrownBy(() -> Posix.statvfs(dir.resolve("missing")))
         .isInstanceOf(NoSuchFileException.class);
   }
+
+  @Test
+  void syncfsFlushesAnExistingDirectoryAndRejectsAMissingOne() throws Exception {
+    Files.writeString(dir.resolve("f"), "data");
+    Posix.syncfs(dir);
+    assertThat(Files.readString(dir.resolve("f"))).isEqualTo("data");
+    assertThatThrownBy(() -> Posix.syncfs(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
+    Path file = dir.resolve("f");
+    assertThatThrownBy(() -> Posix.syncfs(file)).isInstanceOf(java.nio.file.NotDirectoryException.class);
+  }
 }

@@ -682,7 +682,10 @@ public final class CacheManager implements AutoCloseable {
     h.released = true;
     CacheRecord rec = h.rec;
     rec.refs.remove(h);
-    if (h.triggerLastUsed && !rec.anyHandleTriggersLastUsed()) {
+    // A twin about to go with its default-policy mutable needs no last-used write.
+    boolean goesNow = rec.refs.isEmpty() && rec.equalMutable != null && !rec.isRetain()
+        && !rec.equalMutable.rec.isRetain();
+    if (h.triggerLastUsed && !rec.anyHandleTriggersLastUsed() && !goesNow) {
       updateLastUsed(rec);
       if (rec.equalMutable != null) {
         rec.equalMutable.triggerLastUsed = true;
