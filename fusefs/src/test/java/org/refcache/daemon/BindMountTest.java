@@ -1,0 +1,116 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code refcache mount} and {@code umount}: a ref's tree bind-mounted into a directory, as a container would. */
+class BindMountTest {
+  private ServiceFixture svc;
+  private String layer;
+  private Path dir;
+
+  @BeforeEach
+  void start() throws Exception {
+    svc = ServiceFixture.start();
+    Path tar = svc.dir.resolve("layer.tar");
+    Files.write(tar, LayerTar.tar(LayerTar.oneFile("etc/os-release", "ID=refcache\n")));
+    layer = svc.ok("import", tar.toString());
+    dir = Files.createDirectories(svc.dir.resolve("rootfs"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (svc != null) {
+      svc.close();
+    }
+  }
+
+  private JsonNode info(String id) throws Exception {
+    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
+  }
+
+  @Test
+  void mountBindsTheTreeIntoTheDirectoryAndUmountRemovesIt() throws Exception {
+    svc.ok("mount", layer, dir.toString());
+
+    assertThat(MountTable.isMountPoint(dir)).isTrue();
+    assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    assertThat(info(layer).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+
+    svc.ok("umount", dir.toString());
+
+    assertThat(MountTable.isMountPoint(dir)).isFalse();
+    try (var s = Files.list(dir)) {
+      assertThat(s).isEmpty();
+    }
+    assertThat(info(layer).path("mounts")).isEmpty();
+  }
+
+  @Test
+  void aMountedMutableRefIsWritableThroughTheDirectoryAndCannotBeReleasedWhileMounted() throws Exception {
+    String mutable = svc.ok("new", "--parent", layer);
+    svc.ok("mount", mutable, dir.toString());
+
+    Files.writeString(dir.resolve("etc/hostname"), "builder\n");
+
+    assertThat(Files.readString(svc.tree(mutable).resolve("etc/hostname"))).isEqualTo("builder\n");
+    ServiceFixture.Run release = svc.cli("release", mutable);
+    assertThat(release.exit()).isEqualTo(4);
+    assertThat(release.err()).contains("umount");
+    svc.ok("umount", dir.toString());
+    svc.ok("release", mutable);
+  }
+
+  @Test
+  void readonlyMountRefusesWritesEvenForAMutableRef() throws Exception {
+    String mutable = svc.ok("new", "--parent", layer);
+    svc.ok("mount", "--readonly", mutable, dir.toString());
+
+    assertThatThrownBy(() -> Files.writeString(dir.resolve("x"), "x"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+    assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    svc.ok("umount", dir.toString());
+  }
+
+  @Test
+  void aMountKeepsItsRefWhenTheServiceReleasesItsOwnHandle() throws Exception {
+    svc.ok("mount", layer, dir.toString());
+
+    svc.ok("release", layer);
+
+    assertThat(info(layer).path("inUse").asBoolean()).isTrue();
+    assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    svc.ok("umount", dir.toString());
+  }
+
+  @Test
+  void mountErrorsHaveTheirExitStatus() throws Exception {
+    assertThat(svc.cli("mount", "nosuchref000000000000000000", dir.toString()).exit()).isEqualTo(3);
+    assertThat(svc.cli("mount", layer, svc.dir.resolve("missing").toString()).exit()).isEqualTo(3);
+    assertThat(svc.cli("umount", dir.toString()).exit()).isEqualTo(3);
+    assertThat(svc.cli("mount", "../../etc", dir.toString()).exit()).isEqualTo(2);
+    svc.ok("mount", layer, dir.toString());
+    assertThat(svc.cli("mount", layer, dir.toString()).exit()).isEqualTo(2);
+    svc.ok("umount", dir.toString());
+  }
+
+  @Test
+  void umountOfABusyDirectoryIsLockedAndKeepsTheMount() throws Exception {
+    svc.ok("mount", layer, dir.toString());
+    try (var open = Files.newDirectoryStream(dir.resolve("etc"))) {
+      // An open directory keeps the mount busy.
+      ServiceFixture.Run r = svc.cli("umount", dir.toString());
+      assertThat(r.exit()).isEqualTo(4);
+      assertThat(MountTable.isMountPoint(dir)).isTrue();
+    }
+    svc.ok("umount", dir.toString());
+  }
+}

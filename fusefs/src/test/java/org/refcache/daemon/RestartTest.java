@@ -1,0 +1,98 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A restart of the service keeps every ref and handle it held, and its bind mounts. */
+class RestartTest {
+  private ServiceFixture svc;
+
+  @BeforeEach
+  void start() throws Exception {
+    svc = ServiceFixture.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (svc != null) {
+      svc.close();
+    }
+  }
+
+  private JsonNode info(String id) throws Exception {
+    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
+  }
+
+  @Test
+  void restartKeepsImportedRefsAndMutableRefsStayWritable() throws Exception {
+    List<LayerTar.Entry> entries = LayerTar.everyKind();
+    Path tar = svc.dir.resolve("layer.tar.zst");
+    Files.write(tar, LayerTar.compress(LayerTar.tar(entries), org.refcache.core.layer.Compression.ZSTD));
+    String imported = svc.ok("import", tar.toString());
+    String lazy = svc.ok("import", "--parent", imported, writeLayer("lazy.tar", "lazy.txt", "still lazy\n"));
+    String mutable = svc.ok("new", "--parent", imported);
+    Files.writeString(svc.tree(mutable).resolve("before.txt"), "before restart\n");
+
+    svc.restart();
+
+    TreeAssertions.assertTreeMatches(svc.tree(imported), entries);
+    assertThat(info(lazy).path("blobOnly").asBoolean()).as("lazy ref stays lazy across the restart").isTrue();
+    assertThat(Files.readString(svc.tree(lazy).resolve("lazy.txt"))).isEqualTo("still lazy\n");
+    Path tree = svc.tree(mutable);
+    assertThat(Files.readString(tree.resolve("before.txt"))).isEqualTo("before restart\n");
+    Files.writeString(tree.resolve("after.txt"), "after restart\n");
+    assertThat(info(mutable).path("held").asBoolean()).isTrue();
+    assertThat(info(imported).path("held").asBoolean()).isTrue();
+    String committed = svc.ok("commit", mutable);
+    assertThat(Files.readString(svc.tree(committed).resolve("after.txt"))).isEqualTo("after restart\n");
+    assertThat(Files.readString(svc.tree(committed).resolve("before.txt"))).isEqualTo("before restart\n");
+  }
+
+  @Test
+  void restartKeepsACommittedRefAndReleasesNothing() throws Exception {
+    String mutable = svc.ok("new");
+    Files.writeString(svc.tree(mutable).resolve("f"), "committed\n");
+    String committed = svc.ok("commit", mutable);
+
+    svc.restart();
+
+    assertThat(Files.readString(svc.tree(committed).resolve("f"))).isEqualTo("committed\n");
+    assertThat(info(committed).path("held").asBoolean()).isTrue();
+    svc.ok("release", committed);
+    assertThat(info(committed).path("held").asBoolean()).isFalse();
+  }
+
+  @Test
+  void restartRemakesBindMounts() throws Exception {
+    String layer = svc.ok("import", writeLayer("l.tar", "hello", "hi\n"));
+    String mutable = svc.ok("new", "--parent", layer);
+    Path ro = Files.createDirectories(svc.dir.resolve("ro"));
+    Path rw = Files.createDirectories(svc.dir.resolve("rw"));
+    svc.ok("mount", "--readonly", layer, ro.toString());
+    svc.ok("mount", mutable, rw.toString());
+
+    svc.stopService();
+    assertThat(MountSafetyNet.mountsUnder(svc.dir)).as("a stopped service leaves no mount").isEmpty();
+    svc.startService();
+
+    assertThat(Files.readString(ro.resolve("hello"))).isEqualTo("hi\n");
+    Files.writeString(rw.resolve("written"), "through the bind mount\n");
+    assertThat(Files.readString(svc.tree(mutable).resolve("written"))).isEqualTo("through the bind mount\n");
+    svc.ok("umount", ro.toString());
+    svc.ok("umount", rw.toString());
+    assertThat(MountTable.isMountPoint(ro)).isFalse();
+  }
+
+  private String writeLayer(String name, String path, String content) throws Exception {
+    Path f = svc.dir.resolve(name);
+    Files.write(f, LayerTar.tar(LayerTar.oneFile(path, content)));
+    return f.toString();
+  }
+}
