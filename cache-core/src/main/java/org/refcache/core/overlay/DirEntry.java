@@ -1,0 +1,13 @@
+package org.refcache.core.overlay;
+
+import java.nio.file.Path;
+
+/**
+ * One name in a merged directory listing.
+ *
+ * @param name the entry's name (no {@code '/'})
+ * @param type the file type bits of the topmost entry of that name ({@code Posix.S_IF*})
+ * @param real the topmost entry of that name, the one {@link OverlayTree#resolve} answers with
+ */
+public record DirEntry(String name, int type, Path real) {
+}

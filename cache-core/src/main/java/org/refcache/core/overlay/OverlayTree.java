@@ -1,0 +1,264 @@
+package org.refcache.core.overlay;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
+
+/**
+ * A read-only union of layer directories, top first, with the lookup rules of kernel overlayfs:
+ *
+ * <ul>
+ *   <li>a name is answered by the topmost layer that has it; a whiteout (character device 0/0)
+ *       there means the name is absent, and whiteouts never show;</li>
+ *   <li>a directory merges with the directories of the same name below it, until an opaque
+ *       directory ({@value OverlayConventions#OPAQUE_XATTR}), a whiteout or a non-directory;</li>
+ *   <li>a non-directory hides everything of that name below it, and a directory hides lower
+ *       non-directories;</li>
+ *   <li>a merged directory's attributes are those of its topmost directory.</li>
+ * </ul>
+ *
+ * <p>Thread-safe. Layers of a read-only tree never change, so every resolution (present or absent)
+ * is cached in a bounded map and a lookup costs one {@code lstat} per layer consulted, once. There
+ * are deliberately no mutators here: a read-only ref answers {@code EROFS} in the FUSE layer, and
+ * {@link WritableOverlayTree} adds the copy-on-write operations.
+ */
+public class OverlayTree {
+
+  private final List<Path> layers;
+  private final ResolutionCache cache;
+
+  /**
+   * A union of existing layer directories.
+   *
+   * @param layersTopFirst at least one directory; the first hides the others
+   * @throws IllegalArgumentException if the list is empty or an element is not a directory
+   */
+  public OverlayTree(List<Path> layersTopFirst) {
+    this(layersTopFirst, false, ResolutionCache.DEFAULT_CAPACITY);
+  }
+
+  OverlayTree(List<Path> layersTopFirst, boolean allowNoLayers, int cacheCapacity) {
+    List<Path> copy = List.copyOf(layersTopFirst);
+    if (copy.isEmpty() && !allowNoLayers) {
+      throw new IllegalArgumentException("a read-only union needs at least one layer");
+    }
+    for (Path layer : copy) {
+      if (!Files.isDirectory(layer, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException("layer is not a directory: " + layer);
+      }
+    }
+    this.layers = copy;
+    this.cache = new ResolutionCache(cacheCapacity);
+  }
+
+  /** The read-only layers, top first; index {@code i} is {@link Node#layerIndex()} {@code i}. */
+  public List<Path> layers() {
+    return layers;
+  }
+
+  /** Whether mutations are possible; always false for a read-only tree. */
+  public boolean isWritable() {
+    return false;
+  }
+
+  /**
+   * The entry at {@code path}.
+   *
+   * @param path relative, {@code "/"}-separated, {@code ""} for the root
+   * @return empty when nothing is there: missing, whited out, hidden by an opaque directory, or
+   *         below a component that is not a directory
+   * @throws IllegalArgumentException if {@code path} is not a union path (absolute, empty
+   *                                  components, {@code "."} or {@code ".."})
+   * @throws UncheckedIOException     if a layer cannot be read
+   */
+  public Optional<Node> resolve(String path) {
+    TreePath.check(path);
+    return readLocked(() -> lookup(path)).map(Resolution::node);
+  }
+
+  /**
+   * The merged names of a directory: every layer's names down to the first opaque directory,
+   * the topmost of each name winning, without whiteouts and duplicates, sorted by name.
+   *
+   * @throws NoSuchFileException   if nothing is at {@code dirPath}
+   * @throws NotDirectoryException if it is not a directory
+   */
+  public List<DirEntry> list(String dirPath) throws IOException {
+    TreePath.check(dirPath);
+    return readLockedIo(() -> listMerged(dirPath));
+  }
+
+  /**
+   * One extended attribute of the entry at {@code path}. Overlay's own attributes
+   * ({@value OverlayConventions#PRIVATE_XATTR_PREFIX}*) are never visible.
+   *
+   * @return empty when the entry has no such attribute
+   * @throws NoSuchFileException if nothing is at {@code path}
+   */
+  public Optional<byte[]> getXattr(String path, String name) throws IOException {
+    TreePath.check(path);
+    return readLockedIo(() -> {
+      Node node = requireNode(path);
+      if (OverlayConventions.isPrivateXattr(name)) {
+        return Optional.empty();
+      }
+      return Posix.lgetxattr(node.real(), name);
+    });
+  }
+
+  /**
+   * The names of the extended attributes of the entry at {@code path}, without overlay's own.
+   *
+   * @throws NoSuchFileException if nothing is at {@code path}
+   */
+  public List<String> listXattr(String path) throws IOException {
+    TreePath.check(path);
+    return readLockedIo(() -> LayerFiles.visibleXattrNames(requireNode(path).real()));
+  }
+
+  // ---- resolution; subclasses merge an upper in by overriding lookup ---------------------------
+
+  /** The resolution of a checked path in this union. Callers hold the read lock if any. */
+  Optional<Resolution> lookup(String path) {
+    return lookupLayers(path);
+  }
+
+  /** The resolution of a checked path in the read-only layers alone, cached. */
+  final Optional<Resolution> lookupLayers(String path) {
+    Optional<Resolution> cached = cache.get(path);
+    if (cached != null) {
+      return cached;
+    }
+    Optional<Resolution> computed;
+    try {
+      computed = path.isEmpty() ? resolveRoot() : step(lookupLayers(TreePath.parent(path)), path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot resolve \"" + path + "\" in " + layers, e);
+    }
+    cache.put(path, computed);
+    return computed;
+  }
+
+  /** How many resolutions the read-only layers' cache holds (for tests and diagnostics). */
+  final int cachedResolutions() {
+    return cache.size();
+  }
+
+  private Optional<Resolution> resolveRoot() throws IOException {
+    List<Branch> branches = new ArrayList<>(layers.size());
+    Stat top = null;
+    for (int i = 0; i < layers.size(); i++) {
+      Stat stat = Posix.lstat(layers.get(i));
+      if (top == null) {
+        top = stat;
+      }
+      branches.add(new Branch(i, layers.get(i)));
+    }
+    if (top == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Resolution(new Node(TreePath.ROOT, layers.get(0), 0, top), branches));
+  }
+
+  /**
+   * Resolves {@code path} from its parent's contributing directories, top first: the first entry
+   * found answers; a directory then collects the directories below it until an opaque one, a
+   * whiteout or a non-directory ends the stack.
+   */
+  static Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
+    if (parent.isEmpty() || !parent.get().isDirectory()) {
+      return Optional.empty();
+    }
+    String name = TreePath.name(path);
+    List<Branch> parentBranches = parent.get().branches();
+    Node top = null;
+    List<Branch> branches = new ArrayList<>(1);
+    for (int i = 0; i < parentBranches.size(); i++) {
+      Branch branch = parentBranches.get(i);
+      Path candidate = branch.real().resolve(name);
+      Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
+      if (found.isEmpty()) {
+        continue;
+      }
+      Stat stat = found.get();
+      if (OverlayConventions.isWhiteout(stat)) {
+        break;
+      }
+      if (!stat.isDirectory()) {
+        if (top == null) {
+          top = new Node(path, candidate, branch.layerIndex(), stat);
+        }
+        break;
+      }
+      if (top == null) {
+        top = new Node(path, candidate, branch.layerIndex(), stat);
+      }
+      branches.add(new Branch(branch.layerIndex(), candidate));
+      boolean lastLayer = i == parentBranches.size() - 1;
+      if (!lastLayer && LayerFiles.isOpaque(candidate)) {
+        break;
+      }
+    }
+    return top == null ? Optional.empty() : Optional.of(new Resolution(top, branches));
+  }
+
+  final List<DirEntry> listMerged(String dirPath) throws IOException {
+    Resolution dir = lookup(dirPath).orElseThrow(() -> new NoSuchFileException(dirPath));
+    if (!dir.isDirectory()) {
+      throw new NotDirectoryException(dirPath);
+    }
+    TreeMap<String, DirEntry> merged = new TreeMap<>();
+    Set<String> whitedOut = new HashSet<>();
+    for (Branch branch : dir.branches()) {
+      try (DirectoryStream<Path> names = Files.newDirectoryStream(branch.real())) {
+        for (Path entry : names) {
+          String name = entry.getFileName().toString();
+          if (merged.containsKey(name) || whitedOut.contains(name)) {
+            continue;
+          }
+          Stat stat = Posix.lstat(entry);
+          if (OverlayConventions.isWhiteout(stat)) {
+            whitedOut.add(name);
+          } else {
+            merged.put(name, new DirEntry(name, stat.type(), entry));
+          }
+        }
+      }
+    }
+    return List.copyOf(merged.values());
+  }
+
+  final Node requireNode(String path) throws NoSuchFileException {
+    return lookup(path).orElseThrow(() -> new NoSuchFileException(path)).node();
+  }
+
+  // ---- locking hooks: a read-only tree needs none --------------------------------------------
+
+  /** An action on the union that may fail with an {@link IOException}. */
+  @FunctionalInterface
+  interface IoAction<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs a read of the union; a writable tree runs it under its read lock. */
+  <T> T readLocked(java.util.function.Supplier<T> read) {
+    return read.get();
+  }
+
+  /** Runs a read of the union that may fail; a writable tree runs it under its read lock. */
+  <T> T readLockedIo(IoAction<T> read) throws IOException {
+    return read.run();
+  }
+}

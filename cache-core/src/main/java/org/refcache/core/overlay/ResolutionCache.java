@@ -1,0 +1,54 @@
+package org.refcache.core.overlay;
+
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolutions of immutable layers, bounded. Readers never block each other: a full cache drops a
+ * quarter of its entries (in hash order, which is as good as random here) rather than keep an
+ * access order that every lookup would have to lock.
+ *
+ * <p>Only for layers that never change: there is no invalidation.
+ */
+final class ResolutionCache {
+
+  /** The default bound: about 64k resolved paths. */
+  static final int DEFAULT_CAPACITY = 1 << 16;
+
+  private final int capacity;
+  private final ConcurrentHashMap<String, Optional<Resolution>> entries;
+
+  ResolutionCache(int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be positive: " + capacity);
+    }
+    this.capacity = capacity;
+    this.entries = new ConcurrentHashMap<>(Math.min(capacity, 1024));
+  }
+
+  /** The cached answer for {@code path}, or {@code null} when there is none. */
+  Optional<Resolution> get(String path) {
+    return entries.get(path);
+  }
+
+  void put(String path, Optional<Resolution> resolution) {
+    if (entries.size() >= capacity) {
+      evict();
+    }
+    entries.putIfAbsent(path, resolution);
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  private void evict() {
+    int target = capacity - Math.max(1, capacity / 4);
+    Iterator<String> keys = entries.keySet().iterator();
+    while (entries.size() > target && keys.hasNext()) {
+      keys.next();
+      keys.remove();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Union views of layer directories and the copy-on-write engine of mutable refs, with the
+ * semantics and on-disk format of kernel overlayfs, usable and tested without any mount.
+ *
+ * <p>{@link org.refcache.core.overlay.OverlayTree} is a read-only union of immutable layers (top
+ * first): it resolves a union path to the real file that answers for it
+ * ({@link org.refcache.core.overlay.Node}), lists merged directories
+ * ({@link org.refcache.core.overlay.DirEntry}) and reads xattrs.
+ * {@link org.refcache.core.overlay.WritableOverlayTree} adds an upper directory and every POSIX
+ * mutation a build step uses. The FUSE layer only translates: it resolves, reads and writes the
+ * real files it is given, delegates mutations here, and maps the {@code java.nio.file}
+ * exceptions thrown here to errno with {@code ErrnoMapper.toErrno}
+ * ({@link org.refcache.core.overlay.IsDirectoryException} is {@code EISDIR}).
+ *
+ * <h2>Format</h2>
+ * A whiteout is a character device 0/0 named like the deleted entry; an opaque directory carries
+ * {@code trusted.overlay.opaque="y"} ({@link org.refcache.core.overlay.OverlayConventions}).
+ * Overlay's own {@code trusted.overlay.*} xattrs are hidden from readers, refused to writers and
+ * never copied up. Whiteouts and opaque markers never show through the union. An upper written
+ * here mounts as an overlayfs {@code upperdir} over the same lowers and shows the same tree.
+ * Directory renames need no {@code redirect_dir}: a moved lower or merged directory becomes an
+ * opaque upper copy, and its old name a whiteout.
+ *
+ * <h2>Thread rules</h2>
+ * <ul>
+ *   <li>An {@code OverlayTree} is immutable and thread-safe: lower layers never change, so its
+ *       resolutions are cached (bounded, no invalidation) and lookups never block each other.</li>
+ *   <li>A {@code WritableOverlayTree} has one read-write lock. Every mutation holds the write lock
+ *       from its first lookup to its last rename, so multi-step changes are atomic to readers;
+ *       {@code resolve}, {@code list} and the xattr reads hold the read lock. There is no other
+ *       lock, hence no lock order to respect, and no lock is held while calling out.</li>
+ *   <li>Content I/O on the real files (pread/pwrite on descriptors the FUSE layer opened) is
+ *       outside the lock. As in overlayfs, a descriptor opened for reading on a lower file before
+ *       a copy-up keeps reading the lower file.</li>
+ *   <li>Nothing else may write an upper while a tree over it is in use; lower layers must never
+ *       be written at all.</li>
+ *   <li>{@code freeze()} (after commit) takes the write lock once, so no mutation is in flight
+ *       once it returns; every later mutation throws {@code ReadOnlyFileSystemException}.</li>
+ * </ul>
+ */
+package org.refcache.core.overlay;
