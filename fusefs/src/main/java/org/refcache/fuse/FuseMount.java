@@ -39,17 +39,19 @@ public final class FuseMount implements AutoCloseable {
   private final FuseOptions options;
   private final RefTrees trees;
   private final OpenFiles files;
+  private final HiddenFiles hidden;
   private final RefFileSystem fileSystem;
   private final CountDownLatch loopEnded = new CountDownLatch(1);
   private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private FuseMount(Path mountpoint, FuseOptions options, RefTrees trees, OpenFiles files,
-                    RefFileSystem fileSystem) {
+                    HiddenFiles hidden, RefFileSystem fileSystem) {
     this.mountpoint = mountpoint;
     this.options = options;
     this.trees = trees;
     this.files = files;
+    this.hidden = hidden;
     this.fileSystem = fileSystem;
   }
 
@@ -73,9 +75,11 @@ public final class FuseMount implements AutoCloseable {
     }
     RefTrees trees = new RefTrees(source, options.leaseCacheSize());
     OpenFiles files = new OpenFiles();
+    HiddenFiles hidden = new HiddenFiles();
     Path capacityFallback = at.getParent() != null ? at.getParent() : at;
-    RefFileSystem fileSystem = new RefFileSystem(source, trees, files, capacityFallback);
-    FuseMount mount = new FuseMount(at, options, trees, files, fileSystem);
+    RefFileSystem fileSystem =
+        new RefFileSystem(source, trees, files, hidden, capacityFallback);
+    FuseMount mount = new FuseMount(at, options, trees, files, hidden, fileSystem);
     mount.start();
     return mount;
   }
@@ -169,6 +173,7 @@ public final class FuseMount implements AutoCloseable {
     boolean stopped = unmount();
     fileSystem.markUnmounted();
     List<Exception> failures = new ArrayList<>();
+    hidden.close();
     try {
       files.close();
     } catch (IOException | RuntimeException e) {

@@ -100,9 +100,9 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    *   <li>{@code allow_other}, {@code default_permissions}: the daemon runs as root and serves every
    *       user; the kernel checks permissions against the attributes we report (EACCES is its).</li>
    *   <li>{@code use_ino}: {@code st_ino} (and readdir's {@code d_ino}) come from the real files.</li>
-   *   <li>{@code hard_remove}: unlinking an open file really unlinks it. Without it libfuse renames
-   *       the file to {@code .fuse_hidden*} until it is closed, and that name would end up in a
-   *       committed layer. Open handles keep working: they read and write their descriptor.</li>
+   *   <li>No {@code hard_remove}: with it, {@code fstat} of a file unlinked while open fails.
+   *       Without it libfuse renames such a file to {@code .fuse_hidden*} until it is closed; the
+   *       view takes that rename as the unlink it stands for (see {@code HiddenFiles}).</li>
    *   <li>{@code atomic_o_trunc}: {@code open(O_TRUNC)} arrives as one request, so a lower file
    *       being truncated is copied up without its content instead of copied whole first.</li>
    *   <li>{@code big_writes}, {@code max_write}, {@code max_read}: 128 KiB requests, libfuse 2.9's
@@ -115,7 +115,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   List<String> toFuseArgs() {
     List<String> options = new ArrayList<>(List.of(
         "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions", "use_ino",
-        "hard_remove", "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
+        "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
         "entry_timeout=" + seconds(entryTimeout), "attr_timeout=" + seconds(attrTimeout),
         "negative_timeout=0"));
     if (autoUnmount) {

@@ -67,6 +67,7 @@ final class RefFileSystem extends FuseStubFS {
   private final RefTrees trees;
   private final OpenFiles files;
   private final FileHandles handles;
+  private final HiddenFiles hidden;
   private final Path capacityFallback;
   private final Instant mountTime = Instant.now();
   private final AtomicBoolean rootAnswered = new AtomicBoolean();
@@ -75,15 +76,18 @@ final class RefFileSystem extends FuseStubFS {
    * @param capacityFallback a directory whose filesystem {@code statfs} reports for the mount's own
    *                         directories (the mountpoint's parent: the state root by default)
    */
-  RefFileSystem(RefTreeSource source, RefTrees trees, OpenFiles files, Path capacityFallback) {
+  RefFileSystem(RefTreeSource source, RefTrees trees, OpenFiles files, HiddenFiles hidden,
+                Path capacityFallback) {
     this.source = source;
     this.trees = trees;
     this.files = files;
+    this.hidden = hidden;
     this.handles = new FileHandles(files);
     this.capacityFallback = capacityFallback;
     FuseAbi.checkFileInfoLayout(
         FuseFileInfo.of(Memory.allocateDirect(Runtime.getSystemRuntime(), FuseAbi.FILE_INFO_SIZE)));
-    // Unlinked open files keep working (hard_remove); one-sided utimens is not dropped.
+    // Handle operations on files libfuse cannot name get a null path rather than failing;
+    // one-sided utimens (touch -m) reaches us instead of being dropped by libfuse.
     FuseAbi.setOperationFlags(fuseOperations, FuseAbi.FLAG_NULLPATH_OK | FuseAbi.FLAG_UTIME_OMIT_OK);
   }
 
@@ -129,6 +133,13 @@ final class RefFileSystem extends FuseStubFS {
       if (MountPath.nameTooLong(path)) {
         return -Errno.ENAMETOOLONG;
       }
+      if (HiddenFiles.isHiddenName(path)) {
+        int fd = hidden.descriptor(path);
+        if (fd >= 0) {
+          Attributes.ofDescriptor(fd, stat);
+          return 0;
+        }
+      }
       Optional<RefTree> ref = trees.acquire(at.refId());
       if (ref.isEmpty()) {
         return -Errno.ENOENT;
@@ -140,7 +151,7 @@ final class RefFileSystem extends FuseStubFS {
         }
         return Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
       }
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return fail("getattr", path, e);
     }
   }
@@ -295,7 +306,7 @@ final class RefFileSystem extends FuseStubFS {
 
   @Override
   public int mkdir(String path, long mode) {
-    try (Target t = target(path)) {
+    try (Target t = newTarget(path)) {
       WritableOverlayTree tree = writable(t);
       Caller caller = caller(t);
       int perms = (int) mode & 07777;
@@ -323,7 +334,7 @@ final class RefFileSystem extends FuseStubFS {
 
   @Override
   public int mknod(String path, long mode, long rdev) {
-    try (Target t = target(path)) {
+    try (Target t = newTarget(path)) {
       WritableOverlayTree tree = writable(t);
       Caller caller = caller(t);
       tree.mknod(t.relative(), (int) mode, rdev, caller.uid(), caller.gid());
@@ -335,7 +346,7 @@ final class RefFileSystem extends FuseStubFS {
 
   @Override
   public int symlink(String target, String path) {
-    try (Target t = target(path)) {
+    try (Target t = newTarget(path)) {
       WritableOverlayTree tree = writable(t);
       Caller caller = caller(t);
       tree.symlink(target, t.relative(), caller.uid(), caller.gid());
@@ -347,6 +358,9 @@ final class RefFileSystem extends FuseStubFS {
 
   @Override
   public int unlink(String path) {
+    if (HiddenFiles.isHiddenName(path) && hidden.unlink(path)) {
+      return 0; // libfuse dropping a hidden file after its last release
+    }
     try (Target t = target(path)) {
       writable(t).unlink(t.relative());
       return 0;
@@ -355,15 +369,44 @@ final class RefFileSystem extends FuseStubFS {
     }
   }
 
-  /** libfuse 2.9's high-level rename has no flags: a plain {@code rename(2)}. */
+  /**
+   * A plain {@code rename(2)} (libfuse 2.9's high-level rename has no flags), or libfuse hiding a
+   * file unlinked while open (see {@link HiddenFiles}).
+   */
   @Override
   public int rename(String from, String to) {
     try (Target t = target(from)) {
-      writable(t).rename(t.relative(), sameRef(t, to, from), 0);
+      WritableOverlayTree tree = writable(t);
+      String toRelative = sameRef(t, to, from);
+      if (HiddenFiles.isHiddenName(to)) {
+        hide(t, tree, to);
+      } else {
+        tree.rename(t.relative(), toRelative, 0);
+      }
       return 0;
     } catch (IOException | RuntimeException e) {
       return fail("rename", from + " -> " + to, e);
     }
+  }
+
+  /** Unlinks an open file from the tree, keeping it reachable under {@code hiddenPath}. */
+  private void hide(Target t, WritableOverlayTree tree, String hiddenPath) throws IOException {
+    Node node = t.node();
+    if (node.isDirectory()) {
+      throw new IsDirectoryException(t.relative());
+    }
+    int fd = Posix.openRaw(node.real().toString(),
+        HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    if (fd < 0) {
+      throw ErrnoMapper.toException("open(O_PATH)", -fd, node.real().toString(), null);
+    }
+    try {
+      tree.unlink(t.relative());
+    } catch (IOException | RuntimeException e) {
+      Posix.close(fd);
+      throw e;
+    }
+    hidden.hide(hiddenPath, fd);
   }
 
   @Override
@@ -381,6 +424,12 @@ final class RefFileSystem extends FuseStubFS {
   @Override
   public int chmod(String path, long mode) {
     try (Target t = target(path)) {
+      int fd = hidden.descriptor(path);
+      if (fd >= 0) {
+        writable(t);
+        Posix.chmod(Path.of(HiddenFiles.procPath(fd)), (int) mode & 07777);
+        return 0;
+      }
       writable(t).chmod(t.relative(), (int) mode & 07777);
       return 0;
     } catch (IOException | RuntimeException e) {
@@ -402,6 +451,13 @@ final class RefFileSystem extends FuseStubFS {
   @Override
   public int utimens(String path, Timespec[] times) {
     try (Target t = target(path)) {
+      int fd = hidden.descriptor(path);
+      if (fd >= 0) {
+        writable(t);
+        Posix.utimens(Path.of(HiddenFiles.procPath(fd)), instant(times[0]), instant(times[1]),
+            false);
+        return 0;
+      }
       writable(t).utimens(t.relative(), instant(times[0]), instant(times[1]));
       return 0;
     } catch (IOException | RuntimeException e) {
@@ -508,7 +564,7 @@ final class RefFileSystem extends FuseStubFS {
 
   @Override
   public int create(String path, long mode, FuseFileInfo fi) {
-    try (Target t = target(path)) {
+    try (Target t = newTarget(path)) {
       WritableOverlayTree tree = writable(t);
       Caller caller = caller(t);
       fi.fh.set(handles.create(t.ref(), tree, t.relative(), (int) mode & 07777, caller.uid(),
@@ -617,6 +673,23 @@ final class RefFileSystem extends FuseStubFS {
     }
   }
 
+  /**
+   * The target of an operation that creates {@code fusePath}: as {@link #target}, but a new name in
+   * the mount's own directories ({@code /x}, {@code /refs/<unknown>}) is EROFS, not ENOENT.
+   */
+  private Target newTarget(String fusePath) throws IOException {
+    MountPath at = MountPath.parse(fusePath);
+    if (at.kind() == MountPath.Kind.NONE
+        || at.kind() == MountPath.Kind.REF && at.relative().isEmpty()) {
+      try {
+        return target(fusePath);
+      } catch (NoSuchFileException e) {
+        throw new ReadOnlyFileSystemException();
+      }
+    }
+    return target(fusePath);
+  }
+
   private Target target(String fusePath) throws IOException {
     MountPath at = MountPath.parse(fusePath);
     switch (at.kind()) {
@@ -655,11 +728,8 @@ final class RefFileSystem extends FuseStubFS {
   private static String sameRef(Target t, String otherFusePath, String fusePath)
       throws IOException {
     MountPath other = MountPath.parse(otherFusePath);
-    if (other.kind() == MountPath.Kind.NONE) {
-      throw new NoSuchFileException(otherFusePath);
-    }
     if (other.kind() != MountPath.Kind.REF) {
-      throw new ReadOnlyFileSystemException();
+      throw new ReadOnlyFileSystemException(); // a new name in the mount's own directories
     }
     if (!other.refId().equals(t.path().refId())) {
       throw ErrnoMapper.toException("rename/link", Errno.EXDEV, fusePath, otherFusePath);

@@ -1,0 +1,191 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.refcache.fuse.Files2.OLD;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.overlay.Node;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.posix.Errno;
+import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
+
+/** A read-only ref seen through the mount is exactly its union of layers, and refuses changes. */
+class ReadOnlyViewTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  OverlayTree tree;
+  Path ref;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    Path bottom = view.layer("bottom");
+    Files2.file(bottom.resolve("plain.txt"), "plain bottom");
+    Files2.file(bottom.resolve("setuid-tool"), "#!/bin/true\n", 04755, 1234, 5678);
+    Files2.file(bottom.resolve("hidden-by-top"), "old content");
+    Files2.file(bottom.resolve("gone"), "whited out");
+    Files2.file(bottom.resolve("dir/lower-only"), "in a merged dir");
+    Files2.file(bottom.resolve("opaque/lower-child"), "hidden by the opaque dir");
+    Files2.file(bottom.resolve("gone-dir/child"), "whole dir whited out");
+    Path linked = Files2.file(bottom.resolve("linked-a"), "two names", 0600, 42, 43);
+    Files.createLink(bottom.resolve("linked-b"), linked);
+    Files2.symlink(bottom.resolve("link-to-plain"), "plain.txt");
+    Files2.symlink(bottom.resolve("dangling"), "../nowhere/at all");
+    Files2.xattr(bottom.resolve("plain.txt"), "user.origin", "bottom layer");
+    Posix.mkfifo(bottom.resolve("fifo"), 0640);
+    Posix.mknod(bottom.resolve("null-device"), Posix.S_IFCHR | 0666, Posix.makedev(1, 3));
+    Files2.oldTimes(bottom.resolve("dir"));
+
+    Path top = view.layer("top");
+    Files2.file(top.resolve("hidden-by-top"), "new content from the top", 0600, 7, 8);
+    Files2.whiteout(top.resolve("gone"));
+    Files2.whiteout(top.resolve("gone-dir"));
+    Files2.file(top.resolve("dir/upper-only"), "also in the merged dir");
+    Files2.opaque(top.resolve("opaque"));
+    Files2.file(top.resolve("opaque/top-child"), "the only child");
+    Files2.oldTimes(top.resolve("dir"));
+
+    tree = view.addReadOnly("ro", top, bottom);
+    view.mount();
+    ref = view.ref("ro");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    view.close();
+  }
+
+  @Test
+  void everyEntryHasTheAttributesOfTheLayerFileThatAnswersForIt() throws IOException {
+    Map<String, Stat> seen = walk(ref);
+
+    assertThat(seen.keySet()).containsExactly("", "dangling", "dir", "dir/lower-only",
+        "dir/upper-only", "fifo", "hidden-by-top", "link-to-plain", "linked-a", "linked-b",
+        "null-device", "opaque", "opaque/top-child", "plain.txt", "setuid-tool");
+    for (Map.Entry<String, Stat> entry : seen.entrySet()) {
+      Node node = tree.resolve(entry.getKey()).orElseThrow();
+      Stat real = Posix.lstat(node.real());
+      Stat mounted = entry.getValue();
+      assertThat(mounted.mode()).as("mode of %s", entry.getKey()).isEqualTo(real.mode());
+      assertThat(mounted.uid()).as("uid of %s", entry.getKey()).isEqualTo(real.uid());
+      assertThat(mounted.gid()).as("gid of %s", entry.getKey()).isEqualTo(real.gid());
+      assertThat(mounted.size()).as("size of %s", entry.getKey()).isEqualTo(real.size());
+      assertThat(mounted.mtime()).as("mtime of %s", entry.getKey()).isEqualTo(real.mtime());
+      assertThat(mounted.nlink()).as("nlink of %s", entry.getKey()).isEqualTo(real.nlink());
+      assertThat(mounted.ino()).as("ino of %s (use_ino)", entry.getKey()).isEqualTo(real.ino());
+      assertThat(mounted.rdev()).as("rdev of %s", entry.getKey()).isEqualTo(real.rdev());
+    }
+    assertThat(seen.get("setuid-tool").permissions()).isEqualTo(04755);
+    assertThat(seen.get("setuid-tool").uid()).isEqualTo(1234);
+    assertThat(seen.get("plain.txt").mtime()).isEqualTo(OLD);
+    assertThat(seen.get("linked-a").nlink()).isEqualTo(2);
+    assertThat(seen.get("linked-a").ino()).isEqualTo(seen.get("linked-b").ino());
+    assertThat(seen.get("fifo").isFifo()).isTrue();
+    assertThat(seen.get("null-device").rdev()).isEqualTo(Posix.makedev(1, 3));
+  }
+
+  @Test
+  void contentSymlinksAndXattrsAreTheLayers() throws IOException {
+    assertThat(Files.readString(ref.resolve("plain.txt"))).isEqualTo("plain bottom");
+    assertThat(Files.readString(ref.resolve("hidden-by-top"))).isEqualTo("new content from the top");
+    assertThat(Files.readString(ref.resolve("link-to-plain"))).isEqualTo("plain bottom");
+    assertThat(Files.readSymbolicLink(ref.resolve("link-to-plain")).toString())
+        .isEqualTo("plain.txt");
+    assertThat(Files.readSymbolicLink(ref.resolve("dangling")).toString())
+        .isEqualTo("../nowhere/at all");
+    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.origin"))
+        .hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.UTF_8))
+            .isEqualTo("bottom layer"));
+    assertThat(Posix.llistxattr(ref.resolve("plain.txt"))).containsExactly("user.origin");
+    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.missing")).isEmpty();
+  }
+
+  @Test
+  void whiteoutsAndOpaqueDirectoriesHideLowerEntriesAndNeverShow() throws IOException {
+    assertThat(Files.exists(ref.resolve("gone"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(Files.exists(ref.resolve("gone-dir/child"))).isFalse();
+    assertThat(list(ref.resolve("opaque"))).containsExactly("top-child");
+    assertThat(list(ref.resolve("dir"))).containsExactly("lower-only", "upper-only");
+    assertThat(Posix.llistxattr(ref.resolve("opaque"))).isEmpty();
+    assertThat(Posix.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
+  }
+
+  @Test
+  void largeFileReadsBackIdenticalAcrossManyRequests() throws IOException {
+    Path layer = view.layer("big");
+    byte[] data = new byte[3 * 1024 * 1024 + 12345];
+    new java.util.Random(7).nextBytes(data);
+    Files.write(layer.resolve("big.bin"), data);
+    view.addReadOnly("big", layer);
+
+    assertThat(Files.readAllBytes(view.ref("big").resolve("big.bin"))).isEqualTo(data);
+    assertThat(Files.readAllBytes(view.ref("big").resolve("big.bin"))).isEqualTo(data);
+  }
+
+  @Test
+  void everyChangeFailsWithReadOnlyFileSystem() {
+    assertThat(ReadOnlyChecks.run(ref, "plain.txt", "dir", "link-to-plain"))
+        .allSatisfy((op, errno) -> assertThat(errno).as(op).isEqualTo("EROFS"));
+  }
+
+  @Test
+  void theMountsOwnDirectoriesAreReadOnly() {
+    Map<String, String> results = new TreeMap<>();
+    Path root = view.mountpoint;
+    results.put("mkdir /x", Errnos.nameOf(() -> Files.createDirectory(root.resolve("x"))));
+    results.put("create /refs/x", Errnos.nameOf(() -> Files.createFile(root.resolve("refs/x"))));
+    results.put("mkdir /refs/x",
+        Errnos.nameOf(() -> Files.createDirectory(root.resolve("refs/x"))));
+    results.put("chmod /refs", Errnos.nameOf(() -> Posix.chmod(root.resolve("refs"), 0777)));
+    results.put("rmdir /refs", Errnos.nameOf(() -> Files.delete(root.resolve("refs"))));
+    results.put("rename /refs/ro", Errnos.nameOf(() -> Files.move(root.resolve("refs/ro"),
+        root.resolve("refs/moved"), StandardCopyOption.ATOMIC_MOVE)));
+    assertThat(results).allSatisfy((op, errno) -> assertThat(errno).as(op).isEqualTo("EROFS"));
+  }
+
+  @Test
+  void readOnlyOpenWorksAndWriteOpenIsRefused() throws IOException {
+    try (var channel = Files.newByteChannel(ref.resolve("plain.txt"), StandardOpenOption.READ)) {
+      assertThat(channel.size()).isEqualTo("plain bottom".length());
+    }
+    assertThat(Errnos.of(() -> Files.newByteChannel(ref.resolve("plain.txt"),
+        StandardOpenOption.READ, StandardOpenOption.WRITE).close())).isEqualTo(Errno.EROFS);
+  }
+
+  /** lstat of every entry below {@code root} (included, as ""), by relative path. */
+  static Map<String, Stat> walk(Path root) throws IOException {
+    Map<String, Stat> result = new TreeMap<>();
+    List<Path> all = new ArrayList<>();
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.forEach(all::add);
+    }
+    for (Path path : all) {
+      result.put(root.relativize(path).toString(), Posix.lstat(path));
+    }
+    return result;
+  }
+
+  static List<String> list(Path dir) throws IOException {
+    try (Stream<Path> names = Files.list(dir)) {
+      return names.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+}
