@@ -1,7 +1,6 @@
 package org.refcache.core.meta;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,12 +13,16 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
+import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
+import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,21 +32,28 @@ import org.slf4j.LoggerFactory;
  * store's blob info and later indexes.
  *
  * <p>Transactions are reached only through {@link #read} and {@link #write} callbacks, so a transaction
- * never leaves the thread that opened it and is always closed. Callbacks must not nest (LMDB allows one
- * transaction per thread at a time; a nested call would deadlock or fail).
+ * never leaves the thread that opened it and is always closed. Callbacks must not nest: LMDB allows one
+ * transaction per thread at a time, and a nested write would deadlock on LMDB's writer mutex. A nested
+ * {@code read}/{@code write} call on the same environment fails with {@link IllegalStateException}.
  *
  * <p>The map size grows by itself: a write that fails with {@code MDB_MAP_FULL} is aborted, the map is
  * doubled while no transaction is open in this process, and the callback runs again. Callbacks of
- * {@link #write} may therefore run more than once and must have no side effects outside the transaction.
+ * {@link #write} may therefore run more than once and must have no side effects outside the transaction;
+ * effects on memory belong in the {@code afterCommit} action of {@link #write(Function, Consumer)}.
  *
  * <p>Durability: commits are made without an fsync each ({@code MDB_NOSYNC}, which keeps the database
  * consistent but may lose the newest transactions on power loss); a background task flushes every
  * {@code syncInterval}, {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref
  * creation is metadata only and must be cheap, which a per-commit fsync would forbid.
+ *
+ * <p>Keys are 1 to {@value #MAX_KEY_SIZE} bytes (LMDB's compiled-in limit); longer keys are refused with
+ * {@link IllegalArgumentException} before LMDB sees them.
  */
 public final class LmdbEnvironment implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LmdbEnvironment.class);
-  private static final long INITIAL_MAP_SIZE = 64L << 20;
+  private static final long DEFAULT_INITIAL_MAP_SIZE = 64L << 20;
+  /** Map sizes are kept a multiple of this (the largest page size LMDB runs with on Linux). */
+  private static final long MAP_SIZE_GRANULE = 64L << 10;
   /** LMDB's compiled-in maximum key size. */
   public static final int MAX_KEY_SIZE = 511;
 
@@ -54,6 +64,8 @@ public final class LmdbEnvironment implements AutoCloseable {
   private final ReentrantReadWriteLock resizeLock = new ReentrantReadWriteLock();
   /** LMDB allows one writer; queueing writers in Java keeps them from piling up inside native code. */
   private final ReentrantLock writerLock = new ReentrantLock();
+  /** This thread's scratch state for this environment (nesting flag, direct buffers). */
+  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
   private final ScheduledExecutorService syncer;
   private volatile long mapSize;
   private volatile boolean closed;
@@ -72,17 +84,23 @@ public final class LmdbEnvironment implements AutoCloseable {
     public String name() {
       return name;
     }
+
+    @Override
+    public String toString() {
+      return "Db[" + name + "]";
+    }
   }
 
-  private LmdbEnvironment(Path dir, Collection<String> dbNames, long syncIntervalMillis) throws IOException {
+  private LmdbEnvironment(Path dir, Collection<String> dbNames, long syncIntervalMillis, long initialMapSize)
+      throws IOException {
     this.dir = dir;
     Files.createDirectories(dir);
-    long existing = Files.exists(dir.resolve("data.mdb")) ? Files.size(dir.resolve("data.mdb")) : 0;
-    long size = INITIAL_MAP_SIZE;
+    Path data = dir.resolve("data.mdb");
+    long existing = Files.exists(data) ? Files.size(data) : 0;
+    long size = roundUp(Math.max(initialMapSize, MAP_SIZE_GRANULE));
     while (size < existing * 2) {
       size *= 2;
     }
-    this.mapSize = size;
     try {
       this.env = Env.create()
           .setMapSize(size)
@@ -92,8 +110,15 @@ public final class LmdbEnvironment implements AutoCloseable {
     } catch (LmdbException e) {
       throw new IOException("cannot open LMDB environment at " + dir + ": " + e.getMessage(), e);
     }
-    for (String name : dbNames) {
-      dbs.put(name, new Db(env.openDbi(name, DbiFlags.MDB_CREATE), name));
+    try {
+      for (String name : dbNames) {
+        dbs.put(name, new Db(env.openDbi(name, DbiFlags.MDB_CREATE), name));
+      }
+      // LMDB may have raised the size to fit the existing file; report what it really uses.
+      this.mapSize = env.info().mapSize;
+    } catch (LmdbException e) {
+      env.close();
+      throw new IOException("cannot open LMDB databases " + dbNames + " at " + dir + ": " + e.getMessage(), e);
     }
     if (syncIntervalMillis > 0) {
       syncer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -108,6 +133,10 @@ public final class LmdbEnvironment implements AutoCloseable {
     }
   }
 
+  private static long roundUp(long size) {
+    return (size + MAP_SIZE_GRANULE - 1) / MAP_SIZE_GRANULE * MAP_SIZE_GRANULE;
+  }
+
   /**
    * Opens (creating when absent) the environment in {@code dir} with the named databases.
    *
@@ -115,12 +144,21 @@ public final class LmdbEnvironment implements AutoCloseable {
    */
   public static LmdbEnvironment open(Path dir, Collection<String> dbNames, long syncIntervalMillis)
       throws IOException {
-    return new LmdbEnvironment(dir, dbNames, syncIntervalMillis);
+    return open(dir, dbNames, syncIntervalMillis, DEFAULT_INITIAL_MAP_SIZE);
   }
 
   /** Opens with a 50 ms flush interval. */
   public static LmdbEnvironment open(Path dir, Collection<String> dbNames) throws IOException {
     return open(dir, dbNames, 50);
+  }
+
+  /**
+   * Opens with a chosen initial map size (rounded up to 64 KiB; raised to twice an existing data file).
+   * Tests use a small map to exercise growth.
+   */
+  static LmdbEnvironment open(Path dir, Collection<String> dbNames, long syncIntervalMillis, long initialMapSize)
+      throws IOException {
+    return new LmdbEnvironment(dir, dbNames, syncIntervalMillis, initialMapSize);
   }
 
   /** The database opened under {@code name}. */
@@ -132,14 +170,18 @@ public final class LmdbEnvironment implements AutoCloseable {
     return db;
   }
 
-  /** Runs {@code fn} in a read transaction on this thread. */
+  /** Runs {@code fn} in a read transaction on this thread; it sees one consistent snapshot. */
   public <T> T read(Function<ReadTxn, T> fn) {
-    ensureOpen();
-    resizeLock.readLock().lock();
-    try (Txn<ByteBuffer> txn = env.txnRead()) {
-      return fn.apply(new ReadTxn(txn));
+    Scratch inside = enterCallback();
+    try {
+      lockShared();
+      try (Txn<ByteBuffer> txn = env.txnRead()) {
+        return fn.apply(new ReadTxn(txn, inside));
+      } finally {
+        resizeLock.readLock().unlock();
+      }
     } finally {
-      resizeLock.readLock().unlock();
+      inside.inCallback = false;
     }
   }
 
@@ -148,40 +190,64 @@ public final class LmdbEnvironment implements AutoCloseable {
    * The callback may run again after the map has grown (see class doc).
    */
   public <T> T write(Function<WriteTxn, T> fn) {
-    ensureOpen();
-    while (true) {
-      long sizeSeen = mapSize;
-      try {
-        T result = writeOnce(fn);
-        if (syncer == null) {
-          sync();
-        }
-        return result;
-      } catch (Env.MapFullException e) {
-        grow(sizeSeen);
-      } catch (LmdbException e) {
-        if (isMapFull(e)) {
+    return write(fn, null);
+  }
+
+  /**
+   * Like {@link #write(Function)}, then runs {@code afterCommit} with the callback's result once the
+   * commit succeeded, before the next writer may start. Writers are serialised, so after-commit actions
+   * run in commit order: the place to mirror a committed change in memory. {@code afterCommit} must be
+   * quick, must not throw and must not use this environment.
+   */
+  public <T> T write(Function<WriteTxn, T> fn, Consumer<? super T> afterCommit) {
+    Scratch inside = enterCallback();
+    try {
+      while (true) {
+        long sizeSeen = mapSize;
+        try {
+          T result = writeOnce(fn, afterCommit, inside);
+          if (syncer == null) {
+            sync();
+          }
+          return result;
+        } catch (RuntimeException e) {
+          if (!isMapFull(e)) {
+            throw e;
+          }
           grow(sizeSeen);
-        } else {
-          throw e;
         }
       }
+    } finally {
+      inside.inCallback = false;
     }
   }
 
-  private static boolean isMapFull(LmdbException e) {
-    return e.getMessage() != null && e.getMessage().contains("MDB_MAP_FULL");
+  /** True when {@code e} or one of its causes is LMDB's map-full error (callbacks may wrap it). */
+  private static boolean isMapFull(Throwable e) {
+    Throwable t = e;
+    for (int depth = 0; t != null && depth < 32; depth++, t = t.getCause()) {
+      if (t instanceof Env.MapFullException) {
+        return true;
+      }
+    }
+    return false;
   }
 
-  private <T> T writeOnce(Function<WriteTxn, T> fn) {
+  private <T> T writeOnce(Function<WriteTxn, T> fn, Consumer<? super T> afterCommit, Scratch scratch) {
     writerLock.lock();
-    resizeLock.readLock().lock();
-    try (Txn<ByteBuffer> txn = env.txnWrite()) {
-      T result = fn.apply(new WriteTxn(txn));
-      txn.commit();
-      return result;
+    try {
+      lockShared();
+      try (Txn<ByteBuffer> txn = env.txnWrite()) {
+        T result = fn.apply(new WriteTxn(txn, scratch));
+        txn.commit();
+        if (afterCommit != null) {
+          afterCommit.accept(result);
+        }
+        return result;
+      } finally {
+        resizeLock.readLock().unlock();
+      }
     } finally {
-      resizeLock.readLock().unlock();
       writerLock.unlock();
     }
   }
@@ -189,6 +255,7 @@ public final class LmdbEnvironment implements AutoCloseable {
   private void grow(long sizeSeen) {
     resizeLock.writeLock().lock();
     try {
+      ensureOpen();
       if (mapSize == sizeSeen) {
         long next = sizeSeen * 2;
         env.setMapSize(next);
@@ -197,6 +264,55 @@ public final class LmdbEnvironment implements AutoCloseable {
       }
     } finally {
       resizeLock.writeLock().unlock();
+    }
+  }
+
+  /** Marks this thread as inside a callback; the caller clears {@code inCallback} when it ends. */
+  private Scratch enterCallback() {
+    Scratch s = scratch.get();
+    if (s.inCallback) {
+      throw new IllegalStateException("LMDB transactions do not nest: read/write called from inside a "
+          + "read/write callback of the same environment (" + dir + ")");
+    }
+    s.inCallback = true;
+    return s;
+  }
+
+  /**
+   * Per-thread direct buffers handed to LMDB for keys and small values, so that no direct buffer is
+   * allocated per operation. A transaction is confined to its thread and callbacks do not nest, so one
+   * set per thread is enough.
+   */
+  static final class Scratch {
+    /** The largest value {@link WriteTxn#putIfAbsent} copies through the scratch buffer. */
+    static final int MAX_SCRATCH_VALUE = 64 << 10;
+    final ByteBuffer key = ByteBuffer.allocateDirect(MAX_KEY_SIZE);
+    ByteBuffer value = ByteBuffer.allocateDirect(64);
+    boolean inCallback;
+
+    ByteBuffer key(byte[] k) {
+      checkKey(k);
+      key.clear();
+      key.put(k).flip();
+      return key;
+    }
+
+    ByteBuffer value(byte[] v) {
+      if (value.capacity() < v.length) {
+        value = ByteBuffer.allocateDirect(Math.max(v.length, value.capacity() * 2));
+      }
+      value.clear();
+      value.put(v).flip();
+      return value;
+    }
+  }
+
+  /** Takes the shared lock and checks, under it, that the environment is still open. */
+  private void lockShared() {
+    resizeLock.readLock().lock();
+    if (closed) {
+      resizeLock.readLock().unlock();
+      throw closedException();
     }
   }
 
@@ -220,8 +336,7 @@ public final class LmdbEnvironment implements AutoCloseable {
 
   /** Flushes every committed transaction to disk. */
   public void sync() {
-    ensureOpen();
-    resizeLock.readLock().lock();
+    lockShared();
     try {
       env.sync(true);
     } finally {
@@ -235,14 +350,25 @@ public final class LmdbEnvironment implements AutoCloseable {
         sync();
       }
     } catch (RuntimeException e) {
-      LOG.warn("LMDB sync failed: {}", e.toString());
+      if (!closed) {
+        LOG.warn("LMDB sync of {} failed: {}", dir, e.toString());
+      }
     }
   }
 
   private void ensureOpen() {
     if (closed) {
-      throw new IllegalStateException("LMDB environment at " + dir + " is closed");
+      throw closedException();
     }
+  }
+
+  private IllegalStateException closedException() {
+    return new IllegalStateException("LMDB environment at " + dir + " is closed");
+  }
+
+  /** Whether {@link #close()} has run. */
+  public boolean isClosed() {
+    return closed;
   }
 
   /** Flushes and closes; waits for running transactions to end. Idempotent. */
@@ -259,25 +385,33 @@ public final class LmdbEnvironment implements AutoCloseable {
       if (closed) {
         return;
       }
-      env.sync(true);
       closed = true;
-      env.close();
+      try {
+        env.sync(true);
+      } finally {
+        env.close();
+      }
     } finally {
       resizeLock.writeLock().unlock();
     }
   }
 
-  /** Read access inside a transaction; byte arrays in and out so no LMDB memory escapes. */
+  /**
+   * Read access inside a transaction; byte arrays in and out so no LMDB memory escapes. Valid only
+   * inside the callback that received it.
+   */
   public static class ReadTxn {
     final Txn<ByteBuffer> txn;
+    final Scratch scratch;
 
-    ReadTxn(Txn<ByteBuffer> txn) {
+    ReadTxn(Txn<ByteBuffer> txn, Scratch scratch) {
       this.txn = txn;
+      this.scratch = scratch;
     }
 
     /** The value under {@code key}, or null. */
     public byte[] get(Db db, byte[] key) {
-      ByteBuffer v = db.dbi.get(txn, keyBuffer(key));
+      ByteBuffer v = db.dbi.get(txn, key(key));
       return v == null ? null : bytes(v);
     }
 
@@ -290,8 +424,8 @@ public final class LmdbEnvironment implements AutoCloseable {
 
     /** Visits keys {@code >= from} that start with {@code prefix}, in key order. */
     public void scanFrom(Db db, byte[] prefix, byte[] from, EntryVisitor visitor) {
-      try (var cursor = db.dbi.openCursor(txn)) {
-        boolean found = from.length == 0 ? cursor.first() : cursor.get(keyBuffer(from), org.lmdbjava.GetOp.MDB_SET_RANGE);
+      try (Cursor<ByteBuffer> cursor = db.dbi.openCursor(txn)) {
+        boolean found = from.length == 0 ? cursor.first() : cursor.get(key(from), GetOp.MDB_SET_RANGE);
         while (found) {
           byte[] k = bytes(cursor.key());
           if (!startsWith(k, prefix)) {
@@ -305,72 +439,77 @@ public final class LmdbEnvironment implements AutoCloseable {
       }
     }
 
-    private static boolean startsWith(byte[] k, byte[] prefix) {
-      if (k.length < prefix.length) {
-        return false;
-      }
-      for (int i = 0; i < prefix.length; i++) {
-        if (k[i] != prefix[i]) {
-          return false;
-        }
-      }
-      return true;
+    /** Copies {@code key} into this thread's scratch buffer; valid until the next call. */
+    final ByteBuffer key(byte[] key) {
+      return scratch.key(key);
+    }
+
+    static boolean startsWith(byte[] k, byte[] prefix) {
+      return k.length >= prefix.length && java.util.Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length);
     }
   }
 
-  /** Read and write access inside a write transaction. */
+  /** Read and write access inside a write transaction. Valid only inside the callback that received it. */
   public static final class WriteTxn extends ReadTxn {
-    WriteTxn(Txn<ByteBuffer> txn) {
-      super(txn);
+    WriteTxn(Txn<ByteBuffer> txn, Scratch scratch) {
+      super(txn, scratch);
     }
 
     /** Stores {@code value} under {@code key}, replacing any value. */
     public void put(Db db, byte[] key, byte[] value) {
-      ByteBuffer v = ByteBuffer.allocateDirect(Math.max(1, value.length));
-      v.put(value).flip();
-      db.dbi.put(txn, keyBuffer(key), v);
+      Objects.requireNonNull(value, "value");
+      // MDB_RESERVE hands out the value's place in the map: one copy, no direct buffer per value.
+      ByteBuffer dst = db.dbi.reserve(txn, key(key), value.length);
+      dst.put(0, value);
+    }
+
+    /** Stores {@code value} under {@code key} unless the key exists; returns whether it stored. */
+    public boolean putIfAbsent(Db db, byte[] key, byte[] value) {
+      Objects.requireNonNull(value, "value");
+      if (value.length > Scratch.MAX_SCRATCH_VALUE) {
+        throw new IllegalArgumentException("putIfAbsent takes values up to " + Scratch.MAX_SCRATCH_VALUE + " bytes");
+      }
+      return db.dbi.put(txn, key(key), scratch.value(value), PutFlags.MDB_NOOVERWRITE);
     }
 
     /** Deletes {@code key}; returns whether it existed. */
     public boolean delete(Db db, byte[] key) {
-      return db.dbi.delete(txn, keyBuffer(key));
+      return db.dbi.delete(txn, key(key));
     }
 
     /** Deletes every key starting with {@code prefix}; returns how many. */
     public int deletePrefix(Db db, byte[] prefix) {
-      java.util.List<byte[]> keys = new java.util.ArrayList<>();
-      scan(db, prefix, (k, v) -> keys.add(k));
-      for (byte[] k : keys) {
-        delete(db, k);
+      int deleted = 0;
+      try (Cursor<ByteBuffer> cursor = db.dbi.openCursor(txn)) {
+        boolean found = prefix.length == 0 ? cursor.first() : cursor.get(key(prefix), GetOp.MDB_SET_RANGE);
+        while (found && startsWith(bytes(cursor.key()), prefix)) {
+          cursor.delete();
+          deleted++;
+          // Seek again rather than rely on the cursor's position after a delete.
+          found = prefix.length == 0 ? cursor.first() : cursor.get(key(prefix), GetOp.MDB_SET_RANGE);
+        }
       }
-      return keys.size();
+      return deleted;
     }
   }
 
   /** Receives one key/value pair of a scan; returns false to stop. */
   @FunctionalInterface
   public interface EntryVisitor {
+    /** Visits one entry (copies, safe to keep); returns false to stop the scan. */
     boolean visit(byte[] key, byte[] value);
   }
 
-  static ByteBuffer keyBuffer(byte[] key) {
+  static void checkKey(byte[] key) {
     Objects.requireNonNull(key, "key");
     if (key.length == 0 || key.length > MAX_KEY_SIZE) {
       throw new IllegalArgumentException("LMDB key must be 1.." + MAX_KEY_SIZE + " bytes, got " + key.length);
     }
-    ByteBuffer b = ByteBuffer.allocateDirect(key.length);
-    b.put(key).flip();
-    return b;
   }
 
   static byte[] bytes(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
-    b.duplicate().get(out);
+    b.get(b.position(), out);
     return out;
-  }
-
-  /** Wraps an I/O failure of the environment's directory. */
-  static UncheckedIOException unchecked(IOException e) {
-    return new UncheckedIOException(e);
   }
 }
