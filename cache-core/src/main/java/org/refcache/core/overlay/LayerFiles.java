@@ -1,11 +1,13 @@
 package org.refcache.core.overlay;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -60,9 +62,10 @@ final class LayerFiles {
 
   /**
    * Creates at {@code target} a copy of the entry {@code source} described by {@code stat}: a
-   * directory without its children, a regular file with its content unless {@code withContent} is
-   * false, a symlink with its target, a device, FIFO or socket with its type and device number;
-   * then its {@linkplain #copyAttributes attributes}. Fails if {@code target} exists.
+   * directory without its children, a regular file with its content (fsynced) unless
+   * {@code withContent} is false, a symlink with its target, a device, FIFO or socket with its
+   * type and device number; then its {@linkplain #copyAttributes attributes}. Fails if
+   * {@code target} exists.
    */
   static void copyEntry(Path source, Stat stat, Path target, boolean withContent)
       throws IOException {
@@ -71,6 +74,12 @@ final class LayerFiles {
       case Posix.S_IFREG -> {
         if (withContent) {
           Files.copy(source, target, LinkOption.NOFOLLOW_LINKS);
+          // As overlayfs does: the copy must be on disk before a rename publishes it, or a crash
+          // could leave an empty file hiding the lower one.
+          try (FileChannel channel = FileChannel.open(target, StandardOpenOption.WRITE,
+              LinkOption.NOFOLLOW_LINKS)) {
+            channel.force(true);
+          }
         } else {
           Files.createFile(target);
         }

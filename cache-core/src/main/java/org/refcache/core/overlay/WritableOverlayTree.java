@@ -211,7 +211,9 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * Creates a symbolic link to {@code target} (stored as given, not resolved).
+   * Creates a symbolic link to {@code target}, not resolved. It goes through
+   * {@code java.nio.file}, which drops redundant and trailing slashes from the target text
+   * ({@code "a//b/"} is stored as {@code "a/b"}); copy-up keeps targets byte for byte.
    *
    * @throws FileAlreadyExistsException if something is at {@code path}
    */
