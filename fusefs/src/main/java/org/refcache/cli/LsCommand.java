@@ -26,6 +26,14 @@ final class LsCommand extends ClientCommand {
     return ControlProtocol.object();
   }
 
+  /** immutable, mutable, or committed (a mutable whose committed twin still exists). */
+  private static String type(JsonNode r) {
+    if (!r.path("mutable").asBoolean()) {
+      return "immutable";
+    }
+    return r.path("equalImmutable").isTextual() ? "committed" : "mutable";
+  }
+
   @Override
   void printText(JsonNode result) {
     PrintWriter out = terminal.out();
@@ -35,7 +43,7 @@ final class LsCommand extends ClientCommand {
       if (created.length() > 19) {
         created = created.substring(0, 19) + "Z";
       }
-      out.printf(ROW, r.path("id").asText(), r.path("mutable").asBoolean() ? "mutable" : "immutable",
+      out.printf(ROW, r.path("id").asText(), type(r),
           r.path("kind").asText(), r.path("held").asBoolean() ? "yes" : "no", r.path("lazy").asBoolean() ? "yes" : "no",
           created, r.path("description").asText(""));
     }

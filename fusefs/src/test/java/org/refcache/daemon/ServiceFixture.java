@@ -44,9 +44,14 @@ public final class ServiceFixture implements AutoCloseable {
     this.socket = dir.resolve("run/refcache.sock");
   }
 
+  /** Creates the temporary directory only; the caller starts the service (or a process of its own). */
+  public static ServiceFixture prepare() throws IOException {
+    return new ServiceFixture(Files.createTempDirectory("refcache-test-daemon-"));
+  }
+
   /** Creates the directories and starts the service. */
   public static ServiceFixture start() throws IOException {
-    ServiceFixture f = new ServiceFixture(Files.createTempDirectory("refcache-test-daemon-"));
+    ServiceFixture f = prepare();
     try {
       f.startService();
       return f;
