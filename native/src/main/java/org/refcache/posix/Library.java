@@ -82,6 +82,10 @@ final class Library {
 
     int lchown(String path, @uid_t int uid, @gid_t int gid);
 
+    int symlink(String target, String linkpath);
+
+    @ssize_t long readlink(String path, @Out byte[] buf, @size_t long size);
+
     int chmod(String path, @mode_t int mode);
 
     int mknod(String path, @mode_t int mode, @dev_t long dev);

@@ -111,6 +111,34 @@ public final class Posix {
   }
 
   /**
+   * Creates symlink {@code link} pointing at {@code target} byte for byte; {@code Files.createSymbolicLink}
+   * would normalize the target as a path ({@code a//b/} becomes {@code a/b}).
+   */
+  public static void symlink(String target, Path link) throws IOException {
+    String path = link.toString();
+    if (libc().symlink(target, path) != 0) {
+      throw ErrnoMapper.toException("symlink", errno(), path, target);
+    }
+  }
+
+  /** The target of symlink {@code link}, exactly as stored (no path normalization). */
+  public static String readlink(Path link) throws IOException {
+    String path = link.toString();
+    byte[] buf = new byte[256];
+    while (true) {
+      long n = libc().readlink(path, buf, buf.length);
+      if (n < 0) {
+        throw ErrnoMapper.toException("readlink", errno(), path, null);
+      }
+      if (n < buf.length) {
+        return new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+      }
+      // Possibly truncated: readlink does not say, so retry larger (PATH_MAX bounds it in practice).
+      buf = new byte[buf.length * 2];
+    }
+  }
+
+  /**
    * Sets all mode bits 07777, setuid, setgid and sticky included, which
    * {@code Files.setPosixFilePermissions} cannot. Follows symlinks, like {@code chmod(2)}.
    */

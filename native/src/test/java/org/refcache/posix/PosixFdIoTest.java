@@ -185,4 +185,18 @@ class PosixFdIoTest {
     Path file = dir.resolve("f");
     assertThatThrownBy(() -> Posix.syncfs(file)).isInstanceOf(java.nio.file.NotDirectoryException.class);
   }
+
+  @Test
+  void symlinkKeepsTheTargetByteForByte() throws Exception {
+    Path link = dir.resolve("l");
+    Posix.symlink("a//b/./", link);
+    assertThat(Posix.readlink(link)).isEqualTo("a//b/./");
+    assertThat(Posix.lstat(link).isSymlink()).isTrue();
+    String longTarget = "x/".repeat(300);
+    Path longLink = dir.resolve("long");
+    Posix.symlink(longTarget, longLink);
+    assertThat(Posix.readlink(longLink)).isEqualTo(longTarget);
+    assertThatThrownBy(() -> Posix.symlink("t", link)).isInstanceOf(FileAlreadyExistsException.class);
+    assertThatThrownBy(() -> Posix.readlink(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
+  }
 }

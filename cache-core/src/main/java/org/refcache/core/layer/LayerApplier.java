@@ -125,7 +125,7 @@ final class LayerApplier {
         kind = Kind.FILE;
       }
       case TarConstants.LF_SYMLINK -> {
-        Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
+        Posix.symlink(entry.getLinkName(), target);
         kind = Kind.SYMLINK;
       }
       case TarConstants.LF_CHR -> {

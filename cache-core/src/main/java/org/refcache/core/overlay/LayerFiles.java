@@ -84,7 +84,7 @@ final class LayerFiles {
           Files.createFile(target);
         }
       }
-      case Posix.S_IFLNK -> Files.createSymbolicLink(target, Files.readSymbolicLink(source));
+      case Posix.S_IFLNK -> Posix.symlink(Posix.readlink(source), target);
       case Posix.S_IFCHR, Posix.S_IFBLK, Posix.S_IFIFO, Posix.S_IFSOCK ->
           Posix.mknod(target, stat.type() | 0600, stat.rdev());
       default -> throw new IOException("cannot copy " + source + ": unknown file type 0"

@@ -222,7 +222,7 @@ public final class WritableOverlayTree extends OverlayTree {
     mutate(() -> {
       requireAbsent(path);
       return createNew(path, false, temp -> {
-        Files.createSymbolicLink(temp, temp.getFileSystem().getPath(target));
+        Posix.symlink(target, temp);
         Posix.lchown(temp, uid, gid);
       });
     });

@@ -335,6 +335,15 @@ class WritableOverlayTreeTest {
   }
 
   @Test
+  void symlinkTargetsAreKeptByteForByteAlsoThroughCopyUp() throws IOException {
+    Posix.symlink("x//y/./", fixture.bottom.resolve("odd-link"));
+    tree.symlink("a//b/", "new-link", 0, 0);
+    assertThat(Posix.readlink(tree.resolve("new-link").get().real())).isEqualTo("a//b/");
+    Path copied = tree.copyUp("odd-link");
+    assertThat(Posix.readlink(copied)).isEqualTo("x//y/./");
+  }
+
+  @Test
   void symlinkAndMknodCreateTheirTypes() throws IOException {
     tree.symlink("../somewhere", "dir1/ln", 7, 8);
     Node ln = tree.resolve("dir1/ln").orElseThrow();
