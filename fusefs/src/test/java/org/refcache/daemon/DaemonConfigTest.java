@@ -1,0 +1,42 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DaemonConfigTest {
+  @Test
+  void defaultsAreTheDesignsPaths() {
+    DaemonConfig c = DaemonConfig.resolve(null, null, null, Map.of());
+    assertThat(c.root()).isEqualTo(Path.of("/var/lib/refcache"));
+    assertThat(c.mountpoint()).isEqualTo(Path.of("/var/lib/refcache/mnt"));
+    assertThat(c.socket()).isEqualTo(Path.of("/run/refcache/refcache.sock"));
+  }
+
+  @Test
+  void environmentOverridesDefaultsAndTheMountpointFollowsTheRoot() {
+    DaemonConfig c = DaemonConfig.resolve(null, null, null,
+        Map.of("REFCACHE_ROOT", "/srv/cache", "REFCACHE_SOCKET", "/tmp/x.sock"));
+    assertThat(c.root()).isEqualTo(Path.of("/srv/cache"));
+    assertThat(c.mountpoint()).isEqualTo(Path.of("/srv/cache/mnt"));
+    assertThat(c.socket()).isEqualTo(Path.of("/tmp/x.sock"));
+  }
+
+  @Test
+  void optionsOverrideTheEnvironment() {
+    Map<String, String> env = Map.of("REFCACHE_ROOT", "/env/root", "REFCACHE_MOUNTPOINT", "/env/mnt",
+        "REFCACHE_SOCKET", "/env/sock");
+    DaemonConfig c = DaemonConfig.resolve("/opt/root", "/opt/mnt", "/opt/sock", env);
+    assertThat(c).isEqualTo(new DaemonConfig(Path.of("/opt/root"), Path.of("/opt/mnt"), Path.of("/opt/sock")));
+    assertThat(DaemonConfig.resolve(null, null, null, env).mountpoint()).isEqualTo(Path.of("/env/mnt"));
+  }
+
+  @Test
+  void clientSocketFollowsTheSameRule() {
+    assertThat(DaemonConfig.socketOf(null, Map.of())).isEqualTo(Path.of("/run/refcache/refcache.sock"));
+    assertThat(DaemonConfig.socketOf(null, Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/a"));
+    assertThat(DaemonConfig.socketOf("/b", Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/b"));
+  }
+}

@@ -1,0 +1,46 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServiceStateTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void missingFileIsTheEmptyState() throws IOException {
+    assertThat(ServiceState.load(dir.resolve(ServiceState.FILE))).isEqualTo(ServiceState.EMPTY);
+  }
+
+  @Test
+  void savedStateLoadsBackAndLeavesNoTemporaryFile() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"),
+        List.of(new ServiceState.BindMount("/x y", "a", true)));
+
+    s.save(f);
+    new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of()).save(f);
+    s.save(f);
+
+    assertThat(ServiceState.load(f)).isEqualTo(s);
+    try (var l = Files.list(dir)) {
+      assertThat(l.map(p -> p.getFileName().toString())).containsExactly(ServiceState.FILE);
+    }
+  }
+
+  @Test
+  void unknownFieldsAreIgnoredButANewerFormatIsRefused() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    Files.writeString(f, "{\"version\":1,\"immutables\":[\"a\"],\"future\":true}");
+    assertThat(ServiceState.load(f).immutables()).containsExactly("a");
+    Files.writeString(f, "{\"version\":2}");
+    assertThatThrownBy(() -> ServiceState.load(f)).isInstanceOf(IOException.class).hasMessageContaining("newer");
+  }
+}
