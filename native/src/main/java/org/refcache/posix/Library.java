@@ -127,6 +127,9 @@ final class Library {
 
     int syncfs(int fd);
 
+    /** Returns 0 or an errno value itself (it does not set errno). */
+    int posix_fallocate(int fd, @off_t long offset, @off_t long len);
+
     int ftruncate(int fd, @off_t long length);
 
     int close(int fd);

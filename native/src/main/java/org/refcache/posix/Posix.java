@@ -427,6 +427,22 @@ public final class Posix {
     }
   }
 
+  /**
+   * Reserves disk blocks for {@code [offset, offset+len)} of {@code file} (posix_fallocate), so that
+   * later writes through a memory map cannot fail with SIGBUS on a full disk.
+   */
+  public static void fallocate(Path file, long offset, long len) throws IOException {
+    int fd = open(file, O_RDWR | O_CLOEXEC, 0);
+    try {
+      int err = libc().posix_fallocate(fd, offset, len);
+      if (err != 0) {
+        throw ErrnoMapper.toException("posix_fallocate", err, file.toString(), null);
+      }
+    } finally {
+      close(fd);
+    }
+  }
+
   /** 0 or -errno. */
   public static int ftruncate(int fd, long len) {
     return result(libc().ftruncate(fd, len));

@@ -199,4 +199,15 @@ class PosixFdIoTest {
     assertThatThrownBy(() -> Posix.symlink("t", link)).isInstanceOf(FileAlreadyExistsException.class);
     assertThatThrownBy(() -> Posix.readlink(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
   }
+
+  @Test
+  void fallocateAllocatesBlocksAndGrowsTheFile() throws Exception {
+    Path f = dir.resolve("reserved");
+    Files.createFile(f);
+    Posix.fallocate(f, 0, 1 << 20);
+    Stat st = Posix.lstat(f);
+    assertThat(st.size()).isEqualTo(1 << 20);
+    assertThat(st.blocks() * 512).isGreaterThanOrEqualTo(1 << 20);
+    assertThatThrownBy(() -> Posix.fallocate(dir.resolve("missing"), 0, 1)).isInstanceOf(NoSuchFileException.class);
+  }
 }

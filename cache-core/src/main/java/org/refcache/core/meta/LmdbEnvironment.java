@@ -97,16 +97,15 @@ public final class LmdbEnvironment implements AutoCloseable {
     Files.createDirectories(dir);
     Path data = dir.resolve("data.mdb");
     long existing = Files.exists(data) ? Files.size(data) : 0;
-    long size = roundUp(Math.max(initialMapSize, MAP_SIZE_GRANULE));
-    while (size < existing * 2) {
-      size *= 2;
-    }
+    // With MDB_WRITEMAP the file is as large as the map: reopen at that size, growth is automatic.
+    long size = roundUp(Math.max(Math.max(initialMapSize, MAP_SIZE_GRANULE), existing));
     try {
       this.env = Env.create()
           .setMapSize(size)
           .setMaxDbs(Math.max(8, dbNames.size() + 4))
           .setMaxReaders(1024)
-          .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC);
+          .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_WRITEMAP,
+              EnvFlags.MDB_MAPASYNC);
     } catch (LmdbException e) {
       throw new IOException("cannot open LMDB environment at " + dir + ": " + e.getMessage(), e);
     }
@@ -116,7 +115,8 @@ public final class LmdbEnvironment implements AutoCloseable {
       }
       // LMDB may have raised the size to fit the existing file; report what it really uses.
       this.mapSize = env.info().mapSize;
-    } catch (LmdbException e) {
+      reserve(data, mapSize);
+    } catch (LmdbException | IOException e) {
       env.close();
       throw new IOException("cannot open LMDB databases " + dbNames + " at " + dir + ": " + e.getMessage(), e);
     }
@@ -258,6 +258,12 @@ public final class LmdbEnvironment implements AutoCloseable {
       ensureOpen();
       if (mapSize == sizeSeen) {
         long next = sizeSeen * 2;
+        try {
+          reserve(dir.resolve("data.mdb"), next);
+        } catch (IOException e) {
+          throw new MetadataException("cannot grow the LMDB map at " + dir + " to " + (next >> 20)
+              + " MiB: " + e.getMessage(), e);
+        }
         env.setMapSize(next);
         mapSize = next;
         LOG.info("LMDB map at {} grown to {} MiB", dir, next >> 20);
@@ -265,6 +271,15 @@ public final class LmdbEnvironment implements AutoCloseable {
     } finally {
       resizeLock.writeLock().unlock();
     }
+  }
+
+  /**
+   * Allocates the data file's blocks up to {@code size}. Commits write straight into the map
+   * ({@code MDB_WRITEMAP}: no system call per commit); a write to a page without a block on a full
+   * disk would kill the JVM with SIGBUS, so every page of the map has its block before it is used.
+   */
+  private static void reserve(Path data, long size) throws IOException {
+    org.refcache.posix.Posix.fallocate(data, 0, size);
   }
 
   /** Marks this thread as inside a callback; the caller clears {@code inCallback} when it ends. */

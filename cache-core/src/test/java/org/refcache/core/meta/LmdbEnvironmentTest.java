@@ -64,6 +64,27 @@ class LmdbEnvironmentTest {
     assertThat(again.diskBytes()).isPositive();
   }
 
+  /** Commits write into the map; every page of it has its disk block before use (no SIGBUS on a full disk). */
+  @Test
+  void dataFileBlocksCoverTheWholeMapAlsoAfterGrowth() throws Exception {
+    try (LmdbEnvironment env = LmdbEnvironment.open(dir, DBS, 0, 256 << 10)) {
+      org.refcache.posix.Stat st = org.refcache.posix.Posix.lstat(dir.resolve("data.mdb"));
+      assertThat(st.blocks() * 512).isGreaterThanOrEqualTo(env.mapSize());
+      long before = env.mapSize();
+      LmdbEnvironment.Db db = env.db(DBS.get(0));
+      for (int i = 0; i < 200; i++) {
+        int n = i;
+        env.write(txn -> {
+          txn.put(db, ("k" + n).getBytes(), new byte[4096]);
+          return null;
+        });
+      }
+      assertThat(env.mapSize()).isGreaterThan(before);
+      st = org.refcache.posix.Posix.lstat(dir.resolve("data.mdb"));
+      assertThat(st.blocks() * 512).isGreaterThanOrEqualTo(env.mapSize());
+    }
+  }
+
   @Test
   void mapGrowsByItselfWhenWritesExceedIt() throws Exception {
     LmdbEnvironment env = LmdbEnvironment.open(dir, DBS, 0, 256 << 10);
