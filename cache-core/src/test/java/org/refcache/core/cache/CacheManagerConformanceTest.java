@@ -576,4 +576,28 @@ class CacheManagerConformanceTest {
       assertThat(cm.search("local.sharedKey:k1", false)).extracting(RefMetadata::id).containsExactly(r.id());
     }
   }
+
+  @Test
+  void layerChainGivesClonesOfEveryLayerBottomToTop() throws IOException {
+    Layers.Blob a = Layers.gzipped(Layers.files("a", "1")).store(cm.contentStore());
+    Layers.Blob b = Layers.gzipped(Layers.files("b", "2")).store(cm.contentStore());
+    try (ImmutableRef ra = cm.getByBlob(a.desc(), null); ImmutableRef rb = cm.getByBlob(b.desc(), ra)) {
+      List<ImmutableRef> chain = rb.layerChain();
+      assertThat(chain).extracting(Ref::id).containsExactly(ra.id(), rb.id());
+      assertThat(cm.handleCount(ra.id())).isEqualTo(3);
+      chain.forEach(Ref::release);
+      assertThat(cm.handleCount(ra.id())).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void fileListNamesTheEntriesOfTheRecordsOwnLayerIncludingWhiteouts() throws IOException {
+    Layers.Blob a = Layers.gzipped(Layers.files("dir/x", "1", ".wh.gone", "", "top", "t")).store(cm.contentStore());
+    try (ImmutableRef r = cm.getByBlob(a.desc(), null)) {
+      assertThat(r.fileList()).containsExactly(".wh.gone", "dir/x", "top");
+      // Served from the cached external value the second time, even with the blob gone.
+      assertThat(cm.contentStore().delete(a.digest())).isTrue();
+      assertThat(r.fileList()).containsExactly(".wh.gone", "dir/x", "top");
+    }
+  }
 }
