@@ -35,7 +35,7 @@ final class InfoCommand extends ClientCommand {
   void printText(JsonNode result) {
     for (Map.Entry<String, JsonNode> f : result.properties()) {
       JsonNode v = f.getValue();
-      if (v.isNull()) {
+      if (v.isNull() || (v.isTextual() && v.textValue().isEmpty())) {
         continue;
       }
       String text;
