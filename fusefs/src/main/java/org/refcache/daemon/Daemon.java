@@ -33,15 +33,17 @@ public final class Daemon implements AutoCloseable {
   private final CacheManager cache;
   private final FuseMount fuse;
   private final RefService service;
+  private final ServiceTreeSource trees;
   private final ControlServer control;
   private boolean closed;
 
   private Daemon(DaemonConfig config, CacheManager cache, FuseMount fuse, RefService service,
-      ControlServer control) {
+      ServiceTreeSource trees, ControlServer control) {
     this.config = config;
     this.cache = cache;
     this.fuse = fuse;
     this.service = service;
+    this.trees = trees;
     this.control = control;
   }
 
@@ -61,13 +63,14 @@ public final class Daemon implements AutoCloseable {
     ControlServer control = null;
     try {
       HeldHandles held = HeldHandles.restore(cache, config.root());
-      fuse = FuseMount.mount(new ServiceTreeSource(cache, held), config.mountpoint(), FuseOptions.defaults());
+      ServiceTreeSource trees = new ServiceTreeSource(cache, held);
+      fuse = FuseMount.mount(trees, config.mountpoint(), FuseOptions.defaults());
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
       service.restoreMounts();
       control = ControlServer.open(config.socket(), new RequestHandler(service));
-      Daemon d = new Daemon(config, cache, fuse, service, control);
+      Daemon d = new Daemon(config, cache, fuse, service, trees, control);
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
       LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
       return d;
@@ -131,6 +134,11 @@ public final class Daemon implements AutoCloseable {
   /** The operations the control socket serves (also callable in-process). */
   public RefService service() {
     return service;
+  }
+
+  /** What the FUSE view is served from (for tests that look past the kernel's caches). */
+  ServiceTreeSource trees() {
+    return trees;
   }
 
   /**

@@ -37,11 +37,19 @@ public final class HeldHandles {
    */
   public record ActiveMount(Path dir, String id, boolean readOnly, ImmutableRef handle) {}
 
+  /**
+   * A mutable the service committed.
+   *
+   * @param handle the committing handle: it belongs to the twin now, and its tree is frozen
+   * @param twinId the immutable twin, which keeps the data once the mutable record is finalized
+   */
+  public record Committed(MutableRef handle, String twinId) {}
+
   private final Path file;
   private final Map<String, ImmutableRef> immutables = new ConcurrentHashMap<>();
   private final Map<String, MutableRef> mutables = new ConcurrentHashMap<>();
-  /** Mutables the service committed: the handle now belongs to the twin; kept to serve the frozen tree. */
-  private final Map<String, MutableRef> committed = new ConcurrentHashMap<>();
+  /** Mutables the service committed, by mutable ID; kept while the twin lives to serve the frozen tree. */
+  private final Map<String, Committed> committed = new ConcurrentHashMap<>();
   private final Map<Path, ActiveMount> mounts = new ConcurrentHashMap<>();
   /** Bind mounts read from the state file and not re-made yet. */
   private final List<ServiceState.BindMount> pendingMounts = new ArrayList<>();
@@ -94,9 +102,14 @@ public final class HeldHandles {
     return Optional.ofNullable(mutables.get(id));
   }
 
-  /** The committing handle of a mutable the service committed, while the service knows of it. */
-  public Optional<MutableRef> committedMutable(String id) {
+  /** A mutable the service committed, while its twin lives (not across restarts). */
+  public Optional<Committed> committedMutable(String id) {
     return Optional.ofNullable(committed.get(id));
+  }
+
+  /** IDs of the mutables the service committed and still knows of. */
+  public List<String> committedIds() {
+    return List.copyOf(committed.keySet());
   }
 
   /** Whether the service holds a handle to {@code id} for a client. */
@@ -134,7 +147,7 @@ public final class HeldHandles {
   /** {@code mutable} was committed as {@code twin}: the service holds the twin from now on. */
   void committed(MutableRef mutable, ImmutableRef twin) {
     mutables.remove(mutable.id());
-    committed.put(mutable.id(), mutable);
+    committed.put(mutable.id(), new Committed(mutable, twin.id()));
     holdImmutable(twin);
   }
 
@@ -150,8 +163,8 @@ public final class HeldHandles {
     committed.remove(id);
   }
 
-  /** The committed mutables the service still knows of, by ID. */
-  Map<String, MutableRef> committedMutables() {
+  /** The committed mutables the service still knows of, by mutable ID. */
+  Map<String, Committed> committedMutables() {
     return Map.copyOf(committed);
   }
 

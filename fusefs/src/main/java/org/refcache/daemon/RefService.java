@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -73,7 +74,7 @@ public final class RefService {
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();
     try {
-      ImmutableRef p = parent == null ? null : parentHandle(parent, changed);
+      ImmutableRef p = parent == null ? null : parentHandle(parent);
       ImmutableRef ref;
       try {
         String text = description != null ? description : "import " + file.getFileName();
@@ -112,7 +113,7 @@ public final class RefService {
       if (retain) {
         opts.add(RefOptions.retain());
       }
-      ImmutableRef p = parent == null ? null : parentHandle(parent, changed);
+      ImmutableRef p = parent == null ? null : parentHandle(parent);
       MutableRef ref;
       try {
         ref = cache.newRef(p, opts.toArray(RefOption[]::new));
@@ -137,10 +138,11 @@ public final class RefService {
 
   /**
    * A handle to {@code id} for use as a parent. A committed mutable stands for its twin; a mutable the
-   * service holds cannot be a parent until it is committed. Using a committed record as a parent
-   * finalizes it, so the view of its mutable twin goes: that ID is added to {@code changed}.
+   * service holds cannot be a parent until it is committed. (Using a committed record as a parent
+   * finalizes it; the view keeps showing the mutable's ID through the twin, see
+   * {@link ServiceTreeSource}.)
    */
-  private ImmutableRef parentHandle(String id, Set<String> changed) {
+  private ImmutableRef parentHandle(String id) {
     RecordInfo info = info(id);
     String target = id;
     if (info.mutable()) {
@@ -150,11 +152,6 @@ public final class RefService {
         throw new ControlException(ErrorKind.LOCKED,
             id + " is a mutable ref held by the service: commit it and use the committed ID as parent");
       }
-    }
-    RecordInfo t = target.equals(id) ? info : info(target);
-    if (t.equalMutable() != null) {
-      changed.add(t.equalMutable());
-      held.forgetCommitted(t.equalMutable());
     }
     return cache.get(target, RefOptions.noUpdateLastUsed());
   }
@@ -167,6 +164,10 @@ public final class RefService {
       requireId(id);
       MutableRef m = held.mutable(id).orElse(null);
       if (m == null) {
+        Optional<HeldHandles.Committed> done = held.committedMutable(id);
+        if (done.isPresent()) {
+          throw new ControlException(ErrorKind.LOCKED, id + " is already committed as " + done.get().twinId());
+        }
         RecordInfo info = info(id);
         if (info.mutable() && info.equalImmutable() != null) {
           throw new ControlException(ErrorKind.LOCKED, id + " is already committed as " + info.equalImmutable());
@@ -176,10 +177,9 @@ public final class RefService {
       ImmutableRef twin = m.commit();
       held.committed(m, twin);
       for (HeldHandles.ActiveMount am : held.mountsOf(id)) {
-        if (am.handle() == null) {
-          // The bind used the service's mutable handle, which now belongs to the twin: hold the twin instead.
-          held.addMount(new HeldHandles.ActiveMount(am.dir(), am.id(), am.readOnly(), twin.cloneRef()));
-        }
+        // The bind used the service's mutable handle, which now belongs to the twin: the mount holds the
+        // twin instead, and is listed (and re-made after a restart) as a mount of the twin.
+        held.addMount(new HeldHandles.ActiveMount(am.dir(), twin.id(), am.readOnly(), twin.cloneRef()));
       }
       saveState();
       changed.add(id);
@@ -208,8 +208,8 @@ public final class RefService {
         }
         held.dropMutable(id).release();
       } else if (held.committedMutable(id).isPresent()) {
-        throw new ControlException(ErrorKind.NOT_FOUND, id + " was committed as " + info(id).equalImmutable()
-            + "; the service holds that ID now");
+        throw new ControlException(ErrorKind.NOT_FOUND, id + " was committed as "
+            + held.committedMutable(id).get().twinId() + "; the service holds that ID now");
       } else {
         info(id);
         throw new ControlException(ErrorKind.NOT_FOUND, "the service holds no handle to " + id);
@@ -224,13 +224,14 @@ public final class RefService {
     }
   }
 
-  /** Committed mutables that are gone (twin released, or finalized): forgotten and returned. */
+  /** Committed mutables whose twin is gone: forgotten and returned (their view must go too). */
   private List<String> forgetGoneCommits() {
     List<String> gone = new ArrayList<>();
-    for (Map.Entry<String, MutableRef> e : held.committedMutables().entrySet()) {
+    for (Map.Entry<String, HeldHandles.Committed> e : held.committedMutables().entrySet()) {
       boolean alive;
       try {
-        alive = cache.info(e.getKey()).equalImmutable() != null;
+        cache.info(e.getValue().twinId());
+        alive = true;
       } catch (NotFoundException ex) {
         alive = false;
       }
@@ -246,7 +247,10 @@ public final class RefService {
 
   /** {@code <mountpoint>/refs/<id>} of an existing ref. */
   public Path path(String id) {
-    info(id);
+    requireId(id);
+    if (held.committedMutable(id).isEmpty()) {
+      info(id);
+    }
     return treePath(id);
   }
 
@@ -322,19 +326,26 @@ public final class RefService {
       throw new ControlException(ErrorKind.USAGE, target + " is a mount point already");
     }
     ImmutableRef handle = null;
+    String source = id;
     if (held.mutable(id).isEmpty()) {
-      RecordInfo info = info(id);
-      String source = id;
-      if (info.mutable()) {
-        if (info.equalImmutable() == null) {
-          throw new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold");
+      // Anything but a mutable the service holds is mounted through an immutable handle; a committed
+      // mutable through its twin, which owns the data for good once finalized.
+      Optional<HeldHandles.Committed> committed = held.committedMutable(id);
+      if (committed.isPresent()) {
+        source = committed.get().twinId();
+      } else {
+        RecordInfo info = info(id);
+        if (info.mutable()) {
+          if (info.equalImmutable() == null) {
+            throw new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold");
+          }
+          source = info.equalImmutable();
         }
-        source = info.equalImmutable();
       }
       handle = cache.get(source);
     }
     try {
-      Path tree = treePath(id);
+      Path tree = treePath(source);
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
@@ -345,7 +356,7 @@ public final class RefService {
       }
       throw e;
     }
-    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, id, readOnly, handle);
+    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, handle);
     held.addMount(m);
     return m;
   }

@@ -2,8 +2,11 @@ package org.refcache.daemon;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
+import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.core.cache.RecordInfo;
@@ -20,7 +23,9 @@ import org.refcache.fuse.RefTreeSource;
  *       writable; {@code getMutable} would fail with Locked because that handle is the only one. Its
  *       lease does not release the service's handle.</li>
  *   <li>A mutable the service committed keeps being served through the committing handle, whose tree is
- *       frozen (EROFS) while the twin lives.</li>
+ *       frozen (EROFS); once the twin is finalized (used as a parent, or its own tree opened) the
+ *       mutable record is gone and the ID shows the twin's tree, so bind mounts of it keep working
+ *       until the twin goes.</li>
  *   <li>Any other mutable with a committed twin shows the twin's read-only tree (after a restart).</li>
  *   <li>An idle mutable without a twin is not shown: {@code get} would commit it on the spot.</li>
  *   <li>Every immutable is served through a fresh {@code get} handle that does not count as a use and is
@@ -38,47 +43,58 @@ public final class ServiceTreeSource implements RefTreeSource {
 
   @Override
   public List<String> refIds() {
-    return cache.records().stream().filter(this::shown).map(RecordInfo::id).toList();
+    Set<String> ids = new TreeSet<>();
+    for (RecordInfo r : cache.records()) {
+      if (shown(r)) {
+        ids.add(r.id());
+      }
+    }
+    ids.addAll(held.committedIds());
+    return List.copyOf(ids);
   }
 
   private boolean shown(RecordInfo r) {
-    return !r.mutable() || held.mutable(r.id()).isPresent() || held.committedMutable(r.id()).isPresent()
-        || r.equalImmutable() != null;
+    return !r.mutable() || held.mutable(r.id()).isPresent() || r.equalImmutable() != null;
   }
 
   @Override
   public Optional<RefLease> open(String id) {
-    Optional<MutableRef> own = held.mutable(id).or(() -> held.committedMutable(id));
+    Optional<MutableRef> own = held.mutable(id);
     if (own.isPresent()) {
+      return Optional.of(new ServiceLease(own.get().mount(false), null));
+    }
+    Optional<HeldHandles.Committed> committed = held.committedMutable(id);
+    if (committed.isPresent()) {
       try {
-        return Optional.of(new ServiceLease(own.get().mount(false), null));
-      } catch (NotFoundException e) {
-        return Optional.empty();
-      } catch (RuntimeException e) {
-        // Released or finalized meanwhile: fall through to what the cache says now.
-        if (held.mutable(id).isPresent()) {
-          throw e;
-        }
+        return Optional.of(new ServiceLease(committed.get().handle().mount(false), null));
+      } catch (NotFoundException | InvalidRefException e) {
+        // Finalized (the twin owns the data now) or the twin is gone: the twin answers, if it lives.
+        return openImmutable(committed.get().twinId());
       }
     }
-    String target = id;
     try {
       RecordInfo info = cache.info(id);
       if (info.mutable()) {
-        if (info.equalImmutable() == null) {
-          return Optional.empty();
-        }
-        target = info.equalImmutable();
-      }
-      ImmutableRef ref = cache.get(target, RefOptions.noUpdateLastUsed());
-      try {
-        return Optional.of(new ServiceLease(ref.mount(true), ref));
-      } catch (RuntimeException e) {
-        ref.release();
-        throw e;
+        return info.equalImmutable() == null ? Optional.empty() : openImmutable(info.equalImmutable());
       }
     } catch (NotFoundException e) {
       return Optional.empty();
+    }
+    return openImmutable(id);
+  }
+
+  private Optional<RefLease> openImmutable(String id) {
+    ImmutableRef ref;
+    try {
+      ref = cache.get(id, RefOptions.noUpdateLastUsed());
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new ServiceLease(ref.mount(true), ref));
+    } catch (RuntimeException e) {
+      ref.release();
+      throw e;
     }
   }
 

@@ -70,6 +70,28 @@ class BindMountTest {
   }
 
   @Test
+  void aMountedMutableKeepsServingItsCommittedTreeWhenTheNextStepBuildsOnIt() throws Exception {
+    String mutable = svc.ok("new", "--parent", layer);
+    svc.ok("mount", mutable, dir.toString());
+    Files.writeString(dir.resolve("out"), "step one\n");
+
+    String committed = svc.ok("commit", mutable);
+    String next = svc.ok("new", "--parent", committed); // finalizes the commit: the twin owns the data
+
+    assertThatThrownBy(() -> Files.writeString(dir.resolve("more"), "x"))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+    assertThat(Files.readString(dir.resolve("out"))).isEqualTo("step one\n");
+    assertThat(Files.readString(svc.tree(next).resolve("out"))).isEqualTo("step one\n");
+    assertThat(info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+    assertThat(svc.cli("info", mutable).exit()).as("the mutable record is finalized away").isEqualTo(3);
+    try (var lease = svc.daemon().trees().open(mutable).orElseThrow()) {
+      assertThat(lease.tree().isWritable()).as("a fresh lease of the mutable's ID serves the twin").isFalse();
+      assertThat(Files.readString(lease.tree().resolve("out").orElseThrow().real())).isEqualTo("step one\n");
+    }
+    svc.ok("umount", dir.toString());
+  }
+
+  @Test
   void readonlyMountRefusesWritesEvenForAMutableRef() throws Exception {
     String mutable = svc.ok("new", "--parent", layer);
     svc.ok("mount", "--readonly", mutable, dir.toString());
