@@ -1,5 +1,9 @@
 package org.refcache.fuse;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 
 /** Runs a file operation and tells which errno it failed with (0 for success). */
@@ -19,7 +23,18 @@ final class Errnos {
       action.run();
       return 0;
     } catch (Exception e) {
-      return ErrnoMapper.toErrno(e);
+      int errno = ErrnoMapper.toErrno(e);
+      if (errno != Errno.EIO || !(e instanceof IOException) || e instanceof FileSystemException) {
+        return errno;
+      }
+      // java.io and FileChannel say it in the message: libc's description, after the path in
+      // parentheses for java.io ("path (Reason)").
+      String message = String.valueOf(e.getMessage());
+      int open = message.lastIndexOf(" (");
+      String reason = e instanceof FileNotFoundException && open >= 0
+          ? message.substring(open + 2, message.length() - 1)
+          : message;
+      return ErrnoMapper.toErrno(new FileSystemException(null, null, reason));
     }
   }
 

@@ -18,7 +18,9 @@ final class TestRefSource implements RefTreeSource {
   private final Map<String, Supplier<OverlayTree>> refs = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> opened = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> closed = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
   private volatile RuntimeException failure;
+  private final Map<String, java.util.concurrent.CountDownLatch> gates = new ConcurrentHashMap<>();
 
   /** Serves {@code tree} (the same object on every open) as ref {@code id}. */
   TestRefSource add(String id, OverlayTree tree) {
@@ -28,6 +30,11 @@ final class TestRefSource implements RefTreeSource {
 
   void remove(String id) {
     refs.remove(id);
+  }
+
+  /** Makes opens of {@code id} wait until {@code gate} opens. */
+  void holdOpens(String id, java.util.concurrent.CountDownLatch gate) {
+    gates.put(id, gate);
   }
 
   /** Makes every open fail with {@code e} until cleared with null. */
@@ -45,6 +52,16 @@ final class TestRefSource implements RefTreeSource {
     RuntimeException fail = failure;
     if (fail != null) {
       throw fail;
+    }
+    counter(attempts, id).incrementAndGet();
+    java.util.concurrent.CountDownLatch gate = gates.get(id);
+    if (gate != null) {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
     }
     Supplier<OverlayTree> tree = refs.get(id);
     if (tree == null) {
@@ -70,6 +87,11 @@ final class TestRefSource implements RefTreeSource {
         closes.incrementAndGet();
       }
     });
+  }
+
+  /** Calls of {@link #open} for {@code id}, counted on entry (before any gate). */
+  int attempts(String id) {
+    return counter(attempts, id).get();
   }
 
   int opened(String id) {

@@ -55,6 +55,11 @@ final class ViewFixture implements AutoCloseable {
     return mount;
   }
 
+  /** The mount made by {@link #mount()}, or null. */
+  FuseMount mounted() {
+    return mount;
+  }
+
   /** {@code <mountpoint>/refs/<id>}. */
   Path ref(String id) {
     return mountpoint.resolve("refs").resolve(id);

@@ -1,0 +1,90 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.overlay.WritableOverlayTree;
+
+/**
+ * Which files keep the kernel's page cache across opens. Observed by changing a backing file
+ * behind the mount's back (which the view's contract forbids, and which makes the cache visible):
+ * a kept cache still shows the old bytes at the next open.
+ */
+class KernelCacheTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  Path layer;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    layer = view.layer("l");
+    Files2.file(layer.resolve("f"), "cached v1");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    view.close();
+  }
+
+  private void mountWithLongTimeouts() throws IOException {
+    // Long attribute timeouts, so an mtime change seen by the kernel does not drop the cache.
+    view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
+  }
+
+  @Test
+  void filesOfImmutableRefsKeepTheirPagesAcrossOpens() throws IOException {
+    view.addReadOnly("ro", layer);
+    mountWithLongTimeouts();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+
+    overwriteBehindTheMountsBack(layer.resolve("f"), "cached v2");
+
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+  }
+
+  @Test
+  void filesOfFrozenTreesKeepTheirPagesAcrossOpens() throws IOException {
+    WritableOverlayTree tree = view.addWritable("w", layer);
+    mountWithLongTimeouts();
+    Files.writeString(view.ref("w").resolve("f"), "cached v1");
+    tree.freeze();
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("cached v1");
+
+    overwriteBehindTheMountsBack(tree.upper().resolve("f"), "cached v2");
+
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("cached v1");
+  }
+
+  @Test
+  void filesOfWritableTreesAreReadAfreshAtEachOpen() throws IOException {
+    WritableOverlayTree tree = view.addWritable("w", layer);
+    mountWithLongTimeouts();
+    Files.writeString(view.ref("w").resolve("f"), "cached v1");
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("cached v1");
+
+    overwriteBehindTheMountsBack(tree.upper().resolve("f"), "cached v2");
+
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("cached v2");
+  }
+
+  /** Same size, in place: only the page cache can tell the versions apart. */
+  private static void overwriteBehindTheMountsBack(Path real, String content) throws IOException {
+    try (FileChannel ch = FileChannel.open(real, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)), 0);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
+
+/** Leases: opened once per ref, released on invalidate, eviction and unmount, kept by open files. */
+class RefLeaseTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  Path layer;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    layer = view.layer("l");
+    Files2.file(layer.resolve("data.txt"), "0123456789");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    view.close();
+  }
+
+  @Test
+  void aRefIsOpenedOnceAndKeptAcrossAccesses() throws IOException {
+    view.addReadOnly("r", layer);
+    view.mount();
+    for (int i = 0; i < 5; i++) {
+      assertThat(Files.readString(view.ref("r").resolve("data.txt"))).isEqualTo("0123456789");
+    }
+    assertThat(view.source.opened("r")).isEqualTo(1);
+    assertThat(view.source.leasesHeld()).isEqualTo(1);
+  }
+
+  @Test
+  void invalidateReleasesTheLeaseAndTheNextAccessOpensAgain() throws IOException {
+    view.addReadOnly("r", layer);
+    FuseMount mount = view.mount();
+    Files.readString(view.ref("r").resolve("data.txt"));
+    awaitReleased(mount); // the kernel sends RELEASE after close(2) has returned
+
+    mount.invalidate("r");
+
+    assertThat(view.source.closed("r")).isEqualTo(1);
+    assertThat(Files.readString(view.ref("r").resolve("data.txt"))).isEqualTo("0123456789");
+    assertThat(view.source.opened("r")).isEqualTo(2);
+  }
+
+  @Test
+  void anOpenFileKeepsItsLeaseAcrossInvalidateAndStillReads() throws IOException {
+    view.addReadOnly("r", layer);
+    FuseMount mount = view.mount();
+    try (InputStream in = Files.newInputStream(view.ref("r").resolve("data.txt"))) {
+      assertThat(new String(in.readNBytes(4), StandardCharsets.UTF_8)).isEqualTo("0123");
+
+      mount.invalidate("r");
+      view.source.remove("r"); // the record is gone too: only the open file holds the ref
+      assertThat(view.source.leasesHeld()).isEqualTo(1);
+      assertThat(ReadOnlyViewTest.list(view.mountpoint.resolve("refs"))).isEmpty();
+      assertThat(Errnos.of(() -> Files.newInputStream(view.ref("r").resolve("data.txt")).close()))
+          .isEqualTo(Errno.ENOENT);
+
+      assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("456789");
+    }
+    awaitReleased(mount);
+    assertThat(view.source.leasesHeld()).isZero();
+    assertThat(mount.openFiles()).isZero();
+  }
+
+  /** Waits for the kernel's asynchronous RELEASE of every closed file. */
+  static void awaitReleased(FuseMount mount) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(mount.openFiles()).as("files still open").isZero();
+  }
+
+  @Test
+  void leastRecentlyUsedRefsAreEvictedBeyondTheCacheSize() throws IOException {
+    for (String id : List.of("a", "b", "c")) {
+      view.addReadOnly(id, layer);
+    }
+    FuseMount mount = view.mount(FuseOptions.defaults().withLeaseCacheSize(2));
+    Files.readString(view.ref("a").resolve("data.txt"));
+    Files.readString(view.ref("b").resolve("data.txt"));
+    Files.readString(view.ref("a").resolve("data.txt"));
+    Files.readString(view.ref("c").resolve("data.txt"));
+
+    assertThat(mount.cachedRefs()).isEqualTo(2);
+    assertThat(view.source.closed("b")).isEqualTo(1);
+    assertThat(view.source.closed("a")).isZero();
+    assertThat(view.source.leasesHeld()).isEqualTo(2);
+  }
+
+  @Test
+  void aFailingOpenIsAnIoErrorAndTheNextAccessTriesAgain() throws IOException {
+    view.addReadOnly("r", layer);
+    view.mount();
+    view.source.failOpens(new IllegalStateException("fetching a lazy layer failed"));
+
+    assertThat(Errnos.of(() -> Files.readString(view.ref("r").resolve("data.txt"))))
+        .isEqualTo(Errno.EIO);
+
+    view.source.failOpens(null);
+    assertThat(Files.readString(view.ref("r").resolve("data.txt"))).isEqualTo("0123456789");
+  }
+
+  @Test
+  void concurrentFirstAccessesOpenTheRefOnce() throws Exception {
+    view.addReadOnly("r", layer);
+    view.mount();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<String>> reads = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        reads.add(pool.submit(() -> Files.readString(view.ref("r").resolve("data.txt"))));
+      }
+      for (Future<String> read : reads) {
+        assertThat(read.get()).isEqualTo("0123456789");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(view.source.opened("r")).isEqualTo(1);
+  }
+
+  /**
+   * The loop is multi-threaded and refs open independently: while one ref's open is slow (a lazy
+   * fetch), files of another ref are served. The other ref is looked up beforehand: libfuse 2.9
+   * does not ask for parallel directory operations, so the kernel serializes lookups within one
+   * directory, {@code /refs} included, and a slow lookup there holds up other lookups there.
+   */
+  @Test
+  void aSlowOpenOfOneRefDoesNotHoldUpFilesOfOthers() throws Exception {
+    view.addReadOnly("slow", layer);
+    view.addReadOnly("fast", layer);
+    view.mount();
+    assertThat(Files.readString(view.ref("fast").resolve("data.txt"))).isEqualTo("0123456789");
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    view.source.holdOpens("slow", gate);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<String> slow = pool.submit(() -> Files.readString(view.ref("slow").resolve("data.txt")));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (view.source.attempts("slow") == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(view.source.attempts("slow")).isEqualTo(1);
+
+      Future<String> fast = pool.submit(() -> Files.readString(view.ref("fast").resolve("data.txt")));
+      assertThat(fast.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+      assertThat(slow.isDone()).isFalse();
+
+      gate.countDown();
+      assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+    } finally {
+      gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFrozenTreeRefusesEveryChangeAndWritesThroughOpenFiles() throws IOException {
+    WritableOverlayTree tree = view.addWritable("w", layer);
+    view.mount();
+    Path ref = view.ref("w");
+    Files.createSymbolicLink(ref.resolve("link"), Path.of("data.txt"));
+    Files.createDirectory(ref.resolve("dir"));
+    try (FileChannel open = FileChannel.open(ref.resolve("data.txt"), StandardOpenOption.WRITE)) {
+      open.write(ByteBuffer.wrap("ab".getBytes(StandardCharsets.UTF_8)));
+
+      tree.freeze();
+
+      assertThat(Errnos.of(() -> open.write(ByteBuffer.wrap(new byte[] {1}), 0)))
+          .isEqualTo(Errno.EROFS);
+      assertThat(Errnos.of(() -> open.truncate(1))).isEqualTo(Errno.EROFS);
+    }
+    assertThat(ReadOnlyChecks.run(ref, "data.txt", "dir", "link"))
+        .allSatisfy((op, errno) -> assertThat(errno).as(op).isEqualTo("EROFS"));
+    assertThat(Files.readString(ref.resolve("data.txt"))).isEqualTo("ab23456789");
+  }
+
+  @Test
+  void eightThreadsReadAndWriteDifferentFilesAtOnce() throws Exception {
+    byte[] shared = new byte[1 << 20];
+    new java.util.Random(1).nextBytes(shared);
+    Files.write(layer.resolve("shared.bin"), shared);
+    view.addWritable("w", layer);
+    view.addReadOnly("r", layer);
+    view.mount();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Void>> work = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int thread = t;
+        work.add(pool.submit((Callable<Void>) () -> {
+          Path mine = view.ref("w").resolve("file-" + thread);
+          for (int round = 0; round < 20; round++) {
+            byte[] data = new byte[8192 * (thread + 1) + round];
+            java.util.Arrays.fill(data, (byte) (thread * 31 + round));
+            Files.write(mine, data);
+            assertThat(Files.readAllBytes(mine)).isEqualTo(data);
+            Path lower = view.ref(round % 2 == 0 ? "r" : "w").resolve("shared.bin");
+            assertThat(Files.readAllBytes(lower)).isEqualTo(shared);
+          }
+          return null;
+        }));
+      }
+      for (Future<Void> f : work) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(ReadOnlyViewTest.list(view.ref("w"))).hasSize(10);
+  }
+}

@@ -1,0 +1,175 @@
+package org.refcache.fuse;
+
+import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
+import org.refcache.posix.Posix;
+
+/** A writable ref through the mount: the cases the equivalence harness does not reach. */
+class WritableViewTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  WritableOverlayTree tree;
+  Path ref;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    Path lower = view.layer("lower");
+    Files2.file(lower.resolve("lower.txt"), "lower");
+    Files2.file(lower.resolve("dir/child"), "child");
+    tree = view.addWritable("w", lower);
+    view.addWritable("other", view.layer("other"));
+    view.mount();
+    ref = view.ref("w");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    view.close();
+  }
+
+  @Test
+  void aFileUnlinkedWhileOpenKeepsWorkingAndNeverReachesTheTree() throws IOException {
+    Files.createDirectory(ref.resolve("scratch"));
+    try (FileChannel ch = FileChannel.open(ref.resolve("scratch/tmp"), CREATE_NEW, READ, WRITE)) {
+      ch.write(ByteBuffer.wrap(bytes("hello")));
+      Files.delete(ref.resolve("scratch/tmp"));
+      ch.write(ByteBuffer.wrap(bytes(" world")));
+
+      assertThat(ch.size()).isEqualTo(11); // fstat of an unlinked file
+      ByteBuffer back = ByteBuffer.allocate(11);
+      ch.read(back, 0);
+      assertThat(new String(back.array(), StandardCharsets.UTF_8)).isEqualTo("hello world");
+      assertThat(ReadOnlyViewTest.list(ref.resolve("scratch"))).isEmpty();
+      assertThat(ReadOnlyViewTest.list(tree.upper().resolve("scratch"))).isEmpty();
+      Files.delete(ref.resolve("scratch")); // empty, as on ext4, though a file in it is open
+    }
+    RefLeaseTest.awaitReleased(view.mounted());
+    try (Stream<Path> all = Files.walk(tree.upper())) {
+      assertThat(all.map(p -> p.getFileName().toString()))
+          .noneMatch(name -> name.startsWith(".fuse_hidden"));
+    }
+  }
+
+  @Test
+  void replacingAnOpenFileByRenameKeepsTheOpenOneReadable() throws IOException {
+    Files.writeString(ref.resolve("target"), "old");
+    Files.writeString(ref.resolve("source"), "new");
+    try (FileChannel old = FileChannel.open(ref.resolve("target"), READ)) {
+      Files.move(ref.resolve("source"), ref.resolve("target"), StandardCopyOption.ATOMIC_MOVE);
+
+      ByteBuffer back = ByteBuffer.allocate(3);
+      old.read(back, 0);
+      assertThat(new String(back.array(), StandardCharsets.UTF_8)).isEqualTo("old");
+      assertThat(Files.readString(ref.resolve("target"))).isEqualTo("new");
+    }
+    assertThat(ReadOnlyViewTest.list(ref)).containsExactly("dir", "lower.txt", "target");
+  }
+
+  @Test
+  void hardLinkedNamesSeeEachOthersWritesAtTheNextOpen() throws IOException {
+    Files.writeString(ref.resolve("a"), "version 1");
+    Files.createLink(ref.resolve("b"), ref.resolve("a"));
+    assertThat(Files.readString(ref.resolve("b"))).isEqualTo("version 1");
+
+    try (FileChannel a = FileChannel.open(ref.resolve("a"), WRITE)) {
+      a.write(ByteBuffer.wrap(bytes("version 2")), 0); // same size: no stale-size question
+    }
+
+    assertThat(Files.readString(ref.resolve("b"))).isEqualTo("version 2");
+    assertThat(Posix.lstat(ref.resolve("a")).nlink()).isEqualTo(2);
+    assertThat(Posix.lstat(ref.resolve("b")).ino()).isEqualTo(Posix.lstat(ref.resolve("a")).ino());
+  }
+
+  @Test
+  void appendsFromTwoOpenFilesBothLand() throws IOException {
+    Files.writeString(ref.resolve("log"), "");
+    try (FileChannel one = FileChannel.open(ref.resolve("log"), WRITE, APPEND);
+         FileChannel two = FileChannel.open(ref.resolve("log"), WRITE, APPEND)) {
+      for (int i = 0; i < 10; i++) {
+        one.write(ByteBuffer.wrap(bytes("1")));
+        two.write(ByteBuffer.wrap(bytes("22")));
+      }
+    }
+    assertThat(Files.readString(ref.resolve("log"))).hasSize(30).containsOnlyDigits();
+    assertThat(Files.readString(ref.resolve("log")).chars().filter(c -> c == '1')).hasSize(10);
+  }
+
+  @Test
+  void theUsualErrnos() {
+    assertThat(Errnos.of(() -> Files.readString(ref.resolve("missing")))).isEqualTo(Errno.ENOENT);
+    assertThat(Errnos.of(() -> Files.newByteChannel(ref.resolve("lower.txt"), CREATE_NEW, WRITE)))
+        .isEqualTo(Errno.EEXIST);
+    assertThat(Errnos.of(() -> Files.delete(ref.resolve("dir")))).isEqualTo(Errno.ENOTEMPTY);
+    assertThat(Errnos.of(() -> Files.newByteChannel(ref.resolve("dir"), WRITE)))
+        .isEqualTo(Errno.EISDIR);
+    assertThat(Errnos.of(() -> Files.createFile(ref.resolve("lower.txt/x"))))
+        .isEqualTo(Errno.ENOTDIR);
+    assertThat(Errnos.of(() -> Files.createFile(ref.resolve("x".repeat(256)))))
+        .isEqualTo(Errno.ENAMETOOLONG);
+    assertThat(Errnos.of(() -> Files.readString(ref.resolve("x".repeat(300)))))
+        .isEqualTo(Errno.ENAMETOOLONG);
+    assertThat(Errnos.of(() -> Posix.lremovexattr(ref.resolve("lower.txt"), "user.none")))
+        .isEqualTo(Errno.ENODATA);
+    assertThat(Errnos.of(() -> Posix.lsetxattr(ref.resolve("lower.txt"),
+        "trusted.overlay.opaque", bytes("y"), 0))).isEqualTo(Errno.EPERM);
+  }
+
+  @Test
+  void renamesAndLinksBetweenRefsAreCrossDevice() {
+    assertThat(Errnos.of(() -> Files.move(ref.resolve("lower.txt"),
+        view.ref("other").resolve("moved"), StandardCopyOption.ATOMIC_MOVE)))
+        .isEqualTo(Errno.EXDEV);
+    assertThat(Errnos.of(() -> Files.createLink(view.ref("other").resolve("link"),
+        ref.resolve("lower.txt")))).isEqualTo(Errno.EXDEV);
+  }
+
+  /** libfuse 2.9 has no RENAME2: the kernel answers EINVAL for any flag (a known limit). */
+  @Test
+  void renameWithFlagsIsRefusedAsInvalid() {
+    assertThat(Errnos.of(() -> Posix.renameat2(ref.resolve("lower.txt"), ref.resolve("new"),
+        Posix.RENAME_NOREPLACE))).isEqualTo(Errno.EINVAL);
+  }
+
+  @Test
+  void statfsReportsTheFilesystemOfTheUpper() throws IOException {
+    long total = Files.getFileStore(ref).getTotalSpace();
+    assertThat(total).isEqualTo(Posix.statvfs(tree.upper()).totalBytes());
+  }
+
+  @Test
+  void aNewRefShowsUpAtOnceAndAGoneRefsContentIsNoMore() throws IOException {
+    assertThat(Files.exists(view.ref("late"))).isFalse();
+    Path layer = view.layer("late");
+    Files2.file(layer.resolve("f"), "late");
+    view.addReadOnly("late", layer);
+
+    assertThat(Files.readString(view.ref("late").resolve("f"))).isEqualTo("late");
+    assertThat(ReadOnlyViewTest.list(view.mountpoint.resolve("refs")))
+        .containsExactly("late", "other", "w");
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
