@@ -1,0 +1,105 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
+import org.refcache.posix.Posix;
+
+/** The handle table and the descriptor operations, without a mount. */
+class FileHandlesTest {
+
+  @TempDir
+  Path tmp;
+  TestRefSource source = new TestRefSource();
+  RefTrees trees;
+  OpenFiles files = new OpenFiles();
+  FileHandles handles = new FileHandles(files);
+  Pointer buffer = Memory.allocateDirect(Runtime.getSystemRuntime(), 64);
+
+  @BeforeEach
+  void setUp() throws IOException {
+    Path layer = Files.createDirectories(tmp.resolve("layer"));
+    Files.writeString(layer.resolve("f"), "content");
+    source.add("ro", new OverlayTree(List.of(layer)));
+    source.add("w", new WritableOverlayTree(Files.createDirectories(tmp.resolve("upper")),
+        List.of(layer)));
+    trees = new RefTrees(source, 10);
+  }
+
+  @Test
+  void unknownHandlesAreBadFileDescriptors() {
+    assertThat(handles.read(12345, buffer, 10, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(handles.write(12345, buffer, 10, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(handles.truncate(12345, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(handles.fsync(12345, false)).isEqualTo(-Errno.EBADF);
+    assertThatThrownBy(() -> handles.release(12345)).hasMessageContaining("EBADF");
+  }
+
+  @Test
+  void aHandleReadsIntoTheBufferAndHoldsItsRefUntilReleased() throws IOException {
+    long handle;
+    try (RefTree ref = trees.acquire("ro").orElseThrow()) {
+      handle = handles.open(ref, null, "f", Posix.O_RDONLY);
+    }
+    trees.invalidate("ro");
+    assertThat(source.leasesHeld()).isEqualTo(1);
+
+    assertThat(handles.read(handle, buffer, 64, 0)).isEqualTo(7);
+    byte[] read = new byte[7];
+    buffer.get(0, read, 0, 7);
+    assertThat(new String(read)).isEqualTo("content");
+    assertThat(handles.write(handle, buffer, 1, 0)).isEqualTo(-Errno.EBADF);
+
+    handles.release(handle);
+    assertThat(source.leasesHeld()).isZero();
+    assertThat(files.size()).isZero();
+  }
+
+  @Test
+  void writesStopWithReadOnlyFileSystemOnceTheTreeIsFrozen() throws IOException {
+    long handle;
+    WritableOverlayTree tree;
+    try (RefTree ref = trees.acquire("w").orElseThrow()) {
+      tree = (WritableOverlayTree) ref.tree();
+      handle = handles.open(ref, tree, "f", Posix.O_RDWR);
+    }
+    buffer.put(0, "C".getBytes(), 0, 1);
+    assertThat(handles.write(handle, buffer, 1, 0)).isEqualTo(1);
+
+    tree.freeze();
+
+    assertThat(handles.write(handle, buffer, 1, 0)).isEqualTo(-Errno.EROFS);
+    assertThat(handles.truncate(handle, 0)).isEqualTo(-Errno.EROFS);
+    assertThat(handles.read(handle, buffer, 64, 0)).isEqualTo(7);
+    handles.release(handle);
+    assertThat(Files.readString(tree.upper().resolve("f"))).isEqualTo("Content");
+  }
+
+  @Test
+  void closingTheTableClosesEveryFileEvenWhenOneFails() throws IOException {
+    RefTree ref = trees.acquire("ro").orElseThrow();
+    handles.open(ref, null, "f", Posix.O_RDONLY);
+    long second = handles.open(ref, null, "f", Posix.O_RDONLY);
+    ref.close();
+    Posix.close(files.get(second).fd()); // its close will fail with EBADF
+
+    assertThatThrownBy(files::close).hasMessageContaining("EBADF");
+
+    assertThat(files.size()).isZero();
+    trees.close();
+    assertThat(source.leasesHeld()).isZero();
+  }
+}
