@@ -8,12 +8,14 @@ what=${1:-refs}
 shift || true
 case "$what" in
   refs)
-    mvn -B -q -DskipTests -pl cache-core -am install -Dmaven.install.skip=false >/dev/null
-    mvn -B -q -pl cache-core test-compile >/dev/null
-    cp=$(mvn -B -q -pl cache-core dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)
+    # Build, and write each module's test classpath next to its classes.
+    mvn -B -q -DtargetName=target-bench -pl cache-core -am test-compile dependency:build-classpath \
+      -Dmdep.includeScope=test -Dmdep.outputFile='${project.build.directory}/classpath.txt' >/dev/null
+    cp="cache-core/target-bench/test-classes:cache-core/target-bench/classes:native/target-bench/classes"
+    cp="$cp:$(cat cache-core/target-bench/classpath.txt)"
     exec java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-      -cp "cache-core/target/test-classes:cache-core/target/classes:$cp" org.openjdk.jmh.Main \
-      'org.refcache.core.cache.RefManagerBenchmark' "$@"
+      -Dlogback.configurationFile=config/logback-test.xml -Drefcache.testLogDir=cache-core/target-bench \
+      -cp "$cp" org.openjdk.jmh.Main 'org.refcache.core.cache.RefManagerBenchmark' "$@"
     ;;
   *)
     echo "usage: scripts/bench.sh refs [JMH args...]" >&2
