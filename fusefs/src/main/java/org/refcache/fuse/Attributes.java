@@ -27,8 +27,10 @@ final class Attributes {
   }
 
   /**
-   * One of the mount's own directories: owned by root, mode 0755, dated {@code time}. A link count
-   * of 1 tells {@code find} and {@code fts} not to infer the number of subdirectories from it.
+   * One of the mount's own directories: owned by root, mode 0755, dated {@code time}.
+   *
+   * @param nlink its link count; 1 where the number of subdirectories is not known (for
+   *              {@code /refs}), which tells {@code find} and {@code fts} not to infer it
    */
   static void syntheticDirectory(FileStat stat, long ino, int nlink, Instant time) {
     stat.st_mode.set(Posix.S_IFDIR | 0755);

@@ -78,7 +78,7 @@ public final class FuseMount implements AutoCloseable {
     HiddenFiles hidden = new HiddenFiles();
     Path capacityFallback = at.getParent() != null ? at.getParent() : at;
     RefFileSystem fileSystem =
-        new RefFileSystem(source, trees, files, hidden, capacityFallback);
+        new RefFileSystem(source, trees, new FileHandles(files), hidden, capacityFallback);
     FuseMount mount = new FuseMount(at, options, trees, files, hidden, fileSystem);
     mount.start();
     return mount;

@@ -68,7 +68,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
 
   /** The daemon's options: see the constants for the timeouts. */
   public static FuseOptions defaults() {
-    return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, true,
+    return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of());
   }
 
@@ -79,6 +79,11 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
+        unmountTimeout, extraOptions);
+  }
+
+  public FuseOptions withAutoUnmount(boolean on) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, on, leaseCacheSize, mountTimeout,
         unmountTimeout, extraOptions);
   }
 
@@ -99,6 +104,10 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    *       {@code fuse.refcache} in {@code /proc/self/mounts}, which stale-mount cleanup looks for.</li>
    *   <li>{@code allow_other}, {@code default_permissions}: the daemon runs as root and serves every
    *       user; the kernel checks permissions against the attributes we report (EACCES is its).</li>
+   *   <li>{@code suid}, {@code dev}: setuid programs and device nodes in a ref work as on kernel
+   *       overlayfs (a ref may be a container's root filesystem); libfuse and fusermount would
+   *       mount {@code nosuid,nodev}. So, as with Docker's {@code /var/lib/docker}, the mountpoint
+   *       must not be reachable by unprivileged users (a state root of mode 0700 or 0710).</li>
    *   <li>{@code use_ino}: {@code st_ino} (and readdir's {@code d_ino}) come from the real files.</li>
    *   <li>No {@code hard_remove}: with it, {@code fstat} of a file unlinked while open fails.
    *       Without it libfuse renames such a file to {@code .fuse_hidden*} until it is closed; the
@@ -114,8 +123,8 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    */
   List<String> toFuseArgs() {
     List<String> options = new ArrayList<>(List.of(
-        "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions", "use_ino",
-        "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
+        "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions", "suid", "dev",
+        "use_ino", "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
         "entry_timeout=" + seconds(entryTimeout), "attr_timeout=" + seconds(attrTimeout),
         "negative_timeout=0"));
     if (autoUnmount) {

@@ -65,7 +65,6 @@ final class RefFileSystem extends FuseStubFS {
 
   private final RefTreeSource source;
   private final RefTrees trees;
-  private final OpenFiles files;
   private final FileHandles handles;
   private final HiddenFiles hidden;
   private final Path capacityFallback;
@@ -76,13 +75,12 @@ final class RefFileSystem extends FuseStubFS {
    * @param capacityFallback a directory whose filesystem {@code statfs} reports for the mount's own
    *                         directories (the mountpoint's parent: the state root by default)
    */
-  RefFileSystem(RefTreeSource source, RefTrees trees, OpenFiles files, HiddenFiles hidden,
+  RefFileSystem(RefTreeSource source, RefTrees trees, FileHandles handles, HiddenFiles hidden,
                 Path capacityFallback) {
     this.source = source;
     this.trees = trees;
-    this.files = files;
+    this.handles = handles;
     this.hidden = hidden;
-    this.handles = new FileHandles(files);
     this.capacityFallback = capacityFallback;
     FuseAbi.checkFileInfoLayout(
         FuseFileInfo.of(Memory.allocateDirect(Runtime.getSystemRuntime(), FuseAbi.FILE_INFO_SIZE)));

@@ -28,7 +28,9 @@ class FuseMountTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   @Test

@@ -15,9 +15,9 @@ class FuseOptionsTest {
 
     assertThat(args).hasSize(2).first().isEqualTo("-o");
     assertThat(args.get(1).split(",")).containsExactly("fsname=refcache", "subtype=refcache",
-        "allow_other", "default_permissions", "use_ino", "atomic_o_trunc", "big_writes",
+        "allow_other", "default_permissions", "suid", "dev", "use_ino", "atomic_o_trunc", "big_writes",
         "max_write=131072", "max_read=131072", "entry_timeout=60", "attr_timeout=1",
-        "negative_timeout=0", "auto_unmount");
+        "negative_timeout=0");
   }
 
   @Test
@@ -31,7 +31,9 @@ class FuseOptionsTest {
   @Test
   void extraOptionsComeLastAndOneAtATime() {
     assertThat(FuseOptions.defaults().withExtraOptions(List.of("noatime")).toFuseArgs().get(1))
-        .endsWith(",auto_unmount,noatime");
+        .endsWith(",negative_timeout=0,noatime");
+    assertThat(FuseOptions.defaults().withAutoUnmount(true).toFuseArgs().get(1))
+        .endsWith(",auto_unmount");
     assertThatThrownBy(() -> FuseOptions.defaults().withExtraOptions(List.of("a,b")))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> FuseOptions.defaults().withLeaseCacheSize(0))

@@ -37,7 +37,9 @@ class KernelCacheTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   private void mountWithLongTimeouts() throws IOException {

@@ -70,7 +70,9 @@ class ReadOnlyViewTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   @Test
@@ -126,6 +128,26 @@ class ReadOnlyViewTest {
     assertThat(list(ref.resolve("dir"))).containsExactly("lower-only", "upper-only");
     assertThat(Posix.llistxattr(ref.resolve("opaque"))).isEmpty();
     assertThat(Posix.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
+  }
+
+  @Test
+  void setuidProgramsAndDeviceNodesWorkAsOnOverlayfs() throws IOException {
+    MountTable.Mount mount = MountTable.read().stream()
+        .filter(m -> m.mountpoint().equals(view.mountpoint)).findFirst().orElseThrow();
+    assertThat(mount.type()).isEqualTo("fuse.refcache");
+    assertThat(mountOptions(view.mountpoint)).doesNotContain("nosuid", "nodev");
+    assertThat(Files.readAllBytes(ref.resolve("null-device"))).isEmpty();
+    Files.writeString(ref.resolve("null-device"), "discarded"); // the device, not the tree
+  }
+
+  private static List<String> mountOptions(Path mountpoint) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+      String[] fields = line.split(" ");
+      if (fields[1].equals(mountpoint.toString())) {
+        return List.of(fields[3].split(","));
+      }
+    }
+    throw new IllegalStateException("not mounted: " + mountpoint);
   }
 
   @Test

@@ -40,7 +40,9 @@ class RefLeaseTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   @Test
@@ -59,7 +61,7 @@ class RefLeaseTest {
     view.addReadOnly("r", layer);
     FuseMount mount = view.mount();
     Files.readString(view.ref("r").resolve("data.txt"));
-    awaitReleased(mount); // the kernel sends RELEASE after close(2) has returned
+    awaitReleased(mount, view.source, 1); // the kernel sends RELEASE after close(2) returned
 
     mount.invalidate("r");
 
@@ -84,18 +86,19 @@ class RefLeaseTest {
 
       assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("456789");
     }
-    awaitReleased(mount);
-    assertThat(view.source.leasesHeld()).isZero();
+    awaitReleased(mount, view.source, 0);
     assertThat(mount.openFiles()).isZero();
   }
 
-  /** Waits for the kernel's asynchronous RELEASE of every closed file. */
-  static void awaitReleased(FuseMount mount) {
+  /** Waits for the kernel's asynchronous RELEASE of every closed file, and its lease. */
+  static void awaitReleased(FuseMount mount, TestRefSource source, int leasesLeft) {
     long deadline = System.nanoTime() + 5_000_000_000L;
-    while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
+    while ((mount.openFiles() > 0 || source.leasesHeld() > leasesLeft)
+        && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
     assertThat(mount.openFiles()).as("files still open").isZero();
+    assertThat(source.leasesHeld()).as("leases held").isEqualTo(leasesLeft);
   }
 
   @Test

@@ -58,7 +58,9 @@ class WritableEquivalenceTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   /** The same starting content for the layer and the plain directory. */

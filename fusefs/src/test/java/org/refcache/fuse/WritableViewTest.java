@@ -45,7 +45,9 @@ class WritableViewTest {
 
   @AfterEach
   void tearDown() throws IOException {
-    view.close();
+    if (view != null) {
+      view.close();
+    }
   }
 
   @Test
@@ -64,7 +66,7 @@ class WritableViewTest {
       assertThat(ReadOnlyViewTest.list(tree.upper().resolve("scratch"))).isEmpty();
       Files.delete(ref.resolve("scratch")); // empty, as on ext4, though a file in it is open
     }
-    RefLeaseTest.awaitReleased(view.mounted());
+    RefLeaseTest.awaitReleased(view.mounted(), view.source, 1);
     try (Stream<Path> all = Files.walk(tree.upper())) {
       assertThat(all.map(p -> p.getFileName().toString()))
           .noneMatch(name -> name.startsWith(".fuse_hidden"));
