@@ -155,10 +155,8 @@ final class FileHandles {
    * @throws IOException if closing the descriptor failed (it is released anyway)
    */
   void release(long handle) throws IOException {
-    OpenFile file = files.remove(handle);
-    if (file == null) {
+    if (!files.release(handle)) {
       throw ErrnoMapper.toException("release", Errno.EBADF, "fh " + handle, null);
     }
-    file.close();
   }
 }

@@ -3,6 +3,7 @@ package org.refcache.fuse;
 import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -18,14 +19,33 @@ final class OpenFiles implements AutoCloseable {
   private final ConcurrentMap<Long, OpenFile> files = new ConcurrentHashMap<>();
 
   /**
-   * One open file.
-   *
-   * @param fd       descriptor of the real file (upper or layer), owned by this entry
-   * @param ref      the ref's use held while the file is open
-   * @param writable whether the descriptor was opened for writing (then {@code fd} is in the
-   *                 upper of a writable tree)
+   * One open file: the descriptor of the real file (upper or layer), owned by this entry, and the
+   * use of the ref held while the file is open.
    */
-  record OpenFile(int fd, RefTree ref, boolean writable) implements AutoCloseable {
+  static final class OpenFile implements AutoCloseable {
+
+    private final int fd;
+    private final RefTree ref;
+    private final boolean writable;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * @param writable whether the descriptor was opened for writing (then {@code fd} is in the
+     *                 upper of a writable tree)
+     */
+    OpenFile(int fd, RefTree ref, boolean writable) {
+      this.fd = fd;
+      this.ref = ref;
+      this.writable = writable;
+    }
+
+    int fd() {
+      return fd;
+    }
+
+    boolean writable() {
+      return writable;
+    }
 
     /**
      * Whether a write through this handle may go ahead now: opened for writing and the tree not
@@ -35,9 +55,15 @@ final class OpenFiles implements AutoCloseable {
       return writable && ref.writableOrNull() != null;
     }
 
-    /** Closes the descriptor and releases the ref, even when the close fails. */
+    /**
+     * Closes the descriptor and releases the ref, even when the close fails; once, however often
+     * it is called (a release and the unmount's close-all may race).
+     */
     @Override
     public void close() throws IOException {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
       int rc = Posix.close(fd);
       ref.close();
       if (rc < 0) {
@@ -58,9 +84,23 @@ final class OpenFiles implements AutoCloseable {
     return files.get(handle);
   }
 
-  /** Takes the file of {@code handle} out of the table (null if unknown); the caller closes it. */
-  OpenFile remove(long handle) {
-    return files.remove(handle);
+  /**
+   * Closes the file of {@code handle} and then takes it out of the table, so that it counts as
+   * open until its ref is released.
+   *
+   * @return false if the handle is unknown
+   */
+  boolean release(long handle) throws IOException {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return false;
+    }
+    try {
+      file.close();
+    } finally {
+      files.remove(handle, file);
+    }
+    return true;
   }
 
   int size() {
@@ -76,7 +116,7 @@ final class OpenFiles implements AutoCloseable {
   public void close() throws IOException {
     IOException failure = null;
     for (Long handle : files.keySet()) {
-      OpenFile file = files.remove(handle);
+      OpenFile file = files.get(handle);
       if (file == null) {
         continue;
       }
@@ -89,6 +129,8 @@ final class OpenFiles implements AutoCloseable {
         } else {
           failure.addSuppressed(wrapped);
         }
+      } finally {
+        files.remove(handle, file);
       }
     }
     if (failure != null) {
