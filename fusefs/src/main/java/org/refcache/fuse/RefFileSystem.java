@@ -1,7 +1,9 @@
 package org.refcache.fuse;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
@@ -181,7 +183,7 @@ final class RefFileSystem extends FuseStubFS {
       if (!node.isSymlink()) {
         return -Errno.EINVAL;
       }
-      byte[] target = java.nio.file.Files.readSymbolicLink(node.real()).toString()
+      byte[] target = Files.readSymbolicLink(node.real()).toString()
           .getBytes(Charset.defaultCharset());
       int length = (int) Math.min(target.length, size - 1);
       buf.put(0, target, 0, length);
@@ -509,7 +511,7 @@ final class RefFileSystem extends FuseStubFS {
         return 0;
       }
       List<String> names = t.ref().tree().listXattr(t.relative());
-      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
       for (String name : names) {
         byte[] bytes = name.getBytes(Charset.defaultCharset());
         all.write(bytes, 0, bytes.length);

@@ -81,6 +81,16 @@ class FuseMountTest {
   }
 
   @Test
+  void aMountLibfuseRefusesFailsWithNothingLeftMounted() throws IOException {
+    view.addReadOnly("r", view.layer("a"));
+
+    assertThatThrownBy(() -> FuseMount.mount(view.source, view.mountpoint,
+        FuseOptions.defaults().withExtraOptions(java.util.List.of("no_such_option"))))
+        .isInstanceOf(IOException.class);
+    assertThat(Mounts.under(tmp)).isEmpty();
+  }
+
+  @Test
   void mountingOverAMountFails() throws IOException {
     view.addReadOnly("r", view.layer("a"));
     view.mount();
