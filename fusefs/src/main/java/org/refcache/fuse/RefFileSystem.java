@@ -3,7 +3,6 @@ package org.refcache.fuse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
@@ -183,8 +182,8 @@ final class RefFileSystem extends FuseStubFS {
       if (!node.isSymlink()) {
         return -Errno.EINVAL;
       }
-      byte[] target = Files.readSymbolicLink(node.real()).toString()
-          .getBytes(Charset.defaultCharset());
+      // Byte for byte: a Path would normalize the target ("a//b/" into "a/b").
+      byte[] target = Posix.readlink(node.real()).getBytes(Charset.defaultCharset());
       int length = (int) Math.min(target.length, size - 1);
       buf.put(0, target, 0, length);
       buf.putByte(length, (byte) 0);

@@ -49,6 +49,7 @@ class ReadOnlyViewTest {
     Files.createLink(bottom.resolve("linked-b"), linked);
     Files2.symlink(bottom.resolve("link-to-plain"), "plain.txt");
     Files2.symlink(bottom.resolve("dangling"), "../nowhere/at all");
+    Posix.symlink("odd//target/./", bottom.resolve("odd-link"));
     Files2.xattr(bottom.resolve("plain.txt"), "user.origin", "bottom layer");
     Posix.mkfifo(bottom.resolve("fifo"), 0640);
     Posix.mknod(bottom.resolve("null-device"), Posix.S_IFCHR | 0666, Posix.makedev(1, 3));
@@ -76,12 +77,18 @@ class ReadOnlyViewTest {
   }
 
   @Test
+  void symlinkTargetsReadBackByteForByte() throws IOException {
+    assertThat(Posix.readlink(ref.resolve("odd-link"))).isEqualTo("odd//target/./");
+    assertThat(Posix.readlink(ref.resolve("dangling"))).isEqualTo("../nowhere/at all");
+  }
+
+  @Test
   void everyEntryHasTheAttributesOfTheLayerFileThatAnswersForIt() throws IOException {
     Map<String, Stat> seen = walk(ref);
 
     assertThat(seen.keySet()).containsExactly("", "dangling", "dir", "dir/lower-only",
         "dir/upper-only", "fifo", "hidden-by-top", "link-to-plain", "linked-a", "linked-b",
-        "null-device", "opaque", "opaque/top-child", "plain.txt", "setuid-tool");
+        "null-device", "odd-link", "opaque", "opaque/top-child", "plain.txt", "setuid-tool");
     for (Map.Entry<String, Stat> entry : seen.entrySet()) {
       Node node = tree.resolve(entry.getKey()).orElseThrow();
       Stat real = Posix.lstat(node.real());
