@@ -41,10 +41,13 @@ import org.slf4j.LoggerFactory;
  * {@link #write} may therefore run more than once and must have no side effects outside the transaction;
  * effects on memory belong in the {@code afterCommit} action of {@link #write(Function, Consumer)}.
  *
- * <p>Durability: commits are made without an fsync each ({@code MDB_NOSYNC}, which keeps the database
- * consistent but may lose the newest transactions on power loss); a background task flushes every
- * {@code syncInterval}, {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref
- * creation is metadata only and must be cheap, which a per-commit fsync would forbid.
+ * <p>Durability: commits write straight into the memory map ({@code MDB_WRITEMAP}) without an fsync
+ * each ({@code MDB_NOSYNC}, {@code MDB_MAPASYNC}), which keeps the database consistent but may lose the
+ * newest transactions on power loss; a background task flushes every {@code syncInterval},
+ * {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref creation is metadata only
+ * and must be cheap, which a system call or an fsync per commit would forbid. The data file's blocks
+ * are allocated for the whole map before it is used, so a full disk fails a map growth with an error
+ * instead of killing the process with SIGBUS on a write into the map.
  *
  * <p>Keys are 1 to {@value #MAX_KEY_SIZE} bytes (LMDB's compiled-in limit); longer keys are refused with
  * {@link IllegalArgumentException} before LMDB sees them.
