@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -170,7 +169,7 @@ public final class ControlServer implements AutoCloseable {
             try {
               write(c, ControlProtocol.progress(p));
             } catch (IOException e) {
-              throw new UncheckedIOException("the client went away", e);
+              throw new ClientGoneException(e);
             }
           });
         } finally {
@@ -180,7 +179,7 @@ public final class ControlServer implements AutoCloseable {
       }
     } catch (ClosedChannelException e) {
       LOG.debug("connection closed");
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException | ClientGoneException e) {
       LOG.debug("connection ended: {}", e.toString());
     } finally {
       connections.remove(c);

@@ -69,6 +69,10 @@ public final class RequestHandler {
       return ControlProtocol.failure(ErrorKind.USAGE, e.getMessage());
     } catch (NoSuchFileException e) {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
+    } catch (ClientGoneException e) {
+      // Nobody reads the answer; the operation stopped where the progress could not be sent.
+      LOG.info("{} abandoned: {}", op.textValue(), e.getMessage());
+      return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage());
     } catch (CacheException | IOException e) {
       LOG.warn("{} failed: {}", op.textValue(), e.toString());
       LOG.debug("{} failure", op.textValue(), e);
