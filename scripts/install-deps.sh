@@ -13,6 +13,8 @@ declare -A wanted=(
   [docker-registry]=/usr/bin/docker-registry
   [attr]=/usr/bin/getfattr
   [maven]=/usr/bin/mvn
+  # Debian's maven pulls in only a JRE; the build needs javac.
+  [openjdk-17-jdk-headless]=/usr/lib/jvm/java-17-openjdk-amd64/bin/javac
 )
 
 missing=()
