@@ -31,6 +31,7 @@ import org.refcache.core.content.ContentInfo;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.ChainIds;
 import org.refcache.core.digest.Digest;
+import org.refcache.core.fs.FileTrees;
 import org.refcache.core.layer.LayerStore;
 import org.refcache.core.layer.TarLister;
 import org.refcache.core.meta.LmdbEnvironment;
@@ -125,7 +126,7 @@ public final class CacheManager implements AutoCloseable {
   private void clearScratch() throws IOException {
     try (Stream<Path> s = Files.list(layout.tmp())) {
       for (Path p : s.toList()) {
-        deleteTree(p);
+        FileTrees.deleteRecursively(p);
       }
     }
   }
@@ -166,7 +167,7 @@ public final class CacheManager implements AutoCloseable {
       for (Path p : s.toList()) {
         if (!owned.contains(p)) {
           LOG.info("removing upper {} that no record owns", p.getFileName());
-          deleteTree(p);
+          FileTrees.deleteRecursively(p);
         }
       }
     }
@@ -1083,7 +1084,7 @@ public final class CacheManager implements AutoCloseable {
       if (diffId != null && blob != null) {
         total += layers.isUnpacked(diffId) ? layers.diskBytes(diffId) : 0;
       } else if (rec.layerDir != null && Files.isDirectory(rec.layerDir)) {
-        total += treeBytes(rec.layerDir);
+        total += FileTrees.diskBytes(rec.layerDir);
       }
       return total;
     } catch (IOException e) {
@@ -1306,47 +1307,9 @@ public final class CacheManager implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // file helpers
 
-  static long treeBytes(Path dir) throws IOException {
-    long[] total = {0};
-    Set<Object> inodes = new HashSet<>();
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        Object key = attrs.fileKey();
-        if (key == null || inodes.add(key)) {
-          total[0] += attrs.size();
-        }
-        return FileVisitResult.CONTINUE;
-      }
-    });
-    return total[0];
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-        if (exc != null && !(exc instanceof NoSuchFileException)) {
-          throw exc;
-        }
-        Files.deleteIfExists(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
-  }
-
   private static void deleteQuietly(Path p) {
     try {
-      deleteTree(p);
+      FileTrees.deleteRecursively(p);
     } catch (IOException e) {
       LOG.warn("cannot remove {}: {}", p, e.toString());
     }

@@ -32,6 +32,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.digest.Digester;
 import org.refcache.core.digest.InvalidDigestException;
@@ -138,7 +139,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       ds.forEach(entries::add);
     }
     for (Path p : entries) {
-      deleteRecursively(p);
+      FileTrees.deleteRecursively(p);
     }
     return entries.size();
   }
@@ -226,7 +227,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
     Path dir = ingestDir.resolve(ingestDirName(ref));
     try {
-      deleteRecursively(dir);
+      FileTrees.deleteRecursively(dir);
       Files.createDirectory(dir);
       Files.writeString(dir.resolve("ref"), ref, StandardCharsets.UTF_8);
       FileChannel channel = FileChannel.open(dir.resolve("data"), StandardOpenOption.CREATE_NEW,
@@ -235,7 +236,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       return new IngestWriter(ref, dir, channel, digester, expectedSize, expected);
     } catch (IOException | RuntimeException e) {
       try {
-        deleteRecursively(dir);
+        FileTrees.deleteRecursively(dir);
       } catch (IOException cleanup) {
         e.addSuppressed(cleanup);
       }
@@ -479,36 +480,6 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
   }
 
-  private static void deleteRecursively(Path path) throws IOException {
-    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(path, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        if (e != null && !(e instanceof NoSuchFileException)) {
-          throw e;
-        }
-        Files.deleteIfExists(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
-  }
-
   /** A write in progress under {@code ingest/<name>/}. */
   private final class IngestWriter implements ContentWriter {
     private final String ref;
@@ -585,7 +556,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       finished = true;
       try {
         channel.close();
-        deleteRecursively(dir);
+        FileTrees.deleteRecursively(dir);
       } finally {
         openRefs.remove(ref);
       }

@@ -19,6 +19,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.refcache.core.fs.FileTrees;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
@@ -174,36 +175,7 @@ public final class LayerStore {
    * counting a hard-linked inode once; 0 if the layer is not unpacked.
    */
   public long diskBytes(Digest diffId) throws IOException {
-    Path dir = dir(diffId);
-    if (!isUnpacked(diffId)) {
-      return 0;
-    }
-    Set<Long> seenLinked = new HashSet<>();
-    long[] total = {0};
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs)
-          throws IOException {
-        count(d);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        count(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      private void count(Path p) throws IOException {
-        Stat st = Posix.lstat(p);
-        // Directories and single-link inodes cannot be met twice; the rest are tracked.
-        if (st.nlink() > 1 && !st.isDirectory() && !seenLinked.add(st.ino())) {
-          return;
-        }
-        total[0] += st.blocks() * 512;
-      }
-    });
-    return total[0];
+    return isUnpacked(diffId) ? FileTrees.diskBytes(dir(diffId)) : 0;
   }
 
   @Override

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;

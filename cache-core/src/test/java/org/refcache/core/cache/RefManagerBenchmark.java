@@ -48,7 +48,7 @@ public class RefManagerBenchmark {
     @TearDown(Level.Trial)
     public void close() throws IOException {
       cm.close();
-      CacheManager.deleteTree(root);
+      org.refcache.core.fs.FileTrees.deleteRecursively(root);
     }
   }
 
@@ -78,7 +78,7 @@ public class RefManagerBenchmark {
     @TearDown(Level.Trial)
     public void close() throws IOException {
       cm.close();
-      CacheManager.deleteTree(root);
+      org.refcache.core.fs.FileTrees.deleteRecursively(root);
     }
   }
 

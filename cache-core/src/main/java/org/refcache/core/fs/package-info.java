@@ -1,0 +1,2 @@
+/** Helpers over whole directory trees, shared by the stores of cache-core. */
+package org.refcache.core.fs;
