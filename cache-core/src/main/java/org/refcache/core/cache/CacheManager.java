@@ -144,8 +144,10 @@ public final class CacheManager implements AutoCloseable {
           getRecord(item.id(), Map.of(), false);
         } catch (NotFoundException e) {
           LOG.info("dropped record {} at start: {}", item.id(), e.getMessage());
-        } catch (CacheException e) {
-          LOG.warn("purging record {} that cannot load: {}", item.id(), e.getMessage());
+        } catch (RuntimeException e) {
+          // Any record that cannot load is dropped, never fatal (spec section 8): malformed values
+          // (MetadataException), unparsable digests, broken parents.
+          LOG.warn("purging record {} that cannot load: {}", item.id(), e.toString());
           purge(item.id());
         }
       }
@@ -192,7 +194,13 @@ public final class CacheManager implements AutoCloseable {
       }
       return rec;
     }
-    StorageItem md = store.get(id);
+    StorageItem md;
+    try {
+      md = store.get(id);
+    } catch (IllegalArgumentException e) {
+      // A name the metadata store cannot hold (empty, "::", NUL...) names no record.
+      throw new NotFoundException("record " + id + " not found: " + e.getMessage());
+    }
     if (!md.exists()) {
       throw new NotFoundException("record " + id + " not found");
     }
@@ -378,7 +386,18 @@ public final class CacheManager implements AutoCloseable {
         // BuildKit quirk 4, kept: an idle mutable is committed on the spot.
         MutableHandle mh = new MutableHandle(this, rec, !o.noUpdateLastUsed(), o.descHandlers());
         rec.refs.add(mh);
-        return commitLocked(mh);
+        try {
+          ImmutableHandle twin = commitLocked(mh);
+          // Nobody held the mutable, so no write can be in flight on its tree.
+          if (rec.tree instanceof WritableOverlayTree w) {
+            w.freeze();
+          }
+          return twin;
+        } catch (RuntimeException e) {
+          rec.refs.remove(mh);
+          mh.released = true;
+          throw e;
+        }
       }
       return newImmutableHandle(rec, !o.noUpdateLastUsed(), o.descHandlers());
     } finally {
@@ -405,6 +424,7 @@ public final class CacheManager implements AutoCloseable {
           throw new LockedException(id);
         }
         removeRecord(twin, false);
+        twin.equalMutable = null;
         rec.equalImmutable = null;
         rec.tree = null;
       }
@@ -732,6 +752,7 @@ public final class CacheManager implements AutoCloseable {
       }
       if (twin != null) {
         removeRecord(twin, false);
+        twin.equalMutable = null;
         rec.equalImmutable = null;
       }
       removeRecord(rec, true);
@@ -741,13 +762,22 @@ public final class CacheManager implements AutoCloseable {
   }
 
   ImmutableRef commit(MutableHandle h) {
+    ImmutableHandle twin;
+    OverlayTree tree;
     mu.lock();
     try {
       ensureOpen();
-      return commitLocked(h);
+      twin = commitLocked(h);
+      tree = h.rec.tree;
     } finally {
       mu.unlock();
     }
+    // Outside the manager lock: freezing waits for writes in flight (a copy-up may copy a whole file),
+    // which must not stall every other caller of the manager.
+    if (tree instanceof WritableOverlayTree w) {
+      w.freeze();
+    }
+    return twin;
   }
 
   /** Spec 2.8: a new immutable twin sharing the mutable's upper; nothing is copied. */
@@ -778,6 +808,9 @@ public final class CacheManager implements AutoCloseable {
       md.queueString(MetadataKeys.SNAPSHOT, id, null);
       md.queueString(MetadataKeys.EQUAL_MUTABLE, rec.id, null);
       md.queueString(MetadataKeys.LAYER_DIR, layout.relative(rec.layerDir), null);
+      // From now on the directory is the twin's data too: children stack on it, and finalize's crash
+      // recovery (spec case 13) recognizes the twin by it.
+      ensureDirectory(rec.layerDir);
       copyValue(rec.md, md, MetadataKeys.DESCRIPTION);
       copyValue(rec.md, md, MetadataKeys.RECORD_TYPE);
       copyValue(rec.md, md, MetadataKeys.IMAGE_REFS);
@@ -786,9 +819,6 @@ public final class CacheManager implements AutoCloseable {
       twin.equalMutable = h;
       rec.equalImmutable = twin;
       records.put(id, twin);
-      if (rec.tree instanceof WritableOverlayTree w) {
-        w.freeze();
-      }
       return newImmutableHandle(twin, true, h.descHandlers);
     } catch (RuntimeException e) {
       releaseParents(parents);
@@ -821,6 +851,9 @@ public final class CacheManager implements AutoCloseable {
     mu.lock();
     try {
       ensureOpen();
+      if (rec.isDead()) {
+        throw new NotFoundException("cannot finalize " + rec.id + ": the record is gone");
+      }
       MutableHandle mh = rec.equalMutable;
       if (mh == null) {
         return;
@@ -897,8 +930,24 @@ public final class CacheManager implements AutoCloseable {
   // data: extract, mount, size, file list
 
   void extract(ImmutableHandle h) {
-    finalizeRecord(h.rec);
+    requireLive(h);
     extractRecord(h.rec, h.descHandlers);
+  }
+
+  /** Refuses work through a released handle (except a twin's committing handle) or on a gone record. */
+  private void requireLive(RefHandle h) {
+    mu.lock();
+    try {
+      ensureOpen();
+      if (h.released && !(h.rec.equalImmutable != null && h.rec.equalImmutable.equalMutable == h)) {
+        throw new InvalidRefException("cannot use " + h.rec.id + ": the handle is released");
+      }
+      if (h.rec.isDead()) {
+        throw new NotFoundException("record " + h.rec.id + " is gone");
+      }
+    } finally {
+      mu.unlock();
+    }
   }
 
   /**
@@ -907,7 +956,7 @@ public final class CacheManager implements AutoCloseable {
    */
   private void extractRecord(CacheRecord rec, Map<Digest, DescHandler> handlers) {
     for (ImmutableHandle p : rec.parents.handles()) {
-      extractRecord(p.rec, o(handlers, p.descHandlers));
+      extractRecord(p.rec, RefOptions.merge(handlers, p.descHandlers));
     }
     Digest blob = blobOf(rec);
     if (blob == null || rec.mutable) {
@@ -927,27 +976,21 @@ public final class CacheManager implements AutoCloseable {
         ensureBlobLocal(rec, desc, handlers);
         String mediaType = desc.mediaType();
         layers.ensureUnpacked(diffId, mediaType, () -> content.open(blob));
-        if (rec.isBlobOnly() && !rec.dead) {
-          rec.md.queueValue(MetadataKeys.BLOB_ONLY, Value.of(false));
-          rec.md.queueValue(MetadataKeys.SIZE, Value.of(-1L));
-          rec.md.commit();
+        mu.lock();
+        try {
+          // Under the lock: a record removed meanwhile must not get a partial item back.
+          if (rec.isBlobOnly() && !rec.dead) {
+            rec.md.queueValue(MetadataKeys.BLOB_ONLY, Value.of(false));
+            rec.md.queueValue(MetadataKeys.SIZE, Value.of(-1L));
+            rec.md.commit();
+          }
+        } finally {
+          mu.unlock();
         }
       });
     } catch (IOException e) {
       throw new CacheException("cannot unpack layer " + diffId + " of " + rec.id + ": " + e.getMessage(), e);
     }
-  }
-
-  private static Map<Digest, DescHandler> o(Map<Digest, DescHandler> a, Map<Digest, DescHandler> b) {
-    if (b.isEmpty()) {
-      return a;
-    }
-    if (a.isEmpty()) {
-      return b;
-    }
-    Map<Digest, DescHandler> m = new HashMap<>(b);
-    m.putAll(a);
-    return m;
   }
 
   /** Fetches a lazy blob into the content store, once per digest however many callers wait. */
@@ -982,11 +1025,14 @@ public final class CacheManager implements AutoCloseable {
   /** Spec 2.12: the record's tree; see {@link Ref#mount}. */
   OverlayTree mount(RefHandle h, boolean readOnly) {
     CacheRecord rec = h.rec;
+    // Immutable trees are always read-only here, so mounting never finalizes (BuildKit finalizes only
+    // for a read-write mount): an idle twin can still be un-committed after being read.
+    requireLive(h);
     if (!rec.mutable && h instanceof ImmutableHandle ih) {
-      extract(ih);
+      extractRecord(ih.rec, ih.descHandlers);
     } else {
       for (ImmutableHandle p : rec.parents.handles()) {
-        extractRecord(p.rec, o(h.descHandlers, p.descHandlers));
+        extractRecord(p.rec, RefOptions.merge(h.descHandlers, p.descHandlers));
       }
     }
     mu.lock();
@@ -1000,7 +1046,9 @@ public final class CacheManager implements AutoCloseable {
       }
       if (rec.mutable) {
         ensureDirectory(rec.layerDir);
-        List<Path> lowers = topFirst(parentDirs(rec));
+        List<Path> below = parentDirs(rec);
+        ensureUppers(below);
+        List<Path> lowers = topFirst(below);
         if (readOnly) {
           List<Path> all = new ArrayList<>();
           all.add(rec.layerDir);
@@ -1018,17 +1066,21 @@ public final class CacheManager implements AutoCloseable {
       }
       if (rec.tree == null) {
         List<Path> dirs = layerDirs(rec);
-        for (Path d : dirs) {
-          if (d.startsWith(layout.uppers())) {
-            // A committed mutable that was never written to has no upper yet.
-            ensureDirectory(d);
-          }
-        }
+        ensureUppers(dirs);
         rec.tree = new OverlayTree(topFirst(dirs));
       }
       return rec.tree;
     } finally {
       mu.unlock();
+    }
+  }
+
+  /** Uppers of mutables that were never mounted have no directory yet; a tree needs every layer. */
+  private void ensureUppers(List<Path> dirs) {
+    for (Path d : dirs) {
+      if (d.startsWith(layout.uppers())) {
+        ensureDirectory(d);
+      }
     }
   }
 

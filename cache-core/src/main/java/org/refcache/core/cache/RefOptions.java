@@ -50,6 +50,19 @@ public final class RefOptions {
     return new RefOption.Unlazy();
   }
 
+  /** Providers of {@code first}, then those of {@code second} for digests {@code first} lacks. */
+  static Map<Digest, DescHandler> merge(Map<Digest, DescHandler> first, Map<Digest, DescHandler> second) {
+    if (second.isEmpty()) {
+      return first;
+    }
+    if (first.isEmpty()) {
+      return second;
+    }
+    Map<Digest, DescHandler> merged = new HashMap<>(second);
+    merged.putAll(first);
+    return merged;
+  }
+
   /** The options of one call, sorted by what they do. */
   record Parsed(List<RefOption> initializers, List<String> imageRefs, boolean noUpdateLastUsed,
       Map<Digest, DescHandler> descHandlers, boolean unlazy) {
@@ -84,12 +97,7 @@ public final class RefOptions {
 
     /** These handlers, then the given ones for digests not covered here. */
     Map<Digest, DescHandler> handlersOver(Map<Digest, DescHandler> others) {
-      if (others.isEmpty()) {
-        return descHandlers;
-      }
-      Map<Digest, DescHandler> merged = new HashMap<>(others);
-      merged.putAll(descHandlers);
-      return merged;
+      return merge(descHandlers, others);
     }
   }
 }

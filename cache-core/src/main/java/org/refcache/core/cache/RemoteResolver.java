@@ -5,6 +5,9 @@ import java.util.Optional;
 /**
  * Re-binds a provider for a lazy blob from what was stored when the record was created (DESIGN decision
  * 1: lazy refs survive a restart). Configured once on the manager.
+ *
+ * <p>It is called under the manager's lock while records load: it must only build a handler (cheap,
+ * no I/O); the handler's provider does the fetching later, outside the lock.
  */
 @FunctionalInterface
 public interface RemoteResolver {

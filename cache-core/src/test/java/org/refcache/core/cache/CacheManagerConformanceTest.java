@@ -600,4 +600,80 @@ class CacheManagerConformanceTest {
       assertThat(r.fileList()).containsExactly(".wh.gone", "dir/x", "top");
     }
   }
+
+  // ------------------------------------------------------------------ found in review
+
+  @Test
+  void childOfACommitWithoutWritesMountsItsTree() throws IOException {
+    MutableRef m = cm.newRef(null);
+    ImmutableRef c = m.commit();
+    MutableRef child = cm.newRef(c);
+    WritableOverlayTree t = (WritableOverlayTree) child.mount(false);
+    assertThat(t.list("")).isEmpty();
+    child.release();
+    c.release();
+  }
+
+  @Test
+  void crashDuringFinalizeOfAnUntouchedMutableKeepsTheCommittedRef() throws IOException {
+    MutableRef m = cm.newRef(null, RefOptions.retain());
+    ImmutableRef c = m.commit();
+    String mid = m.id();
+    String cid = c.id();
+    withClosedStore(store -> store.clear(mid));
+    try (ImmutableRef again = cm.get(cid)) {
+      again.finalizeRef();
+      assertThat(again.mount(true).list("")).isEmpty();
+    }
+  }
+
+  @Test
+  void aReleasedHandleOfAnUncommittedTwinCannotTouchTheReacquiredMutable() throws IOException {
+    MutableRef m = cm.newRef(null, RefOptions.retain());
+    Files.writeString(((WritableOverlayTree) m.mount(false)).createFile("f", 0644, 0, 0, true), "x");
+    ImmutableRef c = m.commit();
+    c.release();
+    MutableRef again = cm.getMutable(m.id());
+    assertThatThrownBy(() -> c.mount(true)).isInstanceOf(CacheException.class);
+    assertThatThrownBy(c::extract).isInstanceOf(CacheException.class);
+    assertThatThrownBy(c::finalizeRef).isInstanceOf(NotFoundException.class);
+    assertThat(cm.info(m.id()).mutable()).isTrue();
+    assertThat(again.mount(false).resolve("f")).isPresent();
+    again.release();
+  }
+
+  @Test
+  void readingAnIdleTwinDoesNotFinalizeIt() throws IOException {
+    MutableRef m = cm.newRef(null, RefOptions.retain());
+    ImmutableRef c = m.commit();
+    c.extract();
+    c.mount(true);
+    c.release();
+    MutableRef again = cm.getMutable(m.id());
+    assertThat(again.id()).isEqualTo(m.id());
+    again.release();
+  }
+
+  @Test
+  void aMalformedRecordIsPurgedAtStartInsteadOfStoppingTheCache() throws IOException {
+    Layers.Blob a = Layers.gzipped(Layers.files("a", "1")).store(cm.contentStore());
+    String good;
+    try (ImmutableRef r = cm.getByBlob(a.desc(), null)) {
+      good = r.id();
+    }
+    withClosedStore(store -> store.update("brokenrecord000000000000a", w -> {
+      w.setValue("snapshot.committed", Value.of("yes"));
+      w.setValue("cache.blob", Value.of("not-a-digest"));
+    }));
+    assertThatThrownBy(() -> cm.get("brokenrecord000000000000a")).isInstanceOf(NotFoundException.class);
+    cm.get(good).release();
+  }
+
+  @Test
+  void namesTheMetadataStoreCannotHoldAreUnknownIds() {
+    for (String bad : new String[] {"", "a::b", ":x", "nul\0id"}) {
+      assertThatThrownBy(() -> cm.get(bad)).as(bad).isInstanceOf(NotFoundException.class);
+      assertThatThrownBy(() -> cm.info(bad)).as(bad).isInstanceOf(NotFoundException.class);
+    }
+  }
 }
