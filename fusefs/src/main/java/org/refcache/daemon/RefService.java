@@ -143,6 +143,11 @@ public final class RefService {
    * {@link ServiceTreeSource}.)
    */
   private ImmutableRef parentHandle(String id) {
+    Optional<HeldHandles.Committed> committed = held.committedMutable(id);
+    if (committed.isPresent()) {
+      // The service finalizes at commit: the mutable's ID now stands for its twin.
+      return cache.get(committed.get().twinId(), RefOptions.noUpdateLastUsed());
+    }
     RecordInfo info = info(id);
     String target = id;
     if (info.mutable()) {
@@ -175,6 +180,10 @@ public final class RefService {
         throw new ControlException(ErrorKind.USAGE, id + " is not a mutable ref held by the service");
       }
       ImmutableRef twin = m.commit();
+      // The service never un-commits: finalize at once, so the committed data belongs to the twin for
+      // good. Left as a twin, it would go with the mutable when the service's handle is released
+      // (spec 2.13) unless something happened to read it first.
+      twin.finalizeRef();
       held.committed(m, twin);
       for (HeldHandles.ActiveMount am : held.mountsOf(id)) {
         // The bind used the service's mutable handle, which now belongs to the twin: the mount holds the

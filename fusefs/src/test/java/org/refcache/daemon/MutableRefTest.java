@@ -106,6 +106,18 @@ class MutableRefTest {
   }
 
   @Test
+  void aCommittedRefOutlivesTheReleaseOfTheServicesHandleUnread() throws Exception {
+    String mutable = svc.ok("new");
+    Files.writeString(svc.tree(mutable).resolve("f"), "kept");
+    String committed = svc.ok("commit", mutable);
+
+    svc.ok("release", committed);
+
+    assertThat(svc.cli("info", committed).exit()).isEqualTo(0);
+    assertThat(Files.readString(svc.tree(committed).resolve("f"))).isEqualTo("kept");
+  }
+
+  @Test
   void releasingANewRefWithoutRetainDeletesIt() throws Exception {
     String id = svc.ok("new", "--parent", base);
     Files.writeString(svc.tree(id).resolve("x"), "x");
