@@ -138,9 +138,7 @@ public final class RefService {
 
   /**
    * A handle to {@code id} for use as a parent. A committed mutable stands for its twin; a mutable the
-   * service holds cannot be a parent until it is committed. (Using a committed record as a parent
-   * finalizes it; the view keeps showing the mutable's ID through the twin, see
-   * {@link ServiceTreeSource}.)
+   * service holds cannot be a parent until it is committed (see {@link ServiceTreeSource}).
    */
   private ImmutableRef parentHandle(String id) {
     Optional<HeldHandles.Committed> committed = held.committedMutable(id);

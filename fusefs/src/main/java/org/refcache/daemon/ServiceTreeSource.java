@@ -22,10 +22,9 @@ import org.refcache.fuse.RefTreeSource;
  *   <li>A mutable the service holds (made by {@code new}) is served through the service's own handle,
  *       writable; {@code getMutable} would fail with Locked because that handle is the only one. Its
  *       lease does not release the service's handle.</li>
- *   <li>A mutable the service committed keeps being served through the committing handle, whose tree is
- *       frozen (EROFS); once the twin is finalized (used as a parent, or its own tree opened) the
- *       mutable record is gone and the ID shows the twin's tree, so bind mounts of it keep working
- *       until the twin goes.</li>
+ *   <li>A mutable the service committed: the service finalizes the twin at commit, so the mutable
+ *       record is gone and its ID shows the twin's (frozen, EROFS) tree, and bind mounts of it keep
+ *       working until the twin goes.</li>
  *   <li>Any other mutable with a committed twin shows the twin's read-only tree (after a restart).</li>
  *   <li>An idle mutable without a twin is not shown: {@code get} would commit it on the spot.</li>
  *   <li>Every immutable is served through a fresh {@code get} handle that does not count as a use and is
