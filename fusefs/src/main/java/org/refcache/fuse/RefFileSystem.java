@@ -9,12 +9,14 @@ import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
 import org.refcache.core.overlay.DirEntry;
+import org.refcache.core.overlay.DirectoryLinks;
 import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.OverlayTree;
@@ -148,7 +150,15 @@ final class RefFileSystem extends FuseStubFS {
         if (node.isEmpty()) {
           return -Errno.ENOENT;
         }
-        return Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
+        int rc = Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
+        if (rc == 0 && node.get().isDirectory()) {
+          // A merged directory's real directory counts only its own layer's subdirectories.
+          OptionalInt links = DirectoryLinks.merged(tree.tree(), at.relative());
+          if (links.isPresent()) {
+            stat.st_nlink.set(links.getAsInt());
+          }
+        }
+        return rc;
       }
     } catch (IOException | RuntimeException e) {
       return fail("getattr", path, e);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import org.refcache.posix.Posix;
@@ -98,6 +99,42 @@ public class OverlayTree {
   public List<DirEntry> list(String dirPath) throws IOException {
     TreePath.check(dirPath);
     return readLockedIo(() -> listMerged(dirPath));
+  }
+
+  /**
+   * The link count of the directory at {@code path} as a plain filesystem gives it: 2 plus its
+   * subdirectories. The real directory that answers for a merged directory counts only the
+   * subdirectories of its own layer (the overlayfs rule that a merged directory's attributes are
+   * its topmost directory's would make {@code st_nlink} wrong), so for a directory with more than
+   * one contributing directory the count comes from the merged listing: whiteouts, opaque
+   * directories and names present in several layers are taken into account. One read of every
+   * contributing directory.
+   *
+   * <p>Package-private (a read-only tree's public methods are pinned by its tests); reached
+   * through {@link DirectoryLinks#merged}.
+   *
+   * @return empty when a single directory contributes: its own link count is already right
+   * @throws NoSuchFileException   if nothing is at {@code path}
+   * @throws NotDirectoryException if it is not a directory
+   */
+  final OptionalInt mergedLinkCount(String path) throws IOException {
+    TreePath.check(path);
+    return readLockedIo(() -> {
+      Resolution dir = lookup(path).orElseThrow(() -> new NoSuchFileException(path));
+      if (!dir.isDirectory()) {
+        throw new NotDirectoryException(path);
+      }
+      if (dir.branches().size() <= 1) {
+        return OptionalInt.empty();
+      }
+      int subdirectories = 0;
+      for (DirEntry entry : listMerged(path)) {
+        if (entry.type() == Posix.S_IFDIR) {
+          subdirectories++;
+        }
+      }
+      return OptionalInt.of(2 + subdirectories);
+    });
   }
 
   /**

@@ -21,6 +21,10 @@
  * Directory renames need no {@code redirect_dir}: a moved lower or merged directory becomes an
  * opaque upper copy, and its old name a whiteout.
  *
+ * <h2>Where the union differs from overlayfs</h2>
+ * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem
+ * ({@link org.refcache.core.overlay.DirectoryLinks}), not its topmost directory's.
+ *
  * <h2>Thread rules</h2>
  * <ul>
  *   <li>An {@code OverlayTree} is immutable and thread-safe: lower layers never change, so its
