@@ -9,7 +9,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
@@ -131,6 +133,51 @@ final class LayerFiles {
       }
     }
     Files.delete(path);
+  }
+
+  /**
+   * The names of every hard-linked non-directory of a layer (link count over 1), by inode: read
+   * once by walking the layer, which never changes.
+   */
+  static final class HardLinks {
+
+    private final Map<String, List<String>> namesByInode;
+
+    private HardLinks(Map<String, List<String>> namesByInode) {
+      this.namesByInode = namesByInode;
+    }
+
+    static HardLinks of(Path layer) throws IOException {
+      Map<String, List<String>> names = new HashMap<>();
+      collect(layer, "", names);
+      return new HardLinks(names);
+    }
+
+    private static void collect(Path dir, String prefix, Map<String, List<String>> names)
+        throws IOException {
+      List<Path> children = new ArrayList<>();
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+        entries.forEach(children::add);
+      }
+      for (Path child : children) {
+        String path = prefix + child.getFileName();
+        Stat stat = Posix.lstat(child);
+        if (stat.isDirectory()) {
+          collect(child, path + "/", names);
+        } else if (stat.nlink() > 1 && !OverlayConventions.isWhiteout(stat)) {
+          names.computeIfAbsent(key(stat), k -> new ArrayList<>()).add(path);
+        }
+      }
+    }
+
+    /** The union paths of the layer's names of the file {@code stat} describes. */
+    List<String> namesOf(Stat stat) {
+      return namesByInode.getOrDefault(key(stat), List.of());
+    }
+
+    private static String key(Stat stat) {
+      return stat.dev() + ":" + stat.ino();
+    }
   }
 
   /** Deletes everything inside the directory {@code dir}, keeping the directory. */

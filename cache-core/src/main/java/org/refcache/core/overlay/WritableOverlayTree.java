@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -60,6 +62,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile boolean frozen;
   private long tempCounter;
+  /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
+  private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
 
   /**
    * @param upper          an existing directory, on a filesystem supporting {@code trusted.*}
@@ -261,6 +265,12 @@ public final class WritableOverlayTree extends OverlayTree {
       Resolution entry = require(path);
       if (entry.isDirectory()) {
         throw new IsDirectoryException(path);
+      }
+      if (!entry.node().isUpper() && entry.node().stat().nlink() > 1) {
+        // The file's other names stay: copied up with this one (see copyUpLocked), they then
+        // show the link count going down, as one file's names do.
+        copyUpLocked(path, true);
+        entry = require(path);
       }
       boolean lowerHasIt = lowerHas(path);
       Path parentUpper = copyUpDirectory(TreePath.parent(path));
@@ -630,7 +640,53 @@ public final class WritableOverlayTree extends OverlayTree {
     if (entry.isDirectory()) {
       return copyUpDirectory(path);
     }
-    return copyUpInto(copyUpDirectory(TreePath.parent(path)), entry.node(), withContent);
+    Path copy = copyUpInto(copyUpDirectory(TreePath.parent(path)), entry.node(), withContent);
+    if (entry.node().stat().nlink() > 1) {
+      linkLowerSiblings(entry.node(), copy);
+    }
+    return copy;
+  }
+
+  /**
+   * Hard links in a lower layer stay one file after copy-up: the other names of the lower file
+   * that the union still shows from that same lower file become hard links of its upper
+   * {@code copy}, so a change through one name is seen through every name and link counts stay
+   * right (as on a plain filesystem; overlayfs needs its {@code index} feature for this). Their
+   * parents are copied up as needed and keep their times: nothing visible changes.
+   */
+  private void linkLowerSiblings(Node lower, Path copy) throws IOException {
+    for (String sibling : hardLinks(lower.layerIndex()).namesOf(lower.stat())) {
+      if (sibling.equals(lower.path())) {
+        continue;
+      }
+      Optional<Resolution> shown = lookup(sibling);
+      if (shown.isEmpty() || shown.get().node().layerIndex() != lower.layerIndex()
+          || !sameFile(shown.get().node(), lower)) {
+        continue; // hidden (whiteout, another entry above) or already apart
+      }
+      Path parentUpper = copyUpDirectory(TreePath.parent(sibling));
+      Stat parentStat = Posix.lstat(parentUpper);
+      Path temp = newTempPath(parentUpper);
+      try {
+        Files.createLink(temp, copy);
+        Posix.renameat2(temp, parentUpper.resolve(TreePath.name(sibling)),
+            Posix.RENAME_NOREPLACE);
+      } catch (IOException | RuntimeException e) {
+        deleteAfterFailure(temp, e);
+        throw e;
+      }
+      LayerFiles.setTimes(parentUpper, parentStat);
+    }
+  }
+
+  /** The hard-linked files of lower layer {@code layerIndex}, read once (layers never change). */
+  private LayerFiles.HardLinks hardLinks(int layerIndex) throws IOException {
+    LayerFiles.HardLinks links = hardLinks.get(layerIndex);
+    if (links == null) {
+      links = LayerFiles.HardLinks.of(layers().get(layerIndex));
+      hardLinks.put(layerIndex, links);
+    }
+    return links;
   }
 
   /** Makes sure the directory at {@code dirPath} and its parents are in the upper. */
@@ -819,10 +875,13 @@ public final class WritableOverlayTree extends OverlayTree {
     Stat parentStat = Posix.lstat(parentUpper);
     Path target = parentUpper.resolve(TreePath.name(path));
     Path temp = newTempPath(parentUpper);
+    boolean inUpper;
     try {
       copyMergedTree(path, entry, temp);
       LayerFiles.setOpaque(temp);
-      if (entry.node().isUpper()) {
+      // Copying may have copied the directory up itself (for hard-linked lower files).
+      inUpper = LayerFiles.lstatIfExists(target).isPresent();
+      if (inUpper) {
         Posix.renameat2(temp, target, Posix.RENAME_EXCHANGE);
       } else {
         Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
@@ -831,7 +890,7 @@ public final class WritableOverlayTree extends OverlayTree {
       deleteAfterFailure(temp, e);
       throw e;
     }
-    if (entry.node().isUpper()) {
+    if (inUpper) {
       LayerFiles.deleteTree(temp); // the old, merged upper directory
     }
     LayerFiles.setTimes(parentUpper, parentStat);
@@ -848,6 +907,9 @@ public final class WritableOverlayTree extends OverlayTree {
         copyMergedTree(childPath, entry, childTarget);
       } else if (entry.node().isUpper()) {
         Files.createLink(childTarget, entry.node().real());
+      } else if (entry.node().stat().nlink() > 1) {
+        // One file with other names: copied up in place with them, then linked here.
+        Files.createLink(childTarget, copyUpLocked(childPath, true));
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
       }

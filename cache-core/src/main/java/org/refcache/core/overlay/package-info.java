@@ -23,7 +23,11 @@
  *
  * <h2>Where the union differs from overlayfs</h2>
  * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem
- * ({@link org.refcache.core.overlay.DirectoryLinks}), not its topmost directory's.
+ * ({@link org.refcache.core.overlay.DirectoryLinks}), not its topmost directory's. Hard links
+ * inside a lower layer stay one file: copying up one name (for a write, chmod, link, rename,
+ * unlink...) links the layer's other names that the union still shows from that file to the upper
+ * copy, as overlayfs does only with {@code index=on}. Finding them reads the layer's hard-linked
+ * files once per tree, on the first such copy-up.
  *
  * <h2>Thread rules</h2>
  * <ul>
