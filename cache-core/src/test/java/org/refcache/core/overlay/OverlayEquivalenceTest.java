@@ -136,7 +136,8 @@ class OverlayEquivalenceTest {
     step("exchange dirs", o -> o.rename("dir2", "emptydir", Posix.RENAME_EXCHANGE), "");
     step("rename lower file over lower file", o -> o.rename("fileToDir/inner.txt",
         "dirToFile", 0), "fileToDir", "");
-    step("create below a file", o -> o.createFile("a.txt/x", 0644, 0, 0, true));
+    // "rename exchange file and dir" made a.txt a directory, so this creates a.txt/x.
+    step("create below a file", o -> o.createFile("a.txt/x", 0644, 0, 0, true), "a.txt/x", "a.txt");
     step("mkdir below missing", o -> o.mkdir("nope/x", 0755, 0, 0));
     step("rmdir a file", o -> o.rmdir("setuid.bin"));
     step("rename missing", o -> o.rename("nope", "nope2", 0));
