@@ -151,6 +151,11 @@ final class RefFileSystem extends FuseStubFS {
           return -Errno.ENOENT;
         }
         int rc = Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
+        if (rc == 0 && node.get().isUpper() && !node.get().isDirectory()
+            && tree.tree() instanceof WritableOverlayTree writable) {
+          // A copied-up file keeps the inode number of its lower original.
+          stat.st_ino.set(writable.reportedIno(at.relative(), stat.st_ino.longValue()));
+        }
         if (rc == 0 && node.get().isDirectory()) {
           // A merged directory's real directory counts only its own layer's subdirectories.
           OptionalInt links = DirectoryLinks.merged(tree.tree(), at.relative());
@@ -279,7 +284,10 @@ final class RefFileSystem extends FuseStubFS {
   }
 
   private static void fillTree(Target t, Pointer buf, FuseFillDir filler) throws IOException {
-    List<DirEntry> entries = t.ref().tree().list(t.path().relative());
+    String dir = t.path().relative();
+    OverlayTree tree = t.ref().tree();
+    WritableOverlayTree writable = tree instanceof WritableOverlayTree w ? w : null;
+    List<DirEntry> entries = tree.list(dir);
     Pointer memory = Memory.allocateDirect(Runtime.getSystemRuntime(), Posix.STAT_SIZE, true);
     FileStat stat = FileStat.of(memory);
     for (DirEntry entry : entries) {
@@ -287,6 +295,10 @@ final class RefFileSystem extends FuseStubFS {
         memory.setMemory(0, Posix.STAT_SIZE, (byte) 0); // gone meanwhile: type only
         stat.st_mode.set(entry.type());
         stat.st_ino.set(UNKNOWN_INO);
+      } else if (writable != null && entry.type() != Posix.S_IFDIR
+          && entry.real().startsWith(writable.upper())) {
+        String path = dir.isEmpty() ? entry.name() : dir + "/" + entry.name();
+        stat.st_ino.set(writable.reportedIno(path, stat.st_ino.longValue()));
       }
       if (filler.apply(buf, entry.name(), stat, 0) != 0) {
         break;

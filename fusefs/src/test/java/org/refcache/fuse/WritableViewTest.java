@@ -74,6 +74,26 @@ class WritableViewTest {
   }
 
   @Test
+  void aLowerFileKeepsItsInodeNumberThroughCopyUpRenameAndLinks() throws IOException {
+    long before = Posix.lstat(ref.resolve("lower.txt")).ino();
+    Posix.chmod(ref.resolve("lower.txt"), 0600);
+    assertThat(tree.resolve("lower.txt").orElseThrow().isUpper()).isTrue();
+    assertThat(Posix.lstat(ref.resolve("lower.txt")).ino()).isEqualTo(before);
+    Files.move(ref.resolve("lower.txt"), ref.resolve("dir/moved"));
+    Files.createLink(ref.resolve("second"), ref.resolve("dir/moved"));
+    assertThat(Posix.lstat(ref.resolve("dir/moved")).ino()).isEqualTo(before);
+    assertThat(Posix.lstat(ref.resolve("second")).ino()).isEqualTo(before);
+    assertThat(Files.readAttributes(ref.resolve("second"), "unix:ino").get("ino"))
+        .isEqualTo(before);
+    Files.writeString(ref.resolve("fresh"), "made in the upper");
+    assertThat(Posix.lstat(ref.resolve("fresh")).ino())
+        .isEqualTo(Posix.lstat(tree.upper().resolve("fresh")).ino());
+    try (var names = Files.newDirectoryStream(ref.resolve("dir"))) {
+      names.forEach(name -> { }); // readdir answers without failing on the copied-up entry
+    }
+  }
+
+  @Test
   void replacingAnOpenFileByRenameKeepsTheOpenOneReadable() throws IOException {
     Files.writeString(ref.resolve("target"), "old");
     Files.writeString(ref.resolve("source"), "new");

@@ -29,6 +29,15 @@ public final class OverlayConventions {
    */
   public static final String PRIVATE_XATTR_PREFIX = "trusted.overlay.";
 
+  /**
+   * refcache's record of where a copied-up non-directory came from: {@code "<dev>:<ino>"} (ASCII
+   * decimal) of the lower file, set on the upper copy at copy-up, so the union keeps reporting
+   * the lower file's inode number (kernel overlayfs keeps {@code trusted.overlay.origin} for the
+   * same purpose, in a format of its own). Being under {@link #PRIVATE_XATTR_PREFIX} it is hidden,
+   * refused and never copied like overlay's own attributes, and the kernel ignores it.
+   */
+  public static final String ORIGIN_INO_XATTR = PRIVATE_XATTR_PREFIX + "refcache.ino";
+
   private OverlayConventions() {
   }
 

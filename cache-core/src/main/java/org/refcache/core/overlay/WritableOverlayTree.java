@@ -2,6 +2,7 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.refcache.posix.Errno;
@@ -64,6 +66,17 @@ public final class WritableOverlayTree extends OverlayTree {
   private long tempCounter;
   /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
+  /** {@code st_dev} of the upper: an origin recorded on another filesystem is not used. */
+  private final long upperDev;
+  /**
+   * Per union path of an upper non-directory, the inode number it reports: its lower origin's
+   * ({@link OverlayConventions#ORIGIN_INO_XATTR}), or {@link #NO_ORIGIN}. Filled at copy-up and
+   * creation (under the write lock) and on the first {@link #reportedIno} of a path (under the
+   * read lock); entries of paths whose file changes (unlink, rmdir, rename) are dropped under the
+   * write lock. Sorted, so a directory's subtree is one range.
+   */
+  private final ConcurrentSkipListMap<String, Long> origins = new ConcurrentSkipListMap<>();
+  private static final Long NO_ORIGIN = -1L;
 
   /**
    * @param upper          an existing directory, on a filesystem supporting {@code trusted.*}
@@ -80,6 +93,88 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new IllegalArgumentException("upper is also a lower layer: " + upper);
     }
     this.upper = upper;
+    try {
+      this.upperDev = Posix.lstat(upper).dev();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stat upper " + upper, e);
+    }
+  }
+
+  /**
+   * The inode number the union reports for the upper non-directory at {@code path}, whose real
+   * file has inode number {@code realIno}: the lower file's if it was copied up from one (kept as
+   * ext4 keeps it, and as overlayfs does through its origin), else {@code realIno}. Every name of
+   * a hard-linked copy reports the same number. Upper and lowers share one filesystem, so the
+   * number is unique in the tree: the lower file it belongs to is hidden by its copy everywhere
+   * the union could show it (its other names in its layer are linked to the copy).
+   *
+   * <p>Cheap: a map lookup; only the first call for a path that neither this tree copied up nor
+   * created (after a restart) reads the origin attribute, once.
+   *
+   * @param path a path that {@link #resolve} answered with an upper non-directory
+   */
+  public long reportedIno(String path, long realIno) {
+    Long known = origins.get(path);
+    if (known == null) {
+      known = readLocked(() -> {
+        Long again = origins.get(path);
+        if (again != null) {
+          return again;
+        }
+        Long read;
+        try {
+          read = readOrigin(upper.resolve(path));
+        } catch (IOException gone) {
+          return null; // changed meanwhile: report the real number, remember nothing
+        }
+        origins.put(path, read);
+        return read;
+      });
+      if (known == null) {
+        return realIno;
+      }
+    }
+    return known.longValue() == NO_ORIGIN ? realIno : known;
+  }
+
+  /** The origin inode number recorded on the upper file {@code real}, or {@link #NO_ORIGIN}. */
+  private Long readOrigin(Path real) throws IOException {
+    Optional<byte[]> value = Posix.lgetxattr(real, OverlayConventions.ORIGIN_INO_XATTR);
+    if (value.isEmpty()) {
+      return NO_ORIGIN;
+    }
+    String text = new String(value.get(), StandardCharsets.US_ASCII);
+    int colon = text.indexOf(':');
+    try {
+      long dev = Long.parseUnsignedLong(text.substring(0, colon));
+      long ino = Long.parseUnsignedLong(text.substring(colon + 1));
+      return dev == upperDev ? ino : NO_ORIGIN;
+    } catch (NumberFormatException | IndexOutOfBoundsException malformed) {
+      return NO_ORIGIN;
+    }
+  }
+
+  /** Records on the (not yet published) copy {@code copy} the lower file it was copied from. */
+  private static void recordOrigin(Path copy, Stat lower) throws IOException {
+    byte[] value = (Long.toUnsignedString(lower.dev()) + ":" + Long.toUnsignedString(lower.ino()))
+        .getBytes(StandardCharsets.US_ASCII);
+    Posix.lsetxattr(copy, OverlayConventions.ORIGIN_INO_XATTR, value, 0);
+  }
+
+  /** The inode number a lower file copied up reports through its copy. */
+  private Long originOf(Stat lower) {
+    return lower.dev() == upperDev ? lower.ino() : NO_ORIGIN;
+  }
+
+  /** Forgets what is known of {@code path} and everything below it (callers hold the write lock). */
+  private void forgetOrigins(String path) {
+    origins.remove(path);
+    if (path.isEmpty()) {
+      origins.clear();
+    } else {
+      // '0' follows '/': the range holds exactly the paths below "path/".
+      origins.subMap(path + "/", true, path + "0", false).clear();
+    }
   }
 
   /** The upper directory. */
@@ -249,7 +344,13 @@ public final class WritableOverlayTree extends OverlayTree {
       }
       requireAbsent(newPath);
       Path sourceUpper = copyUpLocked(existing, true);
-      return createNew(newPath, false, temp -> Files.createLink(temp, sourceUpper));
+      Path made = createNew(newPath, false, temp -> Files.createLink(temp, sourceUpper));
+      origins.remove(newPath); // one file: read from the shared attribute when asked
+      Long known = origins.get(existing);
+      if (known != null) {
+        origins.put(newPath, known);
+      }
+      return made;
     });
   }
 
@@ -282,6 +383,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         Files.delete(target);
       }
+      forgetOrigins(path);
       return null;
     });
   }
@@ -317,6 +419,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         LayerFiles.deleteTree(target);
       }
+      forgetOrigins(path);
       return null;
     });
   }
@@ -338,7 +441,12 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(from);
     TreePath.check(to);
     mutate(() -> {
-      renameLocked(from, to, flags);
+      try {
+        renameLocked(from, to, flags);
+      } finally {
+        forgetOrigins(from);
+        forgetOrigins(to);
+      }
       return null;
     });
   }
@@ -675,6 +783,7 @@ public final class WritableOverlayTree extends OverlayTree {
         deleteAfterFailure(temp, e);
         throw e;
       }
+      origins.put(sibling, originOf(lower.stat()));
       LayerFiles.setTimes(parentUpper, parentStat);
     }
   }
@@ -714,12 +823,19 @@ public final class WritableOverlayTree extends OverlayTree {
     Path target = parentUpper.resolve(TreePath.name(lowerNode.path()));
     Stat parentStat = Posix.lstat(parentUpper);
     Path temp = newTempPath(parentUpper);
+    boolean directory = lowerNode.isDirectory();
     try {
       LayerFiles.copyEntry(lowerNode.real(), lowerNode.stat(), temp, withContent);
+      if (!directory) {
+        recordOrigin(temp, lowerNode.stat());
+      }
       Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(temp, e);
       throw e;
+    }
+    if (!directory) {
+      origins.put(lowerNode.path(), originOf(lowerNode.stat()));
     }
     LayerFiles.setTimes(parentUpper, parentStat);
     return target;
@@ -749,6 +865,11 @@ public final class WritableOverlayTree extends OverlayTree {
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(temp, e);
       throw e;
+    }
+    if (directory) {
+      forgetOrigins(path);
+    } else {
+      origins.put(path, NO_ORIGIN); // link() corrects this for a new name of an existing file
     }
     return target;
   }
@@ -912,6 +1033,7 @@ public final class WritableOverlayTree extends OverlayTree {
         Files.createLink(childTarget, copyUpLocked(childPath, true));
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
+        recordOrigin(childTarget, entry.node().stat()); // its path changes: cached by the caller
       }
     }
     LayerFiles.copyAttributes(dir.node().real(), dir.node().stat(), target);

@@ -19,7 +19,11 @@
  * never copied up. Whiteouts and opaque markers never show through the union. An upper written
  * here mounts as an overlayfs {@code upperdir} over the same lowers and shows the same tree.
  * Directory renames need no {@code redirect_dir}: a moved lower or merged directory becomes an
- * opaque upper copy, and its old name a whiteout.
+ * opaque upper copy, and its old name a whiteout. A non-directory copied up carries
+ * {@code trusted.overlay.refcache.ino} ({@code "<dev>:<ino>"} of its lower file, which overlayfs
+ * ignores), and {@code WritableOverlayTree.reportedIno} reports that number for every name of the
+ * copy, so {@code st_ino} does not change at copy-up, rename or restart (directories still get
+ * their upper directory's number).
  *
  * <h2>Where the union differs from overlayfs</h2>
  * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem

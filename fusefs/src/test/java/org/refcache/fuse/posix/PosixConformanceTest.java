@@ -76,9 +76,6 @@ class PosixConformanceTest {
     limit(limits, "overlay format: a 0/0 character device is a whiteout", "mk.35");
     // Known bugs of the view and the overlay engine, not limits of anything below them; they
     // stay here until fixed (issue 4 is not done while this group is not empty):
-    // - a lower entry copied up gets the inode number of its upper copy (ext4 keeps st_ino;
-    //   overlayfs keeps it through its origin xattr);
-    limit(limits, "known bug: st_ino changes at copy-up", "chmod.22", "rename.33");
     // - a descriptor opened for reading on a lower file keeps reading the lower file after
     //   another one copied it up (documented in org.refcache.core.overlay; overlayfs before
     //   Linux 4.19 did the same);

@@ -1,0 +1,120 @@
+package org.refcache.core.overlay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.posix.Posix;
+
+/**
+ * A copied-up file keeps reporting its lower file's inode number ({@code st_ino} does not change
+ * at copy-up on ext4, nor on overlayfs), through renames, hard links and a new tree over the same
+ * upper; files made in the upper report their own.
+ */
+class CopyUpInodeNumberTest {
+
+  @TempDir
+  Path base;
+
+  private Fixture fixture;
+  private Path upper;
+  private WritableOverlayTree tree;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    fixture = Fixture.create(base);
+    upper = Files.createDirectory(base.resolve("upper"));
+    tree = new WritableOverlayTree(upper, fixture.lowers());
+  }
+
+  /** What the union reports for {@code path}, as the FUSE view computes it. */
+  private static long reported(WritableOverlayTree tree, String path) throws IOException {
+    Node node = tree.resolve(path).orElseThrow();
+    long real = Posix.lstat(node.real()).ino();
+    return node.isUpper() ? tree.reportedIno(path, real) : real;
+  }
+
+  private long lowerIno(String layerPath) throws IOException {
+    return Posix.lstat(fixture.bottom.resolve(layerPath)).ino();
+  }
+
+  @Test
+  void aCopiedUpFileReportsTheInodeNumberOfItsLowerFile() throws IOException {
+    long before = reported(tree, "a.txt");
+    assertThat(before).isEqualTo(lowerIno("a.txt"));
+    tree.chmod("a.txt", 0600);
+    assertThat(Posix.lstat(upper.resolve("a.txt")).ino()).isNotEqualTo(before);
+    assertThat(reported(tree, "a.txt")).isEqualTo(before);
+    tree.openForWrite("dir1/f1", true); // O_TRUNC copy-up, without content
+    assertThat(reported(tree, "dir1/f1")).isEqualTo(lowerIno("dir1/f1"));
+    tree.copyUp("link"); // symlinks and special files too
+    tree.copyUp("fifo");
+    assertThat(reported(tree, "link")).isEqualTo(lowerIno("link"));
+    assertThat(reported(tree, "fifo")).isEqualTo(lowerIno("fifo"));
+  }
+
+  @Test
+  void aRenamedLowerFileKeepsItsInodeNumberAcrossANewTree() throws IOException {
+    long before = reported(tree, "a.txt");
+    tree.rename("a.txt", "dir1/moved", 0);
+    assertThat(reported(tree, "dir1/moved")).isEqualTo(before);
+    tree.rename("dir1", "dir1-renamed", 0); // a merged directory: rebuilt as an opaque copy
+    assertThat(reported(tree, "dir1-renamed/moved")).isEqualTo(before);
+    assertThat(reported(tree, "dir1-renamed/f1")).isEqualTo(lowerIno("dir1/f1"));
+    WritableOverlayTree again = new WritableOverlayTree(upper, fixture.lowers());
+    assertThat(reported(again, "dir1-renamed/moved")).isEqualTo(before);
+    assertThat(reported(again, "dir1-renamed/f1")).isEqualTo(lowerIno("dir1/f1"));
+  }
+
+  @Test
+  void filesMadeInTheUpperReportTheirOwnNumberEvenAtAnOldName() throws IOException {
+    long lower = reported(tree, "a.txt");
+    tree.copyUp("a.txt");
+    tree.unlink("a.txt");
+    tree.createFile("a.txt", 0644, 0, 0, true);
+    long own = Posix.lstat(upper.resolve("a.txt")).ino();
+    assertThat(reported(tree, "a.txt")).isEqualTo(own).isNotEqualTo(lower);
+    tree.copyUp("dir1/f1");
+    tree.rename("a.txt", "dir1/f1", 0); // over a copied-up file
+    assertThat(reported(tree, "dir1/f1")).isEqualTo(own);
+    assertThat(reported(new WritableOverlayTree(upper, fixture.lowers()), "dir1/f1"))
+        .isEqualTo(own);
+  }
+
+  @Test
+  void everyNameOfAHardLinkedCopyReportsOneNumber() throws IOException {
+    Files.createLink(fixture.bottom.resolve("dir1/f1-link"), fixture.bottom.resolve("dir1/f1"));
+    tree = new WritableOverlayTree(upper, fixture.lowers());
+    long lower = lowerIno("dir1/f1");
+    tree.chmod("dir1/f1", 0600); // links the other name to the copy
+    tree.link("dir1/f1", "third");
+    for (String name : List.of("dir1/f1", "dir1/f1-link", "third")) {
+      assertThat(tree.resolve(name).orElseThrow().isUpper()).isTrue();
+      assertThat(reported(tree, name)).as(name).isEqualTo(lower);
+    }
+    WritableOverlayTree again = new WritableOverlayTree(upper, fixture.lowers());
+    assertThat(reported(again, "third")).isEqualTo(lower);
+  }
+
+  @Test
+  void theOriginAttributeIsInvisibleAndUntouchable() throws IOException {
+    tree.copyUp("a.txt");
+    assertThat(Posix.lgetxattr(upper.resolve("a.txt"), OverlayConventions.ORIGIN_INO_XATTR))
+        .isPresent();
+    assertThat(tree.listXattr("a.txt")).doesNotContain(OverlayConventions.ORIGIN_INO_XATTR);
+    assertThat(tree.getXattr("a.txt", OverlayConventions.ORIGIN_INO_XATTR)).isEmpty();
+    assertThatThrownBy(() -> tree.setXattr("a.txt", OverlayConventions.ORIGIN_INO_XATTR,
+        new byte[] {'1'}, 0)).isInstanceOf(AccessDeniedException.class);
+    tree.link("a.txt", "b.txt");
+    tree.copyUp("b.txt");
+    assertThat(Posix.lgetxattr(upper.resolve("b.txt"), OverlayConventions.ORIGIN_INO_XATTR))
+        .isPresent(); // the same file
+  }
+}
