@@ -3,6 +3,7 @@ package org.refcache.fuse;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import jnr.ffi.Pointer;
 import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
@@ -65,8 +66,32 @@ final class FileHandles {
         throw new IsDirectoryException(path);
       }
       real = node.real();
+      WritableOverlayTree tree = ref.writableOrNull();
+      if (tree != null && !node.isUpper() && node.isRegularFile()) {
+        return registerLowerReader(ref, tree, path, node, flags);
+      }
     }
     return register(ref, real, flags, writable != null);
+  }
+
+  /**
+   * A read-only open of a lower file of a writable tree: the handle follows the file's copy-up
+   * (see {@link OpenFiles}). A copy-up between the resolution and the registration is caught
+   * here: the copy then answers for {@code path} with the lower file's inode number.
+   */
+  private long registerLowerReader(RefTree ref, WritableOverlayTree tree, String path, Node node,
+                                   int flags) throws IOException {
+    OpenFiles.OpenFile file = openFile(ref, node.real(), flags, false);
+    OpenFiles.LowerFile lower =
+        new OpenFiles.LowerFile(tree, node.stat().dev(), node.stat().ino());
+    long handle = files.registerLowerReader(file, lower);
+    Optional<Node> now = tree.resolve(path);
+    if (now.isPresent() && now.get().isUpper() && now.get().isRegularFile()
+        && now.get().stat().dev() == lower.dev()
+        && tree.reportedIno(path, now.get().stat().ino()) == lower.ino()) {
+      files.follow(file, now.get().real().toString());
+    }
+    return handle;
   }
 
   /**
@@ -90,6 +115,11 @@ final class FileHandles {
   }
 
   private long register(RefTree ref, Path real, int flags, boolean writable) throws IOException {
+    return files.register(openFile(ref, real, flags, writable));
+  }
+
+  private OpenFile openFile(RefTree ref, Path real, int flags, boolean writable)
+      throws IOException {
     int fd = Posix.openRaw(real.toString(), (flags & CARRIED_FLAGS) | ADDED_FLAGS, 0);
     if (fd < 0) {
       throw ErrnoMapper.toException("open", -fd, real.toString(), null);
@@ -98,7 +128,7 @@ final class FileHandles {
       Posix.close(fd);
       throw new IllegalStateException("ref " + ref.id() + " closed while a request used it");
     }
-    return files.register(new OpenFile(fd, ref, writable));
+    return new OpenFile(fd, ref, writable);
   }
 
   /** Bytes read into {@code buf}, or -errno. */
@@ -106,6 +136,9 @@ final class FileHandles {
     OpenFile file = files.get(handle);
     if (file == null) {
       return -Errno.EBADF;
+    }
+    if (file.follows()) {
+      return file.withFd(fd -> (int) Posix.pread(fd, buf, size, offset));
     }
     return (int) Posix.pread(file.fd(), buf, size, offset);
   }
@@ -140,13 +173,40 @@ final class FileHandles {
     if (file == null) {
       return -Errno.EBADF;
     }
-    return dataOnly ? Posix.fdatasync(file.fd()) : Posix.fsync(file.fd());
+    return file.withFd(fd -> dataOnly ? Posix.fdatasync(fd) : Posix.fsync(fd));
   }
 
   /** The descriptor of {@code handle}, or -EBADF. */
   int descriptor(long handle) {
     OpenFile file = files.get(handle);
     return file == null ? -Errno.EBADF : file.fd();
+  }
+
+  /**
+   * {@code fstat} of {@code handle}'s file into {@code stat} (by its descriptor, which does not
+   * change meanwhile).
+   *
+   * @return 0 or -EBADF
+   */
+  int attributes(long handle, ru.serce.jnrfuse.struct.FileStat stat) throws IOException {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    IOException[] failure = new IOException[1];
+    int rc = file.withFd(fd -> {
+      try {
+        Attributes.ofDescriptor(fd, stat);
+        return 0;
+      } catch (IOException e) {
+        failure[0] = e;
+        return -Errno.EIO;
+      }
+    });
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return rc;
   }
 
   /**

@@ -1,10 +1,15 @@
 package org.refcache.fuse;
 
 import java.io.IOException;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.IntUnaryOperator;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 
@@ -12,11 +17,38 @@ import org.refcache.posix.Posix;
  * The file-handle table: FUSE's {@code fh} to the open descriptor of the real file and the use of
  * the ref it holds, so that an open file keeps its ref's data alive until it is released. Handles
  * are never reused within a mount.
+ *
+ * <p>Read-only files opened on a lower file of a writable tree follow its copy-up: they are
+ * indexed by the tree and the lower file's identity (dev, ino), so renames do not matter, and
+ * when the tree copies that file up ({@link WritableOverlayTree.CopyUpListener}) their descriptor
+ * is swapped for one on the copy, under the file's lock; their reads take that lock's read side
+ * (every other file reads without a lock). Offsets are explicit ({@code pread}), so none is lost.
  */
 final class OpenFiles implements AutoCloseable {
 
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final ConcurrentMap<Long, OpenFile> files = new ConcurrentHashMap<>();
+  /** Read-only files still on a lower file of a writable tree, by tree and lower identity. */
+  private final ConcurrentMap<LowerFile, Set<OpenFile>> lowerReaders = new ConcurrentHashMap<>();
+
+  /** A lower file as one writable tree sees it: copy-ups in another tree do not concern it. */
+  record LowerFile(WritableOverlayTree tree, long dev, long ino) {
+  }
+
+  /** This table's listener on {@code tree}: equal for one table and tree (added once). */
+  private record Follower(OpenFiles files, WritableOverlayTree tree)
+      implements WritableOverlayTree.CopyUpListener {
+
+    @Override
+    public boolean wants(long dev, long ino) {
+      return files.lowerReaders.containsKey(new LowerFile(tree, dev, ino));
+    }
+
+    @Override
+    public void copiedUp(long dev, long ino, int fd) {
+      files.follow(new LowerFile(tree, dev, ino), fd);
+    }
+  }
 
   /**
    * One open file: the descriptor of the real file (upper or layer), owned by this entry, and the
@@ -24,10 +56,14 @@ final class OpenFiles implements AutoCloseable {
    */
   static final class OpenFile implements AutoCloseable {
 
-    private final int fd;
+    private volatile int fd;
     private final RefTree ref;
     private final boolean writable;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set while the file is on a lower file that may be copied up; then its fd may change. */
+    private volatile LowerFile lower;
+    /** Guards {@link #fd} against a swap or close during its use, for files that follow. */
+    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
 
     /**
      * @param writable whether the descriptor was opened for writing (then {@code fd} is in the
@@ -39,8 +75,46 @@ final class OpenFiles implements AutoCloseable {
       this.writable = writable;
     }
 
+    /** The descriptor; of a file that may follow a copy-up, valid only until it swaps. */
     int fd() {
       return fd;
+    }
+
+    /**
+     * {@code op} applied to the descriptor, which neither changes nor closes meanwhile; -EBADF
+     * once the file is closed.
+     */
+    int withFd(IntUnaryOperator op) {
+      ReentrantReadWriteLock.ReadLock read = fdLock.readLock();
+      read.lock();
+      try {
+        return closed.get() ? -Errno.EBADF : op.applyAsInt(fd);
+      } finally {
+        read.unlock();
+      }
+    }
+
+    /** Whether the descriptor may be swapped (then use {@link #withFd}). */
+    boolean follows() {
+      return lower != null;
+    }
+
+    /** Puts {@code newFd} (owned from now on) in place of the descriptor and closes the old one. */
+    void swap(int newFd) {
+      int old;
+      ReentrantReadWriteLock.WriteLock write = fdLock.writeLock();
+      write.lock();
+      try {
+        if (closed.get()) {
+          old = newFd;
+        } else {
+          old = fd;
+          fd = newFd;
+        }
+      } finally {
+        write.unlock();
+      }
+      Posix.close(old);
     }
 
     boolean writable() {
@@ -61,10 +135,17 @@ final class OpenFiles implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-      if (!closed.compareAndSet(false, true)) {
-        return;
+      int rc;
+      ReentrantReadWriteLock.WriteLock write = fdLock.writeLock();
+      write.lock();
+      try {
+        if (!closed.compareAndSet(false, true)) {
+          return;
+        }
+        rc = Posix.close(fd);
+      } finally {
+        write.unlock();
       }
-      int rc = Posix.close(fd);
       ref.close();
       if (rc < 0) {
         throw ErrnoMapper.toException("close", -rc, "fd " + fd, null);
@@ -77,6 +158,53 @@ final class OpenFiles implements AutoCloseable {
     long handle = nextHandle.getAndIncrement();
     files.put(handle, file);
     return handle;
+  }
+
+  /**
+   * Enters a read-only {@code file} opened on lower file {@code lower}: it follows that file's
+   * copy-up in {@code lower.tree()}. The caller then checks that the copy-up did not happen
+   * before this call (see {@link FileHandles}).
+   */
+  long registerLowerReader(OpenFile file, LowerFile lower) {
+    file.lower = lower;
+    lowerReaders.compute(lower, (key, readers) -> {
+      Set<OpenFile> set = readers == null ? ConcurrentHashMap.newKeySet() : readers;
+      set.add(file);
+      return set;
+    });
+    lower.tree().addCopyUpListener(new Follower(this, lower.tree()));
+    return register(file);
+  }
+
+  /** Points the readers of {@code lower} at its copy, open as {@code fd} (closed here). */
+  private void follow(LowerFile lower, int fd) {
+    try {
+      Set<OpenFile> readers = lowerReaders.remove(lower);
+      if (readers == null) {
+        return;
+      }
+      for (OpenFile file : readers) {
+        follow(file, "/proc/self/fd/" + fd);
+      }
+    } finally {
+      Posix.close(fd);
+    }
+  }
+
+  /**
+   * Points {@code file} at the copy reachable as {@code path} (reopened read-only), once: it no
+   * longer waits for a copy-up.
+   *
+   * @return whether it now reads the copy
+   */
+  boolean follow(OpenFile file, String path) {
+    forget(file);
+    int copy = Posix.openRaw(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+    if (copy < 0) {
+      return false; // it keeps the lower file
+    }
+    file.swap(copy);
+    return true;
   }
 
   /** The file of {@code handle}, or null when the handle is unknown (then answer EBADF). */
@@ -98,9 +226,27 @@ final class OpenFiles implements AutoCloseable {
     try {
       file.close();
     } finally {
+      forget(file);
       files.remove(handle, file);
     }
     return true;
+  }
+
+  /** Takes a closed file out of the lower readers' index. */
+  private void forget(OpenFile file) {
+    LowerFile lower = file.lower;
+    if (lower == null) {
+      return;
+    }
+    lowerReaders.computeIfPresent(lower, (key, readers) -> {
+      readers.remove(file);
+      return readers.isEmpty() ? null : readers;
+    });
+  }
+
+  /** How many lower files have readers waiting for their copy-up (for tests). */
+  int lowerFilesFollowed() {
+    return lowerReaders.size();
   }
 
   int size() {
@@ -130,6 +276,7 @@ final class OpenFiles implements AutoCloseable {
           failure.addSuppressed(wrapped);
         }
       } finally {
+        forget(file);
         files.remove(handle, file);
       }
     }

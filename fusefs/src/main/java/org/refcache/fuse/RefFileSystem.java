@@ -176,12 +176,7 @@ final class RefFileSystem extends FuseStubFS {
       return getattr(path, stat);
     }
     try {
-      int fd = handles.descriptor(fi.fh.get());
-      if (fd < 0) {
-        return fd;
-      }
-      Attributes.ofDescriptor(fd, stat);
-      return 0;
+      return handles.attributes(fi.fh.get(), stat);
     } catch (IOException | RuntimeException e) {
       return fail("fgetattr", "(unlinked)", e);
     }

@@ -38,12 +38,13 @@
  * libfuse's multi-threaded loop calls in from many threads at once. The lease cache is lock-free
  * on hits, the handle table a concurrent map; the overlay trees lock themselves (a writable tree
  * has one read-write lock, mutations are atomic to readers). Reads and writes of open files take
- * no lock at all: {@code pread}/{@code pwrite} on the descriptor, straight into FUSE's buffer.
+ * no lock at all: {@code pread}/{@code pwrite} on the descriptor, straight into FUSE's buffer;
+ * the exception is a file opened read-only on a lower file of a writable tree, which follows the
+ * file's copy-up (its descriptor is swapped for one on the copy, see {@link
+ * org.refcache.fuse.OpenFiles}): its reads take the read side of its own lock.
  *
  * <h2>Limits</h2>
  * <ul>
- *   <li>A descriptor opened for reading on a lower file keeps reading it after another handle
- *       copies the file up (overlayfs semantics).</li>
  *   <li>Attributes of the other names of a hard-linked file may be stale for up to the attribute
  *       timeout after a change through one name.</li>
  *   <li>After a ref goes away, {@code /refs/<id>} may still stat as a directory for up to the

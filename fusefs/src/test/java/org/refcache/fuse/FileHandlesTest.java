@@ -88,6 +88,61 @@ class FileHandlesTest {
     assertThat(Files.readString(tree.upper().resolve("f"))).isEqualTo("Content");
   }
 
+  private String readAll(long handle) {
+    int n = handles.read(handle, buffer, 64, 0);
+    assertThat(n).isNotNegative();
+    byte[] read = new byte[n];
+    buffer.get(0, read, 0, n);
+    return new String(read);
+  }
+
+  @Test
+  void aReadOnlyHandleOnALowerFileFollowsItsCopyUpInItsOwnTreeOnly() throws IOException {
+    Path layer = tmp.resolve("layer");
+    WritableOverlayTree other = new WritableOverlayTree(
+        Files.createDirectories(tmp.resolve("upper2")), List.of(layer));
+    source.add("w2", other);
+    long reader;
+    long otherReader;
+    WritableOverlayTree tree;
+    try (RefTree ref = trees.acquire("w").orElseThrow();
+         RefTree ref2 = trees.acquire("w2").orElseThrow()) {
+      tree = (WritableOverlayTree) ref.tree();
+      reader = handles.open(ref, null, "f", Posix.O_RDONLY);
+      otherReader = handles.open(ref2, null, "f", Posix.O_RDONLY);
+      assertThat(files.lowerFilesFollowed()).isEqualTo(2);
+
+      tree.rename("f", "g", 0); // copied up, then renamed: the handle follows the file
+      Files.writeString(tree.upper().resolve("g"), "changed");
+      assertThat(readAll(reader)).isEqualTo("changed");
+      assertThat(readAll(otherReader)).isEqualTo("content");
+      assertThat(files.lowerFilesFollowed()).isEqualTo(1);
+
+      other.openForWrite("f", true); // copied up without content
+      assertThat(readAll(otherReader)).isEmpty();
+      assertThat(files.lowerFilesFollowed()).isZero();
+
+      long late = handles.open(ref, null, "g", Posix.O_RDONLY); // an upper file: not indexed
+      assertThat(files.lowerFilesFollowed()).isZero();
+      handles.release(late);
+    }
+    handles.release(reader);
+    handles.release(otherReader);
+    assertThat(Files.readString(layer.resolve("f"))).isEqualTo("content");
+    assertThat(files.size()).isZero();
+  }
+
+  @Test
+  void releasedLowerReadersAreNoLongerFollowed() throws IOException {
+    try (RefTree ref = trees.acquire("w").orElseThrow()) {
+      long reader = handles.open(ref, null, "f", Posix.O_RDONLY);
+      handles.release(reader);
+      assertThat(files.lowerFilesFollowed()).isZero();
+      ((WritableOverlayTree) ref.tree()).copyUp("f"); // nothing to re-point, nothing opened
+      assertThat(handles.read(reader, buffer, 64, 0)).isEqualTo(-Errno.EBADF);
+    }
+  }
+
   @Test
   void closingTheTableClosesEveryFileEvenWhenOneFails() throws IOException {
     RefTree ref = trees.acquire("ro").orElseThrow();

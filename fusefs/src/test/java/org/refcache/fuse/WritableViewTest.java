@@ -94,6 +94,27 @@ class WritableViewTest {
   }
 
   @Test
+  void aReaderOfALowerFileSeesWhatAnotherOpenWroteAfterCopyingItUp() throws IOException {
+    try (FileChannel reader = FileChannel.open(ref.resolve("lower.txt"), READ)) {
+      ByteBuffer first = ByteBuffer.allocate(2);
+      reader.read(first);
+      assertThat(reader.position()).isEqualTo(2);
+      Files.move(ref.resolve("lower.txt"), ref.resolve("dir/renamed")); // copy-up by rename
+      try (FileChannel writer = FileChannel.open(ref.resolve("dir/renamed"), WRITE,
+          java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+        writer.write(ByteBuffer.wrap(bytes("rewritten")));
+      }
+      ByteBuffer rest = ByteBuffer.allocate(20);
+      int n = reader.read(rest); // from its own position, on the copy
+      assertThat(new String(rest.array(), 0, n, StandardCharsets.UTF_8)).isEqualTo("written");
+      ByteBuffer all = ByteBuffer.allocate(20);
+      n = reader.read(all, 0);
+      assertThat(new String(all.array(), 0, n, StandardCharsets.UTF_8)).isEqualTo("rewritten");
+    }
+    assertThat(Files.readString(view.layer("lower").resolve("lower.txt"))).isEqualTo("lower");
+  }
+
+  @Test
   void replacingAnOpenFileByRenameKeepsTheOpenOneReadable() throws IOException {
     Files.writeString(ref.resolve("target"), "old");
     Files.writeString(ref.resolve("source"), "new");

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.refcache.posix.Errno;
@@ -77,6 +78,79 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   private final ConcurrentSkipListMap<String, Long> origins = new ConcurrentSkipListMap<>();
   private static final Long NO_ORIGIN = -1L;
+  private final List<CopyUpListener> copyUpListeners = new CopyOnWriteArrayList<>();
+  /** Copies opened for listeners during the running mutation, handed over once it is done. */
+  private List<CopiedUp> copiedUp = new ArrayList<>();
+
+  /**
+   * Told when a lower regular file is copied up, so that descriptors opened for reading on the
+   * lower file can follow the copy (as on overlayfs since Linux 4.19, and as on a plain
+   * filesystem, where there is only one file).
+   */
+  public interface CopyUpListener {
+
+    /**
+     * Whether the listener wants the copy of lower file {@code dev}/{@code ino}. Asked under the
+     * tree's write lock: it must answer at once, without blocking or calling the tree.
+     */
+    boolean wants(long dev, long ino);
+
+    /**
+     * The copy of lower file {@code dev}/{@code ino}, opened {@code O_RDONLY} as {@code fd}, which
+     * this call must close. Called after the mutation that copied it up, outside the tree's lock,
+     * before the mutation returns to its caller.
+     */
+    void copiedUp(long dev, long ino, int fd);
+  }
+
+  private record CopiedUp(long dev, long ino, int fd) {
+  }
+
+  /** Adds {@code listener} unless an equal one is registered. */
+  public void addCopyUpListener(CopyUpListener listener) {
+    ((CopyOnWriteArrayList<CopyUpListener>) copyUpListeners).addIfAbsent(listener);
+  }
+
+  public void removeCopyUpListener(CopyUpListener listener) {
+    copyUpListeners.remove(listener);
+  }
+
+  /** After {@code copy} of regular lower file {@code lower} is in place: opens it if wanted. */
+  private void offerCopy(Stat lower, Path copy) {
+    if (copyUpListeners.isEmpty() || !lower.isRegularFile()) {
+      return;
+    }
+    boolean wanted = false;
+    for (CopyUpListener listener : copyUpListeners) {
+      wanted |= listener.wants(lower.dev(), lower.ino());
+    }
+    if (!wanted) {
+      return;
+    }
+    int fd = Posix.openRaw(copy.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    if (fd >= 0) { // else the readers keep the lower file, as before
+      copiedUp.add(new CopiedUp(lower.dev(), lower.ino(), fd));
+    }
+  }
+
+  /** Hands the copies opened during a mutation to the listeners (no lock held); closes them. */
+  private static void deliver(List<CopiedUp> copies, List<CopyUpListener> listeners) {
+    for (CopiedUp copy : copies) {
+      try {
+        for (CopyUpListener listener : listeners) {
+          if (listener.wants(copy.dev(), copy.ino())) {
+            int fd = Posix.openRaw("/proc/self/fd/" + copy.fd(), Posix.O_RDONLY | Posix.O_CLOEXEC,
+                0);
+            if (fd >= 0) {
+              listener.copiedUp(copy.dev(), copy.ino(), fd);
+            }
+          }
+        }
+      } finally {
+        Posix.close(copy.fd());
+      }
+    }
+  }
 
   /**
    * @param upper          an existing directory, on a filesystem supporting {@code trusted.*}
@@ -663,14 +737,27 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   private <T> T mutate(IoAction<T> mutation) throws IOException {
+    List<CopiedUp> copies;
+    boolean done = false;
     lock.writeLock().lock();
     try {
       if (frozen) {
         throw new ReadOnlyFileSystemException();
       }
-      return mutation.run();
+      T result = mutation.run();
+      done = true;
+      return result;
     } finally {
+      copies = copiedUp;
+      if (!copies.isEmpty()) {
+        copiedUp = new ArrayList<>();
+      }
       lock.writeLock().unlock();
+      if (!copies.isEmpty()) {
+        // After a failure a copy may have been thrown away (a directory rebuilt for a rename):
+        // readers then keep the lower file.
+        deliver(copies, done ? copyUpListeners : List.of());
+      }
     }
   }
 
@@ -836,6 +923,7 @@ public final class WritableOverlayTree extends OverlayTree {
     }
     if (!directory) {
       origins.put(lowerNode.path(), originOf(lowerNode.stat()));
+      offerCopy(lowerNode.stat(), target);
     }
     LayerFiles.setTimes(parentUpper, parentStat);
     return target;
@@ -1034,6 +1122,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
         recordOrigin(childTarget, entry.node().stat()); // its path changes: cached by the caller
+        offerCopy(entry.node().stat(), childTarget);
       }
     }
     LayerFiles.copyAttributes(dir.node().real(), dir.node().stat(), target);

@@ -76,10 +76,6 @@ class PosixConformanceTest {
     limit(limits, "overlay format: a 0/0 character device is a whiteout", "mk.35");
     // Known bugs of the view and the overlay engine, not limits of anything below them; they
     // stay here until fixed (issue 4 is not done while this group is not empty):
-    // - a descriptor opened for reading on a lower file keeps reading the lower file after
-    //   another one copied it up (documented in org.refcache.core.overlay; overlayfs before
-    //   Linux 4.19 did the same);
-    limit(limits, "known bug: read descriptors do not follow a copy-up", "io.08");
     // - the view works on absolute backing paths (upper directory + path), which reach PATH_MAX
     //   before the caller's path does: a file at a 4095-byte relative path cannot be made.
     limit(limits, "known bug: backing paths longer than PATH_MAX", "names.09");
