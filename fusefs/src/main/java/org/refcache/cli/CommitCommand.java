@@ -1,18 +1,12 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.daemon.ControlProtocol;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code refcache commit ID}: the mutable becomes read-only and an immutable twin is held instead. */
 @Command(name = "commit", description = "Commit a mutable ref held by the service. Prints the immutable ref ID; "
     + "the mutable's tree turns read-only.")
-final class CommitCommand extends ClientCommand {
-  @Parameters(paramLabel = "ID", description = "The mutable ref.")
-  String id;
-
+final class CommitCommand extends RefIdCommand {
   CommitCommand(Terminal terminal) {
     super(terminal);
   }
@@ -20,13 +14,6 @@ final class CommitCommand extends ClientCommand {
   @Override
   String op() {
     return "commit";
-  }
-
-  @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
-    a.put("id", id);
-    return a;
   }
 
   @Override

@@ -1,20 +1,14 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.refcache.daemon.ControlProtocol;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code refcache info ID}: one record, one field per line. */
 @Command(name = "info", description = "Show one ref: kind, parents, blob and diffID, times, holders, path, mounts.")
-final class InfoCommand extends ClientCommand {
-  @Parameters(paramLabel = "ID", description = "The ref.")
-  String id;
-
+final class InfoCommand extends RefIdCommand {
   InfoCommand(Terminal terminal) {
     super(terminal);
   }
@@ -22,13 +16,6 @@ final class InfoCommand extends ClientCommand {
   @Override
   String op() {
     return "info";
-  }
-
-  @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
-    a.put("id", id);
-    return a;
   }
 
   @Override

@@ -1,18 +1,12 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.daemon.ControlProtocol;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code refcache release ID}: the service drops its handle. */
 @Command(name = "release", description = "Drop the service's handle to a ref. A mutable ref goes with it unless "
     + "it was made with --retain.")
-final class ReleaseCommand extends ClientCommand {
-  @Parameters(paramLabel = "ID", description = "The ref.")
-  String id;
-
+final class ReleaseCommand extends RefIdCommand {
   ReleaseCommand(Terminal terminal) {
     super(terminal);
   }
@@ -20,13 +14,6 @@ final class ReleaseCommand extends ClientCommand {
   @Override
   String op() {
     return "release";
-  }
-
-  @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
-    a.put("id", id);
-    return a;
   }
 
   @Override
