@@ -83,7 +83,9 @@ public final class LayerImporter {
       in.reset();
       Compression compression = Compression.sniff(head, headLength);
 
-      Digester diffId = Digester.sha256();
+      // An uncompressed layer's diffID is its blob digest, which the writer computes anyway: hashing
+      // the same bytes twice would double the cost of an import (SHA-256 dominates it).
+      Digester diffId = compression == Compression.UNCOMPRESSED ? null : Digester.sha256();
       byte[] firstBlock = new byte[TAR_BLOCK];
       long uncompressed = 0;
       long lastReport = System.nanoTime();
@@ -95,7 +97,9 @@ public final class LayerImporter {
             System.arraycopy(buf, 0, firstBlock, (int) uncompressed, (int) Math.min(n, TAR_BLOCK - uncompressed));
           }
           uncompressed += n;
-          diffId.update(buf, 0, n);
+          if (diffId != null) {
+            diffId.update(buf, 0, n);
+          }
           long now = System.nanoTime();
           if (now - lastReport >= PROGRESS_INTERVAL_NANOS) {
             lastReport = now;
@@ -110,8 +114,16 @@ public final class LayerImporter {
       if (uncompressed < TAR_BLOCK || !isTarStart(firstBlock)) {
         throw new ControlException(ErrorKind.OTHER, file + " is not a layer tar (plain, gzip or zstd)");
       }
-      Digest diff = diffId.digest();
-      Digest blob = writer.commit(Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, diff.toString()));
+      Digest blob;
+      Digest diff;
+      if (diffId == null) {
+        blob = writer.commit(Map.of());
+        diff = blob;
+        content.updateLabels(blob, Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, diff.toString()));
+      } else {
+        diff = diffId.digest();
+        blob = writer.commit(Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, diff.toString()));
+      }
       progress.update(total, total);
       return new Imported(blob, total, diff, compression.ociMediaType());
     }

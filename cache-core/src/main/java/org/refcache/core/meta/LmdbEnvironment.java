@@ -71,6 +71,8 @@ public final class LmdbEnvironment implements AutoCloseable {
   private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
   private final ScheduledExecutorService syncer;
   private volatile long mapSize;
+  /** A write committed since the last background flush. */
+  private volatile boolean dirty;
   private volatile boolean closed;
 
   /** A named database inside the environment. */
@@ -243,6 +245,7 @@ public final class LmdbEnvironment implements AutoCloseable {
       try (Txn<ByteBuffer> txn = env.txnWrite()) {
         T result = fn.apply(new WriteTxn(txn, scratch));
         txn.commit();
+        dirty = true;
         if (afterCommit != null) {
           afterCommit.accept(result);
         }
@@ -364,7 +367,9 @@ public final class LmdbEnvironment implements AutoCloseable {
 
   private void syncQuietly() {
     try {
-      if (!closed) {
+      // An idle cache must not msync its whole map every interval.
+      if (!closed && dirty) {
+        dirty = false;
         sync();
       }
     } catch (RuntimeException e) {
