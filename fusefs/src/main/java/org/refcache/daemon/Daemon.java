@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.refcache.core.cache.CacheConfig;
 import org.refcache.core.cache.CacheManager;
+import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.posix.SdNotify;

@@ -26,6 +26,7 @@ import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.refcache.fuse.MountTable;
 
 /**
  * The operations behind the {@code refcache} command: refs the service creates and holds for its

@@ -5,65 +5,108 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import org.refcache.posix.Posix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The mounts this process sees, from {@code /proc/self/mounts}, whose fields escape space, tab,
- * newline and backslash as octal ({@code \040}).
+ * The mounts this process sees ({@code /proc/self/mountinfo}), and the lazy unmount that clears the ones
+ * a crashed service left behind.
  */
-final class MountTable {
-
-  private static final Path MOUNTS = Path.of("/proc/self/mounts");
+public final class MountTable {
+  private static final Logger LOG = LoggerFactory.getLogger(MountTable.class);
+  private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
   /**
-   * One mount.
+   * One line of mountinfo.
    *
-   * @param source     what is mounted ({@code refcache} for the view)
-   * @param mountpoint where
-   * @param type       the filesystem type ({@code fuse.refcache} for the view)
+   * @param mountPoint where
+   * @param fsType the filesystem type ({@code fuse.refcache} for the view)
+   * @param source what is mounted ({@code refcache} for the view)
    */
-  record Mount(String source, Path mountpoint, String type) {
+  public record Mount(Path mountPoint, String fsType, String source) {}
+
+  private MountTable() {}
+
+  /** Every mount, in mount order. */
+  public static List<Mount> read() throws IOException {
+    List<Mount> out = new ArrayList<>();
+    for (String line : Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8)) {
+      String[] f = line.split(" ");
+      int sep = indexOf(f, "-");
+      if (f.length < 5 || sep < 0 || sep + 2 >= f.length) {
+        continue;
+      }
+      out.add(new Mount(Path.of(unescape(f[4])), f[sep + 1], unescape(f[sep + 2])));
+    }
+    return out;
   }
 
-  private MountTable() {
+  /** The mounts at exactly {@code dir}, oldest first (several may be stacked). */
+  public static List<Mount> at(Path dir) throws IOException {
+    Path d = dir.toAbsolutePath().normalize();
+    return read().stream().filter(m -> m.mountPoint().equals(d)).toList();
   }
 
-  static List<Mount> read() throws IOException {
-    List<Mount> mounts = new ArrayList<>();
-    for (String line : Files.readAllLines(MOUNTS, StandardCharsets.UTF_8)) {
-      String[] fields = line.split(" ");
-      if (fields.length >= 3) {
-        mounts.add(new Mount(unescape(fields[0]), Path.of(unescape(fields[1])), fields[2]));
+  /** Whether something is mounted at {@code dir}. */
+  public static boolean isMountPoint(Path dir) throws IOException {
+    return !at(dir).isEmpty();
+  }
+
+  /**
+   * Detaches ({@code umount2(MNT_DETACH)}) everything mounted at {@code dir}, stacked mounts included, and
+   * returns how many mounts went. Used at start for mounts left by a crash: a dead FUSE server's mount
+   * only answers ENOTCONN, and a detached one vanishes from the tree at once.
+   */
+  public static int detachAt(Path dir) throws IOException {
+    int n = 0;
+    for (int guard = 0; guard < 64 && isMountPoint(dir); guard++) {
+      LOG.info("detaching stale mount at {}", dir);
+      Posix.umount(dir, Posix.MNT_DETACH);
+      n++;
+    }
+    return n;
+  }
+
+  /** Detaches every mount at or below {@code dir}, deepest first; returns how many went. */
+  public static int detachUnder(Path dir) throws IOException {
+    Path d = dir.toAbsolutePath().normalize();
+    List<Path> points = read().stream().map(Mount::mountPoint).filter(p -> p.startsWith(d)).distinct()
+        .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
+    int n = 0;
+    for (Path p : points) {
+      n += detachAt(p);
+    }
+    return n;
+  }
+
+  private static int indexOf(String[] f, String s) {
+    for (int i = 6; i < f.length; i++) {
+      if (f[i].equals(s)) {
+        return i;
       }
     }
-    return mounts;
+    return -1;
   }
 
-  /** Whether something is mounted exactly at {@code path} (absolute and normalized). */
-  static boolean isMountPoint(Path path) throws IOException {
-    for (Mount mount : read()) {
-      if (mount.mountpoint().equals(path)) {
-        return true;
-      }
+  /** mountinfo writes space, tab, newline and backslash as {@code \ooo} octal escapes. */
+  public static String unescape(String s) {
+    if (s.indexOf('\\') < 0) {
+      return s;
     }
-    return false;
-  }
-
-  static String unescape(String field) {
-    if (field.indexOf('\\') < 0) {
-      return field;
-    }
-    StringBuilder out = new StringBuilder(field.length());
-    for (int i = 0; i < field.length(); i++) {
-      char c = field.charAt(i);
-      if (c == '\\' && isOctal(field, i + 1)) {
-        out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && isOctal(s, i + 1)) {
+        b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
         i += 3;
       } else {
-        out.append(c);
+        b.append(c);
       }
     }
-    return out.toString();
+    return b.toString();
   }
 
   private static boolean isOctal(String s, int from) {
@@ -71,7 +114,8 @@ final class MountTable {
       return false;
     }
     for (int i = from; i < from + 3; i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '7') {
+      char c = s.charAt(i);
+      if (c < '0' || c > '7') {
         return false;
       }
     }

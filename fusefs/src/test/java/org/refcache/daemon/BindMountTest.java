@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.refcache.fuse.MountTable;
 
 /** {@code refcache mount} and {@code umount}: a ref's tree bind-mounted into a directory, as a container would. */
 class BindMountTest {

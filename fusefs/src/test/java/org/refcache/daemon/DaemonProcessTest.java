@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
+import org.refcache.fuse.MountTable;
 
 /**
  * {@code refcache daemon} as its own process, as systemd runs it: readiness, SIGTERM, a crash and the

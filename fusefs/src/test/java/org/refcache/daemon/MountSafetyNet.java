@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import org.refcache.posix.Posix;
+import org.refcache.fuse.MountTable;
 
 /**
  * The last line of teardown: lazily detaches every mount under a test's temporary directory, read from

@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.refcache.fuse.MountTable;
 
 /** A restart of the service keeps every ref and handle it held, and its bind mounts. */
 class RestartTest {

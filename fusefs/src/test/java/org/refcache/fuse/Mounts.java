@@ -17,8 +17,8 @@ final class Mounts {
     Path root = dir.toAbsolutePath().normalize();
     List<Path> found = new ArrayList<>();
     for (MountTable.Mount mount : MountTable.read()) {
-      if (mount.mountpoint().startsWith(root)) {
-        found.add(mount.mountpoint());
+      if (mount.mountPoint().startsWith(root)) {
+        found.add(mount.mountPoint());
       }
     }
     return found;

@@ -140,8 +140,8 @@ class ReadOnlyViewTest {
   @Test
   void setuidProgramsAndDeviceNodesWorkAsOnOverlayfs() throws IOException {
     MountTable.Mount mount = MountTable.read().stream()
-        .filter(m -> m.mountpoint().equals(view.mountpoint)).findFirst().orElseThrow();
-    assertThat(mount.type()).isEqualTo("fuse.refcache");
+        .filter(m -> m.mountPoint().equals(view.mountpoint)).findFirst().orElseThrow();
+    assertThat(mount.fsType()).isEqualTo("fuse.refcache");
     assertThat(mountOptions(view.mountpoint)).doesNotContain("nosuid", "nodev");
     assertThat(Files.readAllBytes(ref.resolve("null-device"))).isEmpty();
     Files.writeString(ref.resolve("null-device"), "discarded"); // the device, not the tree

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
-import org.refcache.daemon.MountTable;
+import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.RefLease;
