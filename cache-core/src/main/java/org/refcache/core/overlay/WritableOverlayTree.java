@@ -384,9 +384,8 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * Creates a symbolic link to {@code target}, not resolved. It goes through
-   * {@code java.nio.file}, which drops redundant and trailing slashes from the target text
-   * ({@code "a//b/"} is stored as {@code "a/b"}); copy-up keeps targets byte for byte.
+   * Creates a symbolic link to {@code target}, not resolved; the target is stored byte for byte
+   * ({@code Posix.symlink}: {@code java.nio.file} would turn {@code "a//b/"} into {@code "a/b"}).
    *
    * @throws FileAlreadyExistsException if something is at {@code path}
    */
