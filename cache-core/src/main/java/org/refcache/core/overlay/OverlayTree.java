@@ -39,6 +39,12 @@ public class OverlayTree {
 
   private final List<Path> layers;
   private final ResolutionCache cache;
+  /**
+   * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
+   * otherwise list it every time. Cleared as a whole when it reaches the resolution cache's bound.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> linkCounts =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * A union of existing layer directories.
@@ -119,6 +125,22 @@ public class OverlayTree {
    */
   final OptionalInt mergedLinkCount(String path) throws IOException {
     TreePath.check(path);
+    if (!isWritable()) {
+      Integer known = linkCounts.get(path);
+      if (known != null) {
+        return known < 0 ? OptionalInt.empty() : OptionalInt.of(known);
+      }
+      OptionalInt computed = computeMergedLinkCount(path);
+      if (linkCounts.size() >= ResolutionCache.DEFAULT_CAPACITY) {
+        linkCounts.clear();
+      }
+      linkCounts.put(path, computed.orElse(-1));
+      return computed;
+    }
+    return computeMergedLinkCount(path);
+  }
+
+  private OptionalInt computeMergedLinkCount(String path) throws IOException {
     return readLockedIo(() -> {
       Resolution dir = lookup(path).orElseThrow(() -> new NoSuchFileException(path));
       if (!dir.isDirectory()) {

@@ -220,4 +220,15 @@ class OverlayTreeTest {
   private static List<String> names(OverlayTree tree, String dir) throws IOException {
     return tree.list(dir).stream().map(DirEntry::name).toList();
   }
+
+  @Test
+  void mergedDirectoryLinkCountIsTwoPlusMergedSubdirectoriesAndStable() throws IOException {
+    long subdirectories = tree.list("").stream().filter(e -> e.type() == Posix.S_IFDIR).count();
+    java.util.OptionalInt root = DirectoryLinks.merged(tree, "");
+    assertThat(root).hasValue((int) (2 + subdirectories));
+    // A read-only tree never changes: the second answer comes from memory and is the same.
+    assertThat(DirectoryLinks.merged(tree, "")).isEqualTo(root);
+    assertThatThrownBy(() -> DirectoryLinks.merged(tree, "nope"))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class);
+  }
 }
