@@ -63,8 +63,6 @@ final class RefFileSystem extends FuseStubFS {
   private static final long UTIME_NOW = (1L << 30) - 1;
   private static final long UTIME_OMIT = (1L << 30) - 2;
   private static final int W_OK = 2;
-  /** libfuse's {@code FUSE_UNKNOWN_INO}: a readdir entry whose inode number is not known. */
-  private static final long UNKNOWN_INO = 0xffffffffL;
 
   private final RefTreeSource source;
   private final RefTrees trees;
@@ -286,15 +284,15 @@ final class RefFileSystem extends FuseStubFS {
     Pointer memory = Memory.allocateDirect(Runtime.getSystemRuntime(), Posix.STAT_SIZE, true);
     FileStat stat = FileStat.of(memory);
     for (DirEntry entry : entries) {
-      if (Posix.lstatInto(entry.real().toString(), memory) != 0) {
-        memory.setMemory(0, Posix.STAT_SIZE, (byte) 0); // gone meanwhile: type only
-        stat.st_mode.set(entry.type());
-        stat.st_ino.set(UNKNOWN_INO);
-      } else if (writable != null && entry.type() != Posix.S_IFDIR
-          && entry.real().startsWith(writable.upper())) {
+      // libfuse 2.9's high-level readdir passes on only the inode number and the type, both known
+      // from the listing: no lstat per entry (getattr fills the rest when the kernel asks).
+      stat.st_mode.set(entry.type());
+      long ino = entry.ino();
+      if (writable != null && entry.type() != Posix.S_IFDIR && entry.real().startsWith(writable.upper())) {
         String path = dir.isEmpty() ? entry.name() : dir + "/" + entry.name();
-        stat.st_ino.set(writable.reportedIno(path, stat.st_ino.longValue()));
+        ino = writable.reportedIno(path, ino);
       }
+      stat.st_ino.set(ino);
       if (filler.apply(buf, entry.name(), stat, 0) != 0) {
         break;
       }

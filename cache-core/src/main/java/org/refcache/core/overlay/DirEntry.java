@@ -8,6 +8,7 @@ import java.nio.file.Path;
  * @param name the entry's name (no {@code '/'})
  * @param type the file type bits of the topmost entry of that name ({@code Posix.S_IF*})
  * @param real the topmost entry of that name, the one {@link OverlayTree#resolve} answers with
+ * @param ino the inode number of {@code real} when listed (saves the FUSE view an lstat per entry)
  */
-public record DirEntry(String name, int type, Path real) {
+public record DirEntry(String name, int type, Path real, long ino) {
 }

@@ -291,7 +291,7 @@ public class OverlayTree {
           if (OverlayConventions.isWhiteout(stat)) {
             whitedOut.add(name);
           } else {
-            merged.put(name, new DirEntry(name, stat.type(), entry));
+            merged.put(name, new DirEntry(name, stat.type(), entry, stat.ino()));
           }
         }
       }
