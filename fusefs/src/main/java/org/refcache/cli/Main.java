@@ -39,6 +39,7 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("umount", new UmountCommand(terminal));
     cl.addSubcommand("ls", new LsCommand(terminal));
     cl.addSubcommand("info", new InfoCommand(terminal));
+    cl.addSubcommand("files", new FilesCommand(terminal));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());

@@ -270,6 +270,18 @@ public final class RefService {
     return view(info(id));
   }
 
+  /**
+   * The names in the ref's own layer blob, sorted (spec 2.17: this layer's changes, whiteouts
+   * included, not the whole tree); empty for a ref without a blob. Does not count as a use.
+   */
+  public List<String> files(String id) {
+    requireId(id);
+    String target = held.committedMutable(id).map(HeldHandles.Committed::twinId).orElse(id);
+    try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
+      return r.fileList();
+    }
+  }
+
   private RefView view(RecordInfo r) {
     List<String> mounts = held.mountsOf(r.id()).stream().map(m -> m.dir().toString()).sorted().toList();
     return RefView.of(r, held.holds(r.id()), treePath(r.id()).toString(), mounts);

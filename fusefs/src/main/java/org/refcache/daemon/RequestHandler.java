@@ -110,6 +110,7 @@ public final class RequestHandler {
       case "umount" -> mountResult(service.umount(a.path("dir")));
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
+      case "files" -> ControlProtocol.JSON.valueToTree(service.files(a.required("id")));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
   }

@@ -85,6 +85,20 @@ class ImportedLayerTest {
   }
 
   @Test
+  void filesListsTheNamesOfTheRefsOwnLayerSorted() throws Exception {
+    Path lower = svc.dir.resolve("lower.tar");
+    Files.write(lower, LayerTar.tar(LayerTar.oneFile("lower.txt", "lower\n")));
+    Path upper = svc.dir.resolve("upper.tar");
+    Files.write(upper, LayerTar.tar(LayerTar.oneFile("upper.txt", "upper\n")));
+    String base = svc.ok("import", lower.toString());
+    String top = svc.ok("import", "--parent", base, upper.toString());
+
+    assertThat(svc.ok("files", top).lines().toList()).containsExactly("upper.txt");
+    assertThat(svc.ok("files", base).lines().toList()).containsExactly("lower.txt");
+    assertThat(svc.cli("files", "nosuchref").exit()).isEqualTo(3);
+  }
+
+  @Test
   void importOfAFileThatIsNotATarFailsAndCreatesNoRef() throws Exception {
     Path junk = svc.dir.resolve("junk.bin");
     Files.writeString(junk, "this is not a tar archive, not even close".repeat(40));
