@@ -29,7 +29,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.refcache.core.content.ContentInfo;
 import org.refcache.core.content.ContentStore;
-import org.refcache.core.digest.ChainIds;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.layer.LayerStore;
@@ -498,21 +497,17 @@ public final class CacheManager implements AutoCloseable {
     if (!handlers.containsKey(desc.digest()) && !blobIsLocal(desc.digest())) {
       throw new NeedsRemoteProviderException(List.of(desc.digest()));
     }
-    Digest chainId = diffId;
-    Digest blobChainId = ChainIds.of(desc.digest(), diffId);
+    ChainPair ids = ChainPair.base(desc.digest(), diffId);
     ImmutableHandle p = null;
     if (parent != null) {
       Map<Digest, DescHandler> ph = o.handlersOver(ownHandle(parent).descHandlers);
       p = (ImmutableHandle) get(parent.id(), RefOptions.noUpdateLastUsed(), RefOptions.descHandlers(ph));
       try {
         finalizeRecord(p.rec);
-        Optional<Digest> pc = p.chainId();
-        Optional<Digest> pbc = p.blobChainId();
-        if (pc.isEmpty() || pbc.isEmpty()) {
-          throw new InvalidRefException("failed to get ref by blob on non-addressable parent " + p.id());
-        }
-        chainId = ChainIds.of(pc.get(), diffId);
-        blobChainId = ChainIds.of(pbc.get(), ChainIds.of(desc.digest(), diffId));
+        String pid = p.id();
+        ids = ChainPair.of(p.rec.md).orElseThrow(
+            () -> new InvalidRefException("failed to get ref by blob on non-addressable parent " + pid))
+            .then(desc.digest(), diffId);
         handlers = o.handlersOver(p.descHandlers);
       } catch (RuntimeException e) {
         p.release();
@@ -523,7 +518,7 @@ public final class CacheManager implements AutoCloseable {
     mu.lock();
     try {
       ensureOpen();
-      CacheRecord same = firstLoadable(MetadataKeys.INDEX_BLOB_CHAIN_ID + blobChainId, handlers);
+      CacheRecord same = firstLoadable(MetadataKeys.INDEX_BLOB_CHAIN_ID + ids.blobChainId(), handlers);
       if (same != null) {
         applyImageRefs(same, o.imageRefs());
         result = newImmutableHandle(same, !o.noUpdateLastUsed(), handlers);
@@ -531,8 +526,8 @@ public final class CacheManager implements AutoCloseable {
           releaseImmutableLocked(p);
         }
       } else {
-        CacheRecord link = firstLoadable(MetadataKeys.INDEX_CHAIN_ID + chainId, handlers);
-        String snapshotId = link == null ? chainId.toString() : link.md.getString(MetadataKeys.SNAPSHOT);
+        CacheRecord link = firstLoadable(MetadataKeys.INDEX_CHAIN_ID + ids.chainId(), handlers);
+        String snapshotId = link == null ? ids.chainId().toString() : link.md.getString(MetadataKeys.SNAPSHOT);
         String id = newId();
         StorageItem md = store.get(id);
         if (p != null) {
@@ -542,9 +537,7 @@ public final class CacheManager implements AutoCloseable {
         queueImageRefs(md, o.imageRefs());
         md.queueString(MetadataKeys.DIFF_ID, diffId.toString(), null);
         md.queueString(MetadataKeys.BLOB, desc.digest().toString(), null);
-        md.queueString(MetadataKeys.CHAIN_ID, chainId.toString(), MetadataKeys.INDEX_CHAIN_ID + chainId);
-        md.queueString(MetadataKeys.BLOB_CHAIN_ID, blobChainId.toString(),
-            MetadataKeys.INDEX_BLOB_CHAIN_ID + blobChainId);
+        ids.queueInto(md);
         md.queueString(MetadataKeys.SNAPSHOT, snapshotId, null);
         md.queueValue(MetadataKeys.BLOB_ONLY, Value.of(true));
         md.queueString(MetadataKeys.MEDIA_TYPE, desc.mediaType(), null);
@@ -1207,23 +1200,14 @@ public final class CacheManager implements AutoCloseable {
       md.queueString(MetadataKeys.BLOB, desc.digest().toString(), null);
       md.queueString(MetadataKeys.MEDIA_TYPE, desc.mediaType(), null);
       md.queueValue(MetadataKeys.BLOB_SIZE, Value.of(desc.size()));
-      Digest chainId = null;
-      Digest blobChainId = null;
+      Optional<ChainPair> ids = Optional.empty();
       if (rec.parents instanceof Parents.None) {
-        chainId = diffId;
-        blobChainId = ChainIds.of(desc.digest(), diffId);
+        ids = Optional.of(ChainPair.base(desc.digest(), diffId));
       } else if (rec.parents instanceof Parents.Layer l) {
-        String pc = l.parent().rec.md.getString(MetadataKeys.CHAIN_ID);
-        String pbc = l.parent().rec.md.getString(MetadataKeys.BLOB_CHAIN_ID);
-        if (pc != null && pbc != null) {
-          chainId = ChainIds.of(Digest.parse(pc), diffId);
-          blobChainId = ChainIds.of(Digest.parse(pbc), ChainIds.of(desc.digest(), diffId));
-        }
+        ids = ChainPair.of(l.parent().rec.md).map(pp -> pp.then(desc.digest(), diffId));
       }
-      if (chainId != null && md.getString(MetadataKeys.CHAIN_ID) == null) {
-        md.queueString(MetadataKeys.CHAIN_ID, chainId.toString(), MetadataKeys.INDEX_CHAIN_ID + chainId);
-        md.queueString(MetadataKeys.BLOB_CHAIN_ID, blobChainId.toString(),
-            MetadataKeys.INDEX_BLOB_CHAIN_ID + blobChainId);
+      if (ids.isPresent() && md.getString(MetadataKeys.CHAIN_ID) == null) {
+        ids.get().queueInto(md);
       }
       md.commit();
     } finally {
