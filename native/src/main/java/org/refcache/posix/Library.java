@@ -117,6 +117,9 @@ final class Library {
     @Variadic(fixedCount = 2)
     int open(String path, int flags, @mode_t int mode);
 
+    @Variadic(fixedCount = 3)
+    int openat(int dirfd, String path, int flags, @mode_t int mode);
+
     @ssize_t long pread(int fd, Pointer buf, @size_t long count, @off_t long offset);
 
     @ssize_t long pwrite(int fd, Pointer buf, @size_t long count, @off_t long offset);

@@ -107,7 +107,9 @@ public final class Posix {
   /** Changes owner and group of {@code p} itself, not of what a symlink points to. */
   public static void lchown(Path p, int uid, int gid) throws IOException {
     String path = p.toString();
-    check(libc().lchown(path, uid, gid), "lchown", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().lchown(at.name(), uid, gid), "lchown", path);
+    }
   }
 
   /**
@@ -116,17 +118,25 @@ public final class Posix {
    */
   public static void symlink(String target, Path link) throws IOException {
     String path = link.toString();
-    if (libc().symlink(target, path) != 0) {
-      throw ErrnoMapper.toException("symlink", errno(), path, target);
+    try (ShortPath at = ShortPath.of(path)) {
+      if (libc().symlink(target, at.name()) != 0) {
+        throw ErrnoMapper.toException("symlink", errno(), path, target);
+      }
     }
   }
 
   /** The target of symlink {@code link}, exactly as stored (no path normalization). */
   public static String readlink(Path link) throws IOException {
     String path = link.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      return readlink(path, at.name());
+    }
+  }
+
+  private static String readlink(String path, String name) throws IOException {
     byte[] buf = new byte[256];
     while (true) {
-      long n = libc().readlink(path, buf, buf.length);
+      long n = libc().readlink(name, buf, buf.length);
       if (n < 0) {
         throw ErrnoMapper.toException("readlink", errno(), path, null);
       }
@@ -144,7 +154,9 @@ public final class Posix {
    */
   public static void chmod(Path p, int mode) throws IOException {
     String path = p.toString();
-    check(libc().chmod(path, mode & 07777), "chmod", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().chmod(at.name(), mode & 07777), "chmod", path);
+    }
   }
 
   /**
@@ -153,16 +165,20 @@ public final class Posix {
    */
   public static void mknod(Path p, int mode, long dev) throws IOException {
     String path = p.toString();
-    int rc = Library.LEGACY_STAT
-        ? libc().__xmknod(Library.MKNOD_VER, path, mode, new long[] {dev})
-        : libc().mknod(path, mode, dev);
-    check(rc, "mknod", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      int rc = Library.LEGACY_STAT
+          ? libc().__xmknod(Library.MKNOD_VER, at.name(), mode, new long[] {dev})
+          : libc().mknod(at.name(), mode, dev);
+      check(rc, "mknod", path);
+    }
   }
 
   /** Creates a FIFO with permissions {@code perm} (less the umask). */
   public static void mkfifo(Path p, int perm) throws IOException {
     String path = p.toString();
-    check(libc().mkfifo(path, perm), "mkfifo", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().mkfifo(at.name(), perm), "mkfifo", path);
+    }
   }
 
   /**
@@ -178,8 +194,10 @@ public final class Posix {
     timespec(atime, times, 0);
     timespec(mtime, times, 2);
     String path = p.toString();
-    int rc = libc().utimensat(AT_FDCWD, path, times, noFollow ? AT_SYMLINK_NOFOLLOW : 0);
-    check(rc, "utimensat", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      int rc = libc().utimensat(AT_FDCWD, at.name(), times, noFollow ? AT_SYMLINK_NOFOLLOW : 0);
+      check(rc, "utimensat", path);
+    }
   }
 
   private static void timespec(Instant time, long[] times, int at) {
@@ -197,7 +215,14 @@ public final class Posix {
    * or empty when {@code p} has no such attribute.
    */
   public static Optional<byte[]> lgetxattr(Path p, String name) throws IOException {
-    String path = p.toString();
+    String original = p.toString();
+    try (ShortPath at = ShortPath.of(original)) {
+      return lgetxattr(original, at.name(), name);
+    }
+  }
+
+  private static Optional<byte[]> lgetxattr(String original, String path, String name)
+      throws IOException {
     byte[] value = new byte[XATTR_FIRST_TRY];
     while (true) {
       long n = libc().lgetxattr(path, name, value, value.length);
@@ -209,7 +234,7 @@ public final class Posix {
         return Optional.empty();
       }
       if (errno != Errno.ERANGE) {
-        throw ErrnoMapper.toException("lgetxattr(" + name + ")", errno, path, null);
+        throw ErrnoMapper.toException("lgetxattr(" + name + ")", errno, original, null);
       }
       // Too small: ask for the size, then try again (the value may change in between).
       long size = libc().lgetxattr(path, name, null, 0);
@@ -218,7 +243,7 @@ public final class Posix {
         if (sizeErrno == Errno.ENODATA) {
           return Optional.empty();
         }
-        throw ErrnoMapper.toException("lgetxattr(" + name + ")", sizeErrno, path, null);
+        throw ErrnoMapper.toException("lgetxattr(" + name + ")", sizeErrno, original, null);
       }
       value = new byte[(int) size];
     }
@@ -231,13 +256,21 @@ public final class Posix {
    */
   public static void lsetxattr(Path p, String name, byte[] value, int flags) throws IOException {
     String path = p.toString();
-    check(libc().lsetxattr(path, name, value, value.length, flags), "lsetxattr(" + name + ")",
-        path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().lsetxattr(at.name(), name, value, value.length, flags),
+          "lsetxattr(" + name + ")", path);
+    }
   }
 
   /** Names of the extended attributes of {@code p} itself that the caller may see. */
   public static List<String> llistxattr(Path p) throws IOException {
-    String path = p.toString();
+    String original = p.toString();
+    try (ShortPath at = ShortPath.of(original)) {
+      return llistxattr(original, at.name());
+    }
+  }
+
+  private static List<String> llistxattr(String original, String path) throws IOException {
     byte[] list = new byte[XATTR_FIRST_TRY];
     while (true) {
       long n = libc().llistxattr(path, list, list.length);
@@ -246,11 +279,11 @@ public final class Posix {
       }
       int errno = errno();
       if (errno != Errno.ERANGE) {
-        throw ErrnoMapper.toException("llistxattr", errno, path, null);
+        throw ErrnoMapper.toException("llistxattr", errno, original, null);
       }
       long size = libc().llistxattr(path, null, 0);
       if (size < 0) {
-        throw ErrnoMapper.toException("llistxattr", errno(), path, null);
+        throw ErrnoMapper.toException("llistxattr", errno(), original, null);
       }
       list = new byte[(int) size];
     }
@@ -276,7 +309,9 @@ public final class Posix {
   /** Removes extended attribute {@code name}; a missing one fails with ENODATA. */
   public static void lremovexattr(Path p, String name) throws IOException {
     String path = p.toString();
-    check(libc().lremovexattr(path, name), "lremovexattr(" + name + ")", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().lremovexattr(at.name(), name), "lremovexattr(" + name + ")", path);
+    }
   }
 
   /** Capacity and usage of the filesystem holding {@code p}. */
@@ -294,7 +329,9 @@ public final class Posix {
   public static Stat lstat(Path p) throws IOException {
     String path = p.toString();
     Library.StatBuf buf = new Library.StatBuf(Library.RUNTIME);
-    check(lstatRaw(path, Struct.getMemory(buf)), "lstat", path);
+    try (ShortPath at = ShortPath.of(path)) {
+      check(lstatRaw(at.name(), Struct.getMemory(buf)), "lstat", path);
+    }
     return new Stat(buf.st_dev.get(), buf.st_ino.get(), (int) buf.st_mode.get(),
         buf.st_nlink.get(), (int) buf.st_uid.get(), (int) buf.st_gid.get(), buf.st_rdev.get(),
         buf.st_size.get(), buf.st_blksize.get(), buf.st_blocks.get(),
@@ -308,7 +345,14 @@ public final class Posix {
    * {@code struct stat} (x86_64, {@value #STAT_SIZE} bytes). Returns 0 or -errno, never throws.
    */
   public static int lstatInto(String path, Pointer statBuf) {
-    return lstatRaw(path, statBuf) == 0 ? 0 : -errno();
+    if (ShortPath.fits(path)) {
+      return lstatRaw(path, statBuf) == 0 ? 0 : -errno();
+    }
+    try (ShortPath at = ShortPath.of(path)) {
+      return lstatRaw(at.name(), statBuf) == 0 ? 0 : -errno();
+    } catch (IOException e) {
+      return -ErrnoMapper.toErrno(e);
+    }
   }
 
   private static int lstatRaw(String path, Pointer statBuf) {
@@ -359,8 +403,10 @@ public final class Posix {
   public static void renameat2(Path from, Path to, int flags) throws IOException {
     String oldPath = from.toString();
     String newPath = to.toString();
-    if (libc().renameat2(AT_FDCWD, oldPath, AT_FDCWD, newPath, flags) != 0) {
-      throw ErrnoMapper.toException("renameat2", errno(), oldPath, newPath);
+    try (ShortPath a = ShortPath.of(oldPath); ShortPath b = ShortPath.of(newPath)) {
+      if (libc().renameat2(AT_FDCWD, a.name(), AT_FDCWD, b.name(), flags) != 0) {
+        throw ErrnoMapper.toException("renameat2", errno(), oldPath, newPath);
+      }
     }
   }
 
@@ -372,17 +418,27 @@ public final class Posix {
    */
   public static int open(Path p, int flags, int mode) throws IOException {
     String path = p.toString();
-    int fd = libc().open(path, flags, mode);
-    if (fd < 0) {
-      throw ErrnoMapper.toException("open", errno(), path, null);
+    try (ShortPath at = ShortPath.of(path)) {
+      int fd = libc().open(at.name(), flags, mode);
+      if (fd < 0) {
+        throw ErrnoMapper.toException("open", errno(), path, null);
+      }
+      return fd;
     }
-    return fd;
   }
 
   /** Opens {@code path}; returns the file descriptor or -errno, never throws. */
   public static int openRaw(String path, int flags, int mode) {
-    int fd = libc().open(path, flags, mode);
-    return fd >= 0 ? fd : -errno();
+    if (ShortPath.fits(path)) {
+      int fd = libc().open(path, flags, mode);
+      return fd >= 0 ? fd : -errno();
+    }
+    try (ShortPath at = ShortPath.of(path)) {
+      int fd = libc().open(at.name(), flags, mode);
+      return fd >= 0 ? fd : -errno();
+    } catch (IOException e) {
+      return -ErrnoMapper.toErrno(e);
+    }
   }
 
   /**

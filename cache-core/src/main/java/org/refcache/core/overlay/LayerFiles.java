@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.refcache.posix.Posix;
+import org.refcache.posix.ShortPath;
 import org.refcache.posix.Stat;
 
 /**
@@ -21,10 +22,54 @@ import org.refcache.posix.Stat;
  * directories, and copying an entry between layers with everything overlayfs keeps on copy-up
  * (content, type, mode including setuid/setgid/sticky, owner, nanosecond times, xattrs). Nothing
  * here follows a symbolic link.
+ *
+ * <p>Real paths are a layer's or upper's directory followed by the union path, so they can be
+ * longer than PATH_MAX when the union path is not: every {@code java.nio.file} call on one goes
+ * through a {@link ShortPath} here ({@link Posix} does the same for its own calls).
  */
 final class LayerFiles {
 
   private LayerFiles() {
+  }
+
+  /** Creates directory {@code dir} (mode 0777 less the umask); fails if anything is there. */
+  static void createDirectory(Path dir) throws IOException {
+    try (ShortPath at = ShortPath.of(dir)) {
+      Files.createDirectory(at.path());
+    }
+  }
+
+  /** Creates the empty regular file {@code file}; fails if anything is there. */
+  static void createFile(Path file) throws IOException {
+    try (ShortPath at = ShortPath.of(file)) {
+      Files.createFile(at.path());
+    }
+  }
+
+  /** Makes {@code link} a new name of the file {@code existing} (not following a symlink). */
+  static void createLink(Path link, Path existing) throws IOException {
+    try (ShortPath to = ShortPath.of(link); ShortPath from = ShortPath.of(existing)) {
+      Files.createLink(to.path(), from.path());
+    }
+  }
+
+  /** Deletes the file, symlink or empty directory {@code path}. */
+  static void delete(Path path) throws IOException {
+    try (ShortPath at = ShortPath.of(path)) {
+      Files.delete(at.path());
+    }
+  }
+
+  /** The names in directory {@code dir}, in the order the directory gives them. */
+  static List<String> childNames(Path dir) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (ShortPath at = ShortPath.of(dir);
+         DirectoryStream<Path> entries = Files.newDirectoryStream(at.path())) {
+      for (Path entry : entries) {
+        names.add(entry.getFileName().toString());
+      }
+    }
+    return names;
   }
 
   /** {@code lstat}, or empty when nothing is at {@code path}. */
@@ -72,18 +117,20 @@ final class LayerFiles {
   static void copyEntry(Path source, Stat stat, Path target, boolean withContent)
       throws IOException {
     switch (stat.type()) {
-      case Posix.S_IFDIR -> Files.createDirectory(target);
+      case Posix.S_IFDIR -> createDirectory(target);
       case Posix.S_IFREG -> {
         if (withContent) {
-          Files.copy(source, target, LinkOption.NOFOLLOW_LINKS);
-          // As overlayfs does: the copy must be on disk before a rename publishes it, or a crash
-          // could leave an empty file hiding the lower one.
-          try (FileChannel channel = FileChannel.open(target, StandardOpenOption.WRITE,
-              LinkOption.NOFOLLOW_LINKS)) {
-            channel.force(true);
+          try (ShortPath from = ShortPath.of(source); ShortPath to = ShortPath.of(target)) {
+            Files.copy(from.path(), to.path(), LinkOption.NOFOLLOW_LINKS);
+            // As overlayfs does: the copy must be on disk before a rename publishes it, or a
+            // crash could leave an empty file hiding the lower one.
+            try (FileChannel channel = FileChannel.open(to.path(), StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+              channel.force(true);
+            }
           }
         } else {
-          Files.createFile(target);
+          createFile(target);
         }
       }
       case Posix.S_IFLNK -> Posix.symlink(Posix.readlink(source), target);
@@ -124,15 +171,9 @@ final class LayerFiles {
   static void deleteTree(Path path) throws IOException {
     Stat stat = Posix.lstat(path);
     if (stat.isDirectory()) {
-      List<Path> children = new ArrayList<>();
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-        entries.forEach(children::add);
-      }
-      for (Path child : children) {
-        deleteTree(child);
-      }
+      deleteChildren(path);
     }
-    Files.delete(path);
+    delete(path);
   }
 
   /**
@@ -155,12 +196,9 @@ final class LayerFiles {
 
     private static void collect(Path dir, String prefix, Map<String, List<String>> names)
         throws IOException {
-      List<Path> children = new ArrayList<>();
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-        entries.forEach(children::add);
-      }
-      for (Path child : children) {
-        String path = prefix + child.getFileName();
+      for (String name : childNames(dir)) {
+        Path child = dir.resolve(name);
+        String path = prefix + name;
         Stat stat = Posix.lstat(child);
         if (stat.isDirectory()) {
           collect(child, path + "/", names);
@@ -182,12 +220,8 @@ final class LayerFiles {
 
   /** Deletes everything inside the directory {@code dir}, keeping the directory. */
   static void deleteChildren(Path dir) throws IOException {
-    List<Path> children = new ArrayList<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-      entries.forEach(children::add);
-    }
-    for (Path child : children) {
-      deleteTree(child);
+    for (String name : childNames(dir)) {
+      deleteTree(dir.resolve(name));
     }
   }
 }

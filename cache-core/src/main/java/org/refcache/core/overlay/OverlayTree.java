@@ -2,7 +2,6 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -281,18 +280,16 @@ public class OverlayTree {
     TreeMap<String, DirEntry> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
-      try (DirectoryStream<Path> names = Files.newDirectoryStream(branch.real())) {
-        for (Path entry : names) {
-          String name = entry.getFileName().toString();
-          if (merged.containsKey(name) || whitedOut.contains(name)) {
-            continue;
-          }
-          Stat stat = Posix.lstat(entry);
-          if (OverlayConventions.isWhiteout(stat)) {
-            whitedOut.add(name);
-          } else {
-            merged.put(name, new DirEntry(name, stat.type(), entry, stat.ino()));
-          }
+      for (String name : LayerFiles.childNames(branch.real())) {
+        if (merged.containsKey(name) || whitedOut.contains(name)) {
+          continue;
+        }
+        Path entry = branch.real().resolve(name);
+        Stat stat = Posix.lstat(entry);
+        if (OverlayConventions.isWhiteout(stat)) {
+          whitedOut.add(name);
+        } else {
+          merged.put(name, new DirEntry(name, stat.type(), entry, stat.ino()));
         }
       }
     }

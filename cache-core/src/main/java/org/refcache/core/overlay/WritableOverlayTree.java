@@ -329,7 +329,7 @@ public final class WritableOverlayTree extends OverlayTree {
         return openForWriteLocked(path, false);
       }
       return createNew(path, false, temp -> {
-        Files.createFile(temp);
+        LayerFiles.createFile(temp);
         setOwnerAndMode(temp, uid, gid, mode);
       });
     });
@@ -346,7 +346,7 @@ public final class WritableOverlayTree extends OverlayTree {
     mutate(() -> {
       requireAbsent(path);
       return createNew(path, true, temp -> {
-        Files.createDirectory(temp);
+        LayerFiles.createDirectory(temp);
         setOwnerAndMode(temp, uid, gid, mode);
       });
     });
@@ -417,7 +417,7 @@ public final class WritableOverlayTree extends OverlayTree {
       }
       requireAbsent(newPath);
       Path sourceUpper = copyUpLocked(existing, true);
-      Path made = createNew(newPath, false, temp -> Files.createLink(temp, sourceUpper));
+      Path made = createNew(newPath, false, temp -> LayerFiles.createLink(temp, sourceUpper));
       origins.remove(newPath); // one file: read from the shared attribute when asked
       Long known = origins.get(existing);
       if (known != null) {
@@ -454,7 +454,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else if (lowerHasIt) {
         replaceWithWhiteout(parentUpper, target);
       } else {
-        Files.delete(target);
+        LayerFiles.delete(target);
       }
       forgetOrigins(path);
       return null;
@@ -862,7 +862,7 @@ public final class WritableOverlayTree extends OverlayTree {
       Stat parentStat = Posix.lstat(parentUpper);
       Path temp = newTempPath(parentUpper);
       try {
-        Files.createLink(temp, copy);
+        LayerFiles.createLink(temp, copy);
         Posix.renameat2(temp, parentUpper.resolve(TreePath.name(sibling)),
             Posix.RENAME_NOREPLACE);
       } catch (IOException | RuntimeException e) {
@@ -945,7 +945,7 @@ public final class WritableOverlayTree extends OverlayTree {
         // A directory cannot replace a whiteout: swap them, then drop the whiteout.
         LayerFiles.setOpaque(temp);
         Posix.renameat2(temp, target, Posix.RENAME_EXCHANGE);
-        Files.delete(temp);
+        LayerFiles.delete(temp);
       } else {
         Posix.renameat2(temp, target, 0);
       }
@@ -1034,7 +1034,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (there.get().isDirectory()) {
         LayerFiles.deleteChildren(targetUpper);
       } else {
-        Files.delete(targetUpper);
+        LayerFiles.delete(targetUpper);
       }
     }
     if (opaqueAtTarget) {
@@ -1106,7 +1106,7 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   private void copyMergedTree(String path, Resolution dir, Path target) throws IOException {
-    Files.createDirectory(target);
+    LayerFiles.createDirectory(target);
     for (DirEntry child : listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
       Resolution entry = require(childPath);
@@ -1114,10 +1114,10 @@ public final class WritableOverlayTree extends OverlayTree {
       if (entry.isDirectory()) {
         copyMergedTree(childPath, entry, childTarget);
       } else if (entry.node().isUpper()) {
-        Files.createLink(childTarget, entry.node().real());
+        LayerFiles.createLink(childTarget, entry.node().real());
       } else if (entry.node().stat().nlink() > 1) {
         // One file with other names: copied up in place with them, then linked here.
-        Files.createLink(childTarget, copyUpLocked(childPath, true));
+        LayerFiles.createLink(childTarget, copyUpLocked(childPath, true));
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
         recordOrigin(childTarget, entry.node().stat()); // its path changes: cached by the caller

@@ -501,6 +501,49 @@ class WritableOverlayTreeTest {
     assertThat(union.list("a")).hasSize(50);
   }
 
+  /**
+   * A union path under PATH_MAX whose real path in the upper is over it (the upper's own path is
+   * in front): every operation still reaches it, as on a plain filesystem.
+   */
+  @Test
+  void pathsWhoseUpperFileIsLongerThanPathMaxWork() throws IOException {
+    // A long upper path, so that the directory's real path is already over the limit.
+    Path upper = Files.createDirectory(base.resolve("u".repeat(250)));
+    WritableOverlayTree tree = new WritableOverlayTree(upper, fixture.lowers());
+    String dir = "d".repeat(255);
+    tree.mkdir(dir, 0755, 0, 0);
+    while (dir.length() + 256 + 100 < 4095) {
+      dir = dir + "/" + "d".repeat(255);
+      tree.mkdir(dir, 0755, 0, 0);
+    }
+    String name = "f".repeat(4095 - dir.length() - 1 - 10);
+    String file = dir + "/" + name;
+    assertThat(upper.resolve(dir).toString().length()).isGreaterThan(4096);
+    Path real = tree.createFile(file, 0644, 0, 0, true);
+    Posix.close(Posix.open(real, Posix.O_WRONLY, 0));
+    tree.chmod(file, 0600);
+    tree.setXattr(file, "user.k", "v".getBytes(StandardCharsets.UTF_8), 0);
+    tree.symlink("file", dir + "/link", 0, 0);
+    tree.link(file, dir + "/hard");
+    tree.rename(file, dir + "/moved", 0);
+    assertThat(tree.list(dir)).extracting(DirEntry::name)
+        .containsExactlyInAnyOrder("hard", "link", "moved");
+    assertThat(tree.resolve(dir + "/" + name)).isEmpty();
+    Node moved = tree.resolve(dir + "/moved").orElseThrow();
+    assertThat(moved.stat().permissions()).isEqualTo(0600);
+    assertThat(moved.stat().nlink()).isEqualTo(2);
+    assertThat(tree.getXattr(dir + "/moved", "user.k")).isPresent();
+    tree.unlink(dir + "/hard");
+    tree.unlink(dir + "/link");
+    tree.unlink(dir + "/moved");
+    while (!dir.isEmpty()) {
+      tree.rmdir(dir);
+      int slash = dir.lastIndexOf('/');
+      dir = slash < 0 ? "" : dir.substring(0, slash);
+    }
+    assertThat(tree.list("")).extracting(DirEntry::name).doesNotContain("d".repeat(255));
+  }
+
   /** Reads the union until {@code done}; every view must have exactly one complete directory. */
   private static int observe(WritableOverlayTree union, AtomicBoolean done) throws IOException {
     int views = 0;

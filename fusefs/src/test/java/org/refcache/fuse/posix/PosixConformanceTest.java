@@ -74,11 +74,6 @@ class PosixConformanceTest {
     // The overlay format the uppers keep (an upper is a valid overlayfs upperdir, DESIGN.md):
     // a character device 0/0 is a whiteout, so the tree refuses to make one (EPERM).
     limit(limits, "overlay format: a 0/0 character device is a whiteout", "mk.35");
-    // Known bugs of the view and the overlay engine, not limits of anything below them; they
-    // stay here until fixed (issue 4 is not done while this group is not empty):
-    // - the view works on absolute backing paths (upper directory + path), which reach PATH_MAX
-    //   before the caller's path does: a file at a 4095-byte relative path cannot be made.
-    limit(limits, "known bug: backing paths longer than PATH_MAX", "names.09");
     return limits;
   }
 
