@@ -1,0 +1,133 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.refcache.posix.Posix;
+
+/**
+ * The service on a state root that fills up (a small tmpfs): imports and writes fail with a clear
+ * error, nothing is left half done, the service keeps serving, and once space is free again
+ * everything works, restart included.
+ */
+class FullDiskTest {
+
+  /** The LMDB map takes 64 MiB of it up front; the rest is for blobs, layers and uppers. */
+  private static final String ROOT_SIZE = "160m";
+
+  private ServiceFixture svc;
+
+  @BeforeEach
+  void start() throws Exception {
+    svc = ServiceFixture.prepare();
+    Files.createDirectories(svc.root);
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + ROOT_SIZE,
+        "refcache-test-full", svc.root.toString()).inheritIO().start();
+    assertThat(mount.waitFor()).as("mounting a tmpfs as the state root").isZero();
+    svc.startService();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (svc != null) {
+      svc.close(); // stops the service, then detaches the tmpfs with every other mount under dir
+    }
+  }
+
+  /** A layer tarball of one file of {@code bytes} random (incompressible) bytes. */
+  private Path randomLayer(String name, long bytes) throws IOException {
+    Path tar = svc.dir.resolve(name + ".tar");
+    Random random = new Random(bytes);
+    byte[] chunk = new byte[1 << 16];
+    try (OutputStream out = Files.newOutputStream(tar);
+         TarArchiveOutputStream tarOut = new TarArchiveOutputStream(out)) {
+      TarArchiveEntry entry = new TarArchiveEntry(name);
+      entry.setSize(bytes);
+      tarOut.putArchiveEntry(entry);
+      for (long left = bytes; left > 0; left -= chunk.length) {
+        random.nextBytes(chunk);
+        tarOut.write(chunk, 0, (int) Math.min(chunk.length, left));
+      }
+      tarOut.closeArchiveEntry();
+    }
+    return tar;
+  }
+
+  private long freeBytes() throws IOException {
+    var vfs = Posix.statvfs(svc.root);
+    return vfs.blocksAvailable() * vfs.fragmentSize();
+  }
+
+  private List<Path> filesUnder(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).toList();
+    }
+  }
+
+  @Test
+  void anImportLargerThanTheFreeSpaceFailsCleanlyAndTheServiceGoesOn() throws Exception {
+    String small = svc.ok("import", randomLayer("small", 1 << 20).toString());
+    long free = freeBytes();
+    Path big = randomLayer("big", free + (8 << 20));
+
+    ServiceFixture.Run failed = svc.cli("import", big.toString());
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.out()).isEmpty();
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertThat(filesUnder(svc.root.resolve("content/ingest"))).as("half-written ingests").isEmpty();
+    assertThat(freeBytes()).as("the failed import's bytes are given back")
+        .isGreaterThan(free - (1 << 20));
+    var records = ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json"));
+    assertThat(records).as("records after the failed import").hasSize(1);
+    assertThat(records.toString()).contains(small);
+    assertThat(Files.size(svc.tree(small).resolve("small"))).isEqualTo(1 << 20);
+
+    // Space comes back: the same service imports a layer that fits.
+    String fits = svc.ok("import", randomLayer("fits", 4 << 20).toString());
+    assertThat(Files.size(svc.tree(fits).resolve("fits"))).isEqualTo(4 << 20);
+  }
+
+  @Test
+  void writesIntoAMutableRefGetEnospcThenWorkAgainOnceSpaceIsFreed() throws Exception {
+    String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
+    String work = svc.ok("new", "--parent", base);
+    Path tree = svc.tree(work);
+    Path filler = tree.resolve("filler");
+    byte[] chunk = new byte[1 << 20];
+    new Random(7).nextBytes(chunk);
+
+    assertThatThrownBy(() -> {
+      try (OutputStream out = Files.newOutputStream(filler)) {
+        for (int i = 0; i < 1024; i++) {
+          out.write(chunk);
+        }
+      }
+    }).isInstanceOf(IOException.class).hasMessageContaining("No space left on device");
+
+    assertThat(svc.ok("ls")).contains(base, work);
+    Files.delete(filler);
+    Files.write(tree.resolve("after.bin"), chunk);
+    String committed = svc.ok("commit", work);
+    assertThat(Files.readAllBytes(svc.tree(committed).resolve("after.bin"))).isEqualTo(chunk);
+
+    svc.restart();
+    assertThat(Files.readAllBytes(svc.tree(committed).resolve("after.bin"))).isEqualTo(chunk);
+    assertThat(Files.size(svc.tree(committed).resolve("base"))).isEqualTo(1 << 20);
+  }
+}
