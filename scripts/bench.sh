@@ -393,6 +393,7 @@ fs_bench() {
   mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
   rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+    -Dfile.encoding=ISO-8859-1
     -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)
 
   trap cleanup EXIT
@@ -437,6 +438,7 @@ case "$what" in
     cp="cache-core/target-bench/test-classes:cache-core/target-bench/classes:native/target-bench/classes"
     cp="$cp:$(cat cache-core/target-bench/classpath.txt)"
     exec java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
+      -Dfile.encoding=ISO-8859-1 \
       -Dlogback.configurationFile=config/logback-test.xml -Drefcache.testLogDir=cache-core/target-bench \
       -cp "$cp" org.openjdk.jmh.Main 'org.refcache.core.cache.RefManagerBenchmark' "$@"
     ;;

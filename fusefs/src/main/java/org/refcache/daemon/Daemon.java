@@ -1,6 +1,8 @@
 package org.refcache.daemon;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +15,7 @@ import org.refcache.core.cache.CacheManager;
 import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
+import org.refcache.posix.FileNames;
 import org.refcache.posix.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +53,18 @@ public final class Daemon implements AutoCloseable {
 
   /** Starts the service and tells systemd (when it started us) that it is ready. */
   public static Daemon start(DaemonConfig config) throws IOException {
+    if (!FileNames.byteExact()) {
+      // Names that are not UTF-8 would be changed into U+FFFD on the way: refuse, not corrupt.
+      throw new IOException("the JVM's default charset is " + Charset.defaultCharset()
+          + ": file names would not be kept byte for byte; run the service with"
+          + " -Dfile.encoding=ISO-8859-1 (scripts/refcache does)");
+    }
+    for (Path p : new Path[] {config.root(), config.mountpoint()}) {
+      // Both are joined with byte-string names below them; text and bytes agree only on ASCII.
+      if (!StandardCharsets.US_ASCII.newEncoder().canEncode(p.toString())) {
+        throw new IOException("the state root and the mountpoint must be ASCII paths: " + p);
+      }
+    }
     LOG.info("starting: root {}, mountpoint {}, socket {}", config.root(), config.mountpoint(), config.socket());
     Files.createDirectories(config.root());
     Files.createDirectories(config.socket().getParent());

@@ -23,6 +23,7 @@ import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -278,7 +279,8 @@ public final class RefService {
     requireId(id);
     String target = held.committedMutable(id).map(HeldHandles.Committed::twinId).orElse(id);
     try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
-      return r.fileList();
+      // Names are bytes; people and JSON get them as UTF-8 text.
+      return r.fileList().stream().map(FileNames::toText).toList();
     }
   }
 
@@ -369,7 +371,7 @@ public final class RefService {
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Posix.bindMount(tree, target, readOnly);
+      Posix.bindMount(tree, bytesOf(target), readOnly);
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
@@ -384,7 +386,7 @@ public final class RefService {
   private void unbind(HeldHandles.ActiveMount m, Exception cause) {
     held.removeMount(m.dir());
     try {
-      Posix.umount(m.dir(), Posix.MNT_DETACH);
+      Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
     } catch (IOException e) {
       cause.addSuppressed(e);
     }
@@ -410,7 +412,7 @@ public final class RefService {
       HeldHandles.ActiveMount m = held.mountAt(t).orElseThrow(
           () -> new ControlException(ErrorKind.NOT_FOUND, t + " is not a refcache mount"));
       try {
-        Posix.umount(t, 0);
+        Posix.umount(bytesOf(t), 0);
       } catch (IOException e) {
         int errno = ErrnoMapper.toErrno(e);
         if (errno == Errno.EBUSY) {
@@ -467,7 +469,7 @@ public final class RefService {
     try {
       for (HeldHandles.ActiveMount m : held.mounts()) {
         try {
-          Posix.umount(m.dir(), Posix.MNT_DETACH);
+          Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
         } catch (IOException e) {
           LOG.warn("cannot detach {}: {}", m.dir(), e.getMessage());
         }
@@ -502,5 +504,13 @@ public final class RefService {
         LOG.debug("invalidate failure", e);
       }
     }
+  }
+
+  /**
+   * A directory a client named (text, like every path in a request) as {@link Posix} takes it:
+   * the bytes of its UTF-8 form ({@link FileNames}).
+   */
+  private static Path bytesOf(Path dir) {
+    return Path.of(FileNames.fromText(dir.toString()));
   }
 }

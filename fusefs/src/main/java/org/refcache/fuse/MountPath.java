@@ -1,6 +1,6 @@
 package org.refcache.fuse;
 
-import java.nio.charset.StandardCharsets;
+import org.refcache.posix.FileNames;
 
 /**
  * A path as libfuse gives it ({@code "/"}, {@code "/refs"}, {@code "/refs/<id>/a/b"}) split into
@@ -66,9 +66,10 @@ record MountPath(Kind kind, String refId, String relative) {
     int start = fusePath.lastIndexOf('/') + 1;
     int chars = fusePath.length() - start;
     if (chars <= NAME_MAX / 3) {
-      return false; // at most 3 bytes per UTF-16 unit in UTF-8
+      return false; // at most 3 bytes per UTF-16 unit in any charset a path comes in
     }
+    // In the charset jnr-fuse decoded the path in: the name's own bytes (FileNames).
     return chars > NAME_MAX
-        || fusePath.substring(start).getBytes(StandardCharsets.UTF_8).length > NAME_MAX;
+        || FileNames.bytes(fusePath.substring(start)).length > NAME_MAX;
   }
 }

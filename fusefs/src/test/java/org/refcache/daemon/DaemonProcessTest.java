@@ -47,6 +47,7 @@ class DaemonProcessTest {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "-Dfile.encoding=ISO-8859-1",
         "-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main", "daemon",
         "--root", svc.root.toString(), "--mountpoint", svc.mountpoint.toString(), "--socket", svc.socket.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)

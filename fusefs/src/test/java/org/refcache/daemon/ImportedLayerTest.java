@@ -49,6 +49,45 @@ class ImportedLayerTest {
     assertThat(info(id).path("blobOnly").asBoolean()).as("unpacked by the access").isFalse();
   }
 
+  /**
+   * Names are bytes end to end: a layer whose names are Latin-1 (not UTF-8) shows them through the
+   * mount byte for byte, two names that differ only in such bytes stay two files, and a mutable ref
+   * on top renames one of them as any file.
+   */
+  @Test
+  void namesThatAreNotUtf8ShowThroughTheMountByteForByte() throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes,
+        "ISO-8859-1")) {
+      for (String name : List.of("caf\u00e9", "caf\u00e8")) { // one byte each: e9, e8
+        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        byte[] content = name.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        e.setSize(content.length);
+        tar.putArchiveEntry(e);
+        tar.write(content);
+        tar.closeArchiveEntry();
+      }
+    }
+    Path file = svc.dir.resolve("latin1.tar");
+    Files.write(file, bytes.toByteArray());
+    String id = svc.ok("import", file.toString());
+
+    byte[] e9 = {'c', 'a', 'f', (byte) 0xe9};
+    byte[] e8 = {'c', 'a', 'f', (byte) 0xe8};
+    assertThat(org.refcache.posix.Posix.list(svc.tree(id)).stream()
+        .map(org.refcache.posix.FileNames::bytes)).containsExactlyInAnyOrder(e9, e8);
+
+    String work = svc.ok("new", "--parent", id);
+    Path tree = svc.tree(work);
+    Path from = tree.resolve(new String(e9, java.nio.charset.Charset.defaultCharset()));
+    byte[] moved = {'n', 'e', 'w', (byte) 0xff};
+    org.refcache.posix.Posix.renameat2(from,
+        tree.resolve(new String(moved, java.nio.charset.Charset.defaultCharset())), 0);
+    assertThat(org.refcache.posix.Posix.list(tree).stream()
+        .map(org.refcache.posix.FileNames::bytes)).containsExactlyInAnyOrder(moved, e8);
+    assertThat(svc.ok("files", id)).contains("caf\uFFFD"); // shown to people as UTF-8 text
+  }
+
   @Test
   void plainGzipAndZstdTarballsOfOneLayerHaveOneDiffIdAndTheirOwnMediaTypes() throws Exception {
     byte[] tar = LayerTar.tar(LayerTar.oneFile("hello", "same content\n"));

@@ -103,6 +103,26 @@ final class Library {
 
     int lremovexattr(String path, String name);
 
+    int mkdir(String path, @mode_t int mode);
+
+    int unlink(String path);
+
+    int rmdir(String path);
+
+    int link(String oldpath, String newpath);
+
+    /** A {@code DIR *}, or null. */
+    Pointer opendir(String path);
+
+    /** A {@code struct dirent *} (x86_64: d_ino, d_off, d_reclen, d_type, d_name at 19), or null. */
+    Pointer readdir(Pointer dir);
+
+    int closedir(Pointer dir);
+
+    /** Offsets null: from and advancing both descriptors' file offsets. */
+    @ssize_t long copy_file_range(int fdIn, Pointer offIn, int fdOut, Pointer offOut,
+                                  @size_t long len, int flags);
+
     int statvfs(String path, @Out @Transient StatVfsBuf buf);
 
     /** Takes a raw pointer so {@link Posix#lstatInto} can fill FUSE's buffer without a copy. */

@@ -141,7 +141,8 @@ public final class Posix {
         throw ErrnoMapper.toException("readlink", errno(), path, null);
       }
       if (n < buf.length) {
-        return new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+        // The charset jnr-ffi encodes String arguments in, so the target goes back as it came.
+        return new String(buf, 0, (int) n, Charset.defaultCharset());
       }
       // Possibly truncated: readlink does not say, so retry larger (PATH_MAX bounds it in practice).
       buf = new byte[buf.length * 2];
@@ -311,6 +312,127 @@ public final class Posix {
     String path = p.toString();
     try (ShortPath at = ShortPath.of(path)) {
       check(libc().lremovexattr(at.name(), name), "lremovexattr(" + name + ")", path);
+    }
+  }
+
+  /** Creates directory {@code p} with {@code mode} (less the umask); fails if anything is there. */
+  public static void mkdir(Path p, int mode) throws IOException {
+    String path = p.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().mkdir(at.name(), mode), "mkdir", path);
+    }
+  }
+
+  /** Removes the non-directory {@code p} (a symlink itself, not its target). */
+  public static void unlink(Path p) throws IOException {
+    String path = p.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().unlink(at.name()), "unlink", path);
+    }
+  }
+
+  /** Removes the empty directory {@code p}. */
+  public static void rmdir(Path p) throws IOException {
+    String path = p.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      check(libc().rmdir(at.name()), "rmdir", path);
+    }
+  }
+
+  /** Removes {@code p} whatever it is, an empty directory included (as {@code Files.delete}). */
+  public static void delete(Path p) throws IOException {
+    String path = p.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      if (libc().unlink(at.name()) == 0) {
+        return;
+      }
+      int errno = errno();
+      if (errno != Errno.EISDIR) {
+        throw ErrnoMapper.toException("unlink", errno, path, null);
+      }
+      check(libc().rmdir(at.name()), "rmdir", path);
+    }
+  }
+
+  /** Makes {@code link} a new name of {@code existing} (a symlink itself is linked, as link(2)). */
+  public static void link(Path existing, Path link) throws IOException {
+    String from = existing.toString();
+    String to = link.toString();
+    try (ShortPath a = ShortPath.of(from); ShortPath b = ShortPath.of(to)) {
+      if (libc().link(a.name(), b.name()) != 0) {
+        throw ErrnoMapper.toException("link", errno(), to, from);
+      }
+    }
+  }
+
+  /**
+   * The names in directory {@code dir} but {@code .} and {@code ..}, in the directory's order,
+   * decoded in the charset jnr-ffi encodes String arguments in: a name read here and handed back
+   * to any call of this class names the same file, whatever its bytes.
+   */
+  public static List<String> list(Path dir) throws IOException {
+    String path = dir.toString();
+    try (ShortPath at = ShortPath.of(path)) {
+      Pointer stream = libc().opendir(at.name());
+      if (stream == null) {
+        throw ErrnoMapper.toException("opendir", errno(), path, null);
+      }
+      try {
+        return readNames(stream, path);
+      } finally {
+        libc().closedir(stream);
+      }
+    }
+  }
+
+  /** {@code struct dirent}'s {@code d_name} offset on x86_64 glibc. */
+  private static final int DIRENT_NAME = 19;
+
+  private static List<String> readNames(Pointer stream, String path) throws IOException {
+    Charset charset = Charset.defaultCharset();
+    List<String> names = new ArrayList<>();
+    byte[] name = new byte[256];
+    while (true) {
+      // readdir leaves errno alone at the end of the directory: clear it to tell end from error.
+      Library.RUNTIME.setLastError(0);
+      Pointer entry = libc().readdir(stream);
+      if (entry == null) {
+        int errno = errno();
+        if (errno != 0) {
+          throw ErrnoMapper.toException("readdir", errno, path, null);
+        }
+        return names;
+      }
+      int length = 0;
+      while (length < name.length && (name[length] = entry.getByte(DIRENT_NAME + length)) != 0) {
+        length++;
+      }
+      boolean dot = length == 1 && name[0] == '.';
+      boolean dotDot = length == 2 && name[0] == '.' && name[1] == '.';
+      if (!dot && !dotDot) {
+        names.add(new String(name, 0, length, charset));
+      }
+    }
+  }
+
+  /**
+   * Copies what is left of {@code in} into {@code out} from both descriptors' offsets, in the
+   * kernel ({@code copy_file_range}: no copy through this process, and extents shared where the
+   * filesystem can). Returns the bytes copied, or -errno of the first failure; a filesystem
+   * that cannot ({@code EXDEV}, {@code EOPNOTSUPP}, {@code ENOSYS}, {@code EINVAL}) before any
+   * byte was copied is reported so the caller can copy another way.
+   */
+  public static long copyFileRange(int in, int out) {
+    long total = 0;
+    while (true) {
+      long n = libc().copy_file_range(in, null, out, null, 1L << 30, 0);
+      if (n == 0) {
+        return total;
+      }
+      if (n < 0) {
+        return -errno();
+      }
+      total += n;
     }
   }
 

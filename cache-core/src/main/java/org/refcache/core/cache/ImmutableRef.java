@@ -18,7 +18,10 @@ public interface ImmutableRef extends Ref {
   /** Clones of the refs that are actual layers, bottom to top; the caller releases them. */
   List<ImmutableRef> layerChain();
 
-  /** Names in this record's own layer blob, sorted (spec 2.17); empty when it has no blob. */
+  /**
+   * Names in this record's own layer blob, sorted by their bytes (spec 2.17), as byte strings
+   * ({@link org.refcache.posix.FileNames}); empty when it has no blob.
+   */
   List<String> fileList();
 
   /** Bytes this record occupies (blob-only records count their blobs only). */

@@ -1,52 +1,38 @@
 package org.refcache.core.fs;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
-/** Whole directory trees: removing them without following symlinks, and what they take on disk. */
+/**
+ * Whole directory trees: removing them without following symlinks, and what they take on disk.
+ * Walked with {@link Posix} calls, not {@code java.nio.file}: names below are byte strings
+ * ({@link org.refcache.posix.FileNames}) and paths may be longer than PATH_MAX.
+ */
 public final class FileTrees {
   private FileTrees() {}
 
   /** Removes {@code p} and, if it is a directory, everything below it; absent is fine. */
   public static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+    Optional<Stat> stat = lstatIfExists(p);
+    if (stat.isEmpty()) {
       return;
     }
-    // walkFileTree does not follow symlinks unless asked to: a symlink is removed, not its target.
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
+    if (stat.get().isDirectory()) {
+      for (String name : listIfExists(p)) {
+        deleteRecursively(p.resolve(name));
       }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
-        if (failure != null && !(failure instanceof NoSuchFileException)) {
-          throw failure;
-        }
-        Files.deleteIfExists(dir);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException failure) throws IOException {
-        if (failure instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw failure;
-      }
-    });
+    }
+    try {
+      Posix.delete(p);
+    } catch (NoSuchFileException goneMeanwhile) {
+      // removed by someone else: what was asked for
+    }
   }
 
   /**
@@ -54,33 +40,40 @@ public final class FileTrees {
    * inode once; 0 when {@code dir} is absent.
    */
   public static long diskBytes(Path dir) throws IOException {
-    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+    Set<Long> seenLinked = new HashSet<>();
+    return diskBytes(dir, seenLinked);
+  }
+
+  private static long diskBytes(Path p, Set<Long> seenLinked) throws IOException {
+    Optional<Stat> found = lstatIfExists(p);
+    if (found.isEmpty()) {
       return 0;
     }
-    Set<Long> seenLinked = new HashSet<>();
-    long[] total = {0};
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-        count(d);
-        return FileVisitResult.CONTINUE;
+    Stat st = found.get();
+    // Directories and single-link inodes cannot be met twice; the rest are tracked.
+    long total = st.nlink() > 1 && !st.isDirectory() && !seenLinked.add(st.ino())
+        ? 0 : st.blocks() * 512;
+    if (st.isDirectory()) {
+      for (String name : listIfExists(p)) {
+        total += diskBytes(p.resolve(name), seenLinked);
       }
+    }
+    return total;
+  }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        count(file);
-        return FileVisitResult.CONTINUE;
-      }
+  private static Optional<Stat> lstatIfExists(Path p) throws IOException {
+    try {
+      return Optional.of(Posix.lstat(p));
+    } catch (NoSuchFileException absent) {
+      return Optional.empty();
+    }
+  }
 
-      private void count(Path p) throws IOException {
-        Stat st = Posix.lstat(p);
-        // Directories and single-link inodes cannot be met twice; the rest are tracked.
-        if (st.nlink() > 1 && !st.isDirectory() && !seenLinked.add(st.ino())) {
-          return;
-        }
-        total[0] += st.blocks() * 512;
-      }
-    });
-    return total[0];
+  private static java.util.List<String> listIfExists(Path dir) throws IOException {
+    try {
+      return Posix.list(dir);
+    } catch (NoSuchFileException absent) {
+      return java.util.List.of();
+    }
   }
 }

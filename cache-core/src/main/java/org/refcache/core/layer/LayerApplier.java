@@ -3,9 +3,7 @@ package org.refcache.core.layer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
@@ -100,7 +98,7 @@ final class LayerApplier {
         if (existing != null) {
           remove(rel, existing);
         }
-        Files.createDirectory(target);
+        Posix.mkdir(target, 0700); // its mode comes with its metadata
         tree.put(rel, Kind.DIRECTORY);
         if (existing == Kind.WHITEOUT) {
           // Deleted from the layers below and created again here: hide what they had.
@@ -111,7 +109,7 @@ final class LayerApplier {
       return;
     }
     if (entry.getLinkFlag() == TarConstants.LF_LINK) {
-      applyHardLink(entry, path, target, existing);
+      applyHardLink(entry, tar, path, target, existing);
       return;
     }
     if (existing != null) {
@@ -126,7 +124,7 @@ final class LayerApplier {
         kind = Kind.FILE;
       }
       case TarConstants.LF_SYMLINK -> {
-        Posix.symlink(entry.getLinkName(), target);
+        Posix.symlink(tar.linkName(entry), target);
         kind = Kind.SYMLINK;
       }
       case TarConstants.LF_CHR -> {
@@ -152,10 +150,10 @@ final class LayerApplier {
    * A hard link shares the inode, and so the metadata, of the entry it names, which came earlier
    * in this tar; like GNU tar, the link header's own mode and times are not applied to it.
    */
-  private void applyHardLink(TarArchiveEntry entry, EntryPath path, Path target, Kind existing)
-      throws IOException {
+  private void applyHardLink(TarArchiveEntry entry, LayerTarInputStream tar, EntryPath path,
+                             Path target, Kind existing) throws IOException {
     String name = path.raw();
-    EntryPath linked = EntryPath.parse(entry.getLinkName(), name, "hard link target");
+    EntryPath linked = EntryPath.parse(tar.linkName(entry), name, "hard link target");
     if (linked.isRoot()) {
       throw new LayerFormatException("entry \"" + name + "\": hard link to the layer root");
     }
@@ -192,7 +190,7 @@ final class LayerApplier {
     if (existing != null) {
       remove(rel, existing);
     }
-    Files.createLink(target, root.resolve(linkedRel));
+    Posix.link(root.resolve(linkedRel), target);
     tree.put(rel, linkedKind);
   }
 
@@ -261,7 +259,7 @@ final class LayerApplier {
       if (kind == Kind.WHITEOUT) {
         remove(dir, kind);
       }
-      Files.createDirectory(dirPath);
+      Posix.mkdir(dirPath, 0700);
       Posix.chmod(dirPath, IMPLICIT_DIR_MODE);
       Posix.lchown(dirPath, 0, 0);
       tree.put(dir, Kind.DIRECTORY);
@@ -282,15 +280,19 @@ final class LayerApplier {
       directoryTimes.subMap(from, true, to, false).clear();
       directoryTimes.remove(rel);
     } else {
-      Files.delete(p);
+      Posix.delete(p);
     }
     tree.remove(rel);
   }
 
   private void writeFile(Path target, LayerTarInputStream tar) throws IOException {
     byte[] buf = buffer.array();
-    try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+    // Created by Posix (the name is a byte string, java.nio.file would re-encode it), written
+    // through a channel on the descriptor's /proc name.
+    int fd = Posix.open(target,
+        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
+    try (FileChannel out = FileChannel.open(Path.of("/proc/self/fd/" + fd),
+        StandardOpenOption.WRITE)) {
       int n;
       while ((n = tar.read(buf, 0, buf.length)) >= 0) {
         buffer.clear().limit(n);
@@ -298,6 +300,8 @@ final class LayerApplier {
           out.write(buffer);
         }
       }
+    } finally {
+      Posix.close(fd);
     }
   }
 

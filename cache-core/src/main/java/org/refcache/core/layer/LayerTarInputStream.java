@@ -3,6 +3,7 @@ package org.refcache.core.layer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -12,9 +13,17 @@ import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.refcache.posix.FileNames;
 
 /**
- * A tar reader that also keeps the raw bytes of PAX records, so xattr values survive exactly.
+ * A tar reader that also keeps the raw bytes of PAX records, so names, link targets and xattr
+ * values survive exactly.
+ *
+ * <p>Names and link targets come out as byte strings ({@link FileNames}): the header fields are
+ * decoded in the charset that keeps bytes (the JVM's default, ISO-8859-1 in the service), and the
+ * PAX {@code path} and {@code linkpath} records, which commons-compress decodes as UTF-8, are
+ * taken from their raw bytes. A name that is not UTF-8 is therefore unpacked as it is, not turned
+ * into U+FFFD (which could also make two different names one).
  *
  * <p>commons-compress decodes every PAX value as UTF-8, which turns binary xattr values (a
  * {@code security.capability} with a byte 0x80 or above, ACLs) into U+FFFD. The PAX records of an
@@ -34,9 +43,9 @@ final class LayerTarInputStream extends TarArchiveInputStream {
   private Map<String, List<byte[]>> entryRecords = Map.of();
   private int depth;
 
-  /** Reads {@code in} (not closed by this class's users until they are done) with UTF-8 names. */
+  /** Reads {@code in} (not closed by this class's users until they are done). */
   LayerTarInputStream(InputStream in) {
-    super(in, StandardCharsets.UTF_8.name());
+    super(in, Charset.defaultCharset().name());
   }
 
   @Override
@@ -92,12 +101,13 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     String normalized = entry.getName();
     List<byte[]> paths = entryRecords.get("path");
     if (paths != null) {
+      // commons-compress took the name from this record, decoded as UTF-8.
       for (byte[] path : paths) {
-        String candidate = new String(path, StandardCharsets.UTF_8);
-        if (stripLeadingSlashes(candidate).equals(normalized)) {
-          return candidate;
+        if (stripLeadingSlashes(new String(path, StandardCharsets.UTF_8)).equals(normalized)) {
+          return new String(path, Charset.defaultCharset());
         }
       }
+      return FileNames.fromText(normalized);
     }
     if (longName.size() > 0) {
       byte[] data = longName.toByteArray();
@@ -105,12 +115,30 @@ final class LayerTarInputStream extends TarArchiveInputStream {
       while (len > 0 && data[len - 1] == 0) {
         len--;
       }
-      String candidate = new String(data, 0, len, StandardCharsets.UTF_8);
+      String candidate = new String(data, 0, len, Charset.defaultCharset());
       if (stripLeadingSlashes(candidate).equals(normalized)) {
         return candidate;
       }
     }
     return normalized;
+  }
+
+  /**
+   * The link target (symlink or hard link) of the entry last returned by {@link #getNextEntry()}
+   * as a byte string: from its PAX {@code linkpath} record's raw bytes when it has one.
+   */
+  String linkName(TarArchiveEntry entry) {
+    String decoded = entry.getLinkName();
+    List<byte[]> targets = entryRecords.get("linkpath");
+    if (targets == null) {
+      return decoded; // a header field or GNU long link, decoded in the default charset
+    }
+    for (byte[] target : targets) {
+      if (new String(target, StandardCharsets.UTF_8).equals(decoded)) {
+        return new String(target, Charset.defaultCharset());
+      }
+    }
+    return FileNames.fromText(decoded);
   }
 
   private static String stripLeadingSlashes(String name) {

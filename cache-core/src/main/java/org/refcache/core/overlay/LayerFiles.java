@@ -2,9 +2,6 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.refcache.posix.Posix;
-import org.refcache.posix.ShortPath;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Stat;
 
 /**
@@ -23,9 +21,10 @@ import org.refcache.posix.Stat;
  * (content, type, mode including setuid/setgid/sticky, owner, nanosecond times, xattrs). Nothing
  * here follows a symbolic link.
  *
- * <p>Real paths are a layer's or upper's directory followed by the union path, so they can be
- * longer than PATH_MAX when the union path is not: every {@code java.nio.file} call on one goes
- * through a {@link ShortPath} here ({@link Posix} does the same for its own calls).
+ * <p>Every call on a real file goes through {@link Posix}, never {@code java.nio.file}: names
+ * are byte strings ({@link org.refcache.posix.FileNames}), which {@code java.nio.file} would
+ * re-encode, and real paths (a layer's or upper's directory followed by the union path) can be
+ * longer than PATH_MAX when the union path is not, which {@link Posix} handles.
  */
 final class LayerFiles {
 
@@ -34,42 +33,30 @@ final class LayerFiles {
 
   /** Creates directory {@code dir} (mode 0777 less the umask); fails if anything is there. */
   static void createDirectory(Path dir) throws IOException {
-    try (ShortPath at = ShortPath.of(dir)) {
-      Files.createDirectory(at.path());
-    }
+    Posix.mkdir(dir, 0777);
   }
 
   /** Creates the empty regular file {@code file}; fails if anything is there. */
   static void createFile(Path file) throws IOException {
-    try (ShortPath at = ShortPath.of(file)) {
-      Files.createFile(at.path());
-    }
+    Posix.close(Posix.open(file, CREATE_NEW, 0666));
   }
+
+  private static final int CREATE_NEW =
+      Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
 
   /** Makes {@code link} a new name of the file {@code existing} (not following a symlink). */
   static void createLink(Path link, Path existing) throws IOException {
-    try (ShortPath to = ShortPath.of(link); ShortPath from = ShortPath.of(existing)) {
-      Files.createLink(to.path(), from.path());
-    }
+    Posix.link(existing, link);
   }
 
   /** Deletes the file, symlink or empty directory {@code path}. */
   static void delete(Path path) throws IOException {
-    try (ShortPath at = ShortPath.of(path)) {
-      Files.delete(at.path());
-    }
+    Posix.delete(path);
   }
 
   /** The names in directory {@code dir}, in the order the directory gives them. */
   static List<String> childNames(Path dir) throws IOException {
-    List<String> names = new ArrayList<>();
-    try (ShortPath at = ShortPath.of(dir);
-         DirectoryStream<Path> entries = Files.newDirectoryStream(at.path())) {
-      for (Path entry : entries) {
-        names.add(entry.getFileName().toString());
-      }
-    }
-    return names;
+    return Posix.list(dir);
   }
 
   /** {@code lstat}, or empty when nothing is at {@code path}. */
@@ -120,15 +107,7 @@ final class LayerFiles {
       case Posix.S_IFDIR -> createDirectory(target);
       case Posix.S_IFREG -> {
         if (withContent) {
-          try (ShortPath from = ShortPath.of(source); ShortPath to = ShortPath.of(target)) {
-            Files.copy(from.path(), to.path(), LinkOption.NOFOLLOW_LINKS);
-            // As overlayfs does: the copy must be on disk before a rename publishes it, or a
-            // crash could leave an empty file hiding the lower one.
-            try (FileChannel channel = FileChannel.open(to.path(), StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
-              channel.force(true);
-            }
-          }
+          copyContent(source, target);
         } else {
           createFile(target);
         }
@@ -140,6 +119,56 @@ final class LayerFiles {
           + Integer.toOctalString(stat.type()));
     }
     copyAttributes(source, stat, target);
+  }
+
+  /**
+   * Creates regular file {@code target} with the content of {@code source}, on disk when this
+   * returns: as overlayfs does, the copy must be durable before a rename publishes it, or a crash
+   * could leave an empty file hiding the lower one.
+   */
+  private static void copyContent(Path source, Path target) throws IOException {
+    int in = Posix.open(source, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    try {
+      int out = Posix.open(target, CREATE_NEW, 0600);
+      try {
+        long copied = Posix.copyFileRange(in, out);
+        if (copied < 0) {
+          copyThroughChannels(in, out, target, (int) -copied);
+        }
+        int rc = Posix.fsync(out);
+        if (rc < 0) {
+          throw ErrnoMapper.toException("fsync", -rc, target.toString(), null);
+        }
+      } finally {
+        Posix.close(out);
+      }
+    } finally {
+      Posix.close(in);
+    }
+  }
+
+  /** The copy where the kernel cannot copy between the two files itself. */
+  private static void copyThroughChannels(int in, int out, Path target, int errno)
+      throws IOException {
+    boolean cannot = errno == Errno.EXDEV || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS
+        || errno == Errno.EINVAL;
+    if (!cannot) {
+      throw ErrnoMapper.toException("copy_file_range", errno, target.toString(), null);
+    }
+    // The descriptors' own files, reopened by their /proc names (ASCII, whatever the names).
+    try (FileChannel from = FileChannel.open(Path.of("/proc/self/fd/" + in),
+             StandardOpenOption.READ);
+         FileChannel to = FileChannel.open(Path.of("/proc/self/fd/" + out),
+             StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      long size = from.size();
+      for (long done = 0; done < size; ) {
+        long n = from.transferTo(done, size - done, to);
+        if (n <= 0) {
+          break; // the source shrank under us: copy what there is
+        }
+        done += n;
+      }
+    }
   }
 
   /**

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens",
+@Fork(value = 1, jvmArgsAppend = {"-Dfile.encoding=ISO-8859-1", "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens",
     "java.base/sun.nio.ch=ALL-UNNAMED"})
 public class RefManagerBenchmark {
 

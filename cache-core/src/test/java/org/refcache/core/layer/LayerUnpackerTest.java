@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.refcache.core.digest.Digest;
+import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -310,6 +311,58 @@ class LayerUnpackerTest {
     unpack(new TarBuilder().file("caf\u00e9/\u65e5\u672c", "x").build(), MediaTypes.OCI_LAYER);
 
     assertThat(target.resolve("caf\u00e9/\u65e5\u672c")).hasContent("x");
+  }
+
+  /**
+   * A file name is bytes: names and link targets that are not UTF-8 reach the disk byte for
+   * byte, from a PAX record and from a plain header alike, instead of becoming U+FFFD (which would
+   * also make the two names below one).
+   */
+  @Test
+  void namesAndLinkTargetsThatAreNotUtf8AreKeptByteForByte() throws IOException {
+    byte[] first = {'p', 'a', 'x', '-', (byte) 0xff, (byte) 0xfe};
+    byte[] second = {'p', 'a', 'x', '-', (byte) 0xfe, (byte) 0xff};
+    byte[] linkTarget = {'t', 'o', '-', (byte) 0xe9};
+    byte[] tar = new TarBuilder()
+        .paxBytes("path", first).file("placeholder-1", "first")
+        .paxBytes("path", second).file("placeholder-2", "second")
+        .paxBytes("linkpath", linkTarget).symlink("link", "placeholder-3")
+        .build();
+    unpack(tar, MediaTypes.OCI_LAYER);
+
+    assertThat(Posix.list(target).stream().map(FileNames::bytes))
+        .containsExactlyInAnyOrder(first, second, "link".getBytes(StandardCharsets.US_ASCII));
+    assertThat(contentOf(first)).isEqualTo("first");
+    assertThat(contentOf(second)).isEqualTo("second");
+    assertThat(FileNames.bytes(Posix.readlink(target.resolve("link")))).isEqualTo(linkTarget);
+  }
+
+  @Test
+  void aPlainHeaderNameThatIsNotUtf8IsKept() throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out,
+        "ISO-8859-1")) {
+      var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("hdr-\u00ff");
+      e.setSize(1);
+      tar.putArchiveEntry(e);
+      tar.write('h');
+      tar.closeArchiveEntry();
+    }
+    unpack(out.toByteArray(), MediaTypes.OCI_LAYER);
+
+    assertThat(Posix.list(target).stream().map(FileNames::bytes))
+        .containsExactly(new byte[] {'h', 'd', 'r', '-', (byte) 0xff});
+  }
+
+  /** The content of the layer's file whose name is {@code name}'s bytes. */
+  private String contentOf(byte[] name) throws IOException {
+    int fd = Posix.open(target.resolve(new String(name, java.nio.charset.Charset.defaultCharset())),
+        Posix.O_RDONLY, 0);
+    try {
+      return Files.readString(Path.of("/proc/self/fd/" + fd));
+    } finally {
+      Posix.close(fd);
+    }
   }
 
   @Test

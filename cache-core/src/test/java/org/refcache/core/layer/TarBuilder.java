@@ -72,6 +72,12 @@ final class TarBuilder {
     return this;
   }
 
+  /** A PAX record for the next entry with a raw value (bytes that need not be UTF-8). */
+  TarBuilder paxBytes(String key, byte[] value) {
+    pending.put(key, value);
+    return this;
+  }
+
   /** Long names from now on as GNU {@code ././@LongLink} entries instead of PAX. */
   TarBuilder gnuLongNames() {
     out.setLongFileMode(TarArchiveOutputStream.LONGFILE_GNU);

@@ -67,10 +67,6 @@ class PosixConformanceTest {
     limit(limits, "libfuse 2.9: hard links are separate kernel inodes, stale for attr_timeout",
         "link.01", "link.02", "link.04", "link.05", "link.13", "link.14", "link.18", "link.20",
         "link.21", "unlink.03", "rename.06");
-    // jnr-fuse 0.5.8 hands every path and symlink target to Java as a String, and Posix.readlink
-    // decodes targets the same way: bytes that are not UTF-8 become U+FFFD.
-    limit(limits, "jnr-fuse: paths and symlink targets are Java Strings (UTF-8)",
-        "tree0:L/symlink/bytes", "symlink.08", "symlink.23", "names.17");
     // The overlay format the uppers keep (an upper is a valid overlayfs upperdir, DESIGN.md):
     // a character device 0/0 is a whiteout, so the tree refuses to make one (EPERM).
     limit(limits, "overlay format: a 0/0 character device is a whiteout", "mk.35");
