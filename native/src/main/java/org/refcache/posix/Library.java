@@ -144,6 +144,8 @@ final class Library {
 
     @ssize_t long pwrite(int fd, Pointer buf, @size_t long count, @off_t long offset);
 
+    @ssize_t long write(int fd, @In byte[] buf, @size_t long count);
+
     int fsync(int fd);
 
     int fdatasync(int fd);

@@ -579,6 +579,27 @@ public final class Posix {
     return n >= 0 ? n : -errno();
   }
 
+  /**
+   * Writes {@code buf[0, length)} to {@code fd} at its offset, all of it (a short write is
+   * continued).
+   *
+   * @param what names the file in the exception
+   */
+  public static void writeFully(int fd, byte[] buf, int length, String what) throws IOException {
+    byte[] rest = buf;
+    int left = length;
+    while (left > 0) {
+      long n = libc().write(fd, rest, left);
+      if (n < 0) {
+        throw ErrnoMapper.toException("write", errno(), what, null);
+      }
+      left -= (int) n;
+      if (left > 0) {
+        rest = Arrays.copyOfRange(rest, (int) n, (int) n + left); // rare: only what is left
+      }
+    }
+  }
+
   /** 0 or -errno. */
   public static int fsync(int fd) {
     return result(libc().fsync(fd));

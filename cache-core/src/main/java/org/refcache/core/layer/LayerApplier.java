@@ -1,11 +1,8 @@
 package org.refcache.core.layer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,7 +47,7 @@ final class LayerApplier {
   /** Relative path ({@code ""} for the root) to kind; sorted so a subtree is a key range. */
   private final NavigableMap<String, Kind> tree = new TreeMap<>();
   private final NavigableMap<String, Times> directoryTimes = new TreeMap<>();
-  private final ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+  private final byte[] buffer = new byte[COPY_BUFFER];
   private long entries;
 
   /** Applies into {@code root}, an empty directory this applier now owns. */
@@ -286,19 +283,14 @@ final class LayerApplier {
   }
 
   private void writeFile(Path target, LayerTarInputStream tar) throws IOException {
-    byte[] buf = buffer.array();
-    // Created by Posix (the name is a byte string, java.nio.file would re-encode it), written
-    // through a channel on the descriptor's /proc name.
+    byte[] buf = buffer;
+    // Through Posix, not java.nio.file: the name is a byte string (FileNames).
     int fd = Posix.open(target,
         Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
-    try (FileChannel out = FileChannel.open(Path.of("/proc/self/fd/" + fd),
-        StandardOpenOption.WRITE)) {
+    try {
       int n;
       while ((n = tar.read(buf, 0, buf.length)) >= 0) {
-        buffer.clear().limit(n);
-        while (buffer.hasRemaining()) {
-          out.write(buffer);
-        }
+        Posix.writeFully(fd, buf, n, target.toString());
       }
     } finally {
       Posix.close(fd);

@@ -1,0 +1,55 @@
+package org.refcache.posix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PosixListTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void listsEveryNameButDotAndDotDot() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      Files.writeString(dir.resolve("f" + i), "");
+    }
+    Files.createDirectory(dir.resolve("sub"));
+    assertThat(Posix.list(dir)).hasSize(301).contains("f0", "f299", "sub")
+        .doesNotContain(".", "..");
+  }
+
+  @Test
+  void theEndOfTheDirectoryIsNotMistakenForTheLastCallsError() throws Exception {
+    Files.writeString(dir.resolve("a"), "");
+    // A failed call leaves errno set; readdir does not clear it at the end of the directory.
+    assertThatThrownBy(() -> Posix.lstat(dir.resolve("missing")))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThat(Posix.list(dir)).containsExactly("a");
+  }
+
+  @Test
+  void aMissingDirectoryOrAFileIsAnError() throws Exception {
+    assertThatThrownBy(() -> Posix.list(dir.resolve("missing")))
+        .isInstanceOf(NoSuchFileException.class);
+    Path file = Files.writeString(dir.resolve("file"), "");
+    assertThatThrownBy(() -> Posix.list(file)).isInstanceOf(NotDirectoryException.class);
+  }
+
+  @Test
+  void deleteRemovesFilesAndEmptyDirectoriesAndLinkCopiesNothing() throws Exception {
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    Posix.link(file, dir.resolve("second"));
+    assertThat(Posix.lstat(file).nlink()).isEqualTo(2);
+    Posix.delete(file);
+    Path sub = Files.createDirectory(dir.resolve("sub"));
+    Posix.delete(sub);
+    assertThat(Posix.list(dir)).containsExactly("second");
+  }
+}
