@@ -66,6 +66,7 @@ public final class Daemon implements AutoCloseable {
       }
     }
     LOG.info("starting: root {}, mountpoint {}, socket {}", config.root(), config.mountpoint(), config.socket());
+    LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
     Files.createDirectories(config.root());
     Files.createDirectories(config.socket().getParent());
     ControlServer.requireNoLiveService(config.socket());

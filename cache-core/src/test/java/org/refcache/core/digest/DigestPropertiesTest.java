@@ -41,6 +41,18 @@ class DigestPropertiesTest {
     assertThat(d.digest()).isEqualTo(Digest.sha256(data));
   }
 
+  /** Bouncy Castle's native SHA instructions and the JDK's Java SHA agree on any bytes. */
+  @Property
+  void sha256AndSha512EqualTheJdksOnAnyBytes(@ForAll byte[] data) throws Exception {
+    for (String alg : new String[] {Digest.SHA256, Digest.SHA512}) {
+      Digester d = Digester.of(alg);
+      d.update(data, 0, data.length);
+      String jdkName = alg.equals(Digest.SHA256) ? "SHA-256" : "SHA-512";
+      byte[] expected = java.security.MessageDigest.getInstance(jdkName).digest(data);
+      assertThat(d.digest().hex()).isEqualTo(java.util.HexFormat.of().formatHex(expected));
+    }
+  }
+
   @Provide
   Arbitrary<Integer> cuts() {
     return Arbitraries.integers().between(0, 1000);
