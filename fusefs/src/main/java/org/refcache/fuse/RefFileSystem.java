@@ -149,9 +149,9 @@ final class RefFileSystem extends FuseStubFS {
           return -Errno.ENOENT;
         }
         int rc = Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
-        if (rc == 0 && node.get().isUpper() && !node.get().isDirectory()
+        if (rc == 0 && node.get().isUpper()
             && tree.tree() instanceof WritableOverlayTree writable) {
-          // A copied-up file keeps the inode number of its lower original.
+          // A copied-up file or directory keeps the inode number of its lower original.
           stat.st_ino.set(writable.reportedIno(at.relative(), stat.st_ino.longValue()));
         }
         if (rc == 0 && node.get().isDirectory()) {
@@ -288,7 +288,7 @@ final class RefFileSystem extends FuseStubFS {
       // from the listing: no lstat per entry (getattr fills the rest when the kernel asks).
       stat.st_mode.set(entry.type());
       long ino = entry.ino();
-      if (writable != null && entry.type() != Posix.S_IFDIR && entry.real().startsWith(writable.upper())) {
+      if (writable != null && entry.real().startsWith(writable.upper())) {
         String path = dir.isEmpty() ? entry.name() : dir + "/" + entry.name();
         ino = writable.reportedIno(path, ino);
       }

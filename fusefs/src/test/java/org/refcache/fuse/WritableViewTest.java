@@ -93,6 +93,21 @@ class WritableViewTest {
     }
   }
 
+  /** As on ext4: making a file in a directory, or renaming it, does not change its st_ino. */
+  @Test
+  void aLowerDirectoryKeepsItsInodeNumberThroughCopyUpAndRename() throws IOException {
+    long before = Posix.lstat(ref.resolve("dir")).ino();
+    Files.writeString(ref.resolve("dir/new"), "copies the directory up");
+    assertThat(tree.resolve("dir").orElseThrow().isUpper()).isTrue();
+    assertThat(Posix.lstat(tree.upper().resolve("dir")).ino()).isNotEqualTo(before);
+    assertThat(Posix.lstat(ref.resolve("dir")).ino()).isEqualTo(before);
+    Files.move(ref.resolve("dir"), ref.resolve("renamed"));
+    assertThat(Posix.lstat(ref.resolve("renamed")).ino()).isEqualTo(before);
+    Files.createDirectory(ref.resolve("fresh-dir"));
+    assertThat(Posix.lstat(ref.resolve("fresh-dir")).ino())
+        .isEqualTo(Posix.lstat(tree.upper().resolve("fresh-dir")).ino());
+  }
+
   @Test
   void aReaderOfALowerFileSeesWhatAnotherOpenWroteAfterCopyingItUp() throws IOException {
     try (FileChannel reader = FileChannel.open(ref.resolve("lower.txt"), READ)) {

@@ -70,7 +70,7 @@ public final class WritableOverlayTree extends OverlayTree {
   /** {@code st_dev} of the upper: an origin recorded on another filesystem is not used. */
   private final long upperDev;
   /**
-   * Per union path of an upper non-directory, the inode number it reports: its lower origin's
+   * Per union path of an upper entry, the inode number it reports: its lower origin's
    * ({@link OverlayConventions#ORIGIN_INO_XATTR}), or {@link #NO_ORIGIN}. Filled at copy-up and
    * creation (under the write lock) and on the first {@link #reportedIno} of a path (under the
    * read lock); entries of paths whose file changes (unlink, rmdir, rename) are dropped under the
@@ -185,7 +185,7 @@ public final class WritableOverlayTree extends OverlayTree {
    * <p>Cheap: a map lookup; only the first call for a path that neither this tree copied up nor
    * created (after a restart) reads the origin attribute, once.
    *
-   * @param path a path that {@link #resolve} answered with an upper non-directory
+   * @param path a path that {@link #resolve} answered with an upper entry
    */
   public long reportedIno(String path, long realIno) {
     Long known = origins.get(path);
@@ -228,11 +228,20 @@ public final class WritableOverlayTree extends OverlayTree {
     }
   }
 
-  /** Records on the (not yet published) copy {@code copy} the lower file it was copied from. */
-  private static void recordOrigin(Path copy, Stat lower) throws IOException {
-    byte[] value = (Long.toUnsignedString(lower.dev()) + ":" + Long.toUnsignedString(lower.ino()))
+  /**
+   * Records on the (not yet published) copy {@code copy} the file it stands for: the lower file
+   * it was copied from, or the number a directory it replaces reported.
+   */
+  private static void recordOrigin(Path copy, long dev, long ino) throws IOException {
+    byte[] value = (Long.toUnsignedString(dev) + ":" + Long.toUnsignedString(ino))
         .getBytes(StandardCharsets.US_ASCII);
     Posix.lsetxattr(copy, OverlayConventions.ORIGIN_INO_XATTR, value, 0);
+  }
+
+  /** The number the upper entry {@code real} reports: its recorded origin, else {@code realIno}. */
+  private long reportedOf(Path real, long realIno) throws IOException {
+    long origin = readOrigin(real);
+    return origin == NO_ORIGIN ? realIno : origin;
   }
 
   /** The inode number a lower file copied up reports through its copy. */
@@ -912,16 +921,15 @@ public final class WritableOverlayTree extends OverlayTree {
     boolean directory = lowerNode.isDirectory();
     try {
       LayerFiles.copyEntry(lowerNode.real(), lowerNode.stat(), temp, withContent);
-      if (!directory) {
-        recordOrigin(temp, lowerNode.stat());
-      }
+      // Directories too: a directory's st_ino does not change when a file is made in it.
+      recordOrigin(temp, lowerNode.stat().dev(), lowerNode.stat().ino());
       Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(temp, e);
       throw e;
     }
+    origins.put(lowerNode.path(), originOf(lowerNode.stat()));
     if (!directory) {
-      origins.put(lowerNode.path(), originOf(lowerNode.stat()));
       offerCopy(lowerNode.stat(), target);
     }
     LayerFiles.setTimes(parentUpper, parentStat);
@@ -1107,6 +1115,10 @@ public final class WritableOverlayTree extends OverlayTree {
 
   private void copyMergedTree(String path, Resolution dir, Path target) throws IOException {
     LayerFiles.createDirectory(target);
+    // The copy goes on reporting the number the directory reported (a rename keeps st_ino).
+    Stat stat = dir.node().stat();
+    long ino = dir.node().isUpper() ? reportedOf(dir.node().real(), stat.ino()) : stat.ino();
+    recordOrigin(target, dir.node().isUpper() ? upperDev : stat.dev(), ino);
     for (DirEntry child : listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
       Resolution entry = require(childPath);
@@ -1120,7 +1132,8 @@ public final class WritableOverlayTree extends OverlayTree {
         LayerFiles.createLink(childTarget, copyUpLocked(childPath, true));
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
-        recordOrigin(childTarget, entry.node().stat()); // its path changes: cached by the caller
+        // its path changes: cached by the caller
+        recordOrigin(childTarget, entry.node().stat().dev(), entry.node().stat().ino());
         offerCopy(entry.node().stat(), childTarget);
       }
     }

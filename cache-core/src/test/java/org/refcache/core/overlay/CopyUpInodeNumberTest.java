@@ -61,6 +61,23 @@ class CopyUpInodeNumberTest {
   }
 
   @Test
+  void aCopiedUpDirectoryReportsTheInodeNumberOfItsLowerDirectoryThroughRenames()
+      throws IOException {
+    long before = reported(tree, "dir1");
+    // dir1 is in both lower layers: the merged directory reports the top one's number.
+    assertThat(before).isEqualTo(Posix.lstat(fixture.top.resolve("dir1")).ino());
+    tree.createFile("dir1/new", 0644, 0, 0, true); // copies dir1 up
+    assertThat(tree.resolve("dir1").orElseThrow().isUpper()).isTrue();
+    assertThat(reported(tree, "dir1")).isEqualTo(before);
+    tree.rename("dir1", "dir1-renamed", 0); // merged: rebuilt as an opaque copy
+    assertThat(reported(tree, "dir1-renamed")).isEqualTo(before);
+    WritableOverlayTree again = new WritableOverlayTree(upper, fixture.lowers());
+    assertThat(reported(again, "dir1-renamed")).isEqualTo(before);
+    again.mkdir("made", 0755, 0, 0);
+    assertThat(reported(again, "made")).isEqualTo(Posix.lstat(upper.resolve("made")).ino());
+  }
+
+  @Test
   void aRenamedLowerFileKeepsItsInodeNumberAcrossANewTree() throws IOException {
     long before = reported(tree, "a.txt");
     tree.rename("a.txt", "dir1/moved", 0);
