@@ -82,6 +82,22 @@ public final class ServiceTreeSource implements RefTreeSource {
     return openImmutable(id);
   }
 
+  @Override
+  public boolean wouldUnpack(String id) {
+    if (held.mutable(id).isPresent() || held.committedMutable(id).isPresent()) {
+      return false; // newRef extracted the parents; a committed twin shares the unpacked upper
+    }
+    try {
+      RecordInfo info = cache.info(id);
+      if (info.mutable()) {
+        return info.equalImmutable() != null && cache.needsExtract(info.equalImmutable());
+      }
+      return cache.needsExtract(id);
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
   private Optional<RefLease> openImmutable(String id) {
     ImmutableRef ref;
     try {

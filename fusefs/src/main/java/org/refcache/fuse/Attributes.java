@@ -22,6 +22,25 @@ final class Attributes {
   static final long ROOT_INO = 1;
   /** {@code st_ino} of {@code /refs}. */
   static final long REFS_INO = 2;
+  /**
+   * Ref roots number from here up: above every ext4 inode number (32 bits), so never one of a
+   * file inside a ref, and 48 bits of a hash of the ID, so two refs practically never share one.
+   */
+  private static final long REF_ROOT_INO_BASE = 1L << 48;
+
+  /**
+   * {@code st_ino} of {@code /refs/<id>}: the same before the ref's layers are unpacked (when its
+   * directory answers without them) and after, so tools that compare a directory's number across
+   * a walk ({@code find}, {@code du}) see one directory.
+   */
+  static long refRootIno(String id) {
+    long hash = 0xcbf29ce484222325L; // FNV-1a, 64 bits
+    for (int i = 0; i < id.length(); i++) {
+      hash ^= id.charAt(i);
+      hash *= 0x100000001b3L;
+    }
+    return REF_ROOT_INO_BASE | (hash & (REF_ROOT_INO_BASE - 1));
+  }
 
   private Attributes() {
   }

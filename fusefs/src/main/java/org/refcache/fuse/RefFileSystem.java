@@ -139,6 +139,16 @@ final class RefFileSystem extends FuseStubFS {
           return 0;
         }
       }
+      boolean refRoot = at.relative().isEmpty();
+      if (refRoot && !trees.isOpen(at.refId()) && source.wouldUnpack(at.refId())) {
+        // Opening the ref here would unpack its layers inside the lookup of its name, which the
+        // kernel serializes with every other lookup and listing of /refs (libfuse 2.9 has no
+        // parallel directory operations): one slow unpack would hold up every other ref. So its
+        // directory answers as a plain one (0755 root, the usual layer root) until opened; the
+        // first access inside it unpacks, holding up only lookups in that ref.
+        Attributes.syntheticDirectory(stat, Attributes.refRootIno(at.refId()), 2, mountTime);
+        return 0;
+      }
       Optional<RefTree> ref = trees.acquire(at.refId());
       if (ref.isEmpty()) {
         return -Errno.ENOENT;
@@ -149,7 +159,10 @@ final class RefFileSystem extends FuseStubFS {
           return -Errno.ENOENT;
         }
         int rc = Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
-        if (rc == 0 && node.get().isUpper()
+        if (rc == 0 && refRoot) {
+          stat.st_ino.set(Attributes.refRootIno(at.refId()));
+        }
+        if (rc == 0 && !refRoot && node.get().isUpper()
             && tree.tree() instanceof WritableOverlayTree writable) {
           // A copied-up file or directory keeps the inode number of its lower original.
           stat.st_ino.set(writable.reportedIno(at.relative(), stat.st_ino.longValue()));

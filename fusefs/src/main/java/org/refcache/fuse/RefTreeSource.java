@@ -21,4 +21,13 @@ public interface RefTreeSource {
    * fails (the FUSE view answers {@code EIO} for that access, logs why, and tries again on the next).
    */
   Optional<RefLease> open(String id);
+
+  /**
+   * Whether {@link #open} of {@code id} would first fetch or unpack a lazy layer (so take long),
+   * without doing it; false for unknown IDs. Cheap: the view asks it when the ref's own directory
+   * is looked up.
+   */
+  default boolean wouldUnpack(String id) {
+    return false;
+  }
 }

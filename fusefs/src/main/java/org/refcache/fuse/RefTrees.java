@@ -69,6 +69,12 @@ final class RefTrees implements AutoCloseable {
     return Optional.empty();
   }
 
+  /** Whether ref {@code id} is open (an access would not wait for an open, not even another's). */
+  boolean isOpen(String id) {
+    CompletableFuture<RefTree> tree = open.get(id);
+    return tree != null && tree.isDone() && !tree.isCompletedExceptionally();
+  }
+
   private void openInto(String id, CompletableFuture<RefTree> slot) {
     RefTree tree;
     try {

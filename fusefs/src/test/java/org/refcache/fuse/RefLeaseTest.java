@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
+import org.refcache.posix.Posix;
 
 /** Leases: opened once per ref, released on invalidate, eviction and unmount, kept by open files. */
 class RefLeaseTest {
@@ -179,6 +180,47 @@ class RefLeaseTest {
 
       gate.countDown();
       assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+    } finally {
+      gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A lazy ref's own directory answers without opening the ref, so its slow unpack happens in the
+   * first lookup inside it and holds up only lookups in that ref: refs looked up for the first
+   * time meanwhile (in {@code /refs}, which the kernel serializes) are served. Its root keeps one
+   * inode number before and after.
+   */
+  @Test
+  void aSlowUnpackOfOneRefDoesNotHoldUpTheFirstLookupOfAnother() throws Exception {
+    view.addReadOnly("slow", layer);
+    view.addReadOnly("fast", layer);
+    view.source.markLazy("slow");
+    view.mount();
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    view.source.holdOpens("slow", gate);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      long rootIno = pool.submit(() -> Posix.lstat(view.ref("slow")).ino())
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(view.source.attempts("slow")).as("its directory answered without an open").isZero();
+      Future<String> slow = pool.submit(() -> Files.readString(view.ref("slow").resolve("data.txt")));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (view.source.attempts("slow") == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(view.source.attempts("slow")).isEqualTo(1);
+
+      // "fast" was never looked up: its lookup in /refs must not wait for "slow".
+      Future<String> fast = pool.submit(() -> Files.readString(view.ref("fast").resolve("data.txt")));
+      assertThat(fast.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+      assertThat(slow.isDone()).isFalse();
+
+      gate.countDown();
+      assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+      Thread.sleep(1100); // past attr_timeout: the next stat asks the view again
+      assertThat(Posix.lstat(view.ref("slow")).ino()).isEqualTo(rootIno);
     } finally {
       gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
       pool.shutdownNow();

@@ -21,6 +21,7 @@ final class TestRefSource implements RefTreeSource {
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
   private volatile RuntimeException failure;
   private final Map<String, java.util.concurrent.CountDownLatch> gates = new ConcurrentHashMap<>();
+  private final java.util.Set<String> lazy = ConcurrentHashMap.newKeySet();
 
   /** Serves {@code tree} (the same object on every open) as ref {@code id}. */
   TestRefSource add(String id, OverlayTree tree) {
@@ -35,6 +36,16 @@ final class TestRefSource implements RefTreeSource {
   /** Makes opens of {@code id} wait until {@code gate} opens. */
   void holdOpens(String id, java.util.concurrent.CountDownLatch gate) {
     gates.put(id, gate);
+  }
+
+  /** Says {@code id}'s open would unpack lazy layers ({@link #wouldUnpack}). */
+  void markLazy(String id) {
+    lazy.add(id);
+  }
+
+  @Override
+  public boolean wouldUnpack(String id) {
+    return lazy.contains(id) && refs.containsKey(id);
   }
 
   /** Makes every open fail with {@code e} until cleared with null. */

@@ -634,6 +634,38 @@ public final class CacheManager implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a read-only mount of {@code id} would first have to fetch or unpack a layer of its
+   * chain (so it may take long), without doing it. A mutable record answers for its parents.
+   *
+   * @throws NotFoundException if there is no such record
+   */
+  public boolean needsExtract(String id) {
+    CacheRecord rec;
+    mu.lock();
+    try {
+      ensureOpen();
+      rec = getRecord(id, Map.of(), false);
+    } finally {
+      mu.unlock();
+    }
+    // As in extractRecord, outside the lock: the answer is a snapshot either way.
+    return needsExtract(rec);
+  }
+
+  private boolean needsExtract(CacheRecord rec) {
+    for (ImmutableHandle p : rec.parents.handles()) {
+      if (needsExtract(p.rec)) {
+        return true;
+      }
+    }
+    Digest blob = blobOf(rec);
+    if (blob == null || rec.mutable) {
+      return false;
+    }
+    return rec.isBlobOnly() || !layers.isUnpacked(diffIdOf(rec));
+  }
+
   private RecordInfo infoOf(CacheRecord r) {
     RecordMetadata m = new RecordMetadata(this, r);
     Digest blob = blobOf(r);

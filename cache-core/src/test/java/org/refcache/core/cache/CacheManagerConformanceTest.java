@@ -317,6 +317,29 @@ class CacheManagerConformanceTest {
     }
   }
 
+  /** refcache's own: the FUSE view asks before mounting whether that would unpack (slow). */
+  @Test
+  void needsExtractTellsWhetherAMountWouldUnpackAnyLayerOfTheChainWithoutDoingIt()
+      throws IOException {
+    Layers.Blob a = Layers.gzipped(Layers.files("a", "1")).store(cm.contentStore());
+    Layers.Blob b = Layers.gzipped(Layers.files("b", "2")).store(cm.contentStore());
+    try (ImmutableRef ra = cm.getByBlob(a.desc(), null);
+         ImmutableRef rb = cm.getByBlob(b.desc(), ra)) {
+      assertThat(cm.needsExtract(rb.id())).isTrue();
+      assertThat(cm.needsExtract(rb.id())).as("asking unpacks nothing").isTrue();
+      assertThat(ra.isBlobOnly()).isTrue();
+      ra.extract();
+      assertThat(cm.needsExtract(ra.id())).isFalse();
+      assertThat(cm.needsExtract(rb.id())).as("its own layer is still packed").isTrue();
+      try (MutableRef m = cm.newRef(rb)) {
+        // newRef extracts its parent chain (as BuildKit's New does): nothing left to unpack.
+        assertThat(cm.needsExtract(m.id())).isFalse();
+        assertThat(cm.needsExtract(rb.id())).isFalse();
+      }
+    }
+    assertThatThrownBy(() -> cm.needsExtract("nosuchref")).isInstanceOf(NotFoundException.class);
+  }
+
   @Test
   void case34_extractMaterializesEveryLayerOfTheChain() throws IOException {
     Layers.Blob a = Layers.gzipped(Layers.files("a", "1")).store(cm.contentStore());
