@@ -536,6 +536,11 @@ lo file L/cu/d/x 0600 1234:100 x
 lo chr L/cu/dev 0640 0:6 1,3
 lo fifo L/cu/fifo 0600 1234:100
 lo symlink L/cu/sym - 1234:100 all
+lo dir L/cu/plain 0755 0:0
+lo file L/cu/plain/p 0644 0:0 p
+both dir L/cu/merged 0755 0:0
+lo file L/cu/merged/m1 0644 0:0 m1
+hi file L/cu/merged/m2 0644 0:0 m2
 
 both dir L/perm 0755 0:0
 lo file L/perm/ro-own 0444 65534:65534 ro
@@ -1828,6 +1833,17 @@ sub sec_copyup {
   out('cu.05', 'chmod of a lower fifo', r(chmod(0660, "$l/fifo")) . ' ' . desc("$l/fifo"));
   out('cu.06', 'lchown of a lower symlink', r(POSIX::lchown(3, 4, "$l/sym")) . ' '
       . desc("$l/sym") . ' ' . esc(readlink("$l/sym")) . ' target ' . desc("$l/all"));
+  # A directory's inode number does not change when a file is made in it or when it is renamed
+  # (on a union, both copy the directory up).
+  for my $dir ('plain', 'merged') {
+    my $before = sx("$l/$dir");
+    my $same = sub { my $now = sx($_[0]); return $before && $now && $now->{ino} == $before->{ino}
+                                                 ? 'same-inode' : 'other-inode' };
+    out("cu.07.$dir", "a lower directory ($dir) keeps its inode when a file is made in it",
+        put("$l/$dir/new", 'n') . ' ' . $same->("$l/$dir"));
+    out("cu.08.$dir", "and when it is renamed", r(rename("$l/$dir", "$l/$dir-moved")) . ' '
+        . $same->("$l/$dir-moved") . ' ' . ls("$l/$dir-moved"));
+  }
 }
 
 # Entries for the unprivileged user's checks, made by root (the lower ones are in LAYERS).
