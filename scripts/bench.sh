@@ -53,9 +53,10 @@ mounts_under_tmp() {
   awk -v p="$tmp/" 'index($2, p) == 1 { print $2 }' /proc/mounts
 }
 
-# The refcache command from the jar this script built (the same JVM options as scripts/refcache).
+# The refcache command from the jar this script built (the same JVM options as scripts/refcache:
+# client commands with C1, the serial collector and a class-data archive of their classes).
 rc() {
-  java "${rc_java[@]}" "$@"
+  java "${rc_client[@]}" "${rc_java[@]}" "$@"
 }
 
 rc_start() {
@@ -395,6 +396,11 @@ fs_bench() {
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
     -Dfile.encoding=ISO-8859-1
     -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)
+  rc_jsa="$repo/fusefs/target-bench/refcache-cli.jsa"
+  rc_client=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:cds=off -Xlog:cds+dynamic=off)
+  java "${rc_client[@]}" -XX:ArchiveClassesAtExit="$rc_jsa" "${rc_java[@]}" \
+    ls --socket "$repo/fusefs/target-bench/no-such-socket" >/dev/null 2>&1 || true
+  [ -f "$rc_jsa" ] && rc_client+=(-XX:SharedArchiveFile="$rc_jsa")
 
   trap cleanup EXIT
   trap 'exit 130' INT TERM

@@ -55,6 +55,20 @@ class BindMountTest {
     assertThat(info(layer).path("mounts")).isEmpty();
   }
 
+  /** A directory named in UTF-8 text (as a client gives it) is the directory mounted on. */
+  @Test
+  void aDirectoryWithANonAsciiNameIsMountedAndUnmounted() throws Exception {
+    Path cafe = Files.createDirectories(svc.dir.resolve("caf\u00e9-\u65e5\u672c"));
+    svc.ok("mount", layer, cafe.toString());
+
+    assertThat(MountTable.isMountPoint(cafe)).isTrue();
+    assertThat(Files.readString(cafe.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    assertThat(info(layer).path("mounts").get(0).asText()).isEqualTo(cafe.toString());
+
+    svc.ok("umount", cafe.toString());
+    assertThat(MountTable.isMountPoint(cafe)).isFalse();
+  }
+
   @Test
   void aMountedMutableRefIsWritableThroughTheDirectoryAndCannotBeReleasedWhileMounted() throws Exception {
     String mutable = svc.ok("new", "--parent", layer);
