@@ -329,7 +329,7 @@ public final class WritableOverlayTree extends OverlayTree {
       throws IOException {
     TreePath.check(path);
     return mutate(() -> {
-      requireParentDirectory(path);
+      Resolution parent = requireParentDirectory(path);
       Optional<Resolution> existing = lookup(path);
       if (existing.isPresent()) {
         if (exclusive) {
@@ -337,7 +337,7 @@ public final class WritableOverlayTree extends OverlayTree {
         }
         return openForWriteLocked(path, false);
       }
-      return createNew(path, false, temp -> {
+      return createNew(path, false, parent, temp -> {
         LayerFiles.createFile(temp);
         setOwnerAndMode(temp, uid, gid, mode);
       });
@@ -353,8 +353,8 @@ public final class WritableOverlayTree extends OverlayTree {
   public void mkdir(String path, int mode, int uid, int gid) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      requireAbsent(path);
-      return createNew(path, true, temp -> {
+      Resolution parent = requireAbsent(path);
+      return createNew(path, true, parent, temp -> {
         LayerFiles.createDirectory(temp);
         setOwnerAndMode(temp, uid, gid, mode);
       });
@@ -384,8 +384,8 @@ public final class WritableOverlayTree extends OverlayTree {
         case Posix.S_IFDIR -> throw ErrnoMapper.toException("mknod", Errno.EPERM, path, null);
         default -> throw ErrnoMapper.toException("mknod", Errno.EINVAL, path, null);
       }
-      requireAbsent(path);
-      return createNew(path, false, temp -> {
+      Resolution parent = requireAbsent(path);
+      return createNew(path, false, parent, temp -> {
         Posix.mknod(temp, type | (mode & 07777), rdev);
         setOwnerAndMode(temp, uid, gid, mode);
       });
@@ -401,8 +401,8 @@ public final class WritableOverlayTree extends OverlayTree {
   public void symlink(String target, String path, int uid, int gid) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      requireAbsent(path);
-      return createNew(path, false, temp -> {
+      Resolution parent = requireAbsent(path);
+      return createNew(path, false, parent, temp -> {
         Posix.symlink(target, temp);
         Posix.lchown(temp, uid, gid);
       });
@@ -426,7 +426,9 @@ public final class WritableOverlayTree extends OverlayTree {
       }
       requireAbsent(newPath);
       Path sourceUpper = copyUpLocked(existing, true);
-      Path made = createNew(newPath, false, temp -> LayerFiles.createLink(temp, sourceUpper));
+      // Resolved again: the copy-up of the source may have copied up this parent too.
+      Path made = createNew(newPath, false, require(TreePath.parent(newPath)),
+          temp -> LayerFiles.createLink(temp, sourceUpper));
       origins.remove(newPath); // one file: read from the shared attribute when asked
       Long known = origins.get(existing);
       if (known != null) {
@@ -795,7 +797,8 @@ public final class WritableOverlayTree extends OverlayTree {
     return new NoSuchFileException(path);
   }
 
-  private void requireParentDirectory(String path) throws IOException {
+  /** The resolution of {@code path}'s parent, which must be a directory. */
+  private Resolution requireParentDirectory(String path) throws IOException {
     if (path.isEmpty()) {
       throw new FileAlreadyExistsException(path);
     }
@@ -806,14 +809,19 @@ public final class WritableOverlayTree extends OverlayTree {
     if (!parent.get().isDirectory()) {
       throw new NotDirectoryException(path);
     }
+    return parent.get();
   }
 
-  /** Checks that {@code path} can be created: nothing there, its parent a directory. */
-  private void requireAbsent(String path) throws IOException {
-    requireParentDirectory(path);
+  /**
+   * Checks that {@code path} can be created: nothing there, its parent a directory, whose
+   * resolution it returns (valid until the running mutation changes the tree).
+   */
+  private Resolution requireAbsent(String path) throws IOException {
+    Resolution parent = requireParentDirectory(path);
     if (lookup(path).isPresent()) {
       throw new FileAlreadyExistsException(path);
     }
+    return parent;
   }
 
   private Path openForWriteLocked(String path, boolean truncate) throws IOException {
@@ -895,10 +903,14 @@ public final class WritableOverlayTree extends OverlayTree {
 
   /** Makes sure the directory at {@code dirPath} and its parents are in the upper. */
   private Path copyUpDirectory(String dirPath) throws IOException {
+    return dirPath.isEmpty() ? upper : copyUpDirectory(dirPath, require(dirPath));
+  }
+
+  /** {@link #copyUpDirectory(String)} of a directory already resolved as {@code dir}. */
+  private Path copyUpDirectory(String dirPath, Resolution dir) throws IOException {
     if (dirPath.isEmpty()) {
       return upper;
     }
-    Resolution dir = require(dirPath);
     if (!dir.isDirectory()) {
       throw new NotDirectoryException(dirPath);
     }
@@ -936,9 +948,13 @@ public final class WritableOverlayTree extends OverlayTree {
     return target;
   }
 
-  /** Makes a new entry at {@code path} (checked absent, parent a directory) through {@code maker}. */
-  private Path createNew(String path, boolean directory, EntryMaker maker) throws IOException {
-    Path parentUpper = copyUpDirectory(TreePath.parent(path));
+  /**
+   * Makes a new entry at {@code path} (checked absent, its parent the directory {@code parent}
+   * resolves to in the current state of the tree) through {@code maker}.
+   */
+  private Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker)
+      throws IOException {
+    Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
     if (there.isPresent() && !OverlayConventions.isWhiteout(there.get())) {
