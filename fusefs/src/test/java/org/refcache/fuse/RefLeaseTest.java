@@ -151,6 +151,27 @@ class RefLeaseTest {
     assertThat(view.source.opened("r")).isEqualTo(1);
   }
 
+  /** Starts a read of ref "slow" and waits until its (held) open has begun. */
+  private Future<String> readWhileTheOpenOfSlowWaits(ExecutorService pool) {
+    Future<String> slow = pool.submit(() -> Files.readString(view.ref("slow").resolve("data.txt")));
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (view.source.attempts("slow") == 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(view.source.attempts("slow")).isEqualTo(1);
+    return slow;
+  }
+
+  /** Ref "fast" is read while "slow" waits; then the gate opens and "slow" is read too. */
+  private void assertFastIsServedWhileSlowWaitsThenSlowToo(ExecutorService pool,
+      Future<String> slow, java.util.concurrent.CountDownLatch gate) throws Exception {
+    Future<String> fast = pool.submit(() -> Files.readString(view.ref("fast").resolve("data.txt")));
+    assertThat(fast.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+    assertThat(slow.isDone()).isFalse();
+    gate.countDown();
+    assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+  }
+
   /**
    * The loop is multi-threaded and refs open independently: while one ref's open is slow (a lazy
    * fetch), files of another ref are served. The other ref is looked up beforehand: libfuse 2.9
@@ -167,19 +188,9 @@ class RefLeaseTest {
     view.source.holdOpens("slow", gate);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      Future<String> slow = pool.submit(() -> Files.readString(view.ref("slow").resolve("data.txt")));
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (view.source.attempts("slow") == 0 && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(view.source.attempts("slow")).isEqualTo(1);
+      Future<String> slow = readWhileTheOpenOfSlowWaits(pool);
 
-      Future<String> fast = pool.submit(() -> Files.readString(view.ref("fast").resolve("data.txt")));
-      assertThat(fast.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
-      assertThat(slow.isDone()).isFalse();
-
-      gate.countDown();
-      assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+      assertFastIsServedWhileSlowWaitsThenSlowToo(pool, slow, gate);
     } finally {
       gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
       pool.shutdownNow();
@@ -205,20 +216,10 @@ class RefLeaseTest {
       long rootIno = pool.submit(() -> Posix.lstat(view.ref("slow")).ino())
           .get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(view.source.attempts("slow")).as("its directory answered without an open").isZero();
-      Future<String> slow = pool.submit(() -> Files.readString(view.ref("slow").resolve("data.txt")));
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (view.source.attempts("slow") == 0 && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(view.source.attempts("slow")).isEqualTo(1);
+      Future<String> slow = readWhileTheOpenOfSlowWaits(pool);
 
       // "fast" was never looked up: its lookup in /refs must not wait for "slow".
-      Future<String> fast = pool.submit(() -> Files.readString(view.ref("fast").resolve("data.txt")));
-      assertThat(fast.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
-      assertThat(slow.isDone()).isFalse();
-
-      gate.countDown();
-      assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+      assertFastIsServedWhileSlowWaitsThenSlowToo(pool, slow, gate);
       Thread.sleep(1100); // past attr_timeout: the next stat asks the view again
       assertThat(Posix.lstat(view.ref("slow")).ino()).isEqualTo(rootIno);
     } finally {
