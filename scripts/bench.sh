@@ -393,6 +393,7 @@ fs_bench() {
   echo "bench: building (target-bench)" >&2
   mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
   rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
+  export LC_ALL=C.UTF-8 # as scripts/refcache: java.nio.file paths in UTF-8
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
     -Dfile.encoding=ISO-8859-1
     -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)

@@ -59,6 +59,13 @@ public final class Daemon implements AutoCloseable {
           + ": file names would not be kept byte for byte; run the service with"
           + " -Dfile.encoding=ISO-8859-1 (scripts/refcache does)");
     }
+    String jnu = System.getProperty("sun.jnu.encoding", "");
+    if (!Charset.isSupported(jnu) || !Charset.forName(jnu).equals(StandardCharsets.UTF_8)) {
+      // java.nio.file encodes paths in the locale's charset: under C/POSIX no non-ASCII path works.
+      throw new IOException("the locale's charset is " + jnu + ", not UTF-8: paths from clients"
+          + " and tarballs with non-ASCII names would fail; run the service with LC_ALL=C.UTF-8"
+          + " (scripts/refcache does)");
+    }
     for (Path p : new Path[] {config.root(), config.mountpoint()}) {
       // Both are joined with byte-string names below them; text and bytes agree only on ASCII.
       if (!StandardCharsets.US_ASCII.newEncoder().canEncode(p.toString())) {

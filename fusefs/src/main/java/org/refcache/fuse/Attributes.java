@@ -51,6 +51,19 @@ final class Attributes {
    * @param nlink its link count; 1 where the number of subdirectories is not known (for
    *              {@code /refs}), which tells {@code find} and {@code fts} not to infer it
    */
+  /**
+   * Puts a ref root's stand-in mode, owner and times ({@link #syntheticDirectory}) over its real
+   * ones, keeping its real link count and size.
+   */
+  static void keepStandIn(FileStat stat, Instant time) {
+    stat.st_mode.set(Posix.S_IFDIR | 0755);
+    stat.st_uid.set(0);
+    stat.st_gid.set(0);
+    setTime(stat.st_atim, time);
+    setTime(stat.st_mtim, time);
+    setTime(stat.st_ctim, time);
+  }
+
   static void syntheticDirectory(FileStat stat, long ino, int nlink, Instant time) {
     stat.st_mode.set(Posix.S_IFDIR | 0755);
     stat.st_ino.set(ino);

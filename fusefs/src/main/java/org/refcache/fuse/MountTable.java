@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,8 @@ public final class MountTable {
     int n = 0;
     for (int guard = 0; guard < 64 && isMountPoint(dir); guard++) {
       LOG.info("detaching stale mount at {}", dir);
-      Posix.umount(dir, Posix.MNT_DETACH);
+      // Mount points are text here (mountinfo, clients); Posix takes a name's bytes.
+      Posix.umount(Path.of(FileNames.fromText(dir.toString())), Posix.MNT_DETACH);
       n++;
     }
     return n;

@@ -71,6 +71,9 @@ final class RefFileSystem extends FuseStubFS {
   private final Path capacityFallback;
   private final Instant mountTime = Instant.now();
   private final AtomicBoolean rootAnswered = new AtomicBoolean();
+  /** Refs whose directory answered as a stand-in (see getattr): it keeps those attributes. */
+  private final java.util.Set<String> standInRoots =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param capacityFallback a directory whose filesystem {@code statfs} reports for the mount's own
@@ -140,17 +143,20 @@ final class RefFileSystem extends FuseStubFS {
         }
       }
       boolean refRoot = at.relative().isEmpty();
-      if (refRoot && !trees.isOpen(at.refId()) && source.wouldUnpack(at.refId())) {
+      if (refRoot && !standInRoots.contains(at.refId()) && !trees.isOpen(at.refId())
+          && source.wouldUnpack(at.refId())) {
         // Opening the ref here would unpack its layers inside the lookup of its name, which the
         // kernel serializes with every other lookup and listing of /refs (libfuse 2.9 has no
         // parallel directory operations): one slow unpack would hold up every other ref. So its
-        // directory answers as a plain one (0755 root, the usual layer root) until opened; the
-        // first access inside it unpacks, holding up only lookups in that ref.
+        // directory answers as a plain one (0755 root, the usual layer root); the first access
+        // inside it unpacks, holding up only lookups in that ref.
+        standInRoots.add(at.refId());
         Attributes.syntheticDirectory(stat, Attributes.refRootIno(at.refId()), 2, mountTime);
         return 0;
       }
       Optional<RefTree> ref = trees.acquire(at.refId());
       if (ref.isEmpty()) {
+        standInRoots.remove(at.refId());
         return -Errno.ENOENT;
       }
       try (RefTree tree = ref.get()) {
@@ -161,6 +167,11 @@ final class RefFileSystem extends FuseStubFS {
         int rc = Posix.lstatInto(node.get().real().toString(), Struct.getMemory(stat));
         if (rc == 0 && refRoot) {
           stat.st_ino.set(Attributes.refRootIno(at.refId()));
+          if (standInRoots.contains(at.refId())) {
+            // Answered as a stand-in before: keep its mode, owner and times for the life of the
+            // mount, or a walk that began before the unpack (tar) sees its directory change.
+            Attributes.keepStandIn(stat, mountTime);
+          }
         }
         if (rc == 0 && !refRoot && node.get().isUpper()
             && tree.tree() instanceof WritableOverlayTree writable) {

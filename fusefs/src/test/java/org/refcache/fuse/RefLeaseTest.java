@@ -213,7 +213,7 @@ class RefLeaseTest {
     view.source.holdOpens("slow", gate);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      long rootIno = pool.submit(() -> Posix.lstat(view.ref("slow")).ino())
+      org.refcache.posix.Stat root = pool.submit(() -> Posix.lstat(view.ref("slow")))
           .get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(view.source.attempts("slow")).as("its directory answered without an open").isZero();
       Future<String> slow = readWhileTheOpenOfSlowWaits(pool);
@@ -221,7 +221,12 @@ class RefLeaseTest {
       // "fast" was never looked up: its lookup in /refs must not wait for "slow".
       assertFastIsServedWhileSlowWaitsThenSlowToo(pool, slow, gate);
       Thread.sleep(1100); // past attr_timeout: the next stat asks the view again
-      assertThat(Posix.lstat(view.ref("slow")).ino()).isEqualTo(rootIno);
+      // The same directory as before the unpack (a walk begun then must not see it change).
+      org.refcache.posix.Stat after = Posix.lstat(view.ref("slow"));
+      assertThat(after.ino()).isEqualTo(root.ino());
+      assertThat(after.mode()).isEqualTo(root.mode());
+      assertThat(after.mtime()).isEqualTo(root.mtime());
+      assertThat(after.ctime()).isEqualTo(root.ctime());
     } finally {
       gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
       pool.shutdownNow();

@@ -238,11 +238,7 @@ public final class WritableOverlayTree extends OverlayTree {
     Posix.lsetxattr(copy, OverlayConventions.ORIGIN_INO_XATTR, value, 0);
   }
 
-  /** The number the upper entry {@code real} reports: its recorded origin, else {@code realIno}. */
-  private long reportedOf(Path real, long realIno) throws IOException {
-    long origin = readOrigin(real);
-    return origin == NO_ORIGIN ? realIno : origin;
-  }
+
 
   /** The inode number a lower file copied up reports through its copy. */
   private Long originOf(Stat lower) {
@@ -1131,10 +1127,19 @@ public final class WritableOverlayTree extends OverlayTree {
 
   private void copyMergedTree(String path, Resolution dir, Path target) throws IOException {
     LayerFiles.createDirectory(target);
-    // The copy goes on reporting the number the directory reported (a rename keeps st_ino).
+    // The copy goes on reporting the number the directory reported (a rename keeps st_ino), but
+    // only a number that stays allocated: a lower directory's, or an origin already recorded. An
+    // upper directory's own number is freed when the old tree is deleted and ext4 hands it out
+    // again at once, so such a copy reports its own new number.
     Stat stat = dir.node().stat();
-    long ino = dir.node().isUpper() ? reportedOf(dir.node().real(), stat.ino()) : stat.ino();
-    recordOrigin(target, dir.node().isUpper() ? upperDev : stat.dev(), ino);
+    if (!dir.node().isUpper()) {
+      recordOrigin(target, stat.dev(), stat.ino());
+    } else {
+      long origin = readOrigin(dir.node().real());
+      if (origin != NO_ORIGIN) {
+        recordOrigin(target, upperDev, origin);
+      }
+    }
     for (DirEntry child : listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
       Resolution entry = require(childPath);

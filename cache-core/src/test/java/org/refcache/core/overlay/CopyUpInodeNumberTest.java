@@ -77,6 +77,25 @@ class CopyUpInodeNumberTest {
     assertThat(reported(again, "made")).isEqualTo(Posix.lstat(upper.resolve("made")).ino());
   }
 
+  /**
+   * Renaming a merged directory rebuilds it; a directory made in the upper inside it must not keep
+   * its old number, which the deleted old tree frees and ext4 hands out again.
+   */
+  @Test
+  void aDirectoryMadeInsideARenamedMergedDirectoryNeverSharesANumber() throws IOException {
+    tree.mkdir("dir1/made", 0755, 0, 0);
+    tree.rename("dir1", "dir1-renamed", 0);
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    seen.add(reported(tree, "dir1-renamed"));
+    seen.add(reported(tree, "dir1-renamed/made"));
+    for (int i = 0; i < 20; i++) {
+      tree.createFile("new" + i, 0644, 0, 0, true);
+      tree.mkdir("newdir" + i, 0755, 0, 0);
+      assertThat(seen.add(reported(tree, "new" + i))).as("new%d", i).isTrue();
+      assertThat(seen.add(reported(tree, "newdir" + i))).as("newdir%d", i).isTrue();
+    }
+  }
+
   @Test
   void aRenamedLowerFileKeepsItsInodeNumberAcrossANewTree() throws IOException {
     long before = reported(tree, "a.txt");
