@@ -46,12 +46,6 @@ final class Attributes {
   }
 
   /**
-   * One of the mount's own directories: owned by root, mode 0755, dated {@code time}.
-   *
-   * @param nlink its link count; 1 where the number of subdirectories is not known (for
-   *              {@code /refs}), which tells {@code find} and {@code fts} not to infer it
-   */
-  /**
    * Puts a ref root's stand-in mode, owner and times ({@link #syntheticDirectory}) over its real
    * ones, keeping its real link count and size.
    */
@@ -64,17 +58,18 @@ final class Attributes {
     setTime(stat.st_ctim, time);
   }
 
+  /**
+   * One of the mount's own directories: owned by root, mode 0755, dated {@code time}.
+   *
+   * @param nlink its link count; 1 where the number of subdirectories is not known (for
+   *              {@code /refs}), which tells {@code find} and {@code fts} not to infer it
+   */
   static void syntheticDirectory(FileStat stat, long ino, int nlink, Instant time) {
-    stat.st_mode.set(Posix.S_IFDIR | 0755);
+    keepStandIn(stat, time);
     stat.st_ino.set(ino);
     stat.st_nlink.set(nlink);
-    stat.st_uid.set(0);
-    stat.st_gid.set(0);
     stat.st_size.set(0);
     stat.st_blksize.set(4096);
-    setTime(stat.st_atim, time);
-    setTime(stat.st_mtim, time);
-    setTime(stat.st_ctim, time);
   }
 
   /**
