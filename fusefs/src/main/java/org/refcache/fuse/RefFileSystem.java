@@ -151,7 +151,8 @@ final class RefFileSystem extends FuseStubFS {
         // directory answers as a plain one (0755 root, the usual layer root); the first access
         // inside it unpacks, holding up only lookups in that ref.
         standInRoots.add(at.refId());
-        Attributes.syntheticDirectory(stat, Attributes.refRootIno(at.refId()), 2, mountTime);
+        // Link count 1: its subdirectories are not known yet (2 would tell find there are none).
+        Attributes.syntheticDirectory(stat, Attributes.refRootIno(at.refId()), 1, mountTime);
         return 0;
       }
       Optional<RefTree> ref = trees.acquire(at.refId());

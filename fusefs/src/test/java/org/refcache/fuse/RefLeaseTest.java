@@ -216,6 +216,7 @@ class RefLeaseTest {
       org.refcache.posix.Stat root = pool.submit(() -> Posix.lstat(view.ref("slow")))
           .get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(view.source.attempts("slow")).as("its directory answered without an open").isZero();
+      assertThat(root.nlink()).as("subdirectories not known yet: not 2").isEqualTo(1);
       Future<String> slow = readWhileTheOpenOfSlowWaits(pool);
 
       // "fast" was never looked up: its lookup in /refs must not wait for "slow".
