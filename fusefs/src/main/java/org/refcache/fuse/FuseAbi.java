@@ -45,6 +45,11 @@ final class FuseAbi {
     memory.putInt(FILE_INFO_BITS_OFFSET, memory.getInt(FILE_INFO_BITS_OFFSET) | KEEP_CACHE_BIT);
   }
 
+  /** Whether {@link #setKeepCache} was called on {@code fi}. */
+  static boolean keepCache(FuseFileInfo fi) {
+    return (Struct.getMemory(fi).getInt(FILE_INFO_BITS_OFFSET) & KEEP_CACHE_BIT) != 0;
+  }
+
   /** Sets operation flags (bits of {@code struct fuse_operations}); call before mounting. */
   static void setOperationFlags(FuseOperations operations, int flags) {
     if (Struct.size(operations) != OPERATIONS_SIZE) {

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.refcache.fuse.kernel.FuseSession;
 import org.refcache.posix.Errno;
 import org.refcache.posix.NativeException;
 import org.refcache.posix.Posix;
@@ -34,6 +35,8 @@ public final class FuseMount implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
   private static final long PROBE_INTERVAL_MILLIS = 10;
+  /** The kernel transport's largest read and write request: 1 MiB, the kernel's maximum. */
+  private static final int MAX_WRITE = 1 << 20;
 
   private final Path mountpoint;
   private final FuseOptions options;
@@ -44,6 +47,9 @@ public final class FuseMount implements AutoCloseable {
   private final CountDownLatch loopEnded = new CountDownLatch(1);
   private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The kernel transport's session, or null under libfuse. */
+  private volatile FuseSession session;
+  private volatile KernelBridge bridge;
 
   private FuseMount(Path mountpoint, FuseOptions options, RefTrees trees, OpenFiles files,
                     HiddenFiles hidden, RefFileSystem fileSystem) {
@@ -85,6 +91,47 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void start() throws IOException {
+    if (options.transport() == FuseOptions.Transport.KERNEL) {
+      try {
+        startKernel();
+        return;
+      } catch (java.nio.file.AccessDeniedException e) {
+        LOG.warn("cannot mount {} without libfuse ({}): falling back to libfuse 2.9", mountpoint,
+            e.getMessage());
+      }
+    }
+    startLibfuse();
+  }
+
+  private void startKernel() throws IOException {
+    bridge = new KernelBridge(fileSystem, options.entryTimeout(), options.attrTimeout());
+    session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
+        options.toMountOptions(), MAX_WRITE, FuseOptions.KERNEL_THREADS), bridge);
+    Thread watcher = new Thread(() -> {
+      try {
+        while (!session.awaitEnd(60_000)) {
+          // the session runs until unmounted
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        loopEnded.countDown();
+      }
+    }, "refcache-fuse-" + mountpoint);
+    watcher.setDaemon(true);
+    watcher.start();
+    try {
+      awaitAnswer();
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+    LOG.info("mounted the ref view at {} (FUSE device, protocol 7.{}, {} workers, {})", mountpoint,
+        session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        String.join(",", options.toMountOptions()));
+  }
+
+  private void startLibfuse() throws IOException {
     String[] args = options.toFuseArgs().toArray(String[]::new);
     Thread loop = new Thread(() -> {
       try {
@@ -111,7 +158,7 @@ public final class FuseMount implements AutoCloseable {
     long deadline = System.nanoTime() + options.mountTimeout().toNanos();
     while (true) {
       if (loopEnded.getCount() == 0) {
-        throw new IOException("libfuse could not mount " + mountpoint, loopFailure.get());
+        throw new IOException("could not mount " + mountpoint, loopFailure.get());
       }
       try {
         Posix.lstat(mountpoint);
@@ -154,6 +201,17 @@ public final class FuseMount implements AutoCloseable {
   /** How many files are open through the mount (for tests and diagnostics). */
   int openFiles() {
     return files.size();
+  }
+
+  /** How many kernel inodes the view tracks (kernel transport; 0 under libfuse). */
+  int kernelNodes() {
+    KernelBridge b = bridge;
+    return b == null ? 0 : b.nodeCount();
+  }
+
+  /** Which transport serves the mount. */
+  public FuseOptions.Transport transport() {
+    return session != null ? FuseOptions.Transport.KERNEL : FuseOptions.Transport.LIBFUSE;
   }
 
   /** How many refs have a cached lease (for tests and diagnostics). */
@@ -199,7 +257,9 @@ public final class FuseMount implements AutoCloseable {
    * @return whether the loop has ended
    */
   private boolean unmount() {
-    if (loopEnded.getCount() > 0) {
+    if (session != null) {
+      session.unmount();
+    } else if (loopEnded.getCount() > 0) {
       try {
         Posix.umount(mountpoint, 0);
       } catch (NativeException e) {

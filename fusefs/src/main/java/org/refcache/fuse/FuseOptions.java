@@ -23,10 +23,28 @@ import java.util.Objects;
  * @param unmountTimeout  how long {@link FuseMount#close} waits for the loop to stop after the
  *                        unmount (a busy mount is detached lazily and may outlive it)
  * @param extraOptions    more {@code -o} options, appended as given
+ * @param transport       how requests reach the view: the kernel's FUSE device directly, or
+ *                        through libfuse 2.9 (see {@link Transport})
  */
 public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
                           boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
-                          Duration unmountTimeout, List<String> extraOptions) {
+                          Duration unmountTimeout, List<String> extraOptions,
+                          Transport transport) {
+
+  /** How requests reach the view. */
+  public enum Transport {
+    /**
+     * {@code /dev/fuse} read and answered by the view itself ({@code org.refcache.fuse.kernel}):
+     * one kernel inode per file (hard links included), {@code renameat2} flags, parallel lookups.
+     * Needs the right to {@code mount(2)} (root); without it the mount falls back to LIBFUSE.
+     */
+    KERNEL,
+    /** jnr-fuse over libfuse 2.9's path-based API, mounted through {@code fusermount}. */
+    LIBFUSE
+  }
+
+  /** Worker threads of the kernel transport: requests that block (unpacks, fsync) need spares. */
+  public static final int KERNEL_THREADS = 8;
 
   /**
    * Names change only through the mount (the kernel updates its dentries itself) or when a ref
@@ -58,6 +76,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
     if (leaseCacheSize < 1) {
       throw new IllegalArgumentException("leaseCacheSize must be positive: " + leaseCacheSize);
     }
+    Objects.requireNonNull(transport, "transport");
     extraOptions = List.copyOf(extraOptions);
     for (String option : extraOptions) {
       if (option.isEmpty() || option.contains(",")) {
@@ -69,32 +88,50 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   /** The daemon's options: see the constants for the timeouts. */
   public static FuseOptions defaults() {
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
-        DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of());
+        DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
+        Transport.KERNEL);
   }
 
   public FuseOptions withDebug(boolean on) {
     return new FuseOptions(on, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions);
+        mountTimeout, unmountTimeout, extraOptions, transport);
   }
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions);
+        unmountTimeout, extraOptions, transport);
   }
 
   public FuseOptions withAutoUnmount(boolean on) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, on, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions);
+        unmountTimeout, extraOptions, transport);
   }
 
   public FuseOptions withLeaseCacheSize(int size) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, size, mountTimeout,
-        unmountTimeout, extraOptions);
+        unmountTimeout, extraOptions, transport);
   }
 
   public FuseOptions withExtraOptions(List<String> options) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, options);
+        mountTimeout, unmountTimeout, options, transport);
+  }
+
+  public FuseOptions withTransport(Transport how) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, extraOptions, how);
+  }
+
+  /**
+   * The {@code mount(2)} options of the kernel transport ({@code fd} and {@code rootmode} are the
+   * session's): the same permission model as {@link #toFuseArgs}; {@code suid} and {@code dev} are
+   * what {@code mount(2)} does without {@code MS_NOSUID}/{@code MS_NODEV}; timeouts travel in
+   * every reply instead.
+   */
+  List<String> toMountOptions() {
+    List<String> options = new ArrayList<>(List.of("allow_other", "default_permissions"));
+    options.addAll(extraOptions);
+    return options;
   }
 
   /**

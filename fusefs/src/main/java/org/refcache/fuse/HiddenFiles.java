@@ -24,6 +24,8 @@ final class HiddenFiles implements AutoCloseable {
   static final int O_PATH = 010000000;
 
   private final ConcurrentMap<String, Integer> descriptors = new ConcurrentHashMap<>();
+  /** Hidden files that are files of a lower layer (never to be changed through their descriptor). */
+  private final java.util.Set<String> lower = ConcurrentHashMap.newKeySet();
 
   /** Whether the last component of {@code fusePath} is a name libfuse hides open files under. */
   static boolean isHiddenName(String fusePath) {
@@ -40,8 +42,18 @@ final class HiddenFiles implements AutoCloseable {
     return true;
   }
 
-  /** Keeps {@code fd} (owned from now on) as the file hidden under {@code fusePath}. */
-  void hide(String fusePath, int fd) {
+  /**
+   * Keeps {@code fd} (owned from now on) as the file hidden under {@code fusePath}.
+   *
+   * @param ofLowerLayer whether it is a lower layer's file, which stays linked in its layer: its
+   *                     link count is one less than the layer's, and it must not change
+   */
+  void hide(String fusePath, int fd, boolean ofLowerLayer) {
+    if (ofLowerLayer) {
+      lower.add(fusePath);
+    } else {
+      lower.remove(fusePath);
+    }
     Integer previous = descriptors.put(fusePath, fd);
     if (previous != null) {
       Posix.close(previous);
@@ -54,8 +66,14 @@ final class HiddenFiles implements AutoCloseable {
     return fd == null ? -1 : fd;
   }
 
+  /** Whether the file hidden under {@code fusePath} is a lower layer's. */
+  boolean isLower(String fusePath) {
+    return lower.contains(fusePath);
+  }
+
   /** Forgets the file hidden under {@code fusePath}; false if there is none. */
   boolean unlink(String fusePath) {
+    lower.remove(fusePath);
     Integer fd = descriptors.remove(fusePath);
     if (fd == null) {
       return false;

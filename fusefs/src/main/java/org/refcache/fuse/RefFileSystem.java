@@ -139,6 +139,10 @@ final class RefFileSystem extends FuseStubFS {
         int fd = hidden.descriptor(path);
         if (fd >= 0) {
           Attributes.ofDescriptor(fd, stat);
+          if (hidden.isLower(path)) {
+            // Unlinked from the union, still linked in its layer.
+            stat.st_nlink.set(Math.max(0, stat.st_nlink.longValue() - 1));
+          }
           return 0;
         }
       }
@@ -409,18 +413,25 @@ final class RefFileSystem extends FuseStubFS {
   }
 
   /**
-   * A plain {@code rename(2)} (libfuse 2.9's high-level rename has no flags), or libfuse hiding a
-   * file unlinked while open (see {@link HiddenFiles}).
+   * A plain {@code rename(2)}, or hiding a file unlinked while open (see {@link HiddenFiles}).
    */
   @Override
   public int rename(String from, String to) {
+    return rename(from, to, 0);
+  }
+
+  /**
+   * {@code renameat2(2)} with its flags (0, {@code RENAME_NOREPLACE}, {@code RENAME_EXCHANGE}),
+   * which only the kernel transport passes on (libfuse 2.9 has no flags).
+   */
+  int rename(String from, String to, int flags) {
     try (Target t = target(from)) {
       WritableOverlayTree tree = writable(t);
       String toRelative = sameRef(t, to, from);
-      if (HiddenFiles.isHiddenName(to)) {
+      if (HiddenFiles.isHiddenName(to) && flags == 0) {
         hide(t, tree, to);
       } else {
-        tree.rename(t.relative(), toRelative, 0);
+        tree.rename(t.relative(), toRelative, flags);
       }
       return 0;
     } catch (IOException | RuntimeException e) {
@@ -445,7 +456,7 @@ final class RefFileSystem extends FuseStubFS {
       Posix.close(fd);
       throw e;
     }
-    hidden.hide(hiddenPath, fd);
+    hidden.hide(hiddenPath, fd, !node.isUpper());
   }
 
   @Override
@@ -465,7 +476,7 @@ final class RefFileSystem extends FuseStubFS {
     try (Target t = target(path)) {
       int fd = hidden.descriptor(path);
       if (fd >= 0) {
-        writable(t);
+        writableHidden(t, path);
         Posix.chmod(Path.of(HiddenFiles.procPath(fd)), (int) mode & 07777);
         return 0;
       }
@@ -492,7 +503,7 @@ final class RefFileSystem extends FuseStubFS {
     try (Target t = target(path)) {
       int fd = hidden.descriptor(path);
       if (fd >= 0) {
-        writable(t);
+        writableHidden(t, path);
         Posix.utimens(Path.of(HiddenFiles.procPath(fd)), instant(times[0]), instant(times[1]),
             false);
         return 0;
@@ -760,6 +771,18 @@ final class RefFileSystem extends FuseStubFS {
   }
 
   /**
+   * Checks that a hidden file (unlinked while open) may change: its tree is writable, and it is a
+   * file of the upper, not of a lower layer, which must never change (it cannot be copied up
+   * any more: it has no name).
+   */
+  private void writableHidden(Target t, String path) {
+    writable(t);
+    if (hidden.isLower(path)) {
+      throw new ReadOnlyFileSystemException();
+    }
+  }
+
+  /**
    * The path in {@code t}'s ref that the second path of a rename or link names. Both must be in
    * the same ref: another ref is another filesystem to the caller (EXDEV), the mount's own
    * directories are read-only.
@@ -787,10 +810,29 @@ final class RefFileSystem extends FuseStubFS {
   private record Caller(int uid, int gid, boolean inheritsGroup) {
   }
 
+  /**
+   * The caller of the request this thread serves, set by the kernel transport around the
+   * operations that create entries; unset (null) under libfuse, which has its own context.
+   */
+  private static final ThreadLocal<int[]> REQUEST_CALLER = new ThreadLocal<>();
+
+  /** Sets this thread's caller ({@code uid} -1 clears it). */
+  static void requestCaller(int uid, int gid) {
+    REQUEST_CALLER.set(uid == -1 ? null : new int[] {uid, gid});
+  }
+
   private Caller caller(Target t) {
-    FuseContext context = getContext();
-    int uid = (int) context.uid.get();
-    int gid = (int) context.gid.get();
+    int[] request = REQUEST_CALLER.get();
+    int uid;
+    int gid;
+    if (request != null) {
+      uid = request[0];
+      gid = request[1];
+    } else {
+      FuseContext context = getContext();
+      uid = (int) context.uid.get();
+      gid = (int) context.gid.get();
+    }
     String relative = t.relative();
     String parent = relative.substring(0, Math.max(relative.lastIndexOf('/'), 0));
     Optional<Node> dir = t.ref().tree().resolve(parent);

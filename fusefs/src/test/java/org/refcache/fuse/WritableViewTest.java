@@ -202,11 +202,24 @@ class WritableViewTest {
         ref.resolve("lower.txt")))).isEqualTo(Errno.EXDEV);
   }
 
-  /** libfuse 2.9 has no RENAME2: the kernel answers EINVAL for any flag (a known limit). */
   @Test
-  void renameWithFlagsIsRefusedAsInvalid() {
-    assertThat(Errnos.of(() -> Posix.renameat2(ref.resolve("lower.txt"), ref.resolve("new"),
-        Posix.RENAME_NOREPLACE))).isEqualTo(Errno.EINVAL);
+  void renameWithNoReplaceMovesToANewNameAndRefusesAnExistingOne() throws IOException {
+    Files.writeString(ref.resolve("taken"), "taken");
+    assertThat(Errnos.of(() -> Posix.renameat2(ref.resolve("lower.txt"), ref.resolve("taken"),
+        Posix.RENAME_NOREPLACE))).isEqualTo(Errno.EEXIST);
+    Posix.renameat2(ref.resolve("lower.txt"), ref.resolve("new"), Posix.RENAME_NOREPLACE);
+    assertThat(ref.resolve("lower.txt")).doesNotExist();
+    assertThat(Files.readString(ref.resolve("new"))).isEqualTo(Files.readString(
+        tree.layers().get(0).resolve("lower.txt")));
+  }
+
+  @Test
+  void renameWithExchangeSwapsTwoNames() throws IOException {
+    Files.writeString(ref.resolve("a"), "first");
+    Files.createDirectory(ref.resolve("d"));
+    Posix.renameat2(ref.resolve("a"), ref.resolve("d"), Posix.RENAME_EXCHANGE);
+    assertThat(ref.resolve("a")).isDirectory();
+    assertThat(Files.readString(ref.resolve("d"))).isEqualTo("first");
   }
 
   @Test

@@ -146,6 +146,15 @@ final class Library {
 
     @ssize_t long write(int fd, @In byte[] buf, @size_t long count);
 
+    /** Raw {@code read(2)} into native memory (the FUSE device's request buffers). */
+    @ssize_t long read(int fd, Pointer buf, @size_t long count);
+
+    /** Raw {@code write(2)} from native memory (the FUSE device's replies). */
+    @ssize_t long write(int fd, Pointer buf, @size_t long count);
+
+    /** {@code mount(2)} with its data as a string (a file system's {@code -o} options). */
+    int mount(String source, String target, String fstype, long flags, String data);
+
     int fsync(int fd);
 
     int fdatasync(int fd);

@@ -492,10 +492,10 @@ public final class Posix {
   public static void bindMount(Path source, Path target, boolean readOnly) throws IOException {
     String from = source.toString();
     String to = target.toString();
-    if (libc().mount(from, to, null, MS_BIND, null) != 0) {
+    if (libc().mount(from, to, null, MS_BIND, (Pointer) null) != 0) {
       throw ErrnoMapper.toException("mount(MS_BIND)", errno(), from, to);
     }
-    if (readOnly && libc().mount(null, to, null, MS_REMOUNT | MS_BIND | MS_RDONLY, null) != 0) {
+    if (readOnly && libc().mount(null, to, null, MS_REMOUNT | MS_BIND | MS_RDONLY, (Pointer) null) != 0) {
       IOException failure =
           ErrnoMapper.toException("mount(MS_REMOUNT|MS_BIND|MS_RDONLY)", errno(), to, null);
       if (libc().umount2(to, MNT_DETACH) != 0) {
@@ -503,6 +503,33 @@ public final class Posix {
       }
       throw failure;
     }
+  }
+
+  /**
+   * Mounts a file system of type {@code fstype} from {@code source} at {@code target}
+   * ({@code mount(2)}), {@code data} being its options ({@code "fd=5,rootmode=40000,..."} for
+   * FUSE).
+   *
+   * @param flags {@code MS_*} flags (0: read-write, setuid programs and devices allowed)
+   */
+  public static void mount(String source, Path target, String fstype, long flags, String data)
+      throws IOException {
+    String path = target.toString();
+    if (libc().mount(source, path, fstype, flags, data) != 0) {
+      throw ErrnoMapper.toException("mount(" + fstype + ")", errno(), path, null);
+    }
+  }
+
+  /** {@code read(2)} into {@code buf}: the bytes read, or -errno; never throws. */
+  public static long read(int fd, Pointer buf, long count) {
+    long n = libc().read(fd, buf, count);
+    return n >= 0 ? n : -errno();
+  }
+
+  /** {@code write(2)} of {@code buf[0, count)}: the bytes written, or -errno; never throws. */
+  public static long write(int fd, Pointer buf, long count) {
+    long n = libc().write(fd, buf, count);
+    return n >= 0 ? n : -errno();
   }
 
   /**

@@ -52,21 +52,6 @@ class PosixConformanceTest {
 
   private static Map<String, String> excluded() {
     Map<String, String> limits = new LinkedHashMap<>();
-    // libfuse 2.9: its high-level rename has no flags; the kernel gets ENOSYS for RENAME2 and
-    // answers EINVAL from then on. (RENAME_NOREPLACE over an existing name, rename.25, still
-    // passes: the kernel refuses that one itself.)
-    limit(limits, "libfuse 2.9: no renameat2 flags", "rename.26", "rename.27");
-    // libfuse 2.9: chown(-1, -1) only changes ctime; libfuse 2.9's protocol has no ctime in
-    // SETATTR, its high-level setattr has nothing to call, and the view never hears of it.
-    limit(limits, "libfuse 2.9: a ctime-only setattr does not reach the file system", "chown.05");
-    // libfuse 2.9's path-based API gives each name of a hard-linked file its own kernel inode,
-    // so after a change through one name the kernel keeps the other names' attributes (link
-    // count, ctime, mode, size, which also bounds reads) for up to the attribute timeout
-    // (FuseOptions.DEFAULT_ATTR_TIMEOUT, 1 s). Each of these checks has a twin "<id>s" that the
-    // script runs after that timeout, and the twins are compared.
-    limit(limits, "libfuse 2.9: hard links are separate kernel inodes, stale for attr_timeout",
-        "link.01", "link.02", "link.04", "link.05", "link.13", "link.14", "link.18", "link.20",
-        "link.21", "unlink.03", "rename.06");
     // The overlay format the uppers keep (an upper is a valid overlayfs upperdir, DESIGN.md):
     // a character device 0/0 is a whiteout, so the tree refuses to make one (EPERM).
     limit(limits, "overlay format: a 0/0 character device is a whiteout", "mk.35");

@@ -1,0 +1,829 @@
+package org.refcache.fuse;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.refcache.fuse.kernel.FuseKernel;
+import org.refcache.fuse.kernel.FuseSession;
+import org.refcache.fuse.kernel.Reply;
+import org.refcache.fuse.kernel.Request;
+import org.refcache.posix.Errno;
+import org.refcache.posix.Posix;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The kernel protocol's inode-based requests turned into the view's path-based operations
+ * ({@link RefFileSystem}): node IDs to paths and back ({@link NodeTable}), request structures to
+ * arguments, results to reply structures. Nothing about refs or trees is decided here.
+ *
+ * <p>Besides the node table this keeps what libfuse's high-level layer kept: directory listings
+ * per open directory (served by offset), and files unlinked while open, which move to a hidden
+ * name of their ref ({@link HiddenFiles}) until their last release, so that {@code fstat} and
+ * {@code fchmod} on them still find them.
+ *
+ * <p>Locking: operations that turn a node into a path and record new names hold the read side of
+ * {@link #structure}; renames hold the write side, so no path is computed from a directory being
+ * renamed and recorded after it moved.
+ */
+final class KernelBridge implements FuseSession.Handler {
+
+  private static final long UTIME_NOW = (1L << 30) - 1;
+  private static final long UTIME_OMIT = (1L << 30) - 2;
+  private static final int STAT_MEMORY = 256;
+  private static final int PATH_MAX = 4096;
+  private static final int NAME_MAX = 255;
+
+  private final RefFileSystem fs;
+  private final NodeTable nodes = new NodeTable();
+  private final ReadWriteLock structure = new ReentrantReadWriteLock();
+  private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
+  private final AtomicLong nextDirHandle = new AtomicLong(1);
+  private final AtomicLong hiddenCounter = new AtomicLong();
+  private final long entrySeconds;
+  private final int entryNanos;
+  private final long attrSeconds;
+  private final int attrNanos;
+  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+  KernelBridge(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
+    this.fs = fs;
+    this.entrySeconds = entryTimeout.getSeconds();
+    this.entryNanos = entryTimeout.getNano();
+    this.attrSeconds = attrTimeout.getSeconds();
+    this.attrNanos = attrTimeout.getNano();
+  }
+
+  /** Per worker thread: the native structures the path operations fill. */
+  private static final class Scratch {
+    final Runtime runtime = Runtime.getSystemRuntime();
+    final Pointer statMemory = Memory.allocateDirect(runtime, STAT_MEMORY, true);
+    final FileStat stat = FileStat.of(statMemory);
+    final Pointer fileInfoMemory = Memory.allocateDirect(runtime, FuseAbi.FILE_INFO_SIZE, true);
+    final FuseFileInfo fileInfo = FuseFileInfo.of(fileInfoMemory);
+    final Pointer statvfsMemory = Memory.allocateDirect(runtime, 256, true);
+    final Statvfs statvfs = Statvfs.of(statvfsMemory);
+    final Pointer timesMemory = Memory.allocateDirect(runtime, 32, true);
+    final Timespec[] times = {Timespec.of(timesMemory), Timespec.of(timesMemory.slice(16))};
+    final Pointer linkMemory = Memory.allocateDirect(runtime, PATH_MAX + 1, true);
+
+    FileStat clearedStat() {
+      statMemory.setMemory(0, STAT_MEMORY, (byte) 0);
+      return stat;
+    }
+
+    FuseFileInfo fileInfo(int flags, long fh) {
+      fileInfoMemory.setMemory(0, FuseAbi.FILE_INFO_SIZE, (byte) 0);
+      fileInfo.flags.set(flags);
+      fileInfo.fh.set(fh);
+      return fileInfo;
+    }
+  }
+
+  /** One entry of a directory listing. */
+  private record Entry(byte[] name, long ino, int type) {
+  }
+
+  @Override
+  public void forget(long nodeId, long lookups) {
+    nodes.forget(nodeId, lookups);
+  }
+
+  int nodeCount() {
+    return nodes.size();
+  }
+
+  @Override
+  public void handle(Request r, Reply reply) {
+    switch (r.opcode()) {
+      case FuseKernel.LOOKUP -> lookup(r, reply);
+      case FuseKernel.GETATTR -> getattr(r, reply);
+      case FuseKernel.SETATTR -> setattr(r, reply);
+      case FuseKernel.READLINK -> readlink(r, reply);
+      case FuseKernel.SYMLINK -> symlink(r, reply);
+      case FuseKernel.MKNOD -> mknod(r, reply);
+      case FuseKernel.MKDIR -> mkdir(r, reply);
+      case FuseKernel.UNLINK -> unlink(r, reply);
+      case FuseKernel.RMDIR -> rmdir(r, reply);
+      case FuseKernel.RENAME -> rename(r, reply, 8, 0);
+      case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
+      case FuseKernel.LINK -> link(r, reply);
+      case FuseKernel.OPEN -> open(r, reply);
+      case FuseKernel.READ -> read(r, reply);
+      case FuseKernel.WRITE -> write(r, reply);
+      case FuseKernel.STATFS -> statfs(r, reply);
+      case FuseKernel.RELEASE -> release(r, reply);
+      case FuseKernel.FSYNC -> fsync(r, reply);
+      case FuseKernel.SETXATTR -> setxattr(r, reply);
+      case FuseKernel.GETXATTR -> getxattr(r, reply, false);
+      case FuseKernel.LISTXATTR -> getxattr(r, reply, true);
+      case FuseKernel.REMOVEXATTR -> removexattr(r, reply);
+      case FuseKernel.OPENDIR -> opendir(r, reply);
+      case FuseKernel.READDIR -> readdir(r, reply);
+      case FuseKernel.RELEASEDIR -> {
+        listings.remove(r.i64(0));
+        reply.ok();
+      }
+      case FuseKernel.FSYNCDIR -> fsyncdir(r, reply);
+      case FuseKernel.ACCESS -> access(r, reply);
+      case FuseKernel.CREATE -> create(r, reply);
+      // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
+      // Locks, fallocate, lseek, ioctl, poll, copy_file_range: the kernel's own fallbacks.
+      default -> reply.error(Errno.ENOSYS);
+    }
+  }
+
+  // ---- names -----------------------------------------------------------------------------------
+
+  private void lookup(Request r, Reply reply) {
+    String name = r.name(0);
+    structure.readLock().lock();
+    try {
+      String path = nodes.child(r.nodeId(), name);
+      if (path == null) {
+        reply.error(Errno.ENOENT);
+        return;
+      }
+      answerEntry(path, reply);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /** Looks {@code path} up and answers it as a new reference to its node (or with the error). */
+  private void answerEntry(String path, Reply reply) {
+    FileStat stat = scratch.get().clearedStat();
+    int rc = fs.getattr(path, stat);
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    int mode = stat.st_mode.intValue();
+    NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
+        stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
+    putEntry(reply.begin(), node.id, stat);
+    reply.send();
+  }
+
+  private void getattr(Request r, Reply reply) {
+    int flags = r.i32(0);
+    long fh = r.i64(8);
+    Scratch s = scratch.get();
+    FileStat stat = s.clearedStat();
+    String path = nodes.path(r.nodeId());
+    int rc;
+    if ((flags & FuseKernel.GETATTR_FH) != 0) {
+      rc = fs.fgetattr(path, stat, s.fileInfo(0, fh));
+    } else if (path == null) {
+      rc = -Errno.ENOENT;
+    } else {
+      rc = fs.getattr(path, stat);
+    }
+    answerAttr(rc, stat, reply);
+  }
+
+  private void answerAttr(int rc, FileStat stat, Reply reply) {
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    ByteBuffer out = reply.begin();
+    out.putLong(attrSeconds);
+    out.putInt(attrNanos);
+    out.putInt(0);
+    putAttr(out, stat);
+    reply.send();
+  }
+
+  /**
+   * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
+   * mode 68, uid 76, gid 80. Applied in libfuse's order: mode, owner, size, times. A request with
+   * none of them is {@code chown(-1, -1)} or the like, which changes only the ctime.
+   */
+  private void setattr(Request r, Reply reply) {
+    int valid = r.i32(0);
+    long fh = r.i64(8);
+    boolean byHandle = (valid & FuseKernel.FATTR_FH) != 0;
+    Scratch s = scratch.get();
+    String path = nodes.path(r.nodeId());
+    if (path == null && !byHandle) {
+      reply.error(Errno.ENOENT);
+      return;
+    }
+    int rc = 0;
+    int changes = FuseKernel.FATTR_MODE | FuseKernel.FATTR_UID | FuseKernel.FATTR_GID
+        | FuseKernel.FATTR_SIZE | FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME;
+    if ((valid & FuseKernel.FATTR_MODE) != 0) {
+      rc = path == null ? -Errno.ENOENT : fs.chmod(path, r.i32(68) & 0xffffffffL);
+    }
+    if (rc == 0 && (valid & (FuseKernel.FATTR_UID | FuseKernel.FATTR_GID)) != 0) {
+      long uid = (valid & FuseKernel.FATTR_UID) != 0 ? r.i32(76) & 0xffffffffL : -1L;
+      long gid = (valid & FuseKernel.FATTR_GID) != 0 ? r.i32(80) & 0xffffffffL : -1L;
+      rc = path == null ? -Errno.ENOENT : fs.chown(path, uid, gid);
+    }
+    if (rc == 0 && (valid & FuseKernel.FATTR_SIZE) != 0) {
+      long size = r.i64(16);
+      rc = byHandle ? fs.ftruncate(path, size, s.fileInfo(0, fh)) : fs.truncate(path, size);
+    }
+    if (rc == 0 && (valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
+      setTime(s.times[0], valid, FuseKernel.FATTR_ATIME, FuseKernel.FATTR_ATIME_NOW, r.i64(32),
+          r.i32(56));
+      setTime(s.times[1], valid, FuseKernel.FATTR_MTIME, FuseKernel.FATTR_MTIME_NOW, r.i64(40),
+          r.i32(60));
+      rc = path == null ? -Errno.ENOENT : fs.utimens(path, s.times);
+    }
+    if (rc == 0 && (valid & changes) == 0) {
+      rc = path == null ? -Errno.ENOENT : fs.chown(path, -1L, -1L);
+    }
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    FileStat stat = s.clearedStat();
+    rc = byHandle ? fs.fgetattr(path, stat, s.fileInfo(0, fh)) : fs.getattr(path, stat);
+    answerAttr(rc, stat, reply);
+  }
+
+  private static void setTime(Timespec time, int valid, int bit, int nowBit, long seconds,
+                              int nanos) {
+    if ((valid & bit) == 0) {
+      time.tv_sec.set(0);
+      time.tv_nsec.set(UTIME_OMIT);
+    } else if ((valid & nowBit) != 0) {
+      time.tv_sec.set(0);
+      time.tv_nsec.set(UTIME_NOW);
+    } else {
+      time.tv_sec.set(seconds);
+      time.tv_nsec.set(nanos & 0xffffffffL);
+    }
+  }
+
+  private void readlink(Request r, Reply reply) {
+    String path = nodes.path(r.nodeId());
+    if (path == null) {
+      reply.error(Errno.ENOENT);
+      return;
+    }
+    Scratch s = scratch.get();
+    int rc = fs.readlink(path, s.linkMemory, PATH_MAX + 1);
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    int length = 0;
+    while (length < PATH_MAX && s.linkMemory.getByte(length) != 0) {
+      length++;
+    }
+    byte[] target = new byte[length];
+    s.linkMemory.get(0, target, 0, length);
+    reply.begin().put(target);
+    reply.send();
+  }
+
+  /** A name of a new entry in directory {@code parent}, or null (answered) if there is none. */
+  private String newName(long parent, String name, Reply reply) {
+    String path = nodes.child(parent, name);
+    if (path == null) {
+      reply.error(Errno.ENOENT);
+    }
+    return path;
+  }
+
+  private void symlink(Request r, Reply reply) {
+    String name = r.name(0);
+    String target = r.name(r.nameLength(0) + 1);
+    creating(r, reply, name, path -> fs.symlink(target, path));
+  }
+
+  /** fuse_mknod_in: mode, rdev, umask, padding; the name follows. */
+  private void mknod(Request r, Reply reply) {
+    long mode = r.i32(0) & 0xffffffffL;
+    long rdev = r.i32(4) & 0xffffffffL;
+    creating(r, reply, r.name(16), path -> fs.mknod(path, mode, rdev));
+  }
+
+  /** fuse_mkdir_in: mode, umask; the name follows. */
+  private void mkdir(Request r, Reply reply) {
+    long mode = r.i32(0) & 0xffffffffL;
+    creating(r, reply, r.name(8), path -> fs.mkdir(path, mode));
+  }
+
+  private interface PathOperation {
+    int apply(String path);
+  }
+
+  private void creating(Request r, Reply reply, String name, PathOperation make) {
+    structure.readLock().lock();
+    try {
+      String path = newName(r.nodeId(), name, reply);
+      if (path == null) {
+        return;
+      }
+      RefFileSystem.requestCaller(r.uid(), r.gid());
+      int rc = make.apply(path);
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
+      }
+      answerEntry(path, reply);
+    } finally {
+      RefFileSystem.requestCaller(-1, -1);
+      structure.readLock().unlock();
+    }
+  }
+
+  private void unlink(Request r, Reply reply) {
+    String name = r.name(0);
+    structure.readLock().lock();
+    try {
+      String path = newName(r.nodeId(), name, reply);
+      if (path == null) {
+        return;
+      }
+      NodeTable.Node open = nodes.openWithLastName(path);
+      int rc;
+      if (open != null) {
+        rc = hide(open, path);
+      } else {
+        rc = fs.unlink(path);
+        if (rc == 0) {
+          nodes.unlinked(path);
+        }
+      }
+      answer(rc, reply);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /**
+   * Unlinks the last name of an open file by moving it to a hidden name of its ref, which the
+   * view unlinks from the tree at once and answers for until the last release.
+   */
+  private int hide(NodeTable.Node node, String path) {
+    int second = path.indexOf('/', 1);
+    int third = path.indexOf('/', second + 1);
+    String refRoot = path.substring(0, third);
+    String hidden = String.format("%s/.fuse_hidden%08x%08x", refRoot, node.id & 0xffffffffL,
+        hiddenCounter.incrementAndGet() & 0xffffffffL);
+    int rc = fs.rename(path, hidden);
+    if (rc == 0) {
+      nodes.hidden(node, path, hidden);
+    }
+    return rc;
+  }
+
+  private void rmdir(Request r, Reply reply) {
+    String name = r.name(0);
+    structure.readLock().lock();
+    try {
+      String path = newName(r.nodeId(), name, reply);
+      if (path == null) {
+        return;
+      }
+      int rc = fs.rmdir(path);
+      if (rc == 0) {
+        nodes.unlinked(path);
+      }
+      answer(rc, reply);
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  /** fuse_rename_in: newdir (8 bytes); fuse_rename2_in: newdir, flags, padding (16 bytes). */
+  private void rename(Request r, Reply reply, int namesAt, int flags) {
+    long newDir = r.i64(0);
+    String oldName = r.name(namesAt);
+    String newName = r.name(namesAt + r.nameLength(namesAt) + 1);
+    structure.writeLock().lock();
+    try {
+      String from = newName(r.nodeId(), oldName, reply);
+      if (from == null) {
+        return;
+      }
+      String to = newName(newDir, newName, reply);
+      if (to == null) {
+        return;
+      }
+      if (from.equals(to)) {
+        answer(fs.getattr(from, scratch.get().clearedStat()), reply);
+        return;
+      }
+      NodeTable.Node replaced = flags == 0 ? nodes.openWithLastName(to) : null;
+      if (replaced != null && !replaced.directory
+          && fs.getattr(from, scratch.get().clearedStat()) == 0) {
+        // The file renamed over is open: it stays reachable through its descriptors.
+        int rc = hide(replaced, to);
+        if (rc != 0) {
+          reply.error(-rc);
+          return;
+        }
+      }
+      int rc = fs.rename(from, to, flags);
+      if (rc == 0) {
+        nodes.renamed(from, to, (flags & Posix.RENAME_EXCHANGE) != 0);
+      }
+      answer(rc, reply);
+    } finally {
+      structure.writeLock().unlock();
+    }
+  }
+
+  /** fuse_link_in: oldnodeid; the new name follows. */
+  private void link(Request r, Reply reply) {
+    long existingId = r.i64(0);
+    String name = r.name(8);
+    structure.readLock().lock();
+    try {
+      String existing = nodes.path(existingId);
+      String path = newName(r.nodeId(), name, reply);
+      if (path == null) {
+        return;
+      }
+      if (existing == null) {
+        reply.error(Errno.ENOENT);
+        return;
+      }
+      int rc = fs.link(existing, path);
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
+      }
+      FileStat stat = scratch.get().clearedStat();
+      rc = fs.getattr(path, stat);
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
+      }
+      NodeTable.Node node = nodes.linked(existingId, path, stat.st_ino.longValue());
+      if (node == null) {
+        node = nodes.entered(path, stat.st_ino.longValue(), stat.st_nlink.longValue(), false);
+      }
+      putEntry(reply.begin(), node.id, stat);
+      reply.send();
+    } finally {
+      structure.readLock().unlock();
+    }
+  }
+
+  // ---- open files ------------------------------------------------------------------------------
+
+  /** fuse_open_in: flags, open_flags. */
+  private void open(Request r, Reply reply) {
+    String path = nodes.path(r.nodeId());
+    if (path == null) {
+      reply.error(Errno.ENOENT);
+      return;
+    }
+    FuseFileInfo fi = scratch.get().fileInfo(r.i32(0), 0);
+    int rc = fs.open(path, fi);
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    nodes.opened(r.nodeId());
+    putOpen(reply.begin(), fi);
+    reply.send();
+  }
+
+  /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
+  private void create(Request r, Reply reply) {
+    int flags = r.i32(0);
+    long mode = r.i32(4) & 0xffffffffL;
+    String name = r.name(16);
+    structure.readLock().lock();
+    try {
+      String path = newName(r.nodeId(), name, reply);
+      if (path == null) {
+        return;
+      }
+      Scratch s = scratch.get();
+      FuseFileInfo fi = s.fileInfo(flags, 0);
+      RefFileSystem.requestCaller(r.uid(), r.gid());
+      int rc = fs.create(path, mode, fi);
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
+      }
+      FileStat stat = s.clearedStat();
+      rc = fs.fgetattr(path, stat, fi);
+      if (rc != 0) {
+        fs.release(path, fi);
+        reply.error(-rc);
+        return;
+      }
+      NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
+          stat.st_nlink.longValue(), false);
+      nodes.opened(node.id);
+      ByteBuffer out = reply.begin();
+      putEntry(out, node.id, stat);
+      putOpen(out, fi);
+      reply.send();
+    } finally {
+      RefFileSystem.requestCaller(-1, -1);
+      structure.readLock().unlock();
+    }
+  }
+
+  /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
+  private void read(Request r, Reply reply) {
+    long fh = r.i64(0);
+    long offset = r.i64(8);
+    int size = Math.min(r.i32(16), reply.capacity());
+    int n = fs.read(null, reply.payloadMemory(), size, offset, scratch.get().fileInfo(0, fh));
+    if (n < 0) {
+      reply.error(-n);
+      return;
+    }
+    reply.sendPayload(n);
+  }
+
+  /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
+  private void write(Request r, Reply reply) {
+    long fh = r.i64(0);
+    long offset = r.i64(8);
+    int size = r.i32(16);
+    Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
+    int n = fs.write(null, data, size, offset, scratch.get().fileInfo(0, fh));
+    if (n < 0) {
+      reply.error(-n);
+      return;
+    }
+    ByteBuffer out = reply.begin();
+    out.putInt(n);
+    out.putInt(0);
+    reply.send();
+  }
+
+  /** fuse_release_in: fh, flags, release_flags, lock_owner. */
+  private void release(Request r, Reply reply) {
+    FuseFileInfo fi = scratch.get().fileInfo(r.i32(8), r.i64(0));
+    fs.release(null, fi);
+    String hidden;
+    structure.readLock().lock();
+    try {
+      hidden = nodes.released(r.nodeId());
+      if (hidden != null) {
+        fs.unlink(hidden); // the last open file of an unlinked one: let it go
+      }
+    } finally {
+      structure.readLock().unlock();
+    }
+    reply.ok();
+  }
+
+  /** fuse_fsync_in: fh, fsync_flags. */
+  private void fsync(Request r, Reply reply) {
+    FuseFileInfo fi = scratch.get().fileInfo(0, r.i64(0));
+    boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
+    answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);
+  }
+
+  private void statfs(Request r, Reply reply) {
+    String path = nodes.path(r.nodeId());
+    Scratch s = scratch.get();
+    s.statvfsMemory.setMemory(0, 256, (byte) 0);
+    int rc = fs.statfs(path == null ? "/" : path, s.statvfs);
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    Statvfs v = s.statvfs;
+    ByteBuffer out = reply.begin();
+    out.putLong(v.f_blocks.longValue());
+    out.putLong(v.f_bfree.longValue());
+    out.putLong(v.f_bavail.longValue());
+    out.putLong(v.f_files.longValue());
+    out.putLong(v.f_ffree.longValue());
+    out.putInt(v.f_bsize.intValue());
+    out.putInt(v.f_namemax.intValue());
+    out.putInt(v.f_frsize.intValue());
+    for (int i = 0; i < 7; i++) {
+      out.putInt(0); // padding, spare[6]
+    }
+    reply.send();
+  }
+
+  // ---- extended attributes ---------------------------------------------------------------------
+
+  /** fuse_setxattr_in: size, flags; the name and the value follow. */
+  private void setxattr(Request r, Reply reply) {
+    String path = pathOrAnswer(r, reply);
+    if (path == null) {
+      return;
+    }
+    int size = r.i32(0);
+    int flags = r.i32(4);
+    int nameLength = r.nameLength(8);
+    String name = r.name(8);
+    Pointer value = r.data(8 + nameLength + 1, size);
+    answer(fs.setxattr(path, name, value, size, flags), reply);
+  }
+
+  /** fuse_getxattr_in: size, padding; a getxattr's name follows. */
+  private void getxattr(Request r, Reply reply, boolean list) {
+    String path = pathOrAnswer(r, reply);
+    if (path == null) {
+      return;
+    }
+    int size = r.i32(0);
+    if (size > reply.capacity()) {
+      size = reply.capacity();
+    }
+    int n = list ? fs.listxattr(path, reply.payloadMemory(), size)
+        : fs.getxattr(path, r.name(8), reply.payloadMemory(), size);
+    if (n < 0) {
+      reply.error(-n);
+    } else if (size == 0) {
+      ByteBuffer out = reply.begin();
+      out.putInt(n);
+      out.putInt(0);
+      reply.send();
+    } else {
+      reply.sendPayload(n);
+    }
+  }
+
+  private void removexattr(Request r, Reply reply) {
+    String path = pathOrAnswer(r, reply);
+    if (path != null) {
+      answer(fs.removexattr(path, r.name(0)), reply);
+    }
+  }
+
+  // ---- directories -----------------------------------------------------------------------------
+
+  private void opendir(Request r, Reply reply) {
+    String path = pathOrAnswer(r, reply);
+    if (path == null) {
+      return;
+    }
+    FuseFileInfo fi = scratch.get().fileInfo(r.i32(0), 0);
+    int rc = fs.opendir(path, fi);
+    if (rc != 0) {
+      reply.error(-rc);
+      return;
+    }
+    long handle = nextDirHandle.getAndIncrement();
+    ByteBuffer out = reply.begin();
+    out.putLong(handle);
+    out.putInt(0);
+    out.putInt(0);
+    reply.send();
+  }
+
+  /**
+   * fuse_read_in: fh 0, offset 8, size 16. The whole directory is listed when a reader starts
+   * (offset 0, also after {@code rewinddir}) and served from that listing by offset, as
+   * libfuse's high-level layer did: entries added or removed meanwhile do not shift the others.
+   */
+  private void readdir(Request r, Reply reply) {
+    long handle = r.i64(0);
+    long offset = r.i64(8);
+    int size = Math.min(r.i32(16), reply.capacity());
+    List<Entry> entries = listings.get(handle);
+    if (offset == 0 || entries == null) {
+      String path = pathOrAnswer(r, reply);
+      if (path == null) {
+        return;
+      }
+      List<Entry> listed = new ArrayList<>();
+      int rc = fs.readdir(path, null, collector(listed), 0, scratch.get().fileInfo(0, handle));
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
+      }
+      entries = listed;
+      listings.put(handle, entries);
+    }
+    ByteBuffer out = reply.begin();
+    int end = out.position() + size;
+    for (long i = offset; i < entries.size(); i++) {
+      Entry e = entries.get((int) i);
+      int record = (FuseKernel.DIRENT_HEADER_SIZE + e.name().length + 7) & ~7;
+      if (out.position() + record > end) {
+        break;
+      }
+      int start = out.position();
+      out.putLong(e.ino());
+      out.putLong(i + 1);
+      out.putInt(e.name().length);
+      out.putInt(e.type());
+      out.put(e.name());
+      while (out.position() < start + record) {
+        out.put((byte) 0);
+      }
+    }
+    reply.send();
+  }
+
+  private static FuseFillDir collector(List<Entry> into) {
+    return new FuseFillDir() {
+      @Override
+      public int apply(Pointer buf, ByteBuffer name, Pointer stbuf, long off) {
+        throw new UnsupportedOperationException("names are passed as strings");
+      }
+
+      @Override
+      public int apply(Pointer buf, String name, FileStat stat, long off) {
+        byte[] bytes = name.getBytes(StandardCharsets.ISO_8859_1);
+        if (bytes.length > NAME_MAX) {
+          return 0; // cannot be named by a caller anyway
+        }
+        long ino = stat == null ? FuseKernel.UNKNOWN_INO : stat.st_ino.longValue();
+        int type = stat == null ? 0 : (stat.st_mode.intValue() & Posix.S_IFMT) >> 12;
+        into.add(new Entry(bytes, ino, type));
+        return 0;
+      }
+    };
+  }
+
+  private void fsyncdir(Request r, Reply reply) {
+    String path = pathOrAnswer(r, reply);
+    if (path != null) {
+      answer(fs.fsyncdir(path, scratch.get().fileInfo(0, r.i64(0))), reply);
+    }
+  }
+
+  /** fuse_access_in: mask. */
+  private void access(Request r, Reply reply) {
+    String path = pathOrAnswer(r, reply);
+    if (path != null) {
+      answer(fs.access(path, r.i32(0)), reply);
+    }
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  private String pathOrAnswer(Request r, Reply reply) {
+    String path = nodes.path(r.nodeId());
+    if (path == null) {
+      reply.error(Errno.ENOENT);
+    }
+    return path;
+  }
+
+  private static void answer(int rc, Reply reply) {
+    if (rc < 0) {
+      reply.error(-rc);
+    } else {
+      reply.ok();
+    }
+  }
+
+  /** fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. */
+  private void putEntry(ByteBuffer out, long nodeId, FileStat stat) {
+    out.putLong(nodeId);
+    out.putLong(0);
+    out.putLong(entrySeconds);
+    out.putLong(attrSeconds);
+    out.putInt(entryNanos);
+    out.putInt(attrNanos);
+    putAttr(out, stat);
+  }
+
+  /** fuse_open_out: fh, open_flags, padding. */
+  private static void putOpen(ByteBuffer out, FuseFileInfo fi) {
+    out.putLong(fi.fh.get());
+    out.putInt(FuseAbi.keepCache(fi) ? FuseKernel.FOPEN_KEEP_CACHE : 0);
+    out.putInt(0);
+  }
+
+  /**
+   * fuse_attr: ino, size, blocks, atime, mtime, ctime, their nanoseconds, mode, nlink, uid, gid,
+   * rdev, blksize, flags. {@code rdev} is glibc's {@code dev_t}, whose low 32 bits are the
+   * kernel's encoding for every major below 4096.
+   */
+  private static void putAttr(ByteBuffer out, FileStat s) {
+    out.putLong(s.st_ino.longValue());
+    out.putLong(s.st_size.longValue());
+    out.putLong(s.st_blocks.longValue());
+    out.putLong(s.st_atim.tv_sec.get());
+    out.putLong(s.st_mtim.tv_sec.get());
+    out.putLong(s.st_ctim.tv_sec.get());
+    out.putInt(s.st_atim.tv_nsec.intValue());
+    out.putInt(s.st_mtim.tv_nsec.intValue());
+    out.putInt(s.st_ctim.tv_nsec.intValue());
+    out.putInt(s.st_mode.intValue());
+    out.putInt(s.st_nlink.intValue());
+    out.putInt((int) s.st_uid.get());
+    out.putInt((int) s.st_gid.get());
+    out.putInt((int) s.st_rdev.get());
+    out.putInt((int) s.st_blksize.get());
+    out.putInt(0);
+  }
+}

@@ -1,0 +1,289 @@
+package org.refcache.fuse;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.refcache.fuse.kernel.FuseKernel;
+
+/**
+ * The kernel's inodes ("node IDs") and the view paths they stand for. The view's operations work
+ * on paths ({@link RefFileSystem}); the kernel names files by node ID, handed out here on every
+ * successful lookup and counted down by its forgets.
+ *
+ * <p>Hard links: names of one file (a non-directory with a link count above 1, the same inode
+ * number in the same ref) share one node, so the kernel keeps one inode for them and a change
+ * through one name (link count, mode, size, times, cached pages) is seen through the others at
+ * once. Directories and single-link files get a node per name.
+ *
+ * <p>Node IDs are never reused (a 64-bit counter), so a stale ID can only miss, never hit another
+ * file. Thread safety: every method is synchronized; callers that compute a path, act on it and
+ * record the result hold {@link KernelBridge}'s structure lock so that a concurrent directory
+ * rename cannot slip in between.
+ */
+final class NodeTable {
+
+  /** A kernel inode: its names (paths in the view), lookups the kernel holds, open files. */
+  static final class Node {
+    final long id;
+    final boolean directory;
+    /** {@code <ref>:<ino>} for a hard-linked file, else null. */
+    String linkKey;
+    final List<String> paths = new ArrayList<>(1);
+    long lookups;
+    int opens;
+    /** Where the view keeps it after it was unlinked while open (see {@link HiddenFiles}). */
+    String hiddenPath;
+
+    Node(long id, boolean directory, String linkKey) {
+      this.id = id;
+      this.directory = directory;
+      this.linkKey = linkKey;
+    }
+  }
+
+  private final Map<Long, Node> byId = new HashMap<>();
+  private final Map<String, Node> byPath = new HashMap<>();
+  private final Map<String, Node> byLink = new HashMap<>();
+  private long nextId = FuseKernel.ROOT_ID + 1;
+
+  NodeTable() {
+    Node root = new Node(FuseKernel.ROOT_ID, true, null);
+    root.paths.add("/");
+    root.lookups = 1; // the kernel never forgets the root
+    byId.put(root.id, root);
+    byPath.put("/", root);
+  }
+
+  /** The path {@code nodeId} answers to, or null for an unknown or nameless node. */
+  synchronized String path(long nodeId) {
+    Node node = byId.get(nodeId);
+    if (node == null) {
+      return null;
+    }
+    if (!node.paths.isEmpty()) {
+      return node.paths.get(0);
+    }
+    return node.hiddenPath;
+  }
+
+  /** The path of {@code name} in directory {@code parentId}, or null for an unknown parent. */
+  synchronized String child(long parentId, String name) {
+    String parent = path(parentId);
+    if (parent == null) {
+      return null;
+    }
+    return parent.equals("/") ? "/" + name : parent + "/" + name;
+  }
+
+  /**
+   * Records a successful lookup (or creation) of {@code path}, whose file has inode number
+   * {@code ino} and link count {@code nlink}: the node to answer with, its lookup count raised.
+   */
+  synchronized Node entered(String path, long ino, long nlink, boolean directory) {
+    String linkKey = directory || nlink < 2 ? null : refOf(path) + ":" + ino;
+    Node known = byPath.get(path);
+    if (known != null) {
+      if (known.directory == directory) {
+        // The same file (all changes of names go through the view): keep its node even if its
+        // link count changed, so the kernel keeps its inode and cached pages.
+        if (linkKey != null && known.linkKey == null && !byLink.containsKey(linkKey)) {
+          known.linkKey = linkKey;
+          byLink.put(linkKey, known);
+        }
+        known.lookups++;
+        return known;
+      }
+      detach(known, path); // another kind of file now has this name
+    }
+    Node node = linkKey == null ? null : byLink.get(linkKey);
+    if (node == null || node.directory) {
+      node = new Node(nextId++, directory, linkKey);
+      byId.put(node.id, node);
+      if (linkKey != null) {
+        byLink.put(linkKey, node);
+      }
+    }
+    node.paths.add(path);
+    byPath.put(path, node);
+    node.lookups++;
+    return node;
+  }
+
+  /**
+   * Records a new hard link {@code path} of node {@code nodeId}: the same node, as the kernel
+   * expects of a link reply.
+   */
+  synchronized Node linked(long nodeId, String path, long ino) {
+    Node node = byId.get(nodeId);
+    Node known = byPath.get(path);
+    if (known != null) {
+      detach(known, path);
+    }
+    if (node == null || node.directory) {
+      return null;
+    }
+    String key = refOf(path) + ":" + ino;
+    if (!key.equals(node.linkKey)) {
+      // The file had one name: from now on its names share this node.
+      if (node.linkKey != null) {
+        byLink.remove(node.linkKey, node);
+      }
+      node.linkKey = key;
+      byLink.put(key, node);
+    }
+    node.paths.add(path);
+    byPath.put(path, node);
+    node.lookups++;
+    return node;
+  }
+
+  /**
+   * The node named {@code path} if it is open and that is its last known name (unlinking it must
+   * keep the file reachable), else null.
+   */
+  synchronized Node openWithLastName(String path) {
+    Node node = byPath.get(path);
+    return node != null && node.opens > 0 && node.paths.size() == 1 && !node.directory
+        ? node : null;
+  }
+
+  /** The node named {@code path}, or null. */
+  synchronized Node at(String path) {
+    return byPath.get(path);
+  }
+
+  synchronized Node node(long nodeId) {
+    return byId.get(nodeId);
+  }
+
+  /** {@code path} was unlinked (or removed): its node loses that name. */
+  synchronized void unlinked(String path) {
+    Node node = byPath.get(path);
+    if (node != null) {
+      detach(node, path);
+    }
+  }
+
+  /** {@code path} now names a hidden, unlinked-while-open file of {@code node}. */
+  synchronized void hidden(Node node, String path, String hiddenPath) {
+    detach(node, path);
+    node.hiddenPath = hiddenPath;
+  }
+
+  /**
+   * {@code from} was renamed to {@code to} (with {@code renameat2} flags): names below a renamed
+   * directory move with it; with EXCHANGE the two swap.
+   */
+  synchronized void renamed(String from, String to, boolean exchange) {
+    if (!exchange) {
+      Node replaced = byPath.get(to);
+      if (replaced != null) {
+        detach(replaced, to);
+      }
+    }
+    Map<String, String> moves = new HashMap<>();
+    collectMoves(from, to, moves);
+    if (exchange) {
+      collectMoves(to, from, moves);
+    }
+    Map<String, Node> moved = new HashMap<>();
+    for (String old : moves.keySet()) {
+      moved.put(old, byPath.remove(old));
+    }
+    for (Map.Entry<String, String> move : moves.entrySet()) {
+      Node node = moved.get(move.getKey());
+      int index = node.paths.indexOf(move.getKey());
+      node.paths.set(index, move.getValue());
+      byPath.put(move.getValue(), node);
+    }
+  }
+
+  private void collectMoves(String from, String to, Map<String, String> moves) {
+    Node top = byPath.get(from);
+    if (top == null) {
+      return;
+    }
+    moves.put(from, to);
+    if (!top.directory) {
+      return;
+    }
+    String prefix = from + "/";
+    for (String path : byPath.keySet()) {
+      if (path.startsWith(prefix)) {
+        moves.put(path, to + path.substring(from.length()));
+      }
+    }
+  }
+
+  /** An open file of {@code nodeId} was opened. */
+  synchronized void opened(long nodeId) {
+    Node node = byId.get(nodeId);
+    if (node != null) {
+      node.opens++;
+    }
+  }
+
+  /**
+   * An open file of {@code nodeId} was released.
+   *
+   * @return the hidden path to drop now that the last open file of an unlinked node is closed
+   */
+  synchronized String released(long nodeId) {
+    Node node = byId.get(nodeId);
+    if (node == null) {
+      return null;
+    }
+    node.opens = Math.max(0, node.opens - 1);
+    String drop = null;
+    if (node.opens == 0 && node.hiddenPath != null) {
+      drop = node.hiddenPath;
+      node.hiddenPath = null;
+    }
+    dropIfUnused(node);
+    return drop;
+  }
+
+  /** The kernel forgot {@code lookups} of its references to {@code nodeId}. */
+  synchronized void forget(long nodeId, long lookups) {
+    Node node = byId.get(nodeId);
+    if (node == null || node.id == FuseKernel.ROOT_ID) {
+      return;
+    }
+    node.lookups -= lookups;
+    dropIfUnused(node);
+  }
+
+  synchronized int size() {
+    return byId.size();
+  }
+
+  private void dropIfUnused(Node node) {
+    if (node.lookups > 0 || node.opens > 0 || node.id == FuseKernel.ROOT_ID) {
+      return;
+    }
+    byId.remove(node.id);
+    for (String path : node.paths) {
+      byPath.remove(path, node);
+    }
+    node.paths.clear();
+    if (node.linkKey != null) {
+      byLink.remove(node.linkKey, node);
+    }
+  }
+
+  private void detach(Node node, String path) {
+    node.paths.remove(path);
+    byPath.remove(path, node);
+    if (node.paths.isEmpty() && node.linkKey != null) {
+      byLink.remove(node.linkKey, node);
+    }
+  }
+
+  /** {@code /refs/<id>} of a path in a ref (names of one file never span refs). */
+  private static String refOf(String path) {
+    int second = path.indexOf('/', 1);
+    int third = second < 0 ? -1 : path.indexOf('/', second + 1);
+    return third < 0 ? path : path.substring(0, third);
+  }
+}

@@ -1,0 +1,106 @@
+package org.refcache.fuse.kernel;
+
+/**
+ * The Linux FUSE protocol ({@code <linux/fuse.h>}, version 7.38): the opcodes, flags and structure
+ * sizes this transport speaks. Structures are little-endian and laid out as in the header; the
+ * offsets used by {@link Request} and {@link Reply} callers are written next to each structure.
+ */
+public final class FuseKernel {
+
+  public static final int MAJOR = 7;
+  /** The highest minor version spoken; the kernel's own may be higher (it then adapts to ours). */
+  public static final int MINOR = 38;
+  public static final long ROOT_ID = 1;
+
+  public static final int IN_HEADER_SIZE = 40;
+  public static final int OUT_HEADER_SIZE = 16;
+
+  // ---- opcodes ----
+  public static final int LOOKUP = 1;
+  public static final int FORGET = 2;
+  public static final int GETATTR = 3;
+  public static final int SETATTR = 4;
+  public static final int READLINK = 5;
+  public static final int SYMLINK = 6;
+  public static final int MKNOD = 8;
+  public static final int MKDIR = 9;
+  public static final int UNLINK = 10;
+  public static final int RMDIR = 11;
+  public static final int RENAME = 12;
+  public static final int LINK = 13;
+  public static final int OPEN = 14;
+  public static final int READ = 15;
+  public static final int WRITE = 16;
+  public static final int STATFS = 17;
+  public static final int RELEASE = 18;
+  public static final int FSYNC = 20;
+  public static final int SETXATTR = 21;
+  public static final int GETXATTR = 22;
+  public static final int LISTXATTR = 23;
+  public static final int REMOVEXATTR = 24;
+  public static final int FLUSH = 25;
+  public static final int INIT = 26;
+  public static final int OPENDIR = 27;
+  public static final int READDIR = 28;
+  public static final int RELEASEDIR = 29;
+  public static final int FSYNCDIR = 30;
+  public static final int ACCESS = 34;
+  public static final int CREATE = 35;
+  public static final int INTERRUPT = 36;
+  public static final int DESTROY = 38;
+  public static final int BATCH_FORGET = 42;
+  public static final int RENAME2 = 45;
+
+  // ---- INIT flags ----
+  public static final int ASYNC_READ = 1;
+  public static final int ATOMIC_O_TRUNC = 1 << 3;
+  public static final int BIG_WRITES = 1 << 5;
+  public static final int PARALLEL_DIROPS = 1 << 18;
+  public static final int MAX_PAGES = 1 << 22;
+  public static final int CACHE_SYMLINKS = 1 << 23;
+
+  // ---- SETATTR valid bits (fuse_setattr_in: valid 0, fh 8, size 16, lock_owner 24, atime 32,
+  //      mtime 40, ctime 48, atimensec 56, mtimensec 60, ctimensec 64, mode 68, uid 76, gid 80) ----
+  public static final int FATTR_MODE = 1;
+  public static final int FATTR_UID = 1 << 1;
+  public static final int FATTR_GID = 1 << 2;
+  public static final int FATTR_SIZE = 1 << 3;
+  public static final int FATTR_ATIME = 1 << 4;
+  public static final int FATTR_MTIME = 1 << 5;
+  public static final int FATTR_FH = 1 << 6;
+  public static final int FATTR_ATIME_NOW = 1 << 7;
+  public static final int FATTR_MTIME_NOW = 1 << 8;
+
+  /** fuse_getattr_in.getattr_flags: {@code fh} names an open file (fstat). */
+  public static final int GETATTR_FH = 1;
+  /** fuse_fsync_in.fsync_flags. */
+  public static final int FSYNC_FDATASYNC = 1;
+
+  // ---- fuse_open_out.open_flags ----
+  public static final int FOPEN_KEEP_CACHE = 1 << 1;
+
+  /** fuse_attr: 88 bytes. */
+  public static final int ATTR_SIZE = 88;
+  /** fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nsecs, then fuse_attr. */
+  public static final int ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
+  /** fuse_attr_out: attr_valid, attr_valid_nsec, dummy, then fuse_attr. */
+  public static final int ATTR_OUT_SIZE = 16 + ATTR_SIZE;
+  public static final int OPEN_OUT_SIZE = 16;
+  /** fuse_kstatfs. */
+  public static final int STATFS_OUT_SIZE = 80;
+  /** fuse_write_in: fh, offset, size, write_flags, lock_owner, flags, padding; data follows. */
+  public static final int WRITE_IN_SIZE = 40;
+  /** fuse_dirent without its name: ino, off, namelen, type. */
+  public static final int DIRENT_HEADER_SIZE = 24;
+
+  /** {@code ino} of a directory entry whose number is not known ({@code .} and {@code ..}). */
+  public static final long UNKNOWN_INO = 0xffffffffL;
+
+  private FuseKernel() {
+  }
+
+  /** Whether the kernel waits for no reply to {@code opcode}. */
+  static boolean noReply(int opcode) {
+    return opcode == FORGET || opcode == BATCH_FORGET || opcode == INTERRUPT;
+  }
+}

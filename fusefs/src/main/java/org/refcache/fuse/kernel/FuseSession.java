@@ -1,0 +1,289 @@
+package org.refcache.fuse.kernel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A FUSE file system served straight from {@code /dev/fuse}, without libfuse: this class mounts
+ * ({@code mount(2)}, so root is needed), negotiates {@code INIT}, and runs worker threads that
+ * each read a request, hand it to the {@link Handler} and write its reply. The kernel gives each
+ * request to one reader, so workers need no coordination; each owns its two buffers.
+ *
+ * <p>Why not libfuse 2.9's high-level API: it names files by path and gives each hard link its
+ * own kernel inode (their attributes go stale), has no {@code RENAME2} and no parallel directory
+ * operations, and never passes a ctime-only {@code SETATTR} on. Inode numbers ("node IDs") here
+ * are the handler's to choose.
+ *
+ * <p>The session ends when the device answers {@code ENODEV}: after the file system was unmounted
+ * (lazily: once nothing holds it any more) or the connection aborted.
+ */
+public final class FuseSession implements AutoCloseable {
+
+  static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
+
+  /** What the file system does with requests; called from many worker threads at once. */
+  public interface Handler {
+
+    /** Answers {@code request} through {@code reply}, exactly once (not for FORGET). */
+    void handle(Request request, Reply reply);
+
+    /** The kernel drops {@code lookups} references to {@code nodeId} (no reply). */
+    void forget(long nodeId, long lookups);
+  }
+
+  /**
+   * How the session is mounted.
+   *
+   * @param fsName   the source column of the mount table ({@code refcache})
+   * @param subtype  shown as type {@code fuse.<subtype>}
+   * @param options  further mount options ({@code allow_other}, {@code default_permissions})
+   * @param maxWrite the largest write request; reads are as large
+   * @param threads  worker threads
+   */
+  public record Settings(String fsName, String subtype, List<String> options, int maxWrite,
+                         int threads) {
+
+    public Settings {
+      options = List.copyOf(options);
+      if (maxWrite < 4096 || maxWrite % 4096 != 0 || maxWrite > 1 << 20) {
+        throw new IllegalArgumentException("maxWrite must be a multiple of 4 KiB up to 1 MiB");
+      }
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be positive");
+      }
+    }
+  }
+
+  /** Headers and the largest request structure before a write's data. */
+  private static final int REQUEST_OVERHEAD = 4096;
+  private static final int FLAGS_WANTED = FuseKernel.ASYNC_READ | FuseKernel.ATOMIC_O_TRUNC
+      | FuseKernel.BIG_WRITES | FuseKernel.PARALLEL_DIROPS | FuseKernel.MAX_PAGES
+      | FuseKernel.CACHE_SYMLINKS;
+
+  private final Path mountpoint;
+  private final Settings settings;
+  private final Handler handler;
+  private final int fd;
+  private final List<Thread> workers = new ArrayList<>();
+  private final CountDownLatch ended;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile int kernelMinor;
+
+  private FuseSession(Path mountpoint, Settings settings, Handler handler, int fd) {
+    this.mountpoint = mountpoint;
+    this.settings = settings;
+    this.handler = handler;
+    this.fd = fd;
+    this.ended = new CountDownLatch(settings.threads());
+  }
+
+  /**
+   * Opens {@code /dev/fuse}, mounts it at {@code mountpoint} and starts the workers. Returns at
+   * once: the kernel queues requests until {@code INIT} is answered.
+   *
+   * @throws java.nio.file.AccessDeniedException without the right to mount ({@code EPERM})
+   * @throws IOException                          if the device cannot be opened or mounted
+   */
+  public static FuseSession mount(Path mountpoint, Settings settings, Handler handler)
+      throws IOException {
+    int fd = Posix.open(Path.of("/dev/fuse"), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+    StringBuilder data = new StringBuilder("fd=").append(fd)
+        .append(",rootmode=40000,user_id=0,group_id=0");
+    for (String option : settings.options()) {
+      data.append(',').append(option);
+    }
+    try {
+      Posix.mount(settings.fsName(), mountpoint, "fuse." + settings.subtype(), 0,
+          data.toString());
+    } catch (IOException e) {
+      Posix.close(fd);
+      throw e;
+    }
+    FuseSession session = new FuseSession(mountpoint, settings, handler, fd);
+    session.start();
+    return session;
+  }
+
+  private void start() {
+    for (int i = 0; i < settings.threads(); i++) {
+      Thread worker = new Thread(this::serve, "refcache-fuse-" + i);
+      worker.setDaemon(true);
+      workers.add(worker);
+      worker.start();
+    }
+  }
+
+  public Path mountpoint() {
+    return mountpoint;
+  }
+
+  /** The kernel's protocol minor version, once INIT arrived (0 before). */
+  public int kernelMinor() {
+    return kernelMinor;
+  }
+
+  /** Whether every worker has stopped: the file system is gone. */
+  public boolean ended() {
+    return ended.getCount() == 0;
+  }
+
+  /** Waits up to {@code millis} for the workers to stop; whether they did. */
+  public boolean awaitEnd(long millis) throws InterruptedException {
+    return ended.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private void serve() {
+    Runtime runtime = Runtime.getSystemRuntime();
+    int size = settings.maxWrite() + REQUEST_OVERHEAD;
+    ByteBuffer in = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
+    Request request = new Request(in, Pointer.wrap(runtime, in));
+    Reply reply = new Reply(fd, out, Pointer.wrap(runtime, out));
+    Pointer inMemory = Pointer.wrap(runtime, in);
+    try {
+      while (true) {
+        long n = Posix.read(fd, inMemory, size);
+        if (n < 0) {
+          int errno = (int) -n;
+          if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ENOENT) {
+            continue; // interrupted, or a request the kernel withdrew meanwhile
+          }
+          if (errno != Errno.ENODEV) {
+            LOG.warn("reading {} failed: {}", mountpoint, ErrnoMapper.name(errno));
+          }
+          return;
+        }
+        if (n < FuseKernel.IN_HEADER_SIZE) {
+          LOG.warn("short FUSE request ({} bytes) ignored", n);
+          continue;
+        }
+        request.received((int) n);
+        dispatch(request, reply);
+      }
+    } finally {
+      ended.countDown();
+      if (ended.getCount() == 0) {
+        // Only now: a descriptor number closed under a reading worker could be reused by another
+        // open, and that worker would read someone else's file.
+        Posix.close(fd);
+      }
+    }
+  }
+
+  private void dispatch(Request request, Reply reply) {
+    int opcode = request.opcode();
+    reply.reset(request.unique());
+    try {
+      switch (opcode) {
+        case FuseKernel.INIT -> init(request, reply);
+        case FuseKernel.DESTROY -> reply.ok();
+        case FuseKernel.INTERRUPT -> {
+          // Every operation finishes on its own; the kernel waits for its reply either way.
+        }
+        case FuseKernel.FORGET -> handler.forget(request.nodeId(), request.i64(0));
+        case FuseKernel.BATCH_FORGET -> {
+          int count = request.i32(0);
+          for (int i = 0; i < count; i++) {
+            handler.forget(request.i64(8 + 16 * i), request.i64(16 + 16 * i));
+          }
+        }
+        default -> handler.handle(request, reply);
+      }
+    } catch (Request.MalformedRequestException e) {
+      LOG.warn("malformed FUSE request: {}", e.getMessage());
+      if (!FuseKernel.noReply(opcode) && !reply.sent()) {
+        reply.error(Errno.EINVAL);
+      }
+      return;
+    } catch (RuntimeException | Error e) {
+      LOG.warn("FUSE opcode {} failed: {}", opcode, e.toString());
+      LOG.debug("FUSE opcode {} failed", opcode, e);
+      if (!FuseKernel.noReply(opcode) && !reply.sent()) {
+        reply.error(Errno.EIO);
+      }
+      return;
+    }
+    if (!FuseKernel.noReply(opcode) && !reply.sent()) {
+      LOG.warn("FUSE opcode {} left unanswered: EIO", opcode);
+      reply.error(Errno.EIO);
+    }
+  }
+
+  /**
+   * fuse_init_in: major 0, minor 4, max_readahead 8, flags 12. fuse_init_out: major, minor,
+   * max_readahead, flags, max_background (u16), congestion_threshold (u16), max_write, time_gran,
+   * max_pages (u16), map_alignment (u16), flags2, unused[7]: 64 bytes.
+   */
+  private void init(Request request, Reply reply) {
+    int major = request.i32(0);
+    int minor = request.i32(4);
+    if (major != FuseKernel.MAJOR || minor < 27) {
+      LOG.error("the kernel speaks FUSE {}.{}; 7.27 or later is needed", major, minor);
+      reply.error(Errno.EPROTO);
+      return;
+    }
+    kernelMinor = minor;
+    int offered = request.i32(12);
+    ByteBuffer out = reply.begin();
+    out.putInt(FuseKernel.MAJOR);
+    out.putInt(Math.min(minor, FuseKernel.MINOR));
+    out.putInt(request.i32(8));
+    out.putInt(offered & FLAGS_WANTED);
+    out.putShort((short) 16); // max_background
+    out.putShort((short) 12); // congestion_threshold
+    out.putInt(settings.maxWrite());
+    out.putInt(1); // time_gran: nanosecond timestamps
+    out.putShort((short) (settings.maxWrite() / 4096));
+    out.putShort((short) 0);
+    out.putInt(0);
+    for (int i = 0; i < 7; i++) {
+      out.putInt(0);
+    }
+    reply.send();
+    LOG.debug("FUSE {}.{} negotiated, flags {}", major, Math.min(minor, FuseKernel.MINOR),
+        Integer.toHexString(offered & FLAGS_WANTED));
+  }
+
+  /**
+   * Unmounts, lazily when busy; the workers end by themselves once the kernel lets go of the file
+   * system (see {@link #awaitEnd}), and the last one closes the device. Idempotent.
+   *
+   * @return false if the mount was busy and only detached
+   */
+  public boolean unmount() {
+    if (!closed.compareAndSet(false, true) || ended()) {
+      return true;
+    }
+    try {
+      Posix.umount(mountpoint, 0);
+      return true;
+    } catch (IOException e) {
+      LOG.debug("umount of {} failed ({}): detaching it", mountpoint, e.toString());
+    }
+    try {
+      Posix.umount(mountpoint, Posix.MNT_DETACH);
+    } catch (IOException gone) {
+      LOG.debug("{} was no longer mounted", mountpoint);
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    unmount();
+  }
+}

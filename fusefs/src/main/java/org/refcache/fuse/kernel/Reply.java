@@ -1,0 +1,87 @@
+package org.refcache.fuse.kernel;
+
+import java.nio.ByteBuffer;
+import jnr.ffi.Pointer;
+import org.refcache.posix.Posix;
+
+/**
+ * The reply to one request, built in a buffer its worker thread reuses. A handler answers each
+ * request once: {@link #error}, {@link #ok}, or writes its payload after {@link #begin} and ends
+ * with {@link #send}. Writing to the device fails with ENOENT when the request was interrupted
+ * and the kernel no longer waits for it, which is not an error.
+ */
+public final class Reply {
+
+  private final int fd;
+  private final ByteBuffer buffer;
+  private final Pointer memory;
+  private long unique;
+  private boolean sent;
+
+  Reply(int fd, ByteBuffer buffer, Pointer memory) {
+    this.fd = fd;
+    this.buffer = buffer;
+    this.memory = memory;
+  }
+
+  void reset(long unique) {
+    this.unique = unique;
+    this.sent = false;
+  }
+
+  boolean sent() {
+    return sent;
+  }
+
+  /** Answers {@code -errno} ({@code errno} given positive). */
+  public void error(int errno) {
+    buffer.putInt(0, FuseKernel.OUT_HEADER_SIZE);
+    buffer.putInt(4, -Math.abs(errno));
+    buffer.putLong(8, unique);
+    write(FuseKernel.OUT_HEADER_SIZE);
+  }
+
+  /** Answers success without a payload. */
+  public void ok() {
+    buffer.clear().position(FuseKernel.OUT_HEADER_SIZE);
+    send();
+  }
+
+  /** The buffer to write the payload into, positioned after the header (little-endian). */
+  public ByteBuffer begin() {
+    buffer.clear().position(FuseKernel.OUT_HEADER_SIZE);
+    return buffer;
+  }
+
+  /** Native memory where the payload starts (a read's data goes straight there). */
+  public Pointer payloadMemory() {
+    return memory.slice(FuseKernel.OUT_HEADER_SIZE);
+  }
+
+  /** Room for a payload. */
+  public int capacity() {
+    return buffer.capacity() - FuseKernel.OUT_HEADER_SIZE;
+  }
+
+  /** Sends what was written after {@link #begin} (up to the buffer's position). */
+  public void send() {
+    sendPayload(buffer.position() - FuseKernel.OUT_HEADER_SIZE);
+  }
+
+  /** Sends a payload of {@code bytes} written straight to {@link #payloadMemory}. */
+  public void sendPayload(int bytes) {
+    int total = FuseKernel.OUT_HEADER_SIZE + bytes;
+    buffer.putInt(0, total);
+    buffer.putInt(4, 0);
+    buffer.putLong(8, unique);
+    write(total);
+  }
+
+  private void write(int total) {
+    sent = true;
+    long n = Posix.write(fd, memory, total);
+    if (n < 0 && n != -org.refcache.posix.Errno.ENOENT) {
+      FuseSession.LOG.debug("reply to request {} not taken: errno {}", unique, -n);
+    }
+  }
+}
