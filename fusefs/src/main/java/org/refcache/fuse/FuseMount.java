@@ -107,6 +107,7 @@ public final class FuseMount implements AutoCloseable {
     bridge = new KernelBridge(fileSystem, options.entryTimeout(), options.attrTimeout());
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), MAX_WRITE, FuseOptions.KERNEL_THREADS), bridge);
+    bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
         while (!session.awaitEnd(60_000)) {
@@ -196,6 +197,10 @@ public final class FuseMount implements AutoCloseable {
    */
   public void invalidate(String id) {
     trees.invalidate(id);
+    KernelBridge b = bridge;
+    if (b != null) {
+      b.invalidateRef(id);
+    }
   }
 
   /** How many files are open through the mount (for tests and diagnostics). */

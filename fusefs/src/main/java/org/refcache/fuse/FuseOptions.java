@@ -62,6 +62,13 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    */
   public static final Duration DEFAULT_ATTR_TIMEOUT = Duration.ofSeconds(1);
 
+  /**
+   * How long the kernel transport lets the kernel keep names, attributes and listings of a tree
+   * that can never change (a read-only or committed ref): until the ref goes, which the view
+   * tells the kernel itself ({@code FUSE_NOTIFY_INVAL_ENTRY}); the bound only caps a missed one.
+   */
+  public static final Duration UNCHANGING_TIMEOUT = Duration.ofHours(1);
+
   /** Refs whose lease stays open without an open file (about one tree's resolution cache each). */
   public static final int DEFAULT_LEASE_CACHE_SIZE = 1024;
 

@@ -53,18 +53,42 @@ final class KernelBridge implements FuseSession.Handler {
   private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
   private final AtomicLong nextDirHandle = new AtomicLong(1);
   private final AtomicLong hiddenCounter = new AtomicLong();
-  private final long entrySeconds;
-  private final int entryNanos;
-  private final long attrSeconds;
-  private final int attrNanos;
+  private final Timeout entry;
+  private final Timeout attr;
+  private final Timeout unchanging;
   private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
   KernelBridge(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
     this.fs = fs;
-    this.entrySeconds = entryTimeout.getSeconds();
-    this.entryNanos = entryTimeout.getNano();
-    this.attrSeconds = attrTimeout.getSeconds();
-    this.attrNanos = attrTimeout.getNano();
+    this.entry = new Timeout(entryTimeout);
+    this.attr = new Timeout(attrTimeout);
+    this.unchanging = new Timeout(FuseOptions.UNCHANGING_TIMEOUT);
+  }
+
+  /** A validity period as the protocol carries it: seconds and nanoseconds. */
+  private record Timeout(long seconds, int nanos) {
+    Timeout(Duration d) {
+      this(d.getSeconds(), d.getNano());
+    }
+  }
+
+  /** The session, once mounted: notifications go through it. */
+  private volatile FuseSession session;
+
+  void attach(FuseSession mounted) {
+    this.session = mounted;
+  }
+
+  /**
+   * Makes the kernel forget what it cached of ref {@code id} (its name in {@code /refs} and all
+   * below), so the next access asks again: after the ref was committed or released.
+   */
+  void invalidateRef(String id) {
+    FuseSession s = session;
+    NodeTable.Node refs = nodes.at("/" + MountPath.REFS_NAME);
+    if (s != null && refs != null) {
+      s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
+    }
   }
 
   /** Per worker thread: the native structures the path operations fill. */
@@ -174,7 +198,7 @@ final class KernelBridge implements FuseSession.Handler {
     int mode = stat.st_mode.intValue();
     NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
         stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
-    putEntry(reply.begin(), node.id, stat);
+    putEntry(reply.begin(), node.id, stat, path);
     reply.send();
   }
 
@@ -192,17 +216,18 @@ final class KernelBridge implements FuseSession.Handler {
     } else {
       rc = fs.getattr(path, stat);
     }
-    answerAttr(rc, stat, reply);
+    answerAttr(rc, stat, reply, path);
   }
 
-  private void answerAttr(int rc, FileStat stat, Reply reply) {
+  private void answerAttr(int rc, FileStat stat, Reply reply, String path) {
     if (rc != 0) {
       reply.error(-rc);
       return;
     }
+    Timeout valid = path != null && fs.unchanging(path) ? unchanging : attr;
     ByteBuffer out = reply.begin();
-    out.putLong(attrSeconds);
-    out.putInt(attrNanos);
+    out.putLong(valid.seconds());
+    out.putInt(valid.nanos());
     out.putInt(0);
     putAttr(out, stat);
     reply.send();
@@ -254,7 +279,7 @@ final class KernelBridge implements FuseSession.Handler {
     }
     FileStat stat = s.clearedStat();
     rc = byHandle ? fs.fgetattr(path, stat, s.fileInfo(0, fh)) : fs.getattr(path, stat);
-    answerAttr(rc, stat, reply);
+    answerAttr(rc, stat, reply, path);
   }
 
   private static void setTime(Timespec time, int valid, int bit, int nowBit, long seconds,
@@ -473,7 +498,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (node == null) {
         node = nodes.entered(path, stat.st_ino.longValue(), stat.st_nlink.longValue(), false);
       }
-      putEntry(reply.begin(), node.id, stat);
+      putEntry(reply.begin(), node.id, stat, path);
       reply.send();
     } finally {
       structure.readLock().unlock();
@@ -530,7 +555,7 @@ final class KernelBridge implements FuseSession.Handler {
           stat.st_nlink.longValue(), false);
       nodes.opened(node.id);
       ByteBuffer out = reply.begin();
-      putEntry(out, node.id, stat);
+      putEntry(out, node.id, stat, path);
       putOpen(out, fi);
       reply.send();
     } finally {
@@ -681,7 +706,8 @@ final class KernelBridge implements FuseSession.Handler {
     long handle = nextDirHandle.getAndIncrement();
     ByteBuffer out = reply.begin();
     out.putLong(handle);
-    out.putInt(0);
+    // A listing that cannot change may stay in the kernel's cache: no READDIR next time.
+    out.putInt(fs.unchanging(path) ? FuseKernel.FOPEN_KEEP_CACHE | FuseKernel.FOPEN_CACHE_DIR : 0);
     out.putInt(0);
     reply.send();
   }
@@ -785,14 +811,21 @@ final class KernelBridge implements FuseSession.Handler {
     }
   }
 
-  /** fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. */
-  private void putEntry(ByteBuffer out, long nodeId, FileStat stat) {
+  /**
+   * fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. What
+   * lies in a tree that cannot change is valid for long ({@link FuseOptions#UNCHANGING_TIMEOUT});
+   * the rest for the mount's timeouts.
+   */
+  private void putEntry(ByteBuffer out, long nodeId, FileStat stat, String path) {
+    boolean fixed = fs.unchanging(path);
+    Timeout names = fixed ? unchanging : entry;
+    Timeout attributes = fixed ? unchanging : attr;
     out.putLong(nodeId);
     out.putLong(0);
-    out.putLong(entrySeconds);
-    out.putLong(attrSeconds);
-    out.putInt(entryNanos);
-    out.putInt(attrNanos);
+    out.putLong(names.seconds());
+    out.putLong(attributes.seconds());
+    out.putInt(names.nanos());
+    out.putInt(attributes.nanos());
     putAttr(out, stat);
   }
 

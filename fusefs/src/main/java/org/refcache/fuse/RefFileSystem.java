@@ -98,6 +98,17 @@ final class RefFileSystem extends FuseStubFS {
     return rootAnswered.get();
   }
 
+  /**
+   * Whether what the kernel caches about {@code path} (its name, attributes, listing) stays true
+   * for as long as its ref exists: a path inside a ref whose tree can never change. The ref's own
+   * name in {@code /refs} does not count: a ref can go away.
+   */
+  boolean unchanging(String path) {
+    MountPath at = MountPath.parse(path);
+    return at.kind() == MountPath.Kind.REF && !at.relative().isEmpty()
+        && trees.isImmutable(at.refId());
+  }
+
   /** Tells jnr-fuse the mount is gone, so its JVM shutdown hook does not unmount again. */
   void markUnmounted() {
     mounted.set(false);

@@ -75,6 +75,19 @@ final class RefTrees implements AutoCloseable {
     return tree != null && tree.isDone() && !tree.isCompletedExceptionally();
   }
 
+  /**
+   * Whether ref {@code id} is open and its tree can never change again ({@link RefTree#immutable}),
+   * without opening it.
+   */
+  boolean isImmutable(String id) {
+    CompletableFuture<RefTree> pending = open.get(id);
+    if (pending == null || !pending.isDone() || pending.isCompletedExceptionally()) {
+      return false;
+    }
+    RefTree tree = pending.getNow(null);
+    return tree != null && tree.immutable();
+  }
+
   private void openInto(String id, CompletableFuture<RefTree> slot) {
     RefTree tree;
     try {

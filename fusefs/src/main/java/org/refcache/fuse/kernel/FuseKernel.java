@@ -78,6 +78,11 @@ public final class FuseKernel {
 
   // ---- fuse_open_out.open_flags ----
   public static final int FOPEN_KEEP_CACHE = 1 << 1;
+  /** On OPENDIR: the kernel may keep the listing in its page cache (with KEEP_CACHE). */
+  public static final int FOPEN_CACHE_DIR = 1 << 3;
+
+  /** fuse_out_header.error of a notification: drop a cached name (fuse_notify_inval_entry_out). */
+  public static final int NOTIFY_INVAL_ENTRY = 3;
 
   /** fuse_attr: 88 bytes. */
   public static final int ATTR_SIZE = 88;

@@ -81,6 +81,11 @@ public final class FuseSession implements AutoCloseable {
   private final CountDownLatch ended;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int kernelMinor;
+  /** Notifications are written from any thread (not a worker's): their own buffer, one at once. */
+  private final ByteBuffer notifications =
+      ByteBuffer.allocateDirect(4096 + 64).order(ByteOrder.LITTLE_ENDIAN);
+  private final Pointer notificationMemory =
+      Pointer.wrap(Runtime.getSystemRuntime(), notifications);
 
   private FuseSession(Path mountpoint, Settings settings, Handler handler, int fd) {
     this.mountpoint = mountpoint;
@@ -219,6 +224,36 @@ public final class FuseSession implements AutoCloseable {
     if (!FuseKernel.noReply(opcode) && !reply.sent()) {
       LOG.warn("FUSE opcode {} left unanswered: EIO", opcode);
       reply.error(Errno.EIO);
+    }
+  }
+
+  /**
+   * Tells the kernel to drop its cached name {@code name} in directory {@code parentId} and
+   * everything cached below it ({@code FUSE_NOTIFY_INVAL_ENTRY}). Must not be called from a
+   * worker serving a request in that directory (the kernel takes the directory's lock).
+   *
+   * @return false if the kernel did not know the name (or the session is gone)
+   */
+  public boolean invalidateEntry(long parentId, byte[] name) {
+    if (ended()) {
+      return false;
+    }
+    synchronized (notifications) {
+      notifications.clear();
+      int total = FuseKernel.OUT_HEADER_SIZE + 16 + name.length + 1;
+      notifications.putInt(total);
+      notifications.putInt(FuseKernel.NOTIFY_INVAL_ENTRY);
+      notifications.putLong(0);
+      notifications.putLong(parentId);
+      notifications.putInt(name.length);
+      notifications.putInt(0);
+      notifications.put(name);
+      notifications.put((byte) 0);
+      long n = Posix.write(fd, notificationMemory, total);
+      if (n < 0 && n != -Errno.ENOENT) {
+        LOG.debug("invalidating a name in {} failed: errno {}", mountpoint, -n);
+      }
+      return n >= 0;
     }
   }
 
