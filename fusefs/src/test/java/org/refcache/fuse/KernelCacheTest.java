@@ -83,6 +83,19 @@ class KernelCacheTest {
     assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("cached v2");
   }
 
+  @Test
+  void namesInsideAReleasedRefGoAtOnceThoughTheyAreCachedForLong() throws IOException {
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+
+    view.source.remove("ro");
+    mount.invalidate("ro");
+
+    assertThat(Files.exists(view.ref("ro").resolve("f"))).isFalse();
+    assertThat(Files.exists(view.ref("ro"))).isFalse();
+  }
+
   /** Same size, in place: only the page cache can tell the versions apart. */
   private static void overwriteBehindTheMountsBack(Path real, String content) throws IOException {
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.WRITE)) {

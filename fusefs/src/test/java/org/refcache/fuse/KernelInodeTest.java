@@ -1,0 +1,116 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.posix.Posix;
+
+/**
+ * The kernel transport gives every file one kernel inode, whatever its names: with attribute
+ * timeouts of five minutes, a change through one name of a hard-linked file must still be seen
+ * through the others at once (under libfuse 2.9 each name had an inode of its own, stale for the
+ * attribute timeout).
+ */
+class KernelInodeTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  Path ref;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    Path lower = view.layer("l");
+    Files2.file(lower.resolve("x"), "pair");
+    Files.createLink(lower.resolve("y"), lower.resolve("x"));
+    view.addWritable("w", lower);
+    FuseMount mount = view.mount(FuseOptions.defaults()
+        .withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
+    assertThat(mount.transport()).isEqualTo(FuseOptions.Transport.KERNEL);
+    ref = view.ref("w");
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (view != null) {
+      view.close();
+    }
+  }
+
+  @Test
+  void aNewLinkRaisesTheLinkCountSeenThroughTheFirstName() throws IOException {
+    Files.writeString(ref.resolve("a"), "one");
+    assertThat(Posix.lstat(ref.resolve("a")).nlink()).isEqualTo(1);
+
+    Files.createLink(ref.resolve("b"), ref.resolve("a"));
+
+    assertThat(Posix.lstat(ref.resolve("a")).nlink()).isEqualTo(2);
+    assertThat(Posix.lstat(ref.resolve("b")).ino()).isEqualTo(Posix.lstat(ref.resolve("a")).ino());
+  }
+
+  @Test
+  void unlinkingOneNameLowersTheCountOfTheOther() throws IOException {
+    Files.writeString(ref.resolve("a"), "one");
+    Files.createLink(ref.resolve("b"), ref.resolve("a"));
+    assertThat(Posix.lstat(ref.resolve("b")).nlink()).isEqualTo(2);
+
+    Files.delete(ref.resolve("a"));
+
+    assertThat(Posix.lstat(ref.resolve("b")).nlink()).isEqualTo(1);
+  }
+
+  @Test
+  void modeAndContentChangedThroughOneNameShowThroughTheOther() throws IOException {
+    Files.writeString(ref.resolve("a"), "one");
+    Files.createLink(ref.resolve("b"), ref.resolve("a"));
+    assertThat(Files.readString(ref.resolve("a"))).isEqualTo("one");
+
+    Files.setPosixFilePermissions(ref.resolve("b"), PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(ref.resolve("b"), "two, longer");
+
+    assertThat(Posix.lstat(ref.resolve("a")).mode() & 07777).isEqualTo(0600);
+    assertThat(Files.readString(ref.resolve("a"))).isEqualTo("two, longer");
+  }
+
+  @Test
+  void aLowerPairOfLinksStaysOneFileThroughCopyUp() throws IOException {
+    assertThat(Files.readString(ref.resolve("y"))).isEqualTo("pair");
+    long ino = Posix.lstat(ref.resolve("y")).ino();
+
+    Files.writeString(ref.resolve("x"), "copied up");
+
+    assertThat(Files.readString(ref.resolve("y"))).isEqualTo("copied up");
+    assertThat(Posix.lstat(ref.resolve("y")).ino()).isEqualTo(ino);
+    assertThat(Posix.lstat(ref.resolve("y")).nlink()).isEqualTo(2);
+  }
+
+  @Test
+  void aFileRenamedOverAnOpenOneLeavesItReadableAndStatable() throws IOException {
+    Files.writeString(ref.resolve("old"), "kept open");
+    Files.writeString(ref.resolve("new"), "replacement");
+    try (var in = Files.newByteChannel(ref.resolve("old"))) {
+      Files.move(ref.resolve("new"), ref.resolve("old"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64);
+      int n = in.read(buf);
+      assertThat(new String(buf.array(), 0, n)).isEqualTo("kept open");
+      assertThat(in.size()).isEqualTo("kept open".length());
+    }
+    assertThat(Files.readString(ref.resolve("old"))).isEqualTo("replacement");
+    // The kernel releases a closed file after close(2) returns: wait for it (bounded).
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (view.mounted().openFiles() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(view.mounted().openFiles()).isZero();
+  }
+}

@@ -1,0 +1,119 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.refcache.fuse.kernel.FuseKernel;
+
+class NodeTableTest {
+
+  private final NodeTable nodes = new NodeTable();
+
+  @Test
+  void theRootIsNodeOneAndIsNeverForgotten() {
+    nodes.forget(FuseKernel.ROOT_ID, 100);
+    assertThat(nodes.path(FuseKernel.ROOT_ID)).isEqualTo("/");
+    assertThat(nodes.child(FuseKernel.ROOT_ID, "refs")).isEqualTo("/refs");
+  }
+
+  @Test
+  void aNameLookedUpTwiceKeepsItsNodeUntilBothLookupsAreForgotten() {
+    NodeTable.Node first = nodes.entered("/refs/r/a", 10, 1, false);
+    NodeTable.Node again = nodes.entered("/refs/r/a", 10, 1, false);
+    assertThat(again.id).isEqualTo(first.id);
+
+    nodes.forget(first.id, 1);
+    assertThat(nodes.path(first.id)).isEqualTo("/refs/r/a");
+    nodes.forget(first.id, 1);
+    assertThat(nodes.path(first.id)).isNull();
+    assertThat(nodes.entered("/refs/r/a", 10, 1, false).id).isNotEqualTo(first.id);
+  }
+
+  @Test
+  void namesOfOneHardLinkedFileShareANodeWithinARefOnly() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 10, 2, false);
+    NodeTable.Node b = nodes.entered("/refs/r/dir/b", 10, 2, false);
+    NodeTable.Node other = nodes.entered("/refs/s/a", 10, 2, false);
+    assertThat(b.id).isEqualTo(a.id);
+    assertThat(other.id).isNotEqualTo(a.id);
+  }
+
+  @Test
+  void directoriesAndSingleLinkFilesGetANodePerName() {
+    assertThat(nodes.entered("/refs/r/d1", 10, 2, true).id)
+        .isNotEqualTo(nodes.entered("/refs/r/d2", 10, 2, true).id);
+    assertThat(nodes.entered("/refs/r/f1", 11, 1, false).id)
+        .isNotEqualTo(nodes.entered("/refs/r/f2", 11, 1, false).id);
+  }
+
+  @Test
+  void aLinkJoinsTheNodeOfTheExistingNameAndLaterLookupsFindIt() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 10, 1, false);
+    assertThat(nodes.linked(a.id, "/refs/r/b", 10).id).isEqualTo(a.id);
+    assertThat(nodes.entered("/refs/r/b", 10, 2, false).id).isEqualTo(a.id);
+
+    nodes.unlinked("/refs/r/a");
+    assertThat(nodes.path(a.id)).isEqualTo("/refs/r/b");
+  }
+
+  @Test
+  void renamingADirectoryMovesEverythingBelowIt() {
+    NodeTable.Node dir = nodes.entered("/refs/r/d", 1, 2, true);
+    NodeTable.Node file = nodes.entered("/refs/r/d/sub/f", 2, 1, false);
+    NodeTable.Node lookalike = nodes.entered("/refs/r/dx", 3, 1, false);
+
+    nodes.renamed("/refs/r/d", "/refs/r/e", false);
+
+    assertThat(nodes.path(dir.id)).isEqualTo("/refs/r/e");
+    assertThat(nodes.path(file.id)).isEqualTo("/refs/r/e/sub/f");
+    assertThat(nodes.path(lookalike.id)).isEqualTo("/refs/r/dx");
+    assertThat(nodes.at("/refs/r/d/sub/f")).isNull();
+  }
+
+  @Test
+  void renamingOverANameDetachesTheReplacedNode() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
+    NodeTable.Node b = nodes.entered("/refs/r/b", 2, 1, false);
+
+    nodes.renamed("/refs/r/a", "/refs/r/b", false);
+
+    assertThat(nodes.path(a.id)).isEqualTo("/refs/r/b");
+    assertThat(nodes.path(b.id)).isNull();
+  }
+
+  @Test
+  void exchangeSwapsTwoSubtrees() {
+    NodeTable.Node d = nodes.entered("/refs/r/d", 1, 2, true);
+    NodeTable.Node inD = nodes.entered("/refs/r/d/x", 2, 1, false);
+    NodeTable.Node f = nodes.entered("/refs/r/f", 3, 1, false);
+
+    nodes.renamed("/refs/r/d", "/refs/r/f", true);
+
+    assertThat(nodes.path(d.id)).isEqualTo("/refs/r/f");
+    assertThat(nodes.path(inD.id)).isEqualTo("/refs/r/f/x");
+    assertThat(nodes.path(f.id)).isEqualTo("/refs/r/d");
+  }
+
+  @Test
+  void anOpenFileUnlinkedKeepsItsHiddenNameUntilItsLastRelease() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
+    nodes.opened(a.id);
+    assertThat(nodes.openWithLastName("/refs/r/a")).isSameAs(a);
+
+    nodes.hidden(a, "/refs/r/a", "/refs/r/.fuse_hidden0000000200000001");
+    nodes.forget(a.id, 1);
+
+    assertThat(nodes.path(a.id)).isEqualTo("/refs/r/.fuse_hidden0000000200000001");
+    assertThat(nodes.released(a.id)).isEqualTo("/refs/r/.fuse_hidden0000000200000001");
+    assertThat(nodes.path(a.id)).isNull();
+    assertThat(nodes.size()).isEqualTo(1); // the root
+  }
+
+  @Test
+  void aFileWithAnotherKnownNameIsNotHiddenOnUnlink() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 2, false);
+    nodes.entered("/refs/r/b", 1, 2, false);
+    nodes.opened(a.id);
+    assertThat(nodes.openWithLastName("/refs/r/a")).isNull();
+  }
+}
