@@ -34,7 +34,14 @@ final class DaemonCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    DaemonConfig config = DaemonConfig.resolve(root, mountpoint, socket, terminal.env());
+    DaemonConfig config;
+    try {
+      config = DaemonConfig.resolve(root, mountpoint, socket, terminal.env());
+    } catch (IllegalArgumentException e) {
+      terminal.err().println("refcache daemon: " + e.getMessage());
+      terminal.err().flush();
+      return 2; // a usage error
+    }
     try {
       return Daemon.runUntilSignalled(config);
     } catch (Exception e) {

@@ -88,7 +88,8 @@ public final class Daemon implements AutoCloseable {
     try {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
-      fuse = FuseMount.mount(trees, config.mountpoint(), FuseOptions.defaults());
+      fuse = FuseMount.mount(trees, config.mountpoint(),
+          FuseOptions.defaults().withTransport(config.transport()));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);

@@ -3,6 +3,7 @@ package org.refcache.daemon;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import org.refcache.fuse.FuseOptions;
 
 /**
  * Where the service keeps its state, mounts its view and listens (DESIGN "The service and the refcache
@@ -14,8 +15,11 @@ import java.util.Objects;
  * @param socket the control socket ({@code --socket}, {@code REFCACHE_SOCKET}, default
  *     {@code /run/refcache/refcache.sock})
  */
-public record DaemonConfig(Path root, Path mountpoint, Path socket) {
+public record DaemonConfig(Path root, Path mountpoint, Path socket,
+                           FuseOptions.Transport transport) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
+  /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
+  public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
   public static final String MOUNTPOINT_ENV = "REFCACHE_MOUNTPOINT";
   public static final String SOCKET_ENV = "REFCACHE_SOCKET";
   public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
@@ -25,6 +29,12 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket) {
     root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     mountpoint = Objects.requireNonNull(mountpoint, "mountpoint").toAbsolutePath().normalize();
     socket = Objects.requireNonNull(socket, "socket").toAbsolutePath().normalize();
+    Objects.requireNonNull(transport, "transport");
+  }
+
+  /** With the default transport. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket) {
+    this(root, mountpoint, socket, FuseOptions.Transport.KERNEL);
   }
 
   /**
@@ -33,7 +43,19 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket) {
   public static DaemonConfig resolve(String root, String mountpoint, String socket, Map<String, String> env) {
     Path r = Path.of(firstSet(root, env.get(ROOT_ENV), DEFAULT_ROOT.toString()));
     String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
-    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env));
+    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env),
+        transportOf(env.get(TRANSPORT_ENV)));
+  }
+
+  private static FuseOptions.Transport transportOf(String value) {
+    if (value == null || value.isEmpty()) {
+      return FuseOptions.Transport.KERNEL;
+    }
+    try {
+      return FuseOptions.Transport.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(TRANSPORT_ENV + " must be kernel or libfuse, not " + value);
+    }
   }
 
   /** The control socket a client uses: the option, else {@code REFCACHE_SOCKET}, else the default. */

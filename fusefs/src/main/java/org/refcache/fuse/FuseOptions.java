@@ -9,9 +9,10 @@ import java.util.Objects;
  * How the FUSE view is mounted. {@link #defaults()} is what the daemon uses; the other values exist
  * for tests and for operators who measure.
  *
- * <p>There is no thread count: libfuse 2.9's multi-threaded loop (which jnr-fuse always runs, it
- * never passes {@code -s}) starts workers on demand and keeps up to 10 idle ones; it has no
- * option to cap them.
+ * <p>Threads: the kernel transport runs {@link #KERNEL_THREADS} workers; libfuse 2.9's
+ * multi-threaded loop (which jnr-fuse always runs, it never passes {@code -s}) starts workers on
+ * demand and keeps up to 10 idle ones. {@code debug} and {@code autoUnmount} are libfuse's and
+ * apply to that transport only.
  *
  * @param debug           libfuse's {@code -d}: every request is traced on the daemon's stderr
  * @param entryTimeout    how long the kernel may cache a name lookup ({@code entry_timeout})
@@ -55,10 +56,11 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
 
   /**
    * Attributes change only through the mount too, and the kernel refreshes those of the inode an
-   * operation went through; but libfuse 2.9's path-based API gives each hard link its own kernel
-   * inode, so after a change through one name the other names' size, mode and link count stay
-   * stale for this long. One second (libfuse's own default) bounds that; immutable refs lose
-   * little, since their page cache survives (see {@code keep_cache} in the package doc).
+   * operation went through. Under libfuse 2.9, whose path-based API gives each hard link its own
+   * kernel inode, the other names' size, mode and link count stay stale for this long after a
+   * change through one name; one second (libfuse's own default) bounds that. The kernel transport
+   * has one inode per file, and uses this bound only for writable trees (what cannot change is
+   * cached for {@link #UNCHANGING_TIMEOUT}).
    */
   public static final Duration DEFAULT_ATTR_TIMEOUT = Duration.ofSeconds(1);
 

@@ -1,9 +1,17 @@
 /**
- * The FUSE view of refs: one mount (jnr-fuse 0.5.8 over libfuse 2.9, path-based API) showing
- * {@code <mountpoint>/refs/<id>/...} for every ref a {@link org.refcache.fuse.RefTreeSource}
- * lists. It only translates: take a use of the ref, resolve, delegate to cache-core's overlay
- * trees (or read and write an open descriptor), and map exceptions to errno with
- * {@code ErrnoMapper.toErrno}.
+ * The FUSE view of refs: one mount showing {@code <mountpoint>/refs/<id>/...} for every ref a
+ * {@link org.refcache.fuse.RefTreeSource} lists. It only translates: take a use of the ref,
+ * resolve, delegate to cache-core's overlay trees (or read and write an open descriptor), and map
+ * exceptions to errno with {@code ErrnoMapper.toErrno}.
+ *
+ * <h2>Transports</h2>
+ * The operations are path-based ({@link org.refcache.fuse.RefFileSystem}, in jnr-fuse's
+ * {@code FuseStubFS} shape). By default the kernel's requests reach them through
+ * {@link org.refcache.fuse.KernelBridge}, which speaks the FUSE protocol on {@code /dev/fuse}
+ * ({@code org.refcache.fuse.kernel}) and maps the kernel's node IDs to paths
+ * ({@link org.refcache.fuse.NodeTable}: one node for all names of a hard-linked file). Without
+ * the right to {@code mount(2)}, or when asked, jnr-fuse's loop over libfuse 2.9 calls them
+ * instead ({@link org.refcache.fuse.FuseOptions.Transport}).
  *
  * <h2>Layout</h2>
  * <ul>
@@ -25,17 +33,21 @@
  * <h2>Kernel caching</h2>
  * <ul>
  *   <li>Page cache: files of trees that can never change (read-only, or frozen) are opened with
- *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not,
- *       so the next open of any name of a file sees what was written through another name (libfuse
- *       2.9's path-based API gives each hard link its own kernel inode). This is why the mount does
- *       not use {@code -o kernel_cache}, which would keep pages for every open.</li>
+ *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not
+ *       (under libfuse 2.9 each hard link is its own kernel inode, so the next open of any name
+ *       must see what was written through another). This is why the mount does not use
+ *       {@code -o kernel_cache}, which would keep pages for every open.</li>
  *   <li>Entries and attributes: all changes go through the mount, and the kernel refreshes what it
- *       caches for the inode an operation went through; the timeouts bound the two cases it cannot
- *       see (see {@link org.refcache.fuse.FuseOptions}).</li>
+ *       caches for the inode an operation went through. The kernel transport lets names,
+ *       attributes and listings inside trees that can never change live for
+ *       {@link org.refcache.fuse.FuseOptions#UNCHANGING_TIMEOUT} and drops them when the ref goes
+ *       ({@link org.refcache.fuse.FuseMount#invalidate}); the mount's timeouts cover the rest
+ *       (see {@link org.refcache.fuse.FuseOptions}).</li>
  * </ul>
  *
  * <h2>Threads</h2>
- * libfuse's multi-threaded loop calls in from many threads at once. The lease cache is lock-free
+ * The kernel transport's workers (or libfuse's multi-threaded loop) call in from many threads at
+ * once. The lease cache is lock-free
  * on hits, the handle table a concurrent map; the overlay trees lock themselves (a writable tree
  * has one read-write lock, mutations are atomic to readers). Reads and writes of open files take
  * no lock at all: {@code pread}/{@code pwrite} on the descriptor, straight into FUSE's buffer;
@@ -45,8 +57,8 @@
  *
  * <h2>Limits</h2>
  * <ul>
- *   <li>Attributes of the other names of a hard-linked file may be stale for up to the attribute
- *       timeout after a change through one name.</li>
+ *   <li>Under libfuse 2.9 only: attributes of the other names of a hard-linked file may be stale
+ *       for up to the attribute timeout after a change through one name.</li>
  *   <li>After a ref goes away, {@code /refs/<id>} may still stat as a directory for up to the
  *       entry timeout; everything inside answers ENOENT.</li>
  * </ul>

@@ -39,4 +39,16 @@ class DaemonConfigTest {
     assertThat(DaemonConfig.socketOf(null, Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/a"));
     assertThat(DaemonConfig.socketOf("/b", Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/b"));
   }
+
+  @Test
+  void theTransportIsTheKernelsUnlessTheEnvironmentAsksForLibfuse() {
+    assertThat(DaemonConfig.resolve(null, null, null, Map.of()).transport())
+        .isEqualTo(org.refcache.fuse.FuseOptions.Transport.KERNEL);
+    assertThat(DaemonConfig.resolve(null, null, null,
+        Map.of(DaemonConfig.TRANSPORT_ENV, "libfuse")).transport())
+        .isEqualTo(org.refcache.fuse.FuseOptions.Transport.LIBFUSE);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DaemonConfig.resolve(null, null, null,
+        Map.of(DaemonConfig.TRANSPORT_ENV, "carrier-pigeon")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kernel or libfuse");
+  }
 }
