@@ -183,6 +183,15 @@ final class FileHandles {
   }
 
   /**
+   * The descriptor of a handle whose descriptor never changes (it cannot follow a copy-up), for
+   * the kernel to read from directly; -1 otherwise or once released.
+   */
+  int fixedDescriptor(long handle) {
+    OpenFile file = files.get(handle);
+    return file == null || file.follows() ? -1 : file.fd();
+  }
+
+  /**
    * {@code fstat} of {@code handle}'s file into {@code stat} (by its descriptor, which does not
    * change meanwhile).
    *

@@ -106,7 +106,7 @@ public final class FuseMount implements AutoCloseable {
   private void startKernel() throws IOException {
     bridge = new KernelBridge(fileSystem, options.entryTimeout(), options.attrTimeout());
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
-        options.toMountOptions(), MAX_WRITE, FuseOptions.KERNEL_THREADS), bridge);
+        options.toMountOptions(), MAX_WRITE, FuseOptions.KERNEL_THREADS, true), bridge);
     bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
@@ -127,9 +127,9 @@ public final class FuseMount implements AutoCloseable {
       close();
       throw e;
     }
-    LOG.info("mounted the ref view at {} (FUSE device, protocol 7.{}, {} workers, {})", mountpoint,
-        session.kernelMinor(), FuseOptions.KERNEL_THREADS,
-        String.join(",", options.toMountOptions()));
+    LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
+        + "passthrough {}, {})", mountpoint, session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()));
   }
 
   private void startLibfuse() throws IOException {
@@ -212,6 +212,12 @@ public final class FuseMount implements AutoCloseable {
   int kernelNodes() {
     KernelBridge b = bridge;
     return b == null ? 0 : b.nodeCount();
+  }
+
+  /** Whether the kernel reads files of read-only refs itself (kernel transport, Linux 6.9+). */
+  boolean passthrough() {
+    FuseSession s = session;
+    return s != null && s.passthrough();
   }
 
   /** Which transport serves the mount. */

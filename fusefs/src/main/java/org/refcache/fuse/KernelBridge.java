@@ -52,6 +52,8 @@ final class KernelBridge implements FuseSession.Handler {
   private final ReadWriteLock structure = new ReentrantReadWriteLock();
   private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
   private final AtomicLong nextDirHandle = new AtomicLong(1);
+  /** Handles of open files the kernel reads itself (their node holds the backing file ID). */
+  private final java.util.Set<Long> passthroughOpens = ConcurrentHashMap.newKeySet();
   private final AtomicLong hiddenCounter = new AtomicLong();
   private final Timeout entry;
   private final Timeout attr;
@@ -173,18 +175,7 @@ final class KernelBridge implements FuseSession.Handler {
   // ---- names -----------------------------------------------------------------------------------
 
   private void lookup(Request r, Reply reply) {
-    String name = r.name(0);
-    structure.readLock().lock();
-    try {
-      String path = nodes.child(r.nodeId(), name);
-      if (path == null) {
-        reply.error(Errno.ENOENT);
-        return;
-      }
-      answerEntry(path, reply);
-    } finally {
-      structure.readLock().unlock();
-    }
+    inDirectory(r, reply, r.name(0), path -> answerEntry(path, reply));
   }
 
   /** Looks {@code path} up and answers it as a new reference to its node (or with the error). */
@@ -350,34 +341,41 @@ final class KernelBridge implements FuseSession.Handler {
     int apply(String path);
   }
 
-  private void creating(Request r, Reply reply, String name, PathOperation make) {
+  /**
+   * Runs {@code action} on {@code name} in directory {@code r.nodeId()} under the read side of the
+   * structure lock; an unknown directory is ENOENT. The action answers.
+   */
+  private void inDirectory(Request r, Reply reply, String name,
+                           java.util.function.Consumer<String> action) {
     structure.readLock().lock();
     try {
       String path = newName(r.nodeId(), name, reply);
-      if (path == null) {
-        return;
+      if (path != null) {
+        action.accept(path);
       }
-      RefFileSystem.requestCaller(r.uid(), r.gid());
-      int rc = make.apply(path);
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
-      }
-      answerEntry(path, reply);
     } finally {
-      RefFileSystem.requestCaller(-1, -1);
       structure.readLock().unlock();
     }
   }
 
-  private void unlink(Request r, Reply reply) {
-    String name = r.name(0);
-    structure.readLock().lock();
-    try {
-      String path = newName(r.nodeId(), name, reply);
-      if (path == null) {
-        return;
+  private void creating(Request r, Reply reply, String name, PathOperation make) {
+    inDirectory(r, reply, name, path -> {
+      RefFileSystem.requestCaller(r.uid(), r.gid());
+      try {
+        int rc = make.apply(path);
+        if (rc != 0) {
+          reply.error(-rc);
+          return;
+        }
+        answerEntry(path, reply);
+      } finally {
+        RefFileSystem.requestCaller(-1, -1);
       }
+    });
+  }
+
+  private void unlink(Request r, Reply reply) {
+    inDirectory(r, reply, r.name(0), path -> {
       NodeTable.Node open = nodes.openWithLastName(path);
       int rc;
       if (open != null) {
@@ -389,9 +387,17 @@ final class KernelBridge implements FuseSession.Handler {
         }
       }
       answer(rc, reply);
-    } finally {
-      structure.readLock().unlock();
-    }
+    });
+  }
+
+  private void rmdir(Request r, Reply reply) {
+    inDirectory(r, reply, r.name(0), path -> {
+      int rc = fs.rmdir(path);
+      if (rc == 0) {
+        nodes.unlinked(path);
+      }
+      answer(rc, reply);
+    });
   }
 
   /**
@@ -409,24 +415,6 @@ final class KernelBridge implements FuseSession.Handler {
       nodes.hidden(node, path, hidden);
     }
     return rc;
-  }
-
-  private void rmdir(Request r, Reply reply) {
-    String name = r.name(0);
-    structure.readLock().lock();
-    try {
-      String path = newName(r.nodeId(), name, reply);
-      if (path == null) {
-        return;
-      }
-      int rc = fs.rmdir(path);
-      if (rc == 0) {
-        nodes.unlinked(path);
-      }
-      answer(rc, reply);
-    } finally {
-      structure.readLock().unlock();
-    }
   }
 
   /** fuse_rename_in: newdir (8 bytes); fuse_rename2_in: newdir, flags, padding (16 bytes). */
@@ -471,25 +459,17 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_link_in: oldnodeid; the new name follows. */
   private void link(Request r, Reply reply) {
     long existingId = r.i64(0);
-    String name = r.name(8);
-    structure.readLock().lock();
-    try {
+    inDirectory(r, reply, r.name(8), path -> {
       String existing = nodes.path(existingId);
-      String path = newName(r.nodeId(), name, reply);
-      if (path == null) {
-        return;
-      }
       if (existing == null) {
         reply.error(Errno.ENOENT);
         return;
       }
       int rc = fs.link(existing, path);
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
-      }
       FileStat stat = scratch.get().clearedStat();
-      rc = fs.getattr(path, stat);
+      if (rc == 0) {
+        rc = fs.getattr(path, stat);
+      }
       if (rc != 0) {
         reply.error(-rc);
         return;
@@ -500,9 +480,7 @@ final class KernelBridge implements FuseSession.Handler {
       }
       putEntry(reply.begin(), node.id, stat, path);
       reply.send();
-    } finally {
-      structure.readLock().unlock();
-    }
+    });
   }
 
   // ---- open files ------------------------------------------------------------------------------
@@ -521,25 +499,64 @@ final class KernelBridge implements FuseSession.Handler {
       return;
     }
     nodes.opened(r.nodeId());
-    putOpen(reply.begin(), fi);
+    int backing = passthrough(path, fi.fh.get(), r.nodeId());
+    ByteBuffer out = reply.begin();
+    if (backing > 0) {
+      out.putLong(fi.fh.get());
+      out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
+      out.putInt(backing);
+    } else {
+      putOpen(out, fi);
+    }
     reply.send();
+  }
+
+  /**
+   * Registers the open file's descriptor with the kernel, which then reads it itself (no request
+   * per read, and the page cache is the layer file's own, as with kernel overlayfs): the backing
+   * ID, or 0 where that is not possible (the ID is dropped at release).
+   */
+  private int passthrough(String path, long fh, long nodeId) {
+    FuseSession s = session;
+    if (s == null || !s.passthrough()) {
+      return 0;
+    }
+    int fd = fs.passthroughDescriptor(path, fh);
+    if (fd < 0) {
+      return 0;
+    }
+    int id = nodes.retainBacking(nodeId);
+    if (id == 0) {
+      int registered = s.openBacking(fd);
+      if (registered <= 0) {
+        return 0;
+      }
+      id = nodes.adoptBacking(nodeId, registered);
+      if (id != registered) {
+        s.closeBacking(registered); // another open of the inode was first
+      }
+      if (id == 0) {
+        return 0;
+      }
+    }
+    passthroughOpens.add(fh);
+    return id;
   }
 
   /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
   private void create(Request r, Reply reply) {
     int flags = r.i32(0);
     long mode = r.i32(4) & 0xffffffffL;
-    String name = r.name(16);
-    structure.readLock().lock();
-    try {
-      String path = newName(r.nodeId(), name, reply);
-      if (path == null) {
-        return;
-      }
+    inDirectory(r, reply, r.name(16), path -> {
       Scratch s = scratch.get();
       FuseFileInfo fi = s.fileInfo(flags, 0);
       RefFileSystem.requestCaller(r.uid(), r.gid());
-      int rc = fs.create(path, mode, fi);
+      int rc;
+      try {
+        rc = fs.create(path, mode, fi);
+      } finally {
+        RefFileSystem.requestCaller(-1, -1);
+      }
       if (rc != 0) {
         reply.error(-rc);
         return;
@@ -558,10 +575,7 @@ final class KernelBridge implements FuseSession.Handler {
       putEntry(out, node.id, stat, path);
       putOpen(out, fi);
       reply.send();
-    } finally {
-      RefFileSystem.requestCaller(-1, -1);
-      structure.readLock().unlock();
-    }
+    });
   }
 
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
@@ -596,6 +610,13 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_release_in: fh, flags, release_flags, lock_owner. */
   private void release(Request r, Reply reply) {
+    if (passthroughOpens.remove(r.i64(0))) {
+      int unused = nodes.releaseBacking(r.nodeId());
+      FuseSession s = session;
+      if (unused > 0 && s != null) {
+        s.closeBacking(unused);
+      }
+    }
     FuseFileInfo fi = scratch.get().fileInfo(r.i32(8), r.i64(0));
     fs.release(null, fi);
     String hidden;

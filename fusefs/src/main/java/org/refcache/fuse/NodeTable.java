@@ -34,6 +34,9 @@ final class NodeTable {
     int opens;
     /** Where the view keeps it after it was unlinked while open (see {@link HiddenFiles}). */
     String hiddenPath;
+    /** The kernel's backing file ID of its passthrough opens (one per inode), or 0. */
+    int backingId;
+    int backingUsers;
 
     Node(long id, boolean directory, String linkKey) {
       this.id = id;
@@ -242,6 +245,51 @@ final class NodeTable {
     }
     dropIfUnused(node);
     return drop;
+  }
+
+  /**
+   * One more passthrough open of {@code nodeId}: the backing file ID its other opens use, or 0 if
+   * it has none yet (then register one and {@link #adoptBacking} it). The kernel allows a single
+   * backing file per inode at a time.
+   */
+  synchronized int retainBacking(long nodeId) {
+    Node node = byId.get(nodeId);
+    if (node == null || node.backingId == 0) {
+      return 0;
+    }
+    node.backingUsers++;
+    return node.backingId;
+  }
+
+  /**
+   * Makes {@code backingId} the backing file of {@code nodeId}, used by one open: the ID to answer
+   * with. If another open registered one meanwhile, that one (retained) is returned and the caller
+   * drops its own.
+   */
+  synchronized int adoptBacking(long nodeId, int backingId) {
+    Node node = byId.get(nodeId);
+    if (node == null) {
+      return 0;
+    }
+    if (node.backingId != 0) {
+      node.backingUsers++;
+      return node.backingId;
+    }
+    node.backingId = backingId;
+    node.backingUsers = 1;
+    return backingId;
+  }
+
+  /** A passthrough open of {@code nodeId} was released: the backing ID to close now, or 0. */
+  synchronized int releaseBacking(long nodeId) {
+    Node node = byId.get(nodeId);
+    if (node == null || node.backingId == 0 || --node.backingUsers > 0) {
+      return 0;
+    }
+    int id = node.backingId;
+    node.backingId = 0;
+    node.backingUsers = 0;
+    return id;
   }
 
   /** The kernel forgot {@code lookups} of its references to {@code nodeId}. */

@@ -109,6 +109,19 @@ final class RefFileSystem extends FuseStubFS {
         && trees.isImmutable(at.refId());
   }
 
+  /**
+   * The descriptor the kernel may read an open file from itself (passthrough), or -1: only files
+   * of read-only trees, which are immutable from their first open on (a committed tree may have
+   * files the kernel still caches from before).
+   */
+  int passthroughDescriptor(String path, long fh) {
+    MountPath at = MountPath.parse(path);
+    if (at.kind() != MountPath.Kind.REF || !trees.isReadOnly(at.refId())) {
+      return -1;
+    }
+    return handles.fixedDescriptor(fh);
+  }
+
   /** Tells jnr-fuse the mount is gone, so its JVM shutdown hook does not unmount again. */
   void markUnmounted() {
     mounted.set(false);
@@ -189,10 +202,20 @@ final class RefFileSystem extends FuseStubFS {
             Attributes.keepStandIn(stat, mountTime);
           }
         }
-        if (rc == 0 && !refRoot && node.get().isUpper()
+        if (rc == 0 && node.get().isUpper()
             && tree.tree() instanceof WritableOverlayTree writable) {
-          // A copied-up file or directory keeps the inode number of its lower original.
-          stat.st_ino.set(writable.reportedIno(at.relative(), stat.st_ino.longValue()));
+          if (!refRoot) {
+            // A copied-up file or directory keeps the inode number of its lower original.
+            stat.st_ino.set(writable.reportedIno(at.relative(), stat.st_ino.longValue()));
+          }
+          // ... and the ctime it had, until it changes for real.
+          Instant real = Instant.ofEpochSecond(stat.st_ctim.tv_sec.get(),
+              stat.st_ctim.tv_nsec.longValue());
+          Instant shown = writable.reportedCtime(at.relative(), real);
+          if (!shown.equals(real)) {
+            stat.st_ctim.tv_sec.set(shown.getEpochSecond());
+            stat.st_ctim.tv_nsec.set(shown.getNano());
+          }
         }
         if (rc == 0 && node.get().isDirectory()) {
           // A merged directory's real directory counts only its own layer's subdirectories.

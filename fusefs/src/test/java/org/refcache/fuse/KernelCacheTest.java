@@ -47,10 +47,27 @@ class KernelCacheTest {
     view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
   }
 
+  /**
+   * Passthrough: the kernel reads a read-only ref's file from the layer file itself, so there is
+   * one page cache (the layer file's, as under kernel overlayfs) and no copy of it in FUSE's.
+   */
   @Test
-  void filesOfImmutableRefsKeepTheirPagesAcrossOpens() throws IOException {
+  void filesOfReadOnlyRefsAreReadByTheKernelStraightFromTheLayer() throws IOException {
     view.addReadOnly("ro", layer);
     mountWithLongTimeouts();
+    assertThat(view.mounted().passthrough()).as("passthrough negotiated (Linux 6.9+)").isTrue();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+
+    overwriteBehindTheMountsBack(layer.resolve("f"), "cached v2");
+
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v2");
+  }
+
+  @Test
+  void underLibfuseFilesOfReadOnlyRefsKeepTheirPagesAcrossOpens() throws IOException {
+    view.addReadOnly("ro", layer);
+    view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5))
+        .withTransport(FuseOptions.Transport.LIBFUSE));
     assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
 
     overwriteBehindTheMountsBack(layer.resolve("f"), "cached v2");

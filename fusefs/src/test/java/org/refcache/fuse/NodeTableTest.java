@@ -116,4 +116,18 @@ class NodeTableTest {
     nodes.opened(a.id);
     assertThat(nodes.openWithLastName("/refs/r/a")).isNull();
   }
+
+  @Test
+  void passthroughOpensOfOneInodeShareOneBackingFileUntilTheLastIsReleased() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
+    assertThat(nodes.retainBacking(a.id)).isZero();
+    assertThat(nodes.adoptBacking(a.id, 7)).isEqualTo(7);
+    assertThat(nodes.retainBacking(a.id)).isEqualTo(7);
+    assertThat(nodes.adoptBacking(a.id, 8)).as("a second registration loses").isEqualTo(7);
+
+    assertThat(nodes.releaseBacking(a.id)).isZero();
+    assertThat(nodes.releaseBacking(a.id)).isZero();
+    assertThat(nodes.releaseBacking(a.id)).isEqualTo(7);
+    assertThat(nodes.retainBacking(a.id)).isZero();
+  }
 }

@@ -152,6 +152,10 @@ final class Library {
     /** Raw {@code write(2)} from native memory (the FUSE device's replies). */
     @ssize_t long write(int fd, Pointer buf, @size_t long count);
 
+    /** {@code ioctl(2)} with a pointer argument. */
+    @Variadic(fixedCount = 2)
+    int ioctl(int fd, @size_t long request, Pointer arg);
+
     /** {@code mount(2)} with its data as a string (a file system's {@code -o} options). */
     int mount(String source, String target, String fstype, long flags, String data);
 

@@ -520,6 +520,12 @@ public final class Posix {
     }
   }
 
+  /** {@code ioctl(2)} with a pointer argument: its result, or -errno; never throws. */
+  public static int ioctl(int fd, long request, Pointer arg) {
+    int rc = libc().ioctl(fd, request, arg);
+    return rc >= 0 ? rc : -errno();
+  }
+
   /** {@code read(2)} into {@code buf}: the bytes read, or -errno; never throws. */
   public static long read(int fd, Pointer buf, long count) {
     long n = libc().read(fd, buf, count);

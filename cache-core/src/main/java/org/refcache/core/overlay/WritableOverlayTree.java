@@ -79,6 +79,7 @@ public final class WritableOverlayTree extends OverlayTree {
   private final ConcurrentSkipListMap<String, Long> origins = new ConcurrentSkipListMap<>();
   private static final Long NO_ORIGIN = -1L;
   private final List<CopyUpListener> copyUpListeners = new CopyOnWriteArrayList<>();
+  private final CopyUpCtimes ctimes = new CopyUpCtimes();
   /** Copies opened for listeners during the running mutation, handed over once it is done. */
   private List<CopiedUp> copiedUp = new ArrayList<>();
 
@@ -211,6 +212,19 @@ public final class WritableOverlayTree extends OverlayTree {
     return known.longValue() == NO_ORIGIN ? realIno : known;
   }
 
+  /**
+   * The ctime the union reports for the upper entry at {@code path}, whose real ctime is
+   * {@code realCtime}: what it showed before a copy-up changed its real ctime, until something
+   * changes it for real (see {@link CopyUpCtimes}).
+   */
+  public Instant reportedCtime(String path, Instant realCtime) {
+    long real = CopyUpCtimes.nanos(realCtime);
+    long shown = ctimes.reported(path, real);
+    return shown == real ? realCtime
+        : Instant.ofEpochSecond(Math.floorDiv(shown, 1_000_000_000L),
+            Math.floorMod(shown, 1_000_000_000L));
+  }
+
   /** The origin inode number recorded on the upper file {@code real}, or {@link #NO_ORIGIN}. */
   private Long readOrigin(Path real) throws IOException {
     Optional<byte[]> value = Posix.lgetxattr(real, OverlayConventions.ORIGIN_INO_XATTR);
@@ -247,6 +261,7 @@ public final class WritableOverlayTree extends OverlayTree {
 
   /** Forgets what is known of {@code path} and everything below it (callers hold the write lock). */
   private void forgetOrigins(String path) {
+    ctimes.forget(path);
     origins.remove(path);
     if (path.isEmpty()) {
       origins.clear();
@@ -941,6 +956,11 @@ public final class WritableOverlayTree extends OverlayTree {
       offerCopy(lowerNode.stat(), target);
     }
     LayerFiles.setTimes(parentUpper, parentStat);
+    String parentPath = TreePath.parent(lowerNode.path());
+    long parentShown = ctimes.reported(parentPath, CopyUpCtimes.nanos(parentStat.ctime()));
+    ctimes.copiedUp(parentPath, parentShown, CopyUpCtimes.nanos(Posix.lstat(parentUpper).ctime()));
+    ctimes.copiedUp(lowerNode.path(), CopyUpCtimes.nanos(lowerNode.stat().ctime()),
+        CopyUpCtimes.nanos(Posix.lstat(target).ctime()));
     return target;
   }
 

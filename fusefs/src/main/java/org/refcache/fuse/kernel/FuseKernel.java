@@ -10,6 +10,8 @@ public final class FuseKernel {
   public static final int MAJOR = 7;
   /** The highest minor version spoken; the kernel's own may be higher (it then adapts to ours). */
   public static final int MINOR = 38;
+  /** The minor version that brought passthrough (answered when both sides can do it). */
+  public static final int PASSTHROUGH_MINOR = 40;
   public static final long ROOT_ID = 1;
 
   public static final int IN_HEADER_SIZE = 40;
@@ -58,6 +60,10 @@ public final class FuseKernel {
   public static final int PARALLEL_DIROPS = 1 << 18;
   public static final int MAX_PAGES = 1 << 22;
   public static final int CACHE_SYMLINKS = 1 << 23;
+  /** The 64-bit flags: flags2 in fuse_init_in and fuse_init_out is valid. */
+  public static final int INIT_EXT = 1 << 30;
+  /** flags2 bit of FUSE_PASSTHROUGH (1 << 37): reads and writes go to a backing file. */
+  public static final int PASSTHROUGH_FLAG2 = 1 << 5;
 
   // ---- SETATTR valid bits (fuse_setattr_in: valid 0, fh 8, size 16, lock_owner 24, atime 32,
   //      mtime 40, ctime 48, atimensec 56, mtimensec 60, ctimensec 64, mode 68, uid 76, gid 80) ----
@@ -78,6 +84,12 @@ public final class FuseKernel {
 
   // ---- fuse_open_out.open_flags ----
   public static final int FOPEN_KEEP_CACHE = 1 << 1;
+  /** On OPEN: reads and writes go straight to the backing file of fuse_open_out.backing_id. */
+  public static final int FOPEN_PASSTHROUGH = 1 << 7;
+  /** ioctl FUSE_DEV_IOC_BACKING_OPEN: _IOW(229, 1, struct fuse_backing_map {fd, flags, pad}). */
+  public static final long IOC_BACKING_OPEN = 0x4010E501L;
+  /** ioctl FUSE_DEV_IOC_BACKING_CLOSE: _IOW(229, 2, uint32_t). */
+  public static final long IOC_BACKING_CLOSE = 0x4004E502L;
   /** On OPENDIR: the kernel may keep the listing in its page cache (with KEEP_CACHE). */
   public static final int FOPEN_CACHE_DIR = 1 << 3;
 

@@ -52,9 +52,11 @@ public final class FuseSession implements AutoCloseable {
    * @param options  further mount options ({@code allow_other}, {@code default_permissions})
    * @param maxWrite the largest write request; reads are as large
    * @param threads  worker threads
+   * @param passthrough ask for passthrough (FUSE 7.40, Linux 6.9): files the handler opens with
+   *                 a backing file are read by the kernel straight from it
    */
   public record Settings(String fsName, String subtype, List<String> options, int maxWrite,
-                         int threads) {
+                         int threads, boolean passthrough) {
 
     public Settings {
       options = List.copyOf(options);
@@ -81,6 +83,7 @@ public final class FuseSession implements AutoCloseable {
   private final CountDownLatch ended;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int kernelMinor;
+  private volatile boolean passthrough;
   /** Notifications are written from any thread (not a worker's): their own buffer, one at once. */
   private final ByteBuffer notifications =
       ByteBuffer.allocateDirect(4096 + 64).order(ByteOrder.LITTLE_ENDIAN);
@@ -272,24 +275,62 @@ public final class FuseSession implements AutoCloseable {
     }
     kernelMinor = minor;
     int offered = request.i32(12);
+    int offered2 = (offered & FuseKernel.INIT_EXT) != 0 ? request.i32(16) : 0;
+    boolean canPassthrough = settings.passthrough() && minor >= FuseKernel.PASSTHROUGH_MINOR
+        && (offered2 & FuseKernel.PASSTHROUGH_FLAG2) != 0;
+    int flags = offered & FLAGS_WANTED;
+    int answeredMinor = Math.min(minor, FuseKernel.MINOR);
+    if (canPassthrough) {
+      flags |= FuseKernel.INIT_EXT;
+      answeredMinor = FuseKernel.PASSTHROUGH_MINOR;
+    }
     ByteBuffer out = reply.begin();
     out.putInt(FuseKernel.MAJOR);
-    out.putInt(Math.min(minor, FuseKernel.MINOR));
+    out.putInt(answeredMinor);
     out.putInt(request.i32(8));
-    out.putInt(offered & FLAGS_WANTED);
+    out.putInt(flags);
     out.putShort((short) 16); // max_background
     out.putShort((short) 12); // congestion_threshold
     out.putInt(settings.maxWrite());
     out.putInt(1); // time_gran: nanosecond timestamps
     out.putShort((short) (settings.maxWrite() / 4096));
-    out.putShort((short) 0);
-    out.putInt(0);
-    for (int i = 0; i < 7; i++) {
+    out.putShort((short) 0); // map_alignment
+    out.putInt(canPassthrough ? FuseKernel.PASSTHROUGH_FLAG2 : 0);
+    // max_stack_depth: backing files lie on a plain file system (depth 0), so 1.
+    out.putInt(canPassthrough ? 1 : 0);
+    for (int i = 0; i < 6; i++) {
       out.putInt(0);
     }
     reply.send();
-    LOG.debug("FUSE {}.{} negotiated, flags {}", major, Math.min(minor, FuseKernel.MINOR),
-        Integer.toHexString(offered & FLAGS_WANTED));
+    passthrough = canPassthrough;
+    LOG.debug("FUSE {}.{} negotiated, flags {}, passthrough {}", major, answeredMinor,
+        Integer.toHexString(flags), canPassthrough);
+  }
+
+  /** Whether files may be opened in passthrough mode ({@link #openBacking}). */
+  public boolean passthrough() {
+    return passthrough;
+  }
+
+  /**
+   * Registers descriptor {@code fd} as a backing file ({@code FUSE_DEV_IOC_BACKING_OPEN}): the
+   * ID to answer an open with, or -errno (EPERM without CAP_SYS_ADMIN). The kernel holds the file
+   * itself; the ID must be closed with {@link #closeBacking} once no open refers to it any more.
+   */
+  public int openBacking(int backingFd) {
+    Pointer map = jnr.ffi.Memory.allocateDirect(Runtime.getSystemRuntime(), 16, true);
+    map.putInt(0, backingFd);
+    return Posix.ioctl(fd, FuseKernel.IOC_BACKING_OPEN, map);
+  }
+
+  /** Drops a backing file ID ({@code FUSE_DEV_IOC_BACKING_CLOSE}). */
+  public void closeBacking(int backingId) {
+    Pointer id = jnr.ffi.Memory.allocateDirect(Runtime.getSystemRuntime(), 4, true);
+    id.putInt(0, backingId);
+    int rc = Posix.ioctl(fd, FuseKernel.IOC_BACKING_CLOSE, id);
+    if (rc < 0) {
+      LOG.debug("closing backing file {} failed: errno {}", backingId, -rc);
+    }
   }
 
   /**
