@@ -220,6 +220,12 @@ public final class FuseMount implements AutoCloseable {
     return s != null && s.passthrough();
   }
 
+  /** Requests of {@code opcode} served (kernel transport; 0 under libfuse). */
+  long served(int opcode) {
+    FuseSession s = session;
+    return s == null ? 0 : s.served(opcode);
+  }
+
   /** Which transport serves the mount. */
   public FuseOptions.Transport transport() {
     return session != null ? FuseOptions.Transport.KERNEL : FuseOptions.Transport.LIBFUSE;

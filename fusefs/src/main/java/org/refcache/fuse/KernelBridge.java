@@ -158,7 +158,8 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.LISTXATTR -> getxattr(r, reply, true);
       case FuseKernel.REMOVEXATTR -> removexattr(r, reply);
       case FuseKernel.OPENDIR -> opendir(r, reply);
-      case FuseKernel.READDIR -> readdir(r, reply);
+      case FuseKernel.READDIR -> readdir(r, reply, false);
+      case FuseKernel.READDIRPLUS -> readdir(r, reply, true);
       case FuseKernel.RELEASEDIR -> {
         listings.remove(r.i64(0));
         reply.ok();
@@ -738,7 +739,7 @@ final class KernelBridge implements FuseSession.Handler {
    * (offset 0, also after {@code rewinddir}) and served from that listing by offset, as
    * libfuse's high-level layer did: entries added or removed meanwhile do not shift the others.
    */
-  private void readdir(Request r, Reply reply) {
+  private void readdir(Request r, Reply reply, boolean plus) {
     long handle = r.i64(0);
     long offset = r.i64(8);
     int size = Math.min(r.i32(16), reply.capacity());
@@ -757,6 +758,15 @@ final class KernelBridge implements FuseSession.Handler {
       entries = listed;
       listings.put(handle, entries);
     }
+    if (plus) {
+      structure.readLock().lock();
+      try {
+        fillPlus(r, reply, entries, offset, size);
+      } finally {
+        structure.readLock().unlock();
+      }
+      return;
+    }
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     for (long i = offset; i < entries.size(); i++) {
@@ -765,17 +775,64 @@ final class KernelBridge implements FuseSession.Handler {
       if (out.position() + record > end) {
         break;
       }
-      int start = out.position();
-      out.putLong(e.ino());
-      out.putLong(i + 1);
-      out.putInt(e.name().length);
-      out.putInt(e.type());
-      out.put(e.name());
-      while (out.position() < start + record) {
-        out.put((byte) 0);
-      }
+      putDirent(out, e, i + 1, record);
     }
     reply.send();
+  }
+
+  /**
+   * READDIRPLUS: each entry with its lookup (node and attributes), so a walk that stats what it
+   * lists ({@code find}, {@code ls -l}, {@code tar}) needs no LOOKUP per entry. Each entry sent
+   * with a node counts as one lookup of it, as the kernel counts it. The mount's own directories
+   * answer names only: their entries are refs, which a lookup would open.
+   */
+  private void fillPlus(Request r, Reply reply, List<Entry> entries, long offset, int size) {
+    String dir = nodes.path(r.nodeId());
+    if (dir == null) {
+      reply.error(Errno.ENOENT);
+      return;
+    }
+    boolean inRef = dir.startsWith("/" + MountPath.REFS_NAME + "/");
+    ByteBuffer out = reply.begin();
+    int end = out.position() + size;
+    FileStat stat = scratch.get().stat;
+    for (long i = offset; i < entries.size(); i++) {
+      Entry e = entries.get((int) i);
+      int record = (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + e.name().length
+          + 7) & ~7;
+      if (out.position() + record > end) {
+        break;
+      }
+      int start = out.position();
+      String name = new String(e.name(), StandardCharsets.ISO_8859_1);
+      boolean dots = name.equals(".") || name.equals("..");
+      String child = dir + "/" + name;
+      scratch.get().clearedStat();
+      if (inRef && !dots && fs.getattr(child, stat) == 0) {
+        int mode = stat.st_mode.intValue();
+        NodeTable.Node node = nodes.entered(child, stat.st_ino.longValue(),
+            stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
+        putEntry(out, node.id, stat, child);
+      } else {
+        // Node 0: a name without a lookup (the kernel looks it up if it needs it).
+        out.put(new byte[FuseKernel.ENTRY_OUT_SIZE]);
+      }
+      putDirent(out, e, i + 1, record - (out.position() - start));
+    }
+    reply.send();
+  }
+
+  /** fuse_dirent: ino, off (of the next entry), namelen, type, name, padded to {@code record}. */
+  private static void putDirent(ByteBuffer out, Entry e, long next, int record) {
+    int start = out.position();
+    out.putLong(e.ino());
+    out.putLong(next);
+    out.putInt(e.name().length);
+    out.putInt(e.type());
+    out.put(e.name());
+    while (out.position() < start + record) {
+      out.put((byte) 0);
+    }
   }
 
   private static FuseFillDir collector(List<Entry> into) {

@@ -113,6 +113,28 @@ class KernelCacheTest {
     assertThat(Files.exists(view.ref("ro"))).isFalse();
   }
 
+  @Test
+  void aWalkThatStatsWhatItListsNeedsNoLookupPerEntry() throws IOException {
+    for (int i = 0; i < 200; i++) {
+      Files2.file(layer.resolve("many-" + i), "x");
+    }
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
+    Files.exists(view.ref("ro").resolve("f")); // the ref is open: its tree cannot change
+    long lookupsBefore = mount.served(org.refcache.fuse.kernel.FuseKernel.LOOKUP);
+
+    long statted;
+    try (java.util.stream.Stream<Path> walk = Files.walk(view.ref("ro"))) {
+      statted = walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .count();
+    }
+
+    assertThat(statted).isEqualTo(201);
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.READDIRPLUS)).isPositive();
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.LOOKUP) - lookupsBefore)
+        .as("lookups for 201 listed files").isLessThan(10);
+  }
+
   /** Same size, in place: only the page cache can tell the versions apart. */
   private static void overwriteBehindTheMountsBack(Path real, String content) throws IOException {
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.WRITE)) {

@@ -51,12 +51,16 @@ public final class FuseKernel {
   public static final int INTERRUPT = 36;
   public static final int DESTROY = 38;
   public static final int BATCH_FORGET = 42;
+  public static final int READDIRPLUS = 44;
   public static final int RENAME2 = 45;
 
   // ---- INIT flags ----
   public static final int ASYNC_READ = 1;
   public static final int ATOMIC_O_TRUNC = 1 << 3;
   public static final int BIG_WRITES = 1 << 5;
+  public static final int DO_READDIRPLUS = 1 << 13;
+  /** The kernel chooses between READDIR and READDIRPLUS by whether entries get looked up. */
+  public static final int READDIRPLUS_AUTO = 1 << 14;
   public static final int PARALLEL_DIROPS = 1 << 18;
   public static final int MAX_PAGES = 1 << 22;
   public static final int CACHE_SYMLINKS = 1 << 23;

@@ -73,7 +73,7 @@ public final class FuseSession implements AutoCloseable {
   private static final int REQUEST_OVERHEAD = 4096;
   private static final int FLAGS_WANTED = FuseKernel.ASYNC_READ | FuseKernel.ATOMIC_O_TRUNC
       | FuseKernel.BIG_WRITES | FuseKernel.PARALLEL_DIROPS | FuseKernel.MAX_PAGES
-      | FuseKernel.CACHE_SYMLINKS;
+      | FuseKernel.CACHE_SYMLINKS | FuseKernel.DO_READDIRPLUS | FuseKernel.READDIRPLUS_AUTO;
 
   private final Path mountpoint;
   private final Settings settings;
@@ -84,6 +84,21 @@ public final class FuseSession implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int kernelMinor;
   private volatile boolean passthrough;
+  /** Requests served, per opcode (diagnostics and tests). */
+  private final java.util.concurrent.atomic.LongAdder[] served = newCounters();
+
+  private static java.util.concurrent.atomic.LongAdder[] newCounters() {
+    java.util.concurrent.atomic.LongAdder[] counters = new java.util.concurrent.atomic.LongAdder[64];
+    for (int i = 0; i < counters.length; i++) {
+      counters[i] = new java.util.concurrent.atomic.LongAdder();
+    }
+    return counters;
+  }
+
+  /** How many requests with {@code opcode} the session has served. */
+  public long served(int opcode) {
+    return opcode >= 0 && opcode < served.length ? served[opcode].sum() : 0;
+  }
   /** Notifications are written from any thread (not a worker's): their own buffer, one at once. */
   private final ByteBuffer notifications =
       ByteBuffer.allocateDirect(4096 + 64).order(ByteOrder.LITTLE_ENDIAN);
@@ -193,6 +208,9 @@ public final class FuseSession implements AutoCloseable {
 
   private void dispatch(Request request, Reply reply) {
     int opcode = request.opcode();
+    if (opcode >= 0 && opcode < served.length) {
+      served[opcode].increment();
+    }
     reply.reset(request.unique());
     try {
       switch (opcode) {
