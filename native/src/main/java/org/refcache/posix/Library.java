@@ -114,6 +114,8 @@ final class Library {
     /** A {@code DIR *}, or null. */
     Pointer opendir(String path);
 
+    Pointer fdopendir(int fd);
+
     /** A {@code struct dirent *} (x86_64: d_ino, d_off, d_reclen, d_type, d_name at 19), or null. */
     Pointer readdir(Pointer dir);
 

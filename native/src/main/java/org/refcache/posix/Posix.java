@@ -370,10 +370,36 @@ public final class Posix {
    * decoded in the charset jnr-ffi encodes String arguments in: a name read here and handed back
    * to any call of this class names the same file, whatever its bytes.
    */
+  /** {@code O_NOATIME}: reading does not update the file's atime (owner or CAP_FOWNER only). */
+  static final int O_NOATIME = 01000000;
+
+  /**
+   * A directory stream on {@code name} opened with {@link #O_NOATIME} where allowed, so that
+   * reading it leaves its atime alone; null with errno set on failure.
+   */
+  private static Pointer openDirectoryStream(String name) {
+    int fd = libc().open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME, 0);
+    if (fd < 0 && errno() == Errno.EPERM) {
+      return libc().opendir(name); // not the owner, without CAP_FOWNER
+    }
+    if (fd < 0) {
+      return null;
+    }
+    Pointer stream = libc().fdopendir(fd);
+    if (stream == null) {
+      int saved = errno();
+      libc().close(fd);
+      Library.RUNTIME.setLastError(saved);
+    }
+    return stream;
+  }
+
   public static List<String> list(Path dir) throws IOException {
+    // (O_NOATIME below: listing is how the union trees look, e.g. to count a merged directory's
+    // links in a stat, and a stat must not change the directory's atime.)
     String path = dir.toString();
     try (ShortPath at = ShortPath.of(path)) {
-      Pointer stream = libc().opendir(at.name());
+      Pointer stream = openDirectoryStream(at.name());
       if (stream == null) {
         throw ErrnoMapper.toException("opendir", errno(), path, null);
       }

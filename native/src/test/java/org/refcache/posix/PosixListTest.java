@@ -34,6 +34,19 @@ class PosixListTest {
     assertThat(Posix.list(dir)).containsExactly("a");
   }
 
+  /** A listing is how the union trees look (a stat counts subdirectories): it must not show. */
+  @Test
+  void listingLeavesTheDirectoryAtimeAlone() throws Exception {
+    Files.writeString(dir.resolve("a"), "");
+    // atime older than mtime: relatime would update it on any read.
+    Posix.utimens(dir, java.time.Instant.ofEpochSecond(1_500_000_000L),
+        java.time.Instant.ofEpochSecond(1_600_000_000L), true);
+
+    assertThat(Posix.list(dir)).containsExactly("a");
+
+    assertThat(Posix.lstat(dir).atime()).isEqualTo(java.time.Instant.ofEpochSecond(1_500_000_000L));
+  }
+
   @Test
   void aMissingDirectoryOrAFileIsAnError() throws Exception {
     assertThatThrownBy(() -> Posix.list(dir.resolve("missing")))

@@ -46,9 +46,9 @@ final class PosixMount implements RefTreeSource, AutoCloseable {
     return tree;
   }
 
-  /** Mounts the view with the daemon's options (timeouts, {@code default_permissions}, ...). */
-  void mount() throws IOException {
-    mount = FuseMount.mount(this, mountpoint, FuseOptions.defaults());
+  /** Mounts the view with {@code options} (the daemon's: {@code FuseOptions.defaults()}). */
+  void mount(FuseOptions options) throws IOException {
+    mount = FuseMount.mount(this, mountpoint, options);
   }
 
   /** {@code <mountpoint>/refs/<id>}. */
