@@ -52,8 +52,8 @@ final class KernelBridge implements FuseSession.Handler {
   private final ReadWriteLock structure = new ReentrantReadWriteLock();
   private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
   private final AtomicLong nextDirHandle = new AtomicLong(1);
-  /** Handles of open files the kernel reads itself (their node holds the backing file ID). */
-  private final java.util.Set<Long> passthroughOpens = ConcurrentHashMap.newKeySet();
+  /** The handle of an open answered without one of ours (handles start at 1). */
+  private static final long NO_HANDLE = 0;
   private final AtomicLong hiddenCounter = new AtomicLong();
   private final Timeout entry;
   private final Timeout attr;
@@ -91,6 +91,11 @@ final class KernelBridge implements FuseSession.Handler {
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
+    if (s != null) {
+      for (int backing : nodes.takeBackingsUnder("/" + MountPath.REFS_NAME + "/" + id + "/")) {
+        s.closeBacking(backing);
+      }
+    }
   }
 
   /** Per worker thread: the native structures the path operations fill. */
@@ -126,6 +131,7 @@ final class KernelBridge implements FuseSession.Handler {
   @Override
   public void forget(long nodeId, long lookups) {
     nodes.forget(nodeId, lookups);
+    closeUnusedBackings();
   }
 
   int nodeCount() {
@@ -488,19 +494,23 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_open_in: flags, open_flags. */
   private void open(Request r, Reply reply) {
+    int flags = r.i32(0);
+    if (answerFromBacking(r.nodeId(), flags, reply)) {
+      return;
+    }
     String path = nodes.path(r.nodeId());
     if (path == null) {
       reply.error(Errno.ENOENT);
       return;
     }
-    FuseFileInfo fi = scratch.get().fileInfo(r.i32(0), 0);
+    FuseFileInfo fi = scratch.get().fileInfo(flags, 0);
     int rc = fs.open(path, fi);
     if (rc != 0) {
       reply.error(-rc);
       return;
     }
     nodes.opened(r.nodeId());
-    int backing = passthrough(path, fi.fh.get(), r.nodeId());
+    int backing = registerBacking(path, fi.fh.get(), r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
       out.putLong(fi.fh.get());
@@ -513,11 +523,33 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /**
-   * Registers the open file's descriptor with the kernel, which then reads it itself (no request
-   * per read, and the page cache is the layer file's own, as with kernel overlayfs): the backing
-   * ID, or 0 where that is not possible (the ID is dropped at release).
+   * A plain read-only open of a file the kernel already reads itself (passthrough): answered
+   * with its backing file and no handle of ours, so no descriptor, lookup or system call at all.
+   * The kernel's own reference to the layer file keeps the data alive while it is open.
    */
-  private int passthrough(String path, long fh, long nodeId) {
+  private boolean answerFromBacking(long nodeId, int flags, Reply reply) {
+    if ((flags & (Posix.O_ACCMODE | Posix.O_TRUNC | Posix.O_APPEND)) != Posix.O_RDONLY) {
+      return false;
+    }
+    int backing = nodes.backing(nodeId);
+    if (backing == 0) {
+      return false;
+    }
+    nodes.opened(nodeId);
+    ByteBuffer out = reply.begin();
+    out.putLong(NO_HANDLE);
+    out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
+    out.putInt(backing);
+    reply.send();
+    return true;
+  }
+
+  /**
+   * Registers an open file's descriptor with the kernel as the backing file of its node, which the
+   * kernel then reads itself (no request per read, and the page cache is the layer file's own,
+   * as with kernel overlayfs): the backing ID, or 0 where that is not possible.
+   */
+  private int registerBacking(String path, long fh, long nodeId) {
     FuseSession s = session;
     if (s == null || !s.passthrough()) {
       return 0;
@@ -526,22 +558,25 @@ final class KernelBridge implements FuseSession.Handler {
     if (fd < 0) {
       return 0;
     }
-    int id = nodes.retainBacking(nodeId);
-    if (id == 0) {
-      int registered = s.openBacking(fd);
-      if (registered <= 0) {
-        return 0;
-      }
-      id = nodes.adoptBacking(nodeId, registered);
-      if (id != registered) {
-        s.closeBacking(registered); // another open of the inode was first
-      }
-      if (id == 0) {
-        return 0;
+    int registered = s.openBacking(fd);
+    if (registered <= 0) {
+      return 0;
+    }
+    int id = nodes.adoptBacking(nodeId, registered);
+    if (id != registered) {
+      s.closeBacking(registered); // another open of the inode was first, or the node is gone
+    }
+    return id;
+  }
+
+  /** Closes backing file IDs the node table let go of. */
+  private void closeUnusedBackings() {
+    FuseSession s = session;
+    for (int id : nodes.takeUnusedBackings()) {
+      if (s != null) {
+        s.closeBacking(id);
       }
     }
-    passthroughOpens.add(fh);
-    return id;
   }
 
   /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
@@ -611,25 +646,20 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_release_in: fh, flags, release_flags, lock_owner. */
   private void release(Request r, Reply reply) {
-    if (passthroughOpens.remove(r.i64(0))) {
-      int unused = nodes.releaseBacking(r.nodeId());
-      FuseSession s = session;
-      if (unused > 0 && s != null) {
-        s.closeBacking(unused);
-      }
+    long fh = r.i64(0);
+    if (fh != NO_HANDLE) {
+      fs.release(null, scratch.get().fileInfo(r.i32(8), fh));
     }
-    FuseFileInfo fi = scratch.get().fileInfo(r.i32(8), r.i64(0));
-    fs.release(null, fi);
-    String hidden;
     structure.readLock().lock();
     try {
-      hidden = nodes.released(r.nodeId());
+      String hidden = nodes.released(r.nodeId());
       if (hidden != null) {
         fs.unlink(hidden); // the last open file of an unlinked one: let it go
       }
     } finally {
       structure.readLock().unlock();
     }
+    closeUnusedBackings();
     reply.ok();
   }
 

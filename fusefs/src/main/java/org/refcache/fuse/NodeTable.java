@@ -36,7 +36,6 @@ final class NodeTable {
     String hiddenPath;
     /** The kernel's backing file ID of its passthrough opens (one per inode), or 0. */
     int backingId;
-    int backingUsers;
 
     Node(long id, boolean directory, String linkKey) {
       this.id = id;
@@ -48,6 +47,7 @@ final class NodeTable {
   private final Map<Long, Node> byId = new HashMap<>();
   private final Map<String, Node> byPath = new HashMap<>();
   private final Map<String, Node> byLink = new HashMap<>();
+  private final List<Integer> unusedBackings = new ArrayList<>();
   private long nextId = FuseKernel.ROOT_ID + 1;
 
   NodeTable() {
@@ -248,48 +248,52 @@ final class NodeTable {
   }
 
   /**
-   * One more passthrough open of {@code nodeId}: the backing file ID its other opens use, or 0 if
-   * it has none yet (then register one and {@link #adoptBacking} it). The kernel allows a single
-   * backing file per inode at a time.
+   * The backing file ID of {@code nodeId} (registered by its first passthrough open, kept for the
+   * node's life: the kernel allows one backing file per inode), or 0.
    */
-  synchronized int retainBacking(long nodeId) {
+  synchronized int backing(long nodeId) {
     Node node = byId.get(nodeId);
-    if (node == null || node.backingId == 0) {
-      return 0;
-    }
-    node.backingUsers++;
-    return node.backingId;
+    return node == null ? 0 : node.backingId;
   }
 
   /**
-   * Makes {@code backingId} the backing file of {@code nodeId}, used by one open: the ID to answer
-   * with. If another open registered one meanwhile, that one (retained) is returned and the caller
-   * drops its own.
+   * Makes {@code backingId} the backing file of {@code nodeId}: the ID to answer with. If another
+   * open registered one meanwhile, that one is returned and the caller drops its own.
    */
   synchronized int adoptBacking(long nodeId, int backingId) {
     Node node = byId.get(nodeId);
     if (node == null) {
       return 0;
     }
-    if (node.backingId != 0) {
-      node.backingUsers++;
-      return node.backingId;
+    if (node.backingId == 0) {
+      node.backingId = backingId;
     }
-    node.backingId = backingId;
-    node.backingUsers = 1;
-    return backingId;
+    return node.backingId;
   }
 
-  /** A passthrough open of {@code nodeId} was released: the backing ID to close now, or 0. */
-  synchronized int releaseBacking(long nodeId) {
-    Node node = byId.get(nodeId);
-    if (node == null || node.backingId == 0 || --node.backingUsers > 0) {
-      return 0;
+  /**
+   * Takes the backing file IDs of every node below {@code prefix} (a ref that goes away: the
+   * kernel's open files keep theirs, but closed files stop pinning the layer's files).
+   */
+  synchronized List<Integer> takeBackingsUnder(String prefix) {
+    List<Integer> taken = new ArrayList<>();
+    for (Node node : byId.values()) {
+      if (node.backingId != 0 && !node.paths.isEmpty() && node.paths.get(0).startsWith(prefix)) {
+        taken.add(node.backingId);
+        node.backingId = 0;
+      }
     }
-    int id = node.backingId;
-    node.backingId = 0;
-    node.backingUsers = 0;
-    return id;
+    return taken;
+  }
+
+  /** Backing file IDs of nodes dropped since the last call, to close. */
+  synchronized List<Integer> takeUnusedBackings() {
+    if (unusedBackings.isEmpty()) {
+      return List.of();
+    }
+    List<Integer> taken = new ArrayList<>(unusedBackings);
+    unusedBackings.clear();
+    return taken;
   }
 
   /** The kernel forgot {@code lookups} of its references to {@code nodeId}. */
@@ -311,6 +315,10 @@ final class NodeTable {
       return;
     }
     byId.remove(node.id);
+    if (node.backingId != 0) {
+      unusedBackings.add(node.backingId);
+      node.backingId = 0;
+    }
     for (String path : node.paths) {
       byPath.remove(path, node);
     }

@@ -64,6 +64,28 @@ class KernelCacheTest {
   }
 
   @Test
+  void laterOpensOfAPassthroughFileTakeNoHandleAndOutliveTheirRef() throws IOException {
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+    // The kernel releases a closed file after close(2) returns: wait for it (bounded).
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+
+    try (var in = Files.newByteChannel(view.ref("ro").resolve("f"))) {
+      assertThat(mount.openFiles()).as("handles of ours for the second open").isZero();
+      view.source.remove("ro");
+      mount.invalidate("ro");
+      ByteBuffer buf = ByteBuffer.allocate(32);
+      int n = in.read(buf);
+      assertThat(new String(buf.array(), 0, n, StandardCharsets.UTF_8)).isEqualTo("cached v1");
+    }
+    assertThat(Files.exists(view.ref("ro").resolve("f"))).isFalse();
+  }
+
+  @Test
   void underLibfuseFilesOfReadOnlyRefsKeepTheirPagesAcrossOpens() throws IOException {
     view.addReadOnly("ro", layer);
     view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5))

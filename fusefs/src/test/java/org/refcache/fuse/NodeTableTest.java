@@ -118,16 +118,28 @@ class NodeTableTest {
   }
 
   @Test
-  void passthroughOpensOfOneInodeShareOneBackingFileUntilTheLastIsReleased() {
+  void aNodeKeepsOneBackingFileUntilItIsForgotten() {
     NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
-    assertThat(nodes.retainBacking(a.id)).isZero();
+    assertThat(nodes.backing(a.id)).isZero();
     assertThat(nodes.adoptBacking(a.id, 7)).isEqualTo(7);
-    assertThat(nodes.retainBacking(a.id)).isEqualTo(7);
     assertThat(nodes.adoptBacking(a.id, 8)).as("a second registration loses").isEqualTo(7);
+    assertThat(nodes.takeUnusedBackings()).isEmpty();
 
-    assertThat(nodes.releaseBacking(a.id)).isZero();
-    assertThat(nodes.releaseBacking(a.id)).isZero();
-    assertThat(nodes.releaseBacking(a.id)).isEqualTo(7);
-    assertThat(nodes.retainBacking(a.id)).isZero();
+    nodes.forget(a.id, 1);
+
+    assertThat(nodes.takeUnusedBackings()).containsExactly(7);
+    assertThat(nodes.takeUnusedBackings()).isEmpty();
+  }
+
+  @Test
+  void theBackingFilesOfARefAreTakenWhenTheRefGoes() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
+    NodeTable.Node b = nodes.entered("/refs/rr/b", 2, 1, false);
+    nodes.adoptBacking(a.id, 7);
+    nodes.adoptBacking(b.id, 8);
+
+    assertThat(nodes.takeBackingsUnder("/refs/r/")).containsExactly(7);
+    assertThat(nodes.backing(a.id)).isZero();
+    assertThat(nodes.backing(b.id)).isEqualTo(8);
   }
 }
