@@ -189,6 +189,10 @@ final class KernelBridge implements FuseSession.Handler {
   private void answerEntry(String path, Reply reply) {
     FileStat stat = scratch.get().clearedStat();
     int rc = fs.getattr(path, stat);
+    if (rc == -Errno.ENOENT && insideRef(path)) {
+      answerNegative(path, reply);
+      return;
+    }
     if (rc != 0) {
       reply.error(-rc);
       return;
@@ -198,6 +202,31 @@ final class KernelBridge implements FuseSession.Handler {
         stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
     putEntry(reply.begin(), node.id, stat, path);
     reply.send();
+  }
+
+  /**
+   * A missing name inside a ref, answered as an entry with node 0: the kernel keeps it as a
+   * negative entry (a compiler probing include paths asks once). Safe because a name inside a ref
+   * appears only through the mount, which replaces the negative entry itself; a ref's own name in
+   * {@code /refs} is not cached, so a new ref shows at once.
+   */
+  private void answerNegative(String path, Reply reply) {
+    Timeout valid = fs.unchanging(path) ? unchanging : entry;
+    ByteBuffer out = reply.begin();
+    out.putLong(0); // nodeid
+    out.putLong(0); // generation
+    out.putLong(valid.seconds());
+    out.putLong(0);
+    out.putInt(valid.nanos());
+    out.putInt(0);
+    out.put(new byte[FuseKernel.ATTR_SIZE]);
+    reply.send();
+  }
+
+  /** Whether {@code path} lies inside a ref's tree (below {@code /refs/<id>}). */
+  private static boolean insideRef(String path) {
+    String refs = "/" + MountPath.REFS_NAME + "/";
+    return path.startsWith(refs) && path.indexOf('/', refs.length()) > 0;
   }
 
   private void getattr(Request r, Reply reply) {
@@ -822,7 +851,7 @@ final class KernelBridge implements FuseSession.Handler {
       reply.error(Errno.ENOENT);
       return;
     }
-    boolean inRef = dir.startsWith("/" + MountPath.REFS_NAME + "/");
+    boolean inRef = insideRef(dir + "/x");
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     FileStat stat = scratch.get().stat;

@@ -157,6 +157,26 @@ class KernelCacheTest {
         .as("lookups for 201 listed files").isLessThan(10);
   }
 
+  @Test
+  void aMissingNameInsideARefIsAskedForOnceAndAppearsWhenMade() throws IOException {
+    view.addWritable("w", layer);
+    FuseMount mount = view.mount();
+    Path missing = view.ref("w").resolve("missing.h");
+    assertThat(Files.exists(missing)).isFalse();
+    long lookups = mount.served(org.refcache.fuse.kernel.FuseKernel.LOOKUP);
+
+    for (int i = 0; i < 10; i++) {
+      assertThat(Files.exists(missing)).isFalse();
+    }
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.LOOKUP)).isEqualTo(lookups);
+
+    Files.writeString(missing, "now here");
+    assertThat(Files.readString(missing)).isEqualTo("now here");
+    assertThat(Files.exists(view.ref("not-yet"))).isFalse();
+    view.addReadOnly("not-yet", layer);
+    assertThat(Files.exists(view.ref("not-yet"))).as("a new ref shows at once").isTrue();
+  }
+
   /** Same size, in place: only the page cache can tell the versions apart. */
   private static void overwriteBehindTheMountsBack(Path real, String content) throws IOException {
     try (FileChannel ch = FileChannel.open(real, StandardOpenOption.WRITE)) {
