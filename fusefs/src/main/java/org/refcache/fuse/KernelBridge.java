@@ -3,23 +3,16 @@ package org.refcache.fuse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.FuseSession;
 import org.refcache.fuse.kernel.Reply;
 import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
-import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
@@ -43,35 +36,20 @@ final class KernelBridge implements FuseSession.Handler {
 
   private static final long UTIME_NOW = (1L << 30) - 1;
   private static final long UTIME_OMIT = (1L << 30) - 2;
-  private static final int STAT_MEMORY = 256;
-  private static final int PATH_MAX = 4096;
-  private static final int NAME_MAX = 255;
 
   private final RefFileSystem fs;
   private final NodeTable nodes = new NodeTable();
   private final ReadWriteLock structure = new ReentrantReadWriteLock();
-  private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
-  private final AtomicLong nextDirHandle = new AtomicLong(1);
-  /** The handle of an open answered without one of ours (handles start at 1). */
-  private static final long NO_HANDLE = 0;
   private final AtomicLong hiddenCounter = new AtomicLong();
-  private final Timeout entry;
-  private final Timeout attr;
-  private final Timeout unchanging;
-  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+  private final EntryReplies replies;
+  private final DirectoryRequests directories;
+  private final PassthroughFiles passthrough;
 
   KernelBridge(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
     this.fs = fs;
-    this.entry = new Timeout(entryTimeout);
-    this.attr = new Timeout(attrTimeout);
-    this.unchanging = new Timeout(FuseOptions.UNCHANGING_TIMEOUT);
-  }
-
-  /** A validity period as the protocol carries it: seconds and nanoseconds. */
-  private record Timeout(long seconds, int nanos) {
-    Timeout(Duration d) {
-      this(d.getSeconds(), d.getNano());
-    }
+    this.replies = new EntryReplies(fs, entryTimeout, attrTimeout);
+    this.directories = new DirectoryRequests(fs, nodes, structure, replies);
+    this.passthrough = new PassthroughFiles(fs, nodes);
   }
 
   /** The session, once mounted: notifications go through it. */
@@ -79,6 +57,7 @@ final class KernelBridge implements FuseSession.Handler {
 
   void attach(FuseSession mounted) {
     this.session = mounted;
+    passthrough.attach(mounted);
   }
 
   /**
@@ -91,47 +70,13 @@ final class KernelBridge implements FuseSession.Handler {
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
-    if (s != null) {
-      for (int backing : nodes.takeBackingsUnder("/" + MountPath.REFS_NAME + "/" + id + "/")) {
-        s.closeBacking(backing);
-      }
-    }
-  }
-
-  /** Per worker thread: the native structures the path operations fill. */
-  private static final class Scratch {
-    final Runtime runtime = Runtime.getSystemRuntime();
-    final Pointer statMemory = Memory.allocateDirect(runtime, STAT_MEMORY, true);
-    final FileStat stat = FileStat.of(statMemory);
-    final Pointer fileInfoMemory = Memory.allocateDirect(runtime, FuseAbi.FILE_INFO_SIZE, true);
-    final FuseFileInfo fileInfo = FuseFileInfo.of(fileInfoMemory);
-    final Pointer statvfsMemory = Memory.allocateDirect(runtime, 256, true);
-    final Statvfs statvfs = Statvfs.of(statvfsMemory);
-    final Pointer timesMemory = Memory.allocateDirect(runtime, 32, true);
-    final Timespec[] times = {Timespec.of(timesMemory), Timespec.of(timesMemory.slice(16))};
-    final Pointer linkMemory = Memory.allocateDirect(runtime, PATH_MAX + 1, true);
-
-    FileStat clearedStat() {
-      statMemory.setMemory(0, STAT_MEMORY, (byte) 0);
-      return stat;
-    }
-
-    FuseFileInfo fileInfo(int flags, long fh) {
-      fileInfoMemory.setMemory(0, FuseAbi.FILE_INFO_SIZE, (byte) 0);
-      fileInfo.flags.set(flags);
-      fileInfo.fh.set(fh);
-      return fileInfo;
-    }
-  }
-
-  /** One entry of a directory listing. */
-  private record Entry(byte[] name, long ino, int type) {
+    passthrough.dropRef(id);
   }
 
   @Override
   public void forget(long nodeId, long lookups) {
     nodes.forget(nodeId, lookups);
-    closeUnusedBackings();
+    passthrough.closeUnused();
   }
 
   int nodeCount() {
@@ -163,13 +108,10 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.GETXATTR -> getxattr(r, reply, false);
       case FuseKernel.LISTXATTR -> getxattr(r, reply, true);
       case FuseKernel.REMOVEXATTR -> removexattr(r, reply);
-      case FuseKernel.OPENDIR -> opendir(r, reply);
-      case FuseKernel.READDIR -> readdir(r, reply, false);
-      case FuseKernel.READDIRPLUS -> readdir(r, reply, true);
-      case FuseKernel.RELEASEDIR -> {
-        listings.remove(r.i64(0));
-        reply.ok();
-      }
+      case FuseKernel.OPENDIR -> directories.open(r, reply);
+      case FuseKernel.READDIR -> directories.read(r, reply, false);
+      case FuseKernel.READDIRPLUS -> directories.read(r, reply, true);
+      case FuseKernel.RELEASEDIR -> directories.release(r, reply);
       case FuseKernel.FSYNCDIR -> fsyncdir(r, reply);
       case FuseKernel.ACCESS -> access(r, reply);
       case FuseKernel.CREATE -> create(r, reply);
@@ -187,10 +129,10 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** Looks {@code path} up and answers it as a new reference to its node (or with the error). */
   private void answerEntry(String path, Reply reply) {
-    FileStat stat = scratch.get().clearedStat();
+    FileStat stat = RequestScratch.get().clearedStat();
     int rc = fs.getattr(path, stat);
-    if (rc == -Errno.ENOENT && insideRef(path)) {
-      answerNegative(path, reply);
+    if (rc == -Errno.ENOENT && EntryReplies.insideRef(path)) {
+      replies.negative(path, reply);
       return;
     }
     if (rc != 0) {
@@ -200,39 +142,14 @@ final class KernelBridge implements FuseSession.Handler {
     int mode = stat.st_mode.intValue();
     NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
         stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
-    putEntry(reply.begin(), node.id, stat, path);
+    replies.putEntry(reply.begin(), node.id, stat, path);
     reply.send();
-  }
-
-  /**
-   * A missing name inside a ref, answered as an entry with node 0: the kernel keeps it as a
-   * negative entry (a compiler probing include paths asks once). Safe because a name inside a ref
-   * appears only through the mount, which replaces the negative entry itself; a ref's own name in
-   * {@code /refs} is not cached, so a new ref shows at once.
-   */
-  private void answerNegative(String path, Reply reply) {
-    Timeout valid = fs.unchanging(path) ? unchanging : entry;
-    ByteBuffer out = reply.begin();
-    out.putLong(0); // nodeid
-    out.putLong(0); // generation
-    out.putLong(valid.seconds());
-    out.putLong(0);
-    out.putInt(valid.nanos());
-    out.putInt(0);
-    out.put(new byte[FuseKernel.ATTR_SIZE]);
-    reply.send();
-  }
-
-  /** Whether {@code path} lies inside a ref's tree (below {@code /refs/<id>}). */
-  private static boolean insideRef(String path) {
-    String refs = "/" + MountPath.REFS_NAME + "/";
-    return path.startsWith(refs) && path.indexOf('/', refs.length()) > 0;
   }
 
   private void getattr(Request r, Reply reply) {
     int flags = r.i32(0);
     long fh = r.i64(8);
-    Scratch s = scratch.get();
+    RequestScratch s = RequestScratch.get();
     FileStat stat = s.clearedStat();
     String path = nodes.path(r.nodeId());
     int rc;
@@ -243,21 +160,7 @@ final class KernelBridge implements FuseSession.Handler {
     } else {
       rc = fs.getattr(path, stat);
     }
-    answerAttr(rc, stat, reply, path);
-  }
-
-  private void answerAttr(int rc, FileStat stat, Reply reply, String path) {
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    Timeout valid = path != null && fs.unchanging(path) ? unchanging : attr;
-    ByteBuffer out = reply.begin();
-    out.putLong(valid.seconds());
-    out.putInt(valid.nanos());
-    out.putInt(0);
-    putAttr(out, stat);
-    reply.send();
+    replies.attr(rc, stat, reply, path);
   }
 
   /**
@@ -269,7 +172,7 @@ final class KernelBridge implements FuseSession.Handler {
     int valid = r.i32(0);
     long fh = r.i64(8);
     boolean byHandle = (valid & FuseKernel.FATTR_FH) != 0;
-    Scratch s = scratch.get();
+    RequestScratch s = RequestScratch.get();
     String path = nodes.path(r.nodeId());
     if (path == null && !byHandle) {
       reply.error(Errno.ENOENT);
@@ -306,7 +209,7 @@ final class KernelBridge implements FuseSession.Handler {
     }
     FileStat stat = s.clearedStat();
     rc = byHandle ? fs.fgetattr(path, stat, s.fileInfo(0, fh)) : fs.getattr(path, stat);
-    answerAttr(rc, stat, reply, path);
+    replies.attr(rc, stat, reply, path);
   }
 
   private static void setTime(Timespec time, int valid, int bit, int nowBit, long seconds,
@@ -329,14 +232,14 @@ final class KernelBridge implements FuseSession.Handler {
       reply.error(Errno.ENOENT);
       return;
     }
-    Scratch s = scratch.get();
-    int rc = fs.readlink(path, s.linkMemory, PATH_MAX + 1);
+    RequestScratch s = RequestScratch.get();
+    int rc = fs.readlink(path, s.linkMemory, RequestScratch.PATH_MAX + 1);
     if (rc != 0) {
       reply.error(-rc);
       return;
     }
     int length = 0;
-    while (length < PATH_MAX && s.linkMemory.getByte(length) != 0) {
+    while (length < RequestScratch.PATH_MAX && s.linkMemory.getByte(length) != 0) {
       length++;
     }
     byte[] target = new byte[length];
@@ -422,7 +325,7 @@ final class KernelBridge implements FuseSession.Handler {
           nodes.unlinked(path);
         }
       }
-      answer(rc, reply);
+      EntryReplies.answer(rc, reply);
     });
   }
 
@@ -432,7 +335,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (rc == 0) {
         nodes.unlinked(path);
       }
-      answer(rc, reply);
+      EntryReplies.answer(rc, reply);
     });
   }
 
@@ -469,12 +372,12 @@ final class KernelBridge implements FuseSession.Handler {
         return;
       }
       if (from.equals(to)) {
-        answer(fs.getattr(from, scratch.get().clearedStat()), reply);
+        EntryReplies.answer(fs.getattr(from, RequestScratch.get().clearedStat()), reply);
         return;
       }
       NodeTable.Node replaced = flags == 0 ? nodes.openWithLastName(to) : null;
       if (replaced != null && !replaced.directory
-          && fs.getattr(from, scratch.get().clearedStat()) == 0) {
+          && fs.getattr(from, RequestScratch.get().clearedStat()) == 0) {
         // The file renamed over is open: it stays reachable through its descriptors.
         int rc = hide(replaced, to);
         if (rc != 0) {
@@ -486,7 +389,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (rc == 0) {
         nodes.renamed(from, to, (flags & Posix.RENAME_EXCHANGE) != 0);
       }
-      answer(rc, reply);
+      EntryReplies.answer(rc, reply);
     } finally {
       structure.writeLock().unlock();
     }
@@ -502,7 +405,7 @@ final class KernelBridge implements FuseSession.Handler {
         return;
       }
       int rc = fs.link(existing, path);
-      FileStat stat = scratch.get().clearedStat();
+      FileStat stat = RequestScratch.get().clearedStat();
       if (rc == 0) {
         rc = fs.getattr(path, stat);
       }
@@ -514,7 +417,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (node == null) {
         node = nodes.entered(path, stat.st_ino.longValue(), stat.st_nlink.longValue(), false);
       }
-      putEntry(reply.begin(), node.id, stat, path);
+      replies.putEntry(reply.begin(), node.id, stat, path);
       reply.send();
     });
   }
@@ -524,7 +427,7 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_open_in: flags, open_flags. */
   private void open(Request r, Reply reply) {
     int flags = r.i32(0);
-    if (answerFromBacking(r.nodeId(), flags, reply)) {
+    if (passthrough.answerFromBacking(r.nodeId(), flags, reply)) {
       return;
     }
     String path = nodes.path(r.nodeId());
@@ -532,80 +435,23 @@ final class KernelBridge implements FuseSession.Handler {
       reply.error(Errno.ENOENT);
       return;
     }
-    FuseFileInfo fi = scratch.get().fileInfo(flags, 0);
+    FuseFileInfo fi = RequestScratch.get().fileInfo(flags, 0);
     int rc = fs.open(path, fi);
     if (rc != 0) {
       reply.error(-rc);
       return;
     }
     nodes.opened(r.nodeId());
-    int backing = registerBacking(path, fi.fh.get(), r.nodeId());
+    int backing = passthrough.register(path, fi.fh.get(), r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
       out.putLong(fi.fh.get());
       out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
       out.putInt(backing);
     } else {
-      putOpen(out, fi);
+      EntryReplies.putOpen(out, fi);
     }
     reply.send();
-  }
-
-  /**
-   * A plain read-only open of a file the kernel already reads itself (passthrough): answered
-   * with its backing file and no handle of ours, so no descriptor, lookup or system call at all.
-   * The kernel's own reference to the layer file keeps the data alive while it is open.
-   */
-  private boolean answerFromBacking(long nodeId, int flags, Reply reply) {
-    if ((flags & (Posix.O_ACCMODE | Posix.O_TRUNC | Posix.O_APPEND)) != Posix.O_RDONLY) {
-      return false;
-    }
-    int backing = nodes.backing(nodeId);
-    if (backing == 0) {
-      return false;
-    }
-    nodes.opened(nodeId);
-    ByteBuffer out = reply.begin();
-    out.putLong(NO_HANDLE);
-    out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
-    out.putInt(backing);
-    reply.send();
-    return true;
-  }
-
-  /**
-   * Registers an open file's descriptor with the kernel as the backing file of its node, which the
-   * kernel then reads itself (no request per read, and the page cache is the layer file's own,
-   * as with kernel overlayfs): the backing ID, or 0 where that is not possible.
-   */
-  private int registerBacking(String path, long fh, long nodeId) {
-    FuseSession s = session;
-    if (s == null || !s.passthrough()) {
-      return 0;
-    }
-    int fd = fs.passthroughDescriptor(path, fh);
-    if (fd < 0) {
-      return 0;
-    }
-    int registered = s.openBacking(fd);
-    if (registered <= 0) {
-      return 0;
-    }
-    int id = nodes.adoptBacking(nodeId, registered);
-    if (id != registered) {
-      s.closeBacking(registered); // another open of the inode was first, or the node is gone
-    }
-    return id;
-  }
-
-  /** Closes backing file IDs the node table let go of. */
-  private void closeUnusedBackings() {
-    FuseSession s = session;
-    for (int id : nodes.takeUnusedBackings()) {
-      if (s != null) {
-        s.closeBacking(id);
-      }
-    }
   }
 
   /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
@@ -613,7 +459,7 @@ final class KernelBridge implements FuseSession.Handler {
     int flags = r.i32(0);
     long mode = r.i32(4) & 0xffffffffL;
     inDirectory(r, reply, r.name(16), path -> {
-      Scratch s = scratch.get();
+      RequestScratch s = RequestScratch.get();
       FuseFileInfo fi = s.fileInfo(flags, 0);
       RefFileSystem.requestCaller(r.uid(), r.gid());
       int rc;
@@ -637,8 +483,8 @@ final class KernelBridge implements FuseSession.Handler {
           stat.st_nlink.longValue(), false);
       nodes.opened(node.id);
       ByteBuffer out = reply.begin();
-      putEntry(out, node.id, stat, path);
-      putOpen(out, fi);
+      replies.putEntry(out, node.id, stat, path);
+      EntryReplies.putOpen(out, fi);
       reply.send();
     });
   }
@@ -648,7 +494,7 @@ final class KernelBridge implements FuseSession.Handler {
     long fh = r.i64(0);
     long offset = r.i64(8);
     int size = Math.min(r.i32(16), reply.capacity());
-    int n = fs.read(null, reply.payloadMemory(), size, offset, scratch.get().fileInfo(0, fh));
+    int n = fs.read(null, reply.payloadMemory(), size, offset, RequestScratch.get().fileInfo(0, fh));
     if (n < 0) {
       reply.error(-n);
       return;
@@ -662,7 +508,7 @@ final class KernelBridge implements FuseSession.Handler {
     long offset = r.i64(8);
     int size = r.i32(16);
     Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
-    int n = fs.write(null, data, size, offset, scratch.get().fileInfo(0, fh));
+    int n = fs.write(null, data, size, offset, RequestScratch.get().fileInfo(0, fh));
     if (n < 0) {
       reply.error(-n);
       return;
@@ -676,8 +522,8 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_release_in: fh, flags, release_flags, lock_owner. */
   private void release(Request r, Reply reply) {
     long fh = r.i64(0);
-    if (fh != NO_HANDLE) {
-      fs.release(null, scratch.get().fileInfo(r.i32(8), fh));
+    if (fh != PassthroughFiles.NO_HANDLE) {
+      fs.release(null, RequestScratch.get().fileInfo(r.i32(8), fh));
     }
     structure.readLock().lock();
     try {
@@ -688,20 +534,20 @@ final class KernelBridge implements FuseSession.Handler {
     } finally {
       structure.readLock().unlock();
     }
-    closeUnusedBackings();
+    passthrough.closeUnused();
     reply.ok();
   }
 
   /** fuse_fsync_in: fh, fsync_flags. */
   private void fsync(Request r, Reply reply) {
-    FuseFileInfo fi = scratch.get().fileInfo(0, r.i64(0));
+    FuseFileInfo fi = RequestScratch.get().fileInfo(0, r.i64(0));
     boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
-    answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);
+    EntryReplies.answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);
   }
 
   private void statfs(Request r, Reply reply) {
     String path = nodes.path(r.nodeId());
-    Scratch s = scratch.get();
+    RequestScratch s = RequestScratch.get();
     s.statvfsMemory.setMemory(0, 256, (byte) 0);
     int rc = fs.statfs(path == null ? "/" : path, s.statvfs);
     if (rc != 0) {
@@ -737,7 +583,7 @@ final class KernelBridge implements FuseSession.Handler {
     int nameLength = r.nameLength(8);
     String name = r.name(8);
     Pointer value = r.data(8 + nameLength + 1, size);
-    answer(fs.setxattr(path, name, value, size, flags), reply);
+    EntryReplies.answer(fs.setxattr(path, name, value, size, flags), reply);
   }
 
   /** fuse_getxattr_in: size, padding; a getxattr's name follows. */
@@ -767,158 +613,16 @@ final class KernelBridge implements FuseSession.Handler {
   private void removexattr(Request r, Reply reply) {
     String path = pathOrAnswer(r, reply);
     if (path != null) {
-      answer(fs.removexattr(path, r.name(0)), reply);
+      EntryReplies.answer(fs.removexattr(path, r.name(0)), reply);
     }
   }
 
   // ---- directories -----------------------------------------------------------------------------
 
-  private void opendir(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path == null) {
-      return;
-    }
-    FuseFileInfo fi = scratch.get().fileInfo(r.i32(0), 0);
-    int rc = fs.opendir(path, fi);
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    long handle = nextDirHandle.getAndIncrement();
-    ByteBuffer out = reply.begin();
-    out.putLong(handle);
-    // A listing that cannot change may stay in the kernel's cache: no READDIR next time.
-    out.putInt(fs.unchanging(path) ? FuseKernel.FOPEN_KEEP_CACHE | FuseKernel.FOPEN_CACHE_DIR : 0);
-    out.putInt(0);
-    reply.send();
-  }
-
-  /**
-   * fuse_read_in: fh 0, offset 8, size 16. The whole directory is listed when a reader starts
-   * (offset 0, also after {@code rewinddir}) and served from that listing by offset, as
-   * libfuse's high-level layer did: entries added or removed meanwhile do not shift the others.
-   */
-  private void readdir(Request r, Reply reply, boolean plus) {
-    long handle = r.i64(0);
-    long offset = r.i64(8);
-    int size = Math.min(r.i32(16), reply.capacity());
-    List<Entry> entries = listings.get(handle);
-    if (offset == 0 || entries == null) {
-      String path = pathOrAnswer(r, reply);
-      if (path == null) {
-        return;
-      }
-      List<Entry> listed = new ArrayList<>();
-      int rc = fs.readdir(path, null, collector(listed), 0, scratch.get().fileInfo(0, handle));
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
-      }
-      entries = listed;
-      listings.put(handle, entries);
-    }
-    if (plus) {
-      structure.readLock().lock();
-      try {
-        fillPlus(r, reply, entries, offset, size);
-      } finally {
-        structure.readLock().unlock();
-      }
-      return;
-    }
-    ByteBuffer out = reply.begin();
-    int end = out.position() + size;
-    for (long i = offset; i < entries.size(); i++) {
-      Entry e = entries.get((int) i);
-      int record = (FuseKernel.DIRENT_HEADER_SIZE + e.name().length + 7) & ~7;
-      if (out.position() + record > end) {
-        break;
-      }
-      putDirent(out, e, i + 1, record);
-    }
-    reply.send();
-  }
-
-  /**
-   * READDIRPLUS: each entry with its lookup (node and attributes), so a walk that stats what it
-   * lists ({@code find}, {@code ls -l}, {@code tar}) needs no LOOKUP per entry. Each entry sent
-   * with a node counts as one lookup of it, as the kernel counts it. The mount's own directories
-   * answer names only: their entries are refs, which a lookup would open.
-   */
-  private void fillPlus(Request r, Reply reply, List<Entry> entries, long offset, int size) {
-    String dir = nodes.path(r.nodeId());
-    if (dir == null) {
-      reply.error(Errno.ENOENT);
-      return;
-    }
-    boolean inRef = insideRef(dir + "/x");
-    ByteBuffer out = reply.begin();
-    int end = out.position() + size;
-    FileStat stat = scratch.get().stat;
-    for (long i = offset; i < entries.size(); i++) {
-      Entry e = entries.get((int) i);
-      int record = (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + e.name().length
-          + 7) & ~7;
-      if (out.position() + record > end) {
-        break;
-      }
-      int start = out.position();
-      String name = new String(e.name(), StandardCharsets.ISO_8859_1);
-      boolean dots = name.equals(".") || name.equals("..");
-      String child = dir + "/" + name;
-      scratch.get().clearedStat();
-      if (inRef && !dots && fs.getattr(child, stat) == 0) {
-        int mode = stat.st_mode.intValue();
-        NodeTable.Node node = nodes.entered(child, stat.st_ino.longValue(),
-            stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
-        putEntry(out, node.id, stat, child);
-      } else {
-        // Node 0: a name without a lookup (the kernel looks it up if it needs it).
-        out.put(new byte[FuseKernel.ENTRY_OUT_SIZE]);
-      }
-      putDirent(out, e, i + 1, record - (out.position() - start));
-    }
-    reply.send();
-  }
-
-  /** fuse_dirent: ino, off (of the next entry), namelen, type, name, padded to {@code record}. */
-  private static void putDirent(ByteBuffer out, Entry e, long next, int record) {
-    int start = out.position();
-    out.putLong(e.ino());
-    out.putLong(next);
-    out.putInt(e.name().length);
-    out.putInt(e.type());
-    out.put(e.name());
-    while (out.position() < start + record) {
-      out.put((byte) 0);
-    }
-  }
-
-  private static FuseFillDir collector(List<Entry> into) {
-    return new FuseFillDir() {
-      @Override
-      public int apply(Pointer buf, ByteBuffer name, Pointer stbuf, long off) {
-        throw new UnsupportedOperationException("names are passed as strings");
-      }
-
-      @Override
-      public int apply(Pointer buf, String name, FileStat stat, long off) {
-        byte[] bytes = name.getBytes(StandardCharsets.ISO_8859_1);
-        if (bytes.length > NAME_MAX) {
-          return 0; // cannot be named by a caller anyway
-        }
-        long ino = stat == null ? FuseKernel.UNKNOWN_INO : stat.st_ino.longValue();
-        int type = stat == null ? 0 : (stat.st_mode.intValue() & Posix.S_IFMT) >> 12;
-        into.add(new Entry(bytes, ino, type));
-        return 0;
-      }
-    };
-  }
-
   private void fsyncdir(Request r, Reply reply) {
     String path = pathOrAnswer(r, reply);
     if (path != null) {
-      answer(fs.fsyncdir(path, scratch.get().fileInfo(0, r.i64(0))), reply);
+      EntryReplies.answer(fs.fsyncdir(path, RequestScratch.get().fileInfo(0, r.i64(0))), reply);
     }
   }
 
@@ -926,7 +630,7 @@ final class KernelBridge implements FuseSession.Handler {
   private void access(Request r, Reply reply) {
     String path = pathOrAnswer(r, reply);
     if (path != null) {
-      answer(fs.access(path, r.i32(0)), reply);
+      EntryReplies.answer(fs.access(path, r.i32(0)), reply);
     }
   }
 
@@ -940,60 +644,5 @@ final class KernelBridge implements FuseSession.Handler {
     return path;
   }
 
-  private static void answer(int rc, Reply reply) {
-    if (rc < 0) {
-      reply.error(-rc);
-    } else {
-      reply.ok();
-    }
-  }
 
-  /**
-   * fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. What
-   * lies in a tree that cannot change is valid for long ({@link FuseOptions#UNCHANGING_TIMEOUT});
-   * the rest for the mount's timeouts.
-   */
-  private void putEntry(ByteBuffer out, long nodeId, FileStat stat, String path) {
-    boolean fixed = fs.unchanging(path);
-    Timeout names = fixed ? unchanging : entry;
-    Timeout attributes = fixed ? unchanging : attr;
-    out.putLong(nodeId);
-    out.putLong(0);
-    out.putLong(names.seconds());
-    out.putLong(attributes.seconds());
-    out.putInt(names.nanos());
-    out.putInt(attributes.nanos());
-    putAttr(out, stat);
-  }
-
-  /** fuse_open_out: fh, open_flags, padding. */
-  private static void putOpen(ByteBuffer out, FuseFileInfo fi) {
-    out.putLong(fi.fh.get());
-    out.putInt(FuseAbi.keepCache(fi) ? FuseKernel.FOPEN_KEEP_CACHE : 0);
-    out.putInt(0);
-  }
-
-  /**
-   * fuse_attr: ino, size, blocks, atime, mtime, ctime, their nanoseconds, mode, nlink, uid, gid,
-   * rdev, blksize, flags. {@code rdev} is glibc's {@code dev_t}, whose low 32 bits are the
-   * kernel's encoding for every major below 4096.
-   */
-  private static void putAttr(ByteBuffer out, FileStat s) {
-    out.putLong(s.st_ino.longValue());
-    out.putLong(s.st_size.longValue());
-    out.putLong(s.st_blocks.longValue());
-    out.putLong(s.st_atim.tv_sec.get());
-    out.putLong(s.st_mtim.tv_sec.get());
-    out.putLong(s.st_ctim.tv_sec.get());
-    out.putInt(s.st_atim.tv_nsec.intValue());
-    out.putInt(s.st_mtim.tv_nsec.intValue());
-    out.putInt(s.st_ctim.tv_nsec.intValue());
-    out.putInt(s.st_mode.intValue());
-    out.putInt(s.st_nlink.intValue());
-    out.putInt((int) s.st_uid.get());
-    out.putInt((int) s.st_gid.get());
-    out.putInt((int) s.st_rdev.get());
-    out.putInt((int) s.st_blksize.get());
-    out.putInt(0);
-  }
 }

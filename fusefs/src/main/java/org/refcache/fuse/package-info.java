@@ -32,6 +32,9 @@
  *
  * <h2>Kernel caching</h2>
  * <ul>
+ *   <li>Passthrough (kernel transport, Linux 6.9+): files of read-only refs are read by the
+ *       kernel straight from their layer files, with those files' page cache (see
+ *       {@link org.refcache.fuse.KernelBridge}).</li>
  *   <li>Page cache: files of trees that can never change (read-only, or frozen) are opened with
  *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not
  *       (under libfuse 2.9 each hard link is its own kernel inode, so the next open of any name

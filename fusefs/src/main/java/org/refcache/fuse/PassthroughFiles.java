@@ -1,0 +1,103 @@
+package org.refcache.fuse;
+
+import java.nio.ByteBuffer;
+import org.refcache.fuse.kernel.FuseKernel;
+import org.refcache.fuse.kernel.FuseSession;
+import org.refcache.fuse.kernel.Reply;
+import org.refcache.posix.Posix;
+
+/**
+ * Passthrough for the kernel transport (FUSE 7.40, Linux 6.9+): files of read-only refs are
+ * registered with the kernel as the backing file of their node, and the kernel reads (and maps)
+ * them itself, with the layer file's own page cache, as kernel overlayfs does. A node keeps its
+ * backing file until the kernel forgets the node or its ref goes ({@link #dropRef}).
+ */
+final class PassthroughFiles {
+
+  /** The handle of an open answered without one of ours (the view's handles start at 1). */
+  static final long NO_HANDLE = 0;
+
+  private final RefFileSystem fs;
+  private final NodeTable nodes;
+  private volatile FuseSession session;
+
+  PassthroughFiles(RefFileSystem fs, NodeTable nodes) {
+    this.fs = fs;
+    this.nodes = nodes;
+  }
+
+  void attach(FuseSession mounted) {
+    this.session = mounted;
+  }
+
+  /**
+   * A plain read-only open of a file the kernel already reads itself (passthrough): answered
+   * with its backing file and no handle of ours, so no descriptor, lookup or system call at all.
+   * The kernel's own reference to the layer file keeps the data alive while it is open.
+   */
+  boolean answerFromBacking(long nodeId, int flags, Reply reply) {
+    if ((flags & (Posix.O_ACCMODE | Posix.O_TRUNC | Posix.O_APPEND)) != Posix.O_RDONLY) {
+      return false;
+    }
+    int backing = nodes.backing(nodeId);
+    if (backing == 0) {
+      return false;
+    }
+    nodes.opened(nodeId);
+    ByteBuffer out = reply.begin();
+    out.putLong(NO_HANDLE);
+    out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
+    out.putInt(backing);
+    reply.send();
+    return true;
+  }
+
+  /**
+   * Registers an open file's descriptor with the kernel as the backing file of its node, which the
+   * kernel then reads itself (no request per read, and the page cache is the layer file's own,
+   * as with kernel overlayfs): the backing ID, or 0 where that is not possible.
+   */
+  int register(String path, long fh, long nodeId) {
+    FuseSession s = session;
+    if (s == null || !s.passthrough()) {
+      return 0;
+    }
+    int fd = fs.passthroughDescriptor(path, fh);
+    if (fd < 0) {
+      return 0;
+    }
+    int registered = s.openBacking(fd);
+    if (registered <= 0) {
+      return 0;
+    }
+    int id = nodes.adoptBacking(nodeId, registered);
+    if (id != registered) {
+      s.closeBacking(registered); // another open of the inode was first, or the node is gone
+    }
+    return id;
+  }
+
+  /** Closes backing file IDs the node table let go of. */
+  void closeUnused() {
+    FuseSession s = session;
+    for (int id : nodes.takeUnusedBackings()) {
+      if (s != null) {
+        s.closeBacking(id);
+      }
+    }
+  }
+
+  /**
+   * Closes the backing files of ref {@code id}, which goes away: open files keep theirs (the
+   * kernel holds them), closed ones stop pinning the layer's files.
+   */
+  void dropRef(String id) {
+    FuseSession s = session;
+    if (s == null) {
+      return;
+    }
+    for (int backing : nodes.takeBackingsUnder("/" + MountPath.REFS_NAME + "/" + id + "/")) {
+      s.closeBacking(backing);
+    }
+  }
+}
