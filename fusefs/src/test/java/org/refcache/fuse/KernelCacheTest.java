@@ -68,11 +68,7 @@ class KernelCacheTest {
     view.addReadOnly("ro", layer);
     FuseMount mount = view.mount();
     assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
-    // The kernel releases a closed file after close(2) returns: wait for it (bounded).
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
+    view.awaitAllReleased();
 
     try (var in = Files.newByteChannel(view.ref("ro").resolve("f"))) {
       assertThat(mount.openFiles()).as("handles of ours for the second open").isZero();

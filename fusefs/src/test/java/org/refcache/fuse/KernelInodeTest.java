@@ -106,11 +106,7 @@ class KernelInodeTest {
       assertThat(in.size()).isEqualTo("kept open".length());
     }
     assertThat(Files.readString(ref.resolve("old"))).isEqualTo("replacement");
-    // The kernel releases a closed file after close(2) returns: wait for it (bounded).
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (view.mounted().openFiles() > 0 && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
+    view.awaitAllReleased();
     assertThat(view.mounted().openFiles()).isZero();
   }
 }

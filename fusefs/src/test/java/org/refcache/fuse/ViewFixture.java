@@ -60,6 +60,17 @@ final class ViewFixture implements AutoCloseable {
     return mount;
   }
 
+  /**
+   * Waits (up to 5 s) until no file is open through the mount: the kernel releases a closed file
+   * after {@code close(2)} has returned.
+   */
+  void awaitAllReleased() {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+    while (mount.openFiles() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+  }
+
   /** {@code <mountpoint>/refs/<id>}. */
   Path ref(String id) {
     return mountpoint.resolve("refs").resolve(id);
