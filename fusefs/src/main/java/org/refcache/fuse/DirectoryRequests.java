@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReadWriteLock;
 import jnr.ffi.Pointer;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.Reply;
@@ -24,21 +23,19 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * that listing by offset, as libfuse's high-level layer did.
  */
 final class DirectoryRequests {
+  // Callers hold the read side of the structure lock (node IDs are turned into paths here).
 
   private static final int NAME_MAX = 255;
 
   private final RefFileSystem fs;
   private final NodeTable nodes;
-  private final ReadWriteLock structure;
   private final EntryReplies replies;
   private final ConcurrentMap<Long, List<Entry>> listings = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
 
-  DirectoryRequests(RefFileSystem fs, NodeTable nodes, ReadWriteLock structure,
-                    EntryReplies replies) {
+  DirectoryRequests(RefFileSystem fs, NodeTable nodes, EntryReplies replies) {
     this.fs = fs;
     this.nodes = nodes;
-    this.structure = structure;
     this.replies = replies;
   }
 
@@ -92,12 +89,7 @@ final class DirectoryRequests {
       listings.put(handle, entries);
     }
     if (plus) {
-      structure.readLock().lock();
-      try {
-        fillPlus(r, reply, entries, offset, size);
-      } finally {
-        structure.readLock().unlock();
-      }
+      fillPlus(r, reply, entries, offset, size);
       return;
     }
     ByteBuffer out = reply.begin();

@@ -183,12 +183,13 @@ final class FileHandles {
   }
 
   /**
-   * The descriptor of a handle whose descriptor never changes (it cannot follow a copy-up), for
-   * the kernel to read from directly; -1 otherwise or once released.
+   * The descriptor the kernel may read {@code handle}'s file from itself (passthrough), or -1:
+   * only a file of a read-only tree, immutable from its first open on (a committed tree may have
+   * files the kernel still caches from before), whose descriptor never changes.
    */
-  int fixedDescriptor(long handle) {
+  int passthroughDescriptor(long handle) {
     OpenFile file = files.get(handle);
-    return file == null || file.follows() ? -1 : file.fd();
+    return file == null || file.follows() || !file.ofReadOnlyTree() ? -1 : file.fd();
   }
 
   /**

@@ -231,6 +231,11 @@ public final class FuseMount implements AutoCloseable {
     return session != null ? FuseOptions.Transport.KERNEL : FuseOptions.Transport.LIBFUSE;
   }
 
+  /** How many files unlinked while open the view still keeps (for tests and diagnostics). */
+  int hiddenFiles() {
+    return hidden.size();
+  }
+
   /** How many refs have a cached lease (for tests and diagnostics). */
   int cachedRefs() {
     return trees.size();

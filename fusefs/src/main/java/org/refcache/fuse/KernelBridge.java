@@ -48,7 +48,7 @@ final class KernelBridge implements FuseSession.Handler {
   KernelBridge(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
     this.fs = fs;
     this.replies = new EntryReplies(fs, entryTimeout, attrTimeout);
-    this.directories = new DirectoryRequests(fs, nodes, structure, replies);
+    this.directories = new DirectoryRequests(fs, nodes, replies);
     this.passthrough = new PassthroughFiles(fs, nodes);
   }
 
@@ -87,9 +87,9 @@ final class KernelBridge implements FuseSession.Handler {
   public void handle(Request r, Reply reply) {
     switch (r.opcode()) {
       case FuseKernel.LOOKUP -> lookup(r, reply);
-      case FuseKernel.GETATTR -> getattr(r, reply);
-      case FuseKernel.SETATTR -> setattr(r, reply);
-      case FuseKernel.READLINK -> readlink(r, reply);
+      case FuseKernel.GETATTR -> underStructure(() -> getattr(r, reply));
+      case FuseKernel.SETATTR -> underStructure(() -> setattr(r, reply));
+      case FuseKernel.READLINK -> underStructure(() -> readlink(r, reply));
       case FuseKernel.SYMLINK -> symlink(r, reply);
       case FuseKernel.MKNOD -> mknod(r, reply);
       case FuseKernel.MKDIR -> mkdir(r, reply);
@@ -98,26 +98,39 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.RENAME -> rename(r, reply, 8, 0);
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
-      case FuseKernel.OPEN -> open(r, reply);
+      case FuseKernel.OPEN -> underStructure(() -> open(r, reply));
       case FuseKernel.READ -> read(r, reply);
       case FuseKernel.WRITE -> write(r, reply);
-      case FuseKernel.STATFS -> statfs(r, reply);
+      case FuseKernel.STATFS -> underStructure(() -> statfs(r, reply));
       case FuseKernel.RELEASE -> release(r, reply);
       case FuseKernel.FSYNC -> fsync(r, reply);
-      case FuseKernel.SETXATTR -> setxattr(r, reply);
-      case FuseKernel.GETXATTR -> getxattr(r, reply, false);
-      case FuseKernel.LISTXATTR -> getxattr(r, reply, true);
-      case FuseKernel.REMOVEXATTR -> removexattr(r, reply);
-      case FuseKernel.OPENDIR -> directories.open(r, reply);
-      case FuseKernel.READDIR -> directories.read(r, reply, false);
-      case FuseKernel.READDIRPLUS -> directories.read(r, reply, true);
+      case FuseKernel.SETXATTR -> underStructure(() -> setxattr(r, reply));
+      case FuseKernel.GETXATTR -> underStructure(() -> getxattr(r, reply, false));
+      case FuseKernel.LISTXATTR -> underStructure(() -> getxattr(r, reply, true));
+      case FuseKernel.REMOVEXATTR -> underStructure(() -> removexattr(r, reply));
+      case FuseKernel.OPENDIR -> underStructure(() -> directories.open(r, reply));
+      case FuseKernel.READDIR -> underStructure(() -> directories.read(r, reply, false));
+      case FuseKernel.READDIRPLUS -> underStructure(() -> directories.read(r, reply, true));
       case FuseKernel.RELEASEDIR -> directories.release(r, reply);
-      case FuseKernel.FSYNCDIR -> fsyncdir(r, reply);
-      case FuseKernel.ACCESS -> access(r, reply);
+      case FuseKernel.FSYNCDIR -> underStructure(() -> fsyncdir(r, reply));
+      case FuseKernel.ACCESS -> underStructure(() -> access(r, reply));
       case FuseKernel.CREATE -> create(r, reply);
       // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
       // Locks, fallocate, lseek, ioctl, poll, copy_file_range: the kernel's own fallbacks.
       default -> reply.error(Errno.ENOSYS);
+    }
+  }
+
+  /**
+   * Runs an operation that turns its node into a path and acts on that path under the read side of
+   * the structure lock, so a rename of a directory above cannot move the path in between.
+   */
+  private void underStructure(Runnable operation) {
+    structure.readLock().lock();
+    try {
+      operation.run();
+    } finally {
+      structure.readLock().unlock();
     }
   }
 
@@ -344,17 +357,30 @@ final class KernelBridge implements FuseSession.Handler {
    * view unlinks from the tree at once and answers for until the last release.
    */
   private int hide(NodeTable.Node node, String path) {
-    int second = path.indexOf('/', 1);
-    int third = path.indexOf('/', second + 1);
-    String refRoot = path.substring(0, third);
-    String hidden = String.format("%s/.fuse_hidden%08x%08x", refRoot, node.id & 0xffffffffL,
-        hiddenCounter.incrementAndGet() & 0xffffffffL);
+    String hidden = hiddenName(node, path);
     int rc = fs.rename(path, hidden);
     if (rc == 0) {
-      nodes.hidden(node, path, hidden);
+      keepHidden(node, path, hidden);
     }
     return rc;
   }
+
+  /** A hidden name for {@code node} in the root of the ref of {@code path}. */
+  private String hiddenName(NodeTable.Node node, String path) {
+    int second = path.indexOf('/', 1);
+    int third = path.indexOf('/', second + 1);
+    String refRoot = path.substring(0, third);
+    return String.format("%s/.fuse_hidden%08x%08x", refRoot, node.id & 0xffffffffL,
+        hiddenCounter.incrementAndGet() & 0xffffffffL);
+  }
+
+  /** Records the hidden name, or drops it at once if the last open file was released meanwhile. */
+  private void keepHidden(NodeTable.Node node, String path, String hidden) {
+    if (!nodes.hidden(node, path, hidden)) {
+      fs.unlink(hidden);
+    }
+  }
+
 
   /** fuse_rename_in: newdir (8 bytes); fuse_rename2_in: newdir, flags, padding (16 bytes). */
   private void rename(Request r, Reply reply, int namesAt, int flags) {
@@ -375,18 +401,14 @@ final class KernelBridge implements FuseSession.Handler {
         EntryReplies.answer(fs.getattr(from, RequestScratch.get().clearedStat()), reply);
         return;
       }
+      // A file renamed over while open stays reachable through its descriptors.
       NodeTable.Node replaced = flags == 0 ? nodes.openWithLastName(to) : null;
-      if (replaced != null && !replaced.directory
-          && fs.getattr(from, RequestScratch.get().clearedStat()) == 0) {
-        // The file renamed over is open: it stays reachable through its descriptors.
-        int rc = hide(replaced, to);
-        if (rc != 0) {
-          reply.error(-rc);
-          return;
-        }
-      }
-      int rc = fs.rename(from, to, flags);
+      String hidden = replaced == null ? null : hiddenName(replaced, to);
+      int rc = hidden == null ? fs.rename(from, to, flags) : fs.renameOverOpen(from, to, hidden);
       if (rc == 0) {
+        if (hidden != null) {
+          keepHidden(replaced, to, hidden);
+        }
         nodes.renamed(from, to, (flags & Posix.RENAME_EXCHANGE) != 0);
       }
       EntryReplies.answer(rc, reply);
@@ -442,7 +464,7 @@ final class KernelBridge implements FuseSession.Handler {
       return;
     }
     nodes.opened(r.nodeId());
-    int backing = passthrough.register(path, fi.fh.get(), r.nodeId());
+    int backing = passthrough.register(fi.fh.get(), r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
       out.putLong(fi.fh.get());
@@ -540,6 +562,10 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_fsync_in: fh, fsync_flags. */
   private void fsync(Request r, Reply reply) {
+    if (r.i64(0) == PassthroughFiles.NO_HANDLE) {
+      reply.ok(); // a read-only passthrough open: nothing of it can be dirty
+      return;
+    }
     FuseFileInfo fi = RequestScratch.get().fileInfo(0, r.i64(0));
     boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
     EntryReplies.answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);

@@ -36,6 +36,8 @@ final class NodeTable {
     String hiddenPath;
     /** The kernel's backing file ID of its passthrough opens (one per inode), or 0. */
     int backingId;
+    /** Its ref went while files were open: close the backing file when the last one closes. */
+    boolean closeBackingWhenIdle;
 
     Node(long id, boolean directory, String linkKey) {
       this.id = id;
@@ -168,10 +170,20 @@ final class NodeTable {
     }
   }
 
-  /** {@code path} now names a hidden, unlinked-while-open file of {@code node}. */
-  synchronized void hidden(Node node, String path, String hiddenPath) {
+  /**
+   * {@code path}'s file, a name of {@code node}, is now kept under {@code hiddenPath} (unlinked or
+   * renamed over while open).
+   *
+   * @return false if the node's last open file was released meanwhile: then nobody will release
+   *         the hidden name, and the caller drops it at once
+   */
+  synchronized boolean hidden(Node node, String path, String hiddenPath) {
     detach(node, path);
+    if (node.opens == 0) {
+      return false;
+    }
     node.hiddenPath = hiddenPath;
+    return true;
   }
 
   /**
@@ -238,6 +250,11 @@ final class NodeTable {
       return null;
     }
     node.opens = Math.max(0, node.opens - 1);
+    if (node.opens == 0 && node.closeBackingWhenIdle && node.backingId != 0) {
+      unusedBackings.add(node.backingId);
+      node.backingId = 0;
+      node.closeBackingWhenIdle = false;
+    }
     String drop = null;
     if (node.opens == 0 && node.hiddenPath != null) {
       drop = node.hiddenPath;
@@ -248,17 +265,25 @@ final class NodeTable {
   }
 
   /**
-   * The backing file ID of {@code nodeId} (registered by its first passthrough open, kept for the
-   * node's life: the kernel allows one backing file per inode), or 0.
+   * Opens {@code nodeId} through its backing file if it has one (registered by its first
+   * passthrough open, kept for the node's life: the kernel allows one backing file per inode):
+   * the ID, with the open counted in the same step, so that the ID stays registered until this
+   * open is released; else 0.
    */
-  synchronized int backing(long nodeId) {
+  synchronized int openFromBacking(long nodeId) {
     Node node = byId.get(nodeId);
-    return node == null ? 0 : node.backingId;
+    if (node == null || node.backingId == 0) {
+      return 0;
+    }
+    node.opens++;
+    return node.backingId;
   }
 
   /**
-   * Makes {@code backingId} the backing file of {@code nodeId}: the ID to answer with. If another
-   * open registered one meanwhile, that one is returned and the caller drops its own.
+   * Makes {@code backingId} the backing file of {@code nodeId}, whose open (counted) asks for
+   * passthrough: the ID to answer with, or 0 for no passthrough. Another open that registered one
+   * meanwhile wins; other open files of the node without passthrough refuse it (the kernel does
+   * not mix the two on one inode). The caller closes its own ID if another is returned.
    */
   synchronized int adoptBacking(long nodeId, int backingId) {
     Node node = byId.get(nodeId);
@@ -266,21 +291,31 @@ final class NodeTable {
       return 0;
     }
     if (node.backingId == 0) {
+      if (node.opens > 1) {
+        return 0;
+      }
       node.backingId = backingId;
+      node.closeBackingWhenIdle = false;
     }
     return node.backingId;
   }
 
   /**
-   * Takes the backing file IDs of every node below {@code prefix} (a ref that goes away: the
-   * kernel's open files keep theirs, but closed files stop pinning the layer's files).
+   * Takes the backing file IDs of the nodes below {@code prefix} that no file has open (their ref
+   * goes: closed files stop pinning the layer's files); nodes with open files give theirs up at
+   * the last release.
    */
   synchronized List<Integer> takeBackingsUnder(String prefix) {
     List<Integer> taken = new ArrayList<>();
     for (Node node : byId.values()) {
-      if (node.backingId != 0 && !node.paths.isEmpty() && node.paths.get(0).startsWith(prefix)) {
+      if (node.backingId == 0 || node.paths.isEmpty() || !node.paths.get(0).startsWith(prefix)) {
+        continue;
+      }
+      if (node.opens == 0) {
         taken.add(node.backingId);
         node.backingId = 0;
+      } else {
+        node.closeBackingWhenIdle = true;
       }
     }
     return taken;

@@ -75,6 +75,11 @@ final class OpenFiles implements AutoCloseable {
       this.writable = writable;
     }
 
+    /** Whether the file belongs to a read-only tree (never writable, unlike a frozen one). */
+    boolean ofReadOnlyTree() {
+      return !(ref.tree() instanceof org.refcache.core.overlay.WritableOverlayTree);
+    }
+
     /** The descriptor; of a file that may follow a copy-up, valid only until it swaps. */
     int fd() {
       return fd;

@@ -39,11 +39,10 @@ final class PassthroughFiles {
     if ((flags & (Posix.O_ACCMODE | Posix.O_TRUNC | Posix.O_APPEND)) != Posix.O_RDONLY) {
       return false;
     }
-    int backing = nodes.backing(nodeId);
+    int backing = nodes.openFromBacking(nodeId);
     if (backing == 0) {
       return false;
     }
-    nodes.opened(nodeId);
     ByteBuffer out = reply.begin();
     out.putLong(NO_HANDLE);
     out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
@@ -53,16 +52,16 @@ final class PassthroughFiles {
   }
 
   /**
-   * Registers an open file's descriptor with the kernel as the backing file of its node, which the
-   * kernel then reads itself (no request per read, and the page cache is the layer file's own,
-   * as with kernel overlayfs): the backing ID, or 0 where that is not possible.
+   * Registers the descriptor of open file {@code fh} (counted as an open of {@code nodeId}) with
+   * the kernel as the backing file of its node: the backing ID to answer with, or 0 where that is
+   * not possible (not a read-only tree's file, other opens of the node without passthrough).
    */
-  int register(String path, long fh, long nodeId) {
+  int register(long fh, long nodeId) {
     FuseSession s = session;
     if (s == null || !s.passthrough()) {
       return 0;
     }
-    int fd = fs.passthroughDescriptor(path, fh);
+    int fd = fs.passthroughDescriptor(fh);
     if (fd < 0) {
       return 0;
     }
@@ -72,7 +71,7 @@ final class PassthroughFiles {
     }
     int id = nodes.adoptBacking(nodeId, registered);
     if (id != registered) {
-      s.closeBacking(registered); // another open of the inode was first, or the node is gone
+      s.closeBacking(registered); // another open was first, or the node's opens do without
     }
     return id;
   }

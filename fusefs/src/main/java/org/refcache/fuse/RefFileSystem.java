@@ -109,17 +109,9 @@ final class RefFileSystem extends FuseStubFS {
         && trees.isImmutable(at.refId());
   }
 
-  /**
-   * The descriptor the kernel may read an open file from itself (passthrough), or -1: only files
-   * of read-only trees, which are immutable from their first open on (a committed tree may have
-   * files the kernel still caches from before).
-   */
-  int passthroughDescriptor(String path, long fh) {
-    MountPath at = MountPath.parse(path);
-    if (at.kind() != MountPath.Kind.REF || !trees.isReadOnly(at.refId())) {
-      return -1;
-    }
-    return handles.fixedDescriptor(fh);
+  /** The descriptor the kernel may read open file {@code fh} from itself, or -1. */
+  int passthroughDescriptor(long fh) {
+    return handles.passthroughDescriptor(fh);
   }
 
   /** Tells jnr-fuse the mount is gone, so its JVM shutdown hook does not unmount again. */
@@ -235,6 +227,9 @@ final class RefFileSystem extends FuseStubFS {
   public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
     if (path != null) {
       return getattr(path, stat);
+    }
+    if (fi.fh.get() == 0) {
+      return -Errno.ENOENT; // no handle of ours (a passthrough open) and no name left
     }
     try {
       return handles.attributes(fi.fh.get(), stat);
@@ -466,6 +461,37 @@ final class RefFileSystem extends FuseStubFS {
         hide(t, tree, to);
       } else {
         tree.rename(t.relative(), toRelative, flags);
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return fail("rename", from + " -> " + to, e);
+    }
+  }
+
+  /**
+   * A plain {@code rename(2)} over a file that is open: on success the replaced file stays
+   * reachable under {@code hiddenPath} (see {@link HiddenFiles}); on failure nothing changed.
+   */
+  int renameOverOpen(String from, String to, String hiddenPath) {
+    try (Target t = target(from)) {
+      WritableOverlayTree tree = writable(t);
+      String toRelative = sameRef(t, to, from);
+      Optional<Node> replaced = tree.resolve(toRelative);
+      int fd = -1;
+      if (replaced.isPresent() && !replaced.get().isDirectory()) {
+        fd = Posix.openRaw(replaced.get().real().toString(),
+            HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+      }
+      try {
+        tree.rename(t.relative(), toRelative, 0);
+      } catch (IOException | RuntimeException e) {
+        if (fd >= 0) {
+          Posix.close(fd);
+        }
+        throw e;
+      }
+      if (fd >= 0) {
+        hidden.hide(hiddenPath, fd, !replaced.get().isUpper());
       }
       return 0;
     } catch (IOException | RuntimeException e) {

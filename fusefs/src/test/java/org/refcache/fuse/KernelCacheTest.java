@@ -81,6 +81,21 @@ class KernelCacheTest {
     assertThat(Files.exists(view.ref("ro").resolve("f"))).isFalse();
   }
 
+  /** The service invalidates a ref that stays (a repeated import of its layer does). */
+  @Test
+  void aFileOpenWhileItsRefIsInvalidatedCanBeOpenedAgain() throws IOException {
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
+    try (var first = Files.newByteChannel(view.ref("ro").resolve("f"))) {
+      mount.invalidate("ro");
+      for (int i = 0; i < 3; i++) {
+        assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+      }
+      ByteBuffer buf = ByteBuffer.allocate(32);
+      assertThat(first.read(buf)).isEqualTo("cached v1".length());
+    }
+  }
+
   @Test
   void underLibfuseFilesOfReadOnlyRefsKeepTheirPagesAcrossOpens() throws IOException {
     view.addReadOnly("ro", layer);

@@ -109,4 +109,45 @@ class KernelInodeTest {
     view.awaitAllReleased();
     assertThat(view.mounted().openFiles()).isZero();
   }
+
+  @Test
+  void aRenameOverAnOpenFileThatFailsLeavesTheFileInPlace() throws IOException {
+    Path lower = view.layer("ro");
+    Files2.file(lower.resolve("f"), "read-only");
+    // (the fixture's source serves refs added after the mount at their first access)
+    view.addReadOnly("ro", lower);
+    Files.writeString(ref.resolve("t"), "stays");
+    try (var in = Files.newByteChannel(ref.resolve("t"))) {
+      assertThat(Errnos.of(() -> Posix.renameat2(view.ref("ro").resolve("f"),
+          ref.resolve("t"), 0))).isIn(org.refcache.posix.Errno.EXDEV,
+          org.refcache.posix.Errno.EROFS);
+    }
+    assertThat(Files.readString(ref.resolve("t"))).isEqualTo("stays");
+  }
+
+  @Test
+  void writeCloseUnlinkInAHurryLeavesNoHiddenFileBehind() throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+    try {
+      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        int thread = t;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < 300; i++) {
+            Path f = ref.resolve("f" + thread + "_" + i);
+            Files.writeString(f, "x");
+            Files.delete(f);
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    view.awaitAllReleased();
+    assertThat(view.mounted().hiddenFiles()).isZero();
+  }
 }

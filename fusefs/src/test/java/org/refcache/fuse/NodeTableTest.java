@@ -100,7 +100,7 @@ class NodeTableTest {
     nodes.opened(a.id);
     assertThat(nodes.openWithLastName("/refs/r/a")).isSameAs(a);
 
-    nodes.hidden(a, "/refs/r/a", "/refs/r/.fuse_hidden0000000200000001");
+    assertThat(nodes.hidden(a, "/refs/r/a", "/refs/r/.fuse_hidden0000000200000001")).isTrue();
     nodes.forget(a.id, 1);
 
     assertThat(nodes.path(a.id)).isEqualTo("/refs/r/.fuse_hidden0000000200000001");
@@ -120,9 +120,13 @@ class NodeTableTest {
   @Test
   void aNodeKeepsOneBackingFileUntilItIsForgotten() {
     NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
-    assertThat(nodes.backing(a.id)).isZero();
+    assertThat(nodes.openFromBacking(a.id)).isZero();
+    nodes.opened(a.id);
     assertThat(nodes.adoptBacking(a.id, 7)).isEqualTo(7);
     assertThat(nodes.adoptBacking(a.id, 8)).as("a second registration loses").isEqualTo(7);
+    assertThat(nodes.openFromBacking(a.id)).isEqualTo(7);
+    nodes.released(a.id);
+    nodes.released(a.id);
     assertThat(nodes.takeUnusedBackings()).isEmpty();
 
     nodes.forget(a.id, 1);
@@ -132,14 +136,42 @@ class NodeTableTest {
   }
 
   @Test
-  void theBackingFilesOfARefAreTakenWhenTheRefGoes() {
+  void passthroughIsRefusedWhileTheNodeHasOpensWithoutIt() {
     NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
-    NodeTable.Node b = nodes.entered("/refs/rr/b", 2, 1, false);
-    nodes.adoptBacking(a.id, 7);
-    nodes.adoptBacking(b.id, 8);
+    nodes.opened(a.id); // an open that did without passthrough
+    nodes.opened(a.id); // this one asks for it
+    assertThat(nodes.adoptBacking(a.id, 7)).isZero();
+  }
+
+  @Test
+  void aGoneRefsBackingFilesCloseAtOnceWhenIdleAndAtTheLastReleaseOtherwise() {
+    NodeTable.Node idle = nodes.entered("/refs/r/a", 1, 1, false);
+    NodeTable.Node open = nodes.entered("/refs/r/b", 2, 1, false);
+    NodeTable.Node other = nodes.entered("/refs/rr/c", 3, 1, false);
+    nodes.opened(idle.id);
+    nodes.adoptBacking(idle.id, 7);
+    nodes.released(idle.id);
+    nodes.opened(open.id);
+    nodes.adoptBacking(open.id, 8);
+    nodes.opened(other.id);
+    nodes.adoptBacking(other.id, 9);
 
     assertThat(nodes.takeBackingsUnder("/refs/r/")).containsExactly(7);
-    assertThat(nodes.backing(a.id)).isZero();
-    assertThat(nodes.backing(b.id)).isEqualTo(8);
+    assertThat(nodes.openFromBacking(open.id)).as("still usable while open").isEqualTo(8);
+    nodes.released(open.id);
+    assertThat(nodes.takeUnusedBackings()).isEmpty();
+    nodes.released(open.id);
+    assertThat(nodes.takeUnusedBackings()).containsExactly(8);
+    assertThat(nodes.openFromBacking(other.id)).isEqualTo(9);
+  }
+
+  @Test
+  void aHiddenNameWhoseFileWasReleasedMeanwhileIsDroppedAtOnce() {
+    NodeTable.Node a = nodes.entered("/refs/r/a", 1, 1, false);
+    nodes.opened(a.id);
+    nodes.released(a.id); // the release overtook the unlink
+
+    assertThat(nodes.hidden(a, "/refs/r/a", "/refs/r/.fuse_hidden0000000200000001")).isFalse();
+    assertThat(nodes.path(a.id)).isNull();
   }
 }

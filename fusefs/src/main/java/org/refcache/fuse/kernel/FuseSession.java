@@ -84,6 +84,10 @@ public final class FuseSession implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int kernelMinor;
   private volatile boolean passthrough;
+  /** Guards {@link #fd} for calls outside the workers' own reads and replies. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock device =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private boolean deviceClosed;
   /** Requests served, per opcode (diagnostics and tests). */
   private final java.util.concurrent.atomic.LongAdder[] served = newCounters();
 
@@ -200,8 +204,15 @@ public final class FuseSession implements AutoCloseable {
       ended.countDown();
       if (ended.getCount() == 0) {
         // Only now: a descriptor number closed under a reading worker could be reused by another
-        // open, and that worker would read someone else's file.
-        Posix.close(fd);
+        // open, and that worker would read someone else's file; notifications and ioctls from
+        // other threads check under the same lock.
+        device.writeLock().lock();
+        try {
+          deviceClosed = true;
+          Posix.close(fd);
+        } finally {
+          device.writeLock().unlock();
+        }
       }
     }
   }
@@ -256,25 +267,30 @@ public final class FuseSession implements AutoCloseable {
    * @return false if the kernel did not know the name (or the session is gone)
    */
   public boolean invalidateEntry(long parentId, byte[] name) {
-    if (ended()) {
-      return false;
-    }
-    synchronized (notifications) {
-      notifications.clear();
-      int total = FuseKernel.OUT_HEADER_SIZE + 16 + name.length + 1;
-      notifications.putInt(total);
-      notifications.putInt(FuseKernel.NOTIFY_INVAL_ENTRY);
-      notifications.putLong(0);
-      notifications.putLong(parentId);
-      notifications.putInt(name.length);
-      notifications.putInt(0);
-      notifications.put(name);
-      notifications.put((byte) 0);
-      long n = Posix.write(fd, notificationMemory, total);
-      if (n < 0 && n != -Errno.ENOENT) {
-        LOG.debug("invalidating a name in {} failed: errno {}", mountpoint, -n);
+    device.readLock().lock();
+    try {
+      if (deviceClosed) {
+        return false;
       }
-      return n >= 0;
+      synchronized (notifications) {
+        notifications.clear();
+        int total = FuseKernel.OUT_HEADER_SIZE + 16 + name.length + 1;
+        notifications.putInt(total);
+        notifications.putInt(FuseKernel.NOTIFY_INVAL_ENTRY);
+        notifications.putLong(0);
+        notifications.putLong(parentId);
+        notifications.putInt(name.length);
+        notifications.putInt(0);
+        notifications.put(name);
+        notifications.put((byte) 0);
+        long n = Posix.write(fd, notificationMemory, total);
+        if (n < 0 && n != -Errno.ENOENT) {
+          LOG.debug("invalidating a name in {} failed: errno {}", mountpoint, -n);
+        }
+        return n >= 0;
+      }
+    } finally {
+      device.readLock().unlock();
     }
   }
 
@@ -338,16 +354,26 @@ public final class FuseSession implements AutoCloseable {
   public int openBacking(int backingFd) {
     Pointer map = jnr.ffi.Memory.allocateDirect(Runtime.getSystemRuntime(), 16, true);
     map.putInt(0, backingFd);
-    return Posix.ioctl(fd, FuseKernel.IOC_BACKING_OPEN, map);
+    device.readLock().lock();
+    try {
+      return deviceClosed ? -Errno.ENODEV : Posix.ioctl(fd, FuseKernel.IOC_BACKING_OPEN, map);
+    } finally {
+      device.readLock().unlock();
+    }
   }
 
   /** Drops a backing file ID ({@code FUSE_DEV_IOC_BACKING_CLOSE}). */
   public void closeBacking(int backingId) {
     Pointer id = jnr.ffi.Memory.allocateDirect(Runtime.getSystemRuntime(), 4, true);
     id.putInt(0, backingId);
-    int rc = Posix.ioctl(fd, FuseKernel.IOC_BACKING_CLOSE, id);
-    if (rc < 0) {
-      LOG.debug("closing backing file {} failed: errno {}", backingId, -rc);
+    device.readLock().lock();
+    try {
+      int rc = deviceClosed ? 0 : Posix.ioctl(fd, FuseKernel.IOC_BACKING_CLOSE, id);
+      if (rc < 0) {
+        LOG.debug("closing backing file {} failed: errno {}", backingId, -rc);
+      }
+    } finally {
+      device.readLock().unlock();
     }
   }
 
