@@ -121,6 +121,7 @@ final class DirectoryRequests {
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     FileStat stat = RequestScratch.get().stat;
+    List<Long> handedOut = new ArrayList<>();
     for (long i = offset; i < entries.size(); i++) {
       Entry e = entries.get((int) i);
       int record = (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + e.name().length
@@ -138,13 +139,18 @@ final class DirectoryRequests {
         NodeTable.Node node = nodes.entered(child, stat.st_ino.longValue(),
             stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
         replies.putEntry(out, node.id, stat, child);
+        handedOut.add(node.id);
       } else {
         // Node 0: a name without a lookup (the kernel looks it up if it needs it).
         out.put(new byte[FuseKernel.ENTRY_OUT_SIZE]);
       }
       putDirent(out, e, i + 1, record - (out.position() - start));
     }
-    reply.send();
+    if (!reply.send()) {
+      for (long id : handedOut) {
+        nodes.forget(id, 1); // withdrawn: the kernel never counted these lookups
+      }
+    }
   }
 
   /** fuse_dirent: ino, off (of the next entry), namelen, type, name, padded to {@code record}. */

@@ -167,6 +167,18 @@ final class FileHandles {
     return Posix.ftruncate(file.fd(), size);
   }
 
+  /** {@code fallocate(2)} on the file's descriptor (in the upper): 0 or -errno. */
+  int fallocate(long handle, int mode, long offset, long length) {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      return -Errno.EBADF;
+    }
+    if (!file.mayWrite()) {
+      return file.writable() ? -Errno.EROFS : -Errno.EBADF;
+    }
+    return Posix.fallocate(file.fd(), mode, offset, length);
+  }
+
   /** 0 or -errno. */
   int fsync(long handle, boolean dataOnly) {
     OpenFile file = files.get(handle);

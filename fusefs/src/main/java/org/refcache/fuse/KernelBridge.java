@@ -104,6 +104,7 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.STATFS -> underStructure(() -> statfs(r, reply));
       case FuseKernel.RELEASE -> release(r, reply);
       case FuseKernel.FSYNC -> fsync(r, reply);
+      case FuseKernel.FALLOCATE -> fallocate(r, reply);
       case FuseKernel.SETXATTR -> underStructure(() -> setxattr(r, reply));
       case FuseKernel.GETXATTR -> underStructure(() -> getxattr(r, reply, false));
       case FuseKernel.LISTXATTR -> underStructure(() -> getxattr(r, reply, true));
@@ -116,7 +117,7 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.ACCESS -> underStructure(() -> access(r, reply));
       case FuseKernel.CREATE -> create(r, reply);
       // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
-      // Locks, fallocate, lseek, ioctl, poll, copy_file_range: the kernel's own fallbacks.
+      // Locks, lseek, copy_file_range: the kernel's own fallbacks; ioctl, poll: not supported.
       default -> reply.error(Errno.ENOSYS);
     }
   }
@@ -156,7 +157,9 @@ final class KernelBridge implements FuseSession.Handler {
     NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
         stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
     replies.putEntry(reply.begin(), node.id, stat, path);
-    reply.send();
+    if (!reply.send()) {
+      nodes.forget(node.id, 1); // withdrawn: the kernel never counted this lookup
+    }
   }
 
   private void getattr(Request r, Reply reply) {
@@ -440,7 +443,9 @@ final class KernelBridge implements FuseSession.Handler {
         node = nodes.entered(path, stat.st_ino.longValue(), stat.st_nlink.longValue(), false);
       }
       replies.putEntry(reply.begin(), node.id, stat, path);
-      reply.send();
+      if (!reply.send()) {
+        nodes.forget(node.id, 1); // withdrawn: the kernel never counted this lookup
+      }
     });
   }
 
@@ -473,7 +478,11 @@ final class KernelBridge implements FuseSession.Handler {
     } else {
       EntryReplies.putOpen(out, fi);
     }
-    reply.send();
+    if (!reply.send()) {
+      fs.release(path, fi); // withdrawn: no RELEASE will come for it
+      nodes.released(r.nodeId());
+      passthrough.closeUnused();
+    }
   }
 
   /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
@@ -507,7 +516,12 @@ final class KernelBridge implements FuseSession.Handler {
       ByteBuffer out = reply.begin();
       replies.putEntry(out, node.id, stat, path);
       EntryReplies.putOpen(out, fi);
-      reply.send();
+      if (!reply.send()) {
+        // Withdrawn: the kernel never got the node or the open file.
+        nodes.released(node.id);
+        nodes.forget(node.id, 1);
+        fs.release(path, fi);
+      }
     });
   }
 
@@ -558,6 +572,17 @@ final class KernelBridge implements FuseSession.Handler {
     }
     passthrough.closeUnused();
     reply.ok();
+  }
+
+  /** fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. */
+  private void fallocate(Request r, Reply reply) {
+    long fh = r.i64(0);
+    if (fh == PassthroughFiles.NO_HANDLE) {
+      reply.error(Errno.EBADF); // a read-only open
+      return;
+    }
+    FuseFileInfo fi = RequestScratch.get().fileInfo(0, fh);
+    EntryReplies.answer(fs.fallocate(null, r.i32(24), r.i64(8), r.i64(16), fi), reply);
   }
 
   /** fuse_fsync_in: fh, fsync_flags. */

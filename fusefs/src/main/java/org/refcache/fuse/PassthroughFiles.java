@@ -47,7 +47,10 @@ final class PassthroughFiles {
     out.putLong(NO_HANDLE);
     out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
     out.putInt(backing);
-    reply.send();
+    if (!reply.send()) {
+      nodes.released(nodeId); // withdrawn: no RELEASE will come for it
+      closeUnused();
+    }
     return true;
   }
 

@@ -45,7 +45,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * {@code flush} on purpose (writes go straight to the backing file, nothing is buffered to flush;
  * after the first ENOSYS the kernel stops sending it, saving a round trip per {@code close(2)}),
  * {@code releasedir} (directory handles hold nothing), {@code lock}/{@code flock} (the kernel then
- * keeps POSIX and BSD locks itself), {@code fallocate}, {@code ioctl}, {@code poll},
+ * keeps POSIX and BSD locks itself), {@code ioctl}, {@code poll},
  * {@code bmap}, {@code read_buf}/{@code write_buf}.
  *
  * <p>Mutations need a writable tree; {@link #writable} is the one place that answers EROFS, for
@@ -732,6 +732,15 @@ final class RefFileSystem extends FuseStubFS {
       return handles.truncate(fi.fh.get(), size);
     } catch (RuntimeException e) {
       return fail("ftruncate", path, e);
+    }
+  }
+
+  @Override
+  public int fallocate(String path, int mode, long off, long length, FuseFileInfo fi) {
+    try {
+      return handles.fallocate(fi.fh.get(), mode, off, length);
+    } catch (RuntimeException e) {
+      return fail("fallocate", path, e);
     }
   }
 

@@ -223,6 +223,26 @@ class WritableViewTest {
   }
 
   @Test
+  void fallocateReservesAndPunchesAsOnTheUpper() throws IOException {
+    Path f = ref.resolve("lower.txt");
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[0]), 0); // opened for writing: copied up
+    }
+    int fd = Posix.open(f, Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+    try {
+      assertThat(Posix.fallocate(fd, 0, 0, 1 << 20)).isZero();
+      assertThat(Files.size(f)).isEqualTo(1 << 20);
+      int punchHoleKeepSize = 0x02 | 0x01;
+      assertThat(Posix.fallocate(fd, punchHoleKeepSize, 0, 1 << 20)).isZero();
+      assertThat(Files.size(f)).isEqualTo(1 << 20);
+    } finally {
+      Posix.close(fd);
+    }
+    assertThat(Files.readAllBytes(f)).containsOnly(0);
+  }
+
+  @Test
   void statfsReportsTheFilesystemOfTheUpper() throws IOException {
     long total = Files.getFileStore(ref).getTotalSpace();
     assertThat(total).isEqualTo(Posix.statvfs(tree.upper()).totalBytes());

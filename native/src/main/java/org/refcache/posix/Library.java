@@ -172,6 +172,9 @@ final class Library {
 
     int ftruncate(int fd, @off_t long length);
 
+    /** Linux {@code fallocate(2)}: sets errno. */
+    int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
+
     int close(int fd);
 
     int socket(int domain, int type, int protocol);

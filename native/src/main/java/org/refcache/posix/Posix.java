@@ -701,6 +701,11 @@ public final class Posix {
     }
   }
 
+  /** {@code fallocate(2)} with its mode bits (KEEP_SIZE, PUNCH_HOLE, ...): 0 or -errno. */
+  public static int fallocate(int fd, int mode, long offset, long len) {
+    return result(libc().fallocate(fd, mode, offset, len));
+  }
+
   /** 0 or -errno. */
   public static int ftruncate(int fd, long len) {
     return result(libc().ftruncate(fd, len));

@@ -51,6 +51,7 @@ public final class FuseKernel {
   public static final int INTERRUPT = 36;
   public static final int DESTROY = 38;
   public static final int BATCH_FORGET = 42;
+  public static final int FALLOCATE = 43;
   public static final int READDIRPLUS = 44;
   public static final int RENAME2 = 45;
 

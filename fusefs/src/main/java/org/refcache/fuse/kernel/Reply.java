@@ -63,25 +63,31 @@ public final class Reply {
     return buffer.capacity() - FuseKernel.OUT_HEADER_SIZE;
   }
 
-  /** Sends what was written after {@link #begin} (up to the buffer's position). */
-  public void send() {
-    sendPayload(buffer.position() - FuseKernel.OUT_HEADER_SIZE);
+  /**
+   * Sends what was written after {@link #begin} (up to the buffer's position).
+   *
+   * @return false if the kernel no longer waited for it (the request was withdrawn): a reply that
+   *         handed out a lookup must then take it back
+   */
+  public boolean send() {
+    return sendPayload(buffer.position() - FuseKernel.OUT_HEADER_SIZE);
   }
 
-  /** Sends a payload of {@code bytes} written straight to {@link #payloadMemory}. */
-  public void sendPayload(int bytes) {
+  /** Sends a payload of {@code bytes} written straight to {@link #payloadMemory}; as {@link #send}. */
+  public boolean sendPayload(int bytes) {
     int total = FuseKernel.OUT_HEADER_SIZE + bytes;
     buffer.putInt(0, total);
     buffer.putInt(4, 0);
     buffer.putLong(8, unique);
-    write(total);
+    return write(total);
   }
 
-  private void write(int total) {
+  private boolean write(int total) {
     sent = true;
     long n = Posix.write(fd, memory, total);
     if (n < 0 && n != -org.refcache.posix.Errno.ENOENT) {
       FuseSession.LOG.debug("reply to request {} not taken: errno {}", unique, -n);
     }
+    return n >= 0;
   }
 }
