@@ -222,6 +222,10 @@ public final class FuseSession implements AutoCloseable {
     if (opcode >= 0 && opcode < served.length) {
       served[opcode].increment();
     }
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("request {}: opcode {} node {} from pid {} ({} bytes)", request.unique(), opcode,
+          request.nodeId(), request.pid(), request.length());
+    }
     reply.reset(request.unique());
     try {
       switch (opcode) {
