@@ -4,8 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import jnr.ffi.Pointer;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.FuseSession;
@@ -28,9 +26,9 @@ import ru.serce.jnrfuse.struct.Timespec;
  * name of their ref ({@link HiddenFiles}) until their last release, so that {@code fstat} and
  * {@code fchmod} on them still find them.
  *
- * <p>Locking: operations that turn a node into a path and record new names hold the read side of
- * {@link #structure}; renames hold the write side, so no path is computed from a directory being
- * renamed and recorded after it moved.
+ * <p>Locking: operations that turn a node into a path and act on it or record new names hold the
+ * read side of their ref's lock ({@link StructureLocks}); renames hold the write side, so no path
+ * is computed from a directory being renamed and used after it moved.
  */
 final class KernelBridge implements FuseSession.Handler {
 
@@ -39,7 +37,7 @@ final class KernelBridge implements FuseSession.Handler {
 
   private final RefFileSystem fs;
   private final NodeTable nodes = new NodeTable();
-  private final ReadWriteLock structure = new ReentrantReadWriteLock();
+  private final StructureLocks structure = new StructureLocks();
   private final AtomicLong hiddenCounter = new AtomicLong();
   private final EntryReplies replies;
   private final DirectoryRequests directories;
@@ -49,7 +47,7 @@ final class KernelBridge implements FuseSession.Handler {
     this.fs = fs;
     this.replies = new EntryReplies(fs, entryTimeout, attrTimeout);
     this.directories = new DirectoryRequests(fs, nodes, replies);
-    this.passthrough = new PassthroughFiles(fs, nodes);
+    this.passthrough = new PassthroughFiles(fs, nodes, this::releasedOpen);
   }
 
   /** The session, once mounted: notifications go through it. */
@@ -71,6 +69,7 @@ final class KernelBridge implements FuseSession.Handler {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
     passthrough.dropRef(id);
+    structure.forget(id);
   }
 
   @Override
@@ -87,9 +86,9 @@ final class KernelBridge implements FuseSession.Handler {
   public void handle(Request r, Reply reply) {
     switch (r.opcode()) {
       case FuseKernel.LOOKUP -> lookup(r, reply);
-      case FuseKernel.GETATTR -> underStructure(() -> getattr(r, reply));
-      case FuseKernel.SETATTR -> underStructure(() -> setattr(r, reply));
-      case FuseKernel.READLINK -> underStructure(() -> readlink(r, reply));
+      case FuseKernel.GETATTR -> underStructure(r, () -> getattr(r, reply));
+      case FuseKernel.SETATTR -> underStructure(r, () -> setattr(r, reply));
+      case FuseKernel.READLINK -> underStructure(r, () -> readlink(r, reply));
       case FuseKernel.SYMLINK -> symlink(r, reply);
       case FuseKernel.MKNOD -> mknod(r, reply);
       case FuseKernel.MKDIR -> mkdir(r, reply);
@@ -98,23 +97,23 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.RENAME -> rename(r, reply, 8, 0);
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
-      case FuseKernel.OPEN -> underStructure(() -> open(r, reply));
+      case FuseKernel.OPEN -> underStructure(r, () -> open(r, reply));
       case FuseKernel.READ -> read(r, reply);
       case FuseKernel.WRITE -> write(r, reply);
-      case FuseKernel.STATFS -> underStructure(() -> statfs(r, reply));
+      case FuseKernel.STATFS -> underStructure(r, () -> statfs(r, reply));
       case FuseKernel.RELEASE -> release(r, reply);
       case FuseKernel.FSYNC -> fsync(r, reply);
       case FuseKernel.FALLOCATE -> fallocate(r, reply);
-      case FuseKernel.SETXATTR -> underStructure(() -> setxattr(r, reply));
-      case FuseKernel.GETXATTR -> underStructure(() -> getxattr(r, reply, false));
-      case FuseKernel.LISTXATTR -> underStructure(() -> getxattr(r, reply, true));
-      case FuseKernel.REMOVEXATTR -> underStructure(() -> removexattr(r, reply));
-      case FuseKernel.OPENDIR -> underStructure(() -> directories.open(r, reply));
-      case FuseKernel.READDIR -> underStructure(() -> directories.read(r, reply, false));
-      case FuseKernel.READDIRPLUS -> underStructure(() -> directories.read(r, reply, true));
+      case FuseKernel.SETXATTR -> underStructure(r, () -> setxattr(r, reply));
+      case FuseKernel.GETXATTR -> underStructure(r, () -> getxattr(r, reply, false));
+      case FuseKernel.LISTXATTR -> underStructure(r, () -> getxattr(r, reply, true));
+      case FuseKernel.REMOVEXATTR -> underStructure(r, () -> removexattr(r, reply));
+      case FuseKernel.OPENDIR -> underStructure(r, () -> directories.open(r, reply));
+      case FuseKernel.READDIR -> underStructure(r, () -> directories.read(r, reply, false));
+      case FuseKernel.READDIRPLUS -> underStructure(r, () -> directories.read(r, reply, true));
       case FuseKernel.RELEASEDIR -> directories.release(r, reply);
-      case FuseKernel.FSYNCDIR -> underStructure(() -> fsyncdir(r, reply));
-      case FuseKernel.ACCESS -> underStructure(() -> access(r, reply));
+      case FuseKernel.FSYNCDIR -> underStructure(r, () -> fsyncdir(r, reply));
+      case FuseKernel.ACCESS -> underStructure(r, () -> access(r, reply));
       case FuseKernel.CREATE -> create(r, reply);
       // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
       // Locks, lseek, copy_file_range: the kernel's own fallbacks; ioctl, poll: not supported.
@@ -126,12 +125,13 @@ final class KernelBridge implements FuseSession.Handler {
    * Runs an operation that turns its node into a path and acts on that path under the read side of
    * the structure lock, so a rename of a directory above cannot move the path in between.
    */
-  private void underStructure(Runnable operation) {
-    structure.readLock().lock();
+  private void underStructure(Request r, Runnable operation) {
+    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).readLock();
+    lock.lock();
     try {
       operation.run();
     } finally {
-      structure.readLock().unlock();
+      lock.unlock();
     }
   }
 
@@ -302,14 +302,15 @@ final class KernelBridge implements FuseSession.Handler {
    */
   private void inDirectory(Request r, Reply reply, String name,
                            java.util.function.Consumer<String> action) {
-    structure.readLock().lock();
+    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).readLock();
+    lock.lock();
     try {
       String path = newName(r.nodeId(), name, reply);
       if (path != null) {
         action.accept(path);
       }
     } finally {
-      structure.readLock().unlock();
+      lock.unlock();
     }
   }
 
@@ -390,7 +391,8 @@ final class KernelBridge implements FuseSession.Handler {
     long newDir = r.i64(0);
     String oldName = r.name(namesAt);
     String newName = r.name(namesAt + r.nameLength(namesAt) + 1);
-    structure.writeLock().lock();
+    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).writeLock();
+    lock.lock();
     try {
       String from = newName(r.nodeId(), oldName, reply);
       if (from == null) {
@@ -416,7 +418,7 @@ final class KernelBridge implements FuseSession.Handler {
       }
       EntryReplies.answer(rc, reply);
     } finally {
-      structure.writeLock().unlock();
+      lock.unlock();
     }
   }
 
@@ -480,7 +482,7 @@ final class KernelBridge implements FuseSession.Handler {
     }
     if (!reply.send()) {
       fs.release(path, fi); // withdrawn: no RELEASE will come for it
-      nodes.released(r.nodeId());
+      releasedOpen(r.nodeId());
       passthrough.closeUnused();
     }
   }
@@ -518,9 +520,12 @@ final class KernelBridge implements FuseSession.Handler {
       EntryReplies.putOpen(out, fi);
       if (!reply.send()) {
         // Withdrawn: the kernel never got the node or the open file.
-        nodes.released(node.id);
-        nodes.forget(node.id, 1);
         fs.release(path, fi);
+        String hidden = nodes.released(node.id);
+        if (hidden != null) {
+          fs.unlink(hidden); // (the read lock of the ref is held here)
+        }
+        nodes.forget(node.id, 1);
       }
     });
   }
@@ -561,15 +566,7 @@ final class KernelBridge implements FuseSession.Handler {
     if (fh != PassthroughFiles.NO_HANDLE) {
       fs.release(null, RequestScratch.get().fileInfo(r.i32(8), fh));
     }
-    structure.readLock().lock();
-    try {
-      String hidden = nodes.released(r.nodeId());
-      if (hidden != null) {
-        fs.unlink(hidden); // the last open file of an unlinked one: let it go
-      }
-    } finally {
-      structure.readLock().unlock();
-    }
+    releasedOpen(r.nodeId());
     passthrough.closeUnused();
     reply.ok();
   }
@@ -583,6 +580,23 @@ final class KernelBridge implements FuseSession.Handler {
     }
     FuseFileInfo fi = RequestScratch.get().fileInfo(0, fh);
     EntryReplies.answer(fs.fallocate(null, r.i32(24), r.i64(8), r.i64(16), fi), reply);
+  }
+
+  /**
+   * Counts a released open of {@code nodeId}; the last open file of an unlinked one lets its
+   * hidden name go.
+   */
+  void releasedOpen(long nodeId) {
+    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(nodeId)).readLock();
+    lock.lock();
+    try {
+      String hidden = nodes.released(nodeId);
+      if (hidden != null) {
+        fs.unlink(hidden);
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** fuse_fsync_in: fh, fsync_flags. */

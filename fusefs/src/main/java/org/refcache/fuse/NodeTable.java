@@ -279,6 +279,12 @@ final class NodeTable {
     return node.backingId;
   }
 
+  /** The backing file ID of {@code nodeId}, or 0 (its open is counted by the caller). */
+  synchronized int backingOf(long nodeId) {
+    Node node = byId.get(nodeId);
+    return node == null ? 0 : node.backingId;
+  }
+
   /**
    * Makes {@code backingId} the backing file of {@code nodeId}, whose open (counted) asks for
    * passthrough: the ID to answer with, or 0 for no passthrough. Another open that registered one

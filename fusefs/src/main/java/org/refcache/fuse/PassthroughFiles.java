@@ -19,11 +19,14 @@ final class PassthroughFiles {
 
   private final RefFileSystem fs;
   private final NodeTable nodes;
+  /** Counts a released open of a node (and lets a hidden name go): the bridge's. */
+  private final java.util.function.LongConsumer released;
   private volatile FuseSession session;
 
-  PassthroughFiles(RefFileSystem fs, NodeTable nodes) {
+  PassthroughFiles(RefFileSystem fs, NodeTable nodes, java.util.function.LongConsumer released) {
     this.fs = fs;
     this.nodes = nodes;
+    this.released = released;
   }
 
   void attach(FuseSession mounted) {
@@ -48,7 +51,7 @@ final class PassthroughFiles {
     out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
     out.putInt(backing);
     if (!reply.send()) {
-      nodes.released(nodeId); // withdrawn: no RELEASE will come for it
+      released.accept(nodeId); // withdrawn: no RELEASE will come for it
       closeUnused();
     }
     return true;
@@ -63,6 +66,10 @@ final class PassthroughFiles {
     FuseSession s = session;
     if (s == null || !s.passthrough()) {
       return 0;
+    }
+    int existing = nodes.backingOf(nodeId);
+    if (existing != 0) {
+      return existing; // other files of the node are open through it: so is this one
     }
     int fd = fs.passthroughDescriptor(fh);
     if (fd < 0) {

@@ -481,6 +481,10 @@ final class RefFileSystem extends FuseStubFS {
       if (replaced.isPresent() && !replaced.get().isDirectory()) {
         fd = Posix.openRaw(replaced.get().real().toString(),
             HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+        if (fd < 0) {
+          throw ErrnoMapper.toException("open(O_PATH)", -fd, replaced.get().real().toString(),
+              null);
+        }
       }
       try {
         tree.rename(t.relative(), toRelative, 0);

@@ -234,6 +234,34 @@ class RefLeaseTest {
     }
   }
 
+  /**
+   * A rename waits only for what is in flight in its own ref (the kernel transport's structure
+   * lock is per ref): a slow open of another ref does not hold it up, nor, behind it, the rest.
+   */
+  @Test
+  void aRenameInOneRefDoesNotWaitForASlowOpenOfAnother() throws Exception {
+    view.addReadOnly("slow", layer);
+    view.addWritable("w", layer);
+    view.mount();
+    Files.writeString(view.ref("w").resolve("a"), "a");
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    view.source.holdOpens("slow", gate);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<String> slow = readWhileTheOpenOfSlowWaits(pool);
+
+      pool.submit(() -> Files.move(view.ref("w").resolve("a"), view.ref("w").resolve("b")))
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(Files.readString(view.ref("w").resolve("b"))).isEqualTo("a");
+      assertThat(slow.isDone()).as("the slow ref still waits").isFalse();
+      gate.countDown();
+      assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0123456789");
+    } finally {
+      gate.countDown(); // never leave a FUSE thread waiting
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void aFrozenTreeRefusesEveryChangeAndWritesThroughOpenFiles() throws IOException {
     WritableOverlayTree tree = view.addWritable("w", layer);
