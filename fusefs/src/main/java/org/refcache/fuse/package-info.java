@@ -62,8 +62,12 @@
  * <ul>
  *   <li>Under libfuse 2.9 only: attributes of the other names of a hard-linked file may be stale
  *       for up to the attribute timeout after a change through one name.</li>
- *   <li>After a ref goes away, {@code /refs/<id>} may still stat as a directory for up to the
- *       entry timeout; everything inside answers ENOENT.</li>
+ *   <li>Under libfuse 2.9 only: after a ref goes away, {@code /refs/<id>} may still stat as a
+ *       directory for up to the entry timeout; everything inside answers ENOENT. (The kernel
+ *       transport tells the kernel to drop it when {@link org.refcache.fuse.FuseMount#invalidate}
+ *       is called.)</li>
+ *   <li>Kernel transport: the node table holds what the kernel holds (its inode cache decides
+ *       how many nodes there are; forgets drop them).</li>
  * </ul>
  */
 package org.refcache.fuse;
