@@ -97,7 +97,12 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.RENAME -> rename(r, reply, 8, 0);
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
-      case FuseKernel.OPEN -> underStructure(r, () -> open(r, reply));
+      case FuseKernel.OPEN -> {
+        // A read-only open answered from the node's backing file needs no path: no lock either.
+        if (!passthrough.answerFromBacking(r.nodeId(), r.i32(0), reply)) {
+          underStructure(r, () -> open(r, reply));
+        }
+      }
       case FuseKernel.READ -> read(r, reply);
       case FuseKernel.WRITE -> write(r, reply);
       case FuseKernel.STATFS -> underStructure(r, () -> statfs(r, reply));
@@ -456,9 +461,6 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_open_in: flags, open_flags. */
   private void open(Request r, Reply reply) {
     int flags = r.i32(0);
-    if (passthrough.answerFromBacking(r.nodeId(), flags, reply)) {
-      return;
-    }
     String path = nodes.path(r.nodeId());
     if (path == null) {
       reply.error(Errno.ENOENT);
@@ -521,10 +523,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (!reply.send()) {
         // Withdrawn: the kernel never got the node or the open file.
         fs.release(path, fi);
-        String hidden = nodes.released(node.id);
-        if (hidden != null) {
-          fs.unlink(hidden); // (the read lock of the ref is held here)
-        }
+        releasedOpen(node.id);
         nodes.forget(node.id, 1);
       }
     });
@@ -584,18 +583,13 @@ final class KernelBridge implements FuseSession.Handler {
 
   /**
    * Counts a released open of {@code nodeId}; the last open file of an unlinked one lets its
-   * hidden name go.
+   * hidden name go. No structure lock: a hidden name lies in its ref's root, which no rename moves,
+   * and the node table decides alone who drops it.
    */
   void releasedOpen(long nodeId) {
-    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(nodeId)).readLock();
-    lock.lock();
-    try {
-      String hidden = nodes.released(nodeId);
-      if (hidden != null) {
-        fs.unlink(hidden);
-      }
-    } finally {
-      lock.unlock();
+    String hidden = nodes.released(nodeId);
+    if (hidden != null) {
+      fs.unlink(hidden);
     }
   }
 
