@@ -150,4 +150,47 @@ class KernelInodeTest {
     view.awaitAllReleased();
     assertThat(view.mounted().hiddenFiles()).isZero();
   }
+
+  /**
+   * A file reached through a descriptor of its directory while another thread renames that
+   * directory back and forth is always found, as on ext4: a node's path is not used after a
+   * rename moved it.
+   */
+  @Test
+  void aDirectoryRenamedBackAndForthNeverLosesAFileOpenedThroughIt() throws Exception {
+    Files.createDirectory(ref.resolve("d1"));
+    Files.writeString(ref.resolve("d1/f"), "found");
+    int dirFd = Posix.open(ref.resolve("d1"), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
+        0);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread renamer = new Thread(() -> {
+      try {
+        while (!stop.get()) {
+          Files.move(ref.resolve("d1"), ref.resolve("d2"));
+          Files.move(ref.resolve("d2"), ref.resolve("d1"));
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    int misses = 0;
+    try {
+      renamer.start();
+      Path viaDescriptor = Path.of("/proc/self/fd/" + dirFd + "/f");
+      for (int i = 0; i < 3000; i++) {
+        try {
+          if (!Files.readString(viaDescriptor).equals("found")) {
+            misses++;
+          }
+        } catch (IOException e) {
+          misses++;
+        }
+      }
+    } finally {
+      stop.set(true);
+      renamer.join();
+      Posix.close(dirFd);
+    }
+    assertThat(misses).isZero();
+  }
 }
