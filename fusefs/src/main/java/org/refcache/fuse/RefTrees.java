@@ -88,16 +88,6 @@ final class RefTrees implements AutoCloseable {
     return tree != null && tree.immutable();
   }
 
-  /** Whether ref {@code id} is open and read-only from the start (not a writable tree). */
-  boolean isReadOnly(String id) {
-    CompletableFuture<RefTree> pending = open.get(id);
-    if (pending == null || !pending.isDone() || pending.isCompletedExceptionally()) {
-      return false;
-    }
-    RefTree tree = pending.getNow(null);
-    return tree != null && !(tree.tree() instanceof org.refcache.core.overlay.WritableOverlayTree);
-  }
-
   private void openInto(String id, CompletableFuture<RefTree> slot) {
     RefTree tree;
     try {
