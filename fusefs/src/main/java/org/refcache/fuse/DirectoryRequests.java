@@ -117,7 +117,7 @@ final class DirectoryRequests {
       reply.error(Errno.ENOENT);
       return;
     }
-    boolean inRef = EntryReplies.insideRef(dir + "/x");
+    boolean inRef = MountPath.refIdOf(dir) != null; // a ref's root or below
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     FileStat stat = RequestScratch.get().stat;

@@ -53,12 +53,6 @@ final class EntryReplies {
     reply.send();
   }
 
-  /** Whether {@code path} lies inside a ref's tree (below {@code /refs/<id>}). */
-  static boolean insideRef(String path) {
-    String refs = "/" + MountPath.REFS_NAME + "/";
-    return path.startsWith(refs) && path.indexOf('/', refs.length()) > 0;
-  }
-
   /** Answers a getattr or setattr: the attributes of {@code path}, or the error {@code rc}. */
   void attr(int rc, FileStat stat, Reply reply, String path) {
     if (rc != 0) {

@@ -64,7 +64,7 @@ final class KernelBridge implements FuseSession.Handler {
    */
   void invalidateRef(String id) {
     FuseSession s = session;
-    NodeTable.Node refs = nodes.at("/" + MountPath.REFS_NAME);
+    NodeTable.Node refs = nodes.at(MountPath.REFS_PATH);
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
@@ -150,7 +150,7 @@ final class KernelBridge implements FuseSession.Handler {
   private void answerEntry(String path, Reply reply) {
     FileStat stat = RequestScratch.get().clearedStat();
     int rc = fs.getattr(path, stat);
-    if (rc == -Errno.ENOENT && EntryReplies.insideRef(path)) {
+    if (rc == -Errno.ENOENT && MountPath.insideRef(path)) {
       replies.negative(path, reply);
       return;
     }
@@ -376,9 +376,7 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** A hidden name for {@code node} in the root of the ref of {@code path}. */
   private String hiddenName(NodeTable.Node node, String path) {
-    int second = path.indexOf('/', 1);
-    int third = path.indexOf('/', second + 1);
-    String refRoot = path.substring(0, third);
+    String refRoot = MountPath.refRoot(MountPath.refIdOf(path));
     return String.format("%s/.fuse_hidden%08x%08x", refRoot, node.id & 0xffffffffL,
         hiddenCounter.incrementAndGet() & 0xffffffffL);
   }

@@ -29,6 +29,7 @@ record MountPath(Kind kind, String refId, String relative) {
   static final int NAME_MAX = 255;
 
   static final String REFS_NAME = "refs";
+  static final String REFS_PATH = "/refs";
 
   private static final String REFS_PREFIX = "/refs/";
   private static final MountPath ROOT = new MountPath(Kind.ROOT, null, null);
@@ -55,6 +56,23 @@ record MountPath(Kind kind, String refId, String relative) {
     }
     return new MountPath(Kind.REF, fusePath.substring(idStart, slash),
         fusePath.substring(slash + 1));
+  }
+
+  /** The ID of the ref {@code fusePath} lies in ({@code /refs/<id>} or below), or null. */
+  static String refIdOf(String fusePath) {
+    MountPath at = parse(fusePath);
+    return at.kind() == Kind.REF ? at.refId() : null;
+  }
+
+  /** Whether {@code fusePath} lies inside a ref's tree, below its root. */
+  static boolean insideRef(String fusePath) {
+    MountPath at = parse(fusePath);
+    return at.kind() == Kind.REF && !at.relative().isEmpty();
+  }
+
+  /** {@code /refs/<id>}, the root of ref {@code refId}. */
+  static String refRoot(String refId) {
+    return REFS_PREFIX + refId;
   }
 
   /**

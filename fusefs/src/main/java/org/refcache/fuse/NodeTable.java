@@ -86,7 +86,7 @@ final class NodeTable {
    * {@code ino} and link count {@code nlink}: the node to answer with, its lookup count raised.
    */
   synchronized Node entered(String path, long ino, long nlink, boolean directory) {
-    String linkKey = directory || nlink < 2 ? null : refOf(path) + ":" + ino;
+    String linkKey = directory || nlink < 2 ? null : linkKey(path, ino);
     Node known = byPath.get(path);
     if (known != null) {
       if (known.directory == directory) {
@@ -128,7 +128,7 @@ final class NodeTable {
     if (node == null || node.directory) {
       return null;
     }
-    String key = refOf(path) + ":" + ino;
+    String key = linkKey(path, ino);
     if (!key.equals(node.linkKey)) {
       // The file had one name: from now on its names share this node.
       if (node.linkKey != null) {
@@ -369,6 +369,11 @@ final class NodeTable {
     }
   }
 
+  /** The key of a hard-linked file: its ref (names of one file never span refs) and inode. */
+  private static String linkKey(String path, long ino) {
+    return MountPath.refIdOf(path) + ":" + ino;
+  }
+
   private void detach(Node node, String path) {
     node.paths.remove(path);
     byPath.remove(path, node);
@@ -377,10 +382,4 @@ final class NodeTable {
     }
   }
 
-  /** {@code /refs/<id>} of a path in a ref (names of one file never span refs). */
-  private static String refOf(String path) {
-    int second = path.indexOf('/', 1);
-    int third = second < 0 ? -1 : path.indexOf('/', second + 1);
-    return third < 0 ? path : path.substring(0, third);
-  }
 }

@@ -105,7 +105,7 @@ final class PassthroughFiles {
     if (s == null) {
       return;
     }
-    for (int backing : nodes.takeBackingsUnder("/" + MountPath.REFS_NAME + "/" + id + "/")) {
+    for (int backing : nodes.takeBackingsUnder(MountPath.refRoot(id) + "/")) {
       s.closeBacking(backing);
     }
   }

@@ -16,29 +16,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class StructureLocks {
 
-  private static final String REFS = "/" + MountPath.REFS_NAME + "/";
-
   /** The mount's own directories ({@code /}, {@code /refs}): nothing is renamed there. */
   private final ReadWriteLock outsideRefs = new ReentrantReadWriteLock();
   private final ConcurrentMap<String, ReadWriteLock> perRef = new ConcurrentHashMap<>();
 
   /** The lock of the ref {@code path} lies in (null: a node without a path). */
   ReadWriteLock of(String path) {
-    String ref = refOf(path);
+    String ref = path == null ? null : MountPath.refIdOf(path);
     return ref == null ? outsideRefs : perRef.computeIfAbsent(ref, r -> new ReentrantReadWriteLock());
   }
 
   /** Forgets the lock of ref {@code id} (the ref went; a later one is made anew). */
   void forget(String id) {
     perRef.remove(id);
-  }
-
-  /** The ref ID of {@code path}, or null outside refs. */
-  static String refOf(String path) {
-    if (path == null || !path.startsWith(REFS) || path.length() == REFS.length()) {
-      return null;
-    }
-    int end = path.indexOf('/', REFS.length());
-    return end < 0 ? path.substring(REFS.length()) : path.substring(REFS.length(), end);
   }
 }

@@ -40,4 +40,16 @@ class MountPathTest {
     assertThat(MountPath.nameTooLong("/refs/r/" + "\u00ff".repeat(255))).isFalse();
     assertThat(MountPath.nameTooLong("/refs/" + "x".repeat(300) + "/short")).isFalse();
   }
+
+  @Test
+  void aPathKnowsItsRefAndWhetherItLiesInsideItsTree() {
+    assertThat(MountPath.refIdOf("/refs/r/a/b")).isEqualTo("r");
+    assertThat(MountPath.refIdOf("/refs/r")).isEqualTo("r");
+    assertThat(MountPath.refIdOf("/refs")).isNull();
+    assertThat(MountPath.refIdOf("/")).isNull();
+    assertThat(MountPath.insideRef("/refs/r/a")).isTrue();
+    assertThat(MountPath.insideRef("/refs/r")).isFalse();
+    assertThat(MountPath.insideRef("/refs")).isFalse();
+    assertThat(MountPath.refRoot("r")).isEqualTo("/refs/r");
+  }
 }

@@ -12,7 +12,7 @@ class StructureLocksTest {
   void everyPathOfARefSharesItsLockAndOtherRefsHaveTheirOwn() {
     assertThat(locks.of("/refs/a/x/y")).isSameAs(locks.of("/refs/a"));
     assertThat(locks.of("/refs/a")).isNotSameAs(locks.of("/refs/ab"));
-    assertThat(StructureLocks.refOf("/refs/ab/c")).isEqualTo("ab");
+    assertThat(MountPath.refIdOf("/refs/ab/c")).isEqualTo("ab");
   }
 
   @Test
