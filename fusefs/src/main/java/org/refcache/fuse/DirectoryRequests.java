@@ -23,7 +23,7 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * that listing by offset, as libfuse's high-level layer did.
  */
 final class DirectoryRequests {
-  // Callers hold the read side of the structure lock (node IDs are turned into paths here).
+  // Callers hold the read side of the ref's structure lock and pass the path they computed.
 
   private static final int NAME_MAX = 255;
 
@@ -43,12 +43,11 @@ final class DirectoryRequests {
   private record Entry(byte[] name, long ino, int type) {
   }
 
-  /** OPENDIR: the view checks the directory; the handle is only a key for its listing. */
-  void open(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path == null) {
-      return;
-    }
+  /**
+   * OPENDIR of the directory at {@code path}: the view checks it; the handle is only a key for its
+   * listing.
+   */
+  void open(Request r, Reply reply, String path) {
     FuseFileInfo fi = RequestScratch.get().fileInfo(r.i32(0), 0);
     int rc = fs.opendir(path, fi);
     if (rc != 0) {
@@ -68,15 +67,17 @@ final class DirectoryRequests {
    * fuse_read_in: fh 0, offset 8, size 16. The whole directory is listed when a reader starts
    * (offset 0, also after {@code rewinddir}) and served from that listing by offset, as
    * libfuse's high-level layer did: entries added or removed meanwhile do not shift the others.
+   *
+   * @param path the directory's path, null if it has none any more (its listing still answers)
    */
-  void read(Request r, Reply reply, boolean plus) {
+  void read(Request r, Reply reply, boolean plus, String path) {
     long handle = r.i64(0);
     long offset = r.i64(8);
     int size = Math.min(r.i32(16), reply.capacity());
     List<Entry> entries = listings.get(handle);
     if (offset == 0 || entries == null) {
-      String path = pathOrAnswer(r, reply);
       if (path == null) {
+        reply.error(Errno.ENOENT);
         return;
       }
       List<Entry> listed = new ArrayList<>();
@@ -89,7 +90,7 @@ final class DirectoryRequests {
       listings.put(handle, entries);
     }
     if (plus) {
-      fillPlus(r, reply, entries, offset, size);
+      fillPlus(path, reply, entries, offset, size);
       return;
     }
     ByteBuffer out = reply.begin();
@@ -111,8 +112,7 @@ final class DirectoryRequests {
    * with a node counts as one lookup of it, as the kernel counts it. The mount's own directories
    * answer names only: their entries are refs, which a lookup would open.
    */
-  private void fillPlus(Request r, Reply reply, List<Entry> entries, long offset, int size) {
-    String dir = nodes.path(r.nodeId());
+  private void fillPlus(String dir, Reply reply, List<Entry> entries, long offset, int size) {
     if (dir == null) {
       reply.error(Errno.ENOENT);
       return;
@@ -191,13 +191,5 @@ final class DirectoryRequests {
   void release(Request r, Reply reply) {
     listings.remove(r.i64(0));
     reply.ok();
-  }
-
-  private String pathOrAnswer(Request r, Reply reply) {
-    String path = nodes.path(r.nodeId());
-    if (path == null) {
-      reply.error(Errno.ENOENT);
-    }
-    return path;
   }
 }

@@ -3,6 +3,7 @@ package org.refcache.fuse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
 import org.refcache.fuse.kernel.FuseKernel;
@@ -86,9 +87,9 @@ final class KernelBridge implements FuseSession.Handler {
   public void handle(Request r, Reply reply) {
     switch (r.opcode()) {
       case FuseKernel.LOOKUP -> lookup(r, reply);
-      case FuseKernel.GETATTR -> underStructure(r, () -> getattr(r, reply));
-      case FuseKernel.SETATTR -> underStructure(r, () -> setattr(r, reply));
-      case FuseKernel.READLINK -> underStructure(r, () -> readlink(r, reply));
+      case FuseKernel.GETATTR -> underStructure(r, path -> getattr(r, reply, path));
+      case FuseKernel.SETATTR -> underStructure(r, path -> setattr(r, reply, path));
+      case FuseKernel.READLINK -> withPath(r, reply, path -> readlink(reply, path));
       case FuseKernel.SYMLINK -> symlink(r, reply);
       case FuseKernel.MKNOD -> mknod(r, reply);
       case FuseKernel.MKDIR -> mkdir(r, reply);
@@ -100,25 +101,30 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.OPEN -> {
         // A read-only open answered from the node's backing file needs no path: no lock either.
         if (!passthrough.answerFromBacking(r.nodeId(), r.i32(0), reply)) {
-          underStructure(r, () -> open(r, reply));
+          withPath(r, reply, path -> open(r, reply, path));
         }
       }
       case FuseKernel.READ -> read(r, reply);
       case FuseKernel.WRITE -> write(r, reply);
-      case FuseKernel.STATFS -> underStructure(r, () -> statfs(r, reply));
+      case FuseKernel.STATFS -> underStructure(r, path -> statfs(reply, path));
       case FuseKernel.RELEASE -> release(r, reply);
       case FuseKernel.FSYNC -> fsync(r, reply);
       case FuseKernel.FALLOCATE -> fallocate(r, reply);
-      case FuseKernel.SETXATTR -> underStructure(r, () -> setxattr(r, reply));
-      case FuseKernel.GETXATTR -> underStructure(r, () -> getxattr(r, reply, false));
-      case FuseKernel.LISTXATTR -> underStructure(r, () -> getxattr(r, reply, true));
-      case FuseKernel.REMOVEXATTR -> underStructure(r, () -> removexattr(r, reply));
-      case FuseKernel.OPENDIR -> underStructure(r, () -> directories.open(r, reply));
-      case FuseKernel.READDIR -> underStructure(r, () -> directories.read(r, reply, false));
-      case FuseKernel.READDIRPLUS -> underStructure(r, () -> directories.read(r, reply, true));
+      case FuseKernel.SETXATTR -> withPath(r, reply, path -> setxattr(r, reply, path));
+      case FuseKernel.GETXATTR -> withPath(r, reply, path -> getxattr(r, reply, false, path));
+      case FuseKernel.LISTXATTR -> withPath(r, reply, path -> getxattr(r, reply, true, path));
+      case FuseKernel.REMOVEXATTR -> withPath(r, reply,
+          path -> EntryReplies.answer(fs.removexattr(path, r.name(0)), reply));
+      case FuseKernel.OPENDIR -> withPath(r, reply, path -> directories.open(r, reply, path));
+      case FuseKernel.READDIR -> underStructure(r,
+          path -> directories.read(r, reply, false, path));
+      case FuseKernel.READDIRPLUS -> underStructure(r,
+          path -> directories.read(r, reply, true, path));
       case FuseKernel.RELEASEDIR -> directories.release(r, reply);
-      case FuseKernel.FSYNCDIR -> underStructure(r, () -> fsyncdir(r, reply));
-      case FuseKernel.ACCESS -> underStructure(r, () -> access(r, reply));
+      case FuseKernel.FSYNCDIR -> withPath(r, reply, path -> EntryReplies.answer(
+          fs.fsyncdir(path, RequestScratch.get().fileInfo(0, r.i64(0))), reply));
+      case FuseKernel.ACCESS -> withPath(r, reply,
+          path -> EntryReplies.answer(fs.access(path, r.i32(0)), reply));
       case FuseKernel.CREATE -> create(r, reply);
       // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
       // Locks, lseek, copy_file_range: the kernel's own fallbacks; ioctl, poll: not supported.
@@ -127,17 +133,34 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /**
-   * Runs an operation that turns its node into a path and acts on that path under the read side of
-   * the structure lock, so a rename of a directory above cannot move the path in between.
+   * Runs an operation on the request's node under the read side of its ref's structure lock, so a
+   * rename of a directory above cannot move the node's path while the operation uses it. The
+   * operation gets that path, computed under the lock (null for a node without a name).
    */
-  private void underStructure(Request r, Runnable operation) {
-    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).readLock();
+  private void underStructure(Request r, Consumer<String> operation) {
+    java.util.concurrent.locks.Lock lock = structureOf(r).readLock();
     lock.lock();
     try {
-      operation.run();
+      operation.accept(nodes.path(r.nodeId()));
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The structure lock of the ref of the request's node (a node never changes refs). */
+  private java.util.concurrent.locks.ReadWriteLock structureOf(Request r) {
+    return structure.of(nodes.path(r.nodeId()));
+  }
+
+  /** As {@link #underStructure}, for operations that need a name: a node without one is ENOENT. */
+  private void withPath(Request r, Reply reply, Consumer<String> operation) {
+    underStructure(r, path -> {
+      if (path == null) {
+        reply.error(Errno.ENOENT);
+      } else {
+        operation.accept(path);
+      }
+    });
   }
 
   // ---- names -----------------------------------------------------------------------------------
@@ -167,12 +190,11 @@ final class KernelBridge implements FuseSession.Handler {
     }
   }
 
-  private void getattr(Request r, Reply reply) {
+  private void getattr(Request r, Reply reply, String path) {
     int flags = r.i32(0);
     long fh = r.i64(8);
     RequestScratch s = RequestScratch.get();
     FileStat stat = s.clearedStat();
-    String path = nodes.path(r.nodeId());
     int rc;
     if ((flags & FuseKernel.GETATTR_FH) != 0) {
       rc = fs.fgetattr(path, stat, s.fileInfo(0, fh));
@@ -189,12 +211,11 @@ final class KernelBridge implements FuseSession.Handler {
    * mode 68, uid 76, gid 80. Applied in libfuse's order: mode, owner, size, times. A request with
    * none of them is {@code chown(-1, -1)} or the like, which changes only the ctime.
    */
-  private void setattr(Request r, Reply reply) {
+  private void setattr(Request r, Reply reply, String path) {
     int valid = r.i32(0);
     long fh = r.i64(8);
     boolean byHandle = (valid & FuseKernel.FATTR_FH) != 0;
     RequestScratch s = RequestScratch.get();
-    String path = nodes.path(r.nodeId());
     if (path == null && !byHandle) {
       reply.error(Errno.ENOENT);
       return;
@@ -247,12 +268,7 @@ final class KernelBridge implements FuseSession.Handler {
     }
   }
 
-  private void readlink(Request r, Reply reply) {
-    String path = nodes.path(r.nodeId());
-    if (path == null) {
-      reply.error(Errno.ENOENT);
-      return;
-    }
+  private void readlink(Reply reply, String path) {
     RequestScratch s = RequestScratch.get();
     int rc = fs.readlink(path, s.linkMemory, RequestScratch.PATH_MAX + 1);
     if (rc != 0) {
@@ -302,21 +318,11 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /**
-   * Runs {@code action} on {@code name} in directory {@code r.nodeId()} under the read side of the
-   * structure lock; an unknown directory is ENOENT. The action answers.
+   * Runs {@code action} on {@code name} in directory {@code r.nodeId()} under the read side of its
+   * ref's structure lock; an unknown directory is ENOENT. The action answers.
    */
-  private void inDirectory(Request r, Reply reply, String name,
-                           java.util.function.Consumer<String> action) {
-    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).readLock();
-    lock.lock();
-    try {
-      String path = newName(r.nodeId(), name, reply);
-      if (path != null) {
-        action.accept(path);
-      }
-    } finally {
-      lock.unlock();
-    }
+  private void inDirectory(Request r, Reply reply, String name, Consumer<String> action) {
+    withPath(r, reply, dir -> action.accept(NodeTable.childPath(dir, name)));
   }
 
   private void creating(Request r, Reply reply, String name, PathOperation make) {
@@ -394,7 +400,7 @@ final class KernelBridge implements FuseSession.Handler {
     long newDir = r.i64(0);
     String oldName = r.name(namesAt);
     String newName = r.name(namesAt + r.nameLength(namesAt) + 1);
-    java.util.concurrent.locks.Lock lock = structure.of(nodes.path(r.nodeId())).writeLock();
+    java.util.concurrent.locks.Lock lock = structureOf(r).writeLock();
     lock.lock();
     try {
       String from = newName(r.nodeId(), oldName, reply);
@@ -457,13 +463,8 @@ final class KernelBridge implements FuseSession.Handler {
   // ---- open files ------------------------------------------------------------------------------
 
   /** fuse_open_in: flags, open_flags. */
-  private void open(Request r, Reply reply) {
+  private void open(Request r, Reply reply, String path) {
     int flags = r.i32(0);
-    String path = nodes.path(r.nodeId());
-    if (path == null) {
-      reply.error(Errno.ENOENT);
-      return;
-    }
     FuseFileInfo fi = RequestScratch.get().fileInfo(flags, 0);
     int rc = fs.open(path, fi);
     if (rc != 0) {
@@ -602,8 +603,7 @@ final class KernelBridge implements FuseSession.Handler {
     EntryReplies.answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);
   }
 
-  private void statfs(Request r, Reply reply) {
-    String path = nodes.path(r.nodeId());
+  private void statfs(Reply reply, String path) {
     RequestScratch s = RequestScratch.get();
     s.statvfsMemory.setMemory(0, 256, (byte) 0);
     int rc = fs.statfs(path == null ? "/" : path, s.statvfs);
@@ -630,11 +630,7 @@ final class KernelBridge implements FuseSession.Handler {
   // ---- extended attributes ---------------------------------------------------------------------
 
   /** fuse_setxattr_in: size, flags; the name and the value follow. */
-  private void setxattr(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path == null) {
-      return;
-    }
+  private void setxattr(Request r, Reply reply, String path) {
     int size = r.i32(0);
     int flags = r.i32(4);
     int nameLength = r.nameLength(8);
@@ -644,11 +640,7 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /** fuse_getxattr_in: size, padding; a getxattr's name follows. */
-  private void getxattr(Request r, Reply reply, boolean list) {
-    String path = pathOrAnswer(r, reply);
-    if (path == null) {
-      return;
-    }
+  private void getxattr(Request r, Reply reply, boolean list, String path) {
     int size = r.i32(0);
     if (size > reply.capacity()) {
       size = reply.capacity();
@@ -666,40 +658,4 @@ final class KernelBridge implements FuseSession.Handler {
       reply.sendPayload(n);
     }
   }
-
-  private void removexattr(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path != null) {
-      EntryReplies.answer(fs.removexattr(path, r.name(0)), reply);
-    }
-  }
-
-  // ---- directories -----------------------------------------------------------------------------
-
-  private void fsyncdir(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path != null) {
-      EntryReplies.answer(fs.fsyncdir(path, RequestScratch.get().fileInfo(0, r.i64(0))), reply);
-    }
-  }
-
-  /** fuse_access_in: mask. */
-  private void access(Request r, Reply reply) {
-    String path = pathOrAnswer(r, reply);
-    if (path != null) {
-      EntryReplies.answer(fs.access(path, r.i32(0)), reply);
-    }
-  }
-
-  // ---- replies ---------------------------------------------------------------------------------
-
-  private String pathOrAnswer(Request r, Reply reply) {
-    String path = nodes.path(r.nodeId());
-    if (path == null) {
-      reply.error(Errno.ENOENT);
-    }
-    return path;
-  }
-
-
 }

@@ -75,9 +75,11 @@ final class NodeTable {
   /** The path of {@code name} in directory {@code parentId}, or null for an unknown parent. */
   synchronized String child(long parentId, String name) {
     String parent = path(parentId);
-    if (parent == null) {
-      return null;
-    }
+    return parent == null ? null : childPath(parent, name);
+  }
+
+  /** The path of {@code name} in the directory at {@code parent}. */
+  static String childPath(String parent, String name) {
     return parent.equals("/") ? "/" + name : parent + "/" + name;
   }
 
