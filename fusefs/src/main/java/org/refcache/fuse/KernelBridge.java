@@ -327,18 +327,23 @@ final class KernelBridge implements FuseSession.Handler {
 
   private void creating(Request r, Reply reply, String name, PathOperation make) {
     inDirectory(r, reply, name, path -> {
-      RefFileSystem.requestCaller(r.uid(), r.gid());
-      try {
-        int rc = make.apply(path);
-        if (rc != 0) {
-          reply.error(-rc);
-          return;
-        }
-        answerEntry(path, reply);
-      } finally {
-        RefFileSystem.requestCaller(-1, -1);
+      int rc = asCaller(r, () -> make.apply(path));
+      if (rc != 0) {
+        reply.error(-rc);
+        return;
       }
+      answerEntry(path, reply);
     });
+  }
+
+  /** Runs {@code operation} as the request's caller: the owner of what it creates. */
+  private static int asCaller(Request r, java.util.function.IntSupplier operation) {
+    RefFileSystem.requestCaller(r.uid(), r.gid());
+    try {
+      return operation.getAsInt();
+    } finally {
+      RefFileSystem.requestCaller(-1, -1);
+    }
   }
 
   private void unlink(Request r, Reply reply) {
@@ -495,13 +500,7 @@ final class KernelBridge implements FuseSession.Handler {
     inDirectory(r, reply, r.name(16), path -> {
       RequestScratch s = RequestScratch.get();
       FuseFileInfo fi = s.fileInfo(flags, 0);
-      RefFileSystem.requestCaller(r.uid(), r.gid());
-      int rc;
-      try {
-        rc = fs.create(path, mode, fi);
-      } finally {
-        RefFileSystem.requestCaller(-1, -1);
-      }
+      int rc = asCaller(r, () -> fs.create(path, mode, fi));
       if (rc != 0) {
         reply.error(-rc);
         return;

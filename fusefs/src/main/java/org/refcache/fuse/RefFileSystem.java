@@ -477,25 +477,11 @@ final class RefFileSystem extends FuseStubFS {
       WritableOverlayTree tree = writable(t);
       String toRelative = sameRef(t, to, from);
       Optional<Node> replaced = tree.resolve(toRelative);
-      int fd = -1;
       if (replaced.isPresent() && !replaced.get().isDirectory()) {
-        fd = Posix.openRaw(replaced.get().real().toString(),
-            HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-        if (fd < 0) {
-          throw ErrnoMapper.toException("open(O_PATH)", -fd, replaced.get().real().toString(),
-              null);
-        }
-      }
-      try {
+        keepingUnlinked(replaced.get(), hiddenPath,
+            () -> tree.rename(t.relative(), toRelative, 0));
+      } else {
         tree.rename(t.relative(), toRelative, 0);
-      } catch (IOException | RuntimeException e) {
-        if (fd >= 0) {
-          Posix.close(fd);
-        }
-        throw e;
-      }
-      if (fd >= 0) {
-        hidden.hide(hiddenPath, fd, !replaced.get().isUpper());
       }
       return 0;
     } catch (IOException | RuntimeException e) {
@@ -509,19 +495,35 @@ final class RefFileSystem extends FuseStubFS {
     if (node.isDirectory()) {
       throw new IsDirectoryException(t.relative());
     }
-    int fd = Posix.openRaw(node.real().toString(),
-        HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    keepingUnlinked(node, hiddenPath, () -> tree.unlink(t.relative()));
+  }
+
+  /** A change of a tree, for {@link #keepingUnlinked}. */
+  private interface TreeChange {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code change}, which takes {@code node}'s file out of the tree, keeping the file
+   * reachable under {@code hiddenPath} through an {@code O_PATH} descriptor; if the change fails,
+   * nothing is kept and nothing changed.
+   */
+  private void keepingUnlinked(Node node, String hiddenPath, TreeChange change)
+      throws IOException {
+    String real = node.real().toString();
+    int fd = Posix.openRaw(real, HiddenFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     if (fd < 0) {
-      throw ErrnoMapper.toException("open(O_PATH)", -fd, node.real().toString(), null);
+      throw ErrnoMapper.toException("open(O_PATH)", -fd, real, null);
     }
     try {
-      tree.unlink(t.relative());
+      change.run();
     } catch (IOException | RuntimeException e) {
       Posix.close(fd);
       throw e;
     }
     hidden.hide(hiddenPath, fd, !node.isUpper());
   }
+
 
   @Override
   public int link(String existing, String path) {
