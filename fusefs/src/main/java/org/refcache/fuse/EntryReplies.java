@@ -15,6 +15,9 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  */
 final class EntryReplies {
 
+  /** No validity: a negative entry has no attributes to keep. */
+  private static final Timeout NOT_KEPT = new Timeout(0, 0);
+
   private final RefFileSystem fs;
   private final Timeout entry;
   private final Timeout attr;
@@ -41,14 +44,8 @@ final class EntryReplies {
    * {@code /refs} is not cached, so a new ref shows at once.
    */
   void negative(String path, Reply reply) {
-    Timeout valid = fs.unchanging(path) ? unchanging : entry;
     ByteBuffer out = reply.begin();
-    out.putLong(0); // nodeid
-    out.putLong(0); // generation
-    out.putLong(valid.seconds());
-    out.putLong(0);
-    out.putInt(valid.nanos());
-    out.putInt(0);
+    putEntryHead(out, 0, fs.unchanging(path) ? unchanging : entry, NOT_KEPT);
     out.put(new byte[FuseKernel.ATTR_SIZE]);
     reply.send();
   }
@@ -84,15 +81,19 @@ final class EntryReplies {
    */
   void putEntry(ByteBuffer out, long nodeId, FileStat stat, String path) {
     boolean fixed = fs.unchanging(path);
-    Timeout names = fixed ? unchanging : entry;
-    Timeout attributes = fixed ? unchanging : attr;
+    putEntryHead(out, nodeId, fixed ? unchanging : entry, fixed ? unchanging : attr);
+    putAttr(out, stat);
+  }
+
+  /** fuse_entry_out up to its attributes: nodeid, generation 0, both validities. */
+  private static void putEntryHead(ByteBuffer out, long nodeId, Timeout names,
+                                   Timeout attributes) {
     out.putLong(nodeId);
     out.putLong(0);
     out.putLong(names.seconds());
     out.putLong(attributes.seconds());
     out.putInt(names.nanos());
     out.putInt(attributes.nanos());
-    putAttr(out, stat);
   }
 
   /** fuse_open_out: fh, open_flags, padding. */

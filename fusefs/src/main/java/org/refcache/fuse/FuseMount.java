@@ -208,11 +208,6 @@ public final class FuseMount implements AutoCloseable {
     return files.size();
   }
 
-  /** How many kernel inodes the view tracks (kernel transport; 0 under libfuse). */
-  int kernelNodes() {
-    KernelBridge b = bridge;
-    return b == null ? 0 : b.nodeCount();
-  }
 
   /** Whether the kernel reads files of read-only refs itself (kernel transport, Linux 6.9+). */
   boolean passthrough() {

@@ -79,9 +79,6 @@ final class KernelBridge implements FuseSession.Handler {
     passthrough.closeUnused();
   }
 
-  int nodeCount() {
-    return nodes.size();
-  }
 
   @Override
   public void handle(Request r, Reply reply) {

@@ -160,10 +160,6 @@ final class NodeTable {
     return byPath.get(path);
   }
 
-  synchronized Node node(long nodeId) {
-    return byId.get(nodeId);
-  }
-
   /** {@code path} was unlinked (or removed): its node loses that name. */
   synchronized void unlinked(String path) {
     Node node = byPath.get(path);
