@@ -165,11 +165,12 @@ final class RefFileSystem extends FuseStubFS {
       boolean refRoot = at.relative().isEmpty();
       if (refRoot && !standInRoots.contains(at.refId()) && !trees.isOpen(at.refId())
           && source.wouldUnpack(at.refId())) {
-        // Opening the ref here would unpack its layers inside the lookup of its name, which the
-        // kernel serializes with every other lookup and listing of /refs (libfuse 2.9 has no
-        // parallel directory operations): one slow unpack would hold up every other ref. So its
-        // directory answers as a plain one (0755 root, the usual layer root); the first access
-        // inside it unpacks, holding up only lookups in that ref.
+        // Opening the ref here would unpack its layers inside the lookup of its name: under
+        // libfuse 2.9 (no parallel directory operations) the kernel serializes that with every
+        // other lookup and listing of /refs, so one slow unpack would hold up every other ref,
+        // and under either transport an `ls -l /refs` would unpack every ref. So its directory
+        // answers as a plain one (0755 root, the usual layer root); the first access inside it
+        // unpacks, holding up only lookups in that ref.
         standInRoots.add(at.refId());
         // Link count 1: its subdirectories are not known yet (2 would tell find there are none).
         Attributes.syntheticDirectory(stat, Attributes.refRootIno(at.refId()), 1, mountTime);
