@@ -42,11 +42,16 @@ final class DaemonCommand implements Callable<Integer> {
     this.terminal = terminal;
   }
 
+  /** The service's settings from the options given and the environment. */
+  DaemonConfig config() {
+    return DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env());
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     DaemonConfig config;
     try {
-      config = DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env());
+      config = config();
     } catch (IllegalArgumentException e) {
       terminal.err().println("refcache daemon: " + e.getMessage());
       terminal.err().flush();

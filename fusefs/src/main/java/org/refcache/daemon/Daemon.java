@@ -171,6 +171,11 @@ public final class Daemon implements AutoCloseable {
     return trees;
   }
 
+  /** How the view is served: the kernel transport falls back to libfuse where mount(2) is refused. */
+  FuseOptions.Transport viewTransport() {
+    return fuse.transport();
+  }
+
   /**
    * Runs the service in the foreground until SIGTERM or SIGINT, then stops it in order.
    *
