@@ -152,6 +152,27 @@ class SetuidAndDevicesTest {
     svc.ok("umount", plain.toString());
   }
 
+  /** Commit moves a mutable's bind mount onto the twin; what the mount was granted moves with it. */
+  @Test
+  void aCommittedMutablesBindMountKeepsItsGrantAcrossARestart() throws Exception {
+    start();
+    Path rootfs = Files.createDirectories(svc.dir.resolve("rootfs"));
+    String mutable = svc.ok("new", "--parent", layer);
+    svc.ok("mount", "--suid", mutable, rootfs.toString());
+    String twin = svc.ok("commit", mutable);
+
+    svc.restart();
+
+    assertThat(ServiceState.load(svc.root.resolve(ServiceState.FILE)).mounts()).singleElement()
+        .satisfies(m -> {
+          assertThat(m.id()).isEqualTo(twin);
+          assertThat(m.privileges()).isEqualTo(new MountPrivileges(true, false));
+        });
+    assertThat(MountOptions.at(rootfs)).contains("nodev").doesNotContain("nosuid");
+    assertThat(asNobody(rootfs.resolve("bin/id").toString(), "-u").out().strip()).isEqualTo("0");
+    svc.ok("umount", rootfs.toString());
+  }
+
   /** A mount the service re-makes from a state file written before the flags existed is nosuid,nodev. */
   @Test
   void aBindMountSavedBeforeTheFlagsExistedComesBackNosuidNodev() throws Exception {
