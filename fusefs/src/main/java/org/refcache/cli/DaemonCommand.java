@@ -26,17 +26,32 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Control socket (env REFCACHE_SOCKET, default /run/refcache/refcache.sock).")
   String socket;
 
+  @Option(names = "--suid", description = "Let setuid and setgid programs in refs run with their owner's rights "
+      + "through the view (env REFCACHE_VIEW_SUID=1). Off by default (nosuid): anyone who can reach the view "
+      + "could run a setuid-root program from a layer as root.")
+  boolean suid;
+
+  @Option(names = "--dev", description = "Let device nodes in refs be opened through the view "
+      + "(env REFCACHE_VIEW_DEV=1). Off by default (nodev): a device node from a layer opens the device for "
+      + "whoever its mode lets in.")
+  boolean dev;
+
   private final Terminal terminal;
 
   DaemonCommand(Terminal terminal) {
     this.terminal = terminal;
   }
 
+  /** The service's settings from the options given and the environment. */
+  DaemonConfig config() {
+    return DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env());
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     DaemonConfig config;
     try {
-      config = DaemonConfig.resolve(root, mountpoint, socket, terminal.env());
+      config = config();
     } catch (IllegalArgumentException e) {
       terminal.err().println("refcache daemon: " + e.getMessage());
       terminal.err().flush();

@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * are re-made; the control socket opens; systemd hears {@code READY=1}. {@link #close()} undoes it in
  * reverse: stop accepting, detach bind mounts, unmount the view, close LMDB. Held handles are not
  * released at shutdown, so mutable refs survive a restart.
+ *
+ * <p>The state root and the mountpoint are the service's alone, 0700 ({@link PrivateDirectories}); the
+ * view is mounted {@code nosuid,nodev} unless {@link DaemonConfig#view()} grants more.
  */
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
@@ -72,15 +75,17 @@ public final class Daemon implements AutoCloseable {
         throw new IOException("the state root and the mountpoint must be ASCII paths: " + p);
       }
     }
-    LOG.info("starting: root {}, mountpoint {}, socket {}", config.root(), config.mountpoint(), config.socket());
+    LOG.info("starting: root {}, mountpoint {} ({}), socket {}", config.root(), config.mountpoint(),
+        config.view(), config.socket());
     LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
-    Files.createDirectories(config.root());
+    PrivateDirectories.createRoot(config.root());
     Files.createDirectories(config.socket().getParent());
     ControlServer.requireNoLiveService(config.socket());
     if (Files.exists(config.mountpoint()) || MountTable.isMountPoint(config.mountpoint())) {
       MountTable.detachAt(config.mountpoint());
     }
-    Files.createDirectories(config.mountpoint());
+    PrivateDirectories.create(config.mountpoint());
+    PrivateDirectories.warnIfReachable(config.root(), config.mountpoint(), config.view());
 
     CacheManager cache = CacheManager.open(CacheConfig.at(config.root()));
     FuseMount fuse = null;
@@ -89,7 +94,7 @@ public final class Daemon implements AutoCloseable {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
       fuse = FuseMount.mount(trees, config.mountpoint(),
-          FuseOptions.defaults().withTransport(config.transport()));
+          FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view()));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
@@ -164,6 +169,11 @@ public final class Daemon implements AutoCloseable {
   /** What the FUSE view is served from (for tests that look past the kernel's caches). */
   ServiceTreeSource trees() {
     return trees;
+  }
+
+  /** How the view is served: the kernel transport falls back to libfuse where mount(2) is refused. */
+  FuseOptions.Transport viewTransport() {
+    return fuse.transport();
   }
 
   /**

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import org.refcache.fuse.FuseOptions;
+import org.refcache.fuse.MountPrivileges;
 
 /**
  * Where the service keeps its state, mounts its view and listens (DESIGN "The service and the refcache
@@ -14,14 +15,22 @@ import org.refcache.fuse.FuseOptions;
  *     {@code <root>/mnt})
  * @param socket the control socket ({@code --socket}, {@code REFCACHE_SOCKET}, default
  *     {@code /run/refcache/refcache.sock})
+ * @param transport how the view is served ({@code REFCACHE_FUSE_TRANSPORT})
+ * @param view whether setuid bits and device nodes in refs work through the view ({@code --suid},
+ *     {@code REFCACHE_VIEW_SUID=1}, {@code --dev}, {@code REFCACHE_VIEW_DEV=1}; default neither:
+ *     {@code nosuid,nodev})
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
-                           FuseOptions.Transport transport) {
+                           FuseOptions.Transport transport, MountPrivileges view) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
   public static final String MOUNTPOINT_ENV = "REFCACHE_MOUNTPOINT";
   public static final String SOCKET_ENV = "REFCACHE_SOCKET";
+  /** {@code 1}: setuid programs in refs run with their owner's rights through the view. */
+  public static final String VIEW_SUID_ENV = "REFCACHE_VIEW_SUID";
+  /** {@code 1}: device nodes in refs can be opened through the view. */
+  public static final String VIEW_DEV_ENV = "REFCACHE_VIEW_DEV";
   public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
   public static final Path DEFAULT_SOCKET = Path.of("/run/refcache/refcache.sock");
 
@@ -30,21 +39,56 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     mountpoint = Objects.requireNonNull(mountpoint, "mountpoint").toAbsolutePath().normalize();
     socket = Objects.requireNonNull(socket, "socket").toAbsolutePath().normalize();
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(view, "view");
   }
 
-  /** With the default transport. */
+  /** With the default transport and a {@code nosuid,nodev} view. */
   public DaemonConfig(Path root, Path mountpoint, Path socket) {
     this(root, mountpoint, socket, FuseOptions.Transport.KERNEL);
+  }
+
+  /** With a {@code nosuid,nodev} view. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport) {
+    this(root, mountpoint, socket, transport, MountPrivileges.NONE);
+  }
+
+  /** The same, with the view's privileges {@code granted}. */
+  public DaemonConfig withView(MountPrivileges granted) {
+    return new DaemonConfig(root, mountpoint, socket, transport, granted);
   }
 
   /**
    * Resolves the three settings from options (null when not given) and the environment.
    */
   public static DaemonConfig resolve(String root, String mountpoint, String socket, Map<String, String> env) {
+    return resolve(root, mountpoint, socket, false, false, env);
+  }
+
+  /**
+   * Resolves the settings from options (null or false when not given) and the environment.
+   *
+   * @throws IllegalArgumentException if an environment variable has a value it cannot take
+   */
+  public static DaemonConfig resolve(String root, String mountpoint, String socket, boolean suid, boolean dev,
+      Map<String, String> env) {
     Path r = Path.of(firstSet(root, env.get(ROOT_ENV), DEFAULT_ROOT.toString()));
     String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
+    MountPrivileges view = new MountPrivileges(suid || switchOf(VIEW_SUID_ENV, env),
+        dev || switchOf(VIEW_DEV_ENV, env));
     return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env),
-        transportOf(env.get(TRANSPORT_ENV)));
+        transportOf(env.get(TRANSPORT_ENV)), view);
+  }
+
+  /** An on/off variable: unset, empty or {@code 0} is off, {@code 1} is on; nothing else is taken. */
+  private static boolean switchOf(String name, Map<String, String> env) {
+    String value = env.get(name);
+    if (value == null || value.isEmpty() || value.equals("0")) {
+      return false;
+    }
+    if (value.equals("1")) {
+      return true;
+    }
+    throw new IllegalArgumentException(name + " must be 1 or 0, not " + value);
   }
 
   private static FuseOptions.Transport transportOf(String value) {

@@ -12,6 +12,7 @@ import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
 import org.refcache.core.cache.MutableRef;
+import org.refcache.fuse.MountPrivileges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,9 +34,16 @@ public final class HeldHandles {
    * @param dir the target directory
    * @param id the ref mounted
    * @param readOnly whether the bind is read-only
+   * @param privileges whether setuid bits and device nodes take effect through it
    * @param handle the handle the mount holds, or null when it uses the service's mutable handle of {@code id}
    */
-  public record ActiveMount(Path dir, String id, boolean readOnly, ImmutableRef handle) {}
+  public record ActiveMount(Path dir, String id, boolean readOnly, MountPrivileges privileges,
+                            ImmutableRef handle) {
+    /** The same mount, now of {@code newId} through {@code newHandle}. */
+    public ActiveMount withRef(String newId, ImmutableRef newHandle) {
+      return new ActiveMount(dir, newId, readOnly, privileges, newHandle);
+    }
+  }
 
   /**
    * A mutable the service committed.
@@ -187,7 +195,8 @@ public final class HeldHandles {
   void persist() throws IOException {
     List<ServiceState.BindMount> m = new ArrayList<>();
     for (ActiveMount a : mounts.values().stream().sorted(Comparator.comparing(ActiveMount::dir)).toList()) {
-      m.add(new ServiceState.BindMount(a.dir().toString(), a.id(), a.readOnly()));
+      m.add(new ServiceState.BindMount(a.dir().toString(), a.id(), a.readOnly(), a.privileges().setuid(),
+          a.privileges().devices()));
     }
     m.addAll(pendingMounts);
     new ServiceState(ServiceState.FORMAT, immutables.keySet().stream().sorted().toList(),

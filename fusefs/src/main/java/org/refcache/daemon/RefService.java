@@ -27,6 +27,7 @@ import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.refcache.fuse.MountPrivileges;
 import org.refcache.fuse.MountTable;
 
 /**
@@ -188,7 +189,7 @@ public final class RefService {
       for (HeldHandles.ActiveMount am : held.mountsOf(id)) {
         // The bind used the service's mutable handle, which now belongs to the twin: the mount holds the
         // twin instead, and is listed (and re-made after a restart) as a mount of the twin.
-        held.addMount(new HeldHandles.ActiveMount(am.dir(), twin.id(), am.readOnly(), twin.cloneRef()));
+        held.addMount(am.withRef(twin.id(), twin.cloneRef()));
       }
       saveState();
       changed.add(id);
@@ -305,21 +306,23 @@ public final class RefService {
   /**
    * Bind-mounts the tree of {@code id} onto the directory {@code dir}, holding a handle while mounted.
    * A mutable the service holds is mounted through the service's handle (writable unless
-   * {@code readOnly}), and cannot be released while mounted.
+   * {@code readOnly}), and cannot be released while mounted. The mount is {@code nosuid,nodev} unless
+   * {@code granted} says otherwise, whatever the view's own flags.
    */
-  public HeldHandles.ActiveMount mount(String id, Path dir, boolean readOnly) throws IOException {
+  public HeldHandles.ActiveMount mount(String id, Path dir, boolean readOnly, MountPrivileges granted)
+      throws IOException {
     requireId(id);
     Path target = directory(dir);
     lock.lock();
     try {
-      HeldHandles.ActiveMount m = bind(id, target, readOnly);
+      HeldHandles.ActiveMount m = bind(id, target, readOnly, granted);
       try {
         saveState();
       } catch (IOException | RuntimeException e) {
         unbind(m, e);
         throw e;
       }
-      LOG.info("bind-mounted {} at {}{}", id, target, readOnly ? " (read-only)" : "");
+      LOG.info("bind-mounted {} at {} ({}{})", id, target, readOnly ? "ro," : "", granted);
       return m;
     } finally {
       lock.unlock();
@@ -340,7 +343,8 @@ public final class RefService {
   }
 
   /** Makes one bind mount and records it (caller holds the lock). */
-  private HeldHandles.ActiveMount bind(String id, Path target, boolean readOnly) throws IOException {
+  private HeldHandles.ActiveMount bind(String id, Path target, boolean readOnly, MountPrivileges granted)
+      throws IOException {
     held.mountAt(target).ifPresent(m -> {
       throw new ControlException(ErrorKind.USAGE, target + " already has " + m.id() + " mounted");
     });
@@ -371,14 +375,14 @@ public final class RefService {
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Posix.bindMount(tree, bytesOf(target), readOnly);
+      Posix.bindMount(tree, bytesOf(target), granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0));
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
       }
       throw e;
     }
-    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, handle);
+    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, granted, handle);
     held.addMount(m);
     return m;
   }
@@ -447,7 +451,7 @@ public final class RefService {
         Path target = Path.of(b.dir());
         try {
           MountTable.detachAt(target);
-          bind(b.id(), directory(target), b.readOnly());
+          bind(b.id(), directory(target), b.readOnly(), b.privileges());
         } catch (IOException | CacheException | ControlException e) {
           LOG.warn("cannot restore the bind mount of {} at {}: {}", b.id(), target, e.getMessage());
         }

@@ -10,6 +10,7 @@ import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
+import org.refcache.fuse.MountPrivileges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +107,8 @@ public final class RequestHandler {
         r.put("path", service.path(id).toString());
         yield r;
       }
-      case "mount" -> mountResult(service.mount(a.required("id"), a.path("dir"), a.flag("readOnly")));
+      case "mount" -> mountResult(service.mount(a.required("id"), a.path("dir"), a.flag("readOnly"),
+          new MountPrivileges(a.flag("setuid"), a.flag("devices"))));
       case "umount" -> mountResult(service.umount(a.path("dir")));
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
@@ -126,6 +128,8 @@ public final class RequestHandler {
     r.put("id", m.id());
     r.put("dir", m.dir().toString());
     r.put("readOnly", m.readOnly());
+    r.put("setuid", m.privileges().setuid());
+    r.put("devices", m.privileges().devices());
     return r;
   }
 

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import org.refcache.fuse.MountPrivileges;
 
 /**
  * What the service holds, as persisted in {@code <root>/service.json} so that a restart re-acquires it:
@@ -42,9 +43,17 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
    * @param dir the absolute target directory
    * @param id the ref whose tree is mounted
    * @param readOnly whether the bind is read-only
+   * @param setuid whether setuid bits take effect through it ({@code refcache mount --suid}); absent in
+   *     files written before it existed, which reads as false: {@code nosuid}
+   * @param devices whether device nodes can be opened through it ({@code --dev}); absent reads as false
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record BindMount(String dir, String id, boolean readOnly) {}
+  public record BindMount(String dir, String id, boolean readOnly, boolean setuid, boolean devices) {
+    /** What {@code setuid} and {@code devices} grant. */
+    public MountPrivileges privileges() {
+      return new MountPrivileges(setuid, devices);
+    }
+  }
 
   /** The state stored at {@code file}, or {@link #EMPTY} when there is none. */
   public static ServiceState load(Path file) throws IOException {

@@ -106,7 +106,8 @@ public final class FuseMount implements AutoCloseable {
   private void startKernel() throws IOException {
     bridge = new KernelBridge(fileSystem, options.entryTimeout(), options.attrTimeout());
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
-        options.toMountOptions(), MAX_WRITE, FuseOptions.KERNEL_THREADS, true), bridge);
+        options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
+        true), bridge);
     bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
@@ -129,7 +130,8 @@ public final class FuseMount implements AutoCloseable {
     }
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
         + "passthrough {}, {})", mountpoint, session.kernelMinor(), FuseOptions.KERNEL_THREADS,
-        session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()));
+        session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()) + ","
+        + options.privileges().options());
   }
 
   private void startLibfuse() throws IOException {

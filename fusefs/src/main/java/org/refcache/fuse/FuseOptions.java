@@ -26,11 +26,13 @@ import java.util.Objects;
  * @param extraOptions    more {@code -o} options, appended as given
  * @param transport       how requests reach the view: the kernel's FUSE device directly, or
  *                        through libfuse 2.9 (see {@link Transport})
+ * @param privileges      whether setuid bits and device nodes in refs take effect through the
+ *                        view ({@link MountPrivileges#NONE}, {@code nosuid,nodev}, unless asked)
  */
 public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
                           boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
                           Duration unmountTimeout, List<String> extraOptions,
-                          Transport transport) {
+                          Transport transport, MountPrivileges privileges) {
 
   /** How requests reach the view. */
   public enum Transport {
@@ -86,6 +88,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
       throw new IllegalArgumentException("leaseCacheSize must be positive: " + leaseCacheSize);
     }
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(privileges, "privileges");
     extraOptions = List.copyOf(extraOptions);
     for (String option : extraOptions) {
       if (option.isEmpty() || option.contains(",")) {
@@ -98,49 +101,59 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   public static FuseOptions defaults() {
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
-        Transport.KERNEL);
+        Transport.KERNEL, MountPrivileges.NONE);
   }
 
   public FuseOptions withDebug(boolean on) {
     return new FuseOptions(on, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, transport);
+        mountTimeout, unmountTimeout, extraOptions, transport, privileges);
   }
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport);
+        unmountTimeout, extraOptions, transport, privileges);
   }
 
   public FuseOptions withAutoUnmount(boolean on) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, on, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport);
+        unmountTimeout, extraOptions, transport, privileges);
   }
 
   public FuseOptions withLeaseCacheSize(int size) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, size, mountTimeout,
-        unmountTimeout, extraOptions, transport);
+        unmountTimeout, extraOptions, transport, privileges);
   }
 
   public FuseOptions withExtraOptions(List<String> options) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, options, transport);
+        mountTimeout, unmountTimeout, options, transport, privileges);
+  }
+
+  /** Whether setuid bits and device nodes take effect through the view (see {@link MountPrivileges}). */
+  public FuseOptions withPrivileges(MountPrivileges granted) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, extraOptions, transport, granted);
   }
 
   public FuseOptions withTransport(Transport how) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, how);
+        mountTimeout, unmountTimeout, extraOptions, how, privileges);
   }
 
   /**
    * The {@code mount(2)} options of the kernel transport ({@code fd} and {@code rootmode} are the
-   * session's): the same permission model as {@link #toFuseArgs}; {@code suid} and {@code dev} are
-   * what {@code mount(2)} does without {@code MS_NOSUID}/{@code MS_NODEV}; timeouts travel in
-   * every reply instead.
+   * session's): the same permission model as {@link #toFuseArgs}; timeouts travel in every reply
+   * instead. {@code nosuid} and {@code nodev} are flags there, not options: {@link #mountFlags}.
    */
   List<String> toMountOptions() {
     List<String> options = new ArrayList<>(List.of("allow_other", "default_permissions"));
     options.addAll(extraOptions);
     return options;
+  }
+
+  /** The {@code mount(2)} flags of the kernel transport: {@code MS_NOSUID}, {@code MS_NODEV} unless granted. */
+  long mountFlags() {
+    return privileges.mountFlags();
   }
 
   /**
@@ -150,10 +163,10 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    *       {@code fuse.refcache} in {@code /proc/self/mounts}, which stale-mount cleanup looks for.</li>
    *   <li>{@code allow_other}, {@code default_permissions}: the daemon runs as root and serves every
    *       user; the kernel checks permissions against the attributes we report (EACCES is its).</li>
-   *   <li>{@code suid}, {@code dev}: setuid programs and device nodes in a ref work as on kernel
-   *       overlayfs (a ref may be a container's root filesystem); libfuse and fusermount would
-   *       mount {@code nosuid,nodev}. So, as with Docker's {@code /var/lib/docker}, the mountpoint
-   *       must not be reachable by unprivileged users (a state root of mode 0700 or 0710).</li>
+   *   <li>{@code nosuid}, {@code nodev} (or {@code suid}, {@code dev} when {@link #privileges}
+   *       grant them): a setuid-root program or a device node from a layer must not give whoever
+   *       reaches the mount root's rights (see {@link MountPrivileges}). libfuse would mount
+   *       {@code nosuid,nodev} by itself; saying so keeps it explicit.</li>
    *   <li>{@code use_ino}: {@code st_ino} (and readdir's {@code d_ino}) come from the real files.</li>
    *   <li>No {@code hard_remove}: with it, {@code fstat} of a file unlinked while open fails.
    *       Without it libfuse renames such a file to {@code .fuse_hidden*} until it is closed; the
@@ -169,7 +182,8 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    */
   List<String> toFuseArgs() {
     List<String> options = new ArrayList<>(List.of(
-        "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions", "suid", "dev",
+        "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions",
+        privileges.setuid() ? "suid" : "nosuid", privileges.devices() ? "dev" : "nodev",
         "use_ino", "atomic_o_trunc", "big_writes", "max_write=131072", "max_read=131072",
         "entry_timeout=" + seconds(entryTimeout), "attr_timeout=" + seconds(attrTimeout),
         "negative_timeout=0"));

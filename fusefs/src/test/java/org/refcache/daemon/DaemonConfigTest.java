@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.refcache.fuse.MountPrivileges;
 
 class DaemonConfigTest {
   @Test
@@ -38,6 +39,20 @@ class DaemonConfigTest {
     assertThat(DaemonConfig.socketOf(null, Map.of())).isEqualTo(Path.of("/run/refcache/refcache.sock"));
     assertThat(DaemonConfig.socketOf(null, Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/a"));
     assertThat(DaemonConfig.socketOf("/b", Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/b"));
+  }
+
+  @Test
+  void theViewIsNosuidNodevUnlessAnOptionOrTheEnvironmentGrantsMore() {
+    assertThat(DaemonConfig.resolve(null, null, null, Map.of()).view()).isEqualTo(MountPrivileges.NONE);
+    assertThat(DaemonConfig.resolve(null, null, null, true, false, Map.of()).view())
+        .isEqualTo(new MountPrivileges(true, false));
+    assertThat(DaemonConfig.resolve(null, null, null, false, false,
+        Map.of(DaemonConfig.VIEW_DEV_ENV, "1")).view()).isEqualTo(new MountPrivileges(false, true));
+    assertThat(DaemonConfig.resolve(null, null, null, false, true,
+        Map.of(DaemonConfig.VIEW_SUID_ENV, "0")).view()).isEqualTo(new MountPrivileges(false, true));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DaemonConfig.resolve(null, null, null, false, false,
+        Map.of(DaemonConfig.VIEW_SUID_ENV, "true")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("REFCACHE_VIEW_SUID must be 1 or 0");
   }
 
   @Test

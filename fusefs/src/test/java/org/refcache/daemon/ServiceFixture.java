@@ -12,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.refcache.cli.Main;
 import org.refcache.cli.Terminal;
 
@@ -28,6 +29,7 @@ public final class ServiceFixture implements AutoCloseable {
   public final Path mountpoint;
   public final Path socket;
   private Daemon daemon;
+  private UnaryOperator<DaemonConfig> configChange = UnaryOperator.identity();
 
   /** What one run of the command printed and returned. */
   public record Run(int exit, String out, String err) {
@@ -62,7 +64,13 @@ public final class ServiceFixture implements AutoCloseable {
   }
 
   public DaemonConfig config() {
-    return new DaemonConfig(root, mountpoint, socket);
+    return configChange.apply(new DaemonConfig(root, mountpoint, socket));
+  }
+
+  /** Later starts (and restarts) of the service use {@link #config()} changed by {@code change}. */
+  public ServiceFixture configure(UnaryOperator<DaemonConfig> change) {
+    configChange = change;
+    return this;
   }
 
   public void startService() throws IOException {

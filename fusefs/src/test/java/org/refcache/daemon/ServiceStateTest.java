@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.fuse.MountPrivileges;
 
 class ServiceStateTest {
   @TempDir
@@ -23,7 +24,7 @@ class ServiceStateTest {
   void savedStateLoadsBackAndLeavesNoTemporaryFile() throws IOException {
     Path f = dir.resolve(ServiceState.FILE);
     ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"),
-        List.of(new ServiceState.BindMount("/x y", "a", true)));
+        List.of(new ServiceState.BindMount("/x y", "a", true, true, false)));
 
     s.save(f);
     new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of()).save(f);
@@ -33,6 +34,18 @@ class ServiceStateTest {
     try (var l = Files.list(dir)) {
       assertThat(l.map(p -> p.getFileName().toString())).containsExactly(ServiceState.FILE);
     }
+  }
+
+  /** A state file from before --suid and --dev keeps its mounts nosuid,nodev. */
+  @Test
+  void aBindMountSavedWithoutPrivilegesReadsAsNosuidNodev() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    Files.writeString(f, "{\"version\":1,\"mounts\":[{\"dir\":\"/rootfs\",\"id\":\"a\",\"readOnly\":true}]}");
+
+    ServiceState.BindMount m = ServiceState.load(f).mounts().get(0);
+
+    assertThat(m).isEqualTo(new ServiceState.BindMount("/rootfs", "a", true, false, false));
+    assertThat(m.privileges()).isEqualTo(MountPrivileges.NONE);
   }
 
   @Test

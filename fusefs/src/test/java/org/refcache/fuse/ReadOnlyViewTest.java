@@ -144,11 +144,25 @@ class ReadOnlyViewTest {
     assertThat(Posix.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
   }
 
+  /** A layer's setuid bits and device nodes show as they are, but give no rights: nosuid,nodev. */
   @Test
-  void setuidProgramsAndDeviceNodesWorkAsOnOverlayfs() throws IOException {
+  void setuidProgramsAndDeviceNodesShowButAreInertByDefault() throws IOException {
     MountTable.Mount mount = MountTable.read().stream()
         .filter(m -> m.mountPoint().equals(view.mountpoint)).findFirst().orElseThrow();
     assertThat(mount.fsType()).isEqualTo("fuse.refcache");
+    assertThat(mountOptions(view.mountpoint)).contains("nosuid", "nodev");
+    assertThat(Posix.lstat(ref.resolve("setuid-tool")).mode() & 07777).isEqualTo(04755);
+    assertThat(Posix.lstat(ref.resolve("null-device")).rdev()).isEqualTo(Posix.makedev(1, 3));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Files.readAllBytes(ref.resolve("null-device")))
+        .isInstanceOf(java.nio.file.AccessDeniedException.class);
+  }
+
+  /** Granted (as {@code refcache daemon --suid --dev} does), they work as on overlayfs. */
+  @Test
+  void grantedSetuidProgramsAndDeviceNodesWorkAsOnOverlayfs() throws IOException {
+    view.mounted().close();
+    view.mount(FuseOptions.defaults().withPrivileges(new MountPrivileges(true, true)));
+
     assertThat(mountOptions(view.mountpoint)).doesNotContain("nosuid", "nodev");
     assertThat(Files.readAllBytes(ref.resolve("null-device"))).isEmpty();
     Files.writeString(ref.resolve("null-device"), "discarded"); // the device, not the tree

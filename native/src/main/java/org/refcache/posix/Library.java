@@ -184,6 +184,8 @@ final class Library {
 
     @IgnoreError String strerror(int errno);
 
+    @IgnoreError @uid_t int geteuid();
+
     /**
      * Pre-2.33 glibc exports {@code lstat} only as this versioned wrapper; {@code ver} is
      * {@code _STAT_VER} (1 on x86_64). Still exported by newer glibc for old binaries.

@@ -78,9 +78,16 @@ public final class Posix {
   /** {@code tv_nsec} value that tells utimensat to leave a time as it is. */
   static final long UTIME_OMIT = (1L << 30) - 2;
 
-  static final long MS_RDONLY = 1;
+  /** {@link #mount}, {@link #bindMount}: read-only. */
+  public static final long MS_RDONLY = 1;
+  /** {@link #mount}, {@link #bindMount}: setuid and setgid bits (and file capabilities) ignored. */
+  public static final long MS_NOSUID = 2;
+  /** {@link #mount}, {@link #bindMount}: device nodes cannot be opened. */
+  public static final long MS_NODEV = 4;
   static final long MS_REMOUNT = 32;
   static final long MS_BIND = 4096;
+  /** The per-mount flags {@link #bindMount} sets; others are refused. */
+  private static final long BIND_FLAGS = MS_RDONLY | MS_NOSUID | MS_NODEV;
 
   /** First buffer for xattr values and lists; most (capabilities, overlay markers) are tiny. */
   private static final int XATTR_FIRST_TRY = 256;
@@ -462,6 +469,11 @@ public final class Posix {
     }
   }
 
+  /** The effective user ID of this process ({@code geteuid(2)}, which cannot fail). */
+  public static int geteuid() {
+    return libc().geteuid();
+  }
+
   /** Capacity and usage of the filesystem holding {@code p}. */
   public static StatVfs statvfs(Path p) throws IOException {
     String path = p.toString();
@@ -511,19 +523,35 @@ public final class Posix {
 
   /**
    * Bind-mounts directory or file {@code source} onto {@code target} (not recursively: mounts
-   * below {@code source} are not carried along). A read-only bind needs a second, remounting
-   * call, as the kernel ignores {@code MS_RDONLY} on the first; if that fails the bind is undone
-   * so no writable mount is left behind.
+   * below {@code source} are not carried along), read-write, {@code nosuid} and {@code nodev}
+   * ({@link #bindMount(Path, Path, long)}), or read-only too.
    */
   public static void bindMount(Path source, Path target, boolean readOnly) throws IOException {
+    bindMount(source, target, MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0));
+  }
+
+  /**
+   * Bind-mounts directory or file {@code source} onto {@code target} (not recursively) and gives
+   * the new mount exactly the per-mount {@code flags}: any of {@link #MS_RDONLY},
+   * {@link #MS_NOSUID}, {@link #MS_NODEV}. The kernel ignores these on the bind itself, which
+   * copies the source mount's instead (a bind of a {@code nosuid} mount is {@code nosuid}); a
+   * second, remounting call sets them, clearing what {@code flags} leaves out. If that fails the
+   * bind is undone, so no mount with more rights than asked for is left behind.
+   *
+   * @throws IllegalArgumentException if {@code flags} holds other bits
+   */
+  public static void bindMount(Path source, Path target, long flags) throws IOException {
+    if ((flags & ~BIND_FLAGS) != 0) {
+      throw new IllegalArgumentException("not a bind mount flag: 0x" + Long.toHexString(flags & ~BIND_FLAGS));
+    }
     String from = source.toString();
     String to = target.toString();
     if (libc().mount(from, to, null, MS_BIND, (Pointer) null) != 0) {
       throw ErrnoMapper.toException("mount(MS_BIND)", errno(), from, to);
     }
-    if (readOnly && libc().mount(null, to, null, MS_REMOUNT | MS_BIND | MS_RDONLY, (Pointer) null) != 0) {
+    if (libc().mount(null, to, null, MS_REMOUNT | MS_BIND | flags, (Pointer) null) != 0) {
       IOException failure =
-          ErrnoMapper.toException("mount(MS_REMOUNT|MS_BIND|MS_RDONLY)", errno(), to, null);
+          ErrnoMapper.toException("mount(MS_REMOUNT|MS_BIND" + flagNames(flags) + ")", errno(), to, null);
       if (libc().umount2(to, MNT_DETACH) != 0) {
         failure.addSuppressed(ErrnoMapper.toException("umount2(MNT_DETACH)", errno(), to, null));
       }
@@ -531,12 +559,18 @@ public final class Posix {
     }
   }
 
+  private static String flagNames(long flags) {
+    return ((flags & MS_RDONLY) != 0 ? "|MS_RDONLY" : "") + ((flags & MS_NOSUID) != 0 ? "|MS_NOSUID" : "")
+        + ((flags & MS_NODEV) != 0 ? "|MS_NODEV" : "");
+  }
+
   /**
    * Mounts a file system of type {@code fstype} from {@code source} at {@code target}
    * ({@code mount(2)}), {@code data} being its options ({@code "fd=5,rootmode=40000,..."} for
    * FUSE).
    *
-   * @param flags {@code MS_*} flags (0: read-write, setuid programs and devices allowed)
+   * @param flags {@code MS_*} flags (0: read-write, setuid programs and devices allowed;
+   *     {@link #MS_NOSUID}, {@link #MS_NODEV}, {@link #MS_RDONLY})
    */
   public static void mount(String source, Path target, String fstype, long flags, String data)
       throws IOException {

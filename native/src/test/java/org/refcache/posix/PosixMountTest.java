@@ -79,6 +79,53 @@ class PosixMountTest {
   }
 
   @Test
+  void bindMountIsNosuidAndNodevUnlessAskedOtherwise() throws Exception {
+    Posix.bindMount(source, target, false);
+    try {
+      assertThat(mountOptions(target)).contains("rw", "nosuid", "nodev");
+    } finally {
+      Posix.umount(target, 0);
+    }
+    Posix.bindMount(source, target, true);
+    try {
+      assertThat(mountOptions(target)).contains("ro", "nosuid", "nodev");
+    } finally {
+      Posix.umount(target, 0);
+    }
+  }
+
+  /** A bind copies the source mount's flags; the flags asked for replace them, clearing too. */
+  @Test
+  void bindMountOfANosuidNodevSourceGetsExactlyTheFlagsAskedFor() throws Exception {
+    Posix.mount("tmpfs", source, "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV, "mode=0755");
+    try {
+      assertThat(mountOptions(source)).contains("nosuid", "nodev");
+
+      Posix.bindMount(source, target, 0);
+      try {
+        assertThat(mountOptions(target)).contains("rw").doesNotContain("nosuid", "nodev");
+      } finally {
+        Posix.umount(target, 0);
+      }
+      Posix.bindMount(source, target, Posix.MS_NODEV | Posix.MS_RDONLY);
+      try {
+        assertThat(mountOptions(target)).contains("ro", "nodev").doesNotContain("nosuid");
+      } finally {
+        Posix.umount(target, 0);
+      }
+    } finally {
+      Posix.umount(source, 0);
+    }
+  }
+
+  @Test
+  void bindMountRefusesFlagsItDoesNotSet() {
+    assertThatThrownBy(() -> Posix.bindMount(source, target, 8 /* MS_NOEXEC */))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(Files.exists(target.resolve("hello.txt"))).isFalse();
+  }
+
+  @Test
   void bindMountOfMissingSourceFailsWithNoSuchFile() {
     assertThatThrownBy(() -> Posix.bindMount(dir.resolve("missing"), target, false))
         .isInstanceOf(NoSuchFileException.class);
@@ -113,6 +160,19 @@ class PosixMountTest {
       }
     }
     return mountPoints;
+  }
+
+  /** The per-mount options (field 6 of mountinfo) of the topmost mount at {@code mountPoint}. */
+  private static List<String> mountOptions(Path mountPoint) throws IOException {
+    List<String> options = null;
+    for (String line : Files.readAllLines(Paths.get("/proc/self/mountinfo"))) {
+      String[] fields = line.split(" ");
+      if (Paths.get(unescape(fields[4])).equals(mountPoint)) {
+        options = List.of(fields[5].split(","));
+      }
+    }
+    assertThat(options).as("a mount at %s", mountPoint).isNotNull();
+    return options;
   }
 
   private static String unescape(String field) {

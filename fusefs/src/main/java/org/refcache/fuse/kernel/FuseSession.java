@@ -50,16 +50,21 @@ public final class FuseSession implements AutoCloseable {
    * @param fsName   the source column of the mount table ({@code refcache})
    * @param subtype  shown as type {@code fuse.<subtype>}
    * @param options  further mount options ({@code allow_other}, {@code default_permissions})
+   * @param flags    {@code mount(2)} flags: {@link Posix#MS_NOSUID}, {@link Posix#MS_NODEV},
+   *                 {@link Posix#MS_RDONLY} (0: setuid programs and device nodes work)
    * @param maxWrite the largest write request; reads are as large
    * @param threads  worker threads
    * @param passthrough ask for passthrough (FUSE 7.40, Linux 6.9): files the handler opens with
    *                 a backing file are read by the kernel straight from it
    */
-  public record Settings(String fsName, String subtype, List<String> options, int maxWrite,
-                         int threads, boolean passthrough) {
+  public record Settings(String fsName, String subtype, List<String> options, long flags,
+                         int maxWrite, int threads, boolean passthrough) {
 
     public Settings {
       options = List.copyOf(options);
+      if ((flags & ~(Posix.MS_NOSUID | Posix.MS_NODEV | Posix.MS_RDONLY)) != 0) {
+        throw new IllegalArgumentException("unexpected mount flags: 0x" + Long.toHexString(flags));
+      }
       if (maxWrite < 4096 || maxWrite % 4096 != 0 || maxWrite > 1 << 20) {
         throw new IllegalArgumentException("maxWrite must be a multiple of 4 KiB up to 1 MiB");
       }
@@ -133,7 +138,7 @@ public final class FuseSession implements AutoCloseable {
       data.append(',').append(option);
     }
     try {
-      Posix.mount(settings.fsName(), mountpoint, "fuse." + settings.subtype(), 0,
+      Posix.mount(settings.fsName(), mountpoint, "fuse." + settings.subtype(), settings.flags(),
           data.toString());
     } catch (IOException e) {
       Posix.close(fd);

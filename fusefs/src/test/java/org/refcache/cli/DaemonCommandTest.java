@@ -1,0 +1,46 @@
+package org.refcache.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.refcache.daemon.DaemonConfig;
+import org.refcache.fuse.MountPrivileges;
+import picocli.CommandLine;
+
+/** {@code refcache daemon}'s options as the service gets them (running it is DaemonProcessTest's). */
+class DaemonCommandTest {
+
+  private static DaemonConfig parse(Map<String, String> env, String... args) {
+    Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), env, false);
+    DaemonCommand command = new DaemonCommand(t);
+    new CommandLine(command).parseArgs(args);
+    return command.config();
+  }
+
+  @Test
+  void theViewIsNosuidNodevUnlessSuidOrDevIsGiven() {
+    assertThat(parse(Map.of(), "--root", "/srv/c").view()).isEqualTo(MountPrivileges.NONE);
+    assertThat(parse(Map.of(), "--suid").view()).isEqualTo(new MountPrivileges(true, false));
+    assertThat(parse(Map.of(), "--dev").view()).isEqualTo(new MountPrivileges(false, true));
+    DaemonConfig both = parse(Map.of(), "--root", "/srv/c", "--suid", "--dev");
+    assertThat(both.view()).isEqualTo(new MountPrivileges(true, true));
+    assertThat(both.mountpoint()).isEqualTo(Path.of("/srv/c/mnt"));
+  }
+
+  @Test
+  void theEnvironmentGrantsTheSameAndABadValueIsAUsageError() {
+    assertThat(parse(Map.of("REFCACHE_VIEW_SUID", "1", "REFCACHE_VIEW_DEV", "1")).view())
+        .isEqualTo(new MountPrivileges(true, true));
+    assertThat(parse(Map.of("REFCACHE_VIEW_SUID", "0", "REFCACHE_VIEW_DEV", "")).view())
+        .isEqualTo(MountPrivileges.NONE);
+
+    org.refcache.daemon.ServiceFixture.Run r =
+        org.refcache.daemon.ServiceFixture.run(Map.of("REFCACHE_VIEW_DEV", "yes"), "daemon");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("REFCACHE_VIEW_DEV must be 1 or 0, not yes");
+  }
+}
