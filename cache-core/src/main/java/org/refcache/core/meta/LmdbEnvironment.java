@@ -24,6 +24,9 @@ import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +104,8 @@ public final class LmdbEnvironment implements AutoCloseable {
     this.dir = dir;
     Files.createDirectories(dir);
     Path data = dir.resolve("data.mdb");
-    long existing = Files.exists(data) ? Files.size(data) : 0;
+    boolean created = !Files.exists(data);
+    long existing = created ? 0 : Files.size(data);
     // With MDB_WRITEMAP the file is as large as the map: reopen at that size, growth is automatic.
     long size = roundUp(Math.max(Math.max(initialMapSize, MAP_SIZE_GRANULE), existing));
     try {
@@ -112,6 +116,7 @@ public final class LmdbEnvironment implements AutoCloseable {
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_WRITEMAP,
               EnvFlags.MDB_MAPASYNC);
     } catch (LmdbException e) {
+      removeIfCreated(created, dir, e);
       throw new IOException("cannot open LMDB environment at " + dir + ": " + e.getMessage(), e);
     }
     try {
@@ -123,6 +128,10 @@ public final class LmdbEnvironment implements AutoCloseable {
       reserve(data, mapSize);
     } catch (LmdbException | IOException e) {
       env.close();
+      removeIfCreated(created, dir, e);
+      if (ErrnoMapper.toErrno(e) == Errno.ENOSPC) {
+        throw new IOException(noRoomMessage(dir, mapSize > 0 ? mapSize : size), e);
+      }
       throw new IOException("cannot open LMDB databases " + dbNames + " at " + dir + ": " + e.getMessage(), e);
     }
     if (syncIntervalMillis > 0) {
@@ -136,6 +145,36 @@ public final class LmdbEnvironment implements AutoCloseable {
     } else {
       syncer = null;
     }
+  }
+
+  /**
+   * Removes the files of an environment this open created and could not finish (a disk too small for
+   * the preallocated map): a failed start must not leave a full-size data file behind. An environment
+   * that existed before is never touched.
+   */
+  private static void removeIfCreated(boolean created, Path dir, Exception cause) {
+    if (!created) {
+      return;
+    }
+    for (String f : new String[] {"data.mdb", "lock.mdb"}) {
+      try {
+        Files.deleteIfExists(dir.resolve(f));
+      } catch (IOException e) {
+        cause.addSuppressed(e);
+      }
+    }
+  }
+
+  private static String noRoomMessage(Path dir, long needed) {
+    String free;
+    try {
+      free = (Posix.statvfs(dir).availableBytes() >> 20) + " MiB free";
+    } catch (IOException e) {
+      free = "too little room";
+    }
+    return "No space left on device for the metadata database in " + dir + ": its disk has " + free
+        + ", and LMDB's map of " + (needed >> 20) + " MiB is allocated on disk up front (so that a full disk"
+        + " cannot crash the service later); free space there or choose a state root on a larger disk";
   }
 
   private static long roundUp(long size) {
@@ -285,7 +324,7 @@ public final class LmdbEnvironment implements AutoCloseable {
    * disk would kill the JVM with SIGBUS, so every page of the map has its block before it is used.
    */
   private static void reserve(Path data, long size) throws IOException {
-    org.refcache.posix.Posix.fallocate(data, 0, size);
+    Posix.fallocate(data, 0, size);
   }
 
   /** Marks this thread as inside a callback; the caller clears {@code inCallback} when it ends. */
