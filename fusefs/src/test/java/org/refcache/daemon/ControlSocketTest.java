@@ -97,6 +97,16 @@ class ControlSocketTest {
   }
 
   @Test
+  void everyEmptyLineGetsAUsageErrorAndTheNextRequestIsServed() throws IOException {
+    send("");
+    send("   ");
+
+    assertFailure(receive(), "usage", "empty request line");
+    assertFailure(receive(), "usage", "empty request line");
+    assertServesNextRequest();
+  }
+
+  @Test
   void oversizedLineGetsAUsageErrorAndTheNextRequestIsServed() throws IOException {
     byte[] huge = new byte[ControlProtocol.MAX_LINE_BYTES + 4096];
     Arrays.fill(huge, (byte) 'x');
