@@ -2,8 +2,10 @@ package org.refcache.core.meta;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref creation is metadata only
  * and must be cheap, which a system call or an fsync per commit would forbid. The data file's blocks
  * are allocated for the whole map before it is used, so a full disk fails a map growth with an error
- * instead of killing the process with SIGBUS on a write into the map.
+ * instead of killing the process with SIGBUS on a write into the map. An open whose map does not fit on
+ * the disk fails with a message naming the directory, the free space and the map size, and leaves no
+ * data file behind (a new environment's files are removed; an existing one gets its old size back).
  *
  * <p>Keys are 1 to {@value #MAX_KEY_SIZE} bytes (LMDB's compiled-in limit); longer keys are refused with
  * {@link IllegalArgumentException} before LMDB sees them.
@@ -116,7 +120,7 @@ public final class LmdbEnvironment implements AutoCloseable {
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_WRITEMAP,
               EnvFlags.MDB_MAPASYNC);
     } catch (LmdbException e) {
-      removeIfCreated(created, dir, e);
+      undoOpen(created, dir, existing, e);
       throw new IOException("cannot open LMDB environment at " + dir + ": " + e.getMessage(), e);
     }
     try {
@@ -128,7 +132,7 @@ public final class LmdbEnvironment implements AutoCloseable {
       reserve(data, mapSize);
     } catch (LmdbException | IOException e) {
       env.close();
-      removeIfCreated(created, dir, e);
+      undoOpen(created, dir, existing, e);
       if (ErrnoMapper.toErrno(e) == Errno.ENOSPC) {
         throw new IOException(noRoomMessage(dir, mapSize > 0 ? mapSize : size), e);
       }
@@ -148,20 +152,26 @@ public final class LmdbEnvironment implements AutoCloseable {
   }
 
   /**
-   * Removes the files of an environment this open created and could not finish (a disk too small for
-   * the preallocated map): a failed start must not leave a full-size data file behind. An environment
-   * that existed before is never touched.
+   * Undoes what an open that failed did to the disk (a disk too small for the preallocated map): a failed
+   * start must not leave a full-size data file behind. The files of an environment this open created
+   * are removed; an existing one keeps its data and gets its old size back (LMDB sets the file to the
+   * map size when it opens with {@code MDB_WRITEMAP}; nothing was written past the old end).
    */
-  private static void removeIfCreated(boolean created, Path dir, Exception cause) {
-    if (!created) {
-      return;
-    }
-    for (String f : new String[] {"data.mdb", "lock.mdb"}) {
-      try {
-        Files.deleteIfExists(dir.resolve(f));
-      } catch (IOException e) {
-        cause.addSuppressed(e);
+  private static void undoOpen(boolean created, Path dir, long oldSize, Exception cause) {
+    try {
+      if (created) {
+        Files.deleteIfExists(dir.resolve("data.mdb"));
+        Files.deleteIfExists(dir.resolve("lock.mdb"));
+      } else {
+        Path data = dir.resolve("data.mdb");
+        if (Files.size(data) > oldSize) {
+          try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+            ch.truncate(oldSize);
+          }
+        }
       }
+    } catch (IOException e) {
+      cause.addSuppressed(e);
     }
   }
 
