@@ -53,7 +53,14 @@ final class SmallDisk implements AutoCloseable {
     }
   }
 
-  /** Removes what {@link #fill()} wrote. */
+  /** Takes all free space but {@code keep} bytes. */
+  void fillBut(long keep) throws IOException {
+    Files.deleteIfExists(filler);
+    Files.createFile(filler);
+    Posix.fallocate(filler, 0, freeBytes() - keep);
+  }
+
+  /** Removes what {@link #fill()} or {@link #fillBut} wrote. */
   void free() throws IOException {
     Files.deleteIfExists(filler);
   }
