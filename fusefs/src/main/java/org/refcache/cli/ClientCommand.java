@@ -44,7 +44,7 @@ abstract class ClientCommand implements Callable<Integer> {
       ObjectNode args = args();
       Path socket = DaemonConfig.socketOf(client.socket, terminal.env());
       JsonNode result;
-      try (ControlClient c = ControlClient.connect(socket)) {
+      try (ControlClient c = ControlClient.connect(socket, client.timeout(terminal.env()))) {
         result = c.call(op(), args, this::progress);
       } finally {
         done();

@@ -3,7 +3,6 @@ package org.refcache.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,34 +11,57 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.Consumer;
 import org.refcache.daemon.BoundedLineReader;
 import org.refcache.daemon.ControlProtocol;
 import org.refcache.daemon.ErrorKind;
 
-/** One connection to the service's control socket; sends requests and reads their answers. */
+/**
+ * One connection to the service's control socket; sends requests and reads their answers, and gives up
+ * when the service sends nothing for the timeout ({@link SilenceTimeout}).
+ */
 final class ControlClient implements AutoCloseable {
   /** Responses are not bounded by the request limit: listings of many refs are long. */
   private static final int MAX_RESPONSE_BYTES = 256 << 20;
 
+  private final Path socket;
   private final SocketChannel channel;
-  private final BoundedLineReader reader;
+  private final SilenceTimeout timeout;
+  private final long timeoutSeconds;
+  private BoundedLineReader reader;
 
-  private ControlClient(SocketChannel channel) {
+  private ControlClient(Path socket, SocketChannel channel, Duration timeout) {
+    this.socket = socket;
     this.channel = channel;
-    InputStream in = Channels.newInputStream(channel);
-    this.reader = new BoundedLineReader(in, MAX_RESPONSE_BYTES);
+    this.timeout = new SilenceTimeout(timeout, () -> closeQuietly(channel));
+    this.timeoutSeconds = timeout.toSeconds();
   }
 
-  /** Connects to {@code socket}; a missing or refusing socket means the service is not running. */
-  static ControlClient connect(Path socket) throws CliFailure {
-    SocketChannel c = null;
+  /**
+   * Connects to {@code socket}; a missing or refusing socket means the service is not running.
+   *
+   * @param timeout how long to wait without hearing from the service; zero waits for ever
+   */
+  static ControlClient connect(Path socket, Duration timeout) throws CliFailure {
+    SocketChannel c;
     try {
       c = SocketChannel.open(StandardProtocolFamily.UNIX);
-      c.connect(UnixDomainSocketAddress.of(socket));
-      return new ControlClient(c);
     } catch (IOException e) {
-      closeQuietly(c);
+      throw new CliFailure(1, "cannot open a socket: " + e.getMessage());
+    }
+    ControlClient client = new ControlClient(socket, c, timeout);
+    try {
+      // A service whose backlog is full and that does not accept blocks connect: the timeout covers it.
+      client.timeout.waitFor("the connection to be accepted");
+      c.connect(UnixDomainSocketAddress.of(socket));
+      client.reader = new BoundedLineReader(Channels.newInputStream(c), MAX_RESPONSE_BYTES);
+      return client;
+    } catch (IOException e) {
+      client.close();
+      if (client.timeout.expired()) {
+        throw client.timedOut();
+      }
       if (e instanceof AccessDeniedException || (Files.exists(socket) && isPermission(e))) {
         throw new CliFailure(1, "cannot use the refcache daemon's socket " + socket + ": permission denied");
       }
@@ -51,21 +73,31 @@ final class ControlClient implements AutoCloseable {
     return e.getMessage() != null && e.getMessage().contains("Permission denied");
   }
 
+  private CliFailure timedOut() {
+    return new CliFailure(1, "the refcache daemon on " + socket + " sent nothing for " + timeoutSeconds
+        + " s while this command waited for " + timeout.waitingFor() + "; it may be stopped or stuck"
+        + " (--timeout or " + ClientOptions.TIMEOUT_ENV + " sets the wait in seconds, 0 for no limit)");
+  }
+
   /**
    * Sends one request and returns its result.
    *
    * @param progress receives the progress messages sent before the result
-   * @throws CliFailure when the service answers with an error (exit status by its kind) or goes away
+   * @throws CliFailure when the service answers with an error (exit status by its kind), goes away or
+   *     sends nothing for the timeout
    */
   JsonNode call(String op, ObjectNode args, Consumer<JsonNode> progress) throws CliFailure {
     try {
       byte[] raw = ControlProtocol.JSON.writeValueAsBytes(ControlProtocol.request(op, args));
       ByteBuffer b = ByteBuffer.allocate(raw.length + 1).put(raw).put((byte) '\n').flip();
+      timeout.waitFor("the service to read the " + op + " request");
       while (b.hasRemaining()) {
         channel.write(b);
       }
+      timeout.waitFor("the answer to " + op);
       while (true) {
         BoundedLineReader.Line line = reader.next();
+        timeout.alive();
         if (line == null) {
           throw new CliFailure(1, "the refcache daemon closed the connection without an answer");
         }
@@ -73,6 +105,9 @@ final class ControlClient implements AutoCloseable {
           throw new CliFailure(1, "the refcache daemon's answer is too long");
         }
         JsonNode msg = ControlProtocol.JSON.readTree(t.text());
+        if (msg.has("heartbeat")) {
+          continue; // the operation is still running
+        }
         if (msg.has("progress")) {
           progress.accept(msg.get("progress"));
           continue;
@@ -85,12 +120,16 @@ final class ControlClient implements AutoCloseable {
         throw new CliFailure(kind.exitCode(), error.path("message").asText("the request failed"));
       }
     } catch (IOException e) {
+      if (timeout.expired()) {
+        throw timedOut();
+      }
       throw new CliFailure(1, "talking to the refcache daemon failed: " + e.getMessage());
     }
   }
 
   @Override
   public void close() {
+    timeout.close();
     closeQuietly(channel);
   }
 

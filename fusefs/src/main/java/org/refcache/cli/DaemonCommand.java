@@ -3,6 +3,7 @@ package org.refcache.cli;
 import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
+import org.refcache.daemon.StateRootInUseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code refcache daemon}: runs the service in the foreground until SIGTERM. */
 @Command(name = "daemon", description = "Run the service in the foreground: mount every ref under "
     + "<mountpoint>/refs and serve the control socket. Ready (sd_notify) once the mount answers; SIGTERM unmounts, "
-    + "closes the cache and exits 0.")
+    + "closes the cache and exits 0. Exits 4 when another daemon runs on the same state root.")
 final class DaemonCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(DaemonCommand.class);
 
@@ -59,6 +60,12 @@ final class DaemonCommand implements Callable<Integer> {
     }
     try {
       return Daemon.runUntilSignalled(config);
+    } catch (StateRootInUseException e) {
+      // Not a failure of this service: another one owns the root. "locked", as for a held ref.
+      LOG.error("refcache daemon refused: {}", e.getMessage());
+      terminal.err().println("refcache daemon: " + e.getMessage());
+      terminal.err().flush();
+      return 4;
     } catch (Exception e) {
       LOG.error("refcache daemon failed: {}", e.toString(), e);
       terminal.err().println("refcache daemon: " + e.getMessage());

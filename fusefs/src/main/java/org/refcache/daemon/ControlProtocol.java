@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 
 /**
  * The control socket's wire format: newline-delimited JSON, one request line per call, answered by zero
@@ -12,11 +13,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <pre>
  * request   {"v":1,"op":"import","args":{"file":"/abs/layer.tar.gz","parent":null}}
  * progress  {"v":1,"progress":{"bytes":1048576,"total":7340032}}
+ * heartbeat {"v":1,"heartbeat":true}
  * success   {"v":1,"ok":true,"result":{"id":"..."}}
  * failure   {"v":1,"ok":false,"error":{"kind":"not_found","message":"..."}}
  * </pre>
  *
- * A connection may carry several requests one after the other. A line longer than
+ * While a request runs, the service sends a heartbeat line every {@link #HEARTBEAT_INTERVAL}, among the
+ * progress lines; a client ignores its content and uses it to tell a slow operation from a service that
+ * stopped answering. Every request line, an empty one included, gets exactly one final line.
+ *
+ * <p>A connection may carry several requests one after the other. A line longer than
  * {@link #MAX_LINE_BYTES} or that is not a request object gets a {@code usage} failure and the
  * connection stays usable.
  */
@@ -25,6 +31,9 @@ public final class ControlProtocol {
   public static final int VERSION = 1;
   /** The longest request line the service reads (1 MiB, without the newline). */
   public static final int MAX_LINE_BYTES = 1 << 20;
+
+  /** How often the service sends a heartbeat line while a request runs. */
+  public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
 
   /** Shared, thread-safe once configured. */
   public static final ObjectMapper JSON = new ObjectMapper();
@@ -67,6 +76,14 @@ public final class ControlProtocol {
     ObjectNode n = NODES.objectNode();
     n.put("v", VERSION);
     n.set("progress", progress);
+    return n;
+  }
+
+  /** A heartbeat line: the request is still running. */
+  public static ObjectNode heartbeat() {
+    ObjectNode n = NODES.objectNode();
+    n.put("v", VERSION);
+    n.put("heartbeat", true);
     return n;
   }
 

@@ -1,6 +1,7 @@
 package org.refcache.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
@@ -16,17 +17,23 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control socket: a Unix stream socket (mode 0660, group {@code refcache} when that group exists)
  * that reads {@link ControlProtocol} request lines and answers them, one thread per connection.
+ *
+ * <p>Every request line gets exactly one final line, an empty or malformed one included; while a
+ * request runs, a heartbeat line goes out every {@link ControlProtocol#HEARTBEAT_INTERVAL} so that a client
+ * can tell a long operation from a service that stopped ({@link Heartbeats}).
  *
  * <p>A connection's failure (malformed or oversized line, a peer that goes away) only ends that request
  * or that connection. {@link #close()} stops accepting, lets requests in progress finish for a while,
@@ -39,9 +46,16 @@ public final class ControlServer implements AutoCloseable {
   private static final int MAX_CONNECTIONS = 512;
   private static final long DRAIN_SECONDS = 10;
 
+  /** What answers a request line: {@link RequestHandler#handle} in the service. */
+  @FunctionalInterface
+  interface Handler {
+    ObjectNode handle(String line, Consumer<JsonNode> progress);
+  }
+
   private final Path path;
   private final ServerSocketChannel server;
-  private final RequestHandler handler;
+  private final Handler handler;
+  private final Heartbeats heartbeats;
   private final Thread acceptor;
   private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger connectionCount = new AtomicInteger();
@@ -49,10 +63,11 @@ public final class ControlServer implements AutoCloseable {
   private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
-  private ControlServer(Path path, ServerSocketChannel server, RequestHandler handler) {
+  private ControlServer(Path path, ServerSocketChannel server, Handler handler, Duration heartbeatInterval) {
     this.path = path;
     this.server = server;
     this.handler = handler;
+    this.heartbeats = new Heartbeats(heartbeatInterval);
     this.acceptor = new Thread(this::acceptLoop, "refcache-control-accept");
     this.acceptor.setDaemon(true);
   }
@@ -62,6 +77,11 @@ public final class ControlServer implements AutoCloseable {
    * answers there, this fails instead.
    */
   public static ControlServer open(Path path, RequestHandler handler) throws IOException {
+    return open(path, handler::handle, ControlProtocol.HEARTBEAT_INTERVAL);
+  }
+
+  /** {@link #open(Path, RequestHandler)} with any handler and heartbeat interval (tests). */
+  static ControlServer open(Path path, Handler handler, Duration heartbeatInterval) throws IOException {
     Files.createDirectories(path.getParent());
     requireNoLiveService(path);
     Files.deleteIfExists(path);
@@ -74,7 +94,7 @@ public final class ControlServer implements AutoCloseable {
       server.close();
       throw e;
     }
-    ControlServer s = new ControlServer(path, server, handler);
+    ControlServer s = new ControlServer(path, server, handler, heartbeatInterval);
     s.acceptor.start();
     LOG.info("control socket listening at {}", path);
     return s;
@@ -157,6 +177,9 @@ public final class ControlServer implements AutoCloseable {
         }
         String text = ((BoundedLineReader.Line.Text) line).text();
         if (text.isBlank()) {
+          // A client waits for an answer to every line it sends; silence would hang it.
+          write(c, ControlProtocol.failure(ErrorKind.USAGE, "empty request line: expected a JSON request"
+              + " object such as {\"v\":" + ControlProtocol.VERSION + ",\"op\":\"ls\"}"));
           continue;
         }
         if (!inFlight.readLock().tryLock()) {
@@ -164,6 +187,7 @@ public final class ControlServer implements AutoCloseable {
           return;
         }
         JsonNode response;
+        Heartbeats.Beat beat = heartbeats.start(c, () -> write(c, ControlProtocol.heartbeat()));
         try {
           response = handler.handle(text, p -> {
             try {
@@ -173,6 +197,7 @@ public final class ControlServer implements AutoCloseable {
             }
           });
         } finally {
+          beat.stop();
           inFlight.readLock().unlock();
         }
         write(c, response);
@@ -218,6 +243,7 @@ public final class ControlServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    heartbeats.close();
     for (SocketChannel c : connections) {
       try {
         c.close();

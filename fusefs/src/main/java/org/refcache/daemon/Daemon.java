@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The running service: the wiring of cache, held handles, FUSE view, bind mounts and control socket.
  *
- * <p>Start order: directories; a stale mount at the mountpoint (left by a crash) is detached; the cache
- * opens (LMDB); held handles are re-acquired; the FUSE view mounts and must answer a lookup; bind mounts
- * are re-made; the control socket opens; systemd hears {@code READY=1}. {@link #close()} undoes it in
- * reverse: stop accepting, detach bind mounts, unmount the view, close LMDB. Held handles are not
- * released at shutdown, so mutable refs survive a restart.
+ * <p>Start order: the state root is created 0700 and locked ({@link PrivateDirectories},
+ * {@link StateRootLock}: one service per root); a {@code service.json} save that a crash cut short is
+ * discarded; directories; a stale mount at the mountpoint (left by a crash) is detached; the cache opens
+ * (LMDB); held handles are re-acquired; the FUSE view mounts and must answer a lookup; bind mounts are
+ * re-made; the control socket opens; systemd hears {@code READY=1}. {@link #close()} undoes it in
+ * reverse: stop accepting, detach bind mounts, unmount the view, close LMDB, unlock the root. Held
+ * handles are not released at shutdown, so mutable refs survive a restart.
  *
  * <p>The state root and the mountpoint are the service's alone, 0700 ({@link PrivateDirectories}); the
  * view is mounted {@code nosuid,nodev} unless {@link DaemonConfig#view()} grants more.
@@ -37,6 +39,7 @@ public final class Daemon implements AutoCloseable {
   private static final Duration MOUNT_ANSWER_TIMEOUT = Duration.ofSeconds(30);
 
   private final DaemonConfig config;
+  private final StateRootLock rootLock;
   private final CacheManager cache;
   private final FuseMount fuse;
   private final RefService service;
@@ -44,9 +47,10 @@ public final class Daemon implements AutoCloseable {
   private final ControlServer control;
   private boolean closed;
 
-  private Daemon(DaemonConfig config, CacheManager cache, FuseMount fuse, RefService service,
-      ServiceTreeSource trees, ControlServer control) {
+  private Daemon(DaemonConfig config, StateRootLock rootLock, CacheManager cache, FuseMount fuse,
+      RefService service, ServiceTreeSource trees, ControlServer control) {
     this.config = config;
+    this.rootLock = rootLock;
     this.cache = cache;
     this.fuse = fuse;
     this.service = service;
@@ -54,7 +58,11 @@ public final class Daemon implements AutoCloseable {
     this.control = control;
   }
 
-  /** Starts the service and tells systemd (when it started us) that it is ready. */
+  /**
+   * Starts the service and tells systemd (when it started us) that it is ready.
+   *
+   * @throws StateRootInUseException when another service runs on the same state root
+   */
   public static Daemon start(DaemonConfig config) throws IOException {
     if (!FileNames.byteExact()) {
       // Names that are not UTF-8 would be changed into U+FFFD on the way: refuse, not corrupt.
@@ -79,6 +87,19 @@ public final class Daemon implements AutoCloseable {
         config.view(), config.socket());
     LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
     PrivateDirectories.createRoot(config.root());
+    // Before anything in the root is looked at: a second service must not touch the first one's state.
+    StateRootLock rootLock = StateRootLock.acquire(config.root());
+    try {
+      return startLocked(config, rootLock);
+    } catch (IOException | RuntimeException e) {
+      rootLock.close();
+      throw e;
+    }
+  }
+
+  /** The rest of {@link #start}, with the state root locked by this service. */
+  private static Daemon startLocked(DaemonConfig config, StateRootLock rootLock) throws IOException {
+    ServiceState.discardUnfinishedSave(config.root().resolve(ServiceState.FILE));
     Files.createDirectories(config.socket().getParent());
     ControlServer.requireNoLiveService(config.socket());
     if (Files.exists(config.mountpoint()) || MountTable.isMountPoint(config.mountpoint())) {
@@ -100,7 +121,7 @@ public final class Daemon implements AutoCloseable {
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
       service.restoreMounts();
       control = ControlServer.open(config.socket(), new RequestHandler(service));
-      Daemon d = new Daemon(config, cache, fuse, service, trees, control);
+      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
       LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
       return d;
@@ -195,7 +216,7 @@ public final class Daemon implements AutoCloseable {
     return 0;
   }
 
-  /** Stops accepting, detaches bind mounts, unmounts the view, closes LMDB. Idempotent. */
+  /** Stops accepting, detaches bind mounts, unmounts the view, closes LMDB, unlocks the root. Idempotent. */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -217,7 +238,11 @@ public final class Daemon implements AutoCloseable {
     } catch (IOException e) {
       LOG.error("cannot detach {}: {}", config.mountpoint(), e.toString());
     }
-    cache.close();
+    try {
+      cache.close();
+    } finally {
+      rootLock.close();
+    }
   }
 
   private static void closeQuietly(FuseMount fuse, Exception cause) {

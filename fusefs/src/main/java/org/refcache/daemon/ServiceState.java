@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -11,6 +12,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.posix.ErrnoMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the service holds, as persisted in {@code <root>/service.json} so that a restart re-acquires it:
@@ -23,6 +27,7 @@ import org.refcache.fuse.MountPrivileges;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ServiceState(int version, List<String> immutables, List<String> mutables, List<BindMount> mounts) {
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceState.class);
   /** The current file format. */
   public static final int FORMAT = 1;
   /** The file name under the state root. */
@@ -71,26 +76,71 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
 
   /**
    * Writes this state to {@code file} atomically: a temporary file in the same directory, fsynced, renamed
-   * over the old one, then the directory fsynced; a crash leaves either the old or the new state.
+   * over the old one, then the directory fsynced; a crash leaves either the old or the new state. A save
+   * that fails (a full disk) removes its temporary file and leaves the old state in place.
+   *
+   * @throws IOException naming {@code file} and the reason ("No space left on device")
    */
   public void save(Path file) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Path tmp = temporaryOf(file);
     byte[] raw = ControlProtocol.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(true);
-    }
+    boolean renamed = false;
     try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ch.force(true);
+      }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      renamed = true;
+      try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+        dir.force(true);
+      }
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("cannot replace " + file + " atomically", e);
+    } catch (IOException e) {
+      // FileChannel's write and force name no file ("No space left on device"): say which one.
+      throw new IOException("cannot save the held refs to " + file + ": " + reason(e), e);
+    } finally {
+      if (!renamed) {
+        deleteQuietly(tmp);
+      }
     }
-    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-      dir.force(true);
+  }
+
+  /**
+   * Removes the temporary file of a save that a crash (or kill -9) cut short; the state in {@code file}
+   * is then the last complete save. Only the service that holds the state root may call this, since
+   * another one's save may be in progress.
+   */
+  public static void discardUnfinishedSave(Path file) throws IOException {
+    Path tmp = temporaryOf(file);
+    if (Files.deleteIfExists(tmp)) {
+      LOG.info("removed {}, left by a save that did not finish", tmp);
+    }
+  }
+
+  private static Path temporaryOf(Path file) {
+    return file.resolveSibling(file.getFileName() + ".tmp");
+  }
+
+  /** What went wrong, without the file the JDK may already put in front of it. */
+  private static String reason(IOException e) {
+    if (e instanceof FileSystemException f) {
+      // The JDK's typed ones (NoSuchFileException...) carry no reason: the errno's description.
+      return f.getReason() != null ? f.getReason() : ErrnoMapper.description(ErrnoMapper.toErrno(f));
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static void deleteQuietly(Path tmp) {
+    try {
+      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      LOG.warn("cannot remove {}: {}", tmp, e.toString());
     }
   }
 }

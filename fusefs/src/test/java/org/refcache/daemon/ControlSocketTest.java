@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The control socket's wire protocol, spoken by hand to a real service. */
 class ControlSocketTest {
@@ -93,6 +94,17 @@ class ControlSocketTest {
     send("{this is not json");
 
     assertFailure(receive(), "usage", "malformed");
+    assertServesNextRequest();
+  }
+
+  @Test
+  @Timeout(60) // an unanswered line would leave the reader waiting for ever
+  void everyEmptyLineGetsAUsageErrorAndTheNextRequestIsServed() throws IOException {
+    send("");
+    send("   ");
+
+    assertFailure(receive(), "usage", "empty request line");
+    assertFailure(receive(), "usage", "empty request line");
     assertServesNextRequest();
   }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.refcache.posix.Posix;
 import org.refcache.fuse.MountTable;
 
@@ -44,12 +45,17 @@ class DaemonProcessTest {
 
   /** Starts {@code refcache daemon} on the fixture's paths with the test's class path. */
   private Process startDaemon(String name, String notifySocket) throws IOException {
+    return startDaemon(name, notifySocket, svc.mountpoint, svc.socket);
+  }
+
+  /** Starts {@code refcache daemon} on the fixture's root with its own mountpoint and socket. */
+  private Process startDaemon(String name, String notifySocket, Path mountpoint, Path socket) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
         "-Dfile.encoding=ISO-8859-1",
         "-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main", "daemon",
-        "--root", svc.root.toString(), "--mountpoint", svc.mountpoint.toString(), "--socket", svc.socket.toString()));
+        "--root", svc.root.toString(), "--mountpoint", mountpoint.toString(), "--socket", socket.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(svc.dir.resolve(name + ".log").toFile());
     pb.environment().remove("NOTIFY_SOCKET");
@@ -165,5 +171,62 @@ class DaemonProcessTest {
     awaitReady(p, "notified");
     p.destroy();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void aSecondDaemonOnTheSameRootExitsFourNamingTheFirstWhichKeepsServing() throws Exception {
+    Process first = startDaemon("first", null);
+    awaitReady(first, "first");
+    Path tar = svc.dir.resolve("l.tar");
+    Files.write(tar, LayerTar.tar(LayerTar.oneFile("f", "base\n")));
+    String mutable = svc.ok("new", "--parent", svc.ok("import", tar.toString()));
+    Path bound = Files.createDirectories(svc.dir.resolve("bound"));
+    svc.ok("mount", mutable, bound.toString());
+    Files.writeString(bound.resolve("w"), "not committed yet\n");
+    byte[] held = Files.readAllBytes(svc.root.resolve(ServiceState.FILE));
+    Path otherMountpoint = svc.dir.resolve("mnt2");
+    Path otherSocket = svc.dir.resolve("run2/refcache.sock");
+
+    Process second = startDaemon("second", null, otherMountpoint, otherSocket);
+
+    assertThat(second.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the second one exits").isTrue();
+    assertThat(second.exitValue()).as("exit status; log:\n" + log("second")).isEqualTo(4);
+    assertThat(log("second")).contains("in use by another refcache daemon (PID " + first.pid());
+    assertThat(first.isAlive()).isTrue();
+    assertThat(MountTable.isMountPoint(otherMountpoint)).isFalse();
+    assertThat(otherSocket).doesNotExist();
+    assertThat(MountTable.isMountPoint(bound)).as("the first daemon's bind mount").isTrue();
+    assertThat(Files.readAllBytes(svc.root.resolve(ServiceState.FILE))).as("the held state").isEqualTo(held);
+    assertThat(Files.readString(svc.tree(mutable).resolve("w"))).isEqualTo("not committed yet\n");
+    String committed = svc.ok("commit", mutable);
+    assertThat(Files.readString(svc.tree(committed).resolve("w"))).isEqualTo("not committed yet\n");
+    first.destroy();
+    assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(first.exitValue()).isEqualTo(0);
+  }
+
+  @Test
+  @Timeout(300) // without a client timeout, the client would wait for ever
+  void aClientOfAStoppedDaemonGivesUpAfterItsTimeoutSayingWhatItWaitedFor() throws Exception {
+    Process p = startDaemon("stopped", null);
+    awaitReady(p, "stopped");
+    ServiceFixture.Run r;
+    signal("STOP", p);
+    try {
+      r = svc.cli("ls", "--timeout", "2");
+    } finally {
+      signal("CONT", p); // before anything touches its mount
+    }
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("sent nothing for 2 s", "the answer to ls", svc.socket.toString());
+    assertThat(svc.cli("ls", "--timeout", "2").exit()).as("answers again once continued").isZero();
+    p.destroy();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private static void signal(String name, Process p) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start();
+    assertThat(kill.waitFor()).as("kill -" + name).isZero();
   }
 }

@@ -56,4 +56,38 @@ class ServiceStateTest {
     Files.writeString(f, "{\"version\":2}");
     assertThatThrownBy(() -> ServiceState.load(f)).isInstanceOf(IOException.class).hasMessageContaining("newer");
   }
+
+  @Test
+  void aSaveThatRunsOutOfSpaceNamesTheFileKeepsTheOldStateAndLeavesNoTemporaryFile() throws Exception {
+    try (SmallDisk disk = SmallDisk.mount(dir.resolve("small"), "1m")) {
+      Path f = disk.dir().resolve(ServiceState.FILE);
+      ServiceState old = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of());
+      old.save(f);
+      disk.fill();
+      ServiceState next = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"), List.of());
+
+      assertThatThrownBy(() -> next.save(f)).isInstanceOf(IOException.class)
+          .hasMessageContaining(f.toString())
+          .hasMessageContaining("No space left on device");
+
+      assertThat(disk.dir().resolve(ServiceState.FILE + ".tmp")).doesNotExist();
+      assertThat(ServiceState.load(f)).isEqualTo(old);
+      disk.free();
+      next.save(f);
+      assertThat(ServiceState.load(f)).isEqualTo(next);
+    }
+  }
+
+  @Test
+  void anUnfinishedSaveIsDiscardedAndTheLastCompleteOneStays() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of());
+    s.save(f);
+    Files.writeString(dir.resolve(ServiceState.FILE + ".tmp"), "{\"version\":1,\"immut");
+
+    ServiceState.discardUnfinishedSave(f);
+
+    assertThat(dir.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
+    assertThat(ServiceState.load(f)).isEqualTo(s);
+  }
 }

@@ -172,6 +172,9 @@ final class Library {
 
     int ftruncate(int fd, @off_t long length);
 
+    /** {@code flock(2)}: a whole-file lock of the open file description, not of the process. */
+    int flock(int fd, int operation);
+
     /** Linux {@code fallocate(2)}: sets errno. */
     int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
 

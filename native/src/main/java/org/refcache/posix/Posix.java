@@ -52,6 +52,9 @@ public final class Posix {
   public static final int O_DIRECTORY = 0200000;
   public static final int O_NOFOLLOW = 0400000;
   public static final int O_CLOEXEC = 02000000;
+  /** {@code flock(2)} operations. */
+  static final int LOCK_EX = 2;
+  static final int LOCK_NB = 4;
 
   /** {@link #renameat2}: fail with EEXIST instead of replacing the target. */
   public static final int RENAME_NOREPLACE = 1;
@@ -733,6 +736,26 @@ public final class Posix {
     } finally {
       close(fd);
     }
+  }
+
+  /**
+   * Takes an exclusive {@code flock(2)} lock on {@code fd} without waiting. The lock belongs to the open
+   * file description: unlike {@code fcntl} locks (what {@code FileChannel.lock} takes), closing another
+   * descriptor of the same file in this process does not drop it, and a second open of the file in this
+   * process is refused like one in another process. It goes when {@code fd} is closed or the process dies.
+   *
+   * @param what names the file in the exception
+   * @return true when locked, false when another open file description holds a lock on the file
+   */
+  public static boolean tryLockExclusive(int fd, String what) throws IOException {
+    if (libc().flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      return true;
+    }
+    int err = errno();
+    if (err == Errno.EWOULDBLOCK) {
+      return false;
+    }
+    throw ErrnoMapper.toException("flock", err, what, null);
   }
 
   /** {@code fallocate(2)} with its mode bits (KEEP_SIZE, PUNCH_HOLE, ...): 0 or -errno. */

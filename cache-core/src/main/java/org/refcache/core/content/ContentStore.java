@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -241,8 +242,24 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
         e.addSuppressed(cleanup);
       }
       openRefs.remove(ref);
+      if (e instanceof IOException io) {
+        throw naming(dir, io);
+      }
       throw e;
     }
+  }
+
+  /**
+   * {@code e} with the file it is about: {@code FileChannel} and {@code Files.write} say only "No space
+   * left on device". The reason stays libc's words, so {@code ErrnoMapper} still finds the errno in it.
+   */
+  private static IOException naming(Path file, IOException e) {
+    if (e instanceof FileSystemException) {
+      return e;
+    }
+    FileSystemException named = new FileSystemException(file.toString(), null, e.getMessage());
+    named.initCause(e);
+    return named;
   }
 
   /**
@@ -524,7 +541,11 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       requireOpen();
       requireValidLabels(labels);
       try {
-        channel.force(true);
+        try {
+          channel.force(true);
+        } catch (IOException e) {
+          throw naming(data, e);
+        }
         channel.close();
         long size = written;
         if (expectedSize >= 0 && size != expectedSize) {
@@ -582,8 +603,12 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
         Objects.checkFromIndexSize(off, len, b.length);
         requireOpen();
         ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-        while (buf.hasRemaining()) {
-          channel.write(buf);
+        try {
+          while (buf.hasRemaining()) {
+            channel.write(buf);
+          }
+        } catch (IOException e) {
+          throw naming(data, e);
         }
         digester.update(b, off, len);
         written += len;

@@ -2,8 +2,10 @@ package org.refcache.core.meta;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +26,9 @@ import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref creation is metadata only
  * and must be cheap, which a system call or an fsync per commit would forbid. The data file's blocks
  * are allocated for the whole map before it is used, so a full disk fails a map growth with an error
- * instead of killing the process with SIGBUS on a write into the map.
+ * instead of killing the process with SIGBUS on a write into the map. An open whose map does not fit on
+ * the disk fails with a message naming the directory, the free space and the map size, and leaves no
+ * data file behind (a new environment's files are removed; an existing one gets its old size back).
  *
  * <p>Keys are 1 to {@value #MAX_KEY_SIZE} bytes (LMDB's compiled-in limit); longer keys are refused with
  * {@link IllegalArgumentException} before LMDB sees them.
@@ -101,7 +108,8 @@ public final class LmdbEnvironment implements AutoCloseable {
     this.dir = dir;
     Files.createDirectories(dir);
     Path data = dir.resolve("data.mdb");
-    long existing = Files.exists(data) ? Files.size(data) : 0;
+    boolean created = !Files.exists(data);
+    long existing = created ? 0 : Files.size(data);
     // With MDB_WRITEMAP the file is as large as the map: reopen at that size, growth is automatic.
     long size = roundUp(Math.max(Math.max(initialMapSize, MAP_SIZE_GRANULE), existing));
     try {
@@ -112,6 +120,7 @@ public final class LmdbEnvironment implements AutoCloseable {
           .open(dir.toFile(), EnvFlags.MDB_NOTLS, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_WRITEMAP,
               EnvFlags.MDB_MAPASYNC);
     } catch (LmdbException e) {
+      undoOpen(created, dir, existing, e);
       throw new IOException("cannot open LMDB environment at " + dir + ": " + e.getMessage(), e);
     }
     try {
@@ -123,6 +132,10 @@ public final class LmdbEnvironment implements AutoCloseable {
       reserve(data, mapSize);
     } catch (LmdbException | IOException e) {
       env.close();
+      undoOpen(created, dir, existing, e);
+      if (ErrnoMapper.toErrno(e) == Errno.ENOSPC) {
+        throw new IOException(noRoomMessage(dir, mapSize > 0 ? mapSize : size), e);
+      }
       throw new IOException("cannot open LMDB databases " + dbNames + " at " + dir + ": " + e.getMessage(), e);
     }
     if (syncIntervalMillis > 0) {
@@ -136,6 +149,42 @@ public final class LmdbEnvironment implements AutoCloseable {
     } else {
       syncer = null;
     }
+  }
+
+  /**
+   * Undoes what an open that failed did to the disk (a disk too small for the preallocated map): a failed
+   * start must not leave a full-size data file behind. The files of an environment this open created
+   * are removed; an existing one keeps its data and gets its old size back (LMDB sets the file to the
+   * map size when it opens with {@code MDB_WRITEMAP}; nothing was written past the old end).
+   */
+  private static void undoOpen(boolean created, Path dir, long oldSize, Exception cause) {
+    try {
+      if (created) {
+        Files.deleteIfExists(dir.resolve("data.mdb"));
+        Files.deleteIfExists(dir.resolve("lock.mdb"));
+      } else {
+        Path data = dir.resolve("data.mdb");
+        if (Files.size(data) > oldSize) {
+          try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+            ch.truncate(oldSize);
+          }
+        }
+      }
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static String noRoomMessage(Path dir, long needed) {
+    String free;
+    try {
+      free = (Posix.statvfs(dir).availableBytes() >> 20) + " MiB free";
+    } catch (IOException e) {
+      free = "too little room";
+    }
+    return "No space left on device for the metadata database in " + dir + ": its disk has " + free
+        + ", and LMDB's map of " + (needed >> 20) + " MiB is allocated on disk up front (so that a full disk"
+        + " cannot crash the service later); free space there or choose a state root on a larger disk";
   }
 
   private static long roundUp(long size) {
@@ -285,7 +334,7 @@ public final class LmdbEnvironment implements AutoCloseable {
    * disk would kill the JVM with SIGBUS, so every page of the map has its block before it is used.
    */
   private static void reserve(Path data, long size) throws IOException {
-    org.refcache.posix.Posix.fallocate(data, 0, size);
+    Posix.fallocate(data, 0, size);
   }
 
   /** Marks this thread as inside a callback; the caller clears {@code inCallback} when it ends. */

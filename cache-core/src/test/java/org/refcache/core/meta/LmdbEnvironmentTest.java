@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.meta.LmdbEnvironment.Db;
+import org.refcache.posix.Posix;
 
 class LmdbEnvironmentTest {
   private static final List<String> DBS = List.of("a", "b");
@@ -331,5 +334,45 @@ class LmdbEnvironmentTest {
     LmdbEnvironment env = open();
     assertThatThrownBy(() -> env.db("nope")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nope").hasMessageContaining("[a, b]");
+  }
+
+  /**
+   * A new environment whose preallocated map does not fit on its disk (a 16 MiB tmpfs against the 64 MiB
+   * default) fails with a clear error and leaves no data file; an existing environment is never removed.
+   */
+  @Test
+  void aNewEnvironmentOnADiskTooSmallForItsMapFailsAndLeavesNoFiles() throws Exception {
+    Path small = dir.resolve("small");
+    Files.createDirectories(small);
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "refcache-test-small",
+        small.toString()).inheritIO().start();
+    assertThat(mount.waitFor()).as("mounting a tmpfs").isZero();
+    try {
+      Path meta = small.resolve("meta");
+
+      assertThatThrownBy(() -> LmdbEnvironment.open(meta, DBS))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("No space left on device")
+          .hasMessageContaining(meta.toString())
+          .hasMessageContaining("64 MiB");
+
+      assertThat(meta.resolve("data.mdb")).doesNotExist();
+      assertThat(meta.resolve("lock.mdb")).doesNotExist();
+
+      // One that fits opens, and a later open that cannot grow it leaves its data alone.
+      try (LmdbEnvironment env = LmdbEnvironment.open(meta, DBS, 0, 8 << 20)) {
+        env.write(txn -> {
+          txn.put(env.db("a"), b("k"), b("kept"));
+          return null;
+        });
+      }
+      assertThatThrownBy(() -> LmdbEnvironment.open(meta, DBS, 0, 32 << 20))
+          .hasMessageContaining("No space left on device");
+      try (LmdbEnvironment env = LmdbEnvironment.open(meta, DBS, 0, 8 << 20)) {
+        assertThat(value(env, env.db("a"), b("k"))).isEqualTo(b("kept"));
+      }
+    } finally {
+      Posix.umount(small, Posix.MNT_DETACH);
+    }
   }
 }
