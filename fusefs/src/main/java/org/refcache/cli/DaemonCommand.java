@@ -3,6 +3,7 @@ package org.refcache.cli;
 import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
+import org.refcache.daemon.LayerLimitSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -26,6 +27,22 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Control socket (env REFCACHE_SOCKET, default /run/refcache/refcache.sock).")
   String socket;
 
+  @Option(names = "--max-layer-size", paramLabel = "SIZE", description = "Largest layer, uncompressed, "
+      + "and largest total of its files (env REFCACHE_MAX_LAYER_SIZE, default 64G).")
+  String maxLayerSize;
+
+  @Option(names = "--max-layer-ratio", paramLabel = "N", description = "Most a layer may expand: "
+      + "uncompressed bytes per compressed byte, past 64 MiB (env REFCACHE_MAX_LAYER_RATIO, default 100).")
+  String maxLayerRatio;
+
+  @Option(names = "--max-layer-entries", paramLabel = "N",
+      description = "Most entries in a layer (env REFCACHE_MAX_LAYER_ENTRIES, default 1000000).")
+  String maxLayerEntries;
+
+  @Option(names = "--max-tar-header", paramLabel = "SIZE", description = "Most bytes of tar headers "
+      + "(PAX records, GNU long names) before one entry (env REFCACHE_MAX_TAR_HEADER, default 1M).")
+  String maxTarHeader;
+
   private final Terminal terminal;
 
   DaemonCommand(Terminal terminal) {
@@ -36,7 +53,9 @@ final class DaemonCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     DaemonConfig config;
     try {
-      config = DaemonConfig.resolve(root, mountpoint, socket, terminal.env());
+      config = DaemonConfig.resolve(root, mountpoint, socket, terminal.env())
+          .withLayerLimits(LayerLimitSettings.resolve(maxLayerSize, maxLayerRatio, maxLayerEntries,
+              maxTarHeader, terminal.env()));
     } catch (IllegalArgumentException e) {
       terminal.err().println("refcache daemon: " + e.getMessage());
       terminal.err().flush();

@@ -82,7 +82,9 @@ public final class Daemon implements AutoCloseable {
     }
     Files.createDirectories(config.mountpoint());
 
-    CacheManager cache = CacheManager.open(CacheConfig.at(config.root()));
+    LOG.info("layer limits: {}", config.layerLimits());
+    CacheManager cache = CacheManager.open(
+        CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
     try {

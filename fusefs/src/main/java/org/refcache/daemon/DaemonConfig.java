@@ -3,6 +3,7 @@ package org.refcache.daemon;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import org.refcache.core.layer.LayerLimits;
 import org.refcache.fuse.FuseOptions;
 
 /**
@@ -14,9 +15,10 @@ import org.refcache.fuse.FuseOptions;
  *     {@code <root>/mnt})
  * @param socket the control socket ({@code --socket}, {@code REFCACHE_SOCKET}, default
  *     {@code /run/refcache/refcache.sock})
+ * @param layerLimits what one layer may cost to import, unpack or list ({@link LayerLimitSettings})
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
-                           FuseOptions.Transport transport) {
+                           FuseOptions.Transport transport, LayerLimits layerLimits) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
@@ -30,11 +32,22 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     mountpoint = Objects.requireNonNull(mountpoint, "mountpoint").toAbsolutePath().normalize();
     socket = Objects.requireNonNull(socket, "socket").toAbsolutePath().normalize();
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(layerLimits, "layerLimits");
   }
 
   /** With the default transport. */
   public DaemonConfig(Path root, Path mountpoint, Path socket) {
     this(root, mountpoint, socket, FuseOptions.Transport.KERNEL);
+  }
+
+  /** With the default layer limits. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport) {
+    this(root, mountpoint, socket, transport, LayerLimits.DEFAULTS);
+  }
+
+  /** This configuration with {@code limits} for layers. */
+  public DaemonConfig withLayerLimits(LayerLimits limits) {
+    return new DaemonConfig(root, mountpoint, socket, transport, limits);
   }
 
   /**
