@@ -151,10 +151,13 @@ final class LayerTarInputStream extends TarArchiveInputStream {
    * after entry \"a/b\""}, or {@code ""} before the first entry.
    */
   String where() {
+    // Until the first header block of the next entry is read, the reader is still in the last
+    // entry's data, even inside getNextEntry (which skips what the caller did not read).
+    boolean inHeaders = guard.armed;
     if (lastName == null) {
-      return depth > 0 ? " in the headers of the first entry" : "";
+      return inHeaders ? " in the headers of the first entry" : "";
     }
-    return (depth > 0 ? " in the headers after entry \"" : " in entry \"") + lastName + "\"";
+    return (inHeaders ? " in the headers after entry \"" : " in entry \"") + lastName + "\"";
   }
 
   /**
@@ -178,11 +181,19 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     }
     if (isEOFRecord(record)) {
       guard.armed = false; // the trailer and its padding are no entry's headers
-    } else if (before == 0 && !TarUtils.verifyCheckSum(record)) {
+    } else if (before == 0 && !isHeader(record)) {
       throw new LayerFormatException("not a layer tar: its first " + record.length
           + " bytes are not a tar header (wrong checksum)");
     }
     return record;
+  }
+
+  private static boolean isHeader(byte[] record) {
+    try {
+      return TarUtils.verifyCheckSum(record);
+    } catch (IllegalArgumentException e) {
+      return false; // the checksum field is not even octal
+    }
   }
 
   @Override
@@ -433,8 +444,9 @@ final class LayerTarInputStream extends TarArchiveInputStream {
       }
       used += n;
       if (used > budget) {
-        throw new LayerLimitException(LayerLimits.HEADER_SETTING, "the tar headers"
-            + tar.where() + " are larger than " + LayerLimits.bytes(budget) + " ("
+        throw new LayerLimitException(LayerLimits.HEADER_SETTING, "the tar headers "
+            + (tar.lastName == null ? "of the first entry" : "after entry \"" + tar.lastName
+                + "\"") + " are larger than " + LayerLimits.bytes(budget) + " ("
             + LayerLimits.HEADER_SETTING + ")");
       }
     }
