@@ -28,6 +28,8 @@ public final class ServiceFixture implements AutoCloseable {
   public final Path mountpoint;
   public final Path socket;
   private Daemon daemon;
+  private org.refcache.core.layer.LayerLimits layerLimits =
+      org.refcache.core.layer.LayerLimits.DEFAULTS;
 
   /** What one run of the command printed and returned. */
   public record Run(int exit, String out, String err) {
@@ -62,7 +64,13 @@ public final class ServiceFixture implements AutoCloseable {
   }
 
   public DaemonConfig config() {
-    return new DaemonConfig(root, mountpoint, socket);
+    return new DaemonConfig(root, mountpoint, socket).withLayerLimits(layerLimits);
+  }
+
+  /** The layer limits of the services started from now on (a restart included). */
+  public ServiceFixture layerLimits(org.refcache.core.layer.LayerLimits limits) {
+    this.layerLimits = limits;
+    return this;
   }
 
   public void startService() throws IOException {
