@@ -2,8 +2,10 @@ package org.refcache.daemon;
 
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -95,9 +97,9 @@ public final class LayerImporter {
     long total = Files.size(file);
     try (InputStream raw = Files.newInputStream(file);
         ContentWriter writer = content.writer("import-" + UUID.randomUUID(), total, null)) {
-      BufferedInputStream in = new BufferedInputStream(
-          new Reporting(new TeeInputStream(raw, writer.stream(), false), writer, total, progress),
-          BUFFER);
+      BufferedInputStream in = new BufferedInputStream(new Reporting(
+          new TeeInputStream(new Reading(raw, file), new Storing(writer.stream(), file), false),
+          writer, total, progress), BUFFER);
       byte[] head = new byte[Compression.MAGIC_LENGTH];
       in.mark(head.length);
       int headLength = in.readNBytes(head, 0, head.length);
@@ -137,6 +139,66 @@ public final class LayerImporter {
       }
       progress.update(total, total);
       return new Imported(blob, total, diff, compression.ociMediaType());
+    }
+  }
+
+  /** Says which file could not be read (the message of a read error names nothing). */
+  private static final class Reading extends FilterInputStream {
+    private final Path file;
+
+    Reading(InputStream in, Path file) {
+      super(in);
+      this.file = file;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return in.read();
+      } catch (IOException e) {
+        throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return in.read(b, off, len);
+      } catch (IOException e) {
+        throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Says that storing the blob failed, and where (a full disk says only "No space left"). */
+  private static final class Storing extends FilterOutputStream {
+    private final Path file;
+
+    Storing(OutputStream out, Path file) {
+      super(out);
+      this.file = file;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      try {
+        out.write(b);
+      } catch (IOException e) {
+        throw failure(e);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw failure(e);
+      }
+    }
+
+    private IOException failure(IOException e) {
+      return new IOException("cannot store " + file + " in the content store: " + e.getMessage(), e);
     }
   }
 

@@ -89,7 +89,8 @@ class FullDiskTest {
 
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.out()).isEmpty();
-    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertThat(failed.err()).containsIgnoringCase("no space left on device")
+        .contains("cannot store " + big + " in the content store");
     assertThat(filesUnder(svc.root.resolve("content/ingest"))).as("half-written ingests").isEmpty();
     assertThat(freeBytes()).as("the failed import's bytes are given back")
         .isGreaterThan(free - (1 << 20));

@@ -1059,7 +1059,7 @@ public final class CacheManager implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       String message = "cannot unpack layer " + diffId + " (blob " + blob + ") of " + rec.id + ": "
           + (e.getMessage() == null ? e.toString() : e.getMessage());
-      LOG.warn("{}", message);
+      LOG.warn("{}", UnpackFailures.printable(message));
       throw unpackFailures.record(blob, message, e);
     }
   }

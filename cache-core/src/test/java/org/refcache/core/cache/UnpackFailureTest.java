@@ -138,6 +138,18 @@ class UnpackFailureTest {
   }
 
   @Test
+  void anEntryNameCannotForgeALogLine() throws IOException {
+    open(LayerLimits.DEFAULTS);
+    String id = lazyRef(gzippedTar("x\n12:00:00.000 INFO forged\\/../evil", "1"));
+
+    assertThat(mountFailure(id)).hasMessageContaining("x\n12:00:00.000 INFO forged");
+    assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .singleElement().asString()
+        .doesNotContain("\n").contains("x\\x0a12:00:00.000 INFO forged\\\\/../evil");
+  }
+
+  @Test
   void aLayerOverALimitIsTriedAgainAfterARestartWithHigherLimits() throws IOException {
     open(LayerLimits.DEFAULTS.withMaxEntries(1));
     Layers.Blob blob = gzippedTar("a", "1", "b", "1");
