@@ -28,7 +28,7 @@ interface LayerOutput {
 
     @Override
     public void writeFile(String rel, InputStream content) {
-      // The tar skips the content when it moves to the next entry, which reads it all the same.
+      // The tar skips the content when it moves to the next entry: it reads it all the same.
     }
 
     @Override

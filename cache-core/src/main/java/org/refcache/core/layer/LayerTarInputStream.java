@@ -414,7 +414,9 @@ final class LayerTarInputStream extends TarArchiveInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, armed ? (int) Math.min(len, Math.max(budget - used + 1, 1)) : len);
+      // While armed, read at most one byte past the budget: that byte proves the headers too big.
+      long room = armed ? budget - used : Long.MAX_VALUE;
+      int n = in.read(b, off, room >= len ? len : (int) Math.max(room + 1, 1));
       if (n > 0) {
         counted(n);
       }
