@@ -86,7 +86,8 @@ class LayerImporterTest {
 
     assertThatThrownBy(() -> importer.ingest(text, (b, t) -> {})).isInstanceOf(ControlException.class)
         .hasMessageContaining("not a layer tar");
-    assertThatThrownBy(() -> importer.ingest(tiny, (b, t) -> {})).isInstanceOf(ControlException.class);
+    assertThatThrownBy(() -> importer.ingest(tiny, (b, t) -> {})).isInstanceOf(ControlException.class)
+        .hasMessage("layer " + tiny + " refused: not a layer tar: only 5 bytes, less than one tar header");
     assertThatThrownBy(() -> importer.ingest(truncated, (b, t) -> {})).isInstanceOf(ControlException.class)
         .hasMessageStartingWith("layer " + truncated + " refused: truncated: the gzip stream ends early, after "
             + Files.size(truncated) + " bytes");

@@ -173,6 +173,10 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     byte[] record = super.readRecord();
     long read = getBytesRead() - before;
     if (record == null) {
+      if (before == 0 && read > 0) {
+        throw new LayerFormatException("not a layer tar: only " + read
+            + " bytes, less than one tar header");
+      }
       if (read > 0 && !isAtEOF()) {
         throw new TruncatedLayerException("truncated: the tar ends inside a header block, after "
             + getBytesRead() + " bytes" + where(), null);
