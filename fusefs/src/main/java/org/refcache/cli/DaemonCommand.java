@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
 import org.refcache.daemon.StateRootInUseException;
+import org.refcache.daemon.LayerLimitSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -37,6 +38,22 @@ final class DaemonCommand implements Callable<Integer> {
       + "whoever its mode lets in.")
   boolean dev;
 
+  @Option(names = "--max-layer-size", paramLabel = "SIZE", description = "Largest layer, uncompressed, "
+      + "and largest total of its files (env REFCACHE_MAX_LAYER_SIZE, default 64G).")
+  String maxLayerSize;
+
+  @Option(names = "--max-layer-ratio", paramLabel = "N", description = "Most a layer may expand: "
+      + "uncompressed bytes per compressed byte, past 64 MiB (env REFCACHE_MAX_LAYER_RATIO, default 100).")
+  String maxLayerRatio;
+
+  @Option(names = "--max-layer-entries", paramLabel = "N",
+      description = "Most entries in a layer (env REFCACHE_MAX_LAYER_ENTRIES, default 1000000).")
+  String maxLayerEntries;
+
+  @Option(names = "--max-tar-header", paramLabel = "SIZE", description = "Most bytes of tar headers "
+      + "(PAX records, GNU long names) before one entry (env REFCACHE_MAX_TAR_HEADER, default 1M).")
+  String maxTarHeader;
+
   private final Terminal terminal;
 
   DaemonCommand(Terminal terminal) {
@@ -45,7 +62,9 @@ final class DaemonCommand implements Callable<Integer> {
 
   /** The service's settings from the options given and the environment. */
   DaemonConfig config() {
-    return DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env());
+    return DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env())
+        .withLayerLimits(LayerLimitSettings.resolve(maxLayerSize, maxLayerRatio, maxLayerEntries,
+            maxTarHeader, terminal.env()));
   }
 
   @Override

@@ -108,7 +108,9 @@ public final class Daemon implements AutoCloseable {
     PrivateDirectories.create(config.mountpoint());
     PrivateDirectories.warnIfReachable(config.root(), config.mountpoint(), config.view());
 
-    CacheManager cache = CacheManager.open(CacheConfig.at(config.root()));
+    LOG.info("layer limits: {}", config.layerLimits());
+    CacheManager cache = CacheManager.open(
+        CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
     try {

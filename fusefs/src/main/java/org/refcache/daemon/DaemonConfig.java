@@ -3,6 +3,7 @@ package org.refcache.daemon;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import org.refcache.core.layer.LayerLimits;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.MountPrivileges;
 
@@ -19,9 +20,10 @@ import org.refcache.fuse.MountPrivileges;
  * @param view whether setuid bits and device nodes in refs work through the view ({@code --suid},
  *     {@code REFCACHE_VIEW_SUID=1}, {@code --dev}, {@code REFCACHE_VIEW_DEV=1}; default neither:
  *     {@code nosuid,nodev})
+ * @param layerLimits what one layer may cost to import, unpack or list ({@link LayerLimitSettings})
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
-                           FuseOptions.Transport transport, MountPrivileges view) {
+                           FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
@@ -40,6 +42,7 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     socket = Objects.requireNonNull(socket, "socket").toAbsolutePath().normalize();
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(view, "view");
+    Objects.requireNonNull(layerLimits, "layerLimits");
   }
 
   /** With the default transport and a {@code nosuid,nodev} view. */
@@ -47,14 +50,25 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     this(root, mountpoint, socket, FuseOptions.Transport.KERNEL);
   }
 
-  /** With a {@code nosuid,nodev} view. */
+  /** With a {@code nosuid,nodev} view and the default layer limits. */
   public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport) {
-    this(root, mountpoint, socket, transport, MountPrivileges.NONE);
+    this(root, mountpoint, socket, transport, MountPrivileges.NONE, LayerLimits.DEFAULTS);
+  }
+
+  /** With the default layer limits. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport,
+      MountPrivileges view) {
+    this(root, mountpoint, socket, transport, view, LayerLimits.DEFAULTS);
   }
 
   /** The same, with the view's privileges {@code granted}. */
   public DaemonConfig withView(MountPrivileges granted) {
-    return new DaemonConfig(root, mountpoint, socket, transport, granted);
+    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits);
+  }
+
+  /** This configuration with {@code limits} for layers. */
+  public DaemonConfig withLayerLimits(LayerLimits limits) {
+    return new DaemonConfig(root, mountpoint, socket, transport, view, limits);
   }
 
   /**

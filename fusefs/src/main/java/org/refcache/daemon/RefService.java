@@ -53,7 +53,7 @@ public final class RefService {
   public RefService(CacheManager cache, HeldHandles held, Path mountpoint, Consumer<String> invalidator) {
     this.cache = cache;
     this.held = held;
-    this.importer = new LayerImporter(cache.contentStore());
+    this.importer = new LayerImporter(cache.contentStore(), cache.layerLimits());
     this.mountpoint = mountpoint;
     this.invalidator = invalidator;
   }
@@ -74,6 +74,7 @@ public final class RefService {
       info(parent);
     }
     LayerImporter.Imported layer = importer.ingest(file, progress);
+    cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();
     try {

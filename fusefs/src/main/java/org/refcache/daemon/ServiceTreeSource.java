@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -7,6 +8,7 @@ import java.util.TreeSet;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
 import org.refcache.core.cache.InvalidRefException;
+import org.refcache.core.cache.LayerUnpackException;
 import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.core.cache.RecordInfo;
@@ -14,6 +16,7 @@ import org.refcache.core.cache.RefOptions;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.fuse.RefLease;
 import org.refcache.fuse.RefTreeSource;
+import org.refcache.posix.ErrnoMapper;
 
 /**
  * What {@code <mountpoint>/refs/<id>} shows, for the FUSE view.
@@ -30,6 +33,9 @@ import org.refcache.fuse.RefTreeSource;
  *   <li>Every immutable is served through a fresh {@code get} handle that does not count as a use and is
  *       released when the lease closes; the first mount of a lazy ref unpacks it.</li>
  * </ul>
+ *
+ * <p>A layer that cannot be unpacked fails the access with the errno the cache gives it (ENOSPC for a
+ * full disk, else EIO); the cache remembers the failure, so the next access fails as fast.
  */
 public final class ServiceTreeSource implements RefTreeSource {
   private final CacheManager cache;
@@ -58,6 +64,15 @@ public final class ServiceTreeSource implements RefTreeSource {
 
   @Override
   public Optional<RefLease> open(String id) {
+    try {
+      return openTree(id);
+    } catch (LayerUnpackException e) {
+      throw new UncheckedIOException(e.getMessage(),
+          ErrnoMapper.toException("unpack", e.errno(), id, null));
+    }
+  }
+
+  private Optional<RefLease> openTree(String id) {
     Optional<MutableRef> own = held.mutable(id);
     if (own.isPresent()) {
       return Optional.of(new ServiceLease(own.get().mount(false), null));

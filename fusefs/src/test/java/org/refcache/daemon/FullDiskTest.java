@@ -89,7 +89,8 @@ class FullDiskTest {
 
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.out()).isEmpty();
-    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertThat(failed.err()).containsIgnoringCase("no space left on device")
+        .contains("cannot store " + big + " in the content store");
     assertThat(filesUnder(svc.root.resolve("content/ingest"))).as("half-written ingests").isEmpty();
     assertThat(freeBytes()).as("the failed import's bytes are given back")
         .isGreaterThan(free - (1 << 20));
@@ -101,6 +102,47 @@ class FullDiskTest {
     // Space comes back: the same service imports a layer that fits.
     String fits = svc.ok("import", randomLayer("fits", 4 << 20).toString());
     assertThat(Files.size(svc.tree(fits).resolve("fits"))).isEqualTo(4 << 20);
+  }
+
+  /**
+   * A layer that fits the disk as a blob but not unpacked: the access that needs it gets ENOSPC (not
+   * EIO), no half-unpacked layer stays, the next access gets ENOSPC at once without unpacking again,
+   * and once the filesystem has grown the next access unpacks it.
+   */
+  @Test
+  void anUnpackThatRunsOutOfSpaceAnswersEnospcUntilTheDiskHasMoreSpace() throws Exception {
+    svc.stopService();
+    svc.layerLimits(org.refcache.core.layer.LayerLimits.DEFAULTS.withMaxRatio(100_000));
+    svc.startService();
+    int mib = (int) (freeBytes() >> 20) + 16;
+    Path layer = svc.dir.resolve("zeros.tar.gz");
+    Files.write(layer, LayerTar.gzipOfZeros("zeros", mib, LayerTar.rawTar("after", 1)));
+    String id = svc.ok("import", layer.toString());
+    String diffId = ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id))
+        .path("diffId").asText();
+    Path zeros = svc.tree(id).resolve("zeros");
+
+    try (UnpackAttempts unpacks = UnpackAttempts.watch()) {
+      assertThatThrownBy(() -> Posix.lstat(zeros)).as("first access")
+          .satisfies(e -> assertThat(org.refcache.posix.ErrnoMapper.toErrno(e))
+              .isEqualTo(org.refcache.posix.Errno.ENOSPC));
+      try (Stream<Path> left = Files.list(svc.root.resolve("layers"))) {
+        assertThat(left).as("what the failed unpack left in layers/").isEmpty();
+      }
+      assertThatThrownBy(() -> Posix.lstat(zeros)).as("second access")
+          .satisfies(e -> assertThat(org.refcache.posix.ErrnoMapper.toErrno(e))
+              .isEqualTo(org.refcache.posix.Errno.ENOSPC));
+      assertThat(unpacks.of(diffId)).as("unpack attempts on a full disk").isEqualTo(1);
+      assertThat(svc.ok("info", id)).contains("No space left on device",
+          "tried again once the disk has more free space");
+
+      Process grow = new ProcessBuilder("mount", "-o", "remount,size=" + (mib + 200) + "m",
+          svc.root.toString()).inheritIO().start();
+      assertThat(grow.waitFor()).as("growing the tmpfs").isZero();
+
+      assertThat(Posix.lstat(zeros).size()).isEqualTo((long) mib << 20);
+      assertThat(unpacks.of(diffId)).as("unpack attempts once there is room").isEqualTo(2);
+    }
   }
 
   @Test

@@ -137,6 +137,31 @@ class ImportedLayerTest {
     assertThat(svc.cli("files", "nosuchref").exit()).isEqualTo(3);
   }
 
+  /**
+   * A layer whose last entry is {@code ../evil}, behind 8 MiB of zeros: the import reads it all (it
+   * stores the blob as it checks it), refuses it naming the file and the entry, exits 1 and leaves
+   * no ref, no blob and no ingest file.
+   */
+  @Test
+  void importOfALayerTheUnpackerWouldRefuseExitsOneNamingTheFileAndEntryAndStoresNothing()
+      throws Exception {
+    Path poisoned = svc.dir.resolve("poisoned.tar.gz");
+    Files.write(poisoned, LayerTar.gzipOfZeros("zeros", 8, LayerTar.rawTar("../evil", 1)));
+    int before = ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size();
+
+    ServiceFixture.Run r = svc.cli("import", poisoned.toString());
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("layer " + poisoned + " refused: unsafe layer entry \"../evil\"");
+    assertThat(ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size()).isEqualTo(before);
+    String hex = org.refcache.core.digest.Digest.sha256(Files.readAllBytes(poisoned)).hex();
+    assertThat(svc.root.resolve("content/blobs/sha256/" + hex)).as("the refused blob").doesNotExist();
+    try (java.util.stream.Stream<Path> ingest = Files.walk(svc.root.resolve("content/ingest"))) {
+      assertThat(ingest.filter(Files::isRegularFile)).as("ingest files").isEmpty();
+    }
+  }
+
   @Test
   void importOfAFileThatIsNotATarFailsAndCreatesNoRef() throws Exception {
     Path junk = svc.dir.resolve("junk.bin");

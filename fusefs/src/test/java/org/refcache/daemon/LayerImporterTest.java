@@ -86,14 +86,86 @@ class LayerImporterTest {
 
     assertThatThrownBy(() -> importer.ingest(text, (b, t) -> {})).isInstanceOf(ControlException.class)
         .hasMessageContaining("not a layer tar");
-    assertThatThrownBy(() -> importer.ingest(tiny, (b, t) -> {})).isInstanceOf(ControlException.class);
-    assertThatThrownBy(() -> importer.ingest(truncated, (b, t) -> {})).isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(() -> importer.ingest(tiny, (b, t) -> {})).isInstanceOf(ControlException.class)
+        .hasMessage("layer " + tiny + " refused: not a layer tar: only 5 bytes, less than one tar header");
+    assertThatThrownBy(() -> importer.ingest(truncated, (b, t) -> {})).isInstanceOf(ControlException.class)
+        .hasMessageStartingWith("layer " + truncated + " refused: truncated: the gzip stream ends early, after "
+            + Files.size(truncated) + " bytes");
     assertThatThrownBy(() -> importer.ingest(dir.resolve("missing"), (b, t) -> {}))
         .isInstanceOf(NoSuchFileException.class);
     assertThatThrownBy(() -> importer.ingest(dir, (b, t) -> {})).isInstanceOf(ControlException.class)
         .hasMessageContaining("not a regular file");
+    assertNothingStored();
+  }
+
+  private void assertNothingStored() throws java.io.IOException {
     List<Digest> stored = new ArrayList<>();
     cache.contentStore().walk(i -> stored.add(i.digest()));
-    assertThat(stored).isEmpty();
+    assertThat(stored).as("blobs").isEmpty();
+    try (java.util.stream.Stream<Path> ingests = Files.walk(dir.resolve("root/content/ingest"))) {
+      assertThat(ingests.filter(Files::isRegularFile)).as("ingest files").isEmpty();
+    }
+  }
+
+  /** Layers the unpacker refuses, and what the refusal says about them. */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> refusedLayers()
+      throws java.io.IOException {
+    byte[] good = LayerTar.tar(LayerTar.everyKind());
+    byte[] gzip = LayerTar.compress(good, Compression.GZIP);
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("dot-dot entry at the end",
+            LayerTar.compress(LayerTar.rawTar("ok", 100_000, "../evil", 1), Compression.GZIP),
+            "unsafe layer entry \"../evil\": name \"../evil\" has a \"..\" component"),
+        org.junit.jupiter.params.provider.Arguments.of("absolute name",
+            LayerTar.rawTar("/etc/evil", 1),
+            "unsafe layer entry \"/etc/evil\": name \"/etc/evil\" is absolute"),
+        org.junit.jupiter.params.provider.Arguments.of("hard link to a missing file",
+            LayerTar.compress(LayerTar.tar(List.of(new LayerTar.HardLink("link", "nowhere"))),
+                Compression.ZSTD),
+            "entry \"link\": hard link target \"nowhere\" is not in the layer"),
+        org.junit.jupiter.params.provider.Arguments.of("hard link out of the layer",
+            LayerTar.tar(List.of(new LayerTar.HardLink("passwd", "../../etc/passwd"))),
+            "unsafe layer entry \"passwd\": hard link target \"../../etc/passwd\" has a"),
+        org.junit.jupiter.params.provider.Arguments.of("truncated gzip",
+            java.util.Arrays.copyOf(gzip, gzip.length - 10),
+            "truncated: the gzip stream ends early"));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("refusedLayers")
+  void aLayerTheUnpackerWouldRefuseIsRefusedWithTheReasonAndNothingIsStored(String why, byte[] layer,
+      String reason) throws Exception {
+    Path f = dir.resolve("refused.layer");
+    Files.write(f, layer);
+
+    assertThatThrownBy(() -> importer.ingest(f, (b, t) -> {}))
+        .isInstanceOfSatisfying(ControlException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.OTHER))
+        .hasMessageStartingWith("layer " + f + " refused: ")
+        .hasMessageContaining(reason);
+    assertNothingStored();
+  }
+
+  @Test
+  void aGzipBombIsRefusedByTheRatioLimitAndNothingIsStored() throws Exception {
+    Path bomb = dir.resolve("bomb.tar.gz");
+    Files.write(bomb, LayerTar.gzipOfZeros("zeros", 1024, LayerTar.rawTar("../evil", 1)));
+
+    assertThatThrownBy(() -> importer.ingest(bomb, (b, t) -> {})).isInstanceOf(ControlException.class)
+        .hasMessageStartingWith("layer " + bomb + " refused: the layer expands more than 100 times"
+            + " (max-layer-ratio) its 1.0 MiB compressed; refused after ");
+    assertNothingStored();
+  }
+
+  @Test
+  void theImportersLimitsApply() throws Exception {
+    Path f = dir.resolve("three.tar");
+    Files.write(f, LayerTar.rawTar("a", 1, "b", 1, "c", 1));
+    LayerImporter strict = new LayerImporter(cache.contentStore(),
+        org.refcache.core.layer.LayerLimits.DEFAULTS.withMaxEntries(2));
+
+    assertThatThrownBy(() -> strict.ingest(f, (b, t) -> {})).isInstanceOf(ControlException.class)
+        .hasMessageContaining("more than 2 entries (max-layer-entries), at entry \"c\"");
+    assertNothingStored();
+    assertThat(importer.ingest(f, (b, t) -> {}).blob()).isEqualTo(Digest.sha256(Files.readAllBytes(f)));
   }
 }

@@ -147,6 +147,46 @@ final class LayerTar {
     return bytes.toByteArray();
   }
 
+  /**
+   * A tar of regular files with the names exactly as given ({@code ../evil} and {@code /etc/x}
+   * included), each of {@code size} zero bytes: {@code name, size, name, size...}.
+   */
+  static byte[] rawTar(Object... namesAndSizes) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream out = new TarArchiveOutputStream(bytes)) {
+      out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (int i = 0; i < namesAndSizes.length; i += 2) {
+        TarArchiveEntry e = new TarArchiveEntry((String) namesAndSizes[i], true);
+        int size = (Integer) namesAndSizes[i + 1];
+        e.setSize(size);
+        out.putArchiveEntry(e);
+        out.write(new byte[size]);
+        out.closeArchiveEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * A gzip layer of a file of {@code mib} MiB of zeros followed by the entries of {@code tail},
+   * made of concatenated gzip members (one per MiB of zeros, about 1 KiB each), so that a bomb of
+   * a GiB is quick to build and about 1 MiB small.
+   */
+  static byte[] gzipOfZeros(String name, int mib, byte[] tail) throws IOException {
+    ByteArrayOutputStream blob = new ByteArrayOutputStream();
+    TarArchiveEntry zeros = new TarArchiveEntry(name);
+    zeros.setSize((long) mib << 20);
+    byte[] header = new byte[512];
+    zeros.writeEntryHeader(header);
+    blob.writeBytes(compress(header, Compression.GZIP));
+    byte[] mebibyte = compress(new byte[1 << 20], Compression.GZIP);
+    for (int i = 0; i < mib; i++) {
+      blob.writeBytes(mebibyte);
+    }
+    blob.writeBytes(compress(tail, Compression.GZIP));
+    return blob.toByteArray();
+  }
+
   /** {@code tar} compressed with {@code c}. */
   static byte[] compress(byte[] tar, Compression c) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

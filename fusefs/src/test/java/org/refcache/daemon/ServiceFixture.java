@@ -30,6 +30,8 @@ public final class ServiceFixture implements AutoCloseable {
   public final Path socket;
   private Daemon daemon;
   private UnaryOperator<DaemonConfig> configChange = UnaryOperator.identity();
+  private org.refcache.core.layer.LayerLimits layerLimits =
+      org.refcache.core.layer.LayerLimits.DEFAULTS;
 
   /** What one run of the command printed and returned. */
   public record Run(int exit, String out, String err) {
@@ -64,12 +66,18 @@ public final class ServiceFixture implements AutoCloseable {
   }
 
   public DaemonConfig config() {
-    return configChange.apply(new DaemonConfig(root, mountpoint, socket));
+    return configChange.apply(new DaemonConfig(root, mountpoint, socket).withLayerLimits(layerLimits));
   }
 
   /** Later starts (and restarts) of the service use {@link #config()} changed by {@code change}. */
   public ServiceFixture configure(UnaryOperator<DaemonConfig> change) {
     configChange = change;
+    return this;
+  }
+
+  /** The layer limits of the services started from now on (a restart included). */
+  public ServiceFixture layerLimits(org.refcache.core.layer.LayerLimits limits) {
+    this.layerLimits = limits;
     return this;
   }
 

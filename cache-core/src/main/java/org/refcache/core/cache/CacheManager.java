@@ -31,7 +31,10 @@ import org.refcache.core.content.ContentInfo;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.fs.FileTrees;
+import org.refcache.core.layer.LayerBlob;
+import org.refcache.core.layer.LayerLimits;
 import org.refcache.core.layer.LayerStore;
+import org.refcache.core.layer.LayerUnpacker;
 import org.refcache.core.layer.TarLister;
 import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
@@ -59,6 +62,8 @@ public final class CacheManager implements AutoCloseable {
   private final MetadataStore store;
   private final ContentStore content;
   private final LayerStore layers;
+  private final LayerLimits layerLimits;
+  private final UnpackFailures unpackFailures;
   /** The global lock: records, handles, twin links, record creation and removal. */
   private final ReentrantLock mu = new ReentrantLock();
   private final Map<String, CacheRecord> records = new HashMap<>();
@@ -80,6 +85,7 @@ public final class CacheManager implements AutoCloseable {
     this.layout = new StateLayout(config.root());
     this.clock = config.clock();
     this.resolver = config.resolver();
+    this.layerLimits = config.layerLimits();
     layout.create();
     List<String> dbs = new ArrayList<>(MetadataStore.DATABASES);
     dbs.add(ContentStore.DATABASE);
@@ -87,7 +93,8 @@ public final class CacheManager implements AutoCloseable {
     try {
       this.store = new MetadataStore(env);
       this.content = ContentStore.open(layout.content(), env);
-      this.layers = new LayerStore(layout.layers());
+      this.layers = new LayerStore(layout.layers(), new LayerUnpacker(true, layerLimits));
+      this.unpackFailures = new UnpackFailures(content, layout.layers(), clock);
       clearScratch();
       init();
     } catch (IOException | RuntimeException e) {
@@ -111,6 +118,19 @@ public final class CacheManager implements AutoCloseable {
 
   public LayerStore layerStore() {
     return layers;
+  }
+
+  /** What one layer may cost to unpack or list; an import holds layers to the same limits. */
+  public LayerLimits layerLimits() {
+    return layerLimits;
+  }
+
+  /**
+   * Forgets that unpacking {@code blob} failed, so that the next access that needs it tries
+   * again: the blob was just stored again (an import of the same bytes, which checked them).
+   */
+  public void forgetUnpackFailure(Digest blob) throws IOException {
+    unpackFailures.forget(blob);
   }
 
   /** The LMDB environment (for disk accounting and other stores sharing it). */
@@ -677,7 +697,9 @@ public final class CacheManager implements AutoCloseable {
         blobOnly && blob != null && !blobIsLocal(blob), blob == null ? null : blob.toString(),
         diffId == null ? null : diffId.toString(), r.md.getString(MetadataKeys.CHAIN_ID), r.isRetain(),
         r.equalMutable == null ? null : r.equalMutable.rec.id,
-        r.equalImmutable == null ? null : r.equalImmutable.id);
+        r.equalImmutable == null ? null : r.equalImmutable.id,
+        blob == null || r.mutable ? null
+            : unpackFailures.active(blob).map(UnpackFailures::describe).orElse(null));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -999,8 +1021,7 @@ public final class CacheManager implements AutoCloseable {
         }
         Descriptor desc = descriptorOf(rec);
         ensureBlobLocal(rec, desc, handlers);
-        String mediaType = desc.mediaType();
-        layers.ensureUnpacked(diffId, mediaType, () -> content.open(blob));
+        unpack(rec, desc, diffId);
         mu.lock();
         try {
           // Under the lock: a record removed meanwhile must not get a partial item back.
@@ -1015,6 +1036,31 @@ public final class CacheManager implements AutoCloseable {
       });
     } catch (IOException e) {
       throw new CacheException("cannot unpack layer " + diffId + " of " + rec.id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Unpacks the layer of {@code rec} unless it is, or its blob failed to before and the cause
+   * cannot have changed ({@link UnpackFailures}): then the recorded failure is thrown at once.
+   */
+  private void unpack(CacheRecord rec, Descriptor desc, Digest diffId) {
+    if (layers.isUnpacked(diffId)) {
+      return; // from another blob of the same diffID
+    }
+    Digest blob = desc.digest();
+    Optional<UnpackFailures.Failure> failed = unpackFailures.active(blob);
+    if (failed.isPresent()) {
+      throw UnpackFailures.refusal(failed.get());
+    }
+    LOG.info("unpacking layer {} (blob {}, {} bytes) for {}", diffId, blob, desc.size(), rec.id);
+    try {
+      layers.ensureUnpacked(diffId, new LayerBlob(blob.toString(), desc.mediaType(), desc.size()),
+          () -> content.open(blob));
+    } catch (IOException | RuntimeException e) {
+      String message = "cannot unpack layer " + diffId + " (blob " + blob + ") of " + rec.id + ": "
+          + (e.getMessage() == null ? e.toString() : e.getMessage());
+      LOG.warn("{}", UnpackFailures.printable(message));
+      throw unpackFailures.record(blob, message, e);
     }
   }
 
@@ -1188,7 +1234,8 @@ public final class CacheManager implements AutoCloseable {
         ensureBlobLocal(rec, desc, h.descHandlers);
         List<String> names;
         try (InputStream in = content.open(blob)) {
-          names = TarLister.list(in, desc.mediaType());
+          names = TarLister.list(in, new LayerBlob(blob.toString(), desc.mediaType(), desc.size()),
+              layerLimits);
         }
         rec.md.setExternal(FILE_LIST, JSON.writeValueAsBytes(names));
         out[0] = names;

@@ -24,13 +24,14 @@ final class SingleFlight<K> {
     if (running == null) {
       try {
         task.run();
-        mine.complete(null);
       } catch (IOException | RuntimeException | Error e) {
+        // Free the key before waking the waiters: a call that comes after them runs again.
+        inflight.remove(key, mine);
         mine.completeExceptionally(e);
         throw e;
-      } finally {
-        inflight.remove(key, mine);
       }
+      inflight.remove(key, mine);
+      mine.complete(null);
       return;
     }
     boolean interrupted = false;

@@ -22,6 +22,10 @@
  * (once per digest across the manager) and unpacks it (once per diffID into {@code layers/<hex>}).
  * Lazy records survive a restart; their provider is re-bound through the configured
  * {@link org.refcache.core.cache.RemoteResolver} from the stored source (DESIGN decision 1).
+ * An unpack that fails is recorded with the blob ({@code UnpackFailures}) and thrown as a
+ * {@link org.refcache.core.cache.LayerUnpackException} carrying the errno an access answers; later
+ * extracts throw it again at once, without reading the blob, until its cause can have changed (see
+ * {@code UnpackFailures} for which failure holds how long). A failed fetch is not recorded.
  *
  * <h2>Locks and threads</h2>
  * <ul>

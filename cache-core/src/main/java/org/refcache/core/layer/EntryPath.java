@@ -7,13 +7,16 @@ import java.util.List;
 
 /**
  * A tar entry name made safe to apply: relative, split into components, with no {@code ..} and no
- * empty or {@code .} components. The root of the layer is the path with no components.
+ * empty or {@code .} components, each one a name Linux can hold (no NUL, at most
+ * {@value #NAME_MAX} bytes). The root of the layer is the path with no components.
  *
  * @param raw   the name as the tar spells it (for messages)
  * @param parts the components
  * @param rel   the components joined with {@code /} ({@code ""} for the root)
  */
 record EntryPath(String raw, List<String> parts, String rel) {
+  /** The longest file name Linux filesystems hold, in bytes (names here are byte strings). */
+  static final int NAME_MAX = 255;
 
   /**
    * Checks and splits {@code name}, refusing absolute names and {@code ..} components.
@@ -23,9 +26,13 @@ record EntryPath(String raw, List<String> parts, String rel) {
    * @param what      what {@code name} is, for the message ("name", "hard link target")
    */
   static EntryPath parse(String name, String entryName, String what)
-      throws UnsafeLayerEntryException {
+      throws UnsafeLayerEntryException, LayerFormatException {
     if (name.startsWith("/")) {
       throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
+    }
+    if (name.indexOf('\0') >= 0) {
+      throw new LayerFormatException("entry \"" + entryName + "\": " + what
+          + " has a NUL byte");
     }
     List<String> parts = new ArrayList<>();
     for (String part : name.split("/")) {
@@ -35,6 +42,11 @@ record EntryPath(String raw, List<String> parts, String rel) {
       if (part.equals("..")) {
         throw new UnsafeLayerEntryException(entryName, what + " \"" + name
             + "\" has a \"..\" component");
+      }
+      if (part.length() > NAME_MAX) {
+        throw new LayerFormatException("entry \"" + entryName + "\": " + what
+            + " has a component of " + part.length() + " bytes, longer than Linux allows ("
+            + NAME_MAX + ")");
       }
       parts.add(part);
     }

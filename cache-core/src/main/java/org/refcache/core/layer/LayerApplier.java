@@ -2,7 +2,6 @@ package org.refcache.core.layer;
 
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,27 +13,31 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.refcache.core.fs.FileTrees;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies tar entries, one at a time as they stream by, to a new, empty directory, producing an
- * overlay upper (see the package documentation for the rules).
+ * overlay upper (see the package documentation for the rules), or to nothing, to check a layer.
  *
  * <p>The directory belongs to this applier alone until it is renamed into place, so the applier
  * keeps the kind of every path it created in memory and decides from that, not from
  * {@code lstat}: whether a parent is a real directory or a symlink, what an entry replaces, what a
  * hard link points at. That is both the safety check (no entry is ever resolved through a
- * symlink) and cheaper than asking the filesystem.
+ * symlink) and cheaper than asking the filesystem; and it is why {@link #checking()} refuses
+ * exactly the layers an unpack would refuse, writing nothing ({@link LayerOutput#NONE}).
  */
 final class LayerApplier {
   private static final Logger LOG = LoggerFactory.getLogger(LayerApplier.class);
 
   private static final int IMPLICIT_DIR_MODE = 0755;
-  private static final int COPY_BUFFER = 128 * 1024;
   private static final long MAX_ID = 0xFFFF_FFFEL;
+  /** Linux's limits on an extended attribute (XATTR_NAME_MAX, XATTR_SIZE_MAX). */
+  private static final int XATTR_NAME_MAX = 255;
+  private static final int XATTR_SIZE_MAX = 65536;
+  /** Linux's PATH_MAX, which bounds a symlink's target (its NUL included). */
+  private static final int PATH_MAX = 4096;
 
   /** What is at a path of the tree being built. */
   private enum Kind { DIRECTORY, FILE, SYMLINK, WHITEOUT, SPECIAL }
@@ -43,18 +46,26 @@ final class LayerApplier {
   private record Times(Instant atime, Instant mtime) {
   }
 
-  private final Path root;
+  private final LayerOutput out;
   /** Relative path ({@code ""} for the root) to kind; sorted so a subtree is a key range. */
   private final NavigableMap<String, Kind> tree = new TreeMap<>();
   private final NavigableMap<String, Times> directoryTimes = new TreeMap<>();
-  private final byte[] buffer = new byte[COPY_BUFFER];
   private long entries;
 
   /** Applies into {@code root}, an empty directory this applier now owns. */
-  LayerApplier(Path root) throws IOException {
-    this.root = root;
+  LayerApplier(java.nio.file.Path root) throws IOException {
+    this(new LayerDirectory(root));
+  }
+
+  private LayerApplier(LayerOutput out) throws IOException {
+    this.out = out;
     tree.put("", Kind.DIRECTORY);
-    Posix.chmod(root, IMPLICIT_DIR_MODE);
+    out.chmod("", IMPLICIT_DIR_MODE);
+  }
+
+  /** An applier that writes nothing: it refuses what an unpack would refuse, and that is all. */
+  static LayerApplier checking() throws IOException {
+    return new LayerApplier(LayerOutput.NONE);
   }
 
   /** Entries applied so far. */
@@ -74,7 +85,7 @@ final class LayerApplier {
         if (!isDirectory(entry, name)) {
           throw new UnsafeLayerEntryException(name, "it would replace the root of the layer");
         }
-        applyMetadata(entry, tar, root, "", Kind.DIRECTORY);
+        applyMetadata(entry, tar, "", Kind.DIRECTORY);
       } else {
         applyNode(entry, tar, path);
       }
@@ -88,25 +99,24 @@ final class LayerApplier {
     String name = path.raw();
     String rel = path.rel();
     ensureParents(path);
-    Path target = root.resolve(rel);
     Kind existing = tree.get(rel);
     if (isDirectory(entry, name)) {
       if (existing != Kind.DIRECTORY) {
         if (existing != null) {
           remove(rel, existing);
         }
-        Posix.mkdir(target, 0700); // its mode comes with its metadata
+        out.mkdir(rel); // its mode comes with its metadata
         tree.put(rel, Kind.DIRECTORY);
         if (existing == Kind.WHITEOUT) {
           // Deleted from the layers below and created again here: hide what they had.
-          OverlayFormat.markOpaque(target);
+          out.markOpaque(rel);
         }
       }
-      applyMetadata(entry, tar, target, rel, Kind.DIRECTORY);
+      applyMetadata(entry, tar, rel, Kind.DIRECTORY);
       return;
     }
     if (entry.getLinkFlag() == TarConstants.LF_LINK) {
-      applyHardLink(entry, tar, path, target, existing);
+      applyHardLink(entry, tar, path, existing);
       return;
     }
     if (existing != null) {
@@ -117,30 +127,30 @@ final class LayerApplier {
     switch (entry.getLinkFlag()) {
       case TarConstants.LF_NORMAL, TarConstants.LF_OLDNORM, TarConstants.LF_CONTIG,
           TarConstants.LF_GNUTYPE_SPARSE -> {
-        writeFile(target, tar);
+        out.writeFile(rel, tar);
         kind = Kind.FILE;
       }
       case TarConstants.LF_SYMLINK -> {
-        Posix.symlink(tar.linkName(entry), target);
+        out.symlink(rel, symlinkTarget(name, tar.linkName(entry)));
         kind = Kind.SYMLINK;
       }
       case TarConstants.LF_CHR -> {
-        Posix.mknod(target, Posix.S_IFCHR | perm, device(entry));
+        out.mknod(rel, Posix.S_IFCHR | perm, device(entry));
         kind = Kind.SPECIAL;
       }
       case TarConstants.LF_BLK -> {
-        Posix.mknod(target, Posix.S_IFBLK | perm, device(entry));
+        out.mknod(rel, Posix.S_IFBLK | perm, device(entry));
         kind = Kind.SPECIAL;
       }
       case TarConstants.LF_FIFO -> {
-        Posix.mkfifo(target, perm);
+        out.mkfifo(rel, perm);
         kind = Kind.SPECIAL;
       }
       default -> throw new LayerFormatException("entry \"" + name
           + "\": unsupported tar entry type '" + (char) entry.getLinkFlag() + "'");
     }
     tree.put(rel, kind);
-    applyMetadata(entry, tar, target, rel, kind);
+    applyMetadata(entry, tar, rel, kind);
   }
 
   /**
@@ -148,7 +158,7 @@ final class LayerApplier {
    * in this tar; like GNU tar, the link header's own mode and times are not applied to it.
    */
   private void applyHardLink(TarArchiveEntry entry, LayerTarInputStream tar, EntryPath path,
-                             Path target, Kind existing) throws IOException {
+                             Kind existing) throws IOException {
     String name = path.raw();
     EntryPath linked = EntryPath.parse(tar.linkName(entry), name, "hard link target");
     if (linked.isRoot()) {
@@ -187,7 +197,7 @@ final class LayerApplier {
     if (existing != null) {
       remove(rel, existing);
     }
-    Posix.link(root.resolve(linkedRel), target);
+    out.link(linkedRel, rel);
     tree.put(rel, linkedKind);
   }
 
@@ -201,7 +211,7 @@ final class LayerApplier {
     String name = path.raw();
     String base = path.base();
     if (base.equals(OverlayFormat.OPAQUE_MARKER)) {
-      OverlayFormat.markOpaque(ensureParents(path));
+      out.markOpaque(ensureParents(path));
       return;
     }
     if (base.startsWith(OverlayFormat.WHITEOUT_META_PREFIX)) {
@@ -220,18 +230,18 @@ final class LayerApplier {
     String rel = hiddenPath.rel();
     Kind existing = tree.get(rel);
     if (existing == null) {
-      OverlayFormat.createWhiteout(root.resolve(rel));
+      out.createWhiteout(rel);
       tree.put(rel, Kind.WHITEOUT);
     } else if (existing == Kind.DIRECTORY) {
-      OverlayFormat.markOpaque(root.resolve(rel));
+      out.markOpaque(rel);
     }
   }
 
   /**
    * Makes sure every parent of {@code path} is a directory created in this layer, creating missing
-   * ones (mode 0755, owned by root); returns the immediate parent.
+   * ones (mode 0755, owned by root); returns the immediate parent's relative path.
    */
-  private Path ensureParents(EntryPath path) throws IOException {
+  private String ensureParents(EntryPath path) throws IOException {
     List<String> parts = path.parts();
     StringBuilder rel = new StringBuilder();
     for (int i = 0; i < parts.size() - 1; i++) {
@@ -252,59 +262,40 @@ final class LayerApplier {
         throw new LayerFormatException("entry \"" + path.raw() + "\": its parent \"" + dir
             + "\" is not a directory");
       }
-      Path dirPath = root.resolve(dir);
       if (kind == Kind.WHITEOUT) {
         remove(dir, kind);
       }
-      Posix.mkdir(dirPath, 0700);
-      Posix.chmod(dirPath, IMPLICIT_DIR_MODE);
-      Posix.lchown(dirPath, 0, 0);
+      out.mkdir(dir);
+      out.chmod(dir, IMPLICIT_DIR_MODE);
+      out.lchown(dir, 0, 0);
       tree.put(dir, Kind.DIRECTORY);
       if (kind == Kind.WHITEOUT) {
-        OverlayFormat.markOpaque(dirPath);
+        out.markOpaque(dir);
       }
     }
-    return rel.length() == 0 ? root : root.resolve(rel.toString());
+    return rel.toString();
   }
 
   private void remove(String rel, Kind kind) throws IOException {
-    Path p = root.resolve(rel);
+    out.delete(rel, kind == Kind.DIRECTORY);
     if (kind == Kind.DIRECTORY) {
-      FileTrees.deleteRecursively(p);
       String from = rel + "/";
       String to = rel + "0"; // '0' follows '/': the range holds exactly the paths below rel
       tree.subMap(from, true, to, false).clear();
       directoryTimes.subMap(from, true, to, false).clear();
       directoryTimes.remove(rel);
-    } else {
-      Posix.delete(p);
     }
     tree.remove(rel);
   }
 
-  private void writeFile(Path target, LayerTarInputStream tar) throws IOException {
-    byte[] buf = buffer;
-    // Through Posix, not java.nio.file: the name is a byte string (FileNames).
-    int fd = Posix.open(target,
-        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
-    try {
-      int n;
-      while ((n = tar.read(buf, 0, buf.length)) >= 0) {
-        Posix.writeFully(fd, buf, n, target.toString());
-      }
-    } finally {
-      Posix.close(fd);
-    }
-  }
-
   /** Owner, then mode (chown clears setuid), xattrs (chown clears capabilities), times. */
-  private void applyMetadata(TarArchiveEntry entry, LayerTarInputStream tar, Path target,
-      String rel, Kind kind) throws IOException {
+  private void applyMetadata(TarArchiveEntry entry, LayerTarInputStream tar, String rel,
+      Kind kind) throws IOException {
     String name = tar.name(entry);
-    Posix.lchown(target, id(name, "uid", entry.getLongUserId()),
+    out.lchown(rel, id(name, "uid", entry.getLongUserId()),
         id(name, "gid", entry.getLongGroupId()));
     if (kind != Kind.SYMLINK) {
-      Posix.chmod(target, entry.getMode() & 07777);
+      out.chmod(rel, entry.getMode() & 07777);
     }
     for (Map.Entry<String, byte[]> xattr : tar.xattrs(entry).entrySet()) {
       String xattrName = xattr.getKey();
@@ -312,21 +303,44 @@ final class LayerApplier {
         LOG.debug("entry {}: dropping overlay xattr {}", name, xattrName);
         continue;
       }
+      if (!isLinuxXattr(xattrName)) {
+        // As containerd does with what the filesystem does not support: dropped, not fatal.
+        LOG.warn("entry {}: dropping xattr {}, not a name Linux has", name, xattrName);
+        continue;
+      }
+      if (xattrName.length() > XATTR_NAME_MAX || xattrName.indexOf('\0') >= 0
+          || xattr.getValue().length > XATTR_SIZE_MAX) {
+        throw new LayerFormatException("entry \"" + name + "\": xattr " + xattrName + " ("
+            + xattrName.length() + " bytes of name, " + xattr.getValue().length
+            + " of value) is larger than Linux allows (" + XATTR_NAME_MAX + ", "
+            + XATTR_SIZE_MAX + ")");
+      }
       if (xattrName.startsWith("user.") && kind != Kind.FILE && kind != Kind.DIRECTORY) {
         // Linux allows user.* only on regular files and directories.
         LOG.warn("entry {}: dropping xattr {}, Linux does not allow it on a {}", name, xattrName,
             kind.name().toLowerCase(Locale.ROOT));
         continue;
       }
-      Posix.lsetxattr(target, xattrName, xattr.getValue(), 0);
+      out.setXattr(rel, xattrName, xattr.getValue());
     }
     Instant mtime = instant(entry.getLastModifiedTime());
     Instant atime = entry.getLastAccessTime() != null ? instant(entry.getLastAccessTime()) : mtime;
     if (kind == Kind.DIRECTORY) {
       directoryTimes.put(rel, new Times(atime, mtime));
     } else {
-      Posix.utimens(target, atime, mtime, true);
+      out.setTimes(rel, atime, mtime);
     }
+  }
+
+  /**
+   * Whether Linux has the namespace of xattr {@code name}: {@code user.}, {@code trusted.},
+   * {@code security.}, and of {@code system.} only the POSIX ACLs. Any other name fails with
+   * EOPNOTSUPP on every filesystem.
+   */
+  private static boolean isLinuxXattr(String name) {
+    return name.startsWith("user.") || name.startsWith("trusted.")
+        || name.startsWith("security.") || name.equals("system.posix_acl_access")
+        || name.equals("system.posix_acl_default");
   }
 
   /**
@@ -338,11 +352,10 @@ final class LayerApplier {
     dirs.sort(Comparator.comparingInt(LayerApplier::depth).reversed());
     for (String rel : dirs) {
       Times t = directoryTimes.get(rel);
-      Posix.utimens(rel.isEmpty() ? root : root.resolve(rel), t.atime(), t.mtime(), true);
+      out.setTimes(rel, t.atime(), t.mtime());
     }
     if (sync) {
-      // One syncfs flushes every new file and directory; an fsync per entry costs a journal commit each.
-      Posix.syncfs(root);
+      out.sync();
     }
   }
 
@@ -368,6 +381,20 @@ final class LayerApplier {
     return flag == TarConstants.LF_DIR
         || ((flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM)
             && name.endsWith("/"));
+  }
+
+  /**
+   * A symlink's target as given (absolute or dangling is fine), if symlink(2) can store it: not
+   * empty, no NUL, shorter than PATH_MAX.
+   */
+  private static String symlinkTarget(String name, String target) throws LayerFormatException {
+    if (target.isEmpty() || target.indexOf('\0') >= 0 || target.length() >= PATH_MAX) {
+      throw new LayerFormatException("entry \"" + name + "\": a symlink target "
+          + (target.isEmpty() ? "cannot be empty" : target.indexOf('\0') >= 0
+              ? "cannot have a NUL byte" : "of " + target.length()
+                  + " bytes is longer than Linux allows (" + (PATH_MAX - 1) + ")"));
+    }
+    return target;
   }
 
   private static long device(TarArchiveEntry entry) {

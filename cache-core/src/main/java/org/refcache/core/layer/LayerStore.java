@@ -88,7 +88,16 @@ public final class LayerStore {
    * @throws DiffIdMismatchException if the blob's uncompressed digest is not {@code diffId}
    */
   public Path ensureUnpacked(Digest diffId, String mediaType, BlobOpener blob) throws IOException {
+    return ensureUnpacked(diffId, new LayerBlob(diffId.toString(), mediaType, -1), blob);
+  }
+
+  /**
+   * {@link #ensureUnpacked(Digest, String, BlobOpener)} of {@code layer}, whose size the
+   * expansion limit is measured against.
+   */
+  public Path ensureUnpacked(Digest diffId, LayerBlob layer, BlobOpener blob) throws IOException {
     Objects.requireNonNull(diffId, "diffId");
+    Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(blob, "blob");
     Path dir = dir(diffId);
     if (isUnpacked(diffId)) {
@@ -102,22 +111,24 @@ public final class LayerStore {
     try {
       // Another caller may have finished between the check above and taking the slot.
       if (!isUnpacked(diffId)) {
-        unpack(diffId, mediaType, blob, dir);
+        unpack(diffId, layer, blob, dir);
       }
-      mine.complete(dir);
-      return dir;
     } catch (Throwable t) {
+      // Free the slot before waking the waiters: a caller that comes after them must try again,
+      // not be handed this failure.
+      inFlight.remove(diffId, mine);
       mine.completeExceptionally(t);
       throw t;
-    } finally {
-      inFlight.remove(diffId, mine);
     }
+    inFlight.remove(diffId, mine);
+    mine.complete(dir);
+    return dir;
   }
 
-  private void unpack(Digest diffId, String mediaType, BlobOpener blob, Path dir)
+  private void unpack(Digest diffId, LayerBlob layer, BlobOpener blob, Path dir)
       throws IOException {
     try (InputStream in = blob.open()) {
-      unpacker.unpack(in, mediaType, dir, diffId);
+      unpacker.unpack(in, layer, dir, diffId);
     } catch (FileAlreadyExistsException e) {
       if (!isUnpacked(diffId)) {
         throw e;

@@ -1,6 +1,7 @@
 package org.refcache.core.layer;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.refcache.posix.FileNames;
 
 /**
@@ -31,10 +34,27 @@ import org.refcache.posix.FileNames;
  * is the PAX header, so this class tees those bytes and parses the records itself. A raw value is
  * used only if its UTF-8 decoding is the value commons-compress reports, which ties each raw value
  * to the right entry and key (and fails loudly if a future commons-compress reads differently).
+ *
+ * <p>It holds the tar to the {@link LayerLimits} that concern its structure, before the memory is
+ * spent: the bytes of headers before one entry (counted as they are read, so a PAX record of a
+ * gigabyte is refused after the limit, not after it was buffered), the number of entries, the
+ * total size of the files (sparse ones at their full size) and the number of extended headers in
+ * a row (commons-compress reads each one a level deeper on the stack). It is also stricter than
+ * commons-compress about the ends: a stream that is not a tar from its first block is "not a
+ * layer tar", and one that stops inside a header block is truncated, not a shorter archive.
  */
 final class LayerTarInputStream extends TarArchiveInputStream {
   private static final String SCHILY_XATTR = "SCHILY.xattr.";
   private static final String LIBARCHIVE_XATTR = "LIBARCHIVE.xattr.";
+  /** PAX, global PAX, GNU long name and long link, and a few spare: no tar needs more in a row. */
+  private static final int MAX_CHAINED_HEADERS = 16;
+
+  private final LayerLimits limits;
+  private final HeaderGuard guard;
+  private long entries;
+  private long contentBytes;
+  /** The name of the entry last returned, for messages; null before the first. */
+  private String lastName;
 
   private final ByteArrayOutputStream localPax = new ByteArrayOutputStream();
   private final ByteArrayOutputStream longName = new ByteArrayOutputStream();
@@ -43,9 +63,21 @@ final class LayerTarInputStream extends TarArchiveInputStream {
   private Map<String, List<byte[]>> entryRecords = Map.of();
   private int depth;
 
-  /** Reads {@code in} (not closed by this class's users until they are done). */
+  /** Reads {@code in} (not closed by this class's users until they are done), default limits. */
   LayerTarInputStream(InputStream in) {
-    super(in, Charset.defaultCharset().name());
+    this(in, LayerLimits.DEFAULTS);
+  }
+
+  /** Reads {@code in}, holding the tar to {@code limits}. */
+  LayerTarInputStream(InputStream in, LayerLimits limits) {
+    this(new HeaderGuard(in, limits.maxHeaderSize()), limits);
+  }
+
+  private LayerTarInputStream(HeaderGuard guard, LayerLimits limits) {
+    super(guard, Charset.defaultCharset().name());
+    this.guard = guard;
+    this.limits = limits;
+    guard.tar = this;
   }
 
   @Override
@@ -56,6 +88,9 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     if (outermost) {
       localPax.reset();
       longName.reset();
+    } else if (depth >= MAX_CHAINED_HEADERS) {
+      throw new LayerFormatException("more than " + MAX_CHAINED_HEADERS
+          + " extended headers in a row" + where());
     }
     depth++;
     TarArchiveEntry entry;
@@ -63,6 +98,9 @@ final class LayerTarInputStream extends TarArchiveInputStream {
       entry = super.getNextEntry();
     } finally {
       depth--;
+      if (outermost) {
+        guard.armed = false;
+      }
     }
     if (outermost) {
       entryRecords = parseRecords(localPax.toByteArray());
@@ -71,8 +109,95 @@ final class LayerTarInputStream extends TarArchiveInputStream {
             .forEach((key, values) -> globalRecords.put(key, values.get(values.size() - 1)));
         globalPax.reset();
       }
+      if (entry != null) {
+        counted(entry);
+      }
     }
     return entry;
+  }
+
+  /** Holds the entry just read to the entry and size limits. */
+  private void counted(TarArchiveEntry entry) throws LayerLimitException {
+    String previous = lastName;
+    lastName = name(entry);
+    if (++entries > limits.maxEntries()) {
+      throw new LayerLimitException(LayerLimits.ENTRIES_SETTING, "more than "
+          + limits.maxEntries() + " entries (" + LayerLimits.ENTRIES_SETTING + "), at entry \""
+          + lastName + "\"");
+    }
+    byte flag = entry.getLinkFlag();
+    boolean file = flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM
+        || flag == TarConstants.LF_CONTIG || flag == TarConstants.LF_GNUTYPE_SPARSE;
+    if (file) {
+      long size = entry.getRealSize();
+      if (size < 0 || size > limits.maxSize() - contentBytes) {
+        throw new LayerLimitException(LayerLimits.SIZE_SETTING, "entry \"" + lastName
+            + "\": the layer's files would add up to more than "
+            + LayerLimits.bytes(limits.maxSize()) + " (" + LayerLimits.SIZE_SETTING + "), this one "
+            + (size < 0 ? "has a negative size" : "has " + LayerLimits.bytes(size))
+            + (previous == null ? "" : "; entry \"" + previous + "\" was the last that fit"));
+      }
+      contentBytes += size;
+    }
+  }
+
+  /** Entries returned so far (extended headers not counted). */
+  long entries() {
+    return entries;
+  }
+
+  /**
+   * Where the reader is, for messages: {@code " in entry \"a/b\""}, {@code " in the headers
+   * after entry \"a/b\""}, or {@code ""} before the first entry.
+   */
+  String where() {
+    // Until the first header block of the next entry is read, the reader is still in the last
+    // entry's data, even inside getNextEntry (which skips what the caller did not read).
+    boolean inHeaders = guard.armed;
+    if (lastName == null) {
+      return inHeaders ? " in the headers of the first entry" : "";
+    }
+    return (inHeaders ? " in the headers after entry \"" : " in entry \"") + lastName + "\"";
+  }
+
+  /**
+   * One 512-byte block; a header, unless it ends the archive. The header budget starts with the
+   * first block of an entry's headers.
+   */
+  @Override
+  protected byte[] readRecord() throws IOException {
+    if (depth > 0 && !guard.armed) {
+      guard.arm();
+    }
+    long before = getBytesRead();
+    byte[] record = super.readRecord();
+    long read = getBytesRead() - before;
+    if (record == null) {
+      if (before == 0 && read > 0) {
+        throw new LayerFormatException("not a layer tar: only " + read
+            + " bytes, less than one tar header");
+      }
+      if (read > 0 && !isAtEOF()) {
+        throw new TruncatedLayerException("truncated: the tar ends inside a header block, after "
+            + getBytesRead() + " bytes" + where(), null);
+      }
+      return null;
+    }
+    if (isEOFRecord(record)) {
+      guard.armed = false; // the trailer and its padding are no entry's headers
+    } else if (before == 0 && !isHeader(record)) {
+      throw new LayerFormatException("not a layer tar: its first " + record.length
+          + " bytes are not a tar header (wrong checksum)");
+    }
+    return record;
+  }
+
+  private static boolean isHeader(byte[] record) {
+    try {
+      return TarUtils.verifyCheckSum(record);
+    } catch (IllegalArgumentException e) {
+      return false; // the checksum field is not even octal
+    }
   }
 
   @Override
@@ -259,5 +384,77 @@ final class LayerTarInputStream extends TarArchiveInputStream {
       out.write(bytes[i]);
     }
     return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Counts the bytes of one entry's headers as commons-compress reads them (through this stream
+   * or straight from the underlying one, as for PAX 1.0 sparse maps) and refuses the layer once
+   * they pass {@link LayerLimits#maxHeaderSize()}.
+   */
+  private static final class HeaderGuard extends FilterInputStream {
+    private final long budget;
+    LayerTarInputStream tar;
+    boolean armed;
+    private long used;
+
+    HeaderGuard(InputStream in, long budget) {
+      super(in);
+      this.budget = budget;
+    }
+
+    void arm() {
+      armed = true;
+      used = 0;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        counted(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      // While armed, read at most one byte past the budget: that byte proves the headers too big.
+      long room = armed ? budget - used : Long.MAX_VALUE;
+      int n = in.read(b, off, room >= len ? len : (int) Math.max(room + 1, 1));
+      if (n > 0) {
+        counted(n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      if (!armed) {
+        return in.skip(n);
+      }
+      byte[] buf = new byte[(int) Math.min(Math.max(n, 0), 8192)];
+      long skipped = 0;
+      while (skipped < n) {
+        int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
+        if (r < 0) {
+          break;
+        }
+        skipped += r;
+      }
+      return skipped;
+    }
+
+    private void counted(int n) throws LayerLimitException {
+      if (!armed) {
+        return;
+      }
+      used += n;
+      if (used > budget) {
+        throw new LayerLimitException(LayerLimits.HEADER_SETTING, "the tar headers "
+            + (tar.lastName == null ? "of the first entry" : "after entry \"" + tar.lastName
+                + "\"") + " are larger than " + LayerLimits.bytes(budget) + " ("
+            + LayerLimits.HEADER_SETTING + ")");
+      }
+    }
   }
 }

@@ -9,7 +9,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
@@ -21,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * files. No temporary copy of the tar is made; the tree is built in a {@code .tmp-*} sibling of
  * the target and renamed into place only once the whole stream has been read and its diffID
  * checked, so the target either does not exist or is complete. See the package documentation for
- * how entries become files and which ones are refused.
+ * how entries become files and which ones are refused; {@link LayerValidator} refuses the same
+ * ones without writing anything.
  *
  * <p>Stateless and thread-safe; unpacks of different targets may run in parallel. Needs root.
  */
@@ -32,8 +32,9 @@ public final class LayerUnpacker {
   private static final Logger LOG = LoggerFactory.getLogger(LayerUnpacker.class);
 
   private final boolean syncToDisk;
+  private final LayerLimits limits;
 
-  /** An unpacker that flushes each layer to disk before it becomes visible. */
+  /** An unpacker that flushes each layer to disk before it becomes visible, default limits. */
   public LayerUnpacker() {
     this(true);
   }
@@ -43,40 +44,60 @@ public final class LayerUnpacker {
    *                   into place, so that a layer that survives a crash is complete
    */
   public LayerUnpacker(boolean syncToDisk) {
+    this(syncToDisk, LayerLimits.DEFAULTS);
+  }
+
+  /**
+   * @param syncToDisk see {@link #LayerUnpacker(boolean)}
+   * @param limits     what a layer may cost; one over them is refused
+   */
+  public LayerUnpacker(boolean syncToDisk, LayerLimits limits) {
     this.syncToDisk = syncToDisk;
+    this.limits = Objects.requireNonNull(limits, "limits");
+  }
+
+  /** The limits every layer is held to. */
+  public LayerLimits limits() {
+    return limits;
+  }
+
+  /** {@link #unpack(InputStream, LayerBlob, Path, Digest)} of a blob of unknown size. */
+  public UnpackResult unpack(InputStream blob, String mediaType, Path target, Digest expectedDiffId)
+      throws IOException {
+    return unpack(blob, new LayerBlob("layer", mediaType, -1), target, expectedDiffId);
   }
 
   /**
    * Streams blob -> decompress -> digest -> tar -> files into a new directory {@code target} (must
-   * not exist; its parent must). Compression from mediaType, checked against the magic bytes
+   * not exist; its parent must). Compression from the media type, checked against the magic bytes
    * (mismatch -> LayerFormatException). If expectedDiffId != null and the uncompressed digest
-   * differs -> DiffIdMismatchException and target is not created. Any failure leaves nothing at
-   * target and no temp dir. {@code blob} is read to its end but not closed.
+   * differs -> DiffIdMismatchException and target is not created. Any failure, a full disk
+   * included, leaves nothing at target and no temp dir. {@code blob} is read to its end but not
+   * closed.
    *
+   * @param layer          what the blob is: its media type, and its size for the limits
    * @param expectedDiffId the diffID the layer is announced with, or null to accept any; its
    *                       algorithm is the one computed
+   * @throws LayerFormatException if the layer is malformed, truncated or over the limits
    * @throws UnsafeLayerEntryException if an entry would write outside the layer
    * @throws FileAlreadyExistsException if {@code target} exists
    */
-  public UnpackResult unpack(InputStream blob, String mediaType, Path target, Digest expectedDiffId)
+  public UnpackResult unpack(InputStream blob, LayerBlob layer, Path target, Digest expectedDiffId)
       throws IOException {
     Objects.requireNonNull(blob, "blob");
+    Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(target, "target");
     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(target.toString());
     }
     Path parent = target.toAbsolutePath().getParent();
     String algorithm = expectedDiffId == null ? Digest.SHA256 : expectedDiffId.algorithm();
-    try (LayerStream layer = LayerStream.open(blob, mediaType, algorithm)) {
+    try (LayerStream stream = LayerStream.open(blob, layer, limits, algorithm)) {
       Path work = Files.createTempDirectory(parent, TEMP_PREFIX + target.getFileName() + "-");
       try {
         LayerApplier applier = new LayerApplier(work);
-        LayerTarInputStream tar = layer.tar();
-        TarArchiveEntry entry;
-        while ((entry = next(tar, applier)) != null) {
-          applier.apply(entry, tar);
-        }
-        Digest diffId = layer.finish();
+        UnpackResult read = stream.readEntries(applier::apply);
+        Digest diffId = read.diffId();
         if (expectedDiffId != null && !expectedDiffId.equals(diffId)) {
           throw new DiffIdMismatchException(expectedDiffId, diffId);
         }
@@ -87,7 +108,7 @@ public final class LayerUnpacker {
             dir.force(true);
           }
         }
-        UnpackResult result = new UnpackResult(diffId, layer.uncompressedSize(), applier.entries());
+        UnpackResult result = read;
         LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, target,
             result.entries(), result.uncompressedSize());
         return result;
@@ -99,17 +120,6 @@ public final class LayerUnpacker {
         }
         throw t;
       }
-    }
-  }
-
-  /** The next entry; commons-compress reports some malformed headers as runtime exceptions. */
-  private static TarArchiveEntry next(LayerTarInputStream tar, LayerApplier applier)
-      throws IOException {
-    try {
-      return tar.getNextEntry();
-    } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-      throw new LayerFormatException("malformed tar header after " + applier.entries()
-          + " entries: " + e.getMessage(), e);
     }
   }
 }

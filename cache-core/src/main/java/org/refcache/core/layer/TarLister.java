@@ -5,8 +5,6 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.refcache.core.digest.Digest;
 
 /**
  * The file list of a layer, as BuildKit's {@code ImmutableRef.FileList} gives it (spec 2.17): the
@@ -39,13 +37,15 @@ public final class TarLister {
    * {@code blob} is not closed.
    */
   public static List<String> list(InputStream blob, String mediaType) throws IOException {
-    try (LayerStream layer = LayerStream.open(blob, mediaType, Digest.SHA256)) {
-      LayerTarInputStream tar = layer.tar();
+    return list(blob, new LayerBlob("layer", mediaType, -1), LayerLimits.DEFAULTS);
+  }
+
+  /** {@link #list(InputStream, String)}, holding the blob to {@code limits}. */
+  public static List<String> list(InputStream blob, LayerBlob layer, LayerLimits limits)
+      throws IOException {
+    try (LayerStream stream = LayerStream.open(blob, layer, limits, null)) {
       List<String> names = new ArrayList<>();
-      TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
-        names.add(EntryPath.clean(tar.name(entry)));
-      }
+      stream.readEntries((entry, tar) -> names.add(EntryPath.clean(tar.name(entry))));
       names.sort(BYTE_ORDER);
       return names;
     }

@@ -33,7 +33,22 @@
  *       container.</li>
  *   <li>Overlay-private xattrs carried in a tar ({@code trusted.overlay.*},
  *       {@code user.overlay.*}) are dropped: whiteouts and opaque directories come only from the
- *       OCI markers.</li>
+ *       OCI markers; so are xattrs outside Linux's namespaces (as containerd does). Names and
+ *       values Linux cannot hold (a component over 255 bytes, a NUL byte, an empty or overlong
+ *       symlink target, an xattr over 64 KiB) are refused as malformed.</li>
+ *   <li>{@link org.refcache.core.layer.LayerValidator} refuses exactly what the unpacker refuses,
+ *       with the same message, writing nothing: both run the same reader
+ *       ({@code LayerStream}) and the same {@code LayerApplier}, whose decisions come from what it
+ *       applied so far and never from the disk; the validator gives them to
+ *       {@code LayerOutput.NONE}. Only what the filesystem itself refuses (a full disk, an ACL it
+ *       rejects) can fail an unpack of a layer that passed.</li>
+ *   <li>Every layer is held to its {@link org.refcache.core.layer.LayerLimits} (uncompressed size,
+ *       expansion ratio, entries, header bytes per entry) while it streams, so a layer over one is
+ *       refused having read only up to the limit ({@link org.refcache.core.layer.LayerLimitException}).</li>
+ *   <li>Failures say where: a {@link org.refcache.core.layer.TruncatedLayerException} says how many
+ *       bytes were read and in which entry; other format errors name the entry. A failure to read
+ *       the blob or to write the layer is passed on as it is (a full disk stays ENOSPC). The
+ *       caller names the layer (the file imported, the blob's digest).</li>
  *   <li>Unpacking needs root (ownership, device nodes, {@code trusted.*} xattrs).</li>
  * </ul>
  */

@@ -144,6 +144,40 @@ class LayerStoreTest {
     assertThat(calls).hasValue(2);
   }
 
+  /**
+   * A full disk fails the unpack with ENOSPC (the errno the FUSE view answers), not a generic I/O
+   * error, and leaves neither the layer nor its work directory: a small tmpfs holds the layers.
+   */
+  @Test
+  void anUnpackThatRunsOutOfSpaceFailsWithEnospcAndLeavesNothing() throws Exception {
+    Path small = Files.createDirectory(tmp.resolve("small"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m",
+        "refcache-test-full", small.toString()).inheritIO().start();
+    assertThat(mount.waitFor()).as("mounting a 2 MiB tmpfs").isZero();
+    try {
+      LayerStore store = new LayerStore(small);
+      byte[] big = new TarBuilder().file("zeros", new byte[8 << 20]).build();
+      byte[] blob = TarBuilder.compress(big, Compression.GZIP);
+      Digest bigDiffId = Digest.sha256(big);
+
+      assertThatThrownBy(() -> store.ensureUnpacked(bigDiffId,
+          new LayerBlob("big", MediaTypes.OCI_LAYER_GZIP, blob.length),
+          () -> new ByteArrayInputStream(blob)))
+          .satisfies(e -> assertThat(org.refcache.posix.ErrnoMapper.toErrno(e))
+              .as("errno of %s", e).isEqualTo(org.refcache.posix.Errno.ENOSPC));
+
+      assertThat(store.isUnpacked(bigDiffId)).isFalse();
+      try (Stream<Path> s = Files.list(small)) {
+        assertThat(s).as("what the failed unpack left").isEmpty();
+      }
+      // The space is back: a layer that fits unpacks.
+      assertThat(store.ensureUnpacked(diffId, MediaTypes.OCI_LAYER_GZIP,
+          new CountingOpener(gzip))).isDirectory();
+    } finally {
+      new ProcessBuilder("umount", "-l", small.toString()).inheritIO().start().waitFor();
+    }
+  }
+
   @Test
   void leftoverWorkDirectoriesAreRemovedAtConstruction() throws IOException {
     Files.createDirectories(root.resolve(".tmp-abc-123/usr/bin"));
