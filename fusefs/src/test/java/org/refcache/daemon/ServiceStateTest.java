@@ -23,10 +23,10 @@ class ServiceStateTest {
   void savedStateLoadsBackAndLeavesNoTemporaryFile() throws IOException {
     Path f = dir.resolve(ServiceState.FILE);
     ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"),
-        List.of(new ServiceState.BindMount("/x y", "a", true)));
+        List.of(new ServiceState.BindMount("/x y", "a", true)), List.of(new ServiceState.Committed("n", "b")));
 
     s.save(f);
-    new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of()).save(f);
+    new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of(), List.of()).save(f);
     s.save(f);
 
     assertThat(ServiceState.load(f)).isEqualTo(s);
@@ -42,5 +42,34 @@ class ServiceStateTest {
     assertThat(ServiceState.load(f).immutables()).containsExactly("a");
     Files.writeString(f, "{\"version\":2}");
     assertThatThrownBy(() -> ServiceState.load(f)).isInstanceOf(IOException.class).hasMessageContaining("newer");
+  }
+
+  @Test
+  void aFileWrittenBeforeCommittedMutablesWereKeptLoadsWithNone() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    Files.writeString(f, "{\"version\":1,\"immutables\":[\"t\"],\"mutables\":[\"m\"],\"mounts\":[]}");
+
+    ServiceState s = ServiceState.load(f);
+
+    assertThat(s.immutables()).containsExactly("t");
+    assertThat(s.mutables()).containsExactly("m");
+    assertThat(s.committed()).isEmpty();
+  }
+
+  @Test
+  void aWriteThatFailsLeavesTheOldStateAndNoTemporaryFile() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    ServiceState old = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of(), List.of());
+    old.save(f);
+    // The rename cannot replace a non-empty directory: the write fails after the temporary file is written.
+    Files.delete(f);
+    Files.createDirectories(f.resolve("in-the-way"));
+
+    assertThatThrownBy(() -> ServiceState.EMPTY.save(f)).isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot write the service's state to " + f);
+
+    try (var l = Files.list(dir)) {
+      assertThat(l.map(p -> p.getFileName().toString())).containsExactly(ServiceState.FILE);
+    }
   }
 }
