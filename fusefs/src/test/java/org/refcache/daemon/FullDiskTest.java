@@ -212,6 +212,7 @@ class FullDiskTest {
   @Test
   void aNewRefOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
     String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
+    assertThat(Files.size(svc.tree(base).resolve("base"))).as("unpacked before the disk fills").isEqualTo(1 << 20);
     List<String> records = recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
