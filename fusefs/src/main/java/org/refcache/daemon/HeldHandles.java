@@ -87,10 +87,6 @@ public final class HeldHandles {
       return new Refs(immutables, mutables, put(twins, mutableId, twinId));
     }
 
-    Refs withoutTwin(String mutableId) {
-      return new Refs(immutables, mutables, remove(twins, mutableId));
-    }
-
     private static <V> Map<String, V> put(Map<String, V> m, String k, V v) {
       Map<String, V> c = new HashMap<>(m);
       c.put(k, v);
@@ -363,11 +359,6 @@ public final class HeldHandles {
    */
   void reacquired(MutableRef ref) {
     refs = refs.withMutable(ref);
-  }
-
-  /** Forgets a committed mutable whose twin is gone. */
-  void forgetCommitted(String mutableId) throws IOException {
-    change(refs.withoutTwin(mutableId));
   }
 
   private void change(Refs next) throws IOException {

@@ -29,9 +29,11 @@ import org.refcache.fuse.MountTable;
 
 /**
  * The operations behind the {@code refcache} command: refs the service creates and holds for its
- * clients, their paths in the FUSE view and bind mounts of them. Every operation that changes what the
- * service holds runs under one lock and saves the held set before it returns, so the client never sees
- * an ID a restart would forget.
+ * clients, their paths in the FUSE view and bind mounts of them. What an ID stands for is decided by
+ * {@link HeldHandles#serve}. Every operation that changes what the service holds runs under one lock and
+ * happens whole or not at all: it happens when the held set is written (so the client never sees an ID a
+ * restart would forget), what it did before that is undone when the write fails, and what a daemon killed
+ * before it left is undone at the next start ({@link Leftovers}). See docs/DURABILITY.md.
  */
 public final class RefService {
   private static final Logger LOG = LoggerFactory.getLogger(RefService.class);

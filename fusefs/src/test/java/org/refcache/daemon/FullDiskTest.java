@@ -254,4 +254,30 @@ class FullDiskTest {
     svc.ok("release", work);
     assertThat(svc.cli("info", work).exit()).isEqualTo(3);
   }
+
+  /** A retained mutable is released before its state is written (see RefService), then held again. */
+  @Test
+  void aReleaseOfARetainedRefOnAFullDiskHappensNotAtAll() throws Exception {
+    String work = svc.ok("new", "--retain");
+    Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
+    List<String> records = recordIds();
+    byte[] state = Files.readAllBytes(stateFile());
+    Path filler = fillUp();
+
+    ServiceFixture.Run failed = svc.cli("release", work);
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertNothingChanged(records, state);
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+
+    Files.delete(filler);
+    Files.writeString(svc.tree(work).resolve("still writable"), "yes\n");
+    svc.restart();
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    svc.ok("release", work);
+    svc.restart();
+    assertThat(info(work).path("held").asBoolean()).isFalse();
+    assertThat(info(work).path("retain").asBoolean()).isTrue();
+  }
 }
