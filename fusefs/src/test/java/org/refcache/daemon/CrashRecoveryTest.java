@@ -1,11 +1,15 @@
 package org.refcache.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -184,5 +188,31 @@ class CrashRecoveryTest {
     assertThat(Files.readString(svc.tree(kept).resolve("kept"))).isEqualTo("kept\n");
     String again = svc.ok("import", svc.dir.resolve("lost.tar").toString());
     assertThat(Files.readString(svc.tree(again).resolve("lost"))).isEqualTo("lost\n");
+  }
+
+  /**
+   * What docs/DURABILITY.md promises a process with files open when the daemon dies: its descriptors of
+   * a writable ref answer ENOTCONN, also after the next daemon is up (they belong to the dead mount), and
+   * the same file opened again after the restart has everything written before the crash.
+   */
+  @Test
+  void openFilesOfAKilledDaemonAnswerEnotconnAndReopenedOnesWorkAfterTheRestart() throws Exception {
+    Process first = startDaemon("first");
+    String work = svc.ok("new");
+    Path file = svc.tree(work).resolve("w");
+    Files.writeString(file, "written before the crash\n");
+    try (FileChannel open = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      first.destroyForcibly();
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+      assertThatThrownBy(() -> open.read(ByteBuffer.allocate(64), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+      assertThatThrownBy(() -> open.write(ByteBuffer.wrap(new byte[] {'x'}), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+      startDaemon("second");
+      assertThatThrownBy(() -> open.read(ByteBuffer.allocate(64), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+    }
+    assertThat(Files.readString(file)).isEqualTo("written before the crash\n");
   }
 }
