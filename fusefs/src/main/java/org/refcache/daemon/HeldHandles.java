@@ -3,6 +3,7 @@ package org.refcache.daemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -122,7 +123,7 @@ public final class HeldHandles {
   public static HeldHandles restore(CacheManager cm, Path root) throws IOException {
     HeldHandles h = new HeldHandles(cm, root.resolve(ServiceState.FILE));
     ServiceState.removeTemporary(h.file);
-    boolean known = Files.exists(h.file);
+    Instant written = Files.exists(h.file) ? Files.getLastModifiedTime(h.file).toInstant() : null;
     ServiceState s = ServiceState.load(h.file);
     boolean dropped = false;
     Refs r = Refs.NONE;
@@ -155,8 +156,8 @@ public final class HeldHandles {
     }
     h.refs = r;
     h.pendingMounts.addAll(s.mounts());
-    if (known) {
-      Leftovers.discard(cm, h.referencedIds());
+    if (written != null) {
+      Leftovers.discard(cm, h.referencedIds(), written);
     } else {
       // From now on the file exists, so a later start can tell a lost state file from a first start.
       dropped = true;
@@ -351,14 +352,6 @@ public final class HeldHandles {
     MutableRef ref = refs.mutables().get(id);
     change(refs.withoutMutable(id));
     return ref;
-  }
-
-  /**
-   * Replaces the handle of the held mutable {@code ref.id()} in memory only: for a release that let the
-   * handle go before its state was written, and whose write then failed (the file still holds it).
-   */
-  void reacquired(MutableRef ref) {
-    refs = refs.withMutable(ref);
   }
 
   private void change(Refs next) throws IOException {

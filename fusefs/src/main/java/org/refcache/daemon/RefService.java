@@ -274,26 +274,10 @@ public final class RefService {
       throw new ControlException(ErrorKind.LOCKED, id + " is bind-mounted at " + mounts.get(0).dir()
           + "; umount it first");
     }
-    if (!w.handle().hasCachePolicyRetain()) {
-      // Written first: a kill after it leaves a default-policy mutable nothing holds, which the next
-      // start drops (Leftovers), as this release would have.
-      held.dropMutable(id);
-      releaseRecorded(w.handle());
-      return;
-    }
-    // A retained mutable stays; its release counts a use, which is what tells the next start that it is
-    // not a `new` cut short (Leftovers). So released first, and held again if the state cannot be written.
-    w.handle().release();
-    try {
-      held.dropMutable(id);
-    } catch (IOException | RuntimeException e) {
-      try {
-        held.reacquired(cache.getMutable(id));
-      } catch (CacheException g) {
-        e.addSuppressed(g);
-      }
-      throw e;
-    }
+    // Written first: a kill after it leaves a mutable nothing holds, which the next start drops when it
+    // has the default policy, as this release would have (Leftovers), and keeps when retained.
+    held.dropMutable(id);
+    releaseRecorded(w.handle());
   }
 
   /** Releases a handle the held state no longer names; the release is done, whatever fails now. */

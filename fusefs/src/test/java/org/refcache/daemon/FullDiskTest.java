@@ -255,7 +255,7 @@ class FullDiskTest {
     assertThat(svc.cli("info", work).exit()).isEqualTo(3);
   }
 
-  /** A retained mutable is released before its state is written (see RefService), then held again. */
+  /** A retained mutable stays when released: the next start must not take it for a leftover either. */
   @Test
   void aReleaseOfARetainedRefOnAFullDiskHappensNotAtAll() throws Exception {
     String work = svc.ok("new", "--retain");
