@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -17,8 +15,8 @@ import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
 import org.refcache.core.cache.MutableRef;
-import org.refcache.core.cache.NotFoundException;
 import org.refcache.core.cache.RecordInfo;
+import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.posix.Errno;
@@ -32,9 +30,11 @@ import org.refcache.fuse.MountTable;
 
 /**
  * The operations behind the {@code refcache} command: refs the service creates and holds for its
- * clients, their paths in the FUSE view and bind mounts of them. Every operation that changes what the
- * service holds runs under one lock and saves the held set before it returns, so the client never sees
- * an ID a restart would forget.
+ * clients, their paths in the FUSE view and bind mounts of them. What an ID stands for is decided by
+ * {@link HeldHandles#serve}. Every operation that changes what the service holds runs under one lock and
+ * happens whole or not at all: it happens when the held set is written (so the client never sees an ID a
+ * restart would forget), what it did before that is undone when the write fails, and what a daemon killed
+ * before it left is undone at the next start ({@link Leftovers}). See docs/DURABILITY.md.
  */
 public final class RefService {
   private static final Logger LOG = LoggerFactory.getLogger(RefService.class);
@@ -64,6 +64,10 @@ public final class RefService {
   }
 
   // ---- creating refs ---------------------------------------------------------------------------
+  //
+  // Each change happens when the held state is written (HeldHandles). What comes before that write is
+  // undone when it fails; what comes after it cannot make the request fail. Metadata is flushed before
+  // the state names a record, so the state never names a record a power cut could take back.
 
   /**
    * Stores a local layer tarball and makes a lazy immutable ref of it over {@code parent} (may be null).
@@ -71,7 +75,7 @@ public final class RefService {
   public String importLayer(Path file, String parent, String description, LayerImporter.Progress progress)
       throws IOException {
     if (parent != null) {
-      info(parent);
+      held.serve(requireId(parent));
     }
     LayerImporter.Imported layer = importer.ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
@@ -88,13 +92,10 @@ public final class RefService {
           p.release();
         }
       }
-      boolean fresh = held.immutable(ref.id()).isEmpty();
-      held.holdImmutable(ref);
-      if (fresh) {
-        persistOrRelease(() -> {
-          held.dropImmutable(ref.id());
-          ref.release();
-        });
+      if (held.holds(ref.id())) {
+        ref.release(); // imported before and still held: the one handle the service has is enough
+      } else {
+        holdOrDiscard(ref, () -> held.hold(ref));
       }
       changed.add(ref.id());
       LOG.info("imported {} ({} {}) as {}", file, layer.mediaType(), layer.blob(), ref.id());
@@ -126,11 +127,7 @@ public final class RefService {
           p.release();
         }
       }
-      held.holdMutable(ref);
-      persistOrRelease(() -> {
-        held.dropMutable(ref.id());
-        ref.release();
-      });
+      holdOrDiscard(ref, () -> held.hold(ref));
       changed.add(ref.id());
       LOG.info("new mutable ref {} over {}", ref.id(), parent);
       return ref.id();
@@ -140,61 +137,74 @@ public final class RefService {
     }
   }
 
-  /**
-   * A handle to {@code id} for use as a parent. A committed mutable stands for its twin; a mutable the
-   * service holds cannot be a parent until it is committed (see {@link ServiceTreeSource}).
-   */
-  private ImmutableRef parentHandle(String id) {
-    Optional<HeldHandles.Committed> committed = held.committedMutable(id);
-    if (committed.isPresent()) {
-      // The service finalizes at commit: the mutable's ID now stands for its twin.
-      return cache.get(committed.get().twinId(), RefOptions.noUpdateLastUsed());
-    }
-    RecordInfo info = info(id);
-    String target = id;
-    if (info.mutable()) {
-      if (info.equalImmutable() != null) {
-        target = info.equalImmutable();
-      } else if (held.mutable(id).isPresent()) {
-        throw new ControlException(ErrorKind.LOCKED,
-            id + " is a mutable ref held by the service: commit it and use the committed ID as parent");
-      }
-    }
-    return cache.get(target, RefOptions.noUpdateLastUsed());
+  /** A change to the held state that may fail. */
+  private interface StateChange {
+    void run() throws IOException;
   }
 
-  /** Commits the mutable {@code id} the service holds; the service holds the immutable twin instead. */
+  /**
+   * Flushes the metadata of the record {@code ref} just made, then holds it with {@code hold}; when either
+   * fails the record is discarded (nobody was told of it) and the failure thrown.
+   */
+  private void holdOrDiscard(Ref ref, StateChange hold) throws IOException {
+    try {
+      cache.sync();
+      hold.run();
+    } catch (IOException | RuntimeException e) {
+      try {
+        cache.discard(ref);
+      } catch (RuntimeException d) {
+        e.addSuppressed(d);
+        LOG.warn("cannot discard {} after a failed request ({}); the next start does", ref.id(), d.toString());
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A handle to what {@code id} stands for, for use as a parent: a committed mutable's ID stands for its
+   * twin; a mutable the service holds cannot be a parent until it is committed.
+   */
+  private ImmutableRef parentHandle(String id) {
+    ServedRef served = held.serve(requireId(id));
+    if (served instanceof ServedRef.Writable) {
+      throw new ControlException(ErrorKind.LOCKED,
+          id + " is a mutable ref held by the service: commit it and use the committed ID as parent");
+    }
+    // An idle mutable nobody holds is committed on the spot by get (BuildKit quirk 4).
+    return cache.get(served.readOnlyRecord().orElse(id), RefOptions.noUpdateLastUsed());
+  }
+
+  /**
+   * Commits the mutable {@code id} the service holds; the service holds the immutable twin instead, and
+   * {@code id} stands for the twin from now on. Happens whole or not at all: the twin is made (the
+   * mutable's tree freezes), flushed, and recorded in the held state; when that fails the twin goes and
+   * the tree is writable again. Only then is the commit finalized.
+   */
   public String commit(String id) throws IOException {
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();
     try {
-      requireId(id);
-      MutableRef m = held.mutable(id).orElse(null);
-      if (m == null) {
-        Optional<HeldHandles.Committed> done = held.committedMutable(id);
-        if (done.isPresent()) {
-          throw new ControlException(ErrorKind.LOCKED, id + " is already committed as " + done.get().twinId());
-        }
-        RecordInfo info = info(id);
-        if (info.mutable() && info.equalImmutable() != null) {
-          throw new ControlException(ErrorKind.LOCKED, id + " is already committed as " + info.equalImmutable());
+      ServedRef served = held.serve(requireId(id));
+      if (!(served instanceof ServedRef.Writable w)) {
+        if (served instanceof ServedRef.ReadOnly r && r.standsForTwin()) {
+          throw new ControlException(ErrorKind.LOCKED, id + " is already committed as " + r.recordId());
         }
         throw new ControlException(ErrorKind.USAGE, id + " is not a mutable ref held by the service");
       }
-      ImmutableRef twin = m.commit();
-      // The service never un-commits: finalize at once, so the committed data belongs to the twin for
-      // good. Left as a twin, it would go with the mutable when the service's handle is released
-      // (spec 2.13) unless something happened to read it first.
-      twin.finalizeRef();
-      held.committed(m, twin);
-      for (HeldHandles.ActiveMount am : held.mountsOf(id)) {
-        // The bind used the service's mutable handle, which now belongs to the twin: the mount holds the
-        // twin instead, and is listed (and re-made after a restart) as a mount of the twin.
-        held.addMount(am.withRef(twin.id(), twin.cloneRef()));
-      }
-      saveState();
       changed.add(id);
+      ImmutableRef twin = w.handle().commit();
+      try {
+        cache.sync();
+        held.recordCommit(w.handle(), twin);
+      } catch (IOException | RuntimeException e) {
+        undoCommit(id, twin, e);
+        throw e;
+      }
       changed.add(twin.id());
+      // The service never un-commits: finalize, so the committed data belongs to the twin for good. Left
+      // as a twin, it would go with the mutable when the twin's last handle is released (spec 2.13).
+      finalizeLater(twin);
       LOG.info("committed {} as {}", id, twin.id());
       return twin.id();
     } finally {
@@ -203,31 +213,55 @@ public final class RefService {
     }
   }
 
-  /** Drops the service's handle to {@code id}. */
+  /** Takes back a commit the service could not record: the twin goes, the mutable is writable again. */
+  private void undoCommit(String id, ImmutableRef twin, Exception cause) {
+    try {
+      if (!cache.discard(twin)) {
+        LOG.error("the commit of {} as {} could not be taken back: the twin has other handles", id, twin.id());
+      }
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+      LOG.error("cannot take back the commit of {} as {} ({}); the next start does", id, twin.id(), e.toString());
+    }
+  }
+
+  /**
+   * Finalizes a twin whose commit is recorded. A failure does not undo the commit: the twin stays
+   * unfinalized and held, and is finalized before its release and at the next start.
+   */
+  private static void finalizeLater(ImmutableRef twin) {
+    try {
+      twin.finalizeRef();
+    } catch (CacheException e) {
+      LOG.warn("cannot finalize {} now ({}); it is finalized before its release or at the next start",
+          twin.id(), e.getMessage());
+    }
+  }
+
+  /**
+   * Drops the service's handle to what {@code id} stands for: a held mutable, a held immutable, or the
+   * twin a committed mutable's ID stands for. Happens whole or not at all: the held state is written
+   * first; what follows it cannot fail the request.
+   */
   public void release(String id) throws IOException {
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();
     try {
-      requireId(id);
-      if (held.immutable(id).isPresent()) {
-        held.dropImmutable(id).release();
-      } else if (held.mutable(id).isPresent()) {
-        List<HeldHandles.ActiveMount> mounts = held.mountsOf(id);
-        if (!mounts.isEmpty()) {
-          throw new ControlException(ErrorKind.LOCKED, id + " is bind-mounted at " + mounts.get(0).dir()
-              + "; umount it first");
-        }
-        held.dropMutable(id).release();
-      } else if (held.committedMutable(id).isPresent()) {
-        throw new ControlException(ErrorKind.NOT_FOUND, id + " was committed as "
-            + held.committedMutable(id).get().twinId() + "; the service holds that ID now");
+      ServedRef served = held.serve(requireId(id));
+      if (served instanceof ServedRef.Writable w) {
+        releaseMutable(w);
+      } else if (served instanceof ServedRef.ReadOnly r && held.immutable(r.recordId()).isPresent()) {
+        ImmutableRef h = held.immutable(r.recordId()).get();
+        // A twin not finalized yet would take its mutable's data along with its last handle (spec 2.13).
+        h.finalizeRef();
+        held.dropImmutable(r.recordId());
+        releaseRecorded(h);
       } else {
-        info(id);
-        throw new ControlException(ErrorKind.NOT_FOUND, "the service holds no handle to " + id);
+        String standsFor = served instanceof ServedRef.ReadOnly r && r.standsForTwin()
+            ? " (committed as " + r.recordId() + ")" : "";
+        throw new ControlException(ErrorKind.NOT_FOUND, "the service holds no handle to " + id + standsFor);
       }
       changed.add(id);
-      changed.addAll(forgetGoneCommits());
-      saveState();
       LOG.info("released {}", id);
     } finally {
       lock.unlock();
@@ -235,32 +269,39 @@ public final class RefService {
     }
   }
 
-  /** Committed mutables whose twin is gone: forgotten and returned (their view must go too). */
-  private List<String> forgetGoneCommits() {
-    List<String> gone = new ArrayList<>();
-    for (Map.Entry<String, HeldHandles.Committed> e : held.committedMutables().entrySet()) {
-      boolean alive;
-      try {
-        cache.info(e.getValue().twinId());
-        alive = true;
-      } catch (NotFoundException ex) {
-        alive = false;
-      }
-      if (!alive) {
-        held.forgetCommitted(e.getKey());
-        gone.add(e.getKey());
-      }
+  private void releaseMutable(ServedRef.Writable w) throws IOException {
+    String id = w.id();
+    List<HeldHandles.ActiveMount> mounts = held.mountsOf(id);
+    if (!mounts.isEmpty()) {
+      throw new ControlException(ErrorKind.LOCKED, id + " is bind-mounted at " + mounts.get(0).dir()
+          + "; umount it first");
     }
-    return gone;
+    // Written first: a kill after it leaves a mutable nothing holds, which the next start drops when it
+    // has the default policy, as this release would have (Leftovers), and keeps when retained.
+    held.dropMutable(id);
+    releaseRecorded(w.handle());
+  }
+
+  /** Releases a handle the held state no longer names; the release is done, whatever fails now. */
+  private static void releaseRecorded(Ref handle) {
+    try {
+      handle.release();
+    } catch (RuntimeException e) {
+      LOG.warn("released {}, but dropping its handle failed ({}); the next start finishes it", handle.id(),
+          e.toString());
+    }
   }
 
   // ---- views -----------------------------------------------------------------------------------
 
-  /** {@code <mountpoint>/refs/<id>} of an existing ref. */
+  /**
+   * {@code <mountpoint>/refs/<id>} of an ID the view serves (a committed mutable's ID shows its twin's
+   * tree).
+   */
   public Path path(String id) {
-    requireId(id);
-    if (held.committedMutable(id).isEmpty()) {
-      info(id);
+    if (held.serve(requireId(id)) instanceof ServedRef.Unserved) {
+      throw new ControlException(ErrorKind.NOT_FOUND, id + " is a mutable ref nobody holds: the view does not"
+          + " show it");
     }
     return treePath(id);
   }
@@ -269,17 +310,21 @@ public final class RefService {
     return cache.records().stream().map(this::view).toList();
   }
 
+  /** The record {@code id} stands for: its own, or for a committed mutable's ID, its twin's. */
   public RefView describe(String id) {
-    return view(info(id));
+    ServedRef served = held.serve(requireId(id));
+    return view(cache.info(served.readOnlyRecord().orElse(id)));
   }
 
   /**
-   * The names in the ref's own layer blob, sorted (spec 2.17: this layer's changes, whiteouts
-   * included, not the whole tree); empty for a ref without a blob. Does not count as a use.
+   * The names in the layer blob of what {@code id} stands for, sorted (spec 2.17: this layer's changes,
+   * whiteouts included, not the whole tree); empty for a ref without a blob. Does not count as a use.
    */
   public List<String> files(String id) {
-    requireId(id);
-    String target = held.committedMutable(id).map(HeldHandles.Committed::twinId).orElse(id);
+    ServedRef served = held.serve(requireId(id));
+    String target = served.readOnlyRecord().orElseThrow(() -> new ControlException(
+        served instanceof ServedRef.Writable ? ErrorKind.LOCKED : ErrorKind.USAGE,
+        id + " is a mutable ref: only committed refs have a file list"));
     try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
       // Names are bytes; people and JSON get them as UTF-8 text.
       return r.fileList().stream().map(FileNames::toText).toList();
@@ -291,15 +336,11 @@ public final class RefService {
     return RefView.of(r, held.holds(r.id()), treePath(r.id()).toString(), mounts);
   }
 
-  private RecordInfo info(String id) {
-    requireId(id);
-    return cache.info(id);
-  }
-
-  private static void requireId(String id) {
+  private static String requireId(String id) {
     if (id == null || !ID.matcher(id).matches()) {
       throw new ControlException(ErrorKind.USAGE, "not a ref ID: " + id);
     }
+    return id;
   }
 
   // ---- bind mounts -----------------------------------------------------------------------------
@@ -355,20 +396,10 @@ public final class RefService {
     ImmutableRef handle = null;
     String source = id;
     if (held.mutable(id).isEmpty()) {
-      // Anything but a mutable the service holds is mounted through an immutable handle; a committed
-      // mutable through its twin, which owns the data for good once finalized.
-      Optional<HeldHandles.Committed> committed = held.committedMutable(id);
-      if (committed.isPresent()) {
-        source = committed.get().twinId();
-      } else {
-        RecordInfo info = info(id);
-        if (info.mutable()) {
-          if (info.equalImmutable() == null) {
-            throw new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold");
-          }
-          source = info.equalImmutable();
-        }
-      }
+      // Anything but a mutable the service holds is mounted through an immutable handle of what the ID
+      // stands for; a committed mutable through its twin, which owns the data for good once finalized.
+      source = held.serve(id).readOnlyRecord().orElseThrow(
+          () -> new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold"));
       handle = cache.get(source);
     }
     try {
@@ -488,16 +519,6 @@ public final class RefService {
 
   private void saveState() throws IOException {
     held.persist();
-  }
-
-  /** Saves the held set; when that fails, undoes the change the caller just made and rethrows. */
-  private void persistOrRelease(Runnable undo) throws IOException {
-    try {
-      held.persist();
-    } catch (IOException | RuntimeException e) {
-      undo.run();
-      throw e;
-    }
   }
 
   private void invalidate(Set<String> ids) {

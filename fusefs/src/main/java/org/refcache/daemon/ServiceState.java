@@ -18,15 +18,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the service holds, as persisted in {@code <root>/service.json} so that a restart re-acquires it:
- * the immutable and mutable refs it keeps for its clients and the bind mounts it made.
+ * the immutable and mutable refs it keeps for its clients, the mutables it committed (whose IDs stand
+ * for their twins) and the bind mounts it made. Writing it is the step at which a change to the held
+ * set happens (see {@link HeldHandles}).
  *
  * @param version the file format, {@link #FORMAT}
  * @param immutables IDs of immutable refs held until {@code release}
  * @param mutables IDs of mutable refs held until {@code commit} or {@code release}
  * @param mounts bind mounts made by {@code refcache mount}
+ * @param committed mutables the service committed, each standing for its twin (absent in files written
+ *     before it was kept: nothing stands for anything then)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record ServiceState(int version, List<String> immutables, List<String> mutables, List<BindMount> mounts) {
+public record ServiceState(int version, List<String> immutables, List<String> mutables, List<BindMount> mounts,
+    List<Committed> committed) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceState.class);
   /** The current file format. */
   public static final int FORMAT = 1;
@@ -34,13 +39,23 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
   public static final String FILE = "service.json";
 
   /** Nothing held. */
-  public static final ServiceState EMPTY = new ServiceState(FORMAT, List.of(), List.of(), List.of());
+  public static final ServiceState EMPTY = new ServiceState(FORMAT, List.of(), List.of(), List.of(), List.of());
 
   public ServiceState {
     immutables = immutables == null ? List.of() : List.copyOf(immutables);
     mutables = mutables == null ? List.of() : List.copyOf(mutables);
     mounts = mounts == null ? List.of() : List.copyOf(mounts);
+    committed = committed == null ? List.of() : List.copyOf(committed);
   }
+
+  /**
+   * A mutable the service committed: its ID stands for the twin until the twin goes.
+   *
+   * @param mutable the mutable's ID (its record is gone once the commit is finalized)
+   * @param twin the immutable twin's ID
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Committed(String mutable, String twin) {}
 
   /**
    * One bind mount of {@code <mountpoint>/refs/<id>} onto {@code dir}.
@@ -76,15 +91,14 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
 
   /**
    * Writes this state to {@code file} atomically: a temporary file in the same directory, fsynced, renamed
-   * over the old one, then the directory fsynced; a crash leaves either the old or the new state. A save
-   * that fails (a full disk) removes its temporary file and leaves the old state in place.
-   *
-   * @throws IOException naming {@code file} and the reason ("No space left on device")
+   * over the old one, then the directory fsynced; a crash leaves either the old or the new state. When it
+   * fails before the rename, the old state stands and the temporary file is removed. The rename is the
+   * step that counts: a failing fsync of the directory after it is logged, not thrown, because the new
+   * state is in place (only a power cut before the kernel writes the directory could bring the old back).
    */
   public void save(Path file) throws IOException {
     Path tmp = temporaryOf(file);
     byte[] raw = ControlProtocol.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
-    boolean renamed = false;
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -95,20 +109,24 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
         ch.force(true);
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      renamed = true;
-      try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-        dir.force(true);
-      }
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("cannot replace " + file + " atomically", e);
     } catch (IOException e) {
-      // FileChannel's write and force name no file ("No space left on device"): say which one.
-      throw new IOException("cannot save the held refs to " + file + ": " + reason(e), e);
-    } finally {
-      if (!renamed) {
-        deleteQuietly(tmp);
+      removeQuietly(tmp, e);
+      if (e instanceof AtomicMoveNotSupportedException) {
+        throw new IOException("cannot replace " + file + " atomically", e);
       }
+      throw new IOException("cannot write the service's state to " + file + ": " + reason(e), e);
     }
+    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      dir.force(true);
+    } catch (IOException e) {
+      LOG.error("{} is written but its directory could not be flushed ({}): a power cut may bring back the"
+          + " state before it", file, e.toString());
+    }
+  }
+
+  /** The temporary file a write of {@code file} goes through, next to it. */
+  static Path temporaryOf(Path file) {
+    return file.resolveSibling(file.getFileName() + ".tmp");
   }
 
   /**
@@ -123,24 +141,20 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
     }
   }
 
-  private static Path temporaryOf(Path file) {
-    return file.resolveSibling(file.getFileName() + ".tmp");
+  private static void removeQuietly(Path tmp, IOException cause) {
+    try {
+      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+    }
   }
 
-  /** What went wrong, without the file the JDK may already put in front of it. */
+  /** The system's words for why ({@code No space left on device}), without the path repeated. */
   private static String reason(IOException e) {
     if (e instanceof FileSystemException f) {
       // The JDK's typed ones (NoSuchFileException...) carry no reason: the errno's description.
       return f.getReason() != null ? f.getReason() : ErrnoMapper.description(ErrnoMapper.toErrno(f));
     }
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-  }
-
-  private static void deleteQuietly(Path tmp) {
-    try {
-      Files.deleteIfExists(tmp);
-    } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", tmp, e.toString());
-    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 }

@@ -3,15 +3,10 @@ package org.refcache.daemon;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
-import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LayerUnpackException;
-import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.NotFoundException;
-import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.fuse.RefLease;
@@ -19,19 +14,18 @@ import org.refcache.fuse.RefTreeSource;
 import org.refcache.posix.ErrnoMapper;
 
 /**
- * What {@code <mountpoint>/refs/<id>} shows, for the FUSE view.
+ * What {@code <mountpoint>/refs/<id>} shows, for the FUSE view, as {@link HeldHandles#serve} decides:
  *
  * <ul>
  *   <li>A mutable the service holds (made by {@code new}) is served through the service's own handle,
  *       writable; {@code getMutable} would fail with Locked because that handle is the only one. Its
  *       lease does not release the service's handle.</li>
- *   <li>A mutable the service committed: the service finalizes the twin at commit, so the mutable
- *       record is gone and its ID shows the twin's (frozen, EROFS) tree, and bind mounts of it keep
- *       working until the twin goes.</li>
- *   <li>Any other mutable with a committed twin shows the twin's read-only tree (after a restart).</li>
- *   <li>An idle mutable without a twin is not shown: {@code get} would commit it on the spot.</li>
- *   <li>Every immutable is served through a fresh {@code get} handle that does not count as a use and is
- *       released when the lease closes; the first mount of a lazy ref unpacks it.</li>
+ *   <li>An immutable, and the ID of a committed mutable (which stands for its twin: the service's commits,
+ *       before and after a restart, until the twin goes), are served through a fresh {@code get} handle
+ *       of the immutable record, read-only; it does not count as a use and is released when the lease
+ *       closes; the first mount of a lazy ref unpacks it.</li>
+ *   <li>An idle mutable without a twin is not shown ({@code get} would commit it on the spot), nor is the
+ *       twin of a commit the service has not recorded yet.</li>
  * </ul>
  *
  * <p>A layer that cannot be unpacked fails the access with the errno the cache gives it (ENOSPC for a
@@ -48,18 +42,7 @@ public final class ServiceTreeSource implements RefTreeSource {
 
   @Override
   public List<String> refIds() {
-    Set<String> ids = new TreeSet<>();
-    for (RecordInfo r : cache.records()) {
-      if (shown(r)) {
-        ids.add(r.id());
-      }
-    }
-    ids.addAll(held.committedIds());
-    return List.copyOf(ids);
-  }
-
-  private boolean shown(RecordInfo r) {
-    return !r.mutable() || held.mutable(r.id()).isPresent() || r.equalImmutable() != null;
+    return held.servedIds();
   }
 
   @Override
@@ -73,41 +56,23 @@ public final class ServiceTreeSource implements RefTreeSource {
   }
 
   private Optional<RefLease> openTree(String id) {
-    Optional<MutableRef> own = held.mutable(id);
-    if (own.isPresent()) {
-      return Optional.of(new ServiceLease(own.get().mount(false), null));
-    }
-    Optional<HeldHandles.Committed> committed = held.committedMutable(id);
-    if (committed.isPresent()) {
-      try {
-        return Optional.of(new ServiceLease(committed.get().handle().mount(false), null));
-      } catch (NotFoundException | InvalidRefException e) {
-        // Finalized (the twin owns the data now) or the twin is gone: the twin answers, if it lives.
-        return openImmutable(committed.get().twinId());
-      }
-    }
+    ServedRef served;
     try {
-      RecordInfo info = cache.info(id);
-      if (info.mutable()) {
-        return info.equalImmutable() == null ? Optional.empty() : openImmutable(info.equalImmutable());
-      }
+      served = held.serve(id);
     } catch (NotFoundException e) {
       return Optional.empty();
     }
-    return openImmutable(id);
+    if (served instanceof ServedRef.Writable w) {
+      return Optional.of(new ServiceLease(w.handle().mount(false), null));
+    }
+    return served.readOnlyRecord().flatMap(this::openImmutable);
   }
 
   @Override
   public boolean wouldUnpack(String id) {
-    if (held.mutable(id).isPresent() || held.committedMutable(id).isPresent()) {
-      return false; // newRef extracted the parents; a committed twin shares the unpacked upper
-    }
     try {
-      RecordInfo info = cache.info(id);
-      if (info.mutable()) {
-        return info.equalImmutable() != null && cache.needsExtract(info.equalImmutable());
-      }
-      return cache.needsExtract(id);
+      // A held mutable's parents were extracted by newRef.
+      return held.serve(id).readOnlyRecord().map(cache::needsExtract).orElse(false);
     } catch (NotFoundException e) {
       return false;
     }

@@ -3,10 +3,15 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -18,9 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
 
 /**
- * The service on a state root that fills up (a small tmpfs): imports and writes fail with a clear
- * error, nothing is left half done, the service keeps serving, and once space is free again
- * everything works, restart included.
+ * The service on a state root that fills up (a small tmpfs): imports, writes and requests that change
+ * what the service holds fail with a clear error, nothing is left half done (records, held state,
+ * frozen trees), the service keeps serving, and once space is free again everything works, restart
+ * included.
  */
 class FullDiskTest {
 
@@ -171,5 +177,149 @@ class FullDiskTest {
     svc.restart();
     assertThat(Files.readAllBytes(svc.tree(committed).resolve("after.bin"))).isEqualTo(chunk);
     assertThat(Files.size(svc.tree(committed).resolve("base"))).isEqualTo(1 << 20);
+  }
+
+  /** Fills the state root's filesystem to the last byte; deleting the returned file frees it again. */
+  private Path fillUp() throws IOException {
+    Path filler = svc.root.resolve("filler");
+    try (FileChannel ch = FileChannel.open(filler, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (int size : new int[] {1 << 20, 1 << 12, 1}) {
+        ByteBuffer b = ByteBuffer.allocate(size);
+        try {
+          while (true) {
+            b.clear();
+            ch.write(b);
+          }
+        } catch (IOException e) {
+          assertThat(e).hasMessageContaining("No space left on device");
+        }
+      }
+    }
+    assertThat(freeBytes()).isZero();
+    return filler;
+  }
+
+  private JsonNode info(String id) throws IOException {
+    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
+  }
+
+  private List<String> recordIds() throws IOException {
+    List<String> ids = new ArrayList<>();
+    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
+    return ids;
+  }
+
+  private Path stateFile() {
+    return svc.root.resolve(ServiceState.FILE);
+  }
+
+  /** The records and the held state are as before the failed request, and no temporary file is left. */
+  private void assertNothingChanged(List<String> records, byte[] state) throws IOException {
+    assertThat(recordIds()).as("records").isEqualTo(records);
+    assertThat(Files.readAllBytes(stateFile())).as("held state").isEqualTo(state);
+    assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).as("temporary state file").doesNotExist();
+  }
+
+  @Test
+  void aCommitOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
+    String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
+    String work = svc.ok("new", "--parent", base);
+    Files.writeString(svc.tree(work).resolve("before"), "before\n");
+    List<String> records = recordIds();
+    byte[] state = Files.readAllBytes(stateFile());
+    Path filler = fillUp();
+
+    ServiceFixture.Run failed = svc.cli("commit", work);
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.out()).isEmpty();
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertNothingChanged(records, state);
+    assertThat(info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(info(work).path("equalImmutable").isNull()).as("no twin").isTrue();
+
+    Files.delete(filler);
+    Files.writeString(svc.tree(work).resolve("after"), "after\n"); // not left frozen
+    svc.restart();
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    Files.writeString(svc.tree(work).resolve("after-restart"), "after restart\n");
+    String twin = svc.ok("commit", work);
+    assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before\n");
+    assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after\n");
+    assertThat(Files.readString(svc.tree(work).resolve("after-restart"))).isEqualTo("after restart\n");
+    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+  }
+
+  @Test
+  void aNewRefOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
+    String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
+    assertThat(Files.size(svc.tree(base).resolve("base"))).as("unpacked before the disk fills").isEqualTo(1 << 20);
+    List<String> records = recordIds();
+    byte[] state = Files.readAllBytes(stateFile());
+    Path filler = fillUp();
+
+    ServiceFixture.Run failed = svc.cli("new", "--retain", "--parent", base);
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.out()).isEmpty();
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertNothingChanged(records, state);
+
+    Files.delete(filler);
+    String work = svc.ok("new", "--retain", "--parent", base);
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    svc.restart();
+    assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
+    Files.writeString(svc.tree(work).resolve("f"), "f\n");
+  }
+
+  @Test
+  void aReleaseOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
+    String work = svc.ok("new");
+    Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
+    List<String> records = recordIds();
+    byte[] state = Files.readAllBytes(stateFile());
+    Path filler = fillUp();
+
+    ServiceFixture.Run failed = svc.cli("release", work);
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertNothingChanged(records, state);
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(Files.readString(svc.tree(work).resolve("kept"))).isEqualTo("kept\n");
+
+    Files.delete(filler);
+    svc.restart();
+    assertThat(Files.readString(svc.tree(work).resolve("kept"))).isEqualTo("kept\n");
+    svc.ok("release", work);
+    assertThat(svc.cli("info", work).exit()).isEqualTo(3);
+  }
+
+  /** A retained mutable stays when released: the next start must not take it for a leftover either. */
+  @Test
+  void aReleaseOfARetainedRefOnAFullDiskHappensNotAtAll() throws Exception {
+    String work = svc.ok("new", "--retain");
+    Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
+    List<String> records = recordIds();
+    byte[] state = Files.readAllBytes(stateFile());
+    Path filler = fillUp();
+
+    ServiceFixture.Run failed = svc.cli("release", work);
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.err()).containsIgnoringCase("no space left on device");
+    assertNothingChanged(records, state);
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+
+    Files.delete(filler);
+    Files.writeString(svc.tree(work).resolve("still writable"), "yes\n");
+    svc.restart();
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    svc.ok("release", work);
+    svc.restart();
+    assertThat(info(work).path("held").asBoolean()).isFalse();
+    assertThat(info(work).path("retain").asBoolean()).isTrue();
   }
 }

@@ -32,6 +32,38 @@ class ImportedLayerTest {
     return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
   }
 
+  /**
+   * An import whose held state cannot be written (here a directory in the way of the temporary state
+   * file; EIO or a full disk fail the same write) happens not at all: no record, nothing held; the same
+   * import works once the state can be written.
+   */
+  @Test
+  void anImportWhoseHeldStateCannotBeWrittenLeavesNoRecordAndWorksAfterwards() throws Exception {
+    Path file = svc.dir.resolve("unrecorded.tar");
+    Files.write(file, LayerTar.tar(LayerTar.oneFile("unrecorded", "not recorded at first\n")));
+    Path state = svc.root.resolve(ServiceState.FILE);
+    String ls = svc.ok("ls", "--format", "json");
+    byte[] held = Files.readAllBytes(state);
+    Path inTheWay = Files.createDirectories(svc.root.resolve(ServiceState.FILE + ".tmp").resolve("in-the-way"));
+    ServiceFixture.Run failed;
+    try {
+      failed = svc.cli("import", file.toString());
+    } finally {
+      Files.delete(inTheWay);
+      Files.delete(inTheWay.getParent());
+    }
+
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.out()).isEmpty();
+    assertThat(failed.err()).contains("cannot write the service's state");
+    assertThat(svc.ok("ls", "--format", "json")).isEqualTo(ls);
+    assertThat(Files.readAllBytes(state)).isEqualTo(held);
+
+    String id = svc.ok("import", file.toString());
+    assertThat(info(id).path("held").asBoolean()).isTrue();
+    assertThat(Files.readString(svc.tree(id).resolve("unrecorded"))).isEqualTo("not recorded at first\n");
+  }
+
   @Test
   void gzipLayerWithEveryEntryKindReadsBackIdenticalThroughTheMount() throws Exception {
     List<LayerTar.Entry> entries = LayerTar.everyKind();

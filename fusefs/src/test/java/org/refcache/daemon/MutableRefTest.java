@@ -93,16 +93,50 @@ class MutableRefTest {
   }
 
   @Test
-  void committingTwiceIsLockedAndReleasingTheCommittedMutableIdIsNotFound() throws Exception {
+  void committingTwiceIsLockedAndReleasingTheCommittedMutableIdReleasesTheTwinOnce() throws Exception {
     String mutable = svc.ok("new", "--parent", base);
     String committed = svc.ok("commit", mutable);
 
     ServiceFixture.Run again = svc.cli("commit", mutable);
     assertThat(again.exit()).isEqualTo(4);
     assertThat(again.err()).contains("already committed as " + committed);
-    ServiceFixture.Run release = svc.cli("release", mutable);
-    assertThat(release.exit()).isEqualTo(3);
-    assertThat(release.err()).contains(committed);
+    svc.ok("release", mutable);
+    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    ServiceFixture.Run twice = svc.cli("release", mutable);
+    assertThat(twice.exit()).isEqualTo(3);
+    assertThat(twice.err()).contains(committed);
+  }
+
+  /** docs/ARCHITECTURE.md, commit: the mutable's ID keeps working, standing for the twin. */
+  @Test
+  void theMutableIdStandsForItsTwinAfterCommitInEveryCommand() throws Exception {
+    String mutable = svc.ok("new", "--parent", base);
+    Files.writeString(svc.tree(mutable).resolve("made.txt"), "made\n");
+    String committed = svc.ok("commit", mutable);
+
+    assertThat(info(mutable).path("id").asText()).isEqualTo(committed);
+    assertThat(Path.of(svc.ok("path", mutable))).isEqualTo(svc.tree(mutable));
+    assertThat(Files.readString(svc.tree(mutable).resolve("made.txt"))).isEqualTo("made\n");
+    // A commit has no layer blob (yet): its file list is empty, the mutable's ID answers the same.
+    assertThat(svc.cli("files", mutable)).isEqualTo(svc.cli("files", committed));
+    String child = svc.ok("new", "--parent", mutable);
+    assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
+    // A layer needs a parent with a layer blob, which a commit has not: the same answer for both IDs.
+    ServiceFixture.Run imported = svc.cli("import", "--parent", mutable, svc.dir.resolve("two.tar").toString());
+    assertThat(imported).isEqualTo(svc.cli("import", "--parent", committed, svc.dir.resolve("two.tar").toString()));
+    assertThat(imported.err()).contains("non-addressable parent " + committed);
+    Path dir = Files.createDirectories(svc.dir.resolve("bound"));
+    svc.ok("mount", "--readonly", mutable, dir.toString());
+    assertThat(Files.readString(dir.resolve("made.txt"))).isEqualTo("made\n");
+    assertThat(info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+    svc.ok("umount", dir.toString());
+    assertThat(svc.ok("ls")).doesNotContain(mutable);
+
+    svc.ok("release", mutable);
+
+    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    assertThat(info(mutable).path("id").asText()).as("the twin lives on").isEqualTo(committed);
+    assertThat(Files.readString(svc.tree(mutable).resolve("made.txt"))).isEqualTo("made\n");
   }
 
   @Test

@@ -5,10 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.refcache.core.cache.CacheConfig;
+import org.refcache.core.cache.CacheManager;
+import org.refcache.core.cache.MutableRef;
+import org.refcache.core.content.ContentStore;
+import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.core.meta.MetadataStore;
+import org.refcache.core.meta.Value;
 import org.refcache.fuse.MountTable;
 
 /** A restart of the service keeps every ref and handle it held, and its bind mounts. */
@@ -68,6 +76,83 @@ class RestartTest {
     assertThat(info(committed).path("held").asBoolean()).isTrue();
     svc.ok("release", committed);
     assertThat(info(committed).path("held").asBoolean()).isFalse();
+  }
+
+  /** docs/ARCHITECTURE.md, commit: the mutable's ID stands for its twin across a restart too. */
+  @Test
+  void theMutableIdStandsForItsTwinAfterARestart() throws Exception {
+    String layer = svc.ok("import", writeLayer("l.tar", "hello", "hi\n"));
+    String mutable = svc.ok("new", "--parent", layer);
+    Files.writeString(svc.tree(mutable).resolve("made"), "made\n");
+    String committed = svc.ok("commit", mutable);
+
+    svc.restart();
+
+    assertThat(info(mutable).path("id").asText()).isEqualTo(committed);
+    assertThat(Files.readString(Path.of(svc.ok("path", mutable)).resolve("made"))).isEqualTo("made\n");
+    assertThat(svc.cli("files", mutable)).isEqualTo(svc.cli("files", committed));
+    String child = svc.ok("new", "--parent", mutable);
+    assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
+    Path dir = Files.createDirectories(svc.dir.resolve("bound"));
+    svc.ok("mount", "--readonly", mutable, dir.toString());
+    assertThat(Files.readString(dir.resolve("hello"))).isEqualTo("hi\n");
+    svc.ok("umount", dir.toString());
+    svc.ok("release", mutable);
+    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    svc.restart();
+    assertThat(info(mutable).path("id").asText()).as("until the twin goes, not until release").isEqualTo(committed);
+  }
+
+  /**
+   * A daemon killed after it recorded a commit but before it finalized it (the state names the twin and
+   * the mutable's ID; the twin still links to the mutable): the next start finalizes it, so the twin owns
+   * the data and releasing it cannot take the data along.
+   */
+  @Test
+  void aCommitRecordedButNotFinalizedIsFinalizedAtTheNextStart() throws Exception {
+    String mutable = svc.ok("new");
+    Files.writeString(svc.tree(mutable).resolve("f"), "committed\n");
+    svc.stopService();
+    String twin;
+    try (CacheManager cm = CacheManager.open(CacheConfig.at(svc.root))) {
+      MutableRef m = cm.getMutable(mutable);
+      twin = m.commit().id(); // the daemon's commit up to the state write, whose handles died with it
+    }
+    Files.writeString(svc.root.resolve(ServiceState.FILE), "{\"version\":1,\"immutables\":[\"" + twin
+        + "\"],\"mutables\":[],\"mounts\":[],\"committed\":[{\"mutable\":\"" + mutable + "\",\"twin\":\""
+        + twin + "\"}]}");
+
+    svc.startService();
+
+    assertThat(svc.ok("ls")).contains(twin).doesNotContain(mutable);
+    assertThat(info(mutable).path("id").asText()).isEqualTo(twin);
+    svc.ok("release", twin);
+    assertThat(Files.readString(svc.tree(twin).resolve("f"))).isEqualTo("committed\n");
+    svc.restart();
+    assertThat(Files.readString(svc.tree(mutable).resolve("f"))).isEqualTo("committed\n");
+  }
+
+  /**
+   * A power cut may take the newest LMDB writes along, such as the use a release counted. A released
+   * import must still not be taken for one a killed daemon left: it was made before the held state was
+   * last written.
+   */
+  @Test
+  void aReleasedImportWhoseUseCountWasLostStaysAfterARestart() throws Exception {
+    String id = svc.ok("import", writeLayer("released.tar", "kept", "kept\n"));
+    svc.ok("release", id);
+    svc.stopService();
+    List<String> dbs = new ArrayList<>(MetadataStore.DATABASES);
+    dbs.add(ContentStore.DATABASE);
+    try (LmdbEnvironment env = LmdbEnvironment.open(svc.root.resolve("meta"), dbs)) {
+      new MetadataStore(env).get(id).setValue("cache.usageCount", Value.of(0L));
+    }
+
+    svc.startService();
+
+    assertThat(info(id).path("usageCount").asInt()).as("the lost write").isZero();
+    assertThat(info(id).path("held").asBoolean()).isFalse();
+    assertThat(Files.readString(svc.tree(id).resolve("kept"))).isEqualTo("kept\n");
   }
 
   @Test

@@ -24,10 +24,10 @@ class ServiceStateTest {
   void savedStateLoadsBackAndLeavesNoTemporaryFile() throws IOException {
     Path f = dir.resolve(ServiceState.FILE);
     ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"),
-        List.of(new ServiceState.BindMount("/x y", "a", true, true, false)));
+        List.of(new ServiceState.BindMount("/x y", "a", true, true, false)), List.of(new ServiceState.Committed("n", "b")));
 
     s.save(f);
-    new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of()).save(f);
+    new ServiceState(ServiceState.FORMAT, List.of("c"), List.of(), List.of(), List.of()).save(f);
     s.save(f);
 
     assertThat(ServiceState.load(f)).isEqualTo(s);
@@ -61,10 +61,10 @@ class ServiceStateTest {
   void aSaveThatRunsOutOfSpaceNamesTheFileKeepsTheOldStateAndLeavesNoTemporaryFile() throws Exception {
     try (SmallDisk disk = SmallDisk.mount(dir.resolve("small"), "1m")) {
       Path f = disk.dir().resolve(ServiceState.FILE);
-      ServiceState old = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of());
+      ServiceState old = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of(), List.of());
       old.save(f);
       disk.fill();
-      ServiceState next = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"), List.of());
+      ServiceState next = new ServiceState(ServiceState.FORMAT, List.of("a", "b"), List.of("m"), List.of(), List.of());
 
       assertThatThrownBy(() -> next.save(f)).isInstanceOf(IOException.class)
           .hasMessageContaining(f.toString())
@@ -81,7 +81,7 @@ class ServiceStateTest {
   @Test
   void anUnfinishedSaveIsDiscardedAndTheLastCompleteOneStays() throws IOException {
     Path f = dir.resolve(ServiceState.FILE);
-    ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of());
+    ServiceState s = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of(), List.of());
     s.save(f);
     Files.writeString(dir.resolve(ServiceState.FILE + ".tmp"), "{\"version\":1,\"immut");
 
@@ -89,5 +89,34 @@ class ServiceStateTest {
 
     assertThat(dir.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
     assertThat(ServiceState.load(f)).isEqualTo(s);
+  }
+
+  @Test
+  void aFileWrittenBeforeCommittedMutablesWereKeptLoadsWithNone() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    Files.writeString(f, "{\"version\":1,\"immutables\":[\"t\"],\"mutables\":[\"m\"],\"mounts\":[]}");
+
+    ServiceState s = ServiceState.load(f);
+
+    assertThat(s.immutables()).containsExactly("t");
+    assertThat(s.mutables()).containsExactly("m");
+    assertThat(s.committed()).isEmpty();
+  }
+
+  @Test
+  void aWriteThatFailsLeavesTheOldStateAndNoTemporaryFile() throws IOException {
+    Path f = dir.resolve(ServiceState.FILE);
+    ServiceState old = new ServiceState(ServiceState.FORMAT, List.of("a"), List.of(), List.of(), List.of());
+    old.save(f);
+    // The rename cannot replace a non-empty directory: the write fails after the temporary file is written.
+    Files.delete(f);
+    Files.createDirectories(f.resolve("in-the-way"));
+
+    assertThatThrownBy(() -> ServiceState.EMPTY.save(f)).isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot write the service's state to " + f);
+
+    try (var l = Files.list(dir)) {
+      assertThat(l.map(p -> p.getFileName().toString())).containsExactly(ServiceState.FILE);
+    }
   }
 }

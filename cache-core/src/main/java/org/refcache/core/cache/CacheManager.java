@@ -1297,19 +1297,84 @@ public final class CacheManager implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // removal
 
-  /** Drops a record: metadata and parent handles; a mutable's upper goes too when {@code removeData}. */
+  /**
+   * Drops a record: metadata and parent handles; a mutable's upper goes too when {@code removeData}. The
+   * metadata goes first, so a failing LMDB write leaves the record as it was, in memory and on disk.
+   */
   private void removeRecord(CacheRecord rec, boolean removeData) {
     if (rec.dead) {
       return;
     }
+    store.clear(rec.id);
     rec.dead = true;
     records.remove(rec.id);
-    store.clear(rec.id);
     releaseParents(rec.parents);
     if (removeData && rec.mutable && rec.layerDir != null) {
       Path dir = rec.layerDir;
       reaper.execute(() -> deleteQuietly(dir));
     }
+  }
+
+  /**
+   * Undoes the creation of a record nobody else has seen, for a caller that cannot keep the handle it
+   * was given (the service, when it cannot record the handle as held): releases {@code ref} and removes
+   * the record when {@code ref} is its only handle (no other holder, no child on it) and the record is
+   * <ul>
+   *   <li>a mutable without a twin ({@link #newRef}): it goes with its upper, whatever its policy;</li>
+   *   <li>a twin whose mutable's committing handle is still registered ({@link MutableRef#commit}):
+   *       the commit is undone, and the mutable is writable again through that handle;</li>
+   *   <li>a layer record that never counted a use ({@link #getByBlob}): one found again by
+   *       {@code getByBlob} counted a use when its last handle went, and is only released.</li>
+   * </ul>
+   * Anything else is a plain release. An LMDB failure is thrown with nothing changed.
+   *
+   * @return whether the record went
+   */
+  public boolean discard(Ref ref) {
+    RefHandle h = ownHandle(ref);
+    WritableOverlayTree thawed = null;
+    mu.lock();
+    try {
+      ensureOpen();
+      CacheRecord rec = h.rec;
+      boolean onlyHandle = !h.released && !rec.dead && rec.refs.size() == 1 && rec.refs.contains(h);
+      MutableHandle committing = rec.equalMutable;
+      if (!onlyHandle) {
+        // fall through to a plain release
+      } else if (h instanceof MutableHandle && rec.equalImmutable == null) {
+        removeRecord(rec, true);
+        forget(h);
+        return true;
+      } else if (h instanceof ImmutableHandle && committing != null && !committing.released
+          && committing.rec.refs.contains(committing)) {
+        CacheRecord mutable = committing.rec;
+        removeRecord(rec, false);
+        forget(h);
+        rec.equalMutable = null;
+        mutable.equalImmutable = null;
+        thawed = mutable.tree instanceof WritableOverlayTree w ? w : null;
+        return true;
+      } else if (h instanceof ImmutableHandle && committing == null && !rec.mutable && blobOf(rec) != null
+          && rec.md.getLong(MetadataKeys.USAGE_COUNT, 0) == 0) {
+        removeRecord(rec, false);
+        forget(h);
+        return true;
+      }
+    } finally {
+      mu.unlock();
+      // Outside the manager lock, as freezing is: it waits for reads of the tree in flight.
+      if (thawed != null) {
+        thawed.thaw();
+      }
+    }
+    ref.release();
+    return false;
+  }
+
+  /** Marks a handle of a removed record released (it counts no use: the record is gone). */
+  private static void forget(RefHandle h) {
+    h.released = true;
+    h.rec.refs.remove(h);
   }
 
   private void releaseParents(Parents parents) {
@@ -1394,6 +1459,15 @@ public final class CacheManager implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("cache manager is closed");
     }
+  }
+
+  /**
+   * Flushes every metadata change made so far to disk (LMDB commits are not flushed one by one; see
+   * {@link LmdbEnvironment}): for a caller about to promise elsewhere that a record exists.
+   */
+  public void sync() {
+    ensureOpen();
+    env.sync();
   }
 
   /** Waits for pending data removal, flushes and closes the metadata store. Idempotent. */

@@ -15,7 +15,10 @@
  * mutable stays locked while the twin is held and its tree turns read-only (DESIGN decision 2). When the
  * twin has no handles, {@code getMutable} deletes the twin and hands the mutable out again.
  * {@code finalizeRef} hands the upper over to the twin for good: the mutable's metadata is cleared first,
- * then the twin's link, so a crash in between loads as finalized.
+ * then the twin's link, so a crash in between loads as finalized. {@code discard} undoes a creation
+ * nobody else saw (a new record, a commit whose twin has no other handle: the tree thaws), for a
+ * caller that could not record the handle it was given; {@code sync} flushes metadata before such a
+ * caller records it elsewhere.
  *
  * <h2>Lazy blobs</h2>
  * {@code getByBlob} records metadata only. The first {@code extract} or {@code mount} fetches the blob

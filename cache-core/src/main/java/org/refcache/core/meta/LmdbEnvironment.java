@@ -47,10 +47,12 @@ import org.slf4j.LoggerFactory;
  * effects on memory belong in the {@code afterCommit} action of {@link #write(Function, Consumer)}.
  *
  * <p>Durability: commits write straight into the memory map ({@code MDB_WRITEMAP}) without an fsync
- * each ({@code MDB_NOSYNC}, {@code MDB_MAPASYNC}), which keeps the database consistent but may lose the
- * newest transactions on power loss; a background task flushes every {@code syncInterval},
- * {@link #sync()} flushes on demand, and {@link #close()} flushes last. Ref creation is metadata only
- * and must be cheap, which a system call or an fsync per commit would forbid. The data file's blocks
+ * each ({@code MDB_NOSYNC}, {@code MDB_MAPASYNC}); a background task flushes every {@code syncInterval}
+ * after a change, {@link #sync()} flushes on demand, and {@link #close()} flushes last. A killed process
+ * loses nothing committed (the map is shared with the page cache). A power cut or kernel crash loses
+ * the transactions since the last flush and, as LMDB documents for these flags, can corrupt the
+ * database, since the kernel writes the map's dirty pages back in any order (docs/DURABILITY.md). Ref
+ * creation is metadata only and must be cheap, which a system call or an fsync per commit would forbid. The data file's blocks
  * are allocated for the whole map before it is used, so a full disk fails a map growth with an error
  * instead of killing the process with SIGBUS on a write into the map. An open whose map does not fit on
  * the disk fails with a message naming the directory, the free space and the map size, and leaves no

@@ -276,11 +276,24 @@ public final class WritableOverlayTree extends OverlayTree {
     return upper;
   }
 
-  /** Makes the tree read-only for good (after a commit): every later mutation throws EROFS. */
+  /** Makes the tree read-only (after a commit): every later mutation throws EROFS, until {@link #thaw()}. */
   public void freeze() {
     lock.writeLock().lock();
     try {
       frozen = true;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Takes a {@link #freeze()} back: for a commit that was undone before anyone saw its twin (the
+   * caller could not record it), so the tree is writable again as if the commit never happened.
+   */
+  public void thaw() {
+    lock.writeLock().lock();
+    try {
+      frozen = false;
     } finally {
       lock.writeLock().unlock();
     }

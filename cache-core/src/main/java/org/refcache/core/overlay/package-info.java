@@ -49,7 +49,8 @@
  *   <li>Nothing else may write an upper while a tree over it is in use; lower layers must never
  *       be written at all.</li>
  *   <li>{@code freeze()} (after commit) takes the write lock once, so no mutation is in flight
- *       once it returns; every later mutation throws {@code ReadOnlyFileSystemException}.</li>
+ *       once it returns; every later mutation throws {@code ReadOnlyFileSystemException} (until
+ *       {@code thaw()}, when the commit is undone before anyone saw its twin).</li>
  * </ul>
  */
 package org.refcache.core.overlay;

@@ -1,0 +1,218 @@
+package org.refcache.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code refcache daemon} killed with SIGKILL in the middle of a request, at the step where the request
+ * happens: the write of the held state. The daemon is stopped there for sure by a FIFO in place of the
+ * state's temporary file (opening it for writing blocks until a reader comes, which never does), then
+ * killed; everything the request did before that step is on disk (LMDB's map is shared with the page
+ * cache, which a killed process does not take along). The next daemon must serve a state in which the
+ * request did not happen at all: no record nobody holds, the mutable held and writable.
+ */
+class CrashRecoveryTest {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration BLOCK_TIMEOUT = Duration.ofSeconds(60);
+  private ServiceFixture svc;
+  private final List<Process> processes = new ArrayList<>();
+
+  @BeforeEach
+  void prepare() throws IOException {
+    svc = ServiceFixture.prepare();
+  }
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (Process p : processes) {
+      if (p.isAlive()) {
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    svc.close();
+  }
+
+  private Process startDaemon(String name) throws Exception {
+    List<String> cmd = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "-Dfile.encoding=ISO-8859-1",
+        "-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main", "daemon",
+        "--root", svc.root.toString(), "--mountpoint", svc.mountpoint.toString(), "--socket", svc.socket.toString());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(svc.dir.resolve(name + ".log").toFile());
+    pb.environment().remove("NOTIFY_SOCKET");
+    Process p = pb.start();
+    processes.add(p);
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new AssertionError("daemon exited " + p.exitValue() + ":\n" + log(name));
+      }
+      if (svc.cli("ls").exit() == 0) {
+        return p;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("daemon not ready in " + START_TIMEOUT + ":\n" + log(name));
+  }
+
+  private String log(String name) throws IOException {
+    Path f = svc.dir.resolve(name + ".log");
+    return Files.exists(f) ? Files.readString(f) : "";
+  }
+
+  /**
+   * Runs {@code refcache args...} against {@code daemon} and kills the daemon with SIGKILL once the
+   * request has reached the write of the held state; returns what the command said.
+   */
+  private ServiceFixture.Run killedAtTheStateWrite(Process daemon, String... args) throws Exception {
+    Path tmp = svc.root.resolve(ServiceState.FILE + ".tmp");
+    Process mkfifo = new ProcessBuilder("mkfifo", tmp.toString()).inheritIO().start();
+    assertThat(mkfifo.waitFor()).as("mkfifo").isZero();
+    CompletableFuture<ServiceFixture.Run> request = CompletableFuture.supplyAsync(() -> svc.cli(args));
+    long deadline = System.nanoTime() + BLOCK_TIMEOUT.toNanos();
+    while (!blockedOpeningAFifo(daemon.pid())) {
+      assertThat(request).as("the request returned before it reached the state write").isNotDone();
+      assertThat(System.nanoTime()).as("the daemon did not reach the state write").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+    daemon.destroyForcibly();
+    assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    ServiceFixture.Run run = request.get(30, TimeUnit.SECONDS);
+    assertThat(run.exit()).as("the client learns that its request failed").isNotZero();
+    // What a crash during the write of the temporary file leaves: part of it.
+    Files.delete(tmp);
+    Files.writeString(tmp, "{\"version\":1,\"immu");
+    return run;
+  }
+
+  /** Whether a thread of {@code pid} waits in open(2) of a FIFO for the other end. */
+  private static boolean blockedOpeningAFifo(long pid) throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          if (Files.readString(t.resolve("wchan")).contains("wait_for_partner")) {
+            return true;
+          }
+        } catch (IOException e) {
+          // The thread ended meanwhile.
+        }
+      }
+    }
+    return false;
+  }
+
+  private JsonNode info(String id) throws IOException {
+    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
+  }
+
+  private List<String> recordIds() throws IOException {
+    List<String> ids = new ArrayList<>();
+    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
+    return ids;
+  }
+
+  private String layer(String name, String file, String content) throws IOException {
+    Path f = svc.dir.resolve(name);
+    Files.write(f, LayerTar.tar(LayerTar.oneFile(file, content)));
+    return f.toString();
+  }
+
+  @Test
+  void aCommitKilledAtItsStateWriteIsUndoneAndTheMutableStaysHeldAndWritable() throws Exception {
+    Process first = startDaemon("first");
+    String base = svc.ok("import", layer("base.tar", "base", "base\n"));
+    String work = svc.ok("new", "--parent", base);
+    Files.writeString(svc.tree(work).resolve("before"), "before the crash\n");
+    List<String> records = recordIds();
+
+    killedAtTheStateWrite(first, "commit", work);
+    startDaemon("second");
+
+    assertThat(recordIds()).as("no twin under an ID nobody was told").isEqualTo(records);
+    assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
+    assertThat(info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(info(work).path("held").asBoolean()).isTrue();
+    Files.writeString(svc.tree(work).resolve("after"), "after the crash\n");
+    String twin = svc.ok("commit", work);
+    assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before the crash\n");
+    assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after the crash\n");
+    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+  }
+
+  @Test
+  void aNewRetainedRefKilledAtItsStateWriteLeavesNoRecord() throws Exception {
+    Process first = startDaemon("first");
+    String base = svc.ok("import", layer("base.tar", "base", "base\n"));
+    List<String> records = recordIds();
+
+    killedAtTheStateWrite(first, "new", "--retain", "--parent", base);
+    startDaemon("second");
+
+    assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
+    String work = svc.ok("new", "--retain", "--parent", base);
+    Files.writeString(svc.tree(work).resolve("f"), "f\n");
+    assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
+  }
+
+  @Test
+  void anImportKilledAtItsStateWriteLeavesNoRecordAndAReleasedRefStays() throws Exception {
+    Process first = startDaemon("first");
+    String kept = svc.ok("import", layer("kept.tar", "kept", "kept\n"));
+    svc.ok("release", kept); // imported and let go: a record nobody holds that must stay
+    List<String> records = recordIds();
+
+    killedAtTheStateWrite(first, "import", layer("lost.tar", "lost", "lost\n"));
+    startDaemon("second");
+
+    assertThat(recordIds()).isEqualTo(records);
+    assertThat(Files.readString(svc.tree(kept).resolve("kept"))).isEqualTo("kept\n");
+    String again = svc.ok("import", svc.dir.resolve("lost.tar").toString());
+    assertThat(Files.readString(svc.tree(again).resolve("lost"))).isEqualTo("lost\n");
+  }
+
+  /**
+   * What docs/DURABILITY.md promises a process with files open when the daemon dies: its descriptors of
+   * a writable ref answer ENOTCONN, also after the next daemon is up (they belong to the dead mount), and
+   * the same file opened again after the restart has everything written before the crash.
+   */
+  @Test
+  void openFilesOfAKilledDaemonAnswerEnotconnAndReopenedOnesWorkAfterTheRestart() throws Exception {
+    Process first = startDaemon("first");
+    String work = svc.ok("new");
+    Path file = svc.tree(work).resolve("w");
+    Files.writeString(file, "written before the crash\n");
+    try (FileChannel open = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      first.destroyForcibly();
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+      assertThatThrownBy(() -> open.read(ByteBuffer.allocate(64), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+      assertThatThrownBy(() -> open.write(ByteBuffer.wrap(new byte[] {'x'}), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+      startDaemon("second");
+      assertThatThrownBy(() -> open.read(ByteBuffer.allocate(64), 0))
+          .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
+    }
+    assertThat(Files.readString(file)).isEqualTo("written before the crash\n");
+  }
+}
