@@ -148,7 +148,7 @@ class KernelInodeTest {
       pool.shutdown();
     }
     view.awaitAllReleased();
-    assertThat(view.mounted().hiddenFiles()).isZero();
+    assertThat(view.mounted().unlinkedFiles()).isZero();
   }
 
   /**
