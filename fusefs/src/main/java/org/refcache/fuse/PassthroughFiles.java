@@ -18,7 +18,7 @@ final class PassthroughFiles {
   static final long NO_HANDLE = 0;
 
   private final NodeTable nodes;
-  /** Counts a released open of a node (and lets a hidden name go): the bridge's. */
+  /** Counts a released open of a node (and lets a kept unlinked file go): the bridge's. */
   private final java.util.function.LongConsumer released;
   private volatile FuseSession session;
 

@@ -85,6 +85,17 @@ class WritableViewTest {
     }
   }
 
+  /** A name that looks like libfuse's names for hidden open files is a name like any other. */
+  @Test
+  void aFileRenamedToANameLikeLibfusesHiddenOnesIsRenamed() throws IOException {
+    Files.writeString(ref.resolve("a"), "content");
+    Path odd = ref.resolve(".fuse_hidden0000000100000002");
+    Files.move(ref.resolve("a"), odd);
+    assertThat(Files.readString(odd)).isEqualTo("content");
+    assertThat(ReadOnlyViewTest.list(ref)).contains(".fuse_hidden0000000100000002")
+        .doesNotContain("a");
+  }
+
   @Test
   void aLowerFileKeepsItsInodeNumberThroughCopyUpRenameAndLinks() throws IOException {
     long before = Posix.lstat(ref.resolve("lower.txt")).ino();
