@@ -165,11 +165,19 @@ public final class FuseMount implements AutoCloseable {
           .getConstructor(ViewOperations.class, Path.class, FuseOptions.class)
           .newInstance(view, mountpoint, options);
     } catch (java.lang.reflect.InvocationTargetException e) {
-      throw new IOException("cannot start libfuse 2.9 for " + mountpoint, e.getCause());
+      Throwable cause = e.getCause();
+      if (cause instanceof LinkageError) {
+        throw libfuseUnavailable(cause); // jnr-fuse's classes or libfuse itself missing
+      }
+      throw new IOException("cannot start libfuse 2.9 for " + mountpoint + ": " + cause, cause);
     } catch (ReflectiveOperationException | LinkageError e) {
-      throw new IOException("the libfuse transport is not available (it needs jnr-fuse and "
-          + "libfuse 2.9): " + e, e);
+      throw libfuseUnavailable(e);
     }
+  }
+
+  private static IOException libfuseUnavailable(Throwable why) {
+    return new IOException("the libfuse transport is not available (it needs jnr-fuse and "
+        + "libfuse 2.9): " + why, why);
   }
 
   /** Stats the mountpoint until the file system has answered for its root. */

@@ -10,7 +10,9 @@ import org.refcache.core.overlay.WritableOverlayTree;
  * A child JVM for {@link KernelTransportWithoutLibfuseTest}: mounts the view with the daemon's
  * options (the kernel transport) under {@code args[0]}, reads a read-only ref's file and writes
  * into a writable ref through it, says which shared libraries named libfuse it has mapped, and
- * unmounts. Prints what it saw, one fact a line; exits 0 only if everything was served.
+ * unmounts. Prints what it saw, one fact a line; exits 0 only if everything was served. With
+ * {@code libfuse} as a second argument it asks for the libfuse transport instead and prints why
+ * that failed.
  */
 final class KernelOnlyMount {
 
@@ -19,6 +21,10 @@ final class KernelOnlyMount {
 
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
+    if (args.length > 1 && args[1].equals("libfuse")) {
+      askForLibfuse(dir);
+      return;
+    }
     Path layer = Files.createDirectories(dir.resolve("layer"));
     Files.writeString(layer.resolve("f"), "from the layer");
     Path upper = Files.createDirectories(dir.resolve("upper"));
@@ -37,5 +43,16 @@ final class KernelOnlyMount {
       System.out.println("libfuse mapped: " + (mapped.isEmpty() ? "none" : mapped));
     }
     System.out.println("unmounted");
+  }
+
+  /** Asks for the libfuse transport and prints why it could not mount. */
+  private static void askForLibfuse(Path dir) throws Exception {
+    Path mountpoint = Files.createDirectories(dir.resolve("mnt"));
+    try (FuseMount mount = FuseMount.mount(new TestRefSource(), mountpoint,
+        FuseOptions.defaults().withTransport(FuseOptions.Transport.LIBFUSE))) {
+      System.out.println("mounted with " + mount.transport());
+    } catch (java.io.IOException e) {
+      System.out.println("refused: " + e.getMessage());
+    }
   }
 }

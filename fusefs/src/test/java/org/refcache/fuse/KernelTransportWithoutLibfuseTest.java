@@ -46,15 +46,27 @@ class KernelTransportWithoutLibfuseTest {
 
   @Test
   void itStartsAndServesWithJnrFuseMissingFromTheClassPath() throws Exception {
-    String full = System.getProperty("java.class.path");
-    String withoutJnrFuse = Arrays.stream(full.split(File.pathSeparator))
-        .filter(entry -> !Path.of(entry).getFileName().toString().startsWith("jnr-fuse"))
-        .collect(Collectors.joining(File.pathSeparator));
-    assertThat(withoutJnrFuse).as("jnr-fuse was on the class path").isNotEqualTo(full);
-
-    Child child = mount(withoutJnrFuse);
+    Child child = mount(withoutJnrFuse());
 
     assertServed(child);
+  }
+
+  @Test
+  void askingForLibfuseWithoutJnrFuseFailsSayingWhatIsMissing() throws Exception {
+    Child child = mount(withoutJnrFuse(), "libfuse");
+
+    assertThat(child.exit()).as("exit status; output:\n" + child.output()).isZero();
+    assertThat(child.output()).contains("refused: the libfuse transport is not available "
+        + "(it needs jnr-fuse and libfuse 2.9)");
+  }
+
+  private static String withoutJnrFuse() {
+    String full = System.getProperty("java.class.path");
+    String without = Arrays.stream(full.split(File.pathSeparator))
+        .filter(entry -> !Path.of(entry).getFileName().toString().startsWith("jnr-fuse"))
+        .collect(Collectors.joining(File.pathSeparator));
+    assertThat(without).as("jnr-fuse was on the class path").isNotEqualTo(full);
+    return without;
   }
 
   private static void assertServed(Child child) {
@@ -80,7 +92,7 @@ class KernelTransportWithoutLibfuseTest {
     }
   }
 
-  private Child mount(String classPath) throws Exception {
+  private Child mount(String classPath, String... more) throws Exception {
     Path classLog = tmp.resolve("classes.log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -92,6 +104,7 @@ class KernelTransportWithoutLibfuseTest {
     }
     command.addAll(List.of("-cp", classPath, KernelOnlyMount.class.getName(),
         Files.createDirectories(tmp.resolve("view")).toString()));
+    command.addAll(List.of(more));
     Path output = tmp.resolve("output.txt");
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(output.toFile()).start();
