@@ -7,14 +7,10 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Map;
 import org.refcache.posix.Posix;
-import org.refcache.posix.StatVfs;
-import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * Filling FUSE's attribute structures for what has no real file to {@code lstat} straight into
- * them: the mount's own directories, an unlinked open file, a filesystem's capacity.
+ * Attributes of what has no real file to {@code lstat} straight into {@link FileAttributes}: the
+ * mount's own directories, a ref's root before it is unpacked, an unlinked open file.
  */
 final class Attributes {
 
@@ -49,13 +45,12 @@ final class Attributes {
    * Puts a ref root's stand-in mode, owner and times ({@link #syntheticDirectory}) over its real
    * ones, keeping its real link count and size.
    */
-  static void keepStandIn(FileStat stat, Instant time) {
-    stat.st_mode.set(Posix.S_IFDIR | 0755);
-    stat.st_uid.set(0);
-    stat.st_gid.set(0);
-    setTime(stat.st_atim, time);
-    setTime(stat.st_mtim, time);
-    setTime(stat.st_ctim, time);
+  static void keepStandIn(FileAttributes attributes, Instant time) {
+    attributes.setMode(Posix.S_IFDIR | 0755);
+    attributes.setOwner(0, 0);
+    attributes.setAtime(time);
+    attributes.setMtime(time);
+    attributes.setCtime(time);
   }
 
   /**
@@ -64,51 +59,32 @@ final class Attributes {
    * @param nlink its link count; 1 where the number of subdirectories is not known (for
    *              {@code /refs}), which tells {@code find} and {@code fts} not to infer it
    */
-  static void syntheticDirectory(FileStat stat, long ino, int nlink, Instant time) {
-    keepStandIn(stat, time);
-    stat.st_ino.set(ino);
-    stat.st_nlink.set(nlink);
-    stat.st_size.set(0);
-    stat.st_blksize.set(4096);
+  static void syntheticDirectory(FileAttributes attributes, long ino, int nlink, Instant time) {
+    keepStandIn(attributes, time);
+    attributes.setIno(ino);
+    attributes.setNlink(nlink);
+    attributes.setSize(0);
+    attributes.setBlksize(4096);
   }
 
   /**
-   * The attributes of the open file {@code fd} when it has no path any more (unlinked while open:
-   * libfuse then passes a null path). {@code /proc/self/fd/N} still reaches such a file.
+   * The attributes of the open file {@code fd} when it has no path any more (unlinked while
+   * open). {@code /proc/self/fd/N} still reaches such a file.
    */
-  static void ofDescriptor(int fd, FileStat stat) throws IOException {
+  static void ofDescriptor(int fd, FileAttributes attributes) throws IOException {
     Map<String, Object> a = Files.readAttributes(Path.of("/proc/self/fd/" + fd), "unix:*");
-    stat.st_dev.set(((Number) a.get("dev")).longValue());
-    stat.st_ino.set(((Number) a.get("ino")).longValue());
-    stat.st_mode.set(((Number) a.get("mode")).intValue());
-    stat.st_nlink.set(((Number) a.get("nlink")).intValue());
-    stat.st_uid.set(((Number) a.get("uid")).intValue());
-    stat.st_gid.set(((Number) a.get("gid")).intValue());
-    stat.st_rdev.set(((Number) a.get("rdev")).longValue());
+    attributes.setDev(((Number) a.get("dev")).longValue());
+    attributes.setIno(((Number) a.get("ino")).longValue());
+    attributes.setMode(((Number) a.get("mode")).intValue());
+    attributes.setNlink(((Number) a.get("nlink")).intValue());
+    attributes.setOwner(((Number) a.get("uid")).intValue(), ((Number) a.get("gid")).intValue());
+    attributes.setRdev(((Number) a.get("rdev")).longValue());
     long size = ((Number) a.get("size")).longValue();
-    stat.st_size.set(size);
-    stat.st_blksize.set(4096);
-    stat.st_blocks.set((size + 511) / 512);
-    setTime(stat.st_atim, ((FileTime) a.get("lastAccessTime")).toInstant());
-    setTime(stat.st_mtim, ((FileTime) a.get("lastModifiedTime")).toInstant());
-    setTime(stat.st_ctim, ((FileTime) a.get("ctime")).toInstant());
-  }
-
-  /** Capacity and usage as {@code statvfs} reports them for the filesystem of the backing files. */
-  static void capacity(StatVfs from, Statvfs to) {
-    to.f_bsize.set(from.blockSize());
-    to.f_frsize.set(from.fragmentSize());
-    to.f_blocks.set(from.blocks());
-    to.f_bfree.set(from.blocksFree());
-    to.f_bavail.set(from.blocksAvailable());
-    to.f_files.set(from.files());
-    to.f_ffree.set(from.filesFree());
-    to.f_favail.set(from.filesAvailable());
-    to.f_namemax.set(MountPath.NAME_MAX);
-  }
-
-  private static void setTime(Timespec timespec, Instant time) {
-    timespec.tv_sec.set(time.getEpochSecond());
-    timespec.tv_nsec.set(time.getNano());
+    attributes.setSize(size);
+    attributes.setBlksize(4096);
+    attributes.setBlocks((size + 511) / 512);
+    attributes.setAtime(((FileTime) a.get("lastAccessTime")).toInstant());
+    attributes.setMtime(((FileTime) a.get("lastModifiedTime")).toInstant());
+    attributes.setCtime(((FileTime) a.get("ctime")).toInstant());
   }
 }

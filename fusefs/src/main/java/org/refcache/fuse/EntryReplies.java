@@ -4,102 +4,72 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.Reply;
-import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
  * The kernel transport's replies that describe files: entries (a node with its attributes and
- * how long the kernel may keep them), attributes, negative entries, opens. What lies in a tree
- * that can never change is valid for {@link FuseOptions#UNCHANGING_TIMEOUT}; the rest for the
- * mount's timeouts.
+ * how long the kernel may keep them), attributes, negative entries, opens. How long is the
+ * view's to say ({@link Entry}); this only writes the protocol's structures.
  */
 final class EntryReplies {
 
   /** No validity: a negative entry has no attributes to keep. */
-  private static final Timeout NOT_KEPT = new Timeout(0, 0);
+  private static final Duration NOT_KEPT = Duration.ZERO;
 
-  private final RefFileSystem fs;
-  private final Timeout entry;
-  private final Timeout attr;
-  private final Timeout unchanging;
-
-  EntryReplies(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
-    this.fs = fs;
-    this.entry = new Timeout(entryTimeout);
-    this.attr = new Timeout(attrTimeout);
-    this.unchanging = new Timeout(FuseOptions.UNCHANGING_TIMEOUT);
-  }
-
-  /** A validity period as the protocol carries it: seconds and nanoseconds. */
-  record Timeout(long seconds, int nanos) {
-    Timeout(Duration d) {
-      this(d.getSeconds(), d.getNano());
-    }
+  private EntryReplies() {
   }
 
   /**
-   * A missing name inside a ref, answered as an entry with node 0: the kernel keeps it as a
-   * negative entry (a compiler probing include paths asks once). Safe because a name inside a ref
-   * appears only through the mount, which replaces the negative entry itself; a ref's own name in
-   * {@code /refs} is not cached, so a new ref shows at once.
+   * A missing name: with node 0 and the entry's validity the kernel keeps it as a negative entry
+   * (a compiler probing include paths asks once); a name the view says must not be remembered is
+   * ENOENT.
    */
-  void negative(String path, Reply reply) {
+  static void missing(Entry entry, Reply reply) {
+    if (entry.entryValid() == null) {
+      reply.error(org.refcache.posix.Errno.ENOENT);
+      return;
+    }
     ByteBuffer out = reply.begin();
-    putEntryHead(out, 0, fs.unchanging(path) ? unchanging : entry, NOT_KEPT);
+    putEntryHead(out, 0, entry.entryValid(), NOT_KEPT);
     out.put(new byte[FuseKernel.ATTR_SIZE]);
     reply.send();
   }
 
-  /** Answers a getattr or setattr: the attributes of {@code path}, or the error {@code rc}. */
-  void attr(int rc, FileStat stat, Reply reply, String path) {
-    if (rc != 0) {
-      reply.error(-rc);
+  /** Answers a getattr or setattr with the entry's attributes (ENOENT if it is missing). */
+  static void attr(Entry entry, Reply reply) {
+    if (!entry.exists()) {
+      reply.error(org.refcache.posix.Errno.ENOENT);
       return;
     }
-    Timeout valid = path != null && fs.unchanging(path) ? unchanging : attr;
+    Duration valid = entry.attrValid();
     ByteBuffer out = reply.begin();
-    out.putLong(valid.seconds());
-    out.putInt(valid.nanos());
+    out.putLong(valid.getSeconds());
+    out.putInt(valid.getNano());
     out.putInt(0);
-    putAttr(out, stat);
+    putAttr(out, entry.attributes());
     reply.send();
   }
 
-  /** Answers an operation without a payload: success, or the error {@code -rc}. */
-  static void answer(int rc, Reply reply) {
-    if (rc < 0) {
-      reply.error(-rc);
-    } else {
-      reply.ok();
-    }
-  }
-
-  /**
-   * fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. What
-   * lies in a tree that cannot change is valid for long ({@link FuseOptions#UNCHANGING_TIMEOUT});
-   * the rest for the mount's timeouts.
-   */
-  void putEntry(ByteBuffer out, long nodeId, FileStat stat, String path) {
-    boolean fixed = fs.unchanging(path);
-    putEntryHead(out, nodeId, fixed ? unchanging : entry, fixed ? unchanging : attr);
-    putAttr(out, stat);
+  /** fuse_entry_out: nodeid, generation, entry_valid, attr_valid, their nanoseconds, attr. */
+  static void putEntry(ByteBuffer out, long nodeId, Entry entry) {
+    putEntryHead(out, nodeId, entry.entryValid(), entry.attrValid());
+    putAttr(out, entry.attributes());
   }
 
   /** fuse_entry_out up to its attributes: nodeid, generation 0, both validities. */
-  private static void putEntryHead(ByteBuffer out, long nodeId, Timeout names,
-                                   Timeout attributes) {
+  private static void putEntryHead(ByteBuffer out, long nodeId, Duration names,
+                                   Duration attributes) {
     out.putLong(nodeId);
     out.putLong(0);
-    out.putLong(names.seconds());
-    out.putLong(attributes.seconds());
-    out.putInt(names.nanos());
-    out.putInt(attributes.nanos());
+    out.putLong(names.getSeconds());
+    out.putLong(attributes.getSeconds());
+    out.putInt(names.getNano());
+    out.putInt(attributes.getNano());
   }
 
   /** fuse_open_out: fh, open_flags, padding. */
-  static void putOpen(ByteBuffer out, FuseFileInfo fi) {
-    out.putLong(fi.fh.get());
-    out.putInt(FuseAbi.keepCache(fi) ? FuseKernel.FOPEN_KEEP_CACHE : 0);
+  static void putOpen(ByteBuffer out, Opened file) {
+    out.putLong(file.handle());
+    out.putInt(file.keepCache() ? FuseKernel.FOPEN_KEEP_CACHE : 0);
     out.putInt(0);
   }
 
@@ -108,21 +78,22 @@ final class EntryReplies {
    * rdev, blksize, flags. {@code rdev} is glibc's {@code dev_t}, whose low 32 bits are the
    * kernel's encoding for every major below 4096.
    */
-  static void putAttr(ByteBuffer out, FileStat s) {
-    out.putLong(s.st_ino.longValue());
-    out.putLong(s.st_size.longValue());
-    out.putLong(s.st_blocks.longValue());
-    out.putLong(s.st_atim.tv_sec.get());
-    out.putLong(s.st_mtim.tv_sec.get());
-    out.putLong(s.st_ctim.tv_sec.get());
-    out.putInt(s.st_atim.tv_nsec.intValue());
-    out.putInt(s.st_mtim.tv_nsec.intValue());
-    out.putInt(s.st_ctim.tv_nsec.intValue());
-    out.putInt(s.st_mode.intValue());
-    out.putInt(s.st_nlink.intValue());
-    out.putInt((int) s.st_uid.get());
-    out.putInt((int) s.st_gid.get());
-    out.putInt((int) s.st_rdev.get());
-    out.putInt((int) s.st_blksize.get());
+  static void putAttr(ByteBuffer out, FileAttributes a) {
+    out.putLong(a.ino());
+    out.putLong(a.size());
+    out.putLong(a.blocks());
+    out.putLong(a.atimeSeconds());
+    out.putLong(a.mtimeSeconds());
+    out.putLong(a.ctimeSeconds());
+    out.putInt(a.atimeNanos());
+    out.putInt(a.mtimeNanos());
+    out.putInt(a.ctimeNanos());
+    out.putInt(a.mode());
+    out.putInt((int) a.nlink());
+    out.putInt(a.uid());
+    out.putInt(a.gid());
+    out.putInt((int) a.rdev());
+    out.putInt((int) a.blksize());
     out.putInt(0);
-  }}
+  }
+}

@@ -19,8 +19,9 @@ import org.refcache.posix.Posix;
  * reads and writes go straight between that descriptor and FUSE's buffer ({@code pread}/
  * {@code pwrite} into the native pointer: no Java buffer, no copy, no allocation).
  *
- * <p>Operations with a handle answer {@code -errno} themselves (they are the hot path and never
- * throw); opening throws {@code java.nio.file} exceptions for the boundary to translate.
+ * <p>Reads, writes and the other operations on a handle answer {@code -errno} themselves (they
+ * are the hot path and never throw; the view turns a failure into an exception); opening throws
+ * {@code java.nio.file} exceptions.
  */
 final class FileHandles {
 
@@ -205,20 +206,20 @@ final class FileHandles {
   }
 
   /**
-   * {@code fstat} of {@code handle}'s file into {@code stat} (by its descriptor, which does not
+   * {@code fstat} of {@code handle}'s file into {@code into} (by its descriptor, which does not
    * change meanwhile).
    *
-   * @return 0 or -EBADF
+   * @throws IOException EBADF for an unknown handle, or what reading the attributes failed with
    */
-  int attributes(long handle, ru.serce.jnrfuse.struct.FileStat stat) throws IOException {
+  void attributes(long handle, FileAttributes into) throws IOException {
     OpenFile file = files.get(handle);
     if (file == null) {
-      return -Errno.EBADF;
+      throw ErrnoMapper.toException("fstat", Errno.EBADF, "fh " + handle, null);
     }
     IOException[] failure = new IOException[1];
     int rc = file.withFd(fd -> {
       try {
-        Attributes.ofDescriptor(fd, stat);
+        Attributes.ofDescriptor(fd, into);
         return 0;
       } catch (IOException e) {
         failure[0] = e;
@@ -228,7 +229,9 @@ final class FileHandles {
     if (failure[0] != null) {
       throw failure[0];
     }
-    return rc;
+    if (rc < 0) {
+      throw ErrnoMapper.toException("fstat", -rc, "fh " + handle, null);
+    }
   }
 
   /**

@@ -13,8 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.refcache.fuse.kernel.FuseSession;
-import org.refcache.posix.Errno;
-import org.refcache.posix.NativeException;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * {@code Fuse}: {@link #mount} returns only once the mount has answered a probe, {@link #close()}
  * unmounts and releases every lease.
  *
- * <p>The libfuse loop (multi-threaded) runs on a thread of its own named
- * {@code refcache-fuse-<mountpoint>}. jnr-fuse's non-blocking mount is not used: it waits a fixed
- * two seconds and then assumes success; here the loop runs in blocking mode on our thread and
- * readiness is a {@code getattr} of the root observed by the file system while this class stats
- * the mountpoint.
+ * <p>The view ({@link RefFileSystem}, behind {@link ViewOperations}) is reached through one of
+ * two transports: the kernel's FUSE device ({@link KernelBridge} over
+ * {@code org.refcache.fuse.kernel}), or libfuse 2.9 ({@link LibfuseLoop}, loaded only when
+ * chosen), whose multi-threaded loop runs on a thread of its own named
+ * {@code refcache-fuse-<mountpoint>}. Readiness is a lookup of the root observed by the view while
+ * this class stats the mountpoint.
  */
 public final class FuseMount implements AutoCloseable {
 
@@ -42,23 +41,25 @@ public final class FuseMount implements AutoCloseable {
   private final FuseOptions options;
   private final RefTrees trees;
   private final OpenFiles files;
-  private final HiddenFiles hidden;
-  private final RefFileSystem fileSystem;
+  private final UnlinkedFiles unlinked;
+  private final RefFileSystem view;
   private final CountDownLatch loopEnded = new CountDownLatch(1);
   private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   /** The kernel transport's session, or null under libfuse. */
   private volatile FuseSession session;
   private volatile KernelBridge bridge;
+  /** The libfuse transport, or null under the kernel's. */
+  private volatile LibfuseLoop libfuse;
 
   private FuseMount(Path mountpoint, FuseOptions options, RefTrees trees, OpenFiles files,
-                    HiddenFiles hidden, RefFileSystem fileSystem) {
+                    UnlinkedFiles unlinked, RefFileSystem view) {
     this.mountpoint = mountpoint;
     this.options = options;
     this.trees = trees;
     this.files = files;
-    this.hidden = hidden;
-    this.fileSystem = fileSystem;
+    this.unlinked = unlinked;
+    this.view = view;
   }
 
   /**
@@ -81,11 +82,11 @@ public final class FuseMount implements AutoCloseable {
     }
     RefTrees trees = new RefTrees(source, options.leaseCacheSize());
     OpenFiles files = new OpenFiles();
-    HiddenFiles hidden = new HiddenFiles();
+    UnlinkedFiles unlinked = new UnlinkedFiles();
     Path capacityFallback = at.getParent() != null ? at.getParent() : at;
-    RefFileSystem fileSystem =
-        new RefFileSystem(source, trees, new FileHandles(files), hidden, capacityFallback);
-    FuseMount mount = new FuseMount(at, options, trees, files, hidden, fileSystem);
+    RefFileSystem view = new RefFileSystem(source, trees, new FileHandles(files), unlinked,
+        capacityFallback, options.entryTimeout(), options.attrTimeout());
+    FuseMount mount = new FuseMount(at, options, trees, files, unlinked, view);
     mount.start();
     return mount;
   }
@@ -104,7 +105,7 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void startKernel() throws IOException {
-    bridge = new KernelBridge(fileSystem, options.entryTimeout(), options.attrTimeout());
+    bridge = new KernelBridge(view);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
         true), bridge);
@@ -135,10 +136,11 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void startLibfuse() throws IOException {
-    String[] args = options.toFuseArgs().toArray(String[]::new);
+    LibfuseLoop loaded = loadLibfuse();
+    libfuse = loaded;
     Thread loop = new Thread(() -> {
       try {
-        fileSystem.mount(mountpoint, true, options.debug(), args);
+        loaded.run();
       } catch (RuntimeException | Error e) {
         loopFailure.set(e);
       } finally {
@@ -153,7 +155,31 @@ public final class FuseMount implements AutoCloseable {
       close();
       throw e;
     }
-    LOG.info("mounted the ref view at {} ({})", mountpoint, String.join(" ", args));
+    LOG.info("mounted the ref view at {} ({})", mountpoint, loaded.arguments());
+  }
+
+  /** The class of the libfuse transport: loaded by name, so only when it is chosen. */
+  private static final String LIBFUSE_LOOP = "org.refcache.fuse.libfuse.LibfuseTransport";
+
+  private LibfuseLoop loadLibfuse() throws IOException {
+    try {
+      return (LibfuseLoop) Class.forName(LIBFUSE_LOOP)
+          .getConstructor(ViewOperations.class, Path.class, FuseOptions.class)
+          .newInstance(view, mountpoint, options);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof LinkageError) {
+        throw libfuseUnavailable(cause); // jnr-fuse's classes or libfuse itself missing
+      }
+      throw new IOException("cannot start libfuse 2.9 for " + mountpoint + ": " + cause, cause);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw libfuseUnavailable(e);
+    }
+  }
+
+  private static IOException libfuseUnavailable(Throwable why) {
+    return new IOException("the libfuse transport is not available (it needs jnr-fuse and "
+        + "libfuse 2.9): " + why, why);
   }
 
   /** Stats the mountpoint until the file system has answered for its root. */
@@ -168,7 +194,7 @@ public final class FuseMount implements AutoCloseable {
       } catch (IOException notYet) {
         // the mount may be coming up or failing: the loop's end says which
       }
-      if (fileSystem.rootAnswered()) {
+      if (view.rootAnswered()) {
         return;
       }
       if (System.nanoTime() > deadline) {
@@ -229,8 +255,8 @@ public final class FuseMount implements AutoCloseable {
   }
 
   /** How many files unlinked while open the view still keeps (for tests and diagnostics). */
-  int hiddenFiles() {
-    return hidden.size();
+  int unlinkedFiles() {
+    return unlinked.size();
   }
 
   /** How many refs have a cached lease (for tests and diagnostics). */
@@ -248,9 +274,12 @@ public final class FuseMount implements AutoCloseable {
       return;
     }
     boolean stopped = unmount();
-    fileSystem.markUnmounted();
+    LibfuseLoop loop = libfuse;
+    if (loop != null) {
+      loop.markUnmounted();
+    }
     List<Exception> failures = new ArrayList<>();
-    hidden.close();
+    unlinked.close();
     try {
       files.close();
     } catch (IOException | RuntimeException e) {
@@ -271,62 +300,21 @@ public final class FuseMount implements AutoCloseable {
 
   /**
    * Unmounts, then waits for the loop to end. Busy: detached lazily (the kernel keeps serving open
-   * files until they are closed, then the loop ends by itself). Not root: {@code fusermount -u}.
+   * files until they are closed, then the loop ends by itself).
    *
    * @return whether the loop has ended
    */
   private boolean unmount() {
     if (session != null) {
       session.unmount();
-    } else if (loopEnded.getCount() > 0) {
-      try {
-        Posix.umount(mountpoint, 0);
-      } catch (NativeException e) {
-        unmountAfter(e);
-      } catch (IOException e) {
-        unmountAfter(e);
-      }
+    } else if (libfuse != null && loopEnded.getCount() > 0) {
+      libfuse.unmount();
     }
     try {
       return loopEnded.await(options.unmountTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    }
-  }
-
-  private void unmountAfter(IOException failure) {
-    int errno = failure instanceof NativeException n ? n.errno()
-        : failure instanceof java.nio.file.AccessDeniedException ? Errno.EPERM : Errno.EIO;
-    try {
-      switch (errno) {
-        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", mountpoint);
-        case Errno.EBUSY -> {
-          LOG.warn("{} is busy: detaching it lazily", mountpoint);
-          Posix.umount(mountpoint, Posix.MNT_DETACH);
-        }
-        default -> fusermountUnmount(failure);
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot unmount {}: {}", mountpoint, e.toString());
-    }
-  }
-
-  private void fusermountUnmount(IOException cause) throws IOException {
-    LOG.debug("umount2 of {} failed ({}), trying fusermount", mountpoint, cause.toString());
-    Process process = new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    try {
-      if (!process.waitFor(options.unmountTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        throw new IOException("fusermount -u " + mountpoint + " did not finish", cause);
-      }
-      if (process.exitValue() != 0) {
-        throw new IOException("fusermount -u " + mountpoint + " failed", cause);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while unmounting " + mountpoint);
     }
   }
 }

@@ -170,7 +170,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    *   <li>{@code use_ino}: {@code st_ino} (and readdir's {@code d_ino}) come from the real files.</li>
    *   <li>No {@code hard_remove}: with it, {@code fstat} of a file unlinked while open fails.
    *       Without it libfuse renames such a file to {@code .fuse_hidden*} until it is closed; the
-   *       view takes that rename as the unlink it stands for (see {@code HiddenFiles}).</li>
+   *       view takes that rename as the unlink it stands for (see {@code libfuse.HiddenNames}).</li>
    *   <li>{@code atomic_o_trunc}: {@code open(O_TRUNC)} arrives as one request, so a lower file
    *       being truncated is copied up without its content instead of copied whole first.</li>
    *   <li>{@code big_writes}, {@code max_write}, {@code max_read}: 128 KiB requests, libfuse 2.9's
@@ -180,7 +180,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    *       ({@code keep_cache} for trees that cannot change), see the package doc.</li>
    * </ul>
    */
-  List<String> toFuseArgs() {
+  public List<String> toFuseArgs() {
     List<String> options = new ArrayList<>(List.of(
         "fsname=refcache", "subtype=refcache", "allow_other", "default_permissions",
         privileges.setuid() ? "suid" : "nosuid", privileges.devices() ? "dev" : "nodev",

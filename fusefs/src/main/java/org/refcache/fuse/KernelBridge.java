@@ -1,54 +1,51 @@
 package org.refcache.fuse;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.function.Consumer;
-import java.util.concurrent.atomic.AtomicLong;
-import jnr.ffi.Pointer;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.locks.Lock;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.FuseSession;
 import org.refcache.fuse.kernel.Reply;
 import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Errno;
-import org.refcache.posix.Posix;
-import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
-import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
+import org.refcache.posix.FileNames;
+import org.refcache.posix.StatVfs;
 
 /**
- * The kernel protocol's inode-based requests turned into the view's path-based operations
- * ({@link RefFileSystem}): node IDs to paths and back ({@link NodeTable}), request structures to
- * arguments, results to reply structures. Nothing about refs or trees is decided here.
+ * The kernel transport's adapter: the FUSE protocol's inode-based requests turned into the
+ * view's operations ({@link ViewOperations}) on typed places: node IDs to places and back
+ * ({@link NodeTable}), request structures to arguments, results to reply structures. Nothing
+ * about refs or trees is decided here, and nothing is parsed from a string: a node's place is
+ * built from its parent's and its name when the kernel looks it up.
  *
  * <p>Besides the node table this keeps what libfuse's high-level layer kept: directory listings
- * per open directory (served by offset), and files unlinked while open, which move to a hidden
- * name of their ref ({@link HiddenFiles}) until their last release, so that {@code fstat} and
- * {@code fchmod} on them still find them.
+ * per open directory (served by offset), and files unlinked while open, which the view keeps
+ * reachable ({@link ViewOperations#unlinkOpen}) until their last release, so that {@code fstat}
+ * and {@code fchmod} on them still find them.
  *
- * <p>Locking: operations that turn a node into a path and act on it or record new names hold the
- * read side of their ref's lock ({@link StructureLocks}); renames hold the write side, so no path
- * is computed from a directory being renamed and used after it moved.
+ * <p>Failures: every view call's exception is answered as its errno here, in {@link #handle}
+ * ({@link ViewFailures}); the operations below only answer success.
+ *
+ * <p>Locking: operations that turn a node into a place and act on it or record new names hold
+ * the read side of their ref's lock ({@link StructureLocks}); renames hold the write side, so no
+ * place is computed from a directory being renamed and used after it moved.
  */
 final class KernelBridge implements FuseSession.Handler {
 
-  private static final long UTIME_NOW = (1L << 30) - 1;
-  private static final long UTIME_OMIT = (1L << 30) - 2;
-
-  private final RefFileSystem fs;
+  private final ViewOperations view;
   private final NodeTable nodes = new NodeTable();
   private final StructureLocks structure = new StructureLocks();
-  private final AtomicLong hiddenCounter = new AtomicLong();
-  private final EntryReplies replies;
   private final DirectoryRequests directories;
   private final PassthroughFiles passthrough;
 
-  KernelBridge(RefFileSystem fs, Duration entryTimeout, Duration attrTimeout) {
-    this.fs = fs;
-    this.replies = new EntryReplies(fs, entryTimeout, attrTimeout);
-    this.directories = new DirectoryRequests(fs, nodes, replies);
-    this.passthrough = new PassthroughFiles(fs, nodes, this::releasedOpen);
+  KernelBridge(ViewOperations view) {
+    this.view = view;
+    this.directories = new DirectoryRequests(view, nodes);
+    this.passthrough = new PassthroughFiles(nodes, this::releasedOpen);
   }
 
   /** The session, once mounted: notifications go through it. */
@@ -65,7 +62,7 @@ final class KernelBridge implements FuseSession.Handler {
    */
   void invalidateRef(String id) {
     FuseSession s = session;
-    NodeTable.Node refs = nodes.at(MountPath.REFS_PATH);
+    NodeTable.Node refs = nodes.at(MountPath.REFS);
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
@@ -79,49 +76,81 @@ final class KernelBridge implements FuseSession.Handler {
     passthrough.closeUnused();
   }
 
+  /** An operation on the place a request names. */
+  private interface PathOperation {
+    void run(MountPath at) throws IOException;
+  }
 
   @Override
   public void handle(Request r, Reply reply) {
+    try {
+      dispatch(r, reply);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof Request.MalformedRequestException || reply.sent()) {
+        throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+      }
+      reply.error(ViewFailures.errno(operation(r.opcode()), subject(r), e));
+    }
+  }
+
+  private void dispatch(Request r, Reply reply) throws IOException {
     switch (r.opcode()) {
-      case FuseKernel.LOOKUP -> lookup(r, reply);
-      case FuseKernel.GETATTR -> underStructure(r, path -> getattr(r, reply, path));
-      case FuseKernel.SETATTR -> underStructure(r, path -> setattr(r, reply, path));
-      case FuseKernel.READLINK -> withPath(r, reply, path -> readlink(reply, path));
+      case FuseKernel.LOOKUP -> inDirectory(r, r.name(0), at -> answerEntry(at, reply));
+      case FuseKernel.GETATTR -> underStructure(r, at -> getattr(r, reply, at));
+      case FuseKernel.SETATTR -> underStructure(r, at -> setattr(r, reply, at));
+      case FuseKernel.READLINK -> withPath(r, at -> {
+        reply.begin().put(FileNames.bytes(view.readlink(at)));
+        reply.send();
+      });
       case FuseKernel.SYMLINK -> symlink(r, reply);
       case FuseKernel.MKNOD -> mknod(r, reply);
       case FuseKernel.MKDIR -> mkdir(r, reply);
       case FuseKernel.UNLINK -> unlink(r, reply);
-      case FuseKernel.RMDIR -> rmdir(r, reply);
+      case FuseKernel.RMDIR -> inDirectory(r, r.name(0), at -> {
+        view.rmdir(at);
+        nodes.unlinked(at);
+        reply.ok();
+      });
       case FuseKernel.RENAME -> rename(r, reply, 8, 0);
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
       case FuseKernel.OPEN -> {
         // A read-only open answered from the node's backing file needs no path: no lock either.
         if (!passthrough.answerFromBacking(r.nodeId(), r.i32(0), reply)) {
-          withPath(r, reply, path -> open(r, reply, path));
+          withPath(r, at -> open(r, reply, at));
         }
       }
       case FuseKernel.READ -> read(r, reply);
       case FuseKernel.WRITE -> write(r, reply);
-      case FuseKernel.STATFS -> underStructure(r, path -> statfs(reply, path));
+      case FuseKernel.STATFS -> underStructure(r, at -> statfs(reply, at));
       case FuseKernel.RELEASE -> release(r, reply);
       case FuseKernel.FSYNC -> fsync(r, reply);
-      case FuseKernel.FALLOCATE -> fallocate(r, reply);
-      case FuseKernel.SETXATTR -> withPath(r, reply, path -> setxattr(r, reply, path));
-      case FuseKernel.GETXATTR -> withPath(r, reply, path -> getxattr(r, reply, false, path));
-      case FuseKernel.LISTXATTR -> withPath(r, reply, path -> getxattr(r, reply, true, path));
-      case FuseKernel.REMOVEXATTR -> withPath(r, reply,
-          path -> EntryReplies.answer(fs.removexattr(path, r.name(0)), reply));
-      case FuseKernel.OPENDIR -> withPath(r, reply, path -> directories.open(r, reply, path));
-      case FuseKernel.READDIR -> underStructure(r,
-          path -> directories.read(r, reply, false, path));
+      case FuseKernel.FALLOCATE -> {
+        // fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. A read-only passthrough open
+        // has no handle (0): the view knows no such handle (EBADF).
+        view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
+        reply.ok();
+      }
+      case FuseKernel.SETXATTR -> withPath(r, at -> setxattr(r, reply, at));
+      case FuseKernel.GETXATTR -> withPath(r, at -> getxattr(r, reply, false, at));
+      case FuseKernel.LISTXATTR -> withPath(r, at -> getxattr(r, reply, true, at));
+      case FuseKernel.REMOVEXATTR -> withPath(r, at -> {
+        view.removexattr(at, r.name(0));
+        reply.ok();
+      });
+      case FuseKernel.OPENDIR -> withPath(r, at -> directories.open(reply, at));
+      case FuseKernel.READDIR -> underStructure(r, at -> directories.read(r, reply, false, at));
       case FuseKernel.READDIRPLUS -> underStructure(r,
-          path -> directories.read(r, reply, true, path));
+          at -> directories.read(r, reply, true, at));
       case FuseKernel.RELEASEDIR -> directories.release(r, reply);
-      case FuseKernel.FSYNCDIR -> withPath(r, reply, path -> EntryReplies.answer(
-          fs.fsyncdir(path, RequestScratch.get().fileInfo(0, r.i64(0))), reply));
-      case FuseKernel.ACCESS -> withPath(r, reply,
-          path -> EntryReplies.answer(fs.access(path, r.i32(0)), reply));
+      case FuseKernel.FSYNCDIR -> withPath(r, at -> {
+        view.syncDirectory(at);
+        reply.ok();
+      });
+      case FuseKernel.ACCESS -> withPath(r, at -> {
+        view.access(at, r.i32(0));
+        reply.ok();
+      });
       case FuseKernel.CREATE -> create(r, reply);
       // FLUSH: nothing is buffered; after the first ENOSYS the kernel stops sending it.
       // Locks, lseek, copy_file_range: the kernel's own fallbacks; ioctl, poll: not supported.
@@ -131,76 +160,77 @@ final class KernelBridge implements FuseSession.Handler {
 
   /**
    * Runs an operation on the request's node under the read side of its ref's structure lock, so a
-   * rename of a directory above cannot move the node's path while the operation uses it. The
-   * operation gets that path, computed under the lock (null for a node without a name).
+   * rename of a directory above cannot move the node's place while the operation uses it. The
+   * operation gets that place, computed under the lock (null for an unknown node).
    */
-  private void underStructure(Request r, Consumer<String> operation) {
-    java.util.concurrent.locks.Lock lock = structureOf(r).readLock();
+  private void underStructure(Request r, PathOperation operation) throws IOException {
+    Lock lock = structure.of(nodes.path(r.nodeId())).readLock();
     lock.lock();
     try {
-      operation.accept(nodes.path(r.nodeId()));
+      operation.run(nodes.path(r.nodeId()));
     } finally {
       lock.unlock();
     }
   }
 
-  /** The structure lock of the ref of the request's node (a node never changes refs). */
-  private java.util.concurrent.locks.ReadWriteLock structureOf(Request r) {
-    return structure.of(nodes.path(r.nodeId()));
+  /** As {@link #underStructure}, for operations that need a place: an unknown node is ENOENT. */
+  private void withPath(Request r, PathOperation operation) throws IOException {
+    underStructure(r, at -> operation.run(known(at, r.nodeId())));
   }
 
-  /** As {@link #underStructure}, for operations that need a name: a node without one is ENOENT. */
-  private void withPath(Request r, Reply reply, Consumer<String> operation) {
-    underStructure(r, path -> {
-      if (path == null) {
-        reply.error(Errno.ENOENT);
-      } else {
-        operation.accept(path);
-      }
-    });
+  /**
+   * Runs {@code action} on {@code name} in directory {@code r.nodeId()} under the read side of its
+   * ref's structure lock; an unknown directory is ENOENT. The action answers.
+   */
+  private void inDirectory(Request r, String name, PathOperation action) throws IOException {
+    withPath(r, dir -> action.run(dir.child(name)));
+  }
+
+  private static MountPath known(MountPath at, long nodeId) throws NoSuchFileException {
+    if (at == null) {
+      throw new NoSuchFileException("node " + nodeId);
+    }
+    return at;
   }
 
   // ---- names -----------------------------------------------------------------------------------
 
-  private void lookup(Request r, Reply reply) {
-    inDirectory(r, reply, r.name(0), path -> answerEntry(path, reply));
-  }
-
-  /** Looks {@code path} up and answers it as a new reference to its node (or with the error). */
-  private void answerEntry(String path, Reply reply) {
-    FileStat stat = RequestScratch.get().clearedStat();
-    int rc = fs.getattr(path, stat);
-    if (rc == -Errno.ENOENT && MountPath.insideRef(path)) {
-      replies.negative(path, reply);
+  /** Looks {@code at} up and answers it as a new reference to its node (or as missing). */
+  private void answerEntry(MountPath at, Reply reply) throws IOException {
+    FileAttributes attributes = RequestScratch.attributes();
+    Entry entry = view.lookup(at, attributes);
+    if (!entry.exists()) {
+      EntryReplies.missing(entry, reply);
       return;
     }
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    int mode = stat.st_mode.intValue();
-    NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
-        stat.st_nlink.longValue(), (mode & Posix.S_IFMT) == Posix.S_IFDIR);
-    replies.putEntry(reply.begin(), node.id, stat, path);
+    NodeTable.Node node = nodes.entered(at, attributes.ino(), attributes.nlink(),
+        attributes.isDirectory());
+    EntryReplies.putEntry(reply.begin(), node.id, entry);
     if (!reply.send()) {
       nodes.forget(node.id, 1); // withdrawn: the kernel never counted this lookup
     }
   }
 
-  private void getattr(Request r, Reply reply, String path) {
-    int flags = r.i32(0);
-    long fh = r.i64(8);
-    RequestScratch s = RequestScratch.get();
-    FileStat stat = s.clearedStat();
-    int rc;
-    if ((flags & FuseKernel.GETATTR_FH) != 0) {
-      rc = fs.fgetattr(path, stat, s.fileInfo(0, fh));
-    } else if (path == null) {
-      rc = -Errno.ENOENT;
-    } else {
-      rc = fs.getattr(path, stat);
+  /**
+   * The attributes of a node: by its place when it has one (as libfuse did, also for an
+   * {@code fstat}), else by the open file the request names.
+   */
+  private Entry attributesOf(MountPath at, long fh, long nodeId) throws IOException {
+    FileAttributes attributes = RequestScratch.attributes();
+    if (at != null) {
+      return view.lookup(at, attributes);
     }
-    replies.attr(rc, stat, reply, path);
+    if (fh == PassthroughFiles.NO_HANDLE) {
+      throw new NoSuchFileException("node " + nodeId); // no name left and no handle of ours
+    }
+    return view.attributes(fh, attributes);
+  }
+
+  /** fuse_getattr_in: getattr_flags 0, dummy, fh 8. */
+  private void getattr(Request r, Reply reply, MountPath at) throws IOException {
+    boolean byHandle = (r.i32(0) & FuseKernel.GETATTR_FH) != 0;
+    long fh = byHandle ? r.i64(8) : PassthroughFiles.NO_HANDLE;
+    EntryReplies.attr(attributesOf(at, fh, r.nodeId()), reply);
   }
 
   /**
@@ -208,254 +238,162 @@ final class KernelBridge implements FuseSession.Handler {
    * mode 68, uid 76, gid 80. Applied in libfuse's order: mode, owner, size, times. A request with
    * none of them is {@code chown(-1, -1)} or the like, which changes only the ctime.
    */
-  private void setattr(Request r, Reply reply, String path) {
+  private void setattr(Request r, Reply reply, MountPath at) throws IOException {
     int valid = r.i32(0);
-    long fh = r.i64(8);
     boolean byHandle = (valid & FuseKernel.FATTR_FH) != 0;
-    RequestScratch s = RequestScratch.get();
-    if (path == null && !byHandle) {
-      reply.error(Errno.ENOENT);
-      return;
+    long fh = byHandle ? r.i64(8) : PassthroughFiles.NO_HANDLE;
+    long node = r.nodeId();
+    if (at == null && !byHandle) {
+      throw new NoSuchFileException("node " + node);
     }
-    int rc = 0;
     int changes = FuseKernel.FATTR_MODE | FuseKernel.FATTR_UID | FuseKernel.FATTR_GID
         | FuseKernel.FATTR_SIZE | FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME;
     if ((valid & FuseKernel.FATTR_MODE) != 0) {
-      rc = path == null ? -Errno.ENOENT : fs.chmod(path, r.i32(68) & 0xffffffffL);
+      view.chmod(known(at, node), r.i32(68));
     }
-    if (rc == 0 && (valid & (FuseKernel.FATTR_UID | FuseKernel.FATTR_GID)) != 0) {
-      long uid = (valid & FuseKernel.FATTR_UID) != 0 ? r.i32(76) & 0xffffffffL : -1L;
-      long gid = (valid & FuseKernel.FATTR_GID) != 0 ? r.i32(80) & 0xffffffffL : -1L;
-      rc = path == null ? -Errno.ENOENT : fs.chown(path, uid, gid);
+    if ((valid & (FuseKernel.FATTR_UID | FuseKernel.FATTR_GID)) != 0) {
+      int uid = (valid & FuseKernel.FATTR_UID) != 0 ? r.i32(76) : -1;
+      int gid = (valid & FuseKernel.FATTR_GID) != 0 ? r.i32(80) : -1;
+      view.chown(known(at, node), uid, gid);
     }
-    if (rc == 0 && (valid & FuseKernel.FATTR_SIZE) != 0) {
-      long size = r.i64(16);
-      rc = byHandle ? fs.ftruncate(path, size, s.fileInfo(0, fh)) : fs.truncate(path, size);
+    if ((valid & FuseKernel.FATTR_SIZE) != 0) {
+      if (byHandle) {
+        view.truncate(fh, r.i64(16));
+      } else {
+        view.truncate(at, r.i64(16));
+      }
     }
-    if (rc == 0 && (valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
-      setTime(s.times[0], valid, FuseKernel.FATTR_ATIME, FuseKernel.FATTR_ATIME_NOW, r.i64(32),
-          r.i32(56));
-      setTime(s.times[1], valid, FuseKernel.FATTR_MTIME, FuseKernel.FATTR_MTIME_NOW, r.i64(40),
-          r.i32(60));
-      rc = path == null ? -Errno.ENOENT : fs.utimens(path, s.times);
+    if ((valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
+      view.utimens(known(at, node),
+          time(valid, FuseKernel.FATTR_ATIME, FuseKernel.FATTR_ATIME_NOW, r.i64(32), r.i32(56)),
+          time(valid, FuseKernel.FATTR_MTIME, FuseKernel.FATTR_MTIME_NOW, r.i64(40), r.i32(60)));
     }
-    if (rc == 0 && (valid & changes) == 0) {
-      rc = path == null ? -Errno.ENOENT : fs.chown(path, -1L, -1L);
+    if ((valid & changes) == 0) {
+      view.chown(known(at, node), -1, -1);
     }
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    FileStat stat = s.clearedStat();
-    rc = byHandle ? fs.fgetattr(path, stat, s.fileInfo(0, fh)) : fs.getattr(path, stat);
-    replies.attr(rc, stat, reply, path);
+    EntryReplies.attr(attributesOf(at, fh, node), reply);
   }
 
-  private static void setTime(Timespec time, int valid, int bit, int nowBit, long seconds,
-                              int nanos) {
+  /** A time of a SETATTR: null when it is not to change, now when the caller said so. */
+  private static Instant time(int valid, int bit, int nowBit, long seconds, int nanos) {
     if ((valid & bit) == 0) {
-      time.tv_sec.set(0);
-      time.tv_nsec.set(UTIME_OMIT);
-    } else if ((valid & nowBit) != 0) {
-      time.tv_sec.set(0);
-      time.tv_nsec.set(UTIME_NOW);
-    } else {
-      time.tv_sec.set(seconds);
-      time.tv_nsec.set(nanos & 0xffffffffL);
+      return null;
     }
+    if ((valid & nowBit) != 0) {
+      return Instant.now();
+    }
+    return Instant.ofEpochSecond(seconds, nanos & 0xffffffffL);
   }
 
-  private void readlink(Reply reply, String path) {
-    RequestScratch s = RequestScratch.get();
-    int rc = fs.readlink(path, s.linkMemory, RequestScratch.PATH_MAX + 1);
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    int length = 0;
-    while (length < RequestScratch.PATH_MAX && s.linkMemory.getByte(length) != 0) {
-      length++;
-    }
-    byte[] target = new byte[length];
-    s.linkMemory.get(0, target, 0, length);
-    reply.begin().put(target);
-    reply.send();
-  }
-
-  /** A name of a new entry in directory {@code parent}, or null (answered) if there is none. */
-  private String newName(long parent, String name, Reply reply) {
-    String path = nodes.child(parent, name);
-    if (path == null) {
-      reply.error(Errno.ENOENT);
-    }
-    return path;
-  }
-
-  private void symlink(Request r, Reply reply) {
+  private void symlink(Request r, Reply reply) throws IOException {
     String name = r.name(0);
     String target = r.name(r.nameLength(0) + 1);
-    creating(r, reply, name, path -> fs.symlink(target, path));
+    creating(r, reply, name, (at, caller) -> view.symlink(at, target, caller));
   }
 
   /** fuse_mknod_in: mode, rdev, umask, padding; the name follows. */
-  private void mknod(Request r, Reply reply) {
-    long mode = r.i32(0) & 0xffffffffL;
+  private void mknod(Request r, Reply reply) throws IOException {
+    int mode = r.i32(0);
     long rdev = r.i32(4) & 0xffffffffL;
-    creating(r, reply, r.name(16), path -> fs.mknod(path, mode, rdev));
+    creating(r, reply, r.name(16), (at, caller) -> view.mknod(at, mode, rdev, caller));
   }
 
   /** fuse_mkdir_in: mode, umask; the name follows. */
-  private void mkdir(Request r, Reply reply) {
-    long mode = r.i32(0) & 0xffffffffL;
-    creating(r, reply, r.name(8), path -> fs.mkdir(path, mode));
+  private void mkdir(Request r, Reply reply) throws IOException {
+    int mode = r.i32(0);
+    creating(r, reply, r.name(8), (at, caller) -> view.mkdir(at, mode, caller));
   }
 
-  private interface PathOperation {
-    int apply(String path);
+  /** An operation that makes a new entry, owned by the request's caller. */
+  private interface Making {
+    void make(MountPath at, Caller caller) throws IOException;
   }
 
-  /**
-   * Runs {@code action} on {@code name} in directory {@code r.nodeId()} under the read side of its
-   * ref's structure lock; an unknown directory is ENOENT. The action answers.
-   */
-  private void inDirectory(Request r, Reply reply, String name, Consumer<String> action) {
-    withPath(r, reply, dir -> action.accept(NodeTable.childPath(dir, name)));
-  }
-
-  private void creating(Request r, Reply reply, String name, PathOperation make) {
-    inDirectory(r, reply, name, path -> {
-      int rc = asCaller(r, () -> make.apply(path));
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
-      }
-      answerEntry(path, reply);
+  private void creating(Request r, Reply reply, String name, Making making) throws IOException {
+    inDirectory(r, name, at -> {
+      making.make(at, caller(r));
+      answerEntry(at, reply);
     });
   }
 
-  /** Runs {@code operation} as the request's caller: the owner of what it creates. */
-  private static int asCaller(Request r, java.util.function.IntSupplier operation) {
-    RefFileSystem.requestCaller(r.uid(), r.gid());
-    try {
-      return operation.getAsInt();
-    } finally {
-      RefFileSystem.requestCaller(-1, -1);
-    }
+  /** The request's caller: the owner of what it creates. */
+  private static Caller caller(Request r) {
+    return new Caller(r.uid(), r.gid());
   }
 
-  private void unlink(Request r, Reply reply) {
-    inDirectory(r, reply, r.name(0), path -> {
-      NodeTable.Node open = nodes.openWithLastName(path);
-      int rc;
+  /**
+   * Unlinks a name; the last name of an open file leaves the tree as any other, and the view
+   * keeps the file reachable for the node until its last release.
+   */
+  private void unlink(Request r, Reply reply) throws IOException {
+    inDirectory(r, r.name(0), at -> {
+      NodeTable.Node open = nodes.openWithLastName(at);
       if (open != null) {
-        rc = hide(open, path);
+        keepUnlinked(open, at, view.unlinkOpen(at));
       } else {
-        rc = fs.unlink(path);
-        if (rc == 0) {
-          nodes.unlinked(path);
-        }
+        view.unlink(at);
+        nodes.unlinked(at);
       }
-      EntryReplies.answer(rc, reply);
+      reply.ok();
     });
   }
 
-  private void rmdir(Request r, Reply reply) {
-    inDirectory(r, reply, r.name(0), path -> {
-      int rc = fs.rmdir(path);
-      if (rc == 0) {
-        nodes.unlinked(path);
-      }
-      EntryReplies.answer(rc, reply);
-    });
-  }
-
-  /**
-   * Unlinks the last name of an open file by moving it to a hidden name of its ref, which the
-   * view unlinks from the tree at once and answers for until the last release.
-   */
-  private int hide(NodeTable.Node node, String path) {
-    String hidden = hiddenName(node, path);
-    int rc = fs.rename(path, hidden);
-    if (rc == 0) {
-      keepHidden(node, path, hidden);
-    }
-    return rc;
-  }
-
-  /** A hidden name for {@code node} in the root of the ref of {@code path}. */
-  private String hiddenName(NodeTable.Node node, String path) {
-    String refRoot = MountPath.refRoot(MountPath.refIdOf(path));
-    return String.format("%s/.fuse_hidden%08x%08x", refRoot, node.id & 0xffffffffL,
-        hiddenCounter.incrementAndGet() & 0xffffffffL);
-  }
-
-  /** Records the hidden name, or drops it at once if the last open file was released meanwhile. */
-  private void keepHidden(NodeTable.Node node, String path, String hidden) {
-    if (!nodes.hidden(node, path, hidden)) {
-      fs.unlink(hidden);
+  /** Records where the view keeps a node's file, or lets it go if it was released meanwhile. */
+  private void keepUnlinked(NodeTable.Node node, MountPath at, MountPath kept) {
+    if (!nodes.keptUnlinked(node, at, kept)) {
+      view.forgetUnlinked(kept);
     }
   }
-
 
   /** fuse_rename_in: newdir (8 bytes); fuse_rename2_in: newdir, flags, padding (16 bytes). */
-  private void rename(Request r, Reply reply, int namesAt, int flags) {
+  private void rename(Request r, Reply reply, int namesAt, int flags) throws IOException {
     long newDir = r.i64(0);
     String oldName = r.name(namesAt);
     String newName = r.name(namesAt + r.nameLength(namesAt) + 1);
-    java.util.concurrent.locks.Lock lock = structureOf(r).writeLock();
+    Lock lock = structure.of(nodes.path(r.nodeId())).writeLock();
     lock.lock();
     try {
-      String from = newName(r.nodeId(), oldName, reply);
-      if (from == null) {
-        return;
-      }
-      String to = newName(newDir, newName, reply);
-      if (to == null) {
-        return;
-      }
+      MountPath from = known(nodes.child(r.nodeId(), oldName), r.nodeId());
+      MountPath to = known(nodes.child(newDir, newName), newDir);
       if (from.equals(to)) {
-        EntryReplies.answer(fs.getattr(from, RequestScratch.get().clearedStat()), reply);
+        if (!view.lookup(from, RequestScratch.attributes()).exists()) {
+          throw new NoSuchFileException(from.toString());
+        }
+        reply.ok();
         return;
       }
       // A file renamed over while open stays reachable through its descriptors.
       NodeTable.Node replaced = flags == 0 ? nodes.openWithLastName(to) : null;
-      String hidden = replaced == null ? null : hiddenName(replaced, to);
-      int rc = hidden == null ? fs.rename(from, to, flags) : fs.renameOverOpen(from, to, hidden);
-      if (rc == 0) {
-        if (hidden != null) {
-          keepHidden(replaced, to, hidden);
+      if (replaced != null) {
+        MountPath kept = view.renameOverOpen(from, to);
+        if (kept != null) {
+          keepUnlinked(replaced, to, kept);
         }
-        nodes.renamed(from, to, (flags & Posix.RENAME_EXCHANGE) != 0);
+      } else {
+        view.rename(from, to, flags);
       }
-      EntryReplies.answer(rc, reply);
+      nodes.renamed(from, to, (flags & org.refcache.posix.Posix.RENAME_EXCHANGE) != 0);
+      reply.ok();
     } finally {
       lock.unlock();
     }
   }
 
   /** fuse_link_in: oldnodeid; the new name follows. */
-  private void link(Request r, Reply reply) {
+  private void link(Request r, Reply reply) throws IOException {
     long existingId = r.i64(0);
-    inDirectory(r, reply, r.name(8), path -> {
-      String existing = nodes.path(existingId);
-      if (existing == null) {
-        reply.error(Errno.ENOENT);
-        return;
+    inDirectory(r, r.name(8), at -> {
+      view.link(known(nodes.path(existingId), existingId), at);
+      FileAttributes attributes = RequestScratch.attributes();
+      Entry entry = view.lookup(at, attributes);
+      if (!entry.exists()) {
+        throw new NoSuchFileException(at.toString());
       }
-      int rc = fs.link(existing, path);
-      FileStat stat = RequestScratch.get().clearedStat();
-      if (rc == 0) {
-        rc = fs.getattr(path, stat);
-      }
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
-      }
-      NodeTable.Node node = nodes.linked(existingId, path, stat.st_ino.longValue());
+      NodeTable.Node node = nodes.linked(existingId, at, attributes.ino());
       if (node == null) {
-        node = nodes.entered(path, stat.st_ino.longValue(), stat.st_nlink.longValue(), false);
+        node = nodes.entered(at, attributes.ino(), attributes.nlink(), false);
       }
-      replies.putEntry(reply.begin(), node.id, stat, path);
+      EntryReplies.putEntry(reply.begin(), node.id, entry);
       if (!reply.send()) {
         nodes.forget(node.id, 1); // withdrawn: the kernel never counted this lookup
       }
@@ -465,59 +403,50 @@ final class KernelBridge implements FuseSession.Handler {
   // ---- open files ------------------------------------------------------------------------------
 
   /** fuse_open_in: flags, open_flags. */
-  private void open(Request r, Reply reply, String path) {
-    int flags = r.i32(0);
-    FuseFileInfo fi = RequestScratch.get().fileInfo(flags, 0);
-    int rc = fs.open(path, fi);
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
+  private void open(Request r, Reply reply, MountPath at) throws IOException {
+    Opened file = view.open(at, r.i32(0));
     nodes.opened(r.nodeId());
-    int backing = passthrough.register(fi.fh.get(), r.nodeId());
+    int backing = passthrough.register(file, r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
-      out.putLong(fi.fh.get());
+      out.putLong(file.handle());
       out.putInt(FuseKernel.FOPEN_PASSTHROUGH);
       out.putInt(backing);
     } else {
-      EntryReplies.putOpen(out, fi);
+      EntryReplies.putOpen(out, file);
     }
     if (!reply.send()) {
-      fs.release(path, fi); // withdrawn: no RELEASE will come for it
+      releaseQuietly(file.handle()); // withdrawn: no RELEASE will come for it
       releasedOpen(r.nodeId());
       passthrough.closeUnused();
     }
   }
 
   /** fuse_create_in: flags, mode, umask, open_flags; the name follows. */
-  private void create(Request r, Reply reply) {
+  private void create(Request r, Reply reply) throws IOException {
     int flags = r.i32(0);
-    long mode = r.i32(4) & 0xffffffffL;
-    inDirectory(r, reply, r.name(16), path -> {
-      RequestScratch s = RequestScratch.get();
-      FuseFileInfo fi = s.fileInfo(flags, 0);
-      int rc = asCaller(r, () -> fs.create(path, mode, fi));
-      if (rc != 0) {
-        reply.error(-rc);
-        return;
+    int mode = r.i32(4);
+    inDirectory(r, r.name(16), at -> {
+      Opened file = view.create(at, mode, flags, caller(r));
+      FileAttributes attributes = RequestScratch.attributes();
+      Entry entry;
+      try {
+        entry = view.lookup(at, attributes);
+        if (!entry.exists()) {
+          throw new NoSuchFileException(at.toString());
+        }
+      } catch (IOException | RuntimeException e) {
+        releaseQuietly(file.handle());
+        throw e;
       }
-      FileStat stat = s.clearedStat();
-      rc = fs.fgetattr(path, stat, fi);
-      if (rc != 0) {
-        fs.release(path, fi);
-        reply.error(-rc);
-        return;
-      }
-      NodeTable.Node node = nodes.entered(path, stat.st_ino.longValue(),
-          stat.st_nlink.longValue(), false);
+      NodeTable.Node node = nodes.entered(at, attributes.ino(), attributes.nlink(), false);
       nodes.opened(node.id);
       ByteBuffer out = reply.begin();
-      replies.putEntry(out, node.id, stat, path);
-      EntryReplies.putOpen(out, fi);
+      EntryReplies.putEntry(out, node.id, entry);
+      EntryReplies.putOpen(out, file);
       if (!reply.send()) {
         // Withdrawn: the kernel never got the node or the open file.
-        fs.release(path, fi);
+        releaseQuietly(file.handle());
         releasedOpen(node.id);
         nodes.forget(node.id, 1);
       }
@@ -525,98 +454,77 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
-  private void read(Request r, Reply reply) {
-    long fh = r.i64(0);
-    long offset = r.i64(8);
+  private void read(Request r, Reply reply) throws IOException {
     int size = Math.min(r.i32(16), reply.capacity());
-    int n = fs.read(null, reply.payloadMemory(), size, offset, RequestScratch.get().fileInfo(0, fh));
-    if (n < 0) {
-      reply.error(-n);
-      return;
-    }
+    int n = view.read(r.i64(0), reply.payloadMemory(), size, r.i64(8));
     reply.sendPayload(n);
   }
 
   /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
-  private void write(Request r, Reply reply) {
-    long fh = r.i64(0);
-    long offset = r.i64(8);
+  private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
-    Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
-    int n = fs.write(null, data, size, offset, RequestScratch.get().fileInfo(0, fh));
-    if (n < 0) {
-      reply.error(-n);
-      return;
-    }
+    int n = view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, r.i64(8));
     ByteBuffer out = reply.begin();
     out.putInt(n);
     out.putInt(0);
     reply.send();
   }
 
-  /** fuse_release_in: fh, flags, release_flags, lock_owner. */
+  /**
+   * fuse_release_in: fh, flags, release_flags, lock_owner. Always answered with success: the
+   * kernel has let go of the file whatever closing it says.
+   */
   private void release(Request r, Reply reply) {
     long fh = r.i64(0);
     if (fh != PassthroughFiles.NO_HANDLE) {
-      fs.release(null, RequestScratch.get().fileInfo(r.i32(8), fh));
+      releaseQuietly(fh);
     }
     releasedOpen(r.nodeId());
     passthrough.closeUnused();
     reply.ok();
   }
 
-  /** fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. */
-  private void fallocate(Request r, Reply reply) {
-    long fh = r.i64(0);
-    if (fh == PassthroughFiles.NO_HANDLE) {
-      reply.error(Errno.EBADF); // a read-only open
-      return;
+  /** Releases {@code fh}, logging a failure (its descriptor is closed anyway). */
+  private void releaseQuietly(long fh) {
+    try {
+      view.release(fh);
+    } catch (IOException | RuntimeException e) {
+      ViewFailures.errno("release", "fh " + fh, e);
     }
-    FuseFileInfo fi = RequestScratch.get().fileInfo(0, fh);
-    EntryReplies.answer(fs.fallocate(null, r.i32(24), r.i64(8), r.i64(16), fi), reply);
   }
 
   /**
-   * Counts a released open of {@code nodeId}; the last open file of an unlinked one lets its
-   * hidden name go. No structure lock: a hidden name lies in its ref's root, which no rename moves,
-   * and the node table decides alone who drops it.
+   * Counts a released open of {@code nodeId}; the last open file of an unlinked one lets the
+   * view's kept file go. No structure lock: the kept file has no place in a tree that a rename
+   * could move, and the node table decides alone who lets it go.
    */
   void releasedOpen(long nodeId) {
-    String hidden = nodes.released(nodeId);
-    if (hidden != null) {
-      fs.unlink(hidden);
+    MountPath kept = nodes.released(nodeId);
+    if (kept != null) {
+      view.forgetUnlinked(kept);
     }
   }
 
   /** fuse_fsync_in: fh, fsync_flags. */
-  private void fsync(Request r, Reply reply) {
-    if (r.i64(0) == PassthroughFiles.NO_HANDLE) {
-      reply.ok(); // a read-only passthrough open: nothing of it can be dirty
-      return;
+  private void fsync(Request r, Reply reply) throws IOException {
+    if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
+      view.sync(r.i64(0), (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0);
     }
-    FuseFileInfo fi = RequestScratch.get().fileInfo(0, r.i64(0));
-    boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
-    EntryReplies.answer(fs.fsync(null, dataOnly ? 1 : 0, fi), reply);
+    reply.ok();
   }
 
-  private void statfs(Reply reply, String path) {
-    RequestScratch s = RequestScratch.get();
-    s.statvfsMemory.setMemory(0, 256, (byte) 0);
-    int rc = fs.statfs(path == null ? "/" : path, s.statvfs);
-    if (rc != 0) {
-      reply.error(-rc);
-      return;
-    }
-    Statvfs v = s.statvfs;
+  /** fuse_kstatfs: blocks, bfree, bavail, files, ffree, bsize, namelen, frsize, spare. */
+  private void statfs(Reply reply, MountPath at) throws IOException {
+    StatVfs v = view.capacity(at == null ? MountPath.ROOT : at);
     ByteBuffer out = reply.begin();
-    out.putLong(v.f_blocks.longValue());
-    out.putLong(v.f_bfree.longValue());
-    out.putLong(v.f_bavail.longValue());
-    out.putLong(v.f_files.longValue());
-    out.putLong(v.f_ffree.longValue());
-    out.putInt(v.f_bsize.intValue());
-    out.putInt(v.f_namemax.intValue());
-    out.putInt(v.f_frsize.intValue());
+    out.putLong(v.blocks());
+    out.putLong(v.blocksFree());
+    out.putLong(v.blocksAvailable());
+    out.putLong(v.files());
+    out.putLong(v.filesFree());
+    out.putInt((int) v.blockSize());
+    out.putInt(MountPath.NAME_MAX);
+    out.putInt((int) v.fragmentSize());
     for (int i = 0; i < 7; i++) {
       out.putInt(0); // padding, spare[6]
     }
@@ -626,32 +534,82 @@ final class KernelBridge implements FuseSession.Handler {
   // ---- extended attributes ---------------------------------------------------------------------
 
   /** fuse_setxattr_in: size, flags; the name and the value follow. */
-  private void setxattr(Request r, Reply reply, String path) {
+  private void setxattr(Request r, Reply reply, MountPath at) throws IOException {
     int size = r.i32(0);
     int flags = r.i32(4);
     int nameLength = r.nameLength(8);
-    String name = r.name(8);
-    Pointer value = r.data(8 + nameLength + 1, size);
-    EntryReplies.answer(fs.setxattr(path, name, value, size, flags), reply);
+    view.setxattr(at, r.name(8), r.bytes(8 + nameLength + 1, size), flags);
+    reply.ok();
   }
 
-  /** fuse_getxattr_in: size, padding; a getxattr's name follows. */
-  private void getxattr(Request r, Reply reply, boolean list, String path) {
-    int size = r.i32(0);
-    if (size > reply.capacity()) {
-      size = reply.capacity();
-    }
-    int n = list ? fs.listxattr(path, reply.payloadMemory(), size)
-        : fs.getxattr(path, r.name(8), reply.payloadMemory(), size);
-    if (n < 0) {
-      reply.error(-n);
-    } else if (size == 0) {
-      ByteBuffer out = reply.begin();
-      out.putInt(n);
-      out.putInt(0);
-      reply.send();
+  /**
+   * fuse_getxattr_in: size, padding; a getxattr's name follows. Size 0 asks for the length, a too
+   * small buffer is ERANGE, a missing attribute ENODATA.
+   */
+  private void getxattr(Request r, Reply reply, boolean list, MountPath at) throws IOException {
+    int size = Math.min(r.i32(0), reply.capacity());
+    byte[] value;
+    if (list) {
+      value = XattrNames.join(view.listxattr(at));
     } else {
-      reply.sendPayload(n);
+      Optional<byte[]> found = view.getxattr(at, r.name(8));
+      if (found.isEmpty()) {
+        reply.error(Errno.ENODATA);
+        return;
+      }
+      value = found.get();
     }
+    ByteBuffer out = reply.begin();
+    if (size == 0) {
+      out.putInt(value.length);
+      out.putInt(0);
+    } else if (value.length > size) {
+      reply.error(Errno.ERANGE);
+      return;
+    } else {
+      out.put(value);
+    }
+    reply.send();
+  }
+
+  // ---- failures --------------------------------------------------------------------------------
+
+  /** What a failed request was about, for the log: the node's place, or its ID. */
+  private Object subject(Request r) {
+    MountPath at = nodes.path(r.nodeId());
+    return at != null ? at : "node " + r.nodeId();
+  }
+
+  /** The operation an opcode asks for, for the log. */
+  private static String operation(int opcode) {
+    return switch (opcode) {
+      case FuseKernel.LOOKUP -> "lookup";
+      case FuseKernel.GETATTR -> "getattr";
+      case FuseKernel.SETATTR -> "setattr";
+      case FuseKernel.READLINK -> "readlink";
+      case FuseKernel.SYMLINK -> "symlink";
+      case FuseKernel.MKNOD -> "mknod";
+      case FuseKernel.MKDIR -> "mkdir";
+      case FuseKernel.UNLINK -> "unlink";
+      case FuseKernel.RMDIR -> "rmdir";
+      case FuseKernel.RENAME, FuseKernel.RENAME2 -> "rename";
+      case FuseKernel.LINK -> "link";
+      case FuseKernel.OPEN -> "open";
+      case FuseKernel.READ -> "read";
+      case FuseKernel.WRITE -> "write";
+      case FuseKernel.STATFS -> "statfs";
+      case FuseKernel.FSYNC -> "fsync";
+      case FuseKernel.FALLOCATE -> "fallocate";
+      case FuseKernel.SETXATTR -> "setxattr";
+      case FuseKernel.GETXATTR -> "getxattr";
+      case FuseKernel.LISTXATTR -> "listxattr";
+      case FuseKernel.REMOVEXATTR -> "removexattr";
+      case FuseKernel.OPENDIR -> "opendir";
+      case FuseKernel.READDIR, FuseKernel.READDIRPLUS -> "readdir";
+      case FuseKernel.FSYNCDIR -> "fsyncdir";
+      case FuseKernel.ACCESS -> "access";
+      case FuseKernel.CREATE -> "create";
+      default -> "opcode " + opcode;
+    };
   }
 }

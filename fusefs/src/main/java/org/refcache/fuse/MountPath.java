@@ -3,41 +3,64 @@ package org.refcache.fuse;
 import org.refcache.posix.FileNames;
 
 /**
- * A path as libfuse gives it ({@code "/"}, {@code "/refs"}, {@code "/refs/<id>/a/b"}) split into
- * what answers for it. Parsing is a prefix test and two {@code indexOf}s.
+ * A place in the mount, typed once: {@code /}, {@code /refs}, a path inside a ref's tree
+ * ({@code /refs/<id>/a/b}: the ref and the path inside its tree), or an open file unlinked from
+ * a ref's tree. The kernel transport builds it name by name ({@link #child}) and keeps it with
+ * its node; libfuse's path strings are split once ({@link #parse}). The view never parses a
+ * path again.
  *
- * @param kind     which part of the mount the path names
- * @param refId    the ref ID for {@link Kind#REF}, else null
+ * @param kind     which part of the mount it names
+ * @param refId    the ref ID for {@link Kind#REF} and {@link Kind#UNLINKED}, else null
  * @param relative the path inside the ref's tree for {@link Kind#REF} ({@code ""} for its root,
  *                 as {@code org.refcache.core.overlay} wants it), else null
+ * @param unlinked which unlinked file of the ref, for {@link Kind#UNLINKED}, else 0
  */
-record MountPath(Kind kind, String refId, String relative) {
+public record MountPath(Kind kind, String refId, String relative, long unlinked) {
 
   /** What a path names. */
-  enum Kind {
+  public enum Kind {
     /** {@code /}: holds {@code refs} only. */
     ROOT,
     /** {@code /refs}: one directory per ref ID. */
     REFS,
     /** {@code /refs/<id>} and below: a ref's tree. */
     REF,
+    /**
+     * A file of a ref unlinked while open: it has no name any more, and stays reachable until
+     * its last open file is released ({@link ViewOperations#unlinkOpen}).
+     */
+    UNLINKED,
     /** Any other name: it does not exist. */
     NONE
   }
 
   /** Longest file name in bytes, as on the filesystems the layers live on. */
-  static final int NAME_MAX = 255;
+  public static final int NAME_MAX = 255;
 
   static final String REFS_NAME = "refs";
-  static final String REFS_PATH = "/refs";
 
   private static final String REFS_PREFIX = "/refs/";
-  private static final MountPath ROOT = new MountPath(Kind.ROOT, null, null);
-  private static final MountPath REFS = new MountPath(Kind.REFS, null, null);
-  private static final MountPath NONE = new MountPath(Kind.NONE, null, null);
+  public static final MountPath ROOT = new MountPath(Kind.ROOT, null, null, 0);
+  public static final MountPath REFS = new MountPath(Kind.REFS, null, null, 0);
+  public static final MountPath NONE = new MountPath(Kind.NONE, null, null, 0);
+
+  /** {@code /refs/<id>}, the root of ref {@code refId}. */
+  public static MountPath refRoot(String refId) {
+    return new MountPath(Kind.REF, refId, "", 0);
+  }
+
+  /** {@code relative} inside ref {@code refId} ({@code ""}: its root). */
+  public static MountPath inRef(String refId, String relative) {
+    return new MountPath(Kind.REF, refId, relative, 0);
+  }
+
+  /** The unlinked open file number {@code id} of ref {@code refId}. */
+  static MountPath unlinked(String refId, long id) {
+    return new MountPath(Kind.UNLINKED, refId, null, id);
+  }
 
   /** Splits a libfuse path; never fails (a path outside the layout is {@link Kind#NONE}). */
-  static MountPath parse(String fusePath) {
+  public static MountPath parse(String fusePath) {
     if (fusePath.length() == 1) {
       return fusePath.equals("/") ? ROOT : NONE;
     }
@@ -47,47 +70,83 @@ record MountPath(Kind kind, String refId, String relative) {
     int idStart = REFS_PREFIX.length();
     int slash = fusePath.indexOf('/', idStart);
     if (slash < 0) {
-      return idStart == fusePath.length()
-          ? NONE
-          : new MountPath(Kind.REF, fusePath.substring(idStart), "");
+      return idStart == fusePath.length() ? NONE : refRoot(fusePath.substring(idStart));
     }
     if (slash == idStart || slash == fusePath.length() - 1) {
       return NONE;
     }
-    return new MountPath(Kind.REF, fusePath.substring(idStart, slash),
-        fusePath.substring(slash + 1));
-  }
-
-  /** The ID of the ref {@code fusePath} lies in ({@code /refs/<id>} or below), or null. */
-  static String refIdOf(String fusePath) {
-    MountPath at = parse(fusePath);
-    return at.kind() == Kind.REF ? at.refId() : null;
-  }
-
-  /** Whether {@code fusePath} lies inside a ref's tree, below its root. */
-  static boolean insideRef(String fusePath) {
-    MountPath at = parse(fusePath);
-    return at.kind() == Kind.REF && !at.relative().isEmpty();
-  }
-
-  /** {@code /refs/<id>}, the root of ref {@code refId}. */
-  static String refRoot(String refId) {
-    return REFS_PREFIX + refId;
+    return inRef(fusePath.substring(idStart, slash), fusePath.substring(slash + 1));
   }
 
   /**
-   * Whether the last component is longer than {@link #NAME_MAX} bytes. The kernel lets FUSE names
-   * up to 1024 bytes through, so a lookup or create of a longer name must be refused here
-   * ({@code ENAMETOOLONG}) as ext4 would.
+   * The entry {@code name} (one component, no {@code /}) in this directory: {@code refs} in
+   * {@code /}, a ref in {@code /refs}, a path in a ref's tree; anything else is {@link #NONE}.
    */
-  static boolean nameTooLong(String fusePath) {
-    int start = fusePath.lastIndexOf('/') + 1;
-    int chars = fusePath.length() - start;
-    if (chars <= NAME_MAX / 3) {
-      return false; // at most 3 bytes per UTF-16 unit in any charset a path comes in
+  public MountPath child(String name) {
+    return switch (kind) {
+      case ROOT -> name.equals(REFS_NAME) ? REFS : NONE;
+      case REFS -> refRoot(name);
+      case REF -> inRef(refId, relative.isEmpty() ? name : relative + "/" + name);
+      case UNLINKED, NONE -> NONE;
+    };
+  }
+
+  /** Whether it lies inside a ref's tree, below its root. */
+  public boolean insideRef() {
+    return kind == Kind.REF && !relative.isEmpty();
+  }
+
+  /** Whether it is a ref's root, {@code /refs/<id>}. */
+  public boolean isRefRoot() {
+    return kind == Kind.REF && relative.isEmpty();
+  }
+
+  /**
+   * Whether it lies strictly below directory {@code dir} of the same ref (for moving what the
+   * kernel knows below a renamed directory).
+   */
+  boolean isBelow(MountPath dir) {
+    if (kind != Kind.REF || dir.kind != Kind.REF || !refId.equals(dir.refId)) {
+      return false;
     }
-    // In the charset jnr-fuse decoded the path in: the name's own bytes (FileNames).
-    return chars > NAME_MAX
-        || FileNames.bytes(fusePath.substring(start)).length > NAME_MAX;
+    if (dir.relative.isEmpty()) {
+      return !relative.isEmpty();
+    }
+    return relative.length() > dir.relative.length() + 1
+        && relative.charAt(dir.relative.length()) == '/' && relative.startsWith(dir.relative);
+  }
+
+  /** This path with its prefix {@code from} (a directory above it) replaced by {@code to}. */
+  MountPath movedFrom(MountPath from, MountPath to) {
+    return inRef(to.refId, to.relative + relative.substring(from.relative.length()));
+  }
+
+  /**
+   * Whether its last component (the ref ID for a ref's root) is longer than {@link #NAME_MAX}
+   * bytes. The kernel lets FUSE names up to 1024 bytes through, so a lookup or create of a longer
+   * name must be refused here ({@code ENAMETOOLONG}) as ext4 would.
+   */
+  public boolean nameTooLong() {
+    if (kind != Kind.REF) {
+      return false;
+    }
+    String name = relative.isEmpty() ? refId : relative.substring(relative.lastIndexOf('/') + 1);
+    if (name.length() <= NAME_MAX / 3) {
+      return false; // at most 3 bytes per UTF-16 unit in any charset a name comes in
+    }
+    // In the charset names are decoded in: the name's own bytes (FileNames).
+    return name.length() > NAME_MAX || FileNames.bytes(name).length > NAME_MAX;
+  }
+
+  /** The path as libfuse spells it, for messages. */
+  @Override
+  public String toString() {
+    return switch (kind) {
+      case ROOT -> "/";
+      case REFS -> "/refs";
+      case REF -> relative.isEmpty() ? REFS_PREFIX + refId : REFS_PREFIX + refId + "/" + relative;
+      case UNLINKED -> REFS_PREFIX + refId + " (unlinked file " + unlinked + ")";
+      case NONE -> "(outside the mount's layout)";
+    };
   }
 }

@@ -7,9 +7,10 @@ import java.util.Map;
 import org.refcache.fuse.kernel.FuseKernel;
 
 /**
- * The kernel's inodes ("node IDs") and the view paths they stand for. The view's operations work
- * on paths ({@link RefFileSystem}); the kernel names files by node ID, handed out here on every
- * successful lookup and counted down by its forgets.
+ * The kernel's inodes ("node IDs") and the places in the view they stand for. The view's
+ * operations work on places ({@link MountPath}, typed once when the kernel looks a name up); the
+ * kernel names files by node ID, handed out here on every successful lookup and counted down by
+ * its forgets.
  *
  * <p>Hard links: names of one file (a non-directory with a link count above 1, the same inode
  * number in the same ref) share one node, so the kernel keeps one inode for them and a change
@@ -23,45 +24,52 @@ import org.refcache.fuse.kernel.FuseKernel;
  */
 final class NodeTable {
 
-  /** A kernel inode: its names (paths in the view), lookups the kernel holds, open files. */
+  /** A kernel inode: its names (places in the view), lookups the kernel holds, open files. */
   static final class Node {
     final long id;
     final boolean directory;
-    /** {@code <ref>:<ino>} for a hard-linked file, else null. */
-    String linkKey;
-    final List<String> paths = new ArrayList<>(1);
+    /** The ref and inode number of a hard-linked file, else null. */
+    LinkKey linkKey;
+    final List<MountPath> paths = new ArrayList<>(1);
     long lookups;
     int opens;
-    /** Where the view keeps it after it was unlinked while open (see {@link HiddenFiles}). */
-    String hiddenPath;
+    /** Where the view keeps it after it was unlinked while open (see {@link UnlinkedFiles}). */
+    MountPath unlinkedAt;
     /** The kernel's backing file ID of its passthrough opens (one per inode), or 0. */
     int backingId;
     /** Its ref went while files were open: close the backing file when the last one closes. */
     boolean closeBackingWhenIdle;
 
-    Node(long id, boolean directory, String linkKey) {
+    Node(long id, boolean directory, LinkKey linkKey) {
       this.id = id;
       this.directory = directory;
       this.linkKey = linkKey;
     }
   }
 
+  /** The key of a hard-linked file: its ref (names of one file never span refs) and inode. */
+  private record LinkKey(String refId, long ino) {
+  }
+
   private final Map<Long, Node> byId = new HashMap<>();
-  private final Map<String, Node> byPath = new HashMap<>();
-  private final Map<String, Node> byLink = new HashMap<>();
+  private final Map<MountPath, Node> byPath = new HashMap<>();
+  private final Map<LinkKey, Node> byLink = new HashMap<>();
   private final List<Integer> unusedBackings = new ArrayList<>();
   private long nextId = FuseKernel.ROOT_ID + 1;
 
   NodeTable() {
     Node root = new Node(FuseKernel.ROOT_ID, true, null);
-    root.paths.add("/");
+    root.paths.add(MountPath.ROOT);
     root.lookups = 1; // the kernel never forgets the root
     byId.put(root.id, root);
-    byPath.put("/", root);
+    byPath.put(MountPath.ROOT, root);
   }
 
-  /** The path {@code nodeId} answers to, or null for an unknown or nameless node. */
-  synchronized String path(long nodeId) {
+  /**
+   * The place {@code nodeId} stands for (an unlinked open file's, once it has no name), or null
+   * for an unknown node.
+   */
+  synchronized MountPath path(long nodeId) {
     Node node = byId.get(nodeId);
     if (node == null) {
       return null;
@@ -69,26 +77,21 @@ final class NodeTable {
     if (!node.paths.isEmpty()) {
       return node.paths.get(0);
     }
-    return node.hiddenPath;
+    return node.unlinkedAt;
   }
 
-  /** The path of {@code name} in directory {@code parentId}, or null for an unknown parent. */
-  synchronized String child(long parentId, String name) {
-    String parent = path(parentId);
-    return parent == null ? null : childPath(parent, name);
-  }
-
-  /** The path of {@code name} in the directory at {@code parent}. */
-  static String childPath(String parent, String name) {
-    return parent.equals("/") ? "/" + name : parent + "/" + name;
+  /** The place of {@code name} in directory {@code parentId}, or null for an unknown parent. */
+  synchronized MountPath child(long parentId, String name) {
+    MountPath parent = path(parentId);
+    return parent == null ? null : parent.child(name);
   }
 
   /**
    * Records a successful lookup (or creation) of {@code path}, whose file has inode number
    * {@code ino} and link count {@code nlink}: the node to answer with, its lookup count raised.
    */
-  synchronized Node entered(String path, long ino, long nlink, boolean directory) {
-    String linkKey = directory || nlink < 2 ? null : linkKey(path, ino);
+  synchronized Node entered(MountPath path, long ino, long nlink, boolean directory) {
+    LinkKey linkKey = directory || nlink < 2 ? null : linkKey(path, ino);
     Node known = byPath.get(path);
     if (known != null) {
       if (known.directory == directory) {
@@ -121,7 +124,7 @@ final class NodeTable {
    * Records a new hard link {@code path} of node {@code nodeId}: the same node, as the kernel
    * expects of a link reply.
    */
-  synchronized Node linked(long nodeId, String path, long ino) {
+  synchronized Node linked(long nodeId, MountPath path, long ino) {
     Node node = byId.get(nodeId);
     Node known = byPath.get(path);
     if (known != null) {
@@ -130,7 +133,7 @@ final class NodeTable {
     if (node == null || node.directory) {
       return null;
     }
-    String key = linkKey(path, ino);
+    LinkKey key = linkKey(path, ino);
     if (!key.equals(node.linkKey)) {
       // The file had one name: from now on its names share this node.
       if (node.linkKey != null) {
@@ -149,19 +152,19 @@ final class NodeTable {
    * The node named {@code path} if it is open and that is its last known name (unlinking it must
    * keep the file reachable), else null.
    */
-  synchronized Node openWithLastName(String path) {
+  synchronized Node openWithLastName(MountPath path) {
     Node node = byPath.get(path);
     return node != null && node.opens > 0 && node.paths.size() == 1 && !node.directory
         ? node : null;
   }
 
   /** The node named {@code path}, or null. */
-  synchronized Node at(String path) {
+  synchronized Node at(MountPath path) {
     return byPath.get(path);
   }
 
   /** {@code path} was unlinked (or removed): its node loses that name. */
-  synchronized void unlinked(String path) {
+  synchronized void unlinked(MountPath path) {
     Node node = byPath.get(path);
     if (node != null) {
       detach(node, path);
@@ -169,18 +172,18 @@ final class NodeTable {
   }
 
   /**
-   * {@code path}'s file, a name of {@code node}, is now kept under {@code hiddenPath} (unlinked or
-   * renamed over while open).
+   * {@code path}'s file, a name of {@code node}, is now kept by the view at {@code unlinkedAt}
+   * (unlinked or renamed over while open).
    *
-   * @return false if the node's last open file was released meanwhile: then nobody will release
-   *         the hidden name, and the caller drops it at once
+   * @return false if the node's last open file was released meanwhile: then nobody will let the
+   *         kept file go, and the caller does it at once
    */
-  synchronized boolean hidden(Node node, String path, String hiddenPath) {
+  synchronized boolean keptUnlinked(Node node, MountPath path, MountPath unlinkedAt) {
     detach(node, path);
     if (node.opens == 0) {
       return false;
     }
-    node.hiddenPath = hiddenPath;
+    node.unlinkedAt = unlinkedAt;
     return true;
   }
 
@@ -188,23 +191,23 @@ final class NodeTable {
    * {@code from} was renamed to {@code to} (with {@code renameat2} flags): names below a renamed
    * directory move with it; with EXCHANGE the two swap.
    */
-  synchronized void renamed(String from, String to, boolean exchange) {
+  synchronized void renamed(MountPath from, MountPath to, boolean exchange) {
     if (!exchange) {
       Node replaced = byPath.get(to);
       if (replaced != null) {
         detach(replaced, to);
       }
     }
-    Map<String, String> moves = new HashMap<>();
+    Map<MountPath, MountPath> moves = new HashMap<>();
     collectMoves(from, to, moves);
     if (exchange) {
       collectMoves(to, from, moves);
     }
-    Map<String, Node> moved = new HashMap<>();
-    for (String old : moves.keySet()) {
+    Map<MountPath, Node> moved = new HashMap<>();
+    for (MountPath old : moves.keySet()) {
       moved.put(old, byPath.remove(old));
     }
-    for (Map.Entry<String, String> move : moves.entrySet()) {
+    for (Map.Entry<MountPath, MountPath> move : moves.entrySet()) {
       Node node = moved.get(move.getKey());
       int index = node.paths.indexOf(move.getKey());
       node.paths.set(index, move.getValue());
@@ -212,7 +215,7 @@ final class NodeTable {
     }
   }
 
-  private void collectMoves(String from, String to, Map<String, String> moves) {
+  private void collectMoves(MountPath from, MountPath to, Map<MountPath, MountPath> moves) {
     Node top = byPath.get(from);
     if (top == null) {
       return;
@@ -221,10 +224,9 @@ final class NodeTable {
     if (!top.directory) {
       return;
     }
-    String prefix = from + "/";
-    for (String path : byPath.keySet()) {
-      if (path.startsWith(prefix)) {
-        moves.put(path, to + path.substring(from.length()));
+    for (MountPath path : byPath.keySet()) {
+      if (path.isBelow(from)) {
+        moves.put(path, path.movedFrom(from, to));
       }
     }
   }
@@ -240,9 +242,9 @@ final class NodeTable {
   /**
    * An open file of {@code nodeId} was released.
    *
-   * @return the hidden path to drop now that the last open file of an unlinked node is closed
+   * @return the kept unlinked file to let go now that its last open file is closed, or null
    */
-  synchronized String released(long nodeId) {
+  synchronized MountPath released(long nodeId) {
     Node node = byId.get(nodeId);
     if (node == null) {
       return null;
@@ -253,10 +255,10 @@ final class NodeTable {
       node.backingId = 0;
       node.closeBackingWhenIdle = false;
     }
-    String drop = null;
-    if (node.opens == 0 && node.hiddenPath != null) {
-      drop = node.hiddenPath;
-      node.hiddenPath = null;
+    MountPath drop = null;
+    if (node.opens == 0 && node.unlinkedAt != null) {
+      drop = node.unlinkedAt;
+      node.unlinkedAt = null;
     }
     dropIfUnused(node);
     return drop;
@@ -305,14 +307,15 @@ final class NodeTable {
   }
 
   /**
-   * Takes the backing file IDs of the nodes below {@code prefix} that no file has open (their ref
-   * goes: closed files stop pinning the layer's files); nodes with open files give theirs up at
-   * the last release.
+   * Takes the backing file IDs of the nodes inside ref {@code refId} that no file has open (the
+   * ref goes: closed files stop pinning the layer's files); nodes with open files give theirs up
+   * at the last release.
    */
-  synchronized List<Integer> takeBackingsUnder(String prefix) {
+  synchronized List<Integer> takeBackingsOf(String refId) {
     List<Integer> taken = new ArrayList<>();
     for (Node node : byId.values()) {
-      if (node.backingId == 0 || node.paths.isEmpty() || !node.paths.get(0).startsWith(prefix)) {
+      if (node.backingId == 0 || node.paths.isEmpty()
+          || !node.paths.get(0).insideRef() || !refId.equals(node.paths.get(0).refId())) {
         continue;
       }
       if (node.opens == 0) {
@@ -358,7 +361,7 @@ final class NodeTable {
       unusedBackings.add(node.backingId);
       node.backingId = 0;
     }
-    for (String path : node.paths) {
+    for (MountPath path : node.paths) {
       byPath.remove(path, node);
     }
     node.paths.clear();
@@ -367,12 +370,11 @@ final class NodeTable {
     }
   }
 
-  /** The key of a hard-linked file: its ref (names of one file never span refs) and inode. */
-  private static String linkKey(String path, long ino) {
-    return MountPath.refIdOf(path) + ":" + ino;
+  private static LinkKey linkKey(MountPath path, long ino) {
+    return new LinkKey(path.refId(), ino);
   }
 
-  private void detach(Node node, String path) {
+  private void detach(Node node, MountPath path) {
     node.paths.remove(path);
     byPath.remove(path, node);
     if (node.paths.isEmpty() && node.linkKey != null) {

@@ -17,14 +17,12 @@ final class PassthroughFiles {
   /** The handle of an open answered without one of ours (the view's handles start at 1). */
   static final long NO_HANDLE = 0;
 
-  private final RefFileSystem fs;
   private final NodeTable nodes;
-  /** Counts a released open of a node (and lets a hidden name go): the bridge's. */
+  /** Counts a released open of a node (and lets a kept unlinked file go): the bridge's. */
   private final java.util.function.LongConsumer released;
   private volatile FuseSession session;
 
-  PassthroughFiles(RefFileSystem fs, NodeTable nodes, java.util.function.LongConsumer released) {
-    this.fs = fs;
+  PassthroughFiles(NodeTable nodes, java.util.function.LongConsumer released) {
     this.nodes = nodes;
     this.released = released;
   }
@@ -58,11 +56,12 @@ final class PassthroughFiles {
   }
 
   /**
-   * Registers the descriptor of open file {@code fh} (counted as an open of {@code nodeId}) with
-   * the kernel as the backing file of its node: the backing ID to answer with, or 0 where that is
-   * not possible (not a read-only tree's file, other opens of the node without passthrough).
+   * Registers the descriptor the view offers for {@code file} (counted as an open of
+   * {@code nodeId}) with the kernel as the backing file of its node: the backing ID to answer
+   * with, or 0 where that is not possible (the view offers none: not a read-only tree's file;
+   * other opens of the node without passthrough).
    */
-  int register(long fh, long nodeId) {
+  int register(Opened file, long nodeId) {
     FuseSession s = session;
     if (s == null || !s.passthrough()) {
       return 0;
@@ -71,7 +70,7 @@ final class PassthroughFiles {
     if (existing != 0) {
       return existing; // other files of the node are open through it: so is this one
     }
-    int fd = fs.passthroughDescriptor(fh);
+    int fd = file.passthroughFd();
     if (fd < 0) {
       return 0;
     }
@@ -105,7 +104,7 @@ final class PassthroughFiles {
     if (s == null) {
       return;
     }
-    for (int backing : nodes.takeBackingsUnder(MountPath.refRoot(id) + "/")) {
+    for (int backing : nodes.takeBackingsOf(id)) {
       s.closeBacking(backing);
     }
   }

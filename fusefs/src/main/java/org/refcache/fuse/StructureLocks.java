@@ -20,9 +20,9 @@ final class StructureLocks {
   private final ReadWriteLock outsideRefs = new ReentrantReadWriteLock();
   private final ConcurrentMap<String, ReadWriteLock> perRef = new ConcurrentHashMap<>();
 
-  /** The lock of the ref {@code path} lies in (null: a node without a path). */
-  ReadWriteLock of(String path) {
-    String ref = path == null ? null : MountPath.refIdOf(path);
+  /** The lock of the ref {@code at} lies in (null: an unknown node). */
+  ReadWriteLock of(MountPath at) {
+    String ref = at == null ? null : at.refId();
     return ref == null ? outsideRefs : perRef.computeIfAbsent(ref, r -> new ReentrantReadWriteLock());
   }
 

@@ -1,17 +1,40 @@
 /**
  * The FUSE view of refs: one mount showing {@code <mountpoint>/refs/<id>/...} for every ref a
  * {@link org.refcache.fuse.RefTreeSource} lists. It only translates: take a use of the ref,
- * resolve, delegate to cache-core's overlay trees (or read and write an open descriptor), and map
- * exceptions to errno with {@code ErrnoMapper.toErrno}.
+ * resolve, delegate to cache-core's overlay trees (or read and write an open descriptor), and
+ * throw what goes wrong; a transport turns that into errno in one place
+ * ({@link org.refcache.fuse.ViewFailures}).
+ *
+ * <h2>The seam</h2>
+ * {@link org.refcache.fuse.ViewOperations} is the view as both transports see it: operations on
+ * typed places ({@link org.refcache.fuse.MountPath}: {@code /}, {@code /refs}, a ref and a path
+ * inside its tree, an unlinked open file) and on open files (handles), with typed results
+ * ({@link org.refcache.fuse.Entry}: attributes in a reused {@link org.refcache.fuse.FileAttributes}
+ * and how long the kernel may keep them; {@link org.refcache.fuse.Opened}: handle, keep-cache,
+ * passthrough descriptor) and the {@link org.refcache.fuse.Caller} as a parameter.
+ * {@link org.refcache.fuse.RefFileSystem} implements it ({@link org.refcache.fuse.EntryLookup}
+ * says what a name shows).
  *
  * <h2>Transports</h2>
- * The operations are path-based ({@link org.refcache.fuse.RefFileSystem}, in jnr-fuse's
- * {@code FuseStubFS} shape). By default the kernel's requests reach them through
- * {@link org.refcache.fuse.KernelBridge}, which speaks the FUSE protocol on {@code /dev/fuse}
- * ({@code org.refcache.fuse.kernel}) and maps the kernel's node IDs to paths
- * ({@link org.refcache.fuse.NodeTable}: one node for all names of a hard-linked file). Without
- * the right to {@code mount(2)}, or when asked, jnr-fuse's loop over libfuse 2.9 calls them
- * instead ({@link org.refcache.fuse.FuseOptions.Transport}).
+ * <ul>
+ *   <li>Kernel (the default): {@link org.refcache.fuse.KernelBridge} speaks the FUSE protocol on
+ *       {@code /dev/fuse} ({@code org.refcache.fuse.kernel}) and maps the kernel's node IDs to
+ *       places ({@link org.refcache.fuse.NodeTable}: one node for all names of a hard-linked
+ *       file), building a node's place from its parent's and its name: nothing is parsed.</li>
+ *   <li>libfuse 2.9 ({@code org.refcache.fuse.libfuse}), without the right to {@code mount(2)}
+ *       or when asked ({@link org.refcache.fuse.FuseOptions.Transport}): jnr-fuse's loop over
+ *       libfuse's path API, each path split once. Loaded by name, only when chosen
+ *       ({@link org.refcache.fuse.LibfuseLoop}): no other package knows jnr-fuse, and the kernel
+ *       transport runs without libfuse on the host.</li>
+ * </ul>
+ *
+ * <h2>Files unlinked while open</h2>
+ * Their name leaves the tree at once, and the view keeps the file reachable through an
+ * {@code O_PATH} descriptor ({@link org.refcache.fuse.UnlinkedFiles}) at a place of its own until
+ * the last open file is released, so {@code fstat}, {@code fchmod} and {@code futimens} still
+ * work. The kernel transport asks for this when it unlinks (or renames over) the last name of a
+ * node with open files; libfuse asks with its {@code .fuse_hidden*} rename, which the libfuse
+ * adapter alone knows.
  *
  * <h2>Layout</h2>
  * <ul>
@@ -33,24 +56,29 @@
  * <h2>Kernel caching</h2>
  * <ul>
  *   <li>Passthrough (kernel transport, Linux 6.9+): files of read-only refs are read by the
- *       kernel straight from their layer files, with those files' page cache (see
- *       {@link org.refcache.fuse.KernelBridge}).</li>
+ *       kernel straight from their layer files, with those files' page cache (the view offers
+ *       the descriptor, {@link org.refcache.fuse.Opened#passthroughFd};
+ *       {@link org.refcache.fuse.PassthroughFiles} registers it).</li>
  *   <li>Page cache: files of trees that can never change (read-only, or frozen) are opened with
  *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not
  *       (under libfuse 2.9 each hard link is its own kernel inode, so the next open of any name
  *       must see what was written through another). This is why the mount does not use
  *       {@code -o kernel_cache}, which would keep pages for every open.</li>
  *   <li>Entries and attributes: all changes go through the mount, and the kernel refreshes what it
- *       caches for the inode an operation went through. The kernel transport lets names,
- *       attributes and listings inside trees that can never change live for
- *       {@link org.refcache.fuse.FuseOptions#UNCHANGING_TIMEOUT} and drops them when the ref goes
- *       ({@link org.refcache.fuse.FuseMount#invalidate}); the mount's timeouts cover the rest
- *       (see {@link org.refcache.fuse.FuseOptions}).</li>
+ *       caches for the inode an operation went through. The view lets names, attributes and
+ *       listings inside trees that can never change live for
+ *       {@link org.refcache.fuse.FuseOptions#UNCHANGING_TIMEOUT}, and the kernel transport drops
+ *       them when the ref goes ({@link org.refcache.fuse.FuseMount#invalidate}); the mount's
+ *       timeouts cover the rest (see {@link org.refcache.fuse.FuseOptions}). libfuse 2.9 applies
+ *       the mount's timeouts to everything.</li>
  * </ul>
  *
  * <h2>Threads</h2>
  * The kernel transport's workers (or libfuse's multi-threaded loop) call in from many threads at
- * once. The lease cache is lock-free
+ * once. Lock order: a ref's structure lock (kernel transport: read side for operations that turn
+ * a node into a place and act on it, write side for renames; {@link
+ * org.refcache.fuse.StructureLocks}), then a tree's lock, then the node table's monitor. The
+ * lease cache is lock-free
  * on hits, the handle table a concurrent map; the overlay trees lock themselves (a writable tree
  * has one read-write lock, mutations are atomic to readers). Reads and writes of open files take
  * no lock at all: {@code pread}/{@code pwrite} on the descriptor, straight into FUSE's buffer;

@@ -13,17 +13,29 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class FuseMountTest {
+
+  private final FuseOptions.Transport transport;
+
+  FuseMountTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   @TempDir
   Path tmp;
   ViewFixture view;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
   }
 
   @AfterEach
@@ -85,7 +97,8 @@ class FuseMountTest {
     view.addReadOnly("r", view.layer("a"));
 
     assertThatThrownBy(() -> FuseMount.mount(view.source, view.mountpoint,
-        FuseOptions.defaults().withExtraOptions(java.util.List.of("no_such_option"))))
+        FuseOptions.defaults().withExtraOptions(java.util.List.of("no_such_option"))
+            .withTransport(transport)))
         .isInstanceOf(IOException.class);
     assertThat(Mounts.under(tmp)).isEmpty();
   }
@@ -95,7 +108,8 @@ class FuseMountTest {
     view.addReadOnly("r", view.layer("a"));
     view.mount();
 
-    assertThatThrownBy(() -> FuseMount.mount(view.source, view.mountpoint, FuseOptions.defaults()))
+    assertThatThrownBy(() -> FuseMount.mount(view.source, view.mountpoint,
+        FuseOptions.defaults().withTransport(transport)))
         .isInstanceOf(FileSystemException.class);
   }
 }

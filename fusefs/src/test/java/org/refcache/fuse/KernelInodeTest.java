@@ -10,16 +10,28 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.posix.Posix;
 
 /**
- * The kernel transport gives every file one kernel inode, whatever its names: with attribute
- * timeouts of five minutes, a change through one name of a hard-linked file must still be seen
- * through the others at once (under libfuse 2.9 each name had an inode of its own, stale for the
- * attribute timeout).
+ * A file is one inode, whatever its names: with attribute timeouts of five minutes, a change
+ * through one name of a hard-linked file must still be seen through the others at once. The
+ * kernel transport gives every file one kernel inode; under libfuse 2.9 each name has an inode of
+ * its own, stale for the attribute timeout ({@link TransportLimits}). Also files unlinked or
+ * renamed over while open, on both transports.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class KernelInodeTest {
+
+  private final FuseOptions.Transport transport;
+
+  KernelInodeTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   @TempDir
   Path tmp;
@@ -27,15 +39,16 @@ class KernelInodeTest {
   Path ref;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
     Path lower = view.layer("l");
     Files2.file(lower.resolve("x"), "pair");
     Files.createLink(lower.resolve("y"), lower.resolve("x"));
     view.addWritable("w", lower);
     FuseMount mount = view.mount(FuseOptions.defaults()
         .withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
-    assertThat(mount.transport()).isEqualTo(FuseOptions.Transport.KERNEL);
+    assertThat(mount.transport()).isEqualTo(transport);
     ref = view.ref("w");
   }
 
@@ -148,7 +161,7 @@ class KernelInodeTest {
       pool.shutdown();
     }
     view.awaitAllReleased();
-    assertThat(view.mounted().hiddenFiles()).isZero();
+    assertThat(view.mounted().unlinkedFiles()).isZero();
   }
 
   /**

@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * libfuse 2.9, the fallback for a service that may not mount(2) itself: it still serves both kinds
- * of refs (the POSIX details are the kernel transport's, see PosixConformanceTest).
+ * libfuse 2.9, the fallback for a service that may not mount(2) itself, is what serves a mount
+ * that asks for it. (The view's contract tests and the POSIX suite run on it too, with its limits
+ * named: {@link TransportLimits}, {@code PosixConformanceTest.LIBFUSE_EXCLUDED}.)
  */
 class LibfuseTransportTest {
 

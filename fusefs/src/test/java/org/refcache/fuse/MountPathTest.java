@@ -3,23 +3,22 @@ package org.refcache.fuse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
-import org.refcache.posix.FileNames;
 import org.refcache.fuse.MountPath.Kind;
+import org.refcache.posix.FileNames;
 
 class MountPathTest {
 
   @Test
   void theMountsOwnDirectories() {
-    assertThat(MountPath.parse("/").kind()).isEqualTo(Kind.ROOT);
-    assertThat(MountPath.parse("/refs").kind()).isEqualTo(Kind.REFS);
+    assertThat(MountPath.parse("/")).isEqualTo(MountPath.ROOT);
+    assertThat(MountPath.parse("/refs")).isEqualTo(MountPath.REFS);
   }
 
   @Test
   void pathsInARefSplitIntoIdAndTreePath() {
-    assertThat(MountPath.parse("/refs/abc")).isEqualTo(new MountPath(Kind.REF, "abc", ""));
-    assertThat(MountPath.parse("/refs/abc/d")).isEqualTo(new MountPath(Kind.REF, "abc", "d"));
-    assertThat(MountPath.parse("/refs/abc/d/e.txt"))
-        .isEqualTo(new MountPath(Kind.REF, "abc", "d/e.txt"));
+    assertThat(MountPath.parse("/refs/abc")).isEqualTo(MountPath.inRef("abc", ""));
+    assertThat(MountPath.parse("/refs/abc/d")).isEqualTo(MountPath.inRef("abc", "d"));
+    assertThat(MountPath.parse("/refs/abc/d/e.txt")).isEqualTo(MountPath.inRef("abc", "d/e.txt"));
   }
 
   @Test
@@ -30,26 +29,49 @@ class MountPathTest {
   }
 
   @Test
-  void namesAreLimitedTo255Bytes() {
-    assertThat(MountPath.nameTooLong("/refs/r/" + "a".repeat(255))).isFalse();
-    assertThat(MountPath.nameTooLong("/refs/r/" + "a".repeat(256))).isTrue();
-    // Paths come from jnr-fuse as byte strings: "é" in UTF-8 is two chars, \u00c3\u00a9.
-    String e = FileNames.fromText("\u00e9");
-    assertThat(MountPath.nameTooLong("/refs/r/" + e.repeat(127))).isFalse();
-    assertThat(MountPath.nameTooLong("/refs/r/" + e.repeat(128))).isTrue();
-    assertThat(MountPath.nameTooLong("/refs/r/" + "\u00ff".repeat(255))).isFalse();
-    assertThat(MountPath.nameTooLong("/refs/" + "x".repeat(300) + "/short")).isFalse();
+  void childrenAreBuiltNameByNameAsParsingWouldSplitThem() {
+    MountPath file = MountPath.ROOT.child("refs").child("abc").child("d").child("e.txt");
+    assertThat(file).isEqualTo(MountPath.parse("/refs/abc/d/e.txt"));
+    assertThat(file.toString()).isEqualTo("/refs/abc/d/e.txt");
+    assertThat(MountPath.ROOT.child("x")).isEqualTo(MountPath.NONE);
+    assertThat(MountPath.NONE.child("x")).isEqualTo(MountPath.NONE);
+    assertThat(MountPath.unlinked("abc", 3).child("x")).isEqualTo(MountPath.NONE);
   }
 
   @Test
-  void aPathKnowsItsRefAndWhetherItLiesInsideItsTree() {
-    assertThat(MountPath.refIdOf("/refs/r/a/b")).isEqualTo("r");
-    assertThat(MountPath.refIdOf("/refs/r")).isEqualTo("r");
-    assertThat(MountPath.refIdOf("/refs")).isNull();
-    assertThat(MountPath.refIdOf("/")).isNull();
-    assertThat(MountPath.insideRef("/refs/r/a")).isTrue();
-    assertThat(MountPath.insideRef("/refs/r")).isFalse();
-    assertThat(MountPath.insideRef("/refs")).isFalse();
-    assertThat(MountPath.refRoot("r")).isEqualTo("/refs/r");
+  void namesAreLimitedTo255Bytes() {
+    assertThat(MountPath.parse("/refs/r/" + "a".repeat(255)).nameTooLong()).isFalse();
+    assertThat(MountPath.parse("/refs/r/" + "a".repeat(256)).nameTooLong()).isTrue();
+    // Names are byte strings: "é" in UTF-8 is two chars, \u00c3\u00a9.
+    String e = FileNames.fromText("\u00e9");
+    assertThat(MountPath.parse("/refs/r/" + e.repeat(127)).nameTooLong()).isFalse();
+    assertThat(MountPath.parse("/refs/r/" + e.repeat(128)).nameTooLong()).isTrue();
+    assertThat(MountPath.parse("/refs/r/" + "\u00ff".repeat(255)).nameTooLong()).isFalse();
+    assertThat(MountPath.parse("/refs/" + "x".repeat(300) + "/short").nameTooLong()).isFalse();
+    assertThat(MountPath.REFS.child("x".repeat(300)).nameTooLong()).isTrue();
+  }
+
+  @Test
+  void aPlaceKnowsItsRefAndWhetherItLiesInsideItsTree() {
+    assertThat(MountPath.parse("/refs/r/a/b").refId()).isEqualTo("r");
+    assertThat(MountPath.parse("/refs/r").refId()).isEqualTo("r");
+    assertThat(MountPath.REFS.refId()).isNull();
+    assertThat(MountPath.ROOT.refId()).isNull();
+    assertThat(MountPath.parse("/refs/r/a").insideRef()).isTrue();
+    assertThat(MountPath.parse("/refs/r").insideRef()).isFalse();
+    assertThat(MountPath.parse("/refs/r").isRefRoot()).isTrue();
+    assertThat(MountPath.REFS.insideRef()).isFalse();
+    assertThat(MountPath.unlinked("r", 1).insideRef()).isFalse();
+  }
+
+  @Test
+  void placesBelowARenamedDirectoryMoveWithIt() {
+    MountPath dir = MountPath.parse("/refs/r/d");
+    assertThat(MountPath.parse("/refs/r/d/x/y").isBelow(dir)).isTrue();
+    assertThat(MountPath.parse("/refs/r/dx").isBelow(dir)).isFalse();
+    assertThat(MountPath.parse("/refs/r/d").isBelow(dir)).isFalse();
+    assertThat(MountPath.parse("/refs/s/d/x").isBelow(dir)).isFalse();
+    assertThat(MountPath.parse("/refs/r/d/x/y").movedFrom(dir, MountPath.parse("/refs/r/e/f")))
+        .isEqualTo(MountPath.parse("/refs/r/e/f/x/y"));
   }
 }

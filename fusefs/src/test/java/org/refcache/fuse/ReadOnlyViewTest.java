@@ -18,7 +18,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.posix.Errno;
@@ -26,7 +29,15 @@ import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
 /** A read-only ref seen through the mount is exactly its union of layers, and refuses changes. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class ReadOnlyViewTest {
+
+  private final FuseOptions.Transport transport;
+
+  ReadOnlyViewTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   @TempDir
   Path tmp;
@@ -35,8 +46,9 @@ class ReadOnlyViewTest {
   Path ref;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
     Path bottom = view.layer("bottom");
     Files2.file(bottom.resolve("plain.txt"), "plain bottom");
     Files2.file(bottom.resolve("setuid-tool"), "#!/bin/true\n", 04755, 1234, 5678);

@@ -19,13 +19,24 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 
 /** Leases: opened once per ref, released on invalidate, eviction and unmount, kept by open files. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class RefLeaseTest {
+
+  private final FuseOptions.Transport transport;
+
+  RefLeaseTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   @TempDir
   Path tmp;
@@ -33,8 +44,9 @@ class RefLeaseTest {
   Path layer;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
     layer = view.layer("l");
     Files2.file(layer.resolve("data.txt"), "0123456789");
   }

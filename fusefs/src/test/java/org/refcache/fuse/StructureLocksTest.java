@@ -8,24 +8,28 @@ class StructureLocksTest {
 
   private final StructureLocks locks = new StructureLocks();
 
-  @Test
-  void everyPathOfARefSharesItsLockAndOtherRefsHaveTheirOwn() {
-    assertThat(locks.of("/refs/a/x/y")).isSameAs(locks.of("/refs/a"));
-    assertThat(locks.of("/refs/a")).isNotSameAs(locks.of("/refs/ab"));
-    assertThat(MountPath.refIdOf("/refs/ab/c")).isEqualTo("ab");
+  private static MountPath p(String path) {
+    return MountPath.parse(path);
   }
 
   @Test
-  void theMountsOwnDirectoriesAndNamelessNodesShareOneLock() {
-    assertThat(locks.of("/")).isSameAs(locks.of("/refs")).isSameAs(locks.of(null))
-        .isSameAs(locks.of("/refs/"));
-    assertThat(locks.of("/")).isNotSameAs(locks.of("/refs/a"));
+  void everyPlaceOfARefSharesItsLockAndOtherRefsHaveTheirOwn() {
+    assertThat(locks.of(p("/refs/a/x/y"))).isSameAs(locks.of(p("/refs/a")))
+        .isSameAs(locks.of(MountPath.unlinked("a", 7)));
+    assertThat(locks.of(p("/refs/a"))).isNotSameAs(locks.of(p("/refs/ab")));
+  }
+
+  @Test
+  void theMountsOwnDirectoriesAndUnknownNodesShareOneLock() {
+    assertThat(locks.of(p("/"))).isSameAs(locks.of(p("/refs"))).isSameAs(locks.of(null))
+        .isSameAs(locks.of(p("/refs/")));
+    assertThat(locks.of(p("/"))).isNotSameAs(locks.of(p("/refs/a")));
   }
 
   @Test
   void aForgottenRefGetsANewLock() {
-    var before = locks.of("/refs/a/x");
+    var before = locks.of(p("/refs/a/x"));
     locks.forget("a");
-    assertThat(locks.of("/refs/a/x")).isNotSameAs(before);
+    assertThat(locks.of(p("/refs/a/x"))).isNotSameAs(before);
   }
 }

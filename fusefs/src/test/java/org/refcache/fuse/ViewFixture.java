@@ -19,11 +19,19 @@ final class ViewFixture implements AutoCloseable {
   final Path dir;
   final Path mountpoint;
   final TestRefSource source = new TestRefSource();
+  /** The transport every mount of this fixture uses, or null: the options say. */
+  private final FuseOptions.Transport transport;
   private FuseMount mount;
 
   ViewFixture(Path dir) throws IOException {
+    this(dir, null);
+  }
+
+  /** A fixture whose mounts all use {@code transport}, whatever options a test passes. */
+  ViewFixture(Path dir, FuseOptions.Transport transport) throws IOException {
     this.dir = dir.toAbsolutePath();
     this.mountpoint = Files.createDirectories(this.dir.resolve("mnt"));
+    this.transport = transport;
   }
 
   /** A new, empty layer directory. */
@@ -51,7 +59,8 @@ final class ViewFixture implements AutoCloseable {
   }
 
   FuseMount mount(FuseOptions options) throws IOException {
-    mount = FuseMount.mount(source, mountpoint, options);
+    mount = FuseMount.mount(source, mountpoint,
+        transport == null ? options : options.withTransport(transport));
     return mount;
   }
 

@@ -23,7 +23,10 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Posix;
 
@@ -33,7 +36,15 @@ import org.refcache.posix.Posix;
  * same results and leave the same tree. The upper written through the mount is then mounted with
  * kernel overlayfs over the same lower layer and must show that tree too.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class WritableEquivalenceTest {
+
+  private final FuseOptions.Transport transport;
+
+  WritableEquivalenceTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   private static final Instant T1 = Instant.parse("2021-06-07T08:09:10.111222333Z");
   private static final Instant T2 = Instant.parse("2022-01-02T03:04:05.999999999Z");
@@ -46,8 +57,9 @@ class WritableEquivalenceTest {
   WritableOverlayTree tree;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
     lower = view.layer("lower");
     plain = Files.createDirectories(tmp.resolve("plain"));
     buildLower(lower);

@@ -17,13 +17,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 
 /** A writable ref through the mount: the cases the equivalence harness does not reach. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(FuseOptions.Transport.class)
 class WritableViewTest {
+
+  private final FuseOptions.Transport transport;
+
+  WritableViewTest(FuseOptions.Transport transport) {
+    this.transport = transport;
+  }
 
   @TempDir
   Path tmp;
@@ -32,8 +43,9 @@ class WritableViewTest {
   Path ref;
 
   @BeforeEach
-  void setUp() throws IOException {
-    view = new ViewFixture(tmp);
+  void setUp(TestInfo test) throws IOException {
+    TransportLimits.assumeServed(transport, test);
+    view = new ViewFixture(tmp, transport);
     Path lower = view.layer("lower");
     Files2.file(lower.resolve("lower.txt"), "lower");
     Files2.file(lower.resolve("dir/child"), "child");
@@ -71,6 +83,17 @@ class WritableViewTest {
       assertThat(all.map(p -> p.getFileName().toString()))
           .noneMatch(name -> name.startsWith(".fuse_hidden"));
     }
+  }
+
+  /** A name that looks like libfuse's names for hidden open files is a name like any other. */
+  @Test
+  void aFileRenamedToANameLikeLibfusesHiddenOnesIsRenamed() throws IOException {
+    Files.writeString(ref.resolve("a"), "content");
+    Path odd = ref.resolve(".fuse_hidden0000000100000002");
+    Files.move(ref.resolve("a"), odd);
+    assertThat(Files.readString(odd)).isEqualTo("content");
+    assertThat(ReadOnlyViewTest.list(ref)).contains(".fuse_hidden0000000100000002")
+        .doesNotContain("a");
   }
 
   @Test

@@ -29,7 +29,8 @@ public final class Reply {
     this.sent = false;
   }
 
-  boolean sent() {
+  /** Whether this request was answered. */
+  public boolean sent() {
     return sent;
   }
 

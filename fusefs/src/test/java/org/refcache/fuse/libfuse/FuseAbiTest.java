@@ -1,4 +1,4 @@
-package org.refcache.fuse;
+package org.refcache.fuse.libfuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

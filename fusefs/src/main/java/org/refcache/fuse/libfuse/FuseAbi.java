@@ -1,4 +1,4 @@
-package org.refcache.fuse;
+package org.refcache.fuse.libfuse;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;

@@ -1,4 +1,4 @@
-package org.refcache.fuse;
+package org.refcache.fuse.libfuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +21,7 @@ class RegisteredOperationsTest {
   @Test
   void theViewRegistersExactlyTheOperationsItImplements() {
     Set<String> overridden = new TreeSet<>();
-    for (Method method : RefFileSystem.class.getDeclaredMethods()) {
+    for (Method method : LibfuseFileSystem.class.getDeclaredMethods()) {
       if (Modifier.isPublic(method.getModifiers()) && isStubOperation(method)) {
         overridden.add(method.getName());
       }
@@ -32,7 +32,7 @@ class RegisteredOperationsTest {
         "mkdir", "mknod", "open", "opendir", "read", "readdir", "readlink", "release",
         "removexattr", "rename", "rmdir", "setxattr", "statfs", "symlink", "truncate", "unlink",
         "utimens", "write");
-    assertThat(Arrays.stream(RefFileSystem.class.getMethods())
+    assertThat(Arrays.stream(LibfuseFileSystem.class.getMethods())
         .filter(m -> overridden.contains(m.getName()))
         .noneMatch(m -> m.isAnnotationPresent(NotImplemented.class))).isTrue();
   }
@@ -41,7 +41,7 @@ class RegisteredOperationsTest {
   void everythingElseStaysUnregistered() {
     for (String name : new String[] {"flush", "releasedir", "lock", "flock", "ioctl",
         "poll", "bmap", "read_buf", "write_buf"}) {
-      Method method = Arrays.stream(RefFileSystem.class.getMethods())
+      Method method = Arrays.stream(LibfuseFileSystem.class.getMethods())
           .filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
       assertThat(method.isAnnotationPresent(NotImplemented.class)).as(name).isTrue();
     }

@@ -1,0 +1,200 @@
+package org.refcache.fuse;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.refcache.core.overlay.DirectoryLinks;
+import org.refcache.core.overlay.Node;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
+
+/**
+ * What the view answers for a name: the attributes it shows for a place (the mount's own
+ * directories, a ref's root before and after its unpack, a file as the union shows it, an
+ * unlinked open file) and how long the kernel may keep them. Names, attributes and listings
+ * inside a tree that can never change are valid for {@link FuseOptions#UNCHANGING_TIMEOUT}, the
+ * rest for the mount's timeouts; a missing name inside a ref may be remembered as missing (names
+ * there appear only through the mount), one in {@code /refs} not (a new ref must show at once).
+ */
+final class EntryLookup {
+
+  private final RefTreeSource source;
+  private final RefTrees trees;
+  private final UnlinkedFiles unlinked;
+  private final Duration entryTimeout;
+  private final Duration attrTimeout;
+  private final Instant mountTime = Instant.now();
+  private final AtomicBoolean rootAnswered = new AtomicBoolean();
+  /** Refs whose directory answered as a stand-in (see lookup): it keeps those attributes. */
+  private final Set<String> standInRoots = ConcurrentHashMap.newKeySet();
+  /** A missing name that must not be remembered: a ref may appear under {@code /refs} at once. */
+  private final Entry missingOutsideRefs = Entry.missing(null);
+  private final Entry missingInRef;
+  private final Entry missingInUnchangingRef = Entry.missing(FuseOptions.UNCHANGING_TIMEOUT);
+
+  /**
+   * @param entryTimeout how long names (and missing names inside refs) may be cached
+   * @param attrTimeout  how long attributes may be cached
+   */
+  EntryLookup(RefTreeSource source, RefTrees trees, UnlinkedFiles unlinked,
+              Duration entryTimeout, Duration attrTimeout) {
+    this.source = source;
+    this.trees = trees;
+    this.unlinked = unlinked;
+    this.entryTimeout = entryTimeout;
+    this.attrTimeout = attrTimeout;
+    this.missingInRef = Entry.missing(entryTimeout);
+  }
+
+  /** Whether the root has been looked up: the mount is up and served (the readiness probe). */
+  boolean rootAnswered() {
+    return rootAnswered.get();
+  }
+
+  /**
+   * Whether what the kernel caches about {@code at} (its name, attributes, listing) stays true for
+   * as long as its ref exists: a path inside a ref whose tree can never change. The ref's own
+   * name in {@code /refs} does not count: a ref can go away.
+   */
+  boolean unchanging(MountPath at) {
+    return at.insideRef() && trees.isImmutable(at.refId());
+  }
+
+  /** An existing file's attributes, valid for long if they can never change. */
+  Entry found(FileAttributes attributes, boolean unchanging) {
+    return unchanging
+        ? new Entry(attributes, FuseOptions.UNCHANGING_TIMEOUT, FuseOptions.UNCHANGING_TIMEOUT)
+        : new Entry(attributes, entryTimeout, attrTimeout);
+  }
+
+  private Entry missing(MountPath at) {
+    if (!at.insideRef()) {
+      return missingOutsideRefs;
+    }
+    return trees.isImmutable(at.refId()) ? missingInUnchangingRef : missingInRef;
+  }
+
+  /**
+   * The attributes of {@code at} (into {@code into}) and how long they and the name may be
+   * cached; see {@link ViewOperations#lookup}.
+   */
+  Entry lookup(MountPath at, FileAttributes into) throws IOException {
+    switch (at.kind()) {
+      case ROOT -> {
+        Attributes.syntheticDirectory(into, Attributes.ROOT_INO, 3, mountTime);
+        rootAnswered.set(true);
+        return found(into, false);
+      }
+      case REFS -> {
+        Attributes.syntheticDirectory(into, Attributes.REFS_INO, 1, mountTime);
+        return found(into, false);
+      }
+      case NONE -> {
+        return missingOutsideRefs;
+      }
+      case UNLINKED -> {
+        return unlinkedAttributes(at, into);
+      }
+      default -> {
+        // a ref's tree, below
+      }
+    }
+    if (at.nameTooLong()) {
+      throw ErrnoMapper.toException(null, Errno.ENAMETOOLONG, at.toString(), null);
+    }
+    String id = at.refId();
+    boolean refRoot = at.isRefRoot();
+    if (refRoot && !standInRoots.contains(id) && !trees.isOpen(id) && source.wouldUnpack(id)) {
+      // Opening the ref here would unpack its layers inside the lookup of its name: under
+      // libfuse 2.9 (no parallel directory operations) the kernel serializes that with every
+      // other lookup and listing of /refs, so one slow unpack would hold up every other ref,
+      // and under either transport an `ls -l /refs` would unpack every ref. So its directory
+      // answers as a plain one (0755 root, the usual layer root); the first access inside it
+      // unpacks, holding up only lookups in that ref.
+      standInRoots.add(id);
+      // Link count 1: its subdirectories are not known yet (2 would tell find there are none).
+      Attributes.syntheticDirectory(into, Attributes.refRootIno(id), 1, mountTime);
+      return found(into, false);
+    }
+    // Lookups of missing names are frequent (include paths, PATH): answered without exceptions.
+    Optional<RefTree> ref = trees.acquire(id);
+    if (ref.isEmpty()) {
+      standInRoots.remove(id);
+      return missing(at);
+    }
+    try (RefTree tree = ref.get()) {
+      Optional<Node> node = tree.tree().resolve(at.relative());
+      if (node.isEmpty()) {
+        return missing(at);
+      }
+      String real = node.get().real().toString();
+      int rc = Posix.lstatInto(real, into.memory());
+      if (rc == -Errno.ENOENT) {
+        return missing(at); // gone since it was resolved
+      }
+      if (rc < 0) {
+        throw ErrnoMapper.toException("lstat", -rc, real, null);
+      }
+      reportAsTheUnionShowsIt(tree, at, node.get(), into);
+      return found(into, at.insideRef() && tree.immutable());
+    }
+  }
+
+  /**
+   * Corrects what {@code lstat} of a node's real file says into what the union shows: a ref's
+   * root has a number of its own, a copied-up file keeps its lower original's number and ctime,
+   * a merged directory counts the subdirectories of all its layers.
+   */
+  private void reportAsTheUnionShowsIt(RefTree tree, MountPath at, Node node,
+                                       FileAttributes into) throws IOException {
+    boolean refRoot = at.isRefRoot();
+    if (refRoot) {
+      into.setIno(Attributes.refRootIno(at.refId()));
+      if (standInRoots.contains(at.refId())) {
+        // Answered as a stand-in before: keep its mode, owner and times for the life of the
+        // mount, or a walk that began before the unpack (tar) sees its directory change.
+        Attributes.keepStandIn(into, mountTime);
+      }
+    }
+    if (node.isUpper() && tree.tree() instanceof WritableOverlayTree writable) {
+      if (!refRoot) {
+        // A copied-up file or directory keeps the inode number of its lower original.
+        into.setIno(writable.reportedIno(at.relative(), into.ino()));
+      }
+      // ... and the ctime it had, until it changes for real.
+      Instant real = into.ctime();
+      Instant shown = writable.reportedCtime(at.relative(), real);
+      if (!shown.equals(real)) {
+        into.setCtime(shown);
+      }
+    }
+    if (node.isDirectory()) {
+      // A merged directory's real directory counts only its own layer's subdirectories.
+      OptionalInt links = DirectoryLinks.merged(tree.tree(), at.relative());
+      if (links.isPresent()) {
+        into.setNlink(links.getAsInt());
+      }
+    }
+  }
+
+  /** An unlinked open file's attributes, from its descriptor. */
+  private Entry unlinkedAttributes(MountPath at, FileAttributes into) throws IOException {
+    int fd = unlinked.descriptor(at);
+    if (fd < 0) {
+      return missingOutsideRefs;
+    }
+    Attributes.ofDescriptor(fd, into);
+    if (unlinked.isLower(at)) {
+      // Unlinked from the union, still linked in its layer.
+      into.setNlink(Math.max(0, into.nlink() - 1));
+    }
+    return found(into, trees.isImmutable(at.refId()));
+  }
+}
