@@ -1,6 +1,7 @@
 package org.refcache.daemon;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,12 +14,15 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
+import org.refcache.core.cache.Descriptor;
 import org.refcache.core.cache.ImmutableRef;
 import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
+import org.refcache.core.layer.LayerImporter;
+import org.refcache.core.layer.RefusedLayerException;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
@@ -77,7 +81,7 @@ public final class RefService {
     if (parent != null) {
       held.serve(requireId(parent));
     }
-    LayerImporter.Imported layer = importer.ingest(file, progress);
+    LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();
@@ -86,7 +90,8 @@ public final class RefService {
       ImmutableRef ref;
       try {
         String text = description != null ? description : "import " + file.getFileName();
-        ref = cache.getByBlob(layer.descriptor(), p, RefOptions.description(text));
+        ref = cache.getByBlob(Descriptor.layer(layer.mediaType(), layer.blob(), layer.size(), layer.diffId()), p,
+            RefOptions.description(text));
       } finally {
         if (p != null) {
           p.release();
@@ -103,6 +108,28 @@ public final class RefService {
     } finally {
       lock.unlock();
       invalidate(changed);
+    }
+  }
+
+  /**
+   * Checks and stores the layer tarball {@code file} (read once; see {@link LayerImporter}).
+   *
+   * @throws NoSuchFileException when {@code file} does not exist
+   * @throws ControlException (usage) when it is not a regular file, (other) when it is not a layer
+   *     tar or a layer the unpacker would refuse, with the reason
+   */
+  private LayerImporter.Imported ingest(Path file, LayerImporter.Progress progress) throws IOException {
+    if (!Files.exists(file)) {
+      throw new NoSuchFileException(file.toString());
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ControlException(ErrorKind.USAGE, file + " is not a regular file");
+    }
+    long size = Files.size(file);
+    try (InputStream in = Files.newInputStream(file)) {
+      return importer.ingest(in, size, file.toString(), progress);
+    } catch (RefusedLayerException e) {
+      throw new ControlException(ErrorKind.OTHER, e.getMessage());
     }
   }
 

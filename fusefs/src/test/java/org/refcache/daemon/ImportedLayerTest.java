@@ -207,4 +207,17 @@ class ImportedLayerTest {
     assertThat(r.err()).contains("not a layer tar");
     assertThat(ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size()).isEqualTo(before);
   }
+
+  @Test
+  void importOfADirectoryIsAUsageErrorAndCreatesNoRef() throws Exception {
+    Path dir = Files.createDirectories(svc.dir.resolve("a-directory.tar"));
+    int before = ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size();
+
+    ServiceFixture.Run r = svc.cli("import", dir.toString());
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains(dir + " is not a regular file");
+    assertThat(ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).size()).isEqualTo(before);
+  }
 }

@@ -3,7 +3,9 @@ package org.refcache.core.cache;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Set;
+import org.refcache.core.digest.Digest;
 import org.refcache.core.meta.StorageItem;
 import org.refcache.core.overlay.OverlayTree;
 
@@ -51,6 +53,33 @@ final class CacheRecord {
 
   boolean isRetain() {
     return md.getLong(MetadataKeys.CACHE_POLICY, MetadataKeys.POLICY_DEFAULT) == MetadataKeys.POLICY_RETAIN;
+  }
+
+  /** The digest of this record's own layer blob, or null (a mutable, merge or diff). */
+  Digest blob() {
+    return digest(MetadataKeys.BLOB);
+  }
+
+  /** The diffID of this record's own layer, or null. */
+  Digest diffId() {
+    return digest(MetadataKeys.DIFF_ID);
+  }
+
+  /** The descriptor of this record's own layer blob, as recorded; NoBlobsException without one. */
+  Descriptor descriptor() {
+    Digest blob = blob();
+    Digest diffId = diffId();
+    if (blob == null || diffId == null) {
+      throw new NoBlobsException(id);
+    }
+    String mt = md.getString(MetadataKeys.MEDIA_TYPE);
+    return new Descriptor(mt == null ? "" : mt, blob, md.getLong(MetadataKeys.BLOB_SIZE, -1),
+        Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, diffId.toString()), md.getStringList(MetadataKeys.URLS));
+  }
+
+  private Digest digest(String key) {
+    String d = md.getString(key);
+    return d == null || d.isEmpty() ? null : Digest.parse(d);
   }
 
   boolean anyHandleTriggersLastUsed() {

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.refcache.core.digest.Digest;
+import org.refcache.core.layer.LayerImporter;
 
 /**
  * An OCI content descriptor of a layer blob.
@@ -13,7 +14,7 @@ import org.refcache.core.digest.Digest;
 public record Descriptor(String mediaType, Digest digest, long size, Map<String, String> annotations,
     List<String> urls) {
   /** The annotation holding the digest of the uncompressed tar. */
-  public static final String UNCOMPRESSED_ANNOTATION = "containerd.io/uncompressed";
+  public static final String UNCOMPRESSED_ANNOTATION = LayerImporter.DIFF_ID_LABEL;
 
   public Descriptor {
     Objects.requireNonNull(mediaType, "mediaType");

@@ -13,37 +13,37 @@ final class ImmutableHandle extends RefHandle implements ImmutableRef {
 
   @Override
   public void release() {
-    cm.releaseImmutable(this);
+    cm.records.releaseImmutable(this);
   }
 
   @Override
   public ImmutableRef cloneRef() {
-    return cm.cloneHandle(this);
+    return cm.records.cloneHandle(this);
   }
 
   @Override
   public void finalizeRef() {
-    cm.finalizeRecord(rec);
+    cm.commits.finalizeRecord(rec);
   }
 
   @Override
   public void extract() {
-    cm.extract(this);
+    cm.materializer.extract(this);
   }
 
   @Override
   public List<ImmutableRef> layerChain() {
-    return cm.layerChain(this);
+    return cm.accessor.layerChain(this);
   }
 
   @Override
   public List<String> fileList() {
-    return cm.fileList(this);
+    return cm.usage.fileList(this);
   }
 
   @Override
   public long size() {
-    return cm.size(rec);
+    return cm.usage.size(rec);
   }
 
   @Override
@@ -84,7 +84,7 @@ final class ImmutableHandle extends RefHandle implements ImmutableRef {
 
   /** Records the layer blob of a record that has none (spec 6.4 setBlob). */
   void setBlob(Descriptor desc) {
-    cm.setBlob(this, desc);
+    cm.accessor.setBlob(this, desc);
   }
 
   private Optional<Digest> digestOf(String key) {

@@ -11,16 +11,16 @@ final class MutableHandle extends RefHandle implements MutableRef {
 
   @Override
   public void release() {
-    cm.releaseMutableByUser(this);
+    cm.records.releaseMutableByUser(this);
   }
 
   @Override
   public ImmutableRef commit() {
-    return cm.commit(this);
+    return cm.commits.commit(this);
   }
 
   @Override
   public boolean isCommitted() {
-    return cm.isCommitted(this);
+    return cm.commits.isCommitted(this);
   }
 }

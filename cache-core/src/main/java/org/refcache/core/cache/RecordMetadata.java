@@ -105,7 +105,7 @@ class RecordMetadata implements RefMetadata {
 
   @Override
   public Optional<RefMetadata> equalMutable() {
-    return cm.equalMutableMetadata(rec);
+    return cm.commits.equalMutableMetadata(rec);
   }
 
   @Override

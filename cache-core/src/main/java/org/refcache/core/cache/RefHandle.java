@@ -30,7 +30,7 @@ abstract sealed class RefHandle extends RecordMetadata implements Ref permits Im
 
   @Override
   public OverlayTree mount(boolean readOnly) {
-    return cm.mount(this, readOnly);
+    return cm.materializer.mount(this, readOnly);
   }
 
   @Override

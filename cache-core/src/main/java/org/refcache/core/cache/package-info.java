@@ -1,6 +1,25 @@
 /**
  * The ref manager: BuildKit's cache model in Java ({@code spec/buildkit-cache.md} sections 1-3, 6).
  *
+ * <h2>Parts</h2>
+ * {@link org.refcache.core.cache.CacheManager} is the facade (BuildKit's Accessor + Controller +
+ * close); package-private collaborators do the work:
+ * <ul>
+ *   <li>{@code RecordStore}: the global lock, the records in memory and in LMDB, loading and
+ *       validating them (at open and with their parents), purging those that cannot load, each
+ *       record's handle set, releasing handles, removing records;</li>
+ *   <li>{@code RefAccessor}: {@code get}, {@code getMutable}, {@code newRef}, {@code getByBlob},
+ *       {@code search}, {@code layerChain}, {@code setBlob}: handing out handles, making records;</li>
+ *   <li>{@code Commits}: commit, twins, un-commit, finalize, discard;</li>
+ *   <li>{@code Materializer}: a record's {@code LayerChain} (its records bottom to top with their
+ *       providers, and the layer directories of its union) to materialized layers
+ *       ({@code LazyBlobs} fetches, {@code LayerStore} unpacks, {@code UnpackFailures} remembers) to
+ *       a tree; merge and diff trees and per-layer laziness go here;</li>
+ *   <li>{@code RecordUsage}: sizes, file lists, the rows of {@code ls}/{@code info}, whether a tree
+ *       needs an unpack; disk usage and prune's accounting go here.</li>
+ * </ul>
+ * They log under the {@code CacheManager} category.
+ *
  * <h2>Records and handles</h2>
  * A <em>record</em> is the persistent entry of one ID (metadata in LMDB, data in a layer or upper
  * directory). A <em>handle</em> ({@link org.refcache.core.cache.ImmutableRef},
@@ -32,7 +51,7 @@
  *
  * <h2>Locks and threads</h2>
  * <ul>
- *   <li>One manager lock guards the record map, every record's handle set, twin links and record
+ *   <li>One manager lock ({@code RecordStore.mu}, shared by every part) guards the record map, every record's handle set, twin links and record
  *       creation and removal. Everything done under it is metadata: O(1) LMDB transactions and in-memory
  *       updates. Lock order: manager lock, then the LMDB environment's internal locks; nothing else is
  *       taken while holding it.</li>

@@ -509,6 +509,8 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     private final OutputStream stream = new IngestStream();
     private volatile long written;
     private volatile boolean finished;
+    /** Set by {@link #digest()}: the blob's bytes are all written. */
+    private volatile boolean complete;
 
     IngestWriter(String ref, Path dir, FileChannel channel, Digester digester, long expectedSize,
         Digest expected) {
@@ -534,6 +536,13 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     @Override
     public long written() {
       return written;
+    }
+
+    @Override
+    public Digest digest() throws IOException {
+      requireOpen();
+      complete = true;
+      return digester.digest();
     }
 
     @Override
@@ -602,6 +611,10 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         requireOpen();
+        if (complete) {
+          throw new IOException("ingest writer for ref \"" + ref
+              + "\" gave its digest already: the blob is complete");
+        }
         ByteBuffer buf = ByteBuffer.wrap(b, off, len);
         try {
           while (buf.hasRemaining()) {

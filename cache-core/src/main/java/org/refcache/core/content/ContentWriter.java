@@ -28,6 +28,14 @@ public interface ContentWriter extends Closeable {
   long written();
 
   /**
+   * The digest of the blob: finishes it with the bytes written so far, so that a caller can put the
+   * blob's own digest in the labels of its {@link #commit} (an uncompressed layer's diffID is its
+   * digest) and the blob is recorded in one write. Writing after it fails; {@link #commit} verifies
+   * and stores the bytes it covers. Calling it again returns the same digest.
+   */
+  Digest digest() throws IOException;
+
+  /**
    * Makes the blob visible: fsyncs the data, verifies the size ({@link SizeMismatchException}) and the
    * digest ({@link DigestMismatchException}), makes the file read-only, renames it atomically into
    * {@code blobs/<alg>/<hex>}, fsyncs that directory and records its {@link ContentInfo}.

@@ -18,8 +18,10 @@
  * <h2>Commit sequence</h2>
  * A writer's {@code commit} fsyncs the ingest file, verifies the size and the digest (Bouncy Castle),
  * makes the file read-only, renames it atomically into {@code blobs/}, fsyncs that directory, then
- * records the info in LMDB. A blob whose size or digest does not verify is deleted with its ingest
- * directory and is never visible under {@code blobs/}.
+ * records the info in LMDB (one write transaction, labels included). A blob whose size or digest does
+ * not verify is deleted with its ingest directory and is never visible under {@code blobs/}. A writer
+ * can give its digest before the commit ({@code ContentWriter.digest()}, which ends the writing), so a
+ * label that names the blob's own digest (an uncompressed layer's diffID) goes in the same write.
  *
  * <h2>Truth</h2>
  * The blob file decides existence. Info for a blob file without an LMDB entry is rebuilt from the file

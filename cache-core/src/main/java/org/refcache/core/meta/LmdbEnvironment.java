@@ -406,6 +406,20 @@ public final class LmdbEnvironment implements AutoCloseable {
     return total;
   }
 
+  /**
+   * LMDB's ID of the last committed write transaction ({@code mdb_env_info}): each commit that changed
+   * something adds one, so two readings tell how many writes happened in between (what one logical
+   * change costs; DESIGN: one logical change is one write transaction).
+   */
+  public long lastTransactionId() {
+    lockShared();
+    try {
+      return env.info().lastTransactionId;
+    } finally {
+      resizeLock.readLock().unlock();
+    }
+  }
+
   /** Flushes every committed transaction to disk. */
   public void sync() {
     lockShared();

@@ -39,6 +39,32 @@ class ContentIngestTest extends ContentStoreFixture {
     assertThat(store.info(d).orElseThrow().size()).isEqualTo(5000);
   }
 
+  /**
+   * A writer gives its digest before the commit, so the blob can carry it in a label (an uncompressed
+   * layer's diffID) recorded by the commit's one LMDB write; the blob is complete from then on.
+   */
+  @Test
+  void theDigestBeforeCommitGoesIntoTheCommitsLabelsInOneWrite() throws IOException {
+    byte[] data = randomBytes(3000, 21);
+    Digest d;
+    long before;
+    try (ContentWriter w = store.writer("self-labelled", data.length, null)) {
+      w.stream().write(data);
+      Digest early = w.digest();
+      assertThat(early).isEqualTo(Digest.sha256(data));
+      assertThat(w.digest()).isEqualTo(early);
+      assertThatThrownBy(() -> w.stream().write(new byte[] {1})).isInstanceOf(IOException.class)
+          .hasMessageContaining("the blob is complete");
+      before = env.lastTransactionId();
+      d = w.commit(Map.of("self", early.toString()));
+    }
+
+    assertThat(env.lastTransactionId() - before).as("LMDB write transactions of the commit").isEqualTo(1);
+    assertThat(d).isEqualTo(Digest.sha256(data));
+    assertThat(store.info(d).orElseThrow().labels()).containsEntry("self", d.toString());
+    assertThat(Files.readAllBytes(store.blobPath(d))).as("the refused write wrote nothing").isEqualTo(data);
+  }
+
   @Test
   void wrongDigestIsRefusedAndNeverVisible() throws IOException {
     byte[] data = "actual bytes".getBytes(StandardCharsets.UTF_8);

@@ -140,6 +140,28 @@ class LmdbEnvironmentTest {
   }
 
   @Test
+  void lastTransactionIdCountsCommittedWritesOnly() throws Exception {
+    LmdbEnvironment env = open();
+    Db a = env.db("a");
+    long start = env.lastTransactionId();
+
+    env.write(txn -> {
+      txn.put(a, b("k1"), b("v1"));
+      txn.put(a, b("k2"), b("v2"));
+      return null;
+    });
+    env.write(txn -> txn.delete(a, b("k1")));
+    value(env, a, b("k2"));
+    assertThatThrownBy(() -> env.write(txn -> {
+      txn.put(a, b("k3"), b("v3"));
+      throw new IllegalStateException("abort");
+    })).isInstanceOf(IllegalStateException.class);
+
+    assertThat(env.lastTransactionId() - start).as("two commits; the read and the abort count none")
+        .isEqualTo(2);
+  }
+
+  @Test
   void exceptionInWriteCallbackAbortsTheTransaction() throws Exception {
     LmdbEnvironment env = open();
     Db a = env.db("a");

@@ -1,0 +1,237 @@
+package org.refcache.core.cache;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import org.refcache.core.content.ContentStore;
+import org.refcache.core.digest.Digest;
+import org.refcache.core.layer.LayerBlob;
+import org.refcache.core.layer.LayerStore;
+import org.refcache.core.meta.Value;
+import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.WritableOverlayTree;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns records into trees (spec 2.12, 2.14, 6.3): materializes the layers of a {@link LayerChain}
+ * (fetches a lazy blob once per digest through {@link LazyBlobs}, unpacks it once per diffID into
+ * {@code layers/<hex>}, remembers a failed unpack in {@link UnpackFailures}) and makes the union tree
+ * of the chain's layer directories.
+ *
+ * <p>The entry point is {@link #extract(LayerChain)} then {@link #readOnlyTree(LayerChain)} (or
+ * {@link #writableTree} for a mutable's upper over its chain): merge and diff trees and per-layer
+ * laziness (a tree that unpacks a layer when a lookup first reaches it) belong behind these two.
+ *
+ * <p>Slow work (fetching, unpacking) runs outside the manager lock, deduplicated per record;
+ * {@link #mount} takes the lock only to check the handle and hand out the record's cached tree.
+ */
+final class Materializer {
+  /** The ref manager's log: one category for all its parts, as operators know it. */
+  private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
+
+  private final RecordStore records;
+  private final ContentStore content;
+  private final LayerStore layers;
+  private final LazyBlobs blobs;
+  private final UnpackFailures unpackFailures;
+  private final Path uppers;
+  private final SingleFlight<String> unlazies = new SingleFlight<>();
+
+  Materializer(RecordStore records, ContentStore content, LayerStore layers, LazyBlobs blobs,
+      UnpackFailures unpackFailures, Path uppers) {
+    this.records = records;
+    this.content = content;
+    this.layers = layers;
+    this.blobs = blobs;
+    this.unpackFailures = unpackFailures;
+    this.uppers = uppers;
+  }
+
+  /** Spec 2.14 through a handle: materializes every lazy layer of its record's tree. */
+  void extract(ImmutableHandle h) {
+    records.requireLive(h);
+    extract(LayerChain.of(h.rec, h.descHandlers));
+  }
+
+  /** Materializes every lazy layer of the chain, bottom to top. Runs outside the manager lock. */
+  void extract(LayerChain chain) {
+    for (LayerChain.Layer l : chain.layers()) {
+      extractLayer(l);
+    }
+  }
+
+  /** Whether {@link #extract(LayerChain)} would have to fetch or unpack something (a snapshot). */
+  boolean needsExtract(LayerChain chain) {
+    for (LayerChain.Layer l : chain.layers()) {
+      if (needsExtract(l.rec())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean needsExtract(CacheRecord rec) {
+    if (rec.blob() == null || rec.mutable) {
+      return false;
+    }
+    return rec.isBlobOnly() || !layers.isUnpacked(rec.diffId());
+  }
+
+  /**
+   * Fetches and unpacks the layer of one record unless it is there, once per record however many
+   * callers wait; then the record is no longer blob-only (spec 6.3).
+   */
+  private void extractLayer(LayerChain.Layer l) {
+    CacheRecord rec = l.rec();
+    if (!needsExtract(rec)) {
+      return;
+    }
+    Digest diffId = rec.diffId();
+    try {
+      unlazies.run(rec.id, () -> {
+        if (!rec.isBlobOnly() && layers.isUnpacked(diffId)) {
+          return;
+        }
+        Descriptor desc = rec.descriptor();
+        blobs.fetch(rec, desc, l.handlers());
+        unpack(rec, desc, diffId);
+        records.mu.lock();
+        try {
+          // Under the lock: a record removed meanwhile must not get a partial item back.
+          if (rec.isBlobOnly() && !rec.dead) {
+            rec.md.queueValue(MetadataKeys.BLOB_ONLY, Value.of(false));
+            rec.md.queueValue(MetadataKeys.SIZE, Value.of(-1L));
+            rec.md.commit();
+          }
+        } finally {
+          records.mu.unlock();
+        }
+      });
+    } catch (IOException e) {
+      throw new CacheException("cannot unpack layer " + diffId + " of " + rec.id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Unpacks the layer of {@code rec} unless it is, or its blob failed to before and the cause
+   * cannot have changed ({@link UnpackFailures}): then the recorded failure is thrown at once.
+   */
+  private void unpack(CacheRecord rec, Descriptor desc, Digest diffId) {
+    if (layers.isUnpacked(diffId)) {
+      return; // from another blob of the same diffID
+    }
+    Digest blob = desc.digest();
+    Optional<UnpackFailures.Failure> failed = unpackFailures.active(blob);
+    if (failed.isPresent()) {
+      throw UnpackFailures.refusal(failed.get());
+    }
+    LOG.info("unpacking layer {} (blob {}, {} bytes) for {}", diffId, blob, desc.size(), rec.id);
+    try {
+      layers.ensureUnpacked(diffId, new LayerBlob(blob.toString(), desc.mediaType(), desc.size()),
+          () -> content.open(blob));
+    } catch (IOException | RuntimeException e) {
+      String message = "cannot unpack layer " + diffId + " (blob " + blob + ") of " + rec.id + ": "
+          + (e.getMessage() == null ? e.toString() : e.getMessage());
+      LOG.warn("{}", UnpackFailures.printable(message));
+      throw unpackFailures.record(blob, message, e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // trees
+
+  /** Spec 2.12: the record's tree; see {@link Ref#mount}. */
+  OverlayTree mount(RefHandle h, boolean readOnly) {
+    CacheRecord rec = h.rec;
+    // Immutable trees are always read-only here, so mounting never finalizes (BuildKit finalizes only
+    // for a read-write mount): an idle twin can still be un-committed after being read.
+    records.requireLive(h);
+    boolean ownTree = !rec.mutable && h instanceof ImmutableHandle;
+    LayerChain chain = ownTree ? LayerChain.of(rec, h.descHandlers) : LayerChain.below(rec, h.descHandlers);
+    extract(chain);
+    records.mu.lock();
+    try {
+      records.ensureOpen();
+      if (h.released && !(rec.equalImmutable != null && rec.equalImmutable.equalMutable == h)) {
+        throw new InvalidRefException("cannot mount " + rec.id + ": the handle is released");
+      }
+      if (rec.dead) {
+        throw new NotFoundException("record " + rec.id + " is gone");
+      }
+      if (rec.mutable) {
+        if (readOnly) {
+          return readOnlyTree(rec.layerDir, chain);
+        }
+        if (rec.tree == null) {
+          WritableOverlayTree w = writableTree(rec.layerDir, chain);
+          if (rec.equalImmutable != null) {
+            w.freeze();
+          }
+          rec.tree = w;
+        }
+        return rec.tree;
+      }
+      if (rec.tree == null) {
+        rec.tree = readOnlyTree(chain);
+      }
+      return rec.tree;
+    } finally {
+      records.mu.unlock();
+    }
+  }
+
+  /** The read-only union of the chain's layers; they must be materialized ({@link #extract}). */
+  OverlayTree readOnlyTree(LayerChain chain) {
+    List<Path> dirs = chain.dirs();
+    ensureUppers(dirs);
+    return new OverlayTree(topFirst(dirs));
+  }
+
+  /** A read-only view of a mutable's {@code upper} over its chain (a snapshot of its tree). */
+  OverlayTree readOnlyTree(Path upper, LayerChain below) {
+    ensureDirectory(upper);
+    List<Path> dirs = below.dirs();
+    ensureUppers(dirs);
+    List<Path> all = new ArrayList<>();
+    all.add(upper);
+    all.addAll(topFirst(dirs));
+    return new OverlayTree(all);
+  }
+
+  /** The copy-on-write tree of a mutable's {@code upper} over its chain. */
+  WritableOverlayTree writableTree(Path upper, LayerChain below) {
+    ensureDirectory(upper);
+    List<Path> dirs = below.dirs();
+    ensureUppers(dirs);
+    return new WritableOverlayTree(upper, topFirst(dirs));
+  }
+
+  /** Uppers of mutables that were never mounted have no directory yet; a tree needs every layer. */
+  private void ensureUppers(List<Path> dirs) {
+    for (Path d : dirs) {
+      if (d.startsWith(uppers)) {
+        ensureDirectory(d);
+      }
+    }
+  }
+
+  /** Makes a mutable's upper directory unless it exists (it is made on first use, not at creation). */
+  static void ensureDirectory(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new CacheException("cannot create upper directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<Path> topFirst(List<Path> bottomUp) {
+    List<Path> l = new ArrayList<>(bottomUp);
+    Collections.reverse(l);
+    return l;
+  }
+}
