@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
  * @param variant the CPU variant, e.g. {@code v7}, or null
  */
 public record Platform(String os, String architecture, String variant) {
+  // Before LINUX_AMD64: its construction validates with it.
+  private static final Pattern PART = Pattern.compile("[a-z0-9_.-]+");
+
   /** The platform pulled when none is named. */
   public static final Platform LINUX_AMD64 = new Platform("linux", "amd64", null);
-
-  private static final Pattern PART = Pattern.compile("[a-z0-9_.-]+");
 
   /** Validates the parts: lower-case letters, digits, {@code _ . -}. */
   public Platform {

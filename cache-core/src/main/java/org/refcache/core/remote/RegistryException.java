@@ -36,7 +36,10 @@ public class RegistryException extends IOException {
 
   RegistryException(ImageReference image, Digest digest, String problem, Throwable cause,
       boolean transientFailure) {
-    super(prefix(image, digest) + problem, cause);
+    super(prefix(image, digest) + problem);
+    if (cause != null) {
+      initCause(cause); // not through super(message, null), which would forbid a later initCause
+    }
     this.image = image;
     this.digest = digest;
     this.transientFailure = transientFailure;

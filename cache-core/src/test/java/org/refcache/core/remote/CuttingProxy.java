@@ -1,0 +1,210 @@
+package org.refcache.core.remote;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP proxy on loopback in front of a registry that breaks blob downloads: the answer to each of
+ * the next {@code n} blob GETs is cut (connection reset) after {@code bytes} bytes. It reads the
+ * requests going through (HTTP/1.1 without pipelining, bodies with Content-Length) to know when a
+ * blob GET starts, and records their heads so tests can check the {@code Range} headers.
+ */
+final class CuttingProxy implements AutoCloseable {
+  private final int targetPort;
+  private final ServerSocket server;
+  private final Thread acceptor;
+  private final List<Socket> sockets = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> requestHeads = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger cutsLeft = new AtomicInteger();
+  private volatile long cutAfter = Long.MAX_VALUE;
+  private volatile boolean closed;
+
+  CuttingProxy(int targetPort) throws IOException {
+    this.targetPort = targetPort;
+    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.acceptor = new Thread(this::acceptLoop, "cutting-proxy-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  /** Cuts the answers of the next {@code times} blob GETs after {@code bytes} bytes (headers included). */
+  void cutBlobDownloads(long bytes, int times) {
+    cutAfter = bytes;
+    cutsLeft.set(times);
+  }
+
+  /** The head (request line and headers) of every request so far, in order. */
+  List<String> requestHeads() {
+    synchronized (requestHeads) {
+      return List.copyOf(requestHeads);
+    }
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      try {
+        Socket client = server.accept();
+        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+        sockets.add(client);
+        sockets.add(upstream);
+        Connection c = new Connection(client, upstream);
+        start("cutting-proxy-up", c::pumpRequests);
+        start("cutting-proxy-down", c::pumpResponses);
+      } catch (IOException e) {
+        if (!closed) {
+          throw new IllegalStateException("proxy accept failed", e);
+        }
+      }
+    }
+  }
+
+  private static void start(String name, Runnable r) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** One client connection and its connection to the registry. */
+  private final class Connection {
+    private final Socket client;
+    private final Socket upstream;
+    /** Bytes of the current answer after which to cut, or -1 for none. */
+    private volatile long cutAt = -1;
+
+    Connection(Socket client, Socket upstream) {
+      this.client = client;
+      this.upstream = upstream;
+    }
+
+    void pumpRequests() {
+      try (InputStream in = client.getInputStream(); OutputStream out = upstream.getOutputStream()) {
+        while (true) {
+          String head = readHead(in, out);
+          if (head == null) {
+            break;
+          }
+          requestHeads.add(head);
+          String requestLine = head.substring(0, head.indexOf("\r\n"));
+          if (requestLine.startsWith("GET ") && requestLine.contains("/blobs/sha")
+              && cutsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            cutAt = cutAfter;
+          } else {
+            cutAt = -1;
+          }
+          copyBody(in, out, contentLength(head));
+        }
+        upstream.shutdownOutput();
+      } catch (IOException e) {
+        abort();
+      }
+    }
+
+    void pumpResponses() {
+      byte[] buf = new byte[8192];
+      long sent = 0;
+      long armedFor = -1;
+      try (InputStream in = upstream.getInputStream(); OutputStream out = client.getOutputStream()) {
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          long limit = cutAt;
+          if (limit != armedFor) {
+            armedFor = limit;
+            sent = 0;
+          }
+          if (limit >= 0 && sent + n > limit) {
+            out.write(buf, 0, (int) (limit - sent));
+            out.flush();
+            cutAt = -1;
+            abort();
+            return;
+          }
+          out.write(buf, 0, n);
+          sent += n;
+        }
+        client.shutdownOutput();
+      } catch (IOException e) {
+        abort();
+      }
+    }
+
+    /** Resets both connections (RST: SO_LINGER 0). */
+    void abort() {
+      for (Socket s : List.of(client, upstream)) {
+        try {
+          s.setSoLinger(true, 0);
+          s.close();
+        } catch (IOException e) {
+          // already closed
+        }
+      }
+    }
+  }
+
+  /** Reads (and forwards) one request head; null at the end of the connection. */
+  private static String readHead(InputStream in, OutputStream out) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int last4 = 0;
+    int b;
+    while ((b = in.read()) >= 0) {
+      head.write(b);
+      last4 = (last4 << 8) | b;
+      if (last4 == 0x0d0a0d0a) {
+        byte[] h = head.toByteArray();
+        out.write(h);
+        out.flush();
+        return new String(h, StandardCharsets.ISO_8859_1);
+      }
+    }
+    return null;
+  }
+
+  private static long contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+        return Long.parseLong(line.substring(colon + 1).trim());
+      }
+    }
+    return 0;
+  }
+
+  private static void copyBody(InputStream in, OutputStream out, long length) throws IOException {
+    byte[] buf = new byte[8192];
+    long left = length;
+    while (left > 0) {
+      int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+      if (n < 0) {
+        throw new IOException("client closed in the middle of a request body");
+      }
+      out.write(buf, 0, n);
+      left -= n;
+    }
+    out.flush();
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    server.close();
+    synchronized (sockets) {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+}
