@@ -15,25 +15,30 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP proxy on loopback in front of a registry that breaks blob downloads: the answer to each of
- * the next {@code n} blob GETs is cut (connection reset) after {@code bytes} bytes. It reads the
- * requests going through (HTTP/1.1 without pipelining, bodies with Content-Length) to know when a
- * blob GET starts, and records their heads so tests can check the {@code Range} headers.
+ * A TCP proxy on loopback in front of a registry that injects the faults a real network and a
+ * loaded registry produce: it cuts blob downloads (the answer to each of the next {@code n} blob
+ * GETs is reset after {@code bytes} bytes) and answers requests itself with an error status (a 503
+ * from an overloaded registry). It reads the requests going through (HTTP/1.1 without pipelining,
+ * bodies with Content-Length) and records their heads, so tests can check the {@code Range}
+ * headers.
  */
-final class CuttingProxy implements AutoCloseable {
+final class FaultyProxy implements AutoCloseable {
   private final int targetPort;
   private final ServerSocket server;
   private final Thread acceptor;
   private final List<Socket> sockets = Collections.synchronizedList(new ArrayList<>());
   private final List<String> requestHeads = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger cutsLeft = new AtomicInteger();
+  private final AtomicInteger failuresLeft = new AtomicInteger();
+  private volatile int failureStatus;
+  private volatile String failurePrefix = "";
   private volatile long cutAfter = Long.MAX_VALUE;
   private volatile boolean closed;
 
-  CuttingProxy(int targetPort) throws IOException {
+  FaultyProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    this.acceptor = new Thread(this::acceptLoop, "cutting-proxy-accept");
+    this.acceptor = new Thread(this::acceptLoop, "faulty-proxy-accept");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -46,6 +51,17 @@ final class CuttingProxy implements AutoCloseable {
   void cutBlobDownloads(long bytes, int times) {
     cutAfter = bytes;
     cutsLeft.set(times);
+  }
+
+  /**
+   * Answers the next {@code times} requests whose request line starts with {@code prefix} (e.g.
+   * {@code "PATCH "}, or {@code ""} for all) itself, with {@code status} and a distribution error
+   * body, instead of passing them on.
+   */
+  void failRequests(String prefix, int status, int times) {
+    failurePrefix = prefix;
+    failureStatus = status;
+    failuresLeft.set(times);
   }
 
   /** The head (request line and headers) of every request so far, in order. */
@@ -63,8 +79,8 @@ final class CuttingProxy implements AutoCloseable {
         sockets.add(client);
         sockets.add(upstream);
         Connection c = new Connection(client, upstream);
-        start("cutting-proxy-up", c::pumpRequests);
-        start("cutting-proxy-down", c::pumpResponses);
+        start("faulty-proxy-up", c::pumpRequests);
+        start("faulty-proxy-down", c::pumpResponses);
       } catch (IOException e) {
         if (!closed) {
           throw new IllegalStateException("proxy accept failed", e);
@@ -94,11 +110,17 @@ final class CuttingProxy implements AutoCloseable {
     void pumpRequests() {
       try (InputStream in = client.getInputStream(); OutputStream out = upstream.getOutputStream()) {
         while (true) {
-          String head = readHead(in, out);
+          String head = readHead(in);
           if (head == null) {
             break;
           }
           requestHeads.add(head);
+          if (head.startsWith(failurePrefix) && failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            copyBody(in, OutputStream.nullOutputStream(), contentLength(head));
+            answer(failureStatus);
+            continue;
+          }
+          out.write(head.getBytes(StandardCharsets.ISO_8859_1));
           String requestLine = head.substring(0, head.indexOf("\r\n"));
           if (requestLine.startsWith("GET ") && requestLine.contains("/blobs/sha")
               && cutsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
@@ -142,6 +164,17 @@ final class CuttingProxy implements AutoCloseable {
       }
     }
 
+    private void answer(int status) throws IOException {
+      byte[] body = "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"injected by the test proxy\"}]}"
+          .getBytes(StandardCharsets.US_ASCII);
+      String head = "HTTP/1.1 " + status + " Injected\r\nContent-Type: application/json\r\nContent-Length: "
+          + body.length + "\r\n\r\n";
+      OutputStream out = client.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+    }
+
     /** Resets both connections (RST: SO_LINGER 0). */
     void abort() {
       for (Socket s : List.of(client, upstream)) {
@@ -155,8 +188,8 @@ final class CuttingProxy implements AutoCloseable {
     }
   }
 
-  /** Reads (and forwards) one request head; null at the end of the connection. */
-  private static String readHead(InputStream in, OutputStream out) throws IOException {
+  /** Reads one request head; null at the end of the connection. */
+  private static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int last4 = 0;
     int b;
@@ -164,10 +197,7 @@ final class CuttingProxy implements AutoCloseable {
       head.write(b);
       last4 = (last4 << 8) | b;
       if (last4 == 0x0d0a0d0a) {
-        byte[] h = head.toByteArray();
-        out.write(h);
-        out.flush();
-        return new String(h, StandardCharsets.ISO_8859_1);
+        return new String(head.toByteArray(), StandardCharsets.ISO_8859_1);
       }
     }
     return null;
