@@ -130,6 +130,11 @@ public record ImageReference(String registry, String repository, String tag, Dig
     return new ImageReference(registry, repository, tag, Objects.requireNonNull(d, "digest"));
   }
 
+  /** The same repository at {@code d} alone, without a tag (what a manifest is pushed by digest to). */
+  public ImageReference byDigest(Digest d) {
+    return new ImageReference(registry, repository, null, Objects.requireNonNull(d, "digest"));
+  }
+
   /** The same repository under {@code newTag}, without a digest. */
   public ImageReference withTag(String newTag) {
     return new ImageReference(registry, repository, Objects.requireNonNull(newTag, "tag"), null);

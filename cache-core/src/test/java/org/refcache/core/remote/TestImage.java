@@ -56,6 +56,22 @@ final class TestImage {
     this.manifestBytes = manifest.toJson();
   }
 
+  private TestImage(TestImage oci, String layerType, String configType, String manifestType) {
+    this.platform = oci.platform;
+    this.layers = oci.layers.stream().map(b -> new Blob(layerType, b.bytes())).toList();
+    this.diffIds = oci.diffIds;
+    this.config = new Blob(configType, oci.config.bytes());
+    this.manifest = new ImageManifest(manifestType, config.descriptor(),
+        layers.stream().map(Blob::descriptor).toList(), Map.of());
+    this.manifestBytes = manifest.toJson();
+  }
+
+  /** The same blobs under a Docker schema 2 manifest (Docker media types). */
+  TestImage asDocker() {
+    return new TestImage(this, MediaTypes.DOCKER_LAYER_GZIP, ManifestMediaTypes.DOCKER_CONFIG,
+        ManifestMediaTypes.DOCKER_MANIFEST);
+  }
+
   /** Two layers of a few small files, made from {@code seed}, for {@code platform}. */
   static TestImage twoLayers(Platform platform, long seed) {
     Map<String, byte[]> bottom = new LinkedHashMap<>();
@@ -76,8 +92,9 @@ final class TestImage {
     return Digest.sha256(manifestBytes);
   }
 
+  /** This image's manifest as an entry of an index, with its platform. */
   OciDescriptor manifestDescriptor() {
-    return OciDescriptor.of(ManifestMediaTypes.OCI_MANIFEST, manifestBytes).withPlatform(platform);
+    return OciDescriptor.of(manifest.mediaType(), manifestBytes).withPlatform(platform);
   }
 
   List<Blob> blobs() {
@@ -91,7 +108,7 @@ final class TestImage {
     for (Blob b : blobs()) {
       client.pushBlob(target, b.descriptor(), BlobSource.of(b.bytes()), null);
     }
-    return client.pushManifest(target, ManifestMediaTypes.OCI_MANIFEST, manifestBytes);
+    return client.pushManifest(target, manifest.mediaType(), manifestBytes);
   }
 
   /** Writes an OCI image layout with this image under {@code tag} (as skopeo reads it). */
