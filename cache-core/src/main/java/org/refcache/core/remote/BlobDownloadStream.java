@@ -87,10 +87,13 @@ final class BlobDownloadStream extends InputStream {
           open();
         }
         n = current.body().read(b, off, (int) Math.min(len, blob.size() - position));
-      } catch (RegistryException | java.io.InterruptedIOException e) {
+      } catch (RegistryException e) {
         failure = e;
         throw e;
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e; // interrupted, not broken (a read timeout is an InterruptedIOException too)
+        }
         broken(e);
         continue;
       }

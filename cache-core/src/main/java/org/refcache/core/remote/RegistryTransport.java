@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -75,9 +74,10 @@ final class RegistryTransport {
         response = exchange(request, authorization.orElse(null));
       } catch (RegistryException e) {
         throw e;
-      } catch (InterruptedIOException e) {
-        throw e;
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e; // interrupted, not failed (a socket timeout is an InterruptedIOException too)
+        }
         failures++;
         if (!request.idempotent() || failures >= retry.maxAttempts()) {
           throw new RegistryException(request.image(), request.digest(), "cannot reach the registry: "
@@ -215,9 +215,12 @@ final class RegistryTransport {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while asking " + uri + " for a token");
-      } catch (RegistryException | InterruptedIOException e) {
+      } catch (RegistryException e) {
         throw e;
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
         failures++;
         if (failures >= retry.maxAttempts()) {
           throw new RegistryException(image, null, "cannot reach the token service " + uri.getHost()
@@ -226,10 +229,5 @@ final class RegistryTransport {
       }
       RetryPolicy.sleep(retry.backoff(failures));
     }
-  }
-
-  /** Header map for a request with a JSON or binary body. */
-  static Map<String, String> contentType(String type) {
-    return Map.of("Content-Type", type);
   }
 }

@@ -32,7 +32,10 @@ final class FaultyProxy implements AutoCloseable {
   private final AtomicInteger failuresLeft = new AtomicInteger();
   private volatile int failureStatus;
   private volatile String failurePrefix = "";
+  private final AtomicInteger redirectsLeft = new AtomicInteger();
   private volatile long cutAfter = Long.MAX_VALUE;
+  private volatile boolean stallInsteadOfCut;
+  private volatile int redirectPort;
   private volatile boolean closed;
 
   FaultyProxy(int targetPort) throws IOException {
@@ -49,8 +52,25 @@ final class FaultyProxy implements AutoCloseable {
 
   /** Cuts the answers of the next {@code times} blob GETs after {@code bytes} bytes (headers included). */
   void cutBlobDownloads(long bytes, int times) {
+    stallInsteadOfCut = false;
     cutAfter = bytes;
     cutsLeft.set(times);
+  }
+
+  /**
+   * Stops passing on the answers of the next {@code times} blob GETs after {@code bytes} bytes,
+   * keeping the connection open (a peer gone silent), until the client closes it.
+   */
+  void stallBlobDownloads(long bytes, int times) {
+    stallInsteadOfCut = true;
+    cutAfter = bytes;
+    cutsLeft.set(times);
+  }
+
+  /** Answers the next {@code times} blob GETs with a 307 to the same path on loopback port {@code port}. */
+  void redirectBlobDownloads(int port, int times) {
+    redirectPort = port;
+    redirectsLeft.set(times);
   }
 
   /**
@@ -99,8 +119,9 @@ final class FaultyProxy implements AutoCloseable {
   private final class Connection {
     private final Socket client;
     private final Socket upstream;
-    /** Bytes of the current answer after which to cut, or -1 for none. */
+    /** Bytes of the current answer after which to cut (or stall), or -1 for none. */
     private volatile long cutAt = -1;
+    private volatile boolean stall;
 
     Connection(Socket client, Socket upstream) {
       this.client = client;
@@ -120,14 +141,20 @@ final class FaultyProxy implements AutoCloseable {
             answer(failureStatus);
             continue;
           }
-          out.write(head.getBytes(StandardCharsets.ISO_8859_1));
           String requestLine = head.substring(0, head.indexOf("\r\n"));
-          if (requestLine.startsWith("GET ") && requestLine.contains("/blobs/sha")
-              && cutsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+          boolean blobGet = requestLine.startsWith("GET ") && requestLine.contains("/blobs/sha");
+          if (blobGet && redirectsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            redirect(requestLine.split(" ")[1]);
+            continue;
+          }
+          // Armed before the request goes on, or its answer could pass before the cut is armed.
+          if (blobGet && cutsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            stall = stallInsteadOfCut;
             cutAt = cutAfter;
           } else {
             cutAt = -1;
           }
+          out.write(head.getBytes(StandardCharsets.ISO_8859_1));
           copyBody(in, out, contentLength(head));
         }
         upstream.shutdownOutput();
@@ -152,6 +179,9 @@ final class FaultyProxy implements AutoCloseable {
             out.write(buf, 0, (int) (limit - sent));
             out.flush();
             cutAt = -1;
+            if (stall) {
+              waitUntilClientCloses();
+            }
             abort();
             return;
           }
@@ -162,6 +192,26 @@ final class FaultyProxy implements AutoCloseable {
       } catch (IOException e) {
         abort();
       }
+    }
+
+    private void waitUntilClientCloses() {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+      while (!client.isClosed() && !closed && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+
+    private void redirect(String path) throws IOException {
+      String head = "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:" + redirectPort + path
+          + "\r\nContent-Length: 0\r\n\r\n";
+      OutputStream out = client.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
     }
 
     private void answer(int status) throws IOException {

@@ -109,4 +109,43 @@ class ResumptionTest extends RegistryFixture {
     assertThat(heard.at.get(0)).isGreaterThanOrEqualTo(1 << 20).isLessThan(data.length);
     assertThat(requests("GET", "/blobs/" + blob.digest())).extracting(LocalRegistry.Access::status).contains(206);
   }
+
+  @Test
+  void stalledTransferCountsAsBrokenAfterTheReadTimeoutAndResumes() throws IOException {
+    byte[] data = TestImage.random(1_500_000, 23);
+    OciDescriptor blob = pushBlob(registry.ref("stall/app:1"), data);
+    Resumptions heard = new Resumptions();
+    try (FaultyProxy proxy = new FaultyProxy(registry.port())) {
+      RegistryClient impatient = RegistryClient.builder().retry(QUICK).listener(heard)
+          .readTimeout(java.time.Duration.ofMillis(300)).build();
+      ImageReference ref = ImageReference.parse("127.0.0.1:" + proxy.port() + "/stall/app:1");
+      proxy.stallBlobDownloads(200_000, 1);
+
+      impatient.fetchBlob(ref, blob, store, Map.of());
+    }
+    assertThat(heard.at).hasSize(1);
+    assertThat(storedBytes(blob.digest())).isEqualTo(data);
+    assertThat(registry.log()).doesNotContain("panic");
+  }
+
+  @Test
+  void redirectedDownloadIsFollowedKeepingItsRange() throws IOException {
+    byte[] data = TestImage.random(800_000, 24);
+    OciDescriptor blob = pushBlob(registry.ref("moved/app:1"), data);
+    try (FaultyProxy proxy = new FaultyProxy(registry.port())) {
+      ImageReference ref = ImageReference.parse("127.0.0.1:" + proxy.port() + "/moved/app:1");
+      proxy.cutBlobDownloads(100_000, 1);
+      proxy.redirectBlobDownloads(registry.port(), 0);
+
+      try (InputStream in = client.openBlob(ref, blob)) {
+        byte[] first = in.readNBytes(50_000);
+        proxy.redirectBlobDownloads(registry.port(), 1);
+        byte[] rest = in.readAllBytes();
+        assertThat(first.length + rest.length).isEqualTo(data.length);
+      }
+      assertThat(proxy.requestHeads()).filteredOn(h -> h.startsWith("GET ")).hasSize(2);
+    }
+    assertThat(requests("GET", "/blobs/" + blob.digest())).extracting(LocalRegistry.Access::status)
+        .as("first through the proxy, then the resumed range at the redirect's target").containsExactly(200, 206);
+  }
 }
