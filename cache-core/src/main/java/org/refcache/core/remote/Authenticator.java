@@ -146,8 +146,8 @@ final class Authenticator {
   /** The error for a request refused although authorization was sent (or none could be). */
   RegistryUnauthorizedException refused(ImageReference image, int status, String registrySaid) {
     Optional<Credentials> c = credentials.find(image.registry());
-    String who = c.map(cr -> "user \"" + cr.username() + "\" (credentials from " + credentials.source() + ")")
-        .orElse("anonymous access (no credentials for " + image.registry() + " in " + credentials.source() + ")");
+    String who = c.map(cr -> "user \"" + cr.username() + "\" (" + credentials.source() + ")")
+        .orElse("anonymous access (none for " + image.registry() + "; " + credentials.source() + ")");
     String what = status == 403 ? "denied: the registry refused access to " + image.repository() + " for "
         : "unauthorized: the registry refused ";
     return new RegistryUnauthorizedException(image, what + who + ": " + RegistryErrors.statusLine(status, registrySaid));
@@ -168,8 +168,8 @@ final class Authenticator {
       if (r.status() == 401 || r.status() == 403) {
         String said = RegistryErrors.describe(RegistryErrors.parse(r.text()), null);
         throw new RegistryUnauthorizedException(image, "unauthorized: the token service " + realm + " refused "
-            + c.map(cr -> "user \"" + cr.username() + "\" (credentials from " + credentials.source() + ")")
-                .orElse("anonymous access (no credentials for " + image.registry() + " in " + credentials.source() + ")")
+            + c.map(cr -> "user \"" + cr.username() + "\" (" + credentials.source() + ")")
+                .orElse("anonymous access (none for " + image.registry() + "; " + credentials.source() + ")")
             + ": " + RegistryErrors.statusLine(r.status(), said));
       }
       if (r.status() != 200) {

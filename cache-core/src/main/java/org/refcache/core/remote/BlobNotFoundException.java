@@ -12,7 +12,7 @@ public class BlobNotFoundException extends RegistryNotFoundException {
    * @param registryMessage what the registry said, or null
    */
   public BlobNotFoundException(ImageReference image, Digest digest, String registryMessage) {
-    super(image, digest, "blob " + digest + " not found in repository " + image.name()
+    super(image, digest, "blob not found in repository " + image.name()
         + (registryMessage != null ? " (registry: " + registryMessage + ")" : ""));
   }
 }

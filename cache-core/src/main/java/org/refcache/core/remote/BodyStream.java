@@ -148,14 +148,23 @@ final class BodyStream extends InputStream implements HttpResponse.BodySubscribe
     }
   }
 
-  /** Reads the rest, up to {@code limit} bytes; more than that fails naming {@code what}. */
+  /** A body larger than the caller reads into memory; not a broken transfer. */
+  static final class TooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLargeException(String message) {
+      super(message);
+    }
+  }
+
+  /** Reads the rest, up to {@code limit} bytes; more than that fails with {@link TooLargeException}. */
   byte[] readAll(long limit, String content) throws IOException {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     byte[] buf = new byte[16 * 1024];
     int n;
     while ((n = read(buf, 0, buf.length)) >= 0) {
       if (out.size() + (long) n > limit) {
-        throw new IOException(content + " is larger than " + limit + " bytes");
+        throw new TooLargeException(content + " is larger than " + limit + " bytes");
       }
       out.write(buf, 0, n);
     }

@@ -26,7 +26,7 @@ public final class CredentialStore {
   public static final String AUTH_FILE_VARIABLE = "REFCACHE_AUTH_FILE";
 
   private static final CredentialStore NONE = new CredentialStore(Map.of(),
-      "no credentials file (neither $" + AUTH_FILE_VARIABLE + " nor ~/.docker/config.json)");
+      "no credentials file: $" + AUTH_FILE_VARIABLE + " is not set and ~/.docker/config.json does not exist");
 
   private final Map<String, Credentials> byRegistry;
   private final String source;
@@ -93,7 +93,7 @@ public final class CredentialStore {
     } else if (auths != null && !auths.isNull()) {
       throw new IOException("credentials file " + file + ": \"auths\" is not an object");
     }
-    return new CredentialStore(found, file.toString());
+    return new CredentialStore(found, "credentials from " + file);
   }
 
   private static Optional<Credentials> decode(Path file, String key, JsonNode entry) throws IOException {
@@ -142,7 +142,10 @@ public final class CredentialStore {
     return Optional.ofNullable(byRegistry.get(registry.toLowerCase(Locale.ROOT)));
   }
 
-  /** Where the credentials came from, for messages: the file, or a phrase when there is none. */
+  /**
+   * Where the credentials came from, for messages: {@code credentials from <file>}, or a phrase
+   * saying there is no file.
+   */
   public String source() {
     return source;
   }

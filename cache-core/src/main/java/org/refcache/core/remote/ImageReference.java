@@ -135,16 +135,6 @@ public record ImageReference(String registry, String repository, String tag, Dig
     return new ImageReference(registry, repository, null, Objects.requireNonNull(d, "digest"));
   }
 
-  /** The same repository under {@code newTag}, without a digest. */
-  public ImageReference withTag(String newTag) {
-    return new ImageReference(registry, repository, Objects.requireNonNull(newTag, "tag"), null);
-  }
-
-  /** Another repository of the same registry, under the same tag and digest. */
-  public ImageReference inRepository(String otherRepository) {
-    return new ImageReference(registry, otherRepository, tag, digest);
-  }
-
   /** {@code registry/repository[:tag][@digest]}, the form {@link #parse} reads. */
   @Override
   public String toString() {

@@ -91,9 +91,14 @@ public final class RegistryClient {
       }
       try {
         bytes = r.body().readAll(MAX_MANIFEST_BYTES, "the manifest");
+      } catch (BodyStream.TooLargeException e) {
+        throw new UnsupportedManifestException(image, image.digest(), e.getMessage() + ", more than this client reads");
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
         throw new RegistryException(image, image.digest(), "reading the manifest failed: "
-            + RegistryTransport.describe(e), e, !e.getMessage().contains("larger than"));
+            + RegistryTransport.describe(e), e, true);
       }
       contentType = r.header("Content-Type");
       announced = r.header("Docker-Content-Digest");
@@ -135,7 +140,8 @@ public final class RegistryClient {
   /**
    * Resolves {@code image} to one verified image manifest: an index (OCI index or Docker manifest
    * list) is read and its entry for {@code platform} fetched and checked against the entry's digest
-   * and size.
+   * and size. A reference that names an image manifest gives that manifest, whatever platform its
+   * config says (as {@code docker pull} does); the result's {@code platform} is then null.
    *
    * @throws PlatformNotFoundException when an index has no entry for the platform
    * @throws UnsupportedManifestException for Docker schema 1, unknown or malformed manifests
@@ -187,7 +193,8 @@ public final class RegistryClient {
   /**
    * Fetches a blob into a content store: the bytes stream into an ingest writer
    * ({@code "pull-" + digest}), resumed after a broken transfer, and the blob is committed only when
-   * its size and digest verify. Nothing is left behind on failure.
+   * its size and digest verify. Nothing is left behind on failure. It does not look whether the
+   * store has the blob already: callers that may have it look first.
    *
    * @param labels labels for the committed blob
    * @return the committed blob's digest

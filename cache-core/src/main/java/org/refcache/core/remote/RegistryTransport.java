@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 final class RegistryTransport {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryTransport.class);
   private static final int MAX_REDIRECTS = 5;
+  private static final long SLOWEST_UPLOAD = 64 * 1024;
 
   private final HttpClient http;
   private final RegistryEndpoints endpoints;
@@ -140,7 +141,7 @@ final class RegistryTransport {
     for (int hop = 0;; hop++) {
       HttpRequest.Builder b = HttpRequest.newBuilder(uri)
           .version(HttpClient.Version.HTTP_1_1)
-          .timeout(requestTimeout)
+          .timeout(timeout(body))
           .method(method, body != null ? body : HttpRequest.BodyPublishers.noBody())
           .header("User-Agent", userAgent);
       request.headers().forEach(b::header);
@@ -179,6 +180,16 @@ final class RegistryTransport {
       }
       uri = next;
     }
+  }
+
+  /**
+   * How long until the answer's headers: the request timeout, plus time to send the body at
+   * {@value #SLOWEST_UPLOAD} bytes/s (the timeout covers sending it, and a chunk of 16 MiB takes
+   * minutes on a slow link).
+   */
+  private Duration timeout(HttpRequest.BodyPublisher body) {
+    long length = body == null ? 0 : Math.max(0, body.contentLength());
+    return requestTimeout.plusSeconds(length / SLOWEST_UPLOAD);
   }
 
   private static boolean isRedirect(int status) {

@@ -18,8 +18,8 @@ public class RemoteDigestMismatchException extends RegistryException {
    * @param what what the content was and where it came from, e.g. "blob from the registry"
    */
   public RemoteDigestMismatchException(ImageReference image, Digest expected, Digest actual, String what) {
-    super(image, expected, "digest mismatch: the " + what + " should hash to " + expected
-        + (actual != null ? " but hashes to " + actual : "") + "; it was refused");
+    super(image, expected, "digest mismatch: the " + what + (actual != null ? " hashes to " + actual
+        : " does not hash to its digest") + "; it was refused");
     this.actual = actual;
   }
 

@@ -41,7 +41,7 @@ class CredentialStoreTest {
     assertThat(store.find("third.example")).contains(new Credentials("carol", "c-pw"));
     assertThat(store.find("reg.example")).as("another port is another registry").isEmpty();
     assertThat(store.find("empty.example")).isEmpty();
-    assertThat(store.source()).isEqualTo(f.toString());
+    assertThat(store.source()).isEqualTo("credentials from " + f);
   }
 
   @Test
