@@ -40,6 +40,7 @@ final class BlobDownloadStream extends InputStream {
   private long position;
   private int resumes;
   private boolean done;
+  private boolean closed;
   private IOException failure;
   private boolean started;
 
@@ -67,6 +68,9 @@ final class BlobDownloadStream extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    if (closed) {
+      throw new IOException("blob stream of " + blob.digest() + " is closed"); // never a verified end
+    }
     if (failure != null) {
       throw failure;
     }
@@ -246,7 +250,7 @@ final class BlobDownloadStream extends InputStream {
 
   @Override
   public void close() {
-    done = true;
+    closed = true;
     closeCurrent();
   }
 }

@@ -58,8 +58,11 @@ record RegistryRequest(ImageReference image, Digest digest, String method, URI u
     return "repository:" + image.repository() + ":pull,push";
   }
 
+  /** Method and URI without the query, which for uploads holds long session state. */
   @Override
   public String toString() {
-    return method + " " + uri;
+    String u = uri.toString();
+    int query = u.indexOf('?');
+    return method + " " + (query < 0 ? u : u.substring(0, query));
   }
 }
