@@ -11,6 +11,8 @@ declare -A wanted=(
   [libfuse2]=/usr/lib/x86_64-linux-gnu/libfuse.so.2
   [fuse-overlayfs]=/usr/bin/fuse-overlayfs
   [docker-registry]=/usr/bin/docker-registry
+  # The registry client's interoperability tests push and read images with skopeo.
+  [skopeo]=/usr/bin/skopeo
   [attr]=/usr/bin/getfattr
   [maven]=/usr/bin/mvn
   # Debian's maven pulls in only a JRE; the build needs javac.
