@@ -113,7 +113,9 @@ public final class MountTargets {
     if (!g.insideToo()) {
       return null;
     }
-    boolean onItsFileSystem = g.oneFileSystem() && target != null && self != null && target.dev() == self.dev();
+    // Only while the place is a file system of its own (the view mounted): else its device is its parent's.
+    boolean ownFileSystem = placeUp.size() > 1 && placeUp.get(0).dev() != placeUp.get(1).dev();
+    boolean onItsFileSystem = g.oneFileSystem() && ownFileSystem && target != null && target.dev() == self.dev();
     if (real.startsWith(place) || (self != null && targetUp.contains(self)) || onItsFileSystem) {
       return "it lies inside ";
     }

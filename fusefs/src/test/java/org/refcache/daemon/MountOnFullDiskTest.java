@@ -3,6 +3,8 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -100,6 +102,30 @@ class MountOnFullDiskTest {
     assertThat(Files.readString(rootfs.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
     assertThat(handlesWithTheViewsLease(layer)).as("the mount's handle").isEqualTo(before + 1);
     svc.ok("umount", rootfs.toString());
+  }
+
+  /**
+   * A start drops a saved mount it cannot make again and saves that; on a full root the save fails, and the
+   * start goes on serving with the other mounts (the file keeps the entry; the next start drops it again).
+   */
+  @Test
+  void aStartOnAFullRootServesWhenTheDroppedMountsCannotBeSaved() throws Exception {
+    svc.ok("mount", layer, rootfs.toString());
+    svc.stopService();
+    Path stateFile = svc.root.resolve(ServiceState.FILE);
+    ObjectNode state = (ObjectNode) ControlProtocol.JSON.readTree(stateFile.toFile());
+    ((ArrayNode) state.path("mounts")).addObject().put("dir", svc.dir.resolve("gone").toString()).put("id", layer);
+    ControlProtocol.JSON.writeValue(stateFile.toFile(), state);
+    fillTheRoot();
+
+    svc.startService();
+
+    assertThat(Files.readString(rootfs.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    assertThat(Files.readString(svc.tree(layer).resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
+    assertThat(savedMounts().findValuesAsText("dir")).contains(svc.dir.resolve("gone").toString());
+    Files.delete(filler);
+    svc.ok("umount", rootfs.toString());
+    assertThat(savedMounts()).isEmpty();
   }
 
   @Test

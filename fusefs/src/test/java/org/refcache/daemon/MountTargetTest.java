@@ -81,6 +81,11 @@ class MountTargetTest {
 
     assertRefused(sub, "FUSE view");
     assertRefused(svc.tree(layer).resolve("etc"), "FUSE view");
+    // A ref bind-mounted elsewhere is still the view's file system: no mount inside it either.
+    Path rootfs = Files.createDirectories(svc.dir.resolve("rootfs"));
+    svc.ok("mount", mutable, rootfs.toString());
+    assertRefused(rootfs.resolve("sub"), "FUSE view");
+    svc.ok("umount", rootfs.toString());
   }
 
   @Test
