@@ -120,7 +120,8 @@ public final class Daemon implements AutoCloseable {
           FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view()));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
-      RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
+      RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),
+          view::invalidate);
       service.restoreMounts();
       control = ControlServer.open(config.socket(), new RequestHandler(service));
       Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);

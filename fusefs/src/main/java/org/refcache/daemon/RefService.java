@@ -48,17 +48,21 @@ public final class RefService {
   private final HeldHandles held;
   private final LayerImporter importer;
   private final Path mountpoint;
+  private final MountTargets targets;
   private final Consumer<String> invalidator;
   private final ReentrantLock lock = new ReentrantLock();
 
   /**
+   * @param targets where bind mounts may not go
    * @param invalidator tells the FUSE view that what it shows for an ID changed; called without the lock
    */
-  public RefService(CacheManager cache, HeldHandles held, Path mountpoint, Consumer<String> invalidator) {
+  public RefService(CacheManager cache, HeldHandles held, Path mountpoint, MountTargets targets,
+      Consumer<String> invalidator) {
     this.cache = cache;
     this.held = held;
     this.importer = new LayerImporter(cache.contentStore(), cache.layerLimits());
     this.mountpoint = mountpoint;
+    this.targets = targets;
     this.invalidator = invalidator;
   }
 
@@ -376,12 +380,15 @@ public final class RefService {
    * Bind-mounts the tree of {@code id} onto the directory {@code dir}, holding a handle while mounted.
    * A mutable the service holds is mounted through the service's handle (writable unless
    * {@code readOnly}), and cannot be released while mounted. The mount is {@code nosuid,nodev} unless
-   * {@code granted} says otherwise, whatever the view's own flags.
+   * {@code granted} says otherwise, whatever the view's own flags. A directory where the mount would hide the
+   * view, the state root or the control socket is refused ({@link MountTargets}). Happens whole or not at
+   * all: when the held state cannot be saved, the bind is undone and its handle released.
    */
   public HeldHandles.ActiveMount mount(String id, Path dir, boolean readOnly, MountPrivileges granted)
       throws IOException {
     requireId(id);
     Path target = directory(dir);
+    targets.requireAllowed(dir);
     lock.lock();
     try {
       HeldHandles.ActiveMount m = bind(id, target, readOnly, granted);
@@ -434,7 +441,7 @@ public final class RefService {
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Posix.bindMount(tree, bytesOf(target), granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0));
+      Posix.bindMount(tree, bytesOf(target), flags(readOnly, granted));
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
@@ -444,6 +451,10 @@ public final class RefService {
     HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, granted, handle);
     held.addMount(m);
     return m;
+  }
+
+  private static long flags(boolean readOnly, MountPrivileges granted) {
+    return granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0);
   }
 
   private void unbind(HeldHandles.ActiveMount m, Exception cause) {
@@ -458,7 +469,10 @@ public final class RefService {
     }
   }
 
-  /** Unmounts a bind mount made by {@link #mount} and releases its handle. */
+  /**
+   * Unmounts a bind mount made by {@link #mount} and releases its handle. Happens whole or not at all: when
+   * the held state cannot be saved, the bind is made again and keeps its handle.
+   */
   public HeldHandles.ActiveMount umount(Path dir) throws IOException {
     if (!dir.isAbsolute()) {
       throw new ControlException(ErrorKind.USAGE, "not an absolute path: " + dir);
@@ -474,6 +488,7 @@ public final class RefService {
       Path t = target;
       HeldHandles.ActiveMount m = held.mountAt(t).orElseThrow(
           () -> new ControlException(ErrorKind.NOT_FOUND, t + " is not a refcache mount"));
+      boolean wasMounted = true;
       try {
         Posix.umount(bytesOf(t), 0);
       } catch (IOException e) {
@@ -485,12 +500,23 @@ public final class RefService {
           throw e;
         }
         LOG.info("{} was not mounted any more", t);
+        wasMounted = false;
       }
       held.removeMount(t);
+      try {
+        saveState();
+      } catch (IOException | RuntimeException e) {
+        // The state file still lists the mount, and so does the service: it is made again, with the handle
+        // it never gave up, so that the client's failed umount changed nothing.
+        held.addMount(m);
+        if (wasMounted) {
+          rebind(m, e);
+        }
+        throw e;
+      }
       if (m.handle() != null) {
         m.handle().release();
       }
-      saveState();
       LOG.info("unmounted {} from {}", m.id(), t);
       return m;
     } finally {
@@ -498,25 +524,50 @@ public final class RefService {
     }
   }
 
+  /** Makes {@code m}'s bind again after an unmount that could not be saved. */
+  private void rebind(HeldHandles.ActiveMount m, Exception cause) {
+    try {
+      Posix.bindMount(treePath(m.id()), bytesOf(m.dir()), flags(m.readOnly(), m.privileges()));
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      LOG.error("{} could not be mounted again after a failed umount ({}); the next start re-makes it", m.dir(),
+          e.getMessage());
+    }
+  }
+
   /**
-   * Re-makes the bind mounts the state file lists (at start, once the FUSE view answers). A stale mount
-   * left at a target by a crash is detached first; a mount that cannot be re-made is logged and dropped.
+   * Re-makes the bind mounts the state file lists (at start, once the FUSE view answers). A mount whose
+   * target is no longer allowed ({@link MountTargets}: an older version accepted it, or the file was edited)
+   * is dropped, before anything is detached there. A stale mount left at a target by a crash is detached
+   * first; a mount that cannot be re-made is logged and dropped. The state is then saved without the
+   * dropped ones; when that fails the file keeps them and the next start drops them again.
    */
-  public void restoreMounts() throws IOException {
+  public void restoreMounts() {
     lock.lock();
     try {
       List<ServiceState.BindMount> pending = held.takePendingMounts();
       for (ServiceState.BindMount b : pending) {
         Path target = Path.of(b.dir());
+        Optional<String> refused = targets.refusal(target);
+        if (refused.isPresent()) {
+          LOG.warn("dropping the saved bind mount of {} at {}: {}", b.id(), target, refused.get());
+          continue;
+        }
         try {
           MountTable.detachAt(target);
-          bind(b.id(), directory(target), b.readOnly(), b.privileges());
+          Path dir = directory(target);
+          targets.requireAllowed(target); // again: a stale mount there hid where the path leads
+          bind(b.id(), dir, b.readOnly(), b.privileges());
         } catch (IOException | CacheException | ControlException e) {
           LOG.warn("cannot restore the bind mount of {} at {}: {}", b.id(), target, e.getMessage());
         }
       }
       if (!pending.isEmpty()) {
-        saveState();
+        try {
+          saveState();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("cannot save the held state after restoring bind mounts: {}", e.toString());
+        }
       }
     } finally {
       lock.unlock();
