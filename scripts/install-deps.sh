@@ -12,6 +12,9 @@ declare -A wanted=(
   [fuse-overlayfs]=/usr/bin/fuse-overlayfs
   [docker-registry]=/usr/bin/docker-registry
   [attr]=/usr/bin/getfattr
+  # Tools no one here wrote that read and write OCI image layouts (interop tests of core.oci).
+  [skopeo]=/usr/bin/skopeo
+  [umoci]=/usr/bin/umoci
   [maven]=/usr/bin/mvn
   # Debian's maven pulls in only a JRE; the build needs javac.
   [openjdk-17-jdk-headless]=/usr/lib/jvm/java-17-openjdk-amd64/bin/javac

@@ -5,6 +5,7 @@ import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
@@ -69,16 +70,50 @@ public enum Compression {
     };
   }
 
+  /** The level {@link #compress(OutputStream, int)} takes to mean the compressor's default. */
+  public static final int DEFAULT_LEVEL = -1;
+
   /**
    * A stream that compresses into {@code out}; closing it finishes the compressed stream and
    * closes {@code out}. For {@link #UNCOMPRESSED} it is {@code out} itself.
    */
   public OutputStream compress(OutputStream out) throws IOException {
+    return compress(out, DEFAULT_LEVEL);
+  }
+
+  /**
+   * {@link #compress(OutputStream)} at {@code level}: 1 to 9 for gzip (zlib's levels; the
+   * default is 6), 1 to 22 for zstd (the default is 3), or {@link #DEFAULT_LEVEL}; ignored for
+   * {@link #UNCOMPRESSED}. The gzip header is always the same (no file name, mtime 0), so the
+   * same tar at the same level gives the same bytes.
+   *
+   * @throws IllegalArgumentException if {@code level} is out of the compressor's range
+   */
+  public OutputStream compress(OutputStream out, int level) throws IOException {
     return switch (this) {
       case UNCOMPRESSED -> out;
-      case GZIP -> new GZIPOutputStream(out, BUFFER);
-      case ZSTD -> new ZstdOutputStreamNoFinalizer(out);
+      case GZIP -> new LeveledGzipOutputStream(out, checkLevel(level, 9));
+      case ZSTD -> new ZstdOutputStreamNoFinalizer(out, checkLevel(level, 22) == DEFAULT_LEVEL
+          ? DEFAULT_ZSTD_LEVEL : level);
     };
+  }
+
+  private static final int DEFAULT_ZSTD_LEVEL = 3;
+
+  private int checkLevel(int level, int max) {
+    if (level != DEFAULT_LEVEL && (level < 1 || level > max)) {
+      throw new IllegalArgumentException("compression level " + level + " is out of range for "
+          + name().toLowerCase(java.util.Locale.ROOT) + " (1 to " + max + ")");
+    }
+    return level;
+  }
+
+  /** java.util.zip's gzip writer (header: no name, mtime 0) at a chosen deflate level. */
+  private static final class LeveledGzipOutputStream extends GZIPOutputStream {
+    LeveledGzipOutputStream(OutputStream out, int level) throws IOException {
+      super(out, BUFFER);
+      def.setLevel(level == DEFAULT_LEVEL ? Deflater.DEFAULT_COMPRESSION : level);
+    }
   }
 
   /** The OCI layer media type for this compression. */
