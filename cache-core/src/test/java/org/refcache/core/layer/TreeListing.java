@@ -25,12 +25,12 @@ import org.refcache.posix.Stat;
  * a {@link ReadableTree}, so a plain directory and a union compare alike; names are byte strings,
  * shown as text.
  */
-final class TreeListing {
+public final class TreeListing {
   private TreeListing() {
   }
 
   /** A plain directory, whiteouts and opaque directories shown. */
-  static Map<String, String> of(Path root) throws IOException {
+  public static Map<String, String> of(Path root) throws IOException {
     return of(ReadableTree.directory(root), true);
   }
 
@@ -38,7 +38,7 @@ final class TreeListing {
    * @param markers whether to show whiteouts (else a whiteout is listed as its device) and the
    *                opaque marker of directories
    */
-  static Map<String, String> of(ReadableTree tree, boolean markers) throws IOException {
+  public static Map<String, String> of(ReadableTree tree, boolean markers) throws IOException {
     Map<String, String> entries = new TreeMap<>();
     Map<String, String> firstNameOfInode = new HashMap<>();
     walk(tree, "", markers, entries, firstNameOfInode);
