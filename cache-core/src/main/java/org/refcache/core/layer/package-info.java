@@ -28,9 +28,10 @@
  *       is absolute, has a {@code ..} component, or goes through a symlink are refused with an
  *       {@link org.refcache.core.layer.UnsafeLayerEntryException} naming the entry. Unlike
  *       containerd, which strips a leading {@code /}, absolute names are refused: image builders
- *       do not write them and refusing is the simpler rule to audit. Symlink <em>targets</em> are
- *       stored as given (absolute or dangling), since they are only resolved inside a
- *       container.</li>
+ *       do not write them and refusing is the simpler rule to audit. The one exception is
+ *       {@code /} itself (nothing but slashes and dots): the root, as umoci writes it. Symlink
+ *       <em>targets</em> are stored as given (absolute or dangling), since they are only
+ *       resolved inside a container.</li>
  *   <li>Overlay-private xattrs carried in a tar ({@code trusted.overlay.*},
  *       {@code user.overlay.*}) are dropped: whiteouts and opaque directories come only from the
  *       OCI markers; so are xattrs outside Linux's namespaces (as containerd does). Names and

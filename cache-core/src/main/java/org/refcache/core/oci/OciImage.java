@@ -9,7 +9,8 @@ import java.util.Objects;
  * blobs are verified as they are read.
  *
  * @param tag      the tag it was found under, or null
- * @param manifest the manifest's descriptor (for an archive: of the manifest refcache would write)
+ * @param manifest the manifest's descriptor, or null for a Docker archive (which has no manifest
+ *                 blob, only {@code manifest.json})
  * @param config   the config's descriptor
  * @param imageConfig what the config says
  * @param layers   the layers, bottom first
@@ -17,7 +18,6 @@ import java.util.Objects;
 public record OciImage(String tag, OciDescriptor manifest, OciDescriptor config,
     ImageConfig imageConfig, List<ImageLayer> layers) {
   public OciImage {
-    Objects.requireNonNull(manifest, "manifest");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(imageConfig, "imageConfig");
     layers = List.copyOf(layers);

@@ -43,8 +43,8 @@ abstract class OciFixture {
     store = ContentStore.open(tmp.resolve("content"), env);
     lowerTree = tmp.resolve("lower");
     upperTree = tmp.resolve("upper");
-    buildTree(lowerTree, false);
-    buildTree(upperTree, true);
+    buildTree(lowerTree, false, CREATED);
+    buildTree(upperTree, true, CREATED);
   }
 
   @AfterEach
@@ -52,38 +52,44 @@ abstract class OciFixture {
     env.close();
   }
 
-  /** The base tree; with {@code changed}, the same with changes a second layer must carry. */
-  static void buildTree(Path root, boolean changed) throws IOException {
+  /**
+   * The base tree; with {@code changed}, the same with changes a second layer must carry. Times
+   * are {@code time} and seconds after it.
+   */
+  static void buildTree(Path root, boolean changed, Instant time) throws IOException {
     Posix.mkdir(root, 0755);
     mkdir(root, "etc", 0755, 0, 0);
-    file(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0);
-    file(root, "etc/shadow", "root:*:1::::::\n", 0640, 0, 42);
+    file(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0, time);
+    file(root, "etc/shadow", "root:*:1::::::\n", 0640, 0, 42, time);
+    Posix.lsetxattr(root.resolve("etc/shadow"), "user.origin", new byte[] {'b', 'a', 's', 'e'}, 0);
     mkdir(root, "home", 0755, 0, 0);
     mkdir(root, "home/user", 0700, 1000, 1000);
-    file(root, "home/user/notes", "hello", 0600, 1000, 1000);
-    file(root, "home/user/old", "old", 0600, 1000, 1000);
+    file(root, "home/user/notes", "hello", 0600, 1000, 1000, time);
+    file(root, "home/user/old", "old", 0600, 1000, 1000, time);
     mkdir(root, "usr", 0755, 0, 0);
     mkdir(root, "usr/bin", 0755, 0, 0);
-    file(root, "usr/bin/tool", "#!/bin/sh\necho tool\n", 04755, 0, 0);
+    file(root, "usr/bin/tool", "#!/bin/sh\necho tool\n", 04755, 0, 0, time);
     Posix.symlink("tool", root.resolve("usr/bin/alias"));
+    Posix.utimens(root.resolve("usr/bin/alias"), time, time, true);
     Posix.link(root.resolve("usr/bin/tool"), root.resolve("usr/bin/tool-hardlink"));
     mkdir(root, "var", 0755, 0, 0);
     mkdir(root, "var/cache", 0755, 0, 0);
-    file(root, "var/cache/a", "a", 0644, 0, 0);
-    file(root, "var/cache/b", "b", 0644, 0, 0);
+    file(root, "var/cache/a", "a", 0644, 0, 0, time);
+    file(root, "var/cache/b", "b", 0644, 0, 0, time);
     if (changed) {
       file(root, "etc/passwd", "root:x:0:0::/root:/bin/bash\nuser:x:1000:1000::/home/user:\n",
-          0644, 0, 0);
+          0644, 0, 0, time);
       Posix.delete(root.resolve("home/user/old"));
-      file(root, "home/user/new", "new", 0600, 1000, 1000);
+      file(root, "home/user/new", "new", 0600, 1000, 1000, time);
       Posix.delete(root.resolve("var/cache/a"));
       Posix.delete(root.resolve("var/cache/b"));
-      file(root, "var/cache/c", "c", 0644, 0, 0);
+      file(root, "var/cache/c", "c", 0644, 0, 0, time);
       Posix.symlink("passwd", root.resolve("etc/link"));
+      Posix.utimens(root.resolve("etc/link"), time, time, true);
     }
     // Directories last, so their times are their own.
     for (String dir : List.of("home/user", "var/cache", "etc", "usr/bin", "usr", "var", "home")) {
-      Posix.utimens(root.resolve(dir), CREATED, CREATED, true);
+      Posix.utimens(root.resolve(dir), time, time, true);
     }
   }
 
@@ -93,8 +99,8 @@ abstract class OciFixture {
     Posix.chmod(root.resolve(path), mode);
   }
 
-  static void file(Path root, String path, String content, int mode, int uid, int gid)
-      throws IOException {
+  static void file(Path root, String path, String content, int mode, int uid, int gid,
+      Instant time) throws IOException {
     Path p = root.resolve(path);
     int fd = Posix.open(p, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
     try {
@@ -105,7 +111,7 @@ abstract class OciFixture {
     }
     Posix.lchown(p, uid, gid);
     Posix.chmod(p, mode);
-    Posix.utimens(p, CREATED.plusSeconds(path.length()), CREATED, true);
+    Posix.utimens(p, time.plusSeconds(path.length()), time, true);
   }
 
   /** The two layers (base, then the changes) written into the store. */
