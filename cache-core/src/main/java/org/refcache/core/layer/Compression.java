@@ -84,17 +84,21 @@ public enum Compression {
   /**
    * {@link #compress(OutputStream)} at {@code level}: 1 to 9 for gzip (zlib's levels; the
    * default is 6), 1 to 22 for zstd (the default is 3), or {@link #DEFAULT_LEVEL}; ignored for
-   * {@link #UNCOMPRESSED}. The gzip header is always the same (no file name, mtime 0), so the
-   * same tar at the same level gives the same bytes.
+   * {@link #UNCOMPRESSED}. The gzip header is always the same (no file name, mtime 0) and the
+   * compressor is fed in fixed chunks, so the same bytes at the same level give the same output
+   * however they are written. {@code flush()} does not flush the compressor.
    *
    * @throws IllegalArgumentException if {@code level} is out of the compressor's range
    */
   public OutputStream compress(OutputStream out, int level) throws IOException {
+    // Fed in fixed chunks, a compressor's output depends on the bytes alone, not on how the
+    // caller happened to cut them (zstd's does otherwise).
     return switch (this) {
       case UNCOMPRESSED -> out;
-      case GZIP -> new LeveledGzipOutputStream(out, checkLevel(level, 9));
-      case ZSTD -> new ZstdOutputStreamNoFinalizer(out, checkLevel(level, 22) == DEFAULT_LEVEL
-          ? DEFAULT_ZSTD_LEVEL : level);
+      case GZIP -> new FixedChunkOutputStream(
+          new LeveledGzipOutputStream(out, checkLevel(level, 9)), BUFFER);
+      case ZSTD -> new FixedChunkOutputStream(new ZstdOutputStreamNoFinalizer(out,
+          checkLevel(level, 22) == DEFAULT_LEVEL ? DEFAULT_ZSTD_LEVEL : level), BUFFER);
     };
   }
 

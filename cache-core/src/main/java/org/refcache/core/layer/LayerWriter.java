@@ -55,7 +55,7 @@ public final class LayerWriter {
    * @param uncompressedSize size of the tar
    * @param compression      how the blob is compressed
    * @param entries          tar entries (whiteouts and opaque markers included, extended
-   *                         headers not)
+   *                         headers not), or -1 when not counted (a converted blob)
    */
   public record WrittenLayer(Digest blob, long size, Digest diffId, long uncompressedSize,
       Compression compression, long entries) {
@@ -91,7 +91,7 @@ public final class LayerWriter {
     try (ContentWriter ingest = store.writer("layer-" + UUID.randomUUID(), -1, null)) {
       // An uncompressed blob is its tar: its diffID is the blob digest the ingest computes.
       boolean hashTar = compression != Compression.UNCOMPRESSED;
-      Tally tar = writeTar(changes, compression, level, new Unclosable(ingest.stream()), hashTar);
+      Tally tar = writeTar(changes, compression, level, new NotClosingOutputStream(ingest.stream()), hashTar);
       long size = ingest.written();
       Digest blob;
       Digest diffId;
@@ -119,7 +119,7 @@ public final class LayerWriter {
       OutputStream out) throws IOException {
     Objects.requireNonNull(changes, "changes");
     Objects.requireNonNull(compression, "compression");
-    DigestingOutputStream blob = new DigestingOutputStream(new Unclosable(out), Digester.sha256());
+    DigestingOutputStream blob = new DigestingOutputStream(new NotClosingOutputStream(out), Digester.sha256());
     Tally tar = writeTar(changes, compression, level, blob, true);
     return new WrittenLayer(blob.digest(), blob.count(), tar.diffId(), tar.bytes(), compression,
         tar.entries());
@@ -172,23 +172,6 @@ public final class LayerWriter {
     public void write(byte[] b, int off, int len) throws IOException {
       out.write(b, off, len);
       count += len;
-    }
-  }
-
-  /** Passes writes and flushes on; closing it flushes only. */
-  private static final class Unclosable extends FilterOutputStream {
-    Unclosable(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.flush();
     }
   }
 }
