@@ -8,11 +8,9 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -170,12 +168,9 @@ final class TreeDiff extends LayerChanges {
         left = new byte[COMPARE_BUFFER];
         right = new byte[COMPARE_BUFFER];
       }
-      List<Integer> fds = new ArrayList<>(2);
+      int fa = open(a);
       try {
-        int fa = Posix.open(a.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-        fds.add(fa);
-        int fb = Posix.open(b.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-        fds.add(fb);
+        int fb = open(b);
         try (InputStream x = stream(fa); InputStream y = stream(fb)) {
           while (true) {
             int n = x.readNBytes(left, 0, left.length);
@@ -187,11 +182,11 @@ final class TreeDiff extends LayerChanges {
               return true;
             }
           }
+        } finally {
+          Posix.close(fb);
         }
       } finally {
-        for (int fd : fds) {
-          Posix.close(fd);
-        }
+        Posix.close(fa);
       }
     }
   }
@@ -240,6 +235,10 @@ final class TreeDiff extends LayerChanges {
       }
     }
     return true;
+  }
+
+  private static int open(ReadableTree.Entry e) throws IOException {
+    return Posix.open(e.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
   }
 
   private static InputStream stream(int fd) throws IOException {

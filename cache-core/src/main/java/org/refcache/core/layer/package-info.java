@@ -14,6 +14,24 @@
  * sticky, numeric owner, nanosecond mtime and atime, extended attributes (PAX
  * {@code SCHILY.xattr.*}, byte for byte, and {@code LIBARCHIVE.xattr.*}), hard links, devices.
  *
+ * <h2>Writing layers</h2>
+ *
+ * <p>{@link org.refcache.core.layer.LayerWriter} streams a
+ * {@link org.refcache.core.layer.LayerChanges change set} into a layer blob in one pass (walk,
+ * tar, diffID digest, compress, the content store's ingest, which digests, counts and verifies the
+ * blob), staging nothing. The change set is an overlay upper (whiteout devices or {@code .wh.}
+ * files become {@code .wh.<name>} entries, opaque directories a {@code .wh..wh..opq} entry right
+ * after the directory) or the difference of two {@link org.refcache.core.layer.ReadableTree}s
+ * (adds and changes with the directories holding them, whiteouts for deletions). The tar is
+ * reproducible: entries sorted by name bytes, no root entry, no atime or ctime, no user names, PAX
+ * records only where needed (long or non-ASCII names as their bytes, nanosecond mtimes, large ids,
+ * {@code SCHILY.xattr.*} with raw values), the second name of a hard-linked file as a link entry;
+ * gzip without name or mtime; compressors fed in fixed chunks. Names an OCI layer cannot carry
+ * (a new file named {@code .wh.*}) are refused with an
+ * {@link org.refcache.core.layer.UnrepresentableEntryException}; a file that changes size while
+ * read with a {@link org.refcache.core.layer.LayerSourceChangedException}; either way nothing is
+ * stored. {@link org.refcache.core.layer.LayerConverter} stores another compression of a blob.
+ *
  * <h2>Contracts</h2>
  *
  * <ul>
