@@ -66,15 +66,17 @@ final class EntryWriter {
       LOG.debug("leaving the socket {} out of the layer", entry.real());
       return;
     }
-    TarWriter.Meta meta = meta(entry);
     if (st.nlink() > 1) {
       String key = st.dev() + ":" + st.ino();
       String first = firstNames.putIfAbsent(key, path);
       if (first != null) {
-        tar.hardLink(path, meta, first);
+        // A link shares its file's metadata, which readers take from the first name's entry.
+        tar.hardLink(path, new TarWriter.Meta(st.permissions(), Integer.toUnsignedLong(st.uid()),
+            Integer.toUnsignedLong(st.gid()), st.mtime(), Map.of()), first);
         return;
       }
     }
+    TarWriter.Meta meta = meta(entry);
     switch (st.type()) {
       case Posix.S_IFREG -> writeContent(path, meta, entry);
       case Posix.S_IFLNK -> tar.symlink(path, meta, Posix.readlink(entry.real()));
