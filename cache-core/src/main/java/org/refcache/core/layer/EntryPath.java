@@ -19,7 +19,8 @@ record EntryPath(String raw, List<String> parts, String rel) {
   static final int NAME_MAX = 255;
 
   /**
-   * Checks and splits {@code name}, refusing absolute names and {@code ..} components.
+   * Checks and splits {@code name}, refusing absolute names (but {@code /}, the root) and
+   * {@code ..} components.
    *
    * @param entryName the entry that {@code name} belongs to, for the message (a hard link's target
    *                  is checked on behalf of the link entry)
@@ -27,7 +28,7 @@ record EntryPath(String raw, List<String> parts, String rel) {
    */
   static EntryPath parse(String name, String entryName, String what)
       throws UnsafeLayerEntryException, LayerFormatException {
-    if (name.startsWith("/")) {
+    if (name.startsWith("/") && !namesTheRoot(name)) {
       throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
     }
     if (name.indexOf('\0') >= 0) {
@@ -51,6 +52,19 @@ record EntryPath(String raw, List<String> parts, String rel) {
       parts.add(part);
     }
     return new EntryPath(name, List.copyOf(parts), String.join("/", parts));
+  }
+
+  /**
+   * Whether {@code name} has no component but {@code .}: {@code /} is the root, as umoci writes
+   * the root entry of a layer it inserts at {@code /}, and can reach nothing outside the layer.
+   */
+  private static boolean namesTheRoot(String name) {
+    for (String part : name.split("/")) {
+      if (!part.isEmpty() && !part.equals(".")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   boolean isRoot() {

@@ -306,6 +306,26 @@ class LayerUnpackerTest {
     assertThat(target.resolve("a")).hasContent("a");
   }
 
+  /** umoci names the root of a layer it inserts at {@code /} "/": that is the root, not outside. */
+  @Test
+  void aRootEntryNamedSlashAppliesToTheLayerDirectory() throws IOException {
+    unpack(new TarBuilder().mode(0750).owner(5, 6).times(DIR_MTIME, null).dir("/")
+            .file("etc/f", "f").build(),
+        MediaTypes.OCI_LAYER);
+
+    Stat st = lstat(target);
+    assertThat(st.permissions()).isEqualTo(0750);
+    assertThat(st.uid()).isEqualTo(5);
+    assertThat(target.resolve("etc/f")).hasContent("f");
+  }
+
+  @Test
+  void aSymlinkNamedSlashCannotReplaceTheRoot() {
+    assertThatThrownBy(() -> unpack(new TarBuilder().symlink("/", "elsewhere").build(),
+        MediaTypes.OCI_LAYER))
+        .isInstanceOf(UnsafeLayerEntryException.class).hasMessageContaining("root");
+  }
+
   @Test
   void nonAsciiNamesAreKept() throws IOException {
     unpack(new TarBuilder().file("caf\u00e9/\u65e5\u672c", "x").build(), MediaTypes.OCI_LAYER);
