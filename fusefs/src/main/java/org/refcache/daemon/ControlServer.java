@@ -150,22 +150,13 @@ public final class ControlServer implements AutoCloseable {
       BoundedLineReader reader = new BoundedLineReader(in, ControlProtocol.MAX_LINE_BYTES);
       BoundedLineReader.Line line;
       while (!closed && (line = reader.next()) != null) {
-        if (line instanceof BoundedLineReader.Line.TooLong t) {
-          write(c, ControlProtocol.failure(ErrorKind.USAGE, "request line of " + t.bytes() + " bytes exceeds "
-              + ControlProtocol.MAX_LINE_BYTES + " bytes"));
-          continue;
-        }
-        String text = ((BoundedLineReader.Line.Text) line).text();
-        if (text.isBlank()) {
-          continue;
-        }
         if (!inFlight.readLock().tryLock()) {
           write(c, ControlProtocol.failure(ErrorKind.OTHER, "the service is stopping"));
           return;
         }
         JsonNode response;
         try {
-          response = handler.handle(text, p -> {
+          response = handler.handle(line, p -> {
             try {
               write(c, ControlProtocol.progress(p));
             } catch (IOException e) {

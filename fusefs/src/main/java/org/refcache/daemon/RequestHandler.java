@@ -28,12 +28,30 @@ public final class RequestHandler {
   }
 
   /**
+   * Answers one line as read from a connection: a line over the bound and an empty line get a usage
+   * failure like any other line that is not a request, so every line a client sends gets an answer.
+   *
+   * @param progress receives progress lines to send before the final one
+   * @return the final response line
+   */
+  public ObjectNode handle(BoundedLineReader.Line line, Consumer<JsonNode> progress) {
+    if (line instanceof BoundedLineReader.Line.TooLong t) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "request line of " + t.bytes() + " bytes exceeds "
+          + ControlProtocol.MAX_LINE_BYTES + " bytes");
+    }
+    return handle(((BoundedLineReader.Line.Text) line).text(), progress);
+  }
+
+  /**
    * Handles one request line.
    *
    * @param progress receives progress lines to send before the final one
    * @return the final response line
    */
   public ObjectNode handle(String line, Consumer<JsonNode> progress) {
+    if (line.isBlank()) {
+      return ControlProtocol.failure(ErrorKind.USAGE, "malformed request: empty line");
+    }
     JsonNode req;
     try {
       req = ControlProtocol.JSON.readTree(line);

@@ -108,6 +108,15 @@ class ControlSocketTest {
   }
 
   @Test
+  void emptyAndBlankLinesGetAUsageErrorEach() throws IOException {
+    send("");
+    assertFailure(receive(), "usage", "empty line");
+    send(" \t\r");
+    assertFailure(receive(), "usage", "empty line");
+    assertServesNextRequest();
+  }
+
+  @Test
   void lineOfExactlyTheLimitIsRead() throws IOException {
     String pad = " ".repeat(ControlProtocol.MAX_LINE_BYTES - "{\"v\":1,\"op\":\"ls\"}".length());
     send("{\"v\":1,\"op\":\"ls\"}" + pad);
