@@ -3,6 +3,7 @@ package org.refcache.cli;
 import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -45,8 +46,8 @@ final class DaemonCommand implements Callable<Integer> {
     try {
       return Daemon.runUntilSignalled(config);
     } catch (Exception e) {
-      LOG.error("refcache daemon failed: {}", e.toString(), e);
-      terminal.err().println("refcache daemon: " + e.getMessage());
+      LOG.error("refcache daemon failed: {}", Printable.line(e.toString()), e);
+      terminal.err().println("refcache daemon: " + Printable.line(e.getMessage()));
       terminal.err().flush();
       return 1;
     }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +172,7 @@ public final class ControlServer implements AutoCloseable {
     } catch (ClosedChannelException e) {
       LOG.debug("connection closed");
     } catch (IOException | ClientGoneException e) {
-      LOG.debug("connection ended: {}", e.toString());
+      LOG.debug("connection ended: {}", Printable.line(e.toString()));
     } finally {
       connections.remove(c);
       connectionCount.decrementAndGet();

@@ -12,6 +12,7 @@ import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.ImmutableRef;
 import org.refcache.core.cache.MutableRef;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,7 @@ public final class HeldHandles {
       try {
         h.immutables.put(id, cm.get(id));
       } catch (CacheException e) {
-        LOG.warn("dropping held ref {}: {}", id, e.getMessage());
+        LOG.warn("dropping held ref {}: {}", Printable.text(id), Printable.line(e.getMessage()));
         dropped = true;
       }
     }
@@ -79,7 +80,7 @@ public final class HeldHandles {
       try {
         h.mutables.put(id, cm.getMutable(id));
       } catch (CacheException e) {
-        LOG.warn("dropping held mutable ref {}: {}", id, e.getMessage());
+        LOG.warn("dropping held mutable ref {}: {}", Printable.text(id), Printable.line(e.getMessage()));
         dropped = true;
       }
     }

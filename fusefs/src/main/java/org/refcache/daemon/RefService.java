@@ -25,6 +25,7 @@ import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.refcache.fuse.MountTable;
@@ -95,7 +96,8 @@ public final class RefService {
         });
       }
       changed.add(ref.id());
-      LOG.info("imported {} ({} {}) as {}", file, layer.mediaType(), layer.blob(), ref.id());
+      LOG.info("imported {} ({} {}) as {}", Printable.text(file.toString()), layer.mediaType(), layer.blob(),
+          ref.id());
       return ref.id();
     } finally {
       lock.unlock();
@@ -272,15 +274,15 @@ public final class RefService {
   }
 
   /**
-   * The names in the ref's own layer blob, sorted (spec 2.17: this layer's changes, whiteouts
-   * included, not the whole tree); empty for a ref without a blob. Does not count as a use.
+   * The names in the ref's own layer blob as byte strings ({@link FileNames}), sorted (spec 2.17:
+   * this layer's changes, whiteouts included, not the whole tree); empty for a ref without a blob.
+   * Does not count as a use.
    */
   public List<String> files(String id) {
     requireId(id);
     String target = held.committedMutable(id).map(HeldHandles.Committed::twinId).orElse(id);
     try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
-      // Names are bytes; people and JSON get them as UTF-8 text.
-      return r.fileList().stream().map(FileNames::toText).toList();
+      return r.fileList();
     }
   }
 
@@ -319,7 +321,7 @@ public final class RefService {
         unbind(m, e);
         throw e;
       }
-      LOG.info("bind-mounted {} at {}{}", id, target, readOnly ? " (read-only)" : "");
+      LOG.info("bind-mounted {} at {}{}", id, Printable.text(target.toString()), readOnly ? " (read-only)" : "");
       return m;
     } finally {
       lock.unlock();
@@ -421,14 +423,14 @@ public final class RefService {
         if (errno != Errno.EINVAL) {
           throw e;
         }
-        LOG.info("{} was not mounted any more", t);
+        LOG.info("{} was not mounted any more", Printable.text(t.toString()));
       }
       held.removeMount(t);
       if (m.handle() != null) {
         m.handle().release();
       }
       saveState();
-      LOG.info("unmounted {} from {}", m.id(), t);
+      LOG.info("unmounted {} from {}", m.id(), Printable.text(t.toString()));
       return m;
     } finally {
       lock.unlock();
@@ -449,7 +451,8 @@ public final class RefService {
           MountTable.detachAt(target);
           bind(b.id(), directory(target), b.readOnly());
         } catch (IOException | CacheException | ControlException e) {
-          LOG.warn("cannot restore the bind mount of {} at {}: {}", b.id(), target, e.getMessage());
+          LOG.warn("cannot restore the bind mount of {} at {}: {}", Printable.text(b.id()),
+              Printable.text(target.toString()), Printable.line(e.getMessage()));
         }
       }
       if (!pending.isEmpty()) {
@@ -471,7 +474,7 @@ public final class RefService {
         try {
           Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
         } catch (IOException e) {
-          LOG.warn("cannot detach {}: {}", m.dir(), e.getMessage());
+          LOG.warn("cannot detach {}: {}", Printable.text(m.dir().toString()), Printable.line(e.getMessage()));
         }
       }
     } finally {
@@ -500,7 +503,7 @@ public final class RefService {
       try {
         invalidator.accept(id);
       } catch (RuntimeException e) {
-        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, e.toString());
+        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, Printable.line(e.toString()));
         LOG.debug("invalidate failure", e);
       }
     }

@@ -24,6 +24,7 @@ import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.FuseFillDir;
@@ -922,10 +923,11 @@ final class RefFileSystem extends FuseStubFS {
     int errno = failure instanceof IsDirectoryException ? Errno.EISDIR
         : ErrnoMapper.toErrno(failure);
     if (errno == Errno.EIO) {
-      LOG.warn("{} {} failed: {}", operation, path, failure.toString());
-      LOG.debug("{} {} failed", operation, path, failure);
+      // The path comes through the mount: any name a user of it chose.
+      LOG.warn("{} {} failed: {}", operation, Printable.name(path), Printable.line(failure.toString()));
+      LOG.debug("{} {} failed", operation, Printable.name(path), failure);
     } else if (LOG.isTraceEnabled()) {
-      LOG.trace("{} {}: {}", operation, path, ErrnoMapper.name(errno), failure);
+      LOG.trace("{} {}: {}", operation, Printable.name(path), ErrnoMapper.name(errno), failure);
     }
     return -errno;
   }

@@ -39,6 +39,7 @@ import org.refcache.core.meta.StorageItem;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,11 +143,11 @@ public final class CacheManager implements AutoCloseable {
         try {
           getRecord(item.id(), Map.of(), false);
         } catch (NotFoundException e) {
-          LOG.info("dropped record {} at start: {}", item.id(), e.getMessage());
+          LOG.info("dropped record {} at start: {}", item.id(), Printable.line(e.getMessage()));
         } catch (RuntimeException e) {
           // Any record that cannot load is dropped, never fatal (spec section 8): malformed values
           // (MetadataException), unparsable digests, broken parents.
-          LOG.warn("purging record {} that cannot load: {}", item.id(), e.toString());
+          LOG.warn("purging record {} that cannot load: {}", item.id(), Printable.line(e.toString()));
           purge(item.id());
         }
       }
@@ -167,7 +168,7 @@ public final class CacheManager implements AutoCloseable {
     try (Stream<Path> s = Files.list(layout.uppers())) {
       for (Path p : s.toList()) {
         if (!owned.contains(p)) {
-          LOG.info("removing upper {} that no record owns", p.getFileName());
+          LOG.info("removing upper {} that no record owns", Printable.name(p.getFileName()));
           FileTrees.deleteRecursively(p);
         }
       }
@@ -583,7 +584,7 @@ public final class CacheManager implements AutoCloseable {
       } catch (NotFoundException e) {
         continue;
       } catch (NeedsRemoteProviderException e) {
-        LOG.debug("skipping {} for {}: {}", item.id(), index, e.getMessage());
+        LOG.debug("skipping {} for {}: {}", item.id(), index, Printable.line(e.getMessage()));
       }
     }
     return null;
@@ -602,7 +603,7 @@ public final class CacheManager implements AutoCloseable {
         try {
           out.add(new RecordMetadata(this, getRecord(item.id(), Map.of(), false)));
         } catch (CacheException e) {
-          LOG.debug("search {}: skipping {}: {}", index, item.id(), e.getMessage());
+          LOG.debug("search {}: skipping {}: {}", index, item.id(), Printable.line(e.getMessage()));
         }
       }
       return out;
@@ -1379,7 +1380,7 @@ public final class CacheManager implements AutoCloseable {
     try {
       FileTrees.deleteRecursively(p);
     } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", p, e.toString());
+      LOG.warn("cannot remove {}: {}", Printable.name(p), Printable.line(e.toString()));
     }
   }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.refcache.posix.Printable;
 
 /**
  * A tar entry name made safe to apply: relative, split into components, with no {@code ..} and no
@@ -25,7 +26,8 @@ record EntryPath(String raw, List<String> parts, String rel) {
   static EntryPath parse(String name, String entryName, String what)
       throws UnsafeLayerEntryException {
     if (name.startsWith("/")) {
-      throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
+      throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
+          + "\" is absolute");
     }
     List<String> parts = new ArrayList<>();
     for (String part : name.split("/")) {
@@ -33,7 +35,7 @@ record EntryPath(String raw, List<String> parts, String rel) {
         continue;
       }
       if (part.equals("..")) {
-        throw new UnsafeLayerEntryException(entryName, what + " \"" + name
+        throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
             + "\" has a \"..\" component");
       }
       parts.add(part);

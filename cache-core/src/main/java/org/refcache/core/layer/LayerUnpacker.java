@@ -13,6 +13,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +89,7 @@ public final class LayerUnpacker {
           }
         }
         UnpackResult result = new UnpackResult(diffId, layer.uncompressedSize(), applier.entries());
-        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, target,
+        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, Printable.name(target),
             result.entries(), result.uncompressedSize());
         return result;
       } catch (Throwable t) {

@@ -544,6 +544,29 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void refusalOfAnEntryWithANewlineAndAnEscapeNamesItOnOnePrintableLine() {
+    String forged = "../evil\n12:00:00.000 INFO  forged line\u001b[31m";
+    byte[] tar = new TarBuilder().file(forged, "x").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOfSatisfying(UnsafeLayerEntryException.class, e -> {
+          assertThat(e.entryName()).as("the raw name, for code").isEqualTo(forged);
+          assertThat(e.getMessage()).doesNotContain("\n", "\u001b")
+              .contains("\"../evil\\n12:00:00.000 INFO  forged line\\x1b[31m\"");
+        });
+  }
+
+  @Test
+  void aMalformedEntryIsNamedOnOnePrintableLine() {
+    byte[] tar = new TarBuilder().file("file\r\n", "x").hardLink("link", "file\r\n/below").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessageContaining("\"file\\r\\n/below\" is not in the layer")
+        .hasMessageNotContaining("\r");
+  }
+
+  @Test
   void symlinkToAnOutsideDirectoryIsNotWrittenThrough() throws IOException {
     Path outside = Files.createDirectory(tmp.resolve("outside"));
     byte[] tar = new TarBuilder().symlink("link", outside.toString()).file("link/file", "x")

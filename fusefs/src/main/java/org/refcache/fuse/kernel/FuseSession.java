@@ -13,6 +13,7 @@ import jnr.ffi.Runtime;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -244,13 +245,13 @@ public final class FuseSession implements AutoCloseable {
         default -> handler.handle(request, reply);
       }
     } catch (Request.MalformedRequestException e) {
-      LOG.warn("malformed FUSE request: {}", e.getMessage());
+      LOG.warn("malformed FUSE request: {}", Printable.line(e.getMessage()));
       if (!FuseKernel.noReply(opcode) && !reply.sent()) {
         reply.error(Errno.EINVAL);
       }
       return;
     } catch (RuntimeException | Error e) {
-      LOG.warn("FUSE opcode {} failed: {}", opcode, e.toString());
+      LOG.warn("FUSE opcode {} failed: {}", opcode, Printable.line(e.toString()));
       LOG.debug("FUSE opcode {} failed", opcode, e);
       if (!FuseKernel.noReply(opcode) && !reply.sent()) {
         reply.error(Errno.EIO);
