@@ -35,11 +35,18 @@ class EscapedNamesTest {
       + " - released everything\\x1b[31m";
   private static final String LINK = FORGED + "-link";
 
+  private static final Logger ROOT = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+
   private static ServiceFixture svc;
   private static String id;
+  /** Everything logged from the import on (the layer may be unpacked by the import or on first use). */
+  private static ListAppender<ILoggingEvent> log;
 
   @BeforeAll
   static void importLayer() throws Exception {
+    log = new ListAppender<>();
+    log.start();
+    ROOT.addAppender(log);
     svc = ServiceFixture.start();
     Path file = svc.dir.resolve("forged-names.tar");
     Files.write(file, forgedNamesTar());
@@ -48,6 +55,7 @@ class EscapedNamesTest {
 
   @AfterAll
   static void stop() throws Exception {
+    ROOT.detachAppender(log);
     if (svc != null) {
       svc.close();
     }
@@ -78,20 +86,13 @@ class EscapedNamesTest {
 
   @Test
   void theUnpackersWarningAboutAForgedNameStaysOneLine() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    root.addAppender(log);
-    List<ILoggingEvent> events;
-    try {
-      // The first look inside the ref unpacks it (if the import has not already).
-      assertThat(Posix.list(svc.tree(id))).hasSize(2);
-    } finally {
-      root.detachAppender(log);
-      events = new ArrayList<>(log.list);
-    }
+    // The first look inside the ref unpacks it (if the import has not already).
+    assertThat(Posix.list(svc.tree(id))).hasSize(2);
 
-    List<String> messages = events.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    List<String> messages;
+    synchronized (log) {
+      messages = new ArrayList<>(log.list).stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
     assertThat(messages).isNotEmpty().allSatisfy(m -> assertThat(m).doesNotContain("\n", "\r", "\u001b"));
     assertThat(messages).anySatisfy(m -> assertThat(m)
         .contains("entry " + FORGED_SHOWN + "-link: dropping xattr user.note"));
