@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The control socket's wire protocol, spoken by hand to a real service. */
 class ControlSocketTest {
@@ -108,6 +109,7 @@ class ControlSocketTest {
   }
 
   @Test
+  @Timeout(30) // a line left unanswered would block the read for ever: fail instead
   void emptyAndBlankLinesGetAUsageErrorEach() throws IOException {
     send("");
     assertFailure(receive(), "usage", "empty line");
