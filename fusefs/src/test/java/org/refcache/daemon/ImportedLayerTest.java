@@ -88,6 +88,9 @@ class ImportedLayerTest {
     // Shown to people with the byte that is not UTF-8 escaped; JSON can only hold text.
     assertThat(svc.ok("files", id).lines()).contains("caf\\xe9", "caf\\xe8");
     assertThat(svc.ok("files", "--format", "json", id)).contains("caf\uFFFD");
+    // For scripts, the exact bytes.
+    assertThat(svc.cli("files", "-z", id).stdout())
+        .containsExactly('c', 'a', 'f', 0xe8, 0, 'c', 'a', 'f', 0xe9, 0);
   }
 
   @Test
