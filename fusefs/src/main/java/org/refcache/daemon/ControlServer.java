@@ -77,7 +77,7 @@ public final class ControlServer implements AutoCloseable {
     }
     ControlServer s = new ControlServer(path, server, handler);
     s.acceptor.start();
-    LOG.info("control socket listening at {}", path);
+    LOG.info("control socket listening at {}", Printable.text(path.toString()));
     return s;
   }
 
@@ -220,7 +220,7 @@ public final class ControlServer implements AutoCloseable {
     try {
       Files.deleteIfExists(path);
     } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", path, e.toString());
+      LOG.warn("cannot remove {}: {}", Printable.text(path.toString()), Printable.line(e.toString()));
     }
     LOG.info("control socket closed");
   }

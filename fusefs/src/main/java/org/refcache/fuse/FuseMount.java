@@ -16,6 +16,7 @@ import org.refcache.fuse.kernel.FuseSession;
 import org.refcache.posix.Errno;
 import org.refcache.posix.NativeException;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +97,8 @@ public final class FuseMount implements AutoCloseable {
         startKernel();
         return;
       } catch (java.nio.file.AccessDeniedException e) {
-        LOG.warn("cannot mount {} without libfuse ({}): falling back to libfuse 2.9", mountpoint,
-            e.getMessage());
+        LOG.warn("cannot mount {} without libfuse ({}): falling back to libfuse 2.9",
+            Printable.text(mountpoint.toString()), Printable.line(e.getMessage()));
       }
     }
     startLibfuse();
@@ -260,10 +261,11 @@ public final class FuseMount implements AutoCloseable {
       failures.add(e);
     }
     for (Exception failure : failures) {
-      LOG.warn("releasing the view of {}: {}", mountpoint, failure.toString());
-      LOG.debug("releasing the view of {}", mountpoint, failure);
+      LOG.warn("releasing the view of {}: {}", Printable.text(mountpoint.toString()),
+          Printable.line(failure.toString()));
+      LOG.debug("releasing the view of {}", Printable.text(mountpoint.toString()), failure);
     }
-    LOG.info("unmounted the ref view at {}{}", mountpoint,
+    LOG.info("unmounted the ref view at {}{}", Printable.text(mountpoint.toString()),
         stopped ? "" : " (detached lazily: still busy)");
   }
 
@@ -298,20 +300,21 @@ public final class FuseMount implements AutoCloseable {
         : failure instanceof java.nio.file.AccessDeniedException ? Errno.EPERM : Errno.EIO;
     try {
       switch (errno) {
-        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", mountpoint);
+        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
         case Errno.EBUSY -> {
-          LOG.warn("{} is busy: detaching it lazily", mountpoint);
+          LOG.warn("{} is busy: detaching it lazily", Printable.text(mountpoint.toString()));
           Posix.umount(mountpoint, Posix.MNT_DETACH);
         }
         default -> fusermountUnmount(failure);
       }
     } catch (IOException e) {
-      LOG.warn("cannot unmount {}: {}", mountpoint, e.toString());
+      LOG.warn("cannot unmount {}: {}", Printable.text(mountpoint.toString()), Printable.line(e.toString()));
     }
   }
 
   private void fusermountUnmount(IOException cause) throws IOException {
-    LOG.debug("umount2 of {} failed ({}), trying fusermount", mountpoint, cause.toString());
+    LOG.debug("umount2 of {} failed ({}), trying fusermount", Printable.text(mountpoint.toString()),
+        Printable.line(cause.toString()));
     Process process = new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     try {

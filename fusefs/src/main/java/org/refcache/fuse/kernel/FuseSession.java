@@ -190,7 +190,7 @@ public final class FuseSession implements AutoCloseable {
             continue; // interrupted, or a request the kernel withdrew meanwhile
           }
           if (errno != Errno.ENODEV) {
-            LOG.warn("reading {} failed: {}", mountpoint, ErrnoMapper.name(errno));
+            LOG.warn("reading {} failed: {}", Printable.text(mountpoint.toString()), ErrnoMapper.name(errno));
           }
           return;
         }
@@ -290,7 +290,7 @@ public final class FuseSession implements AutoCloseable {
         notifications.put((byte) 0);
         long n = Posix.write(fd, notificationMemory, total);
         if (n < 0 && n != -Errno.ENOENT) {
-          LOG.debug("invalidating a name in {} failed: errno {}", mountpoint, -n);
+          LOG.debug("invalidating a name in {} failed: errno {}", Printable.text(mountpoint.toString()), -n);
         }
         return n >= 0;
       }
@@ -396,12 +396,13 @@ public final class FuseSession implements AutoCloseable {
       Posix.umount(mountpoint, 0);
       return true;
     } catch (IOException e) {
-      LOG.debug("umount of {} failed ({}): detaching it", mountpoint, e.toString());
+      LOG.debug("umount of {} failed ({}): detaching it", Printable.text(mountpoint.toString()),
+          Printable.line(e.toString()));
     }
     try {
       Posix.umount(mountpoint, Posix.MNT_DETACH);
     } catch (IOException gone) {
-      LOG.debug("{} was no longer mounted", mountpoint);
+      LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
       return true;
     }
     return false;
