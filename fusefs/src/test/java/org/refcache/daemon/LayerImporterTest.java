@@ -87,7 +87,8 @@ class LayerImporterTest {
     assertThatThrownBy(() -> importer.ingest(text, (b, t) -> {})).isInstanceOf(ControlException.class)
         .hasMessageContaining("not a layer tar");
     assertThatThrownBy(() -> importer.ingest(tiny, (b, t) -> {})).isInstanceOf(ControlException.class);
-    assertThatThrownBy(() -> importer.ingest(truncated, (b, t) -> {})).isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(() -> importer.ingest(truncated, (b, t) -> {})).isInstanceOf(java.io.IOException.class)
+        .hasMessage("the gzip stream ends early: the blob is truncated");
     assertThatThrownBy(() -> importer.ingest(dir.resolve("missing"), (b, t) -> {}))
         .isInstanceOf(NoSuchFileException.class);
     assertThatThrownBy(() -> importer.ingest(dir, (b, t) -> {})).isInstanceOf(ControlException.class)

@@ -72,6 +72,22 @@ class CompressionTest {
     }
   }
 
+  /**
+   * Found by LayerUnpackerFuzzTest (input truncated.tar.gz): the decompressor's EOFException had no
+   * message, so a client was told only "java.io.EOFException".
+   */
+  @Test
+  void truncatedGzipSaysTheBlobIsTruncated() throws IOException {
+    byte[] gz = TarBuilder.compress(new TarBuilder().file("a", "x".repeat(5000)).build(),
+        Compression.GZIP);
+    byte[] cut = java.util.Arrays.copyOf(gz, 60);
+
+    try (InputStream in = Compression.GZIP.decompress(new ByteArrayInputStream(cut))) {
+      assertThatThrownBy(in::readAllBytes).isInstanceOf(LayerFormatException.class)
+          .hasMessage("the gzip stream ends early: the blob is truncated");
+    }
+  }
+
   @Test
   void mediaTypesDeclareTheirCompression() {
     assertThat(MediaTypes.compressionOf(MediaTypes.OCI_LAYER)).isEqualTo(Compression.UNCOMPRESSED);

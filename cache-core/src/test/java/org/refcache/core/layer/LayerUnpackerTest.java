@@ -442,6 +442,18 @@ class LayerUnpackerTest {
     }
   }
 
+  /** Found by LayerUnpackerFuzzTest: the error was a bare java.io.EOFException. */
+  @Test
+  void truncatedGzipLayerIsRefusedSayingItIsTruncated() {
+    byte[] blob = TarBuilder.compress(everyKind(), Compression.GZIP);
+    byte[] truncated = Arrays.copyOf(blob, 150);
+
+    assertThatThrownBy(() -> unpack(truncated, MediaTypes.OCI_LAYER_GZIP))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessageContaining("gzip stream ends early: the blob is truncated");
+    assertNothingLeft();
+  }
+
   @Test
   void truncatedPlainTarWithExpectedDiffIdFails() {
     byte[] tar = new TarBuilder().file("big", new byte[20_000]).build();
