@@ -65,10 +65,16 @@ public enum Compression {
   public InputStream decompress(InputStream in) throws IOException {
     return switch (this) {
       case UNCOMPRESSED -> in;
-      case GZIP -> new TruncationReported(GzipCompressorInputStream.builder()
-          .setInputStream(in)
-          .setDecompressConcatenated(true)
-          .get(), this);
+      case GZIP -> {
+        try {
+          yield new TruncationReported(GzipCompressorInputStream.builder()
+              .setInputStream(in)
+              .setDecompressConcatenated(true)
+              .get(), this);
+        } catch (EOFException e) {
+          throw truncated(e); // the header is read at once
+        }
+      }
       case ZSTD -> new TruncationReported(new ZstdInputStreamNoFinalizer(in), this);
     };
   }
@@ -90,6 +96,11 @@ public enum Compression {
     return ociMediaType;
   }
 
+  private LayerFormatException truncated(EOFException e) {
+    return new LayerFormatException("the " + name().toLowerCase(Locale.ROOT)
+        + " stream ends early: the blob is truncated", e);
+  }
+
   /** Turns the decompressor's bare {@link EOFException} into an error that says what happened. */
   private static final class TruncationReported extends FilterInputStream {
     private final Compression compression;
@@ -104,7 +115,7 @@ public enum Compression {
       try {
         return super.read();
       } catch (EOFException e) {
-        throw truncated(e);
+        throw compression.truncated(e);
       }
     }
 
@@ -113,7 +124,7 @@ public enum Compression {
       try {
         return super.read(b, off, len);
       } catch (EOFException e) {
-        throw truncated(e);
+        throw compression.truncated(e);
       }
     }
 
@@ -122,13 +133,8 @@ public enum Compression {
       try {
         return super.skip(n);
       } catch (EOFException e) {
-        throw truncated(e);
+        throw compression.truncated(e);
       }
-    }
-
-    private LayerFormatException truncated(EOFException e) {
-      return new LayerFormatException("the " + compression.name().toLowerCase(Locale.ROOT)
-          + " stream ends early: the blob is truncated", e);
     }
   }
 }
