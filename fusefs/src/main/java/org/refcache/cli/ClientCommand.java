@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.refcache.daemon.ControlProtocol;
 import org.refcache.daemon.DaemonConfig;
+import org.refcache.posix.Printable;
 import picocli.CommandLine.Mixin;
 
 /**
  * A subcommand that sends one request to the service and prints its result. Subclasses build the
- * request and print the text form; the JSON form is the result itself.
+ * request and print the text form; the JSON form is the result itself. Text for people shows names
+ * and other text from the service escaped ({@link Printable}); JSON is exact.
  */
 abstract class ClientCommand implements Callable<Integer> {
   @Mixin
@@ -32,6 +34,15 @@ abstract class ClientCommand implements Callable<Integer> {
   /** Prints {@code result} for {@code --format text}. */
   abstract void printText(JsonNode result);
 
+  /** Prints {@code result} in the format asked for. */
+  void print(JsonNode result) throws CliFailure {
+    if (client.format == ClientOptions.Format.json) {
+      terminal.out().println(json(result));
+    } else {
+      printText(result);
+    }
+  }
+
   /** Receives progress messages; the default ignores them. */
   void progress(JsonNode p) {}
 
@@ -49,15 +60,12 @@ abstract class ClientCommand implements Callable<Integer> {
       } finally {
         done();
       }
-      if (client.format == ClientOptions.Format.json) {
-        terminal.out().println(json(result));
-      } else {
-        printText(result);
-      }
+      print(result);
       terminal.out().flush();
       return 0;
     } catch (CliFailure f) {
-      terminal.err().println("refcache " + op() + ": " + f.getMessage());
+      // The service's message may quote names or a client's text: one printable line.
+      terminal.err().println("refcache " + op() + ": " + Printable.line(f.getMessage()));
       terminal.err().flush();
       return f.exitCode();
     }

@@ -5,6 +5,7 @@ import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
 import org.refcache.daemon.StateRootInUseException;
 import org.refcache.daemon.LayerLimitSettings;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -86,8 +87,8 @@ final class DaemonCommand implements Callable<Integer> {
       terminal.err().flush();
       return 4;
     } catch (Exception e) {
-      LOG.error("refcache daemon failed: {}", e.toString(), e);
-      terminal.err().println("refcache daemon: " + e.getMessage());
+      LOG.error("refcache daemon failed: {}", Printable.line(e.toString()), e);
+      terminal.err().println("refcache daemon: " + Printable.line(e.getMessage()));
       terminal.err().flush();
       return 1;
     }

@@ -14,7 +14,7 @@ abstract class RefIdCommand extends ClientCommand {
   }
 
   @Override
-  final ObjectNode args() {
+  ObjectNode args() throws CliFailure {
     ObjectNode a = ControlProtocol.object();
     a.put("id", id);
     return a;

@@ -60,6 +60,11 @@ public final class ControlProtocol {
     return n;
   }
 
+  /** The answer to a request line longer than {@link #MAX_LINE_BYTES}: the connection stays usable. */
+  public static ObjectNode lineTooLong(long bytes) {
+    return failure(ErrorKind.USAGE, "request line of " + bytes + " bytes exceeds " + MAX_LINE_BYTES + " bytes");
+  }
+
   /** A final failure line. */
   public static ObjectNode failure(ErrorKind kind, String message) {
     ObjectNode n = NODES.objectNode();

@@ -16,6 +16,7 @@ import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Printable;
 import org.refcache.posix.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,8 +84,8 @@ public final class Daemon implements AutoCloseable {
         throw new IOException("the state root and the mountpoint must be ASCII paths: " + p);
       }
     }
-    LOG.info("starting: root {}, mountpoint {} ({}), socket {}", config.root(), config.mountpoint(),
-        config.view(), config.socket());
+    LOG.info("starting: root {}, mountpoint {} ({}), socket {}", Printable.text(config.root().toString()),
+        Printable.text(config.mountpoint().toString()), config.view(), Printable.text(config.socket().toString()));
     LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
     PrivateDirectories.createRoot(config.root());
     // Before anything in the root is looked at: a second service must not touch the first one's state.
@@ -126,7 +127,8 @@ public final class Daemon implements AutoCloseable {
       control = ControlServer.open(config.socket(), new RequestHandler(service));
       Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
-      LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
+      LOG.info("ready: refs at {}/refs, control socket {}", Printable.text(config.mountpoint().toString()),
+          Printable.text(config.socket().toString()));
       return d;
     } catch (IOException | RuntimeException e) {
       if (control != null) {
@@ -231,15 +233,15 @@ public final class Daemon implements AutoCloseable {
     try {
       fuse.close();
     } catch (RuntimeException e) {
-      LOG.error("unmounting {} failed: {}", config.mountpoint(), e.toString(), e);
+      LOG.error("unmounting {} failed: {}", Printable.text(config.mountpoint().toString()), Printable.line(e.toString()), e);
     }
     try {
       if (MountTable.isMountPoint(config.mountpoint())) {
-        LOG.warn("{} still mounted after unmount; detaching", config.mountpoint());
+        LOG.warn("{} still mounted after unmount; detaching", Printable.text(config.mountpoint().toString()));
         MountTable.detachAt(config.mountpoint());
       }
     } catch (IOException e) {
-      LOG.error("cannot detach {}: {}", config.mountpoint(), e.toString());
+      LOG.error("cannot detach {}: {}", Printable.text(config.mountpoint().toString()), Printable.line(e.toString()));
     }
     try {
       cache.close();

@@ -28,6 +28,7 @@ import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.refcache.fuse.MountPrivileges;
@@ -108,7 +109,8 @@ public final class RefService {
         holdOrDiscard(ref, () -> held.hold(ref));
       }
       changed.add(ref.id());
-      LOG.info("imported {} ({} {}) as {}", file, layer.mediaType(), layer.blob(), ref.id());
+      LOG.info("imported {} ({} {}) as {}", Printable.text(file.toString()), layer.mediaType(), layer.blob(),
+          ref.id());
       return ref.id();
     } finally {
       lock.unlock();
@@ -349,8 +351,9 @@ public final class RefService {
   }
 
   /**
-   * The names in the layer blob of what {@code id} stands for, sorted (spec 2.17: this layer's changes,
-   * whiteouts included, not the whole tree); empty for a ref without a blob. Does not count as a use.
+   * The names in the ref's own layer blob as byte strings ({@link FileNames}), sorted (spec 2.17:
+   * this layer's changes, whiteouts included, not the whole tree); empty for a ref without a blob.
+   * Does not count as a use.
    */
   public List<String> files(String id) {
     ServedRef served = held.serve(requireId(id));
@@ -358,8 +361,7 @@ public final class RefService {
         served instanceof ServedRef.Writable ? ErrorKind.LOCKED : ErrorKind.USAGE,
         id + " is a mutable ref: only committed refs have a file list"));
     try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
-      // Names are bytes; people and JSON get them as UTF-8 text.
-      return r.fileList().stream().map(FileNames::toText).toList();
+      return r.fileList();
     }
   }
 
@@ -399,7 +401,7 @@ public final class RefService {
         unbind(m, e);
         throw e;
       }
-      LOG.info("bind-mounted {} at {} ({}{})", id, target, readOnly ? "ro," : "", granted);
+      LOG.info("bind-mounted {} at {} ({}{})", id, Printable.text(target.toString()), readOnly ? "ro," : "", granted);
       return m;
     } finally {
       lock.unlock();
@@ -500,7 +502,7 @@ public final class RefService {
         if (errno != Errno.EINVAL) {
           throw e;
         }
-        LOG.info("{} was not mounted any more", t);
+        LOG.info("{} was not mounted any more", Printable.text(t.toString()));
         wasMounted = false;
       }
       held.removeMount(t);
@@ -518,7 +520,7 @@ public final class RefService {
       if (m.handle() != null) {
         m.handle().release();
       }
-      LOG.info("unmounted {} from {}", m.id(), t);
+      LOG.info("unmounted {} from {}", m.id(), Printable.text(t.toString()));
       return m;
     } finally {
       lock.unlock();
@@ -560,7 +562,8 @@ public final class RefService {
           targets.requireAllowed(target); // again: a stale mount there hid where the path leads
           bind(b.id(), dir, b.readOnly(), b.privileges());
         } catch (IOException | CacheException | ControlException e) {
-          LOG.warn("cannot restore the bind mount of {} at {}: {}", b.id(), target, e.getMessage());
+          LOG.warn("cannot restore the bind mount of {} at {}: {}", Printable.text(b.id()),
+              Printable.text(target.toString()), Printable.line(e.getMessage()));
         }
       }
       if (!pending.isEmpty()) {
@@ -586,7 +589,7 @@ public final class RefService {
         try {
           Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
         } catch (IOException e) {
-          LOG.warn("cannot detach {}: {}", m.dir(), e.getMessage());
+          LOG.warn("cannot detach {}: {}", Printable.text(m.dir().toString()), Printable.line(e.getMessage()));
         }
       }
     } finally {
@@ -605,7 +608,7 @@ public final class RefService {
       try {
         invalidator.accept(id);
       } catch (RuntimeException e) {
-        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, e.toString());
+        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, Printable.line(e.toString()));
         LOG.debug("invalidate failure", e);
       }
     }

@@ -1,16 +1,21 @@
 package org.refcache.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
 import java.util.function.Consumer;
 import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.posix.FileNames;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,12 +34,31 @@ public final class RequestHandler {
   }
 
   /**
+   * Answers one line as read from a connection: a line over the bound and an empty line get a usage
+   * failure like any other line that is not a request, so every line a client sends gets an answer.
+   *
+   * @param progress receives progress lines to send before the final one
+   * @return the final response line
+   */
+  public ObjectNode handle(BoundedLineReader.Line line, Consumer<JsonNode> progress) {
+    if (line instanceof BoundedLineReader.Line.TooLong t) {
+      return ControlProtocol.lineTooLong(t.bytes());
+    }
+    return handle(((BoundedLineReader.Line.Text) line).text(), progress);
+  }
+
+  /**
    * Handles one request line.
    *
    * @param progress receives progress lines to send before the final one
    * @return the final response line
    */
   public ObjectNode handle(String line, Consumer<JsonNode> progress) {
+    if (line.isBlank()) {
+      // A client waits for an answer to every line it sends; silence would hang it.
+      return ControlProtocol.failure(ErrorKind.USAGE, "empty request line: expected a JSON request"
+          + " object such as {\"v\":" + ControlProtocol.VERSION + ",\"op\":\"ls\"}");
+    }
     JsonNode req;
     try {
       req = ControlProtocol.JSON.readTree(line);
@@ -72,14 +96,14 @@ public final class RequestHandler {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
     } catch (ClientGoneException e) {
       // Nobody reads the answer; the operation stopped where the progress could not be sent.
-      LOG.info("{} abandoned: {}", op.textValue(), e.getMessage());
+      LOG.info("{} abandoned: {}", Printable.text(op.textValue()), Printable.line(e.getMessage()));
       return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage());
     } catch (CacheException | IOException e) {
-      LOG.warn("{} failed: {}", op.textValue(), e.toString());
-      LOG.debug("{} failure", op.textValue(), e);
+      LOG.warn("{} failed: {}", Printable.text(op.textValue()), Printable.line(e.toString()));
+      LOG.debug("{} failure", Printable.text(op.textValue()), e);
       return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage() == null ? e.toString() : e.getMessage());
     } catch (RuntimeException e) {
-      LOG.warn("{} failed: {}", op.textValue(), e.toString(), e);
+      LOG.warn("{} failed: {}", Printable.text(op.textValue()), Printable.line(e.toString()), e);
       return ControlProtocol.failure(ErrorKind.OTHER, "internal error: " + e);
     }
   }
@@ -112,9 +136,26 @@ public final class RequestHandler {
       case "umount" -> mountResult(service.umount(a.path("dir")));
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
-      case "files" -> ControlProtocol.JSON.valueToTree(service.files(a.required("id")));
+      case "files" -> fileNames(service.files(a.required("id")), a.optional("encoding"));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  /**
+   * Names (byte strings) as UTF-8 text, bytes that are not UTF-8 turned into U+FFFD (what JSON can
+   * hold), or with {@code "encoding":"base64"} each name's exact bytes in base64.
+   */
+  private static JsonNode fileNames(List<String> names, String encoding) {
+    ArrayNode out = ControlProtocol.JSON.createArrayNode();
+    if (encoding == null) {
+      names.forEach(n -> out.add(FileNames.toText(n)));
+    } else if (encoding.equals("base64")) {
+      names.forEach(n -> out.add(Base64.getEncoder().encodeToString(FileNames.bytes(n))));
+    } else {
+      throw new ControlException(ErrorKind.USAGE, "argument encoding must be base64 or absent, not "
+          + Printable.text(encoding));
+    }
+    return out;
   }
 
   private static JsonNode idResult(String id) {

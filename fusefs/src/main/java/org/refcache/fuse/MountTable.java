@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +65,7 @@ public final class MountTable {
   public static int detachAt(Path dir) throws IOException {
     int n = 0;
     for (int guard = 0; guard < 64 && isMountPoint(dir); guard++) {
-      LOG.info("detaching stale mount at {}", dir);
+      LOG.info("detaching stale mount at {}", Printable.text(dir.toString()));
       // Mount points are text here (mountinfo, clients); Posix takes a name's bytes.
       Posix.umount(Path.of(FileNames.fromText(dir.toString())), Posix.MNT_DETACH);
       n++;

@@ -15,7 +15,8 @@ import picocli.CommandLine;
 class DaemonCommandTest {
 
   private static DaemonConfig parse(Map<String, String> env, String... args) {
-    Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), env, false);
+    Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), env, false,
+        java.io.OutputStream.nullOutputStream());
     DaemonCommand command = new DaemonCommand(t);
     new CommandLine(command).parseArgs(args);
     return command.config();

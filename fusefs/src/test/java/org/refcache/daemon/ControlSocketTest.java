@@ -120,6 +120,16 @@ class ControlSocketTest {
   }
 
   @Test
+  @Timeout(30) // a line left unanswered would block the read for ever: fail instead
+  void emptyAndBlankLinesGetAUsageErrorEach() throws IOException {
+    send("");
+    assertFailure(receive(), "usage", "empty line");
+    send(" \t\r");
+    assertFailure(receive(), "usage", "empty line");
+    assertServesNextRequest();
+  }
+
+  @Test
   void lineOfExactlyTheLimitIsRead() throws IOException {
     String pad = " ".repeat(ControlProtocol.MAX_LINE_BYTES - "{\"v\":1,\"op\":\"ls\"}".length());
     send("{\"v\":1,\"op\":\"ls\"}" + pad);

@@ -33,8 +33,11 @@ public final class ServiceFixture implements AutoCloseable {
   private org.refcache.core.layer.LayerLimits layerLimits =
       org.refcache.core.layer.LayerLimits.DEFAULTS;
 
-  /** What one run of the command printed and returned. */
-  public record Run(int exit, String out, String err) {
+  /**
+   * What one run of the command printed and returned; {@code stdout} is {@code out}'s bytes (for
+   * output that is not text, {@code files -z}).
+   */
+  public record Run(int exit, String out, String err, byte[] stdout) {
     /** stdout without its trailing newline. */
     public String line() {
       return out.strip();
@@ -118,10 +121,11 @@ public final class ServiceFixture implements AutoCloseable {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintWriter o = new PrintWriter(out, true, StandardCharsets.UTF_8);
     PrintWriter e = new PrintWriter(err, true, StandardCharsets.UTF_8);
-    int code = Main.run(args, new Terminal(o, e, env, false));
+    int code = Main.run(args, new Terminal(o, e, env, false, out));
     o.flush();
     e.flush();
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+        out.toByteArray());
   }
 
   /** Runs the command and fails unless it exits 0; returns stdout stripped. */

@@ -22,6 +22,7 @@ import org.refcache.core.fs.FileTrees;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.StorageItem;
 import org.refcache.core.meta.Value;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,11 +79,11 @@ final class RecordStore {
         try {
           getLocked(item.id(), Map.of());
         } catch (NotFoundException e) {
-          LOG.info("dropped record {} at start: {}", item.id(), e.getMessage());
+          LOG.info("dropped record {} at start: {}", item.id(), Printable.line(e.getMessage()));
         } catch (RuntimeException e) {
           // Any record that cannot load is dropped, never fatal (spec section 8): malformed values
           // (MetadataException), unparsable digests, broken parents.
-          LOG.warn("purging record {} that cannot load: {}", item.id(), e.toString());
+          LOG.warn("purging record {} that cannot load: {}", item.id(), Printable.line(e.toString()));
           purge(item.id());
         }
       }
@@ -103,7 +104,7 @@ final class RecordStore {
     try (Stream<Path> s = Files.list(layout.uppers())) {
       for (Path p : s.toList()) {
         if (!owned.contains(p)) {
-          LOG.info("removing upper {} that no record owns", p.getFileName());
+          LOG.info("removing upper {} that no record owns", Printable.name(p.getFileName()));
           FileTrees.deleteRecursively(p);
         }
       }
@@ -506,7 +507,7 @@ final class RecordStore {
     try {
       FileTrees.deleteRecursively(p);
     } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", p, e.toString());
+      LOG.warn("cannot remove {}: {}", Printable.name(p), Printable.line(e.toString()));
     }
   }
 

@@ -38,6 +38,7 @@ import org.refcache.core.digest.Digest;
 import org.refcache.core.digest.Digester;
 import org.refcache.core.digest.InvalidDigestException;
 import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,11 +127,12 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
     int leftovers = removeIngestLeftovers();
     if (leftovers > 0) {
-      LOG.info("removed {} abandoned ingest(s) under {}", leftovers, ingestDir);
+      LOG.info("removed {} abandoned ingest(s) under {}", leftovers, Printable.name(ingestDir));
     }
     int stale = dropStaleEntries();
     if (stale > 0) {
-      LOG.info("dropped {} content info entries without a blob file under {}", stale, blobsDir);
+      LOG.info("dropped {} content info entries without a blob file under {}", stale,
+          Printable.name(blobsDir));
     }
   }
 
@@ -159,7 +161,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       try {
         d = Digest.parse(name);
       } catch (InvalidDigestException e) {
-        LOG.warn("dropping content info under a malformed key: {}", e.getMessage());
+        LOG.warn("dropping content info under a malformed key: {}", Printable.line(e.getMessage()));
         stale.add(key);
         continue;
       }
@@ -315,7 +317,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
         try {
           d = new Digest(alg, name);
         } catch (InvalidDigestException e) {
-          LOG.debug("ignoring a file that is not a blob: {}", dir.resolve(name));
+          LOG.debug("ignoring a file that is not a blob: {}", Printable.name(dir.resolve(name)));
           continue;
         }
         Optional<ContentInfo> info = info(d);

@@ -2,9 +2,12 @@ package org.refcache.core.layer;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Locale;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -54,7 +57,8 @@ public enum Compression {
 
   /**
    * The uncompressed bytes of {@code in}; closing the result closes {@code in}. A truncated
-   * stream fails with an {@link IOException} when its end is read, never as a short stream.
+   * stream fails with a {@link LayerFormatException} saying so when its end is read, never as a
+   * short stream (the decompressors themselves throw an {@link EOFException} without a message).
    * gzip goes through commons-compress rather than {@code java.util.zip.GZIPInputStream}, whose
    * Java 17 version decides whether another member follows from {@code available()} and so can
    * stop early on a stream that arrives in pieces; data after the last gzip member is an error.
@@ -62,11 +66,17 @@ public enum Compression {
   public InputStream decompress(InputStream in) throws IOException {
     return switch (this) {
       case UNCOMPRESSED -> in;
-      case GZIP -> GzipCompressorInputStream.builder()
-          .setInputStream(in)
-          .setDecompressConcatenated(true)
-          .get();
-      case ZSTD -> new ZstdInputStreamNoFinalizer(in);
+      case GZIP -> {
+        try {
+          yield new TruncationReported(GzipCompressorInputStream.builder()
+              .setInputStream(in)
+              .setDecompressConcatenated(true)
+              .get(), this);
+        } catch (EOFException e) {
+          throw truncated(e); // the header is read at once
+        }
+      }
+      case ZSTD -> new TruncationReported(new ZstdInputStreamNoFinalizer(in), this);
     };
   }
 
@@ -123,5 +133,47 @@ public enum Compression {
   /** The OCI layer media type for this compression. */
   public String ociMediaType() {
     return ociMediaType;
+  }
+
+  private LayerFormatException truncated(EOFException e) {
+    return new LayerFormatException("the " + name().toLowerCase(Locale.ROOT)
+        + " stream ends early: the blob is truncated", e);
+  }
+
+  /** Turns the decompressor's bare {@link EOFException} into an error that says what happened. */
+  private static final class TruncationReported extends FilterInputStream {
+    private final Compression compression;
+
+    TruncationReported(InputStream decompressed, Compression compression) {
+      super(decompressed);
+      this.compression = compression;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (EOFException e) {
+        throw compression.truncated(e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (EOFException e) {
+        throw compression.truncated(e);
+      }
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      try {
+        return super.skip(n);
+      } catch (EOFException e) {
+        throw compression.truncated(e);
+      }
+    }
   }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.refcache.posix.Printable;
 
 /**
  * A tar entry name made safe to apply: relative, split into components, with no {@code ..} and no
@@ -29,7 +30,8 @@ record EntryPath(String raw, List<String> parts, String rel) {
   static EntryPath parse(String name, String entryName, String what)
       throws UnsafeLayerEntryException, LayerFormatException {
     if (name.startsWith("/") && !namesTheRoot(name)) {
-      throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
+      throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
+          + "\" is absolute");
     }
     if (name.indexOf('\0') >= 0) {
       throw new LayerFormatException("entry \"" + entryName + "\": " + what
@@ -41,7 +43,7 @@ record EntryPath(String raw, List<String> parts, String rel) {
         continue;
       }
       if (part.equals("..")) {
-        throw new UnsafeLayerEntryException(entryName, what + " \"" + name
+        throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
             + "\" has a \"..\" component");
       }
       if (part.length() > NAME_MAX) {

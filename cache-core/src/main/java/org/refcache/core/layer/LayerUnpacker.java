@@ -12,6 +12,7 @@ import java.util.Objects;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +110,7 @@ public final class LayerUnpacker {
           }
         }
         UnpackResult result = read;
-        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, target,
+        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, Printable.name(target),
             result.entries(), result.uncompressedSize());
         return result;
       } catch (Throwable t) {

@@ -10,6 +10,7 @@ import org.lmdbjava.LmdbException;
 import org.refcache.core.meta.LmdbEnvironment.Db;
 import org.refcache.core.meta.LmdbEnvironment.ReadTxn;
 import org.refcache.core.meta.LmdbEnvironment.WriteTxn;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,7 +111,8 @@ public final class MetadataStore {
         try {
           keys = new StoreLayout.ItemKeys(id);
         } catch (IllegalArgumentException e) {
-          LOG.warn("skipping metadata index entry of {} with an invalid item ID: {}", index, e.getMessage());
+          LOG.warn("skipping metadata index entry of {} with an invalid item ID: {}", index,
+              Printable.line(e.getMessage()));
           continue;
         }
         StorageItem item = load(txn, keys);
@@ -185,7 +187,7 @@ public final class MetadataStore {
     try {
       keys = new StoreLayout.ItemKeys(id);
     } catch (IllegalArgumentException e) {
-      LOG.warn("skipping stored metadata item with an invalid ID: {}", e.getMessage());
+      LOG.warn("skipping stored metadata item with an invalid ID: {}", Printable.line(e.getMessage()));
       return;
     }
     out.add(new StorageItem(this, keys, StorageItem.load(id, entries)));

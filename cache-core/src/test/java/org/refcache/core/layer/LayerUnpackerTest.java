@@ -462,6 +462,18 @@ class LayerUnpackerTest {
     }
   }
 
+  /** Found by LayerUnpackerFuzzTest: the error was a bare java.io.EOFException. */
+  @Test
+  void truncatedGzipLayerIsRefusedSayingItIsTruncated() {
+    byte[] blob = TarBuilder.compress(everyKind(), Compression.GZIP);
+    byte[] truncated = Arrays.copyOf(blob, 150);
+
+    assertThatThrownBy(() -> unpack(truncated, MediaTypes.OCI_LAYER_GZIP))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessageContaining("gzip stream ends early: the blob is truncated");
+    assertNothingLeft();
+  }
+
   @Test
   void truncatedPlainTarWithExpectedDiffIdFails() {
     byte[] tar = new TarBuilder().file("big", new byte[20_000]).build();
@@ -561,6 +573,29 @@ class LayerUnpackerTest {
     assertNothingLeft();
     assertThat(layers.resolve("evil")).doesNotExist();
     assertThat(layers.resolve("dir")).doesNotExist();
+  }
+
+  @Test
+  void refusalOfAnEntryWithANewlineAndAnEscapeNamesItOnOnePrintableLine() {
+    String forged = "../evil\n12:00:00.000 INFO  forged line\u001b[31m";
+    byte[] tar = new TarBuilder().file(forged, "x").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOfSatisfying(UnsafeLayerEntryException.class, e -> {
+          assertThat(e.entryName()).as("the raw name, for code").isEqualTo(forged);
+          assertThat(e.getMessage()).doesNotContain("\n", "\u001b")
+              .contains("\"../evil\\n12:00:00.000 INFO  forged line\\x1b[31m\"");
+        });
+  }
+
+  @Test
+  void aMalformedEntryIsNamedOnOnePrintableLine() {
+    byte[] tar = new TarBuilder().file("file\r\n", "x").hardLink("link", "file\r\n/below").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessageContaining("\"file\\r\\n/below\" is not in the layer")
+        .hasMessageNotContaining("\r");
   }
 
   @Test
