@@ -136,7 +136,7 @@ public enum Compression {
   }
 
   private LayerFormatException truncated(EOFException e) {
-    return new LayerFormatException("the " + name().toLowerCase(Locale.ROOT)
+    return new TruncatedLayerException("the " + name().toLowerCase(Locale.ROOT)
         + " stream ends early: the blob is truncated", e);
   }
 

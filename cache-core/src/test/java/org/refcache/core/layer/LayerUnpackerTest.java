@@ -470,7 +470,8 @@ class LayerUnpackerTest {
 
     assertThatThrownBy(() -> unpack(truncated, MediaTypes.OCI_LAYER_GZIP))
         .isInstanceOf(LayerFormatException.class)
-        .hasMessageContaining("gzip stream ends early: the blob is truncated");
+        .isInstanceOf(TruncatedLayerException.class)
+        .hasMessageContaining("truncated: the gzip stream ends early, after");
     assertNothingLeft();
   }
 
