@@ -98,17 +98,6 @@ class ControlSocketTest {
   }
 
   @Test
-  @Timeout(60) // an unanswered line would leave the reader waiting for ever
-  void everyEmptyLineGetsAUsageErrorAndTheNextRequestIsServed() throws IOException {
-    send("");
-    send("   ");
-
-    assertFailure(receive(), "usage", "empty request line");
-    assertFailure(receive(), "usage", "empty request line");
-    assertServesNextRequest();
-  }
-
-  @Test
   void oversizedLineGetsAUsageErrorAndTheNextRequestIsServed() throws IOException {
     byte[] huge = new byte[ControlProtocol.MAX_LINE_BYTES + 4096];
     Arrays.fill(huge, (byte) 'x');
@@ -123,9 +112,9 @@ class ControlSocketTest {
   @Timeout(30) // a line left unanswered would block the read for ever: fail instead
   void emptyAndBlankLinesGetAUsageErrorEach() throws IOException {
     send("");
-    assertFailure(receive(), "usage", "empty line");
+    assertFailure(receive(), "usage", "empty request line");
     send(" \t\r");
-    assertFailure(receive(), "usage", "empty line");
+    assertFailure(receive(), "usage", "empty request line");
     assertServesNextRequest();
   }
 

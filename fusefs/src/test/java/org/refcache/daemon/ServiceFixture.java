@@ -42,6 +42,23 @@ public final class ServiceFixture implements AutoCloseable {
     public String line() {
       return out.strip();
     }
+
+    // Two runs are equal when they printed the same bytes (a record compares arrays by identity).
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Run r && exit == r.exit && out.equals(r.out) && err.equals(r.err)
+          && java.util.Arrays.equals(stdout, r.stdout);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(exit, out, err, java.util.Arrays.hashCode(stdout));
+    }
+
+    @Override
+    public String toString() {
+      return "Run[exit=" + exit + ", out=" + out + ", err=" + err + "]";
+    }
   }
 
   private ServiceFixture(Path dir) {
