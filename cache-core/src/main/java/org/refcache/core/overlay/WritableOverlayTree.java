@@ -2,7 +2,6 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -17,10 +16,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -67,17 +66,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private long tempCounter;
   /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
-  /** {@code st_dev} of the upper: an origin recorded on another filesystem is not used. */
-  private final long upperDev;
-  /**
-   * Per union path of an upper entry, the inode number it reports: its lower origin's
-   * ({@link OverlayConventions#ORIGIN_INO_XATTR}), or {@link #NO_ORIGIN}. Filled at copy-up and
-   * creation (under the write lock) and on the first {@link #reportedIno} of a path (under the
-   * read lock); entries of paths whose file changes (unlink, rmdir, rename) are dropped under the
-   * write lock. Sorted, so a directory's subtree is one range.
-   */
-  private final ConcurrentSkipListMap<String, Long> origins = new ConcurrentSkipListMap<>();
-  private static final Long NO_ORIGIN = -1L;
+  /** The inode numbers the upper's entries report (their origins'). */
+  private final OriginInodes inodes;
   private final List<CopyUpListener> copyUpListeners = new CopyOnWriteArrayList<>();
   private final CopyUpCtimes ctimes = new CopyUpCtimes();
   /** Copies opened for listeners during the running mutation, handed over once it is done. */
@@ -169,106 +159,33 @@ public final class WritableOverlayTree extends OverlayTree {
     }
     this.upper = upper;
     try {
-      this.upperDev = Posix.lstat(upper).dev();
+      this.inodes = new OriginInodes(Posix.lstat(upper).dev());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
   }
 
-  /**
-   * The inode number the union reports for the upper non-directory at {@code path}, whose real
-   * file has inode number {@code realIno}: the lower file's if it was copied up from one (kept as
-   * ext4 keeps it, and as overlayfs does through its origin), else {@code realIno}. Every name of
-   * a hard-linked copy reports the same number. Upper and lowers share one filesystem, so the
-   * number is unique in the tree: the lower file it belongs to is hidden by its copy everywhere
-   * the union could show it (its other names in its layer are linked to the copy).
-   *
-   * <p>Cheap: a map lookup; only the first call for a path that neither this tree copied up nor
-   * created (after a restart) reads the origin attribute, once.
-   *
-   * @param path a path that {@link #resolve} answered with an upper entry
-   */
-  public long reportedIno(String path, long realIno) {
-    Long known = origins.get(path);
-    if (known == null) {
-      known = readLocked(() -> {
-        Long again = origins.get(path);
-        if (again != null) {
-          return again;
-        }
-        Long read;
-        try {
-          read = readOrigin(upper.resolve(path));
-        } catch (IOException gone) {
-          return null; // changed meanwhile: report the real number, remember nothing
-        }
-        origins.put(path, read);
-        return read;
-      });
-      if (known == null) {
-        return realIno;
-      }
-    }
-    return known.longValue() == NO_ORIGIN ? realIno : known;
+  @Override
+  Instant shownCtime(String path, Node node, Instant real) {
+    return node.isUpper() ? ctimes.shown(path, real) : real;
   }
 
-  /**
-   * The ctime the union reports for the upper entry at {@code path}, whose real ctime is
-   * {@code realCtime}: what it showed before a copy-up changed its real ctime, until something
-   * changes it for real (see {@link CopyUpCtimes}).
-   */
-  public Instant reportedCtime(String path, Instant realCtime) {
-    long real = CopyUpCtimes.nanos(realCtime);
-    long shown = ctimes.reported(path, real);
-    return shown == real ? realCtime
-        : Instant.ofEpochSecond(Math.floorDiv(shown, 1_000_000_000L),
-            Math.floorMod(shown, 1_000_000_000L));
+  @Override
+  long listedIno(String path, Listed entry) throws IOException {
+    return entry.layerIndex() == Node.UPPER
+        ? inodes.ofUpper(path, entry.real(), entry.stat())
+        : super.listedIno(path, entry);
   }
 
-  /** The origin inode number recorded on the upper file {@code real}, or {@link #NO_ORIGIN}. */
-  private Long readOrigin(Path real) throws IOException {
-    Optional<byte[]> value = Posix.lgetxattr(real, OverlayConventions.ORIGIN_INO_XATTR);
-    if (value.isEmpty()) {
-      return NO_ORIGIN;
-    }
-    String text = new String(value.get(), StandardCharsets.US_ASCII);
-    int colon = text.indexOf(':');
-    try {
-      long dev = Long.parseUnsignedLong(text.substring(0, colon));
-      long ino = Long.parseUnsignedLong(text.substring(colon + 1));
-      return dev == upperDev ? ino : NO_ORIGIN;
-    } catch (NumberFormatException | IndexOutOfBoundsException malformed) {
-      return NO_ORIGIN;
-    }
-  }
-
-  /**
-   * Records on the (not yet published) copy {@code copy} the file it stands for: the lower file
-   * it was copied from, or the number a directory it replaces reported.
-   */
-  private static void recordOrigin(Path copy, long dev, long ino) throws IOException {
-    byte[] value = (Long.toUnsignedString(dev) + ":" + Long.toUnsignedString(ino))
-        .getBytes(StandardCharsets.US_ASCII);
-    Posix.lsetxattr(copy, OverlayConventions.ORIGIN_INO_XATTR, value, 0);
-  }
-
-
-
-  /** The inode number a lower file copied up reports through its copy. */
-  private Long originOf(Stat lower) {
-    return lower.dev() == upperDev ? lower.ino() : NO_ORIGIN;
+  @Override
+  boolean hasUpper() {
+    return true;
   }
 
   /** Forgets what is known of {@code path} and everything below it (callers hold the write lock). */
   private void forgetOrigins(String path) {
     ctimes.forget(path);
-    origins.remove(path);
-    if (path.isEmpty()) {
-      origins.clear();
-    } else {
-      // '0' follows '/': the range holds exactly the paths below "path/".
-      origins.subMap(path + "/", true, path + "0", false).clear();
-    }
+    inodes.forget(path);
   }
 
   /** The upper directory. */
@@ -401,7 +318,7 @@ public final class WritableOverlayTree extends OverlayTree {
       switch (type) {
         case Posix.S_IFREG, Posix.S_IFIFO, Posix.S_IFSOCK, Posix.S_IFBLK -> { }
         case Posix.S_IFCHR -> {
-          if (rdev == OverlayConventions.WHITEOUT_RDEV) {
+          if (rdev == OverlayFormat.WHITEOUT_RDEV) {
             throw ErrnoMapper.toException("mknod (a whiteout)", Errno.EPERM, path, null);
           }
         }
@@ -453,11 +370,7 @@ public final class WritableOverlayTree extends OverlayTree {
       // Resolved again: the copy-up of the source may have copied up this parent too.
       Path made = createNew(newPath, false, require(TreePath.parent(newPath)),
           temp -> LayerFiles.createLink(temp, sourceUpper));
-      origins.remove(newPath); // one file: read from the shared attribute when asked
-      Long known = origins.get(existing);
-      if (known != null) {
-        origins.put(newPath, known);
-      }
+      inodes.linked(existing, newPath);
       return made;
     });
   }
@@ -630,7 +543,7 @@ public final class WritableOverlayTree extends OverlayTree {
   public void setXattr(String path, String name, byte[] value, int flags) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (OverlayConventions.isPrivateXattr(name)) {
+      if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
       Posix.lsetxattr(copyUpLocked(path, true), name, value, flags);
@@ -646,7 +559,7 @@ public final class WritableOverlayTree extends OverlayTree {
   public void removeXattr(String path, String name) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (OverlayConventions.isPrivateXattr(name)) {
+      if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("removexattr(" + name + ")", Errno.EPERM, path, null);
       }
       // Copied up even when the attribute is missing: which errno that gives (ENODATA, or
@@ -688,12 +601,11 @@ public final class WritableOverlayTree extends OverlayTree {
         Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
         if (found.isEmpty()) {
           upperDir = null;
-        } else if (OverlayConventions.isWhiteout(found.get())) {
+        } else if (OverlayFormat.isWhiteout(found.get())) {
           return Optional.empty();
         } else if (!found.get().isDirectory()) {
           return last
-              ? Optional.of(new Resolution(new Node(path, candidate, Node.UPPER, found.get()),
-                  List.of()))
+              ? Optional.of(new Resolution(upperNode(path, candidate, found.get()), List.of()))
               : Optional.empty();
         } else {
           upperDir = candidate;
@@ -734,7 +646,12 @@ public final class WritableOverlayTree extends OverlayTree {
     if (lowersContribute) {
       branches.addAll(lower.get().branches());
     }
-    return Optional.of(new Resolution(new Node(path, upperDir, Node.UPPER, upperStat), branches));
+    return Optional.of(new Resolution(upperNode(path, upperDir, upperStat), branches));
+  }
+
+  /** The node of the upper entry {@code real} at {@code path}, {@code stat} its lstat. */
+  private Node upperNode(String path, Path real, Stat stat) throws IOException {
+    return new Node(path, real, Node.UPPER, stat, inodes.ofUpper(path, real, stat));
   }
 
   /**
@@ -910,7 +827,7 @@ public final class WritableOverlayTree extends OverlayTree {
         deleteAfterFailure(temp, e);
         throw e;
       }
-      origins.put(sibling, originOf(lower.stat()));
+      inodes.copied(sibling, lower);
       LayerFiles.setTimes(parentUpper, parentStat);
     }
   }
@@ -958,13 +875,13 @@ public final class WritableOverlayTree extends OverlayTree {
     try {
       LayerFiles.copyEntry(lowerNode.real(), lowerNode.stat(), temp, withContent);
       // Directories too: a directory's st_ino does not change when a file is made in it.
-      recordOrigin(temp, lowerNode.stat().dev(), lowerNode.stat().ino());
+      OriginInodes.record(temp, lowerNode.stat().dev(), lowerNode.ino());
       Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(temp, e);
       throw e;
     }
-    origins.put(lowerNode.path(), originOf(lowerNode.stat()));
+    inodes.copied(lowerNode.path(), lowerNode);
     if (!directory) {
       offerCopy(lowerNode.stat(), target);
     }
@@ -986,7 +903,7 @@ public final class WritableOverlayTree extends OverlayTree {
     Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
-    if (there.isPresent() && !OverlayConventions.isWhiteout(there.get())) {
+    if (there.isPresent() && !OverlayFormat.isWhiteout(there.get())) {
       throw new FileAlreadyExistsException(path);
     }
     Path temp = newTempPath(parentUpper);
@@ -1009,7 +926,7 @@ public final class WritableOverlayTree extends OverlayTree {
     if (directory) {
       forgetOrigins(path);
     } else {
-      origins.put(path, NO_ORIGIN); // link() corrects this for a new name of an existing file
+      inodes.made(path); // link() corrects this for a new name of an existing file
     }
     return target;
   }
@@ -1164,16 +1081,11 @@ public final class WritableOverlayTree extends OverlayTree {
     // only a number that stays allocated: a lower directory's, or an origin already recorded. An
     // upper directory's own number is freed when the old tree is deleted and ext4 hands it out
     // again at once, so such a copy reports its own new number.
-    Stat stat = dir.node().stat();
-    if (!dir.node().isUpper()) {
-      recordOrigin(target, stat.dev(), stat.ino());
-    } else {
-      long origin = readOrigin(dir.node().real());
-      if (origin != NO_ORIGIN) {
-        recordOrigin(target, upperDev, origin);
-      }
+    Node node = dir.node();
+    if (!node.isUpper() || node.ino() != node.stat().ino()) {
+      OriginInodes.record(target, node.stat().dev(), node.ino());
     }
-    for (DirEntry child : listMerged(path)) {
+    for (Listed child : listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
       Resolution entry = require(childPath);
       Path childTarget = target.resolve(child.name());
@@ -1186,8 +1098,8 @@ public final class WritableOverlayTree extends OverlayTree {
         LayerFiles.createLink(childTarget, copyUpLocked(childPath, true));
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
-        // its path changes: cached by the caller
-        recordOrigin(childTarget, entry.node().stat().dev(), entry.node().stat().ino());
+        // its path changes: forgotten by the caller
+        OriginInodes.record(childTarget, entry.node().stat().dev(), entry.node().ino());
         offerCopy(entry.node().stat(), childTarget);
       }
     }
