@@ -45,6 +45,13 @@ public final class OverlayFormat {
    */
   public static final String ORIGIN_INO_XATTR = PRIVATE_XATTR_PREFIX + "refcache.ino";
 
+  /**
+   * Set ({@code y}) on the root directory of an upper in which a copy carries
+   * {@link #ORIGIN_INO_XATTR}, before the first such copy is made: a tree reads origins only in
+   * layers that have it, so a layer unpacked from a tarball (never one) costs no lookup more.
+   */
+  public static final String ORIGINS_XATTR = PRIVATE_XATTR_PREFIX + "refcache.origins";
+
   /** Overlay's own xattrs when overlayfs runs with {@code userxattr} (unprivileged mounts). */
   private static final String USER_XATTR_PREFIX = "user.overlay.";
 

@@ -21,6 +21,12 @@ import org.refcache.posix.Stat;
  * file with one attribute). An entry without a record, or with one of another filesystem or
  * malformed, reports its own number.
  *
+ * <p>Only layers whose root carries {@link OverlayFormat#ORIGINS_XATTR} are read for origins
+ * (an upper gets it before its first record), so that the layers unpacked from tarballs, which
+ * never hold one (the unpacker drops {@code trusted.overlay.*}), cost nothing more. An upper is
+ * always read (it is written here; one written before the marker existed shows its records while
+ * it is writable, and in read-only trees once a copy-up has marked it).
+ *
  * <p>Why the number is unique in a tree: upper and layers share one filesystem, and the file a
  * recorded number belongs to stays allocated in its layer, hidden by its copy wherever the union
  * could show it (its other names in the layer are linked to the copy at copy-up). That holds for
@@ -44,6 +50,20 @@ final class OriginInodes {
 
   OriginInodes(long upperDev) {
     this.upperDev = upperDev;
+  }
+
+  /**
+   * Whether {@code layer} (a layer or upper directory) may hold copies that carry an origin: its
+   * root says so ({@link OverlayFormat#ORIGINS_XATTR}), set by {@link #markOrigins} before the
+   * first one is made there.
+   */
+  static boolean mayHoldOrigins(Path layer) throws IOException {
+    return Posix.lgetxattr(layer, OverlayFormat.ORIGINS_XATTR).isPresent();
+  }
+
+  /** Marks {@code upper} as holding copies that carry an origin (see {@link #mayHoldOrigins}). */
+  static void markOrigins(Path upper) throws IOException {
+    Posix.lsetxattr(upper, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
   }
 
   /**

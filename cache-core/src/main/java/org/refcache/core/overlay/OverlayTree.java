@@ -44,6 +44,8 @@ import org.refcache.posix.Stat;
 public class OverlayTree {
 
   private final List<Path> layers;
+  /** Per layer, whether copies in it may carry an origin ({@link OriginInodes#mayHoldOrigins}). */
+  private final boolean[] withOrigins;
   private final ResolutionCache cache;
   /**
    * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
@@ -72,6 +74,14 @@ public class OverlayTree {
       }
     }
     this.layers = copy;
+    this.withOrigins = new boolean[copy.size()];
+    for (int i = 0; i < copy.size(); i++) {
+      try {
+        withOrigins[i] = OriginInodes.mayHoldOrigins(copy.get(i));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read layer " + copy.get(i), e);
+      }
+    }
     this.cache = new ResolutionCache(cacheCapacity);
   }
 
@@ -133,6 +143,9 @@ public class OverlayTree {
    * follows a listing). Callers hold the read lock if any.
    */
   long listedIno(String path, Listed entry) throws IOException {
+    if (!withOrigins[entry.layerIndex()]) {
+      return entry.stat().ino();
+    }
     Optional<Resolution> resolved = lookupLayers(path);
     if (resolved.isPresent() && resolved.get().node().real().equals(entry.real())) {
       return resolved.get().node().ino();
@@ -297,8 +310,7 @@ public class OverlayTree {
     if (top == null) {
       return Optional.empty();
     }
-    Node root = new Node(TreePath.ROOT, layers.get(0), 0, top,
-        OriginInodes.read(layers.get(0), top));
+    Node root = new Node(TreePath.ROOT, layers.get(0), 0, top, ino(0, layers.get(0), top));
     return Optional.of(new Resolution(root, branches));
   }
 
@@ -307,7 +319,7 @@ public class OverlayTree {
    * found answers; a directory then collects the directories below it until an opaque one, a
    * whiteout or a non-directory ends the stack.
    */
-  static Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
+  private Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
     if (parent.isEmpty() || !parent.get().isDirectory()) {
       return Optional.empty();
     }
@@ -328,7 +340,7 @@ public class OverlayTree {
       }
       if (top == null) {
         top = new Node(path, candidate, branch.layerIndex(), stat,
-            OriginInodes.read(candidate, stat));
+            ino(branch.layerIndex(), candidate, stat));
       }
       if (!stat.isDirectory()) {
         break;
@@ -340,6 +352,11 @@ public class OverlayTree {
       }
     }
     return top == null ? Optional.empty() : Optional.of(new Resolution(top, branches));
+  }
+
+  /** The number the union reports for {@code real} of layer {@code layerIndex}. */
+  private long ino(int layerIndex, Path real, Stat stat) throws IOException {
+    return withOrigins[layerIndex] ? OriginInodes.read(real, stat) : stat.ino();
   }
 
   /**

@@ -68,6 +68,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
   /** The inode numbers the upper's entries report (their origins'). */
   private final OriginInodes inodes;
+  /** Whether the upper is marked as holding origins (written under the write lock). */
+  private boolean originsMarked;
   private final List<CopyUpListener> copyUpListeners = new CopyOnWriteArrayList<>();
   private final CopyUpCtimes ctimes = new CopyUpCtimes();
   /** Copies opened for listeners during the running mutation, handed over once it is done. */
@@ -180,6 +182,23 @@ public final class WritableOverlayTree extends OverlayTree {
   @Override
   boolean hasUpper() {
     return true;
+  }
+
+  /**
+   * Records on the (not yet published) copy {@code copy} the file it stands for
+   * ({@link OriginInodes#record}); before the upper's first record, marks the upper as holding
+   * them, which a copy-up must not show: the root keeps the ctime it showed.
+   */
+  private void recordOrigin(Path copy, long dev, long ino) throws IOException {
+    if (!originsMarked) {
+      if (!OriginInodes.mayHoldOrigins(upper)) {
+        long shown = ctimes.reported(TreePath.ROOT, CopyUpCtimes.nanos(Posix.lstat(upper).ctime()));
+        OriginInodes.markOrigins(upper);
+        ctimes.copiedUp(TreePath.ROOT, shown, CopyUpCtimes.nanos(Posix.lstat(upper).ctime()));
+      }
+      originsMarked = true;
+    }
+    OriginInodes.record(copy, dev, ino);
   }
 
   /** Forgets what is known of {@code path} and everything below it (callers hold the write lock). */
@@ -875,7 +894,7 @@ public final class WritableOverlayTree extends OverlayTree {
     try {
       LayerFiles.copyEntry(lowerNode.real(), lowerNode.stat(), temp, withContent);
       // Directories too: a directory's st_ino does not change when a file is made in it.
-      OriginInodes.record(temp, lowerNode.stat().dev(), lowerNode.ino());
+      recordOrigin(temp, lowerNode.stat().dev(), lowerNode.ino());
       Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(temp, e);
@@ -1083,7 +1102,7 @@ public final class WritableOverlayTree extends OverlayTree {
     // again at once, so such a copy reports its own new number.
     Node node = dir.node();
     if (!node.isUpper() || node.ino() != node.stat().ino()) {
-      OriginInodes.record(target, node.stat().dev(), node.ino());
+      recordOrigin(target, node.stat().dev(), node.ino());
     }
     for (Listed child : listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
@@ -1099,7 +1118,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
         // its path changes: forgotten by the caller
-        OriginInodes.record(childTarget, entry.node().stat().dev(), entry.node().ino());
+        recordOrigin(childTarget, entry.node().stat().dev(), entry.node().ino());
         offerCopy(entry.node().stat(), childTarget);
       }
     }

@@ -115,19 +115,53 @@ class UnionAttributesTest {
   }
 
   @Test
-  void anOriginOfAnotherFilesystemOrMalformedIsNotShown() throws IOException {
+  void anOriginIsReadOnlyInAMarkedLayerAndOnlyOfItsOwnFilesystem() throws IOException {
     Path layer = Files.createDirectory(base.resolve("forged"));
-    Path foreign = Files.writeString(layer.resolve("foreign"), "x");
-    Path malformed = Files.writeString(layer.resolve("malformed"), "x");
     long dev = Posix.lstat(layer).dev();
-    Posix.lsetxattr(foreign, OverlayFormat.ORIGIN_INO_XATTR,
-        ((dev + 1) + ":12345").getBytes(StandardCharsets.US_ASCII), 0);
-    Posix.lsetxattr(malformed, OverlayFormat.ORIGIN_INO_XATTR,
-        "12345".getBytes(StandardCharsets.US_ASCII), 0);
-    OverlayTree forged = new OverlayTree(List.of(layer));
+    Path honest = forged(layer, "honest", dev + ":12345");
+    Path foreign = forged(layer, "foreign", (dev + 1) + ":12345");
+    Path malformed = forged(layer, "malformed", "12345");
+    assertThat(attributes(new OverlayTree(List.of(layer)), "honest").ino())
+        .as("unmarked: a layer unpacked from a tarball never holds one")
+        .isEqualTo(Posix.lstat(honest).ino());
 
-    assertThat(attributes(forged, "foreign").ino()).isEqualTo(Posix.lstat(foreign).ino());
-    assertThat(attributes(forged, "malformed").ino()).isEqualTo(Posix.lstat(malformed).ino());
+    Posix.lsetxattr(layer, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
+    OverlayTree marked = new OverlayTree(List.of(layer));
+    assertThat(attributes(marked, "honest").ino()).isEqualTo(12345);
+    assertThat(attributes(marked, "foreign").ino()).isEqualTo(Posix.lstat(foreign).ino());
+    assertThat(attributes(marked, "malformed").ino()).isEqualTo(Posix.lstat(malformed).ino());
+    assertThat(marked.list("")).extracting(DirEntry::ino)
+        .containsExactly(Posix.lstat(foreign).ino(), 12345L, Posix.lstat(malformed).ino());
+  }
+
+  private static Path forged(Path layer, String name, String origin) throws IOException {
+    Path file = Files.writeString(layer.resolve(name), "x");
+    Posix.lsetxattr(file, OverlayFormat.ORIGIN_INO_XATTR,
+        origin.getBytes(StandardCharsets.US_ASCII), 0);
+    return file;
+  }
+
+  @Test
+  void anUpperIsMarkedAtItsFirstCopyWithoutItsRootShowingIt() throws Exception {
+    tree.mkdir("made", 0755, 0, 0);
+    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).as("nothing copied").isEmpty();
+    tree.chmod("dir1/f1", 0600);
+    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
+
+    // An upper written before the mark existed gets it at its next copy, here below the root.
+    Posix.lremovexattr(upper, OverlayFormat.ORIGINS_XATTR);
+    WritableOverlayTree again = new WritableOverlayTree(upper, fixture.lowers());
+    Instant root = attributes(again, "").ctime();
+    Thread.sleep(5); // a later real ctime must be distinguishable
+    again.chmod("dir1/f2", 0600);
+
+    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
+    assertThat(Posix.lstat(upper).ctime()).isAfter(root);
+    assertThat(attributes(again, "").ctime()).isEqualTo(root);
+    assertThat(again.listXattr("")).doesNotContain(OverlayFormat.ORIGINS_XATTR);
+    again.freeze();
+    assertThat(attributes(committed(), "dir1/f1").ino())
+        .isEqualTo(Posix.lstat(fixture.bottom.resolve("dir1/f1")).ino());
   }
 
   @Test
