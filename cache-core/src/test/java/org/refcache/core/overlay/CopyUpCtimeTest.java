@@ -9,7 +9,6 @@ import java.time.Instant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.refcache.posix.Posix;
 
 /**
  * A copy-up is invisible: the directories it copies and the directory it renames a copy into keep
