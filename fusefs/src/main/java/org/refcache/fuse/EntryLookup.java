@@ -16,10 +16,11 @@ import org.refcache.posix.Stat;
  * directories, a ref's root before and after its unpack, a file as its tree says the union shows
  * it, an unlinked open file) and how long the kernel may keep them. Inside a ref it copies the
  * tree's answer ({@code OverlayTree.attributes}: inode numbers, ctimes and link counts are the
- * tree's); only the ref's own directory gets a number of the view's, since the view names it. Names, attributes and listings
- * inside a tree that can never change are valid for {@link FuseOptions#UNCHANGING_TIMEOUT}, the
- * rest for the mount's timeouts; a missing name inside a ref may be remembered as missing (names
- * there appear only through the mount), one in {@code /refs} not (a new ref must show at once).
+ * tree's); only the ref's own directory gets a number of the view's, since the view names it.
+ * Names, attributes and listings inside a tree that can never change are valid for
+ * {@link FuseOptions#UNCHANGING_TIMEOUT}, the rest for the mount's timeouts; a missing name
+ * inside a ref may be remembered as missing (names there appear only through the mount), one in
+ * {@code /refs} not (a new ref must show at once).
  */
 final class EntryLookup {
 

@@ -10,9 +10,9 @@ import org.refcache.posix.Stat;
 /**
  * A file's attributes as {@code lstat(2)} gives them: a {@code struct stat} (x86_64 glibc) in
  * native memory, which the view fills (with what a tree says a path shows, or the attributes of
- * the mount's own directories) and a transport copies into its reply. Mutable and reused: the kernel transport keeps one per
- * worker thread (no allocation per request), libfuse hands in its own {@code struct stat}
- * ({@link #over}).
+ * the mount's own directories) and a transport copies into its reply. Mutable and reused: the
+ * kernel transport keeps one per worker thread (no native allocation per request), libfuse hands
+ * in its own {@code struct stat} ({@link #over}).
  */
 public final class FileAttributes {
 

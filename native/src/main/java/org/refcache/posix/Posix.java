@@ -18,8 +18,8 @@ import jnr.ffi.Struct;
  * <p>Path-level calls throw the exception {@link ErrnoMapper} maps the errno to; expected absence
  * (a missing xattr) is an {@link Optional}. The fd-level calls and {@link #openRaw} serve the
  * FUSE hot path: they never throw, returning {@code -errno} on failure, which is what a FUSE
- * operation answers; the fd-level ones allocate nothing on the Java heap. libc is loaded on first use (see
- * {@code Library}).
+ * operation answers; the fd-level ones allocate nothing on the Java heap. libc is loaded on
+ * first use (see {@code Library}).
  *
  * <p>Paths are passed as {@code Path.toString()}, encoded by jnr-ffi in the default charset, which
  * on Java 17 is the one {@code java.nio} uses for file names too.

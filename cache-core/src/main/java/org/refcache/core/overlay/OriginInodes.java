@@ -85,7 +85,7 @@ final class OriginInodes {
     Posix.lsetxattr(copy, OverlayFormat.ORIGIN_INO_XATTR, value, 0);
   }
 
-  /** The origin number recorded on {@code real} if it is of filesystem {@code dev}, or {@link #OWN}. */
+  /** The origin recorded on {@code real} if it is of filesystem {@code dev}, else {@link #OWN}. */
   private static long origin(Path real, long dev) throws IOException {
     Optional<byte[]> value = Posix.lgetxattr(real, OverlayFormat.ORIGIN_INO_XATTR);
     if (value.isEmpty()) {
