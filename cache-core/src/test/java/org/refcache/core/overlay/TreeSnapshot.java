@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -103,7 +104,7 @@ final class TreeSnapshot {
   private static Entry entry(String path, Path real, Stat stat) throws IOException {
     Map<String, String> xattrs = new TreeMap<>();
     for (String name : Posix.llistxattr(real)) {
-      if (!OverlayConventions.isPrivateXattr(name)) {
+      if (!OverlayFormat.isPrivateXattr(name)) {
         xattrs.put(name, Posix.lgetxattr(real, name).map(HexFormat.of()::formatHex)
             .orElse("<absent>"));
       }
