@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
@@ -45,6 +46,7 @@ public final class CacheManager implements AutoCloseable {
   final RefAccessor accessor;
   final Materializer materializer;
   final RecordUsage usage;
+  private final DiskUsage diskUsage;
 
   private CacheManager(CacheConfig config) throws IOException {
     this.layout = new StateLayout(config.root());
@@ -65,6 +67,7 @@ public final class CacheManager implements AutoCloseable {
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
+      this.diskUsage = new DiskUsage(this, records, layout, new ObjectSizes());
       clearScratch();
       records.load();
     } catch (IOException | RuntimeException e) {
@@ -122,7 +125,16 @@ public final class CacheManager implements AutoCloseable {
 
   /** A handle to the record {@code id} (spec 2.5). */
   public ImmutableRef get(String id, RefOption... opts) {
-    return accessor.get(id, opts);
+    ImmutableRef ref = accessor.get(id, opts);
+    if (RefOptions.isWeak(opts)) {
+      records.mu.lock();
+      try {
+        ((RefHandle) ref).weak = true;
+      } finally {
+        records.mu.unlock();
+      }
+    }
+    return ref;
   }
 
   /** The only handle to the mutable record {@code id}, un-committing an idle twin (spec 2.6). */
@@ -166,6 +178,18 @@ public final class CacheManager implements AutoCloseable {
    */
   public boolean needsExtract(String id) {
     return usage.needsExtract(id);
+  }
+
+  /**
+   * Disk usage (spec 4.2): gives {@code sink} one row per record {@code filter} lets through (a
+   * committed pair once), in ID order, then, without a filter, one row per kind of the service's
+   * own files, so that the rows add up to what the state root takes on disk. See {@link UsageInfo}
+   * for what each field means and {@link DiskUsage} for the rows.
+   *
+   * @return the summary of the rows given
+   */
+  public UsageTotals diskUsage(UsageFilter filter, Consumer<UsageInfo> sink) {
+    return diskUsage.run(filter == null ? UsageFilter.ALL : filter, sink);
   }
 
   // ---------------------------------------------------------------------------------------------
