@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.refcache.core.content.ContentStore;
@@ -47,6 +48,7 @@ public final class CacheManager implements AutoCloseable {
   final Materializer materializer;
   final RecordUsage usage;
   private final DiskUsage diskUsage;
+  private final Pruner pruner;
 
   private CacheManager(CacheConfig config) throws IOException {
     this.layout = new StateLayout(config.root());
@@ -68,6 +70,9 @@ public final class CacheManager implements AutoCloseable {
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
       this.diskUsage = new DiskUsage(this, records, layout, new ObjectSizes());
+      // Prune and collection run one at a time (BuildKit's muPrune).
+      ReentrantLock maintenance = new ReentrantLock();
+      this.pruner = new Pruner(this, records, store, diskUsage, layout, config.clock(), maintenance);
       clearScratch();
       records.load();
     } catch (IOException | RuntimeException e) {
@@ -194,6 +199,17 @@ public final class CacheManager implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Controller
+
+  /**
+   * Prune (spec 4.3): removes the records {@code options} allow that nothing but weak handles holds,
+   * least recently and least frequently used first, until its size target is met; gives each to
+   * {@code removed} (with the size it accounted for). Removes records, not data: see
+   * {@link Pruner}. Interrupting the calling thread, or {@code removed} throwing, stops it between
+   * batches of records.
+   */
+  public PruneResult prune(PruneOptions options, Consumer<UsageInfo> removed) {
+    return pruner.prune(options == null ? PruneOptions.defaults() : options, removed == null ? u -> { } : removed);
+  }
 
   /**
    * Undoes the creation of a record nobody else has seen, for a caller that cannot keep the handle it

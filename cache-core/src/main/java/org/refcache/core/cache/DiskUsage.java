@@ -96,6 +96,43 @@ final class DiskUsage {
     Path ingest = layout.content().resolve("ingest");
     tally.add(service(INGEST, "blobs being written (content/ingest/)", bytes(ingest, dev), true));
 
+    long scratch = scratchBytes(dev);
+    tally.add(service(SCRATCH, "scratch, unpacks in progress, state files and directories", scratch, true));
+
+    long open = 0;
+    for (UsageSnapshot.ObjectState o : snap.objects.values()) {
+      if (o.users == 0 && o.orphanUse && o.bytes > 0) {
+        open += o.bytes;
+      }
+    }
+    tally.add(service(OPEN_FILES, "data of pruned refs still open through the mount", open, true));
+
+    long unreferenced = 0;
+    for (DataObject o : StoredObjects.list(layout)) {
+      if (!snap.objects.containsKey(o.path())) {
+        unreferenced += bytes(o.path(), dev);
+      }
+    }
+    tally.add(service(UNREFERENCED, "data no ref uses (the next collection frees it)", unreferenced, false));
+    return unreferenced;
+  }
+
+  /**
+   * What the service's own files take: metadata, ingests, scratch (what prune counts besides the
+   * records: it is part of what the cache takes).
+   */
+  long ownFilesBytes() {
+    try {
+      long dev = Posix.lstat(layout.root()).dev();
+      return bytes(layout.meta(), dev) + bytes(layout.content().resolve("ingest"), dev) + scratchBytes(dev);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot measure the state root " + layout.root() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code tmp/}, unpacks in progress, the state files and the layout's directories themselves. */
+  private long scratchBytes(long dev) throws IOException {
+    Path root = layout.root();
     long scratch = bytes(layout.tmp(), dev);
     Path blobs = StoredObjects.blobsDir(layout);
     for (Path dir : List.of(root, layout.content(), blobs, layout.layers(), layout.uppers())) {
@@ -117,24 +154,7 @@ final class DiskUsage {
         scratch += bytes(root.resolve(name), dev); // service.json, the lock, an unmounted mountpoint
       }
     }
-    tally.add(service(SCRATCH, "scratch, unpacks in progress, state files and directories", scratch, true));
-
-    long open = 0;
-    for (UsageSnapshot.ObjectState o : snap.objects.values()) {
-      if (o.users == 0 && o.orphanUse && o.bytes > 0) {
-        open += o.bytes;
-      }
-    }
-    tally.add(service(OPEN_FILES, "data of pruned refs still open through the mount", open, true));
-
-    long unreferenced = 0;
-    for (DataObject o : StoredObjects.list(layout)) {
-      if (!snap.objects.containsKey(o.path())) {
-        unreferenced += bytes(o.path(), dev);
-      }
-    }
-    tally.add(service(UNREFERENCED, "data no ref uses (the next collection frees it)", unreferenced, false));
-    return unreferenced;
+    return scratch;
   }
 
   private static UsageInfo service(String id, String description, long size, boolean inUse) {
