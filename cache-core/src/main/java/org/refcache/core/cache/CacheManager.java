@@ -3,8 +3,10 @@ package org.refcache.core.cache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -49,6 +51,8 @@ public final class CacheManager implements AutoCloseable {
   final RecordUsage usage;
   private final DiskUsage diskUsage;
   private final Pruner pruner;
+  private final GarbageCollector gc;
+  private final Leases leases;
 
   private CacheManager(CacheConfig config) throws IOException {
     this.layout = new StateLayout(config.root());
@@ -69,12 +73,16 @@ public final class CacheManager implements AutoCloseable {
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
-      this.diskUsage = new DiskUsage(this, records, layout, new ObjectSizes());
+      ObjectSizes sizes = new ObjectSizes();
+      this.diskUsage = new DiskUsage(this, records, layout, sizes);
       // Prune and collection run one at a time (BuildKit's muPrune).
       ReentrantLock maintenance = new ReentrantLock();
-      this.pruner = new Pruner(this, records, store, diskUsage, layout, config.clock(), maintenance);
+      this.leases = new Leases(records);
+      this.gc = new GarbageCollector(records, layout, content, sizes, leases, maintenance);
+      this.pruner = new Pruner(this, records, store, diskUsage, layout, config.clock(), maintenance, gc);
       clearScratch();
       records.load();
+      gc.collectIfPruneWasCutShort();
     } catch (IOException | RuntimeException e) {
       env.close();
       throw e;
@@ -212,6 +220,29 @@ public final class CacheManager implements AutoCloseable {
   }
 
   /**
+   * Collects garbage now (prune does after every run): removes blobs, layers and uppers no record
+   * uses, sparing those stored within {@code grace} or since an open {@link #lease()} began; see
+   * {@link GarbageCollector}.
+   */
+  public GcResult collectGarbage(Duration grace) {
+    records.ensureOpen();
+    return gc.collect(Set.of(), grace);
+  }
+
+  /** {@link #collectGarbage(Duration)} with the default grace (10 minutes). */
+  public GcResult collectGarbage() {
+    return collectGarbage(GarbageCollector.DEFAULT_GRACE);
+  }
+
+  /**
+   * A lease for work in progress: what is stored while it is open survives collections until it is
+   * closed (an import between storing its blob and recording it takes one).
+   */
+  public WorkLease lease() {
+    return leases.take();
+  }
+
+  /**
    * Undoes the creation of a record nobody else has seen, for a caller that cannot keep the handle it
    * was given (the service, when it cannot record the handle as held): releases {@code ref} and removes
    * the record when {@code ref} is its only handle (no other holder, no child on it) and the record is
@@ -248,6 +279,7 @@ public final class CacheManager implements AutoCloseable {
   @Override
   public void close() {
     if (records.close()) {
+      gc.close();
       env.close();
     }
   }

@@ -8,8 +8,9 @@ package org.refcache.core.cache;
  *     once; what the collection after it frees, give or take what changed meanwhile)
  * @param keepBytes the size target it worked to ({@link KeepBytes}; 0: none)
  * @param totalBefore what the cache took when it started (the records and the service's files)
- * @param cancelled whether it stopped early (interrupted, or its consumer failed); what it removed
- *     is removed, and the collection was left to the next prune or start
+ * @param cancelled whether it stopped early (interrupted); what it removed is removed, and the
+ *     collection was left to the next prune or start
+ * @param gc what the collection after it freed, measured ({@link GcResult#NONE} when cancelled)
  */
 public record PruneResult(int removed, long reclaimedBytes, long keepBytes, long totalBefore,
-    boolean cancelled) {}
+    boolean cancelled, GcResult gc) {}

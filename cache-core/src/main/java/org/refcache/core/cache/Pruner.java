@@ -2,10 +2,12 @@ package org.refcache.core.cache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * which the next start purges. No data is deleted here: the collector frees what no record uses
  * any more. A record only weak handles hold (a file open through the view) goes, its data stays
  * until the last weak handle is released. Interrupting the thread stops prune between batches.
+ *
+ * <p>Then the {@link GarbageCollector} frees the data: what the removed records alone used goes at
+ * once (no grace), and the result says how many bytes that freed, measured.
  */
 final class Pruner {
   private static final Logger LOG = LoggerFactory.getLogger(CacheManager.class);
@@ -50,9 +55,11 @@ final class Pruner {
   private final StateLayout layout;
   private final Clock clock;
   private final ReentrantLock maintenance;
+  private final GarbageCollector gc;
 
   Pruner(CacheManager cm, RecordStore records, MetadataStore store, DiskUsage du, StateLayout layout, Clock clock,
-      ReentrantLock maintenance) {
+      ReentrantLock maintenance, GarbageCollector gc) {
+    this.gc = gc;
     this.cm = cm;
     this.records = records;
     this.store = store;
@@ -142,6 +149,10 @@ final class Pruner {
     int count = 0;
     long reclaimed = 0;
     boolean cancelled = false;
+    Set<Path> released = new HashSet<>();
+    if (!queue.isEmpty()) {
+      gc.markPending();
+    }
     while (keep == 0 || total >= keep) {
       if (Thread.currentThread().isInterrupted()) {
         cancelled = true;
@@ -170,8 +181,9 @@ final class Pruner {
             ids.add(partner.id);
           }
           for (UsageSnapshot.ObjectState s : c.row.objects) {
-            if (--users.get(s)[0] == 0 && !s.orphanUse && s.bytes > 0) {
-              freed += s.bytes;
+            if (--users.get(s)[0] == 0 && !s.orphanUse) {
+              freed += Math.max(0, s.bytes);
+              released.add(s.object.path());
             }
           }
         }
@@ -212,7 +224,9 @@ final class Pruner {
     }
     LOG.info("prune removed {} records, {} bytes no record uses any more{}", count, reclaimed,
         cancelled ? " (interrupted)" : "");
-    return new PruneResult(count, reclaimed, keep, totalBefore, cancelled);
+    // Not when interrupted: whoever interrupted wants it to stop; the next prune or start collects.
+    GcResult collected = cancelled ? GcResult.NONE : gc.collect(released, GarbageCollector.DEFAULT_GRACE);
+    return new PruneResult(count, reclaimed, keep, totalBefore, cancelled, collected);
   }
 
   /** Takes a record (both records of a committed pair) out of memory; caller holds mu. */
