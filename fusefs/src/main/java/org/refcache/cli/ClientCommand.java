@@ -32,6 +32,11 @@ abstract class ClientCommand implements Callable<Integer> {
   /** Prints {@code result} for {@code --format text}. */
   abstract void printText(JsonNode result);
 
+  /** Prints {@code result} for {@code --format json}: the result itself, unless a command streams. */
+  void printJson(JsonNode result) {
+    terminal.out().println(json(result));
+  }
+
   /** Receives progress messages; the default ignores them. */
   void progress(JsonNode p) {}
 
@@ -50,7 +55,7 @@ abstract class ClientCommand implements Callable<Integer> {
         done();
       }
       if (client.format == ClientOptions.Format.json) {
-        terminal.out().println(json(result));
+        printJson(result);
       } else {
         printText(result);
       }

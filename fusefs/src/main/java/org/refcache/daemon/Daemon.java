@@ -122,7 +122,8 @@ public final class Daemon implements AutoCloseable {
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
       service.restoreMounts();
-      control = ControlServer.open(config.socket(), new RequestHandler(service));
+      CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate);
+      control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));
       Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
       LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());

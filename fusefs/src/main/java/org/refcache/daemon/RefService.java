@@ -21,6 +21,7 @@ import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
+import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
 import org.refcache.core.layer.RefusedLayerException;
 import org.refcache.posix.Errno;
@@ -81,6 +82,14 @@ public final class RefService {
     if (parent != null) {
       held.serve(requireId(parent));
     }
+    // The blob is stored before a record names it: the lease keeps a collection from taking it.
+    try (WorkLease lease = cache.lease()) {
+      return importLeased(file, parent, description, progress);
+    }
+  }
+
+  private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
+      throws IOException {
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();

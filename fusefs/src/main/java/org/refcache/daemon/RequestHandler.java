@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.refcache.core.cache.CacheException;
+import org.refcache.core.cache.InvalidFilterException;
 import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
+import org.refcache.core.cache.PruneOptions;
+import org.refcache.core.cache.UsageFilter;
 import org.refcache.fuse.MountPrivileges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +29,11 @@ public final class RequestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
   private final RefService service;
+  private final CacheMaintenance maintenance;
 
-  public RequestHandler(RefService service) {
+  public RequestHandler(RefService service, CacheMaintenance maintenance) {
     this.service = service;
+    this.maintenance = maintenance;
   }
 
   /**
@@ -66,7 +74,7 @@ public final class RequestHandler {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, e.getMessage());
     } catch (LockedException e) {
       return ControlProtocol.failure(ErrorKind.LOCKED, e.getMessage());
-    } catch (InvalidRefException e) {
+    } catch (InvalidRefException | InvalidFilterException e) {
       return ControlProtocol.failure(ErrorKind.USAGE, e.getMessage());
     } catch (NoSuchFileException e) {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
@@ -113,8 +121,24 @@ public final class RequestHandler {
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
       case "files" -> ControlProtocol.JSON.valueToTree(service.files(a.required("id")));
+      case "du" -> UsageJson.of(maintenance.diskUsage(a.strings("filter"), u -> {
+        ObjectNode p = ControlProtocol.object();
+        p.set("record", UsageJson.of(u));
+        progress.accept(p);
+      }));
+      case "prune" -> UsageJson.of(maintenance.prune(pruneOptions(a), u -> {
+        ObjectNode p = ControlProtocol.object();
+        p.set("removed", UsageJson.of(u));
+        progress.accept(p);
+      }));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  private static PruneOptions pruneOptions(Args a) {
+    return new PruneOptions(a.flag("all"), UsageFilter.parse(a.strings("filter")),
+        Duration.ofSeconds(a.count("keepDuration")), a.count("reservedSpace"), a.count("maxUsedSpace"),
+        a.count("minFreeSpace"));
   }
 
   private static JsonNode idResult(String id) {
@@ -152,6 +176,37 @@ public final class RequestHandler {
         throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a string");
       }
       return n.textValue();
+    }
+
+    /** A list of strings; absent is empty. */
+    List<String> strings(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return List.of();
+      }
+      if (!n.isArray()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+      }
+      List<String> out = new ArrayList<>();
+      for (JsonNode e : n) {
+        if (!e.isTextual()) {
+          throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+        }
+        out.add(e.textValue());
+      }
+      return out;
+    }
+
+    /** A whole number of at least 0 (bytes, seconds); absent is 0. */
+    long count(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return 0;
+      }
+      if (!n.canConvertToLong() || !n.isIntegralNumber() || n.longValue() < 0) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a whole number of at least 0");
+      }
+      return n.longValue();
     }
 
     boolean flag(String name) {

@@ -216,7 +216,16 @@ public final class CacheManager implements AutoCloseable {
    * batches of records.
    */
   public PruneResult prune(PruneOptions options, Consumer<UsageInfo> removed) {
-    return pruner.prune(options == null ? PruneOptions.defaults() : options, removed == null ? u -> { } : removed);
+    return prune(options, removed, id -> { });
+  }
+
+  /**
+   * {@link #prune(PruneOptions, Consumer)}, also giving {@code removedIds} the ID of every record
+   * removed (both records of a committed pair), for a caller that shows records by ID (the view).
+   */
+  public PruneResult prune(PruneOptions options, Consumer<UsageInfo> removed, Consumer<String> removedIds) {
+    return pruner.prune(options == null ? PruneOptions.defaults() : options, removed == null ? u -> { } : removed,
+        removedIds == null ? id -> { } : removedIds);
   }
 
   /**

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * removed while weak handles still read it (an open file through the view). A blob labelled
  * {@value #ROOT_LABEL} is a root too. Everything else under {@code content/blobs}, {@code layers/}
  * and {@code uppers/} is garbage, except what is recent: stored (or stored again) within the grace
- * period, unless prune has just released it, or since the oldest open {@link WorkLease} began (work
- * in progress, such as an import between storing its blob and recording it).
+ * period, unless prune has just released it (or it was a pruned record's whose last reader has
+ * gone since), or since the oldest open {@link WorkLease} began (work in progress, such as an import
+ * between storing its blob and recording it).
  *
  * <p>How, without stopping anyone for long: the objects on disk are listed first (anything stored
  * later is no candidate), then the roots are taken from one pass over the records under the
@@ -180,8 +181,22 @@ final class GarbageCollector implements AutoCloseable {
   }
 
   /** Moves the garbage into a new {@code tmp/gc-*} directory. Caller holds the maintenance lock. */
-  private Moved sweep(Set<Path> released, Duration grace) throws IOException {
+  private Moved sweep(Set<Path> releasedByPrune, Duration grace) throws IOException {
     List<DataObject> remaining = StoredObjects.list(layout); // before the roots: see the class doc
+    Set<Path> released = releasedByPrune == null ? null : new HashSet<>(releasedByPrune);
+    List<CacheRecord> doneOrphans;
+    records.mu.lock();
+    try {
+      doneOrphans = records.drainReleasedOrphansLocked();
+    } finally {
+      records.mu.unlock();
+    }
+    if (released != null) {
+      // The data of a pruned record whose last reader has gone since is as released as prune's.
+      for (CacheRecord o : doneOrphans) {
+        DataObject.of(o, layout, content::blobPath, d -> released.add(d.path()));
+      }
+    }
     Path trash = layout.tmp().resolve("gc-" + System.nanoTime());
     Files.createDirectories(trash);
     Roots roots = roots();

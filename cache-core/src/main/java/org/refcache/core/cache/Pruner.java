@@ -105,16 +105,20 @@ final class Pruner {
       .thenComparing(Candidate::lastUsedAt, Comparator.nullsFirst(Comparator.naturalOrder()))
       .thenComparing(Candidate::id);
 
-  PruneResult prune(PruneOptions o, Consumer<UsageInfo> removed) {
+  /**
+   * @param removed gets each removed record's row (one per committed pair)
+   * @param removedIds gets the ID of every record removed (both of a pair), before {@code removed}
+   */
+  PruneResult prune(PruneOptions o, Consumer<UsageInfo> removed, Consumer<String> removedIds) {
     maintenance.lock();
     try {
-      return pruneLocked(o, removed);
+      return pruneLocked(o, removed, removedIds);
     } finally {
       maintenance.unlock();
     }
   }
 
-  private PruneResult pruneLocked(PruneOptions o, Consumer<UsageInfo> removed) {
+  private PruneResult pruneLocked(PruneOptions o, Consumer<UsageInfo> removed, Consumer<String> removedIds) {
     UsageSnapshot snap = du.snapshot();
     long total = du.ownFilesBytes();
     for (UsageSnapshot.Row r : snap.rows) {
@@ -208,6 +212,7 @@ final class Pruner {
         records.mu.unlock();
       }
       store.clearAll(ids);
+      ids.forEach(removedIds);
       total -= freed;
       reclaimed += freed;
       count += batch.size();

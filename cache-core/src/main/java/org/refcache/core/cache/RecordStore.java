@@ -53,6 +53,8 @@ final class RecordStore {
    * collector keeps their data, until the last weak handle goes.
    */
   private final Set<CacheRecord> orphans = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Orphans whose last weak handle went since the collector last looked: their data is garbage now. */
+  private final List<CacheRecord> releasedOrphans = new ArrayList<>();
   /** Records added to the map so far (made or loaded): the collector's check that its roots are whole. */
   private long additions;
   /** Deletes the data of removed mutables outside the lock. */
@@ -280,6 +282,13 @@ final class RecordStore {
     return additions;
   }
 
+  /** The orphans whose last reader went since the last call, once; caller holds mu. */
+  List<CacheRecord> drainReleasedOrphansLocked() {
+    List<CacheRecord> out = List.copyOf(releasedOrphans);
+    releasedOrphans.clear();
+    return out;
+  }
+
   /** Pruned records weak handles still read; caller holds mu. */
   List<CacheRecord> orphansLocked() {
     return List.copyOf(orphans);
@@ -407,6 +416,7 @@ final class RecordStore {
     rec.refs.remove(h);
     if (rec.refs.isEmpty() && orphans.remove(rec)) {
       releaseParents(rec.parents); // the last reader of a pruned record is done
+      releasedOrphans.add(rec);
       return;
     }
     // A twin about to go with its default-policy mutable needs no last-used write.
