@@ -45,10 +45,12 @@ public final class Daemon implements AutoCloseable {
   private final RefService service;
   private final ServiceTreeSource trees;
   private final ControlServer control;
+  private final GcScheduler gc;
   private boolean closed;
 
   private Daemon(DaemonConfig config, StateRootLock rootLock, CacheManager cache, FuseMount fuse,
-      RefService service, ServiceTreeSource trees, ControlServer control) {
+      RefService service, ServiceTreeSource trees, ControlServer control, GcScheduler gc) {
+    this.gc = gc;
     this.config = config;
     this.rootLock = rootLock;
     this.cache = cache;
@@ -113,6 +115,7 @@ public final class Daemon implements AutoCloseable {
         CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
+    GcScheduler gc = null;
     try {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
@@ -123,12 +126,18 @@ public final class Daemon implements AutoCloseable {
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
       service.restoreMounts();
       CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate);
+      gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
+      service.onImport(gc::imported);
       control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));
-      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
+      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control, gc);
+      gc.start();
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
       LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
       return d;
     } catch (IOException | RuntimeException e) {
+      if (gc != null) {
+        gc.close();
+      }
       if (control != null) {
         control.close();
       }
@@ -226,6 +235,7 @@ public final class Daemon implements AutoCloseable {
       return;
     }
     closed = true;
+    gc.close();
     control.close();
     service.detachMounts();
     try {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
@@ -51,6 +52,7 @@ public final class RefService {
   private final Path mountpoint;
   private final Consumer<String> invalidator;
   private final ReentrantLock lock = new ReentrantLock();
+  private volatile LongConsumer importListener = bytes -> { };
 
   /**
    * @param invalidator tells the FUSE view that what it shows for an ID changed; called without the lock
@@ -61,6 +63,11 @@ public final class RefService {
     this.importer = new LayerImporter(cache.contentStore(), cache.layerLimits());
     this.mountpoint = mountpoint;
     this.invalidator = invalidator;
+  }
+
+  /** {@code listener} hears the size of every layer imported (the GC policy runs after large imports). */
+  public void onImport(LongConsumer listener) {
+    this.importListener = listener;
   }
 
   /** Where the FUSE view shows {@code id}. */
@@ -113,6 +120,7 @@ public final class RefService {
       }
       changed.add(ref.id());
       LOG.info("imported {} ({} {}) as {}", file, layer.mediaType(), layer.blob(), ref.id());
+      importListener.accept(layer.size());
       return ref.id();
     } finally {
       lock.unlock();

@@ -78,7 +78,7 @@ public final class CacheManager implements AutoCloseable {
       // Prune and collection run one at a time (BuildKit's muPrune).
       ReentrantLock maintenance = new ReentrantLock();
       this.leases = new Leases(records);
-      this.gc = new GarbageCollector(records, layout, content, sizes, leases, maintenance);
+      this.gc = new GarbageCollector(records, layout, content, sizes, leases, maintenance, env::sync);
       this.pruner = new Pruner(this, records, store, diskUsage, layout, config.clock(), maintenance, gc);
       clearScratch();
       records.load();

@@ -70,6 +70,8 @@ final class GarbageCollector implements AutoCloseable {
   private final ObjectSizes sizes;
   private final Leases leases;
   private final ReentrantLock maintenance;
+  /** Flushes the metadata: the removals that made data garbage must be durable before it goes. */
+  private final Runnable flushMetadata;
   private volatile Future<?> deleting;
   private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "refcache-gc");
@@ -78,7 +80,8 @@ final class GarbageCollector implements AutoCloseable {
   });
 
   GarbageCollector(RecordStore records, StateLayout layout, ContentStore content, ObjectSizes sizes, Leases leases,
-      ReentrantLock maintenance) {
+      ReentrantLock maintenance, Runnable flushMetadata) {
+    this.flushMetadata = flushMetadata;
     this.records = records;
     this.layout = layout;
     this.content = content;
@@ -103,6 +106,7 @@ final class GarbageCollector implements AutoCloseable {
     maintenance.lock();
     try {
       awaitBackgroundDeletion(); // a start's collection: what this one measures comes after it
+      flushMetadata.run(); // a power cut must not bring back a record whose data is gone
       Moved m = sweep(released, grace);
       long freed = deleteTrash(m.trash());
       clearPending();
@@ -148,6 +152,7 @@ final class GarbageCollector implements AutoCloseable {
     Moved m;
     maintenance.lock();
     try {
+      flushMetadata.run(); // the purges of tombstoned records, before their data goes
       m = sweep(null, Duration.ZERO);
       clearPending();
     } finally {

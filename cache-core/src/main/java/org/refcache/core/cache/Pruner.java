@@ -217,7 +217,7 @@ final class Pruner {
       reclaimed += freed;
       count += batch.size();
       for (Candidate c : batch) {
-        LOG.info("pruned {} ({} bytes, last used {}, used {} times)", c.info.id(), c.info.size(),
+        LOG.debug("pruned {} ({} bytes, last used {}, used {} times)", c.info.id(), c.info.size(),
             c.info.lastUsedAt(), c.info.usageCount());
         try {
           removed.accept(withoutUse(c.info));

@@ -10,7 +10,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.fs.TreeUsage;
@@ -42,10 +41,10 @@ final class UsageSnapshot {
       this.holders = holders;
     }
 
-    /** Whether some of its data is also another row's. */
+    /** Whether some of its data (on disk: a lazy blob not fetched is none) is also another row's. */
     boolean shared() {
       for (ObjectState o : objects) {
-        if (o.users > 1) {
+        if (o.users > 1 && o.bytes > 0) {
           return true;
         }
       }
@@ -84,7 +83,7 @@ final class UsageSnapshot {
   }
 
   final List<Row> rows;
-  /** By path, in path order (the order in which hard links shared by two objects are attributed). */
+  /** By path. */
   final Map<Path, ObjectState> objects;
   /** The manager's count of added records when this was taken (see the collector). */
   final long additions;
@@ -115,7 +114,7 @@ final class UsageSnapshot {
     }
     rows.sort(Comparator.comparing(r -> r.rec.id));
     propagateInUse(rows);
-    Map<Path, ObjectState> objects = new TreeMap<>();
+    Map<Path, ObjectState> objects = new HashMap<>();
     for (Row r : rows) {
       boolean writable = r.rec.mutable || (r.partner != null && r.partner.mutable);
       Set<Path> mine = new HashSet<>(2);
@@ -177,7 +176,9 @@ final class UsageSnapshot {
    */
   void measure(ObjectSizes sizes) {
     Set<Long> seenLinked = new HashSet<>();
-    for (ObjectState s : objects.values()) {
+    List<ObjectState> inOrder = new ArrayList<>(objects.values());
+    inOrder.sort(Comparator.comparing(o -> o.object.path()));
+    for (ObjectState s : inOrder) {
       TreeUsage u = sizes.measure(s.object, !s.writable);
       long b = u.singleBytes();
       for (Map.Entry<Long, Long> e : u.linked().entrySet()) {
