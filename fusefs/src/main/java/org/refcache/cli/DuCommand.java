@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
     "state root takes on disk. Sizes are allocated blocks; a blob or layer several refs share is",
     "counted once, split between them. With --format json: an array of rows with BuildKit's fields."})
 final class DuCommand extends ClientCommand {
-  @Option(names = {"-v", "--verbose"}, description = "Every field of every row.")
+  @Option(names = {"-v", "--verbose"}, description = "Every field of every row, and with a GC policy whether "
+      + "each of its rules would let the ref go (or why not), and each rule's size target.")
   boolean verbose;
 
   @Option(names = {"-f", "--filter"}, paramLabel = "FILTER", description = {
@@ -46,6 +47,7 @@ final class DuCommand extends ClientCommand {
   ObjectNode args() {
     ObjectNode a = ControlProtocol.object();
     filters.forEach(a.putArray("filter")::add);
+    a.put("verbose", verbose);
     table = new UsageTable(terminal.out(), verbose, Instant.now());
     return a;
   }

@@ -64,6 +64,9 @@ final class UsageTable {
       field("Last used", ago(r.path("lastUsedAt")));
     }
     field("Type", r.path("recordType").asText());
+    for (JsonNode verdict : r.path("gc")) {
+      field("GC", verdict.asText());
+    }
     out.println();
     out.flush();
   }
@@ -88,5 +91,10 @@ final class UsageTable {
     }
     field("Reclaimable", Quantities.humanBytes(totals.path("reclaimable").asLong()));
     field("Total", Quantities.humanBytes(totals.path("total").asLong()));
+    for (JsonNode rule : totals.path("gcPolicy")) {
+      long keep = rule.path("keepBytes").asLong();
+      out.printf("GC rule %d: %s; %s%n", rule.path("rule").asInt(), rule.path("description").asText(),
+          keep == 0 ? "no size target" : "keeps at most " + Quantities.humanBytes(keep));
+    }
   }
 }

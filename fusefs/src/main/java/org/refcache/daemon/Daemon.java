@@ -125,7 +125,7 @@ public final class Daemon implements AutoCloseable {
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
       service.restoreMounts();
-      CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate);
+      CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate, config.gcPolicy(), config.root());
       gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
       service.onImport(gc::imported);
       control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));

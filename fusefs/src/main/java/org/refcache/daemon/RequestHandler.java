@@ -16,6 +16,7 @@ import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.core.cache.PruneOptions;
 import org.refcache.core.cache.UsageFilter;
+import org.refcache.core.cache.UsageTotals;
 import org.refcache.fuse.MountPrivileges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,11 +122,7 @@ public final class RequestHandler {
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
       case "files" -> ControlProtocol.JSON.valueToTree(service.files(a.required("id")));
-      case "du" -> UsageJson.of(maintenance.diskUsage(a.strings("filter"), u -> {
-        ObjectNode p = ControlProtocol.object();
-        p.set("record", UsageJson.of(u));
-        progress.accept(p);
-      }));
+      case "du" -> du(a.strings("filter"), a.flag("verbose"), progress);
       case "prune" -> UsageJson.of(maintenance.prune(pruneOptions(a), u -> {
         ObjectNode p = ControlProtocol.object();
         p.set("removed", UsageJson.of(u));
@@ -133,6 +130,43 @@ public final class RequestHandler {
       }));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  /**
+   * Disk usage, each row a progress line; verbose adds to each record the GC policy's verdict and to
+   * the summary each rule's size target.
+   */
+  private JsonNode du(List<String> filters, boolean verbose, Consumer<JsonNode> progress) throws IOException {
+    long[] notCounted = {0}; // what prune's total leaves out: data no record uses
+    UsageTotals t = maintenance.diskUsage(filters, u -> {
+      ObjectNode row = UsageJson.of(u);
+      if (verbose) {
+        try {
+          List<String> verdicts = maintenance.gcVerdicts(u);
+          if (!verdicts.isEmpty()) {
+            verdicts.forEach(row.putArray("gc")::add);
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      if (u.id().equals("service:unreferenced") || u.id().equals("service:open-files")) {
+        notCounted[0] += u.size();
+      }
+      ObjectNode p = ControlProtocol.object();
+      p.set("record", row);
+      progress.accept(p);
+    });
+    ObjectNode result = UsageJson.of(t);
+    if (verbose && filters.isEmpty()) {
+      for (CacheMaintenance.RuleTarget r : maintenance.gcTargets(t.total() - notCounted[0])) {
+        ObjectNode n = result.withArray("gcPolicy").addObject();
+        n.put("rule", r.rule());
+        n.put("description", r.description());
+        n.put("keepBytes", r.keepBytes());
+      }
+    }
+    return result;
   }
 
   private static PruneOptions pruneOptions(Args a) {

@@ -61,4 +61,28 @@ class GcSchedulerTest {
     }
     assertThat(recordIds()).contains(kept, heldJunk);
   }
+
+  @Test
+  void duVerboseSaysWhatEachRuleWouldDoWithEachRefAndItsSizeTarget() throws Exception {
+    svc = ServiceFixture.prepare();
+    GcPolicy policy = GcPolicy.parse("""
+        [gc]
+        after-imports = "0"
+        [[gc.rule]]
+        keep-duration = "1h"
+        max-used-space = "1GB"
+        [[gc.rule]]
+        filters = ["type==exec.cachemount"]
+        """, "test.toml");
+    svc.configure(c -> c.withGcPolicy(policy)).startService();
+    String id = layer("explained");
+    String held = svc.ok("du", "--verbose");
+    assertThat(held).contains("GC:           rule 1: kept, in use").contains("GC:           rule 2: kept, in use");
+    svc.ok("release", id);
+    String released = svc.ok("du", "--verbose", "--filter", "id==" + id);
+    assertThat(released).contains("GC:           rule 1: kept, used within 1h")
+        .contains("GC:           rule 2: kept, does not match type==exec.cachemount");
+    assertThat(held).contains("GC rule 1: keep 1h, max used 954 MiB; keeps at most 954 MiB"); // 1 GB
+    assertThat(held).contains("GC rule 2: filters type==exec.cachemount; no size target");
+  }
 }

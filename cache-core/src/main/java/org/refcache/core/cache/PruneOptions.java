@@ -1,6 +1,8 @@
 package org.refcache.core.cache;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One prune (spec 4.3, BuildKit's {@code client.PruneInfo}).
@@ -55,6 +57,33 @@ public record PruneOptions(boolean all, UsageFilter filter, Duration keepDuratio
 
   public PruneOptions withMinFreeSpace(long bytes) {
     return new PruneOptions(all, filter, keepDuration, reservedSpace, maxUsedSpace, bytes);
+  }
+
+  /**
+   * Why these options keep the record {@code u} (spec 4.4), or empty when they let it go: in use, a
+   * type that needs {@code all}, used within the keep duration, or not matching the filter. A size
+   * target may still keep an eligible record.
+   */
+  public Optional<String> refusal(UsageInfo u, Instant now) {
+    if (u.inUse()) {
+      return Optional.of("in use");
+    }
+    return policyRefusal(u, now);
+  }
+
+  /** {@link #refusal} but for use: what the options themselves say. */
+  Optional<String> policyRefusal(UsageInfo u, Instant now) {
+    if (!all && (u.recordType().equals(RecordTypes.INTERNAL) || u.recordType().equals(RecordTypes.FRONTEND))) {
+      return Optional.of("type " + u.recordType() + " needs all");
+    }
+    if (!keepDuration.isZero() && u.lastUsedAt() != null && u.lastUsedAt().isAfter(now.minus(keepDuration))) {
+      return Optional.of("used within " + keepDuration.toString().substring(2).toLowerCase() + " (at "
+          + u.lastUsedAt() + ")");
+    }
+    if (!filter.matches(u)) {
+      return Optional.of("does not match " + filter);
+    }
+    return Optional.empty();
   }
 
   /** Whether any space limit is set (then prune removes least valuable records first, one by one). */

@@ -253,14 +253,7 @@ final class Pruner {
   }
 
   private static boolean allowed(PruneOptions o, UsageInfo info, Instant now) {
-    if (!o.all() && Set.of(RecordTypes.INTERNAL, RecordTypes.FRONTEND).contains(info.recordType())) {
-      return false;
-    }
-    if (!o.keepDuration().isZero() && info.lastUsedAt() != null
-        && info.lastUsedAt().isAfter(now.minus(o.keepDuration()))) {
-      return false;
-    }
-    return o.filter().matches(info);
+    return o.policyRefusal(info, now).isEmpty();
   }
 
   private static UsageInfo withoutUse(UsageInfo u) {
