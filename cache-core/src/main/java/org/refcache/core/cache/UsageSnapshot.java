@@ -85,20 +85,15 @@ final class UsageSnapshot {
   final List<Row> rows;
   /** By path. */
   final Map<Path, ObjectState> objects;
-  /** The manager's count of added records when this was taken (see the collector). */
-  final long additions;
-
-  private UsageSnapshot(List<Row> rows, Map<Path, ObjectState> objects, long additions) {
+  private UsageSnapshot(List<Row> rows, Map<Path, ObjectState> objects) {
     this.rows = rows;
     this.objects = objects;
-    this.additions = additions;
   }
 
   /** Takes the snapshot: the pass under the manager lock, then in-use propagation and objects. */
   static UsageSnapshot take(RecordStore records, StateLayout layout, Function<Digest, Path> blobPath) {
     List<Row> rows = new ArrayList<>();
     List<CacheRecord> orphans;
-    long additions;
     records.mu.lock();
     try {
       records.ensureOpen();
@@ -108,7 +103,6 @@ final class UsageSnapshot {
         }
       }
       orphans = records.orphansLocked();
-      additions = records.additionsLocked();
     } finally {
       records.mu.unlock();
     }
@@ -134,7 +128,7 @@ final class UsageSnapshot {
       DataObject.of(o, layout, blobPath,
           d -> objects.computeIfAbsent(d.path(), p -> new ObjectState(d)).orphanUse = true);
     }
-    return new UsageSnapshot(rows, objects, additions);
+    return new UsageSnapshot(rows, objects);
   }
 
   /**
@@ -188,15 +182,6 @@ final class UsageSnapshot {
       }
       s.bytes = b;
     }
-  }
-
-  /** The row of {@code rec}, by record identity; a map built on demand. */
-  Map<CacheRecord, Row> byRecord() {
-    Map<CacheRecord, Row> m = new IdentityHashMap<>();
-    for (Row r : rows) {
-      m.put(r.rec, r);
-    }
-    return m;
   }
 
   /** The usage row of {@code r} (metadata read now, outside the lock). */
