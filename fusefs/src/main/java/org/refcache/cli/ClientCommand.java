@@ -37,10 +37,15 @@ abstract class ClientCommand implements Callable<Integer> {
   /** Prints {@code result} in the format asked for. */
   void print(JsonNode result) throws CliFailure {
     if (client.format == ClientOptions.Format.json) {
-      terminal.out().println(json(result));
+      printJson(result);
     } else {
       printText(result);
     }
+  }
+
+  /** Prints {@code result} for {@code --format json}: the result itself, unless a command streams. */
+  void printJson(JsonNode result) {
+    terminal.out().println(json(result));
   }
 
   /** Receives progress messages; the default ignores them. */

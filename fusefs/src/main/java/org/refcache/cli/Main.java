@@ -41,6 +41,8 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("ls", new LsCommand(terminal));
     cl.addSubcommand("info", new InfoCommand(terminal));
     cl.addSubcommand("files", new FilesCommand(terminal));
+    cl.addSubcommand("du", new DuCommand(terminal));
+    cl.addSubcommand("prune", new PruneCommand(terminal));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());

@@ -46,10 +46,12 @@ public final class Daemon implements AutoCloseable {
   private final RefService service;
   private final ServiceTreeSource trees;
   private final ControlServer control;
+  private final GcScheduler gc;
   private boolean closed;
 
   private Daemon(DaemonConfig config, StateRootLock rootLock, CacheManager cache, FuseMount fuse,
-      RefService service, ServiceTreeSource trees, ControlServer control) {
+      RefService service, ServiceTreeSource trees, ControlServer control, GcScheduler gc) {
+    this.gc = gc;
     this.config = config;
     this.rootLock = rootLock;
     this.cache = cache;
@@ -114,6 +116,7 @@ public final class Daemon implements AutoCloseable {
         CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
+    GcScheduler gc = null;
     try {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
@@ -124,13 +127,20 @@ public final class Daemon implements AutoCloseable {
       RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),
           view::invalidate);
       service.restoreMounts();
-      control = ControlServer.open(config.socket(), new RequestHandler(service));
-      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
+      CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate, config.gcPolicy(), config.root());
+      gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
+      service.onImport(gc::imported);
+      control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));
+      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control, gc);
+      gc.start();
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
       LOG.info("ready: refs at {}/refs, control socket {}", Printable.text(config.mountpoint().toString()),
           Printable.text(config.socket().toString()));
       return d;
     } catch (IOException | RuntimeException e) {
+      if (gc != null) {
+        gc.close();
+      }
       if (control != null) {
         control.close();
       }
@@ -228,6 +238,7 @@ public final class Daemon implements AutoCloseable {
       return;
     }
     closed = true;
+    gc.close();
     control.close();
     service.detachMounts();
     try {

@@ -21,9 +21,12 @@ import org.refcache.fuse.MountPrivileges;
  *     {@code REFCACHE_VIEW_SUID=1}, {@code --dev}, {@code REFCACHE_VIEW_DEV=1}; default neither:
  *     {@code nosuid,nodev})
  * @param layerLimits what one layer may cost to import, unpack or list ({@link LayerLimitSettings})
+ * @param gcPolicy the automatic garbage collection ({@code --config}, {@code REFCACHE_CONFIG}, default
+ *     {@code /etc/refcache/refcache.toml} when it exists, else none)
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
-                           FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits) {
+                           FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits,
+                           GcPolicy gcPolicy) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
@@ -33,6 +36,8 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
   public static final String VIEW_SUID_ENV = "REFCACHE_VIEW_SUID";
   /** {@code 1}: device nodes in refs can be opened through the view. */
   public static final String VIEW_DEV_ENV = "REFCACHE_VIEW_DEV";
+  /** The configuration file (the GC policy); default {@link GcPolicy#DEFAULT_FILE}. */
+  public static final String CONFIG_ENV = "REFCACHE_CONFIG";
   public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
   public static final Path DEFAULT_SOCKET = Path.of("/run/refcache/refcache.sock");
 
@@ -43,6 +48,13 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(view, "view");
     Objects.requireNonNull(layerLimits, "layerLimits");
+    Objects.requireNonNull(gcPolicy, "gcPolicy");
+  }
+
+  /** Without automatic garbage collection. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport,
+      MountPrivileges view, LayerLimits layerLimits) {
+    this(root, mountpoint, socket, transport, view, layerLimits, GcPolicy.OFF);
   }
 
   /** With the default transport and a {@code nosuid,nodev} view. */
@@ -63,12 +75,23 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
 
   /** The same, with the view's privileges {@code granted}. */
   public DaemonConfig withView(MountPrivileges granted) {
-    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits);
+    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits, gcPolicy);
   }
 
   /** This configuration with {@code limits} for layers. */
   public DaemonConfig withLayerLimits(LayerLimits limits) {
-    return new DaemonConfig(root, mountpoint, socket, transport, view, limits);
+    return new DaemonConfig(root, mountpoint, socket, transport, view, limits, gcPolicy);
+  }
+
+  /** This configuration with {@code policy} for the automatic garbage collection. */
+  public DaemonConfig withGcPolicy(GcPolicy policy) {
+    return new DaemonConfig(root, mountpoint, socket, transport, view, layerLimits, policy);
+  }
+
+  /** The configuration file to read: the option, else {@code REFCACHE_CONFIG}, else null (the default's if any). */
+  public static Path configFileOf(String option, Map<String, String> env) {
+    String f = firstSet(option, env.get(CONFIG_ENV));
+    return f == null ? null : Path.of(f);
   }
 
   /**

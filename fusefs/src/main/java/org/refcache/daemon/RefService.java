@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
@@ -22,6 +23,7 @@ import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
+import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
 import org.refcache.core.layer.RefusedLayerException;
 import org.refcache.posix.Errno;
@@ -53,6 +55,7 @@ public final class RefService {
   private final MountTargets targets;
   private final Consumer<String> invalidator;
   private final ReentrantLock lock = new ReentrantLock();
+  private volatile LongConsumer importListener = bytes -> { };
 
   /**
    * @param targets where bind mounts may not go
@@ -66,6 +69,11 @@ public final class RefService {
     this.mountpoint = mountpoint;
     this.targets = targets;
     this.invalidator = invalidator;
+  }
+
+  /** {@code listener} hears the size of every layer imported (the GC policy runs after large imports). */
+  public void onImport(LongConsumer listener) {
+    this.importListener = listener;
   }
 
   /** Where the FUSE view shows {@code id}. */
@@ -87,6 +95,14 @@ public final class RefService {
     if (parent != null) {
       held.serve(requireId(parent));
     }
+    // The blob is stored before a record names it: the lease keeps a collection from taking it.
+    try (WorkLease lease = cache.lease()) {
+      return importLeased(file, parent, description, progress);
+    }
+  }
+
+  private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
+      throws IOException {
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
@@ -111,6 +127,7 @@ public final class RefService {
       changed.add(ref.id());
       LOG.info("imported {} ({} {}) as {}", Printable.text(file.toString()), layer.mediaType(), layer.blob(),
           ref.id());
+      importListener.accept(layer.size());
       return ref.id();
     } finally {
       lock.unlock();

@@ -7,12 +7,18 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.refcache.core.cache.CacheException;
+import org.refcache.core.cache.InvalidFilterException;
 import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
+import org.refcache.core.cache.PruneOptions;
+import org.refcache.core.cache.UsageFilter;
+import org.refcache.core.cache.UsageTotals;
 import org.refcache.fuse.MountPrivileges;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Printable;
@@ -28,9 +34,11 @@ public final class RequestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
   private final RefService service;
+  private final CacheMaintenance maintenance;
 
-  public RequestHandler(RefService service) {
+  public RequestHandler(RefService service, CacheMaintenance maintenance) {
     this.service = service;
+    this.maintenance = maintenance;
   }
 
   /**
@@ -90,7 +98,7 @@ public final class RequestHandler {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, e.getMessage());
     } catch (LockedException e) {
       return ControlProtocol.failure(ErrorKind.LOCKED, e.getMessage());
-    } catch (InvalidRefException e) {
+    } catch (InvalidRefException | InvalidFilterException e) {
       return ControlProtocol.failure(ErrorKind.USAGE, e.getMessage());
     } catch (NoSuchFileException e) {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
@@ -137,6 +145,12 @@ public final class RequestHandler {
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
       case "files" -> fileNames(service.files(a.required("id")), a.optional("encoding"));
+      case "du" -> du(a.strings("filter"), a.flag("verbose"), progress);
+      case "prune" -> UsageJson.of(maintenance.prune(pruneOptions(a), u -> {
+        ObjectNode p = ControlProtocol.object();
+        p.set("removed", UsageJson.of(u));
+        progress.accept(p);
+      }));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
   }
@@ -156,6 +170,49 @@ public final class RequestHandler {
           + Printable.text(encoding));
     }
     return out;
+  }
+
+  /**
+   * Disk usage, each row a progress line; verbose adds to each record the GC policy's verdict and to
+   * the summary each rule's size target.
+   */
+  private JsonNode du(List<String> filters, boolean verbose, Consumer<JsonNode> progress) throws IOException {
+    long[] notCounted = {0}; // what prune's total leaves out: data no record uses
+    UsageTotals t = maintenance.diskUsage(filters, u -> {
+      ObjectNode row = UsageJson.of(u);
+      if (verbose) {
+        try {
+          List<String> verdicts = maintenance.gcVerdicts(u);
+          if (!verdicts.isEmpty()) {
+            verdicts.forEach(row.putArray("gc")::add);
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      if (u.id().equals("service:unreferenced") || u.id().equals("service:open-files")) {
+        notCounted[0] += u.size();
+      }
+      ObjectNode p = ControlProtocol.object();
+      p.set("record", row);
+      progress.accept(p);
+    });
+    ObjectNode result = UsageJson.of(t);
+    if (verbose && filters.isEmpty()) {
+      for (CacheMaintenance.RuleTarget r : maintenance.gcTargets(t.total() - notCounted[0])) {
+        ObjectNode n = result.withArray("gcPolicy").addObject();
+        n.put("rule", r.rule());
+        n.put("description", r.description());
+        n.put("keepBytes", r.keepBytes());
+      }
+    }
+    return result;
+  }
+
+  private static PruneOptions pruneOptions(Args a) {
+    return new PruneOptions(a.flag("all"), UsageFilter.parse(a.strings("filter")),
+        Duration.ofSeconds(a.count("keepDuration")), a.count("reservedSpace"), a.count("maxUsedSpace"),
+        a.count("minFreeSpace"));
   }
 
   private static JsonNode idResult(String id) {
@@ -193,6 +250,37 @@ public final class RequestHandler {
         throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a string");
       }
       return n.textValue();
+    }
+
+    /** A list of strings; absent is empty. */
+    List<String> strings(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return List.of();
+      }
+      if (!n.isArray()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+      }
+      List<String> out = new ArrayList<>();
+      for (JsonNode e : n) {
+        if (!e.isTextual()) {
+          throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+        }
+        out.add(e.textValue());
+      }
+      return out;
+    }
+
+    /** A whole number of at least 0 (bytes, seconds); absent is 0. */
+    long count(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return 0;
+      }
+      if (!n.canConvertToLong() || !n.isIntegralNumber() || n.longValue() < 0) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a whole number of at least 0");
+      }
+      return n.longValue();
     }
 
     boolean flag(String name) {

@@ -45,7 +45,7 @@ class CommandLineTest {
 
     @Test
     void laterIssuesCommandsDoNotExistYet() {
-      for (String cmd : List.of("merge", "diff", "du", "prune", "pull", "push", "export", "import-oci", "files")) {
+      for (String cmd : List.of("merge", "diff", "pull", "push", "export", "import-oci", "files")) {
         assertThat(ServiceFixture.run(env, cmd).exit()).as(cmd).isEqualTo(2);
       }
     }

@@ -113,7 +113,7 @@ class ControlProtocolFuzzTest {
       HeldHandles held = HeldHandles.restore(cache, dirs.root);
       service = new RefService(cache, held, dirs.mountpoint,
           new MountTargets(dirs.root, dirs.mountpoint, dirs.root.resolve("refcache.sock")), id -> { });
-      handler = new RequestHandler(service);
+      handler = new RequestHandler(service, new CacheMaintenance(cache, id -> { }, GcPolicy.OFF, dirs.root));
     }
     return handler;
   }

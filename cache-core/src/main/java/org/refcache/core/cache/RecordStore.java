@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +49,15 @@ final class RecordStore {
   private final StateLayout layout;
   private final Clock clock;
   private final Map<String, CacheRecord> records = new HashMap<>();
+  /**
+   * Records prune removed while weak handles still read them: they keep their parents, and the
+   * collector keeps their data, until the last weak handle goes.
+   */
+  private final Set<CacheRecord> orphans = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Orphans whose last weak handle went since the collector last looked: their data is garbage now. */
+  private final List<CacheRecord> releasedOrphans = new ArrayList<>();
+  /** Records added to the map so far (made or loaded): the collector's check that its roots are whole. */
+  private long additions;
   /** Deletes the data of removed mutables outside the lock. */
   private final ExecutorService reaper = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "refcache-reaper");
@@ -164,6 +175,7 @@ final class RecordStore {
         throw new NotFoundException("mutable record " + id + " has no upper directory");
       }
       rec = new CacheRecord(id, md, mutable, parents, layerDir);
+      additions++;
       if (twinOf != null) {
         // The committing handle did not survive the restart: an unregistered handle stands for it.
         rec.equalMutable = new MutableHandle(cm, twinOf, false, Map.of());
@@ -263,6 +275,24 @@ final class RecordStore {
   /** Makes a record whose metadata is committed known; caller holds mu. */
   void addLocked(CacheRecord rec) {
     records.put(rec.id, rec);
+    additions++;
+  }
+
+  /** How many records were added to the map so far; caller holds mu. */
+  long additionsLocked() {
+    return additions;
+  }
+
+  /** The orphans whose last reader went since the last call, once; caller holds mu. */
+  List<CacheRecord> drainReleasedOrphansLocked() {
+    List<CacheRecord> out = List.copyOf(releasedOrphans);
+    releasedOrphans.clear();
+    return out;
+  }
+
+  /** Pruned records weak handles still read; caller holds mu. */
+  List<CacheRecord> orphansLocked() {
+    return List.copyOf(orphans);
   }
 
   /** Sets what a new record's creation options say, unless the item has them already. */
@@ -385,6 +415,11 @@ final class RecordStore {
     h.released = true;
     CacheRecord rec = h.rec;
     rec.refs.remove(h);
+    if (rec.refs.isEmpty() && orphans.remove(rec)) {
+      releaseParents(rec.parents); // the last reader of a pruned record is done
+      releasedOrphans.add(rec);
+      return;
+    }
     // A twin about to go with its default-policy mutable needs no last-used write.
     boolean goesNow = rec.refs.isEmpty() && rec.equalMutable != null && !rec.isRetain()
         && !rec.equalMutable.rec.isRetain();
@@ -478,6 +513,22 @@ final class RecordStore {
     if (removeData && rec.mutable && rec.layerDir != null) {
       Path dir = rec.layerDir;
       reaper.execute(() -> deleteQuietly(dir));
+    }
+  }
+
+  /**
+   * Prune's removal of one record (spec 4.3), once its tombstone is written: it leaves the map and
+   * releases its parents; nothing on disk is touched (the collector removes what no root reaches).
+   * A record still read through weak handles becomes an orphan instead: it keeps its parents until
+   * its last weak handle is released.
+   */
+  void detachPrunedLocked(CacheRecord rec) {
+    rec.dead = true;
+    records.remove(rec.id);
+    if (rec.refs.isEmpty()) {
+      releaseParents(rec.parents);
+    } else {
+      orphans.add(rec);
     }
   }
 

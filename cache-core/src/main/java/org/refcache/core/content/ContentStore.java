@@ -19,11 +19,13 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +41,8 @@ import org.refcache.core.digest.Digester;
 import org.refcache.core.digest.InvalidDigestException;
 import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.posix.Printable;
+import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -347,6 +351,53 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
   }
 
+  /**
+   * For the garbage collector: moves the file of blob {@code d} to {@code trash} (a path on the same
+   * filesystem, which the caller deletes) unless it was stored, or stored again, at or after
+   * {@code storedBefore} (its change time says when), under the digest's lock so that no commit of
+   * the same digest interleaves. Its info stays until {@link #forgetMissing}.
+   *
+   * @return whether it was moved (false: absent or too recent)
+   */
+  public boolean moveOut(Digest d, Instant storedBefore, Path trash) throws IOException {
+    Objects.requireNonNull(d, "digest");
+    ReentrantLock lock = lockFor(d);
+    lock.lock();
+    try {
+      Path blob = blobPath(d);
+      Stat st;
+      try {
+        st = Posix.lstat(blob);
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      Instant changed = st.ctime().isAfter(st.mtime()) ? st.ctime() : st.mtime();
+      if (!changed.isBefore(storedBefore)) {
+        return false;
+      }
+      Files.move(blob, trash, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops, in one LMDB write, the info of the blobs of {@code digests} whose files are gone. */
+  public void forgetMissing(Collection<Digest> digests) {
+    List<byte[]> gone = new ArrayList<>();
+    for (Digest d : digests) {
+      if (!Files.exists(blobPath(d))) {
+        gone.add(key(d));
+      }
+    }
+    if (!gone.isEmpty()) {
+      env.write(txn -> {
+        gone.forEach(k -> txn.delete(db, k));
+        return null;
+      });
+    }
+  }
+
   /** Bytes of the regular files under the content root (blobs and ingests in progress). */
   public long diskBytes() throws IOException {
     long[] total = {0};
@@ -383,6 +434,9 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       Path target = blobPath(d);
       if (Files.exists(target)) {
         LOG.debug("ingest {}: blob {} already exists, keeping it", ref, d);
+        // Stored again now: the collector spares blobs stored after a lease of work in progress began
+        // (it goes by the file's change time), and an old unreferenced blob stored again is such a one.
+        Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       } else {
         Files.createDirectories(target.getParent());
         Files.setPosixFilePermissions(data, READ_ONLY);
