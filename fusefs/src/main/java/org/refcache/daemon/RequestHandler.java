@@ -11,6 +11,8 @@ import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

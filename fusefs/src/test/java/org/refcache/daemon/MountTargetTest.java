@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
 import org.slf4j.LoggerFactory;
 
 /**

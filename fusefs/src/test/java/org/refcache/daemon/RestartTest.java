@@ -18,6 +18,7 @@ import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.Value;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
 
 /** A restart of the service keeps every ref and handle it held, and its bind mounts. */
 class RestartTest {
