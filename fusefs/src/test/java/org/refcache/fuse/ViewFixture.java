@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.Mounts;
 
 /**
  * A mounted view over trees built by hand under one test directory: layer directories, uppers and
