@@ -62,11 +62,6 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     this(root, mountpoint, socket, transport, view, LayerLimits.DEFAULTS);
   }
 
-  /** The same, with the view's privileges {@code granted}. */
-  public DaemonConfig withView(MountPrivileges granted) {
-    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits);
-  }
-
   /** This configuration with {@code limits} for layers. */
   public DaemonConfig withLayerLimits(LayerLimits limits) {
     return new DaemonConfig(root, mountpoint, socket, transport, view, limits);

@@ -228,11 +228,6 @@ final class RecordStore {
     return h;
   }
 
-  /** The record {@code id} if it is loaded, dead or alive; caller holds mu. */
-  CacheRecord loadedLocked(String id) {
-    return records.get(id);
-  }
-
   /** Every loaded record that is not dead; caller holds mu. */
   List<CacheRecord> liveLocked() {
     return records.values().stream().filter(r -> !r.isDead()).toList();

@@ -112,10 +112,6 @@ public final class WritableOverlayTree extends OverlayTree {
     ((CopyOnWriteArrayList<CopyUpListener>) copyUpListeners).addIfAbsent(listener);
   }
 
-  public void removeCopyUpListener(CopyUpListener listener) {
-    copyUpListeners.remove(listener);
-  }
-
   /** After {@code copy} of regular lower file {@code lower} is in place: opens it if wanted. */
   private void offerCopy(Stat lower, Path copy) {
     if (copyUpListeners.isEmpty() || !lower.isRegularFile()) {

@@ -12,11 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
-import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.RefLease;
 import org.refcache.fuse.RefTreeSource;
+import org.refcache.testing.Mounts;
 
 /**
  * The real FUSE view over writable trees built by hand, as {@code org.refcache.fuse.ViewFixture}
@@ -96,8 +96,7 @@ final class PosixMount implements RefTreeSource, AutoCloseable {
         assertThat(leasesHeld.get()).as("leases still held after unmount").isZero();
       }
     } finally {
-      int left = MountTable.detachUnder(dir);
-      assertThat(left).as("mounts left behind under " + dir).isZero();
+      assertThat(Mounts.detachAllUnder(dir)).as("mounts left behind under " + dir).isEmpty();
     }
   }
 }
