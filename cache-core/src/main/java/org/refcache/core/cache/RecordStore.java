@@ -443,7 +443,7 @@ final class RecordStore {
     h.rec.refs.remove(h);
   }
 
-  /** Open handles of a record, for tests and diagnostics. */
+  /** Open handles of a record ({@link CacheManager#handleCount}, tests only). */
   int handleCount(String id) {
     mu.lock();
     try {
