@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.refcache.daemon.ControlProtocol;
-import org.refcache.daemon.DaemonConfig;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ControlSocket;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -58,7 +58,7 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     try {
       ObjectNode args = args();
-      Path socket = DaemonConfig.socketOf(client.socket, terminal.env());
+      Path socket = ControlSocket.resolve(client.socket, terminal.env());
       JsonNode result;
       try (ControlClient c = ControlClient.connect(socket, client.timeout(terminal.env()))) {
         result = c.call(op(), args, this::progress);

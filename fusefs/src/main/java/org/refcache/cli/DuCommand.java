@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.refcache.daemon.ControlProtocol;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -3,8 +3,8 @@ package org.refcache.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import org.refcache.daemon.ControlProtocol;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Command;
 
 /** {@code refcache ls}: every record, one line each. */

@@ -1,7 +1,7 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.daemon.ControlProtocol;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Parameters;
 
 /** A subcommand whose whole request is one ref ID ({@code {"id": ID}}). */

@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

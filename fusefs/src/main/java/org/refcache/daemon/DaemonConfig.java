@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.refcache.core.layer.LayerLimits;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.protocol.ControlSocket;
 
 /**
  * Where the service keeps its state, mounts its view and listens (DESIGN "The service and the refcache
@@ -31,7 +32,7 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
   public static final String MOUNTPOINT_ENV = "REFCACHE_MOUNTPOINT";
-  public static final String SOCKET_ENV = "REFCACHE_SOCKET";
+  public static final String SOCKET_ENV = ControlSocket.ENV;
   /** {@code 1}: setuid programs in refs run with their owner's rights through the view. */
   public static final String VIEW_SUID_ENV = "REFCACHE_VIEW_SUID";
   /** {@code 1}: device nodes in refs can be opened through the view. */
@@ -39,7 +40,7 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
   /** The configuration file (the GC policy); default {@link GcPolicy#DEFAULT_FILE}. */
   public static final String CONFIG_ENV = "REFCACHE_CONFIG";
   public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
-  public static final Path DEFAULT_SOCKET = Path.of("/run/refcache/refcache.sock");
+  public static final Path DEFAULT_SOCKET = ControlSocket.DEFAULT;
 
   public DaemonConfig {
     root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
@@ -71,11 +72,6 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
   public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport,
       MountPrivileges view) {
     this(root, mountpoint, socket, transport, view, LayerLimits.DEFAULTS);
-  }
-
-  /** The same, with the view's privileges {@code granted}. */
-  public DaemonConfig withView(MountPrivileges granted) {
-    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits, gcPolicy);
   }
 
   /** This configuration with {@code limits} for layers. */
@@ -112,7 +108,7 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
     MountPrivileges view = new MountPrivileges(suid || switchOf(VIEW_SUID_ENV, env),
         dev || switchOf(VIEW_DEV_ENV, env));
-    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env),
+    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), ControlSocket.resolve(socket, env),
         transportOf(env.get(TRANSPORT_ENV)), view);
   }
 
@@ -137,11 +133,6 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(TRANSPORT_ENV + " must be kernel or libfuse, not " + value);
     }
-  }
-
-  /** The control socket a client uses: the option, else {@code REFCACHE_SOCKET}, else the default. */
-  public static Path socketOf(String option, Map<String, String> env) {
-    return Path.of(firstSet(option, env.get(SOCKET_ENV), DEFAULT_SOCKET.toString())).toAbsolutePath();
   }
 
   private static String firstSet(String... values) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.refcache.protocol.ErrorKind;
 
 /**
  * Where {@code refcache mount} may bind a ref: nowhere a mount would hide or shadow what the service

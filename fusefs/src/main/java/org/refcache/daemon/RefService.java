@@ -31,6 +31,7 @@ import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.refcache.fuse.MountPrivileges;

@@ -22,6 +22,9 @@ import org.refcache.core.cache.UsageTotals;
 import org.refcache.fuse.MountPrivileges;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

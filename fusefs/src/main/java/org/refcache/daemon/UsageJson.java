@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.ControlProtocol;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import org.refcache.core.cache.GcResult;

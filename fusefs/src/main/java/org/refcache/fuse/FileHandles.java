@@ -188,12 +188,6 @@ final class FileHandles {
     return file.withFd(fd -> dataOnly ? Posix.fdatasync(fd) : Posix.fsync(fd));
   }
 
-  /** The descriptor of {@code handle}, or -EBADF. */
-  int descriptor(long handle) {
-    OpenFile file = files.get(handle);
-    return file == null ? -Errno.EBADF : file.fd();
-  }
-
   /**
    * The descriptor the kernel may read {@code handle}'s file from itself (passthrough), or -1:
    * only a file of a read-only tree, immutable from its first open on (a committed tree may have

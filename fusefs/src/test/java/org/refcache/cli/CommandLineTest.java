@@ -14,8 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.refcache.daemon.ControlProtocol;
 import org.refcache.daemon.ServiceFixture;
+import org.refcache.protocol.ControlProtocol;
 
 /** The {@code refcache} command's parsing, output and exit statuses (DESIGN's contract). */
 class CommandLineTest {

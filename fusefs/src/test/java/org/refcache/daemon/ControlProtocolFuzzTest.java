@@ -1,5 +1,8 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.ErrorKind;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

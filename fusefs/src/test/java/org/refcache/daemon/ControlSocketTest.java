@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.refcache.protocol.ControlProtocol;
 
 /** The control socket's wire protocol, spoken by hand to a real service. */
 class ControlSocketTest {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.refcache.core.layer.Compression;
 import org.refcache.core.layer.MediaTypes;
+import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache import} of real layer tarballs, read back through the real FUSE mount. */
 class ImportedLayerTest {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
 
 /**
  * {@code refcache mount} and {@code umount} happen whole or not at all: when the held state cannot be

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.testing.Mounts;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -59,8 +61,8 @@ class MountTargetTest {
   private void assertViewServes() throws Exception {
     assertThat(MountTable.at(svc.mountpoint)).singleElement()
         .satisfies(m -> assertThat(m.fsType()).startsWith("fuse"));
-    assertThat(MountSafetyNet.mountsUnder(svc.mountpoint)).containsExactly(svc.mountpoint);
-    assertThat(MountSafetyNet.mountsUnder(svc.root)).isEmpty();
+    assertThat(Mounts.under(svc.mountpoint)).containsExactly(svc.mountpoint);
+    assertThat(Mounts.under(svc.root)).isEmpty();
     assertThat(Files.readString(svc.tree(layer).resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
   }
 
@@ -158,7 +160,7 @@ class MountTargetTest {
 
     assertViewServes();
     assertThat(Files.readString(rootfs.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
-    assertThat(MountSafetyNet.mountsUnder(svc.dir))
+    assertThat(Mounts.under(svc.dir))
         .containsExactlyInAnyOrder(svc.mountpoint, rootfs);
     assertThat(ControlProtocol.JSON.readTree(stateFile.toFile()).path("mounts").findValuesAsText("dir"))
         .containsExactly(rootfs.toString());

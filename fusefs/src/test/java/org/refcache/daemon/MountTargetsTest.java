@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.protocol.ErrorKind;
 
 /**
  * {@link MountTargets} on plain directories (no view mounted): what a path's name and its symlinks say.

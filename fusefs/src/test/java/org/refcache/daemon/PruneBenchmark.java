@@ -181,7 +181,7 @@ public final class PruneBenchmark {
       stop.set(true);
       daemon.destroy();
       daemon.waitFor();
-      MountSafetyNet.detachAllUnder(dir);
+      org.refcache.testing.Mounts.detachAllUnder(dir);
       ServiceFixture.deleteTree(dir);
     }
   }

@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.ControlProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.refcache.cli.Main;
 import org.refcache.cli.Terminal;
+import org.refcache.testing.Mounts;
 
 /**
  * A real service on a private temporary root, mountpoint and socket, run in the test's JVM, and the
@@ -163,7 +164,7 @@ public final class ServiceFixture implements AutoCloseable {
       failures.add(e);
     }
     try {
-      MountSafetyNet.detachAllUnder(dir);
+      Mounts.detachAllUnder(dir);
     } catch (IOException | RuntimeException e) {
       failures.add(e);
     }

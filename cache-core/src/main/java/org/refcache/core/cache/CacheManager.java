@@ -270,7 +270,11 @@ public final class CacheManager implements AutoCloseable {
     return commits.discard(ref);
   }
 
-  /** Open handles of a record, for tests and diagnostics. */
+  /**
+   * Open handles of a record. Tests only (BuildKit's conformance cases count them), and kept because
+   * the API shows only whether a record has handles, not how many: closing one of several is otherwise
+   * invisible.
+   */
   int handleCount(String id) {
     return records.handleCount(id);
   }

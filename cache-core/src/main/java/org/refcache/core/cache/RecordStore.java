@@ -241,7 +241,7 @@ final class RecordStore {
     return h;
   }
 
-  /** The record {@code id} if it is loaded, dead or alive; caller holds mu. */
+  /** The record {@code id} if it is in memory (loaded or made), else null; caller holds mu. */
   CacheRecord loadedLocked(String id) {
     return records.get(id);
   }
@@ -484,7 +484,7 @@ final class RecordStore {
     h.rec.refs.remove(h);
   }
 
-  /** Open handles of a record, for tests and diagnostics. */
+  /** Open handles of a record ({@link CacheManager#handleCount}, tests only). */
   int handleCount(String id) {
     mu.lock();
     try {

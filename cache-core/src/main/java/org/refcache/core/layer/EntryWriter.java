@@ -35,15 +35,9 @@ final class EntryWriter {
   private final byte[] buffer = new byte[BUFFER];
   /** {@code "<dev>:<ino>"} of a hard-linked file to the first name written for it. */
   private final Map<String, String> firstNames = new HashMap<>();
-  private long contentBytes;
 
   EntryWriter(TarWriter tar) {
     this.tar = tar;
-  }
-
-  /** Bytes of file content written so far. */
-  long contentBytes() {
-    return contentBytes;
   }
 
   /** Entries written so far, whiteouts and opaque markers included. */
@@ -114,7 +108,6 @@ final class EntryWriter {
     } finally {
       Posix.close(fd);
     }
-    contentBytes += size;
   }
 
   /** The metadata a layer keeps; overlay's own xattrs are not the file's. */

@@ -57,11 +57,6 @@ public final class LayerUnpacker {
     this.limits = Objects.requireNonNull(limits, "limits");
   }
 
-  /** The limits every layer is held to. */
-  public LayerLimits limits() {
-    return limits;
-  }
-
   /** {@link #unpack(InputStream, LayerBlob, Path, Digest)} of a blob of unknown size. */
   public UnpackResult unpack(InputStream blob, String mediaType, Path target, Digest expectedDiffId)
       throws IOException {

@@ -292,7 +292,10 @@ public class OverlayTree {
     return computed;
   }
 
-  /** How many resolutions the read-only layers' cache holds (for tests and diagnostics). */
+  /**
+   * How many resolutions the read-only layers' cache holds. Tests only, and kept because a bounded
+   * cache and an unbounded one answer alike: only this shows the bound holds.
+   */
   final int cachedResolutions() {
     return cache.size();
   }

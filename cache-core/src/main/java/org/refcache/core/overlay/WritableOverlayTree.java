@@ -93,10 +93,6 @@ public final class WritableOverlayTree extends OverlayTree {
     offers.add(listener);
   }
 
-  public void removeCopyUpListener(CopyUpListener listener) {
-    offers.remove(listener);
-  }
-
   /**
    * @param upper          an existing directory, on a filesystem supporting {@code trusted.*}
    *                       xattrs and character devices (we are root), not one of the lowers

@@ -28,6 +28,7 @@ import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.testing.TreeSnapshot;
 
 /** The copy-on-write engine, one behaviour at a time, checked on the upper's real files. */
 class WritableOverlayTreeTest {

@@ -1,4 +1,4 @@
-package org.refcache.daemon;
+package org.refcache.protocol;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

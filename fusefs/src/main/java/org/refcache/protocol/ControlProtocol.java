@@ -1,4 +1,4 @@
-package org.refcache.daemon;
+package org.refcache.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
