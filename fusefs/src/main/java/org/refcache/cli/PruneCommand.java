@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.refcache.protocol.ControlProtocol;
-import org.refcache.daemon.Quantities;
+import org.refcache.protocol.Quantities;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.refcache.daemon.Quantities;
+import org.refcache.protocol.Quantities;
 
 /**
  * Disk-usage rows as {@code buildctl du} prints them: a table (ID with {@code *} for a mutable,

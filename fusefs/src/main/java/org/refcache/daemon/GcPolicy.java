@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.Quantities;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;

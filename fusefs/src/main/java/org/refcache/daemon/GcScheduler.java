@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.Quantities;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package org.refcache.daemon;
+package org.refcache.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.refcache.daemon;
+package org.refcache.protocol;
 
 import java.time.Duration;
 import java.util.Locale;
