@@ -30,55 +30,20 @@ import org.refcache.protocol.ControlProtocol;
  * request did not happen at all: no record nobody holds, the mutable held and writable.
  */
 class CrashRecoveryTest {
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration BLOCK_TIMEOUT = Duration.ofSeconds(60);
   private ServiceFixture svc;
-  private final List<Process> processes = new ArrayList<>();
+  private DaemonProcesses daemons;
 
   @BeforeEach
   void prepare() throws IOException {
     svc = ServiceFixture.prepare();
+    daemons = new DaemonProcesses(svc);
   }
 
   @AfterEach
   void cleanUp() throws Exception {
-    for (Process p : processes) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-      }
-    }
+    daemons.close();
     svc.close();
-  }
-
-  private Process startDaemon(String name) throws Exception {
-    List<String> cmd = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "-Dfile.encoding=ISO-8859-1",
-        "-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main", "daemon",
-        "--root", svc.root.toString(), "--mountpoint", svc.mountpoint.toString(), "--socket", svc.socket.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(svc.dir.resolve(name + ".log").toFile());
-    pb.environment().remove("NOTIFY_SOCKET");
-    Process p = pb.start();
-    processes.add(p);
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("daemon exited " + p.exitValue() + ":\n" + log(name));
-      }
-      if (svc.cli("ls").exit() == 0) {
-        return p;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("daemon not ready in " + START_TIMEOUT + ":\n" + log(name));
-  }
-
-  private String log(String name) throws IOException {
-    Path f = svc.dir.resolve(name + ".log");
-    return Files.exists(f) ? Files.readString(f) : "";
   }
 
   /**
@@ -140,14 +105,14 @@ class CrashRecoveryTest {
 
   @Test
   void aCommitKilledAtItsStateWriteIsUndoneAndTheMutableStaysHeldAndWritable() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
     String work = svc.ok("new", "--parent", base);
     Files.writeString(svc.tree(work).resolve("before"), "before the crash\n");
     List<String> records = recordIds();
 
     killedAtTheStateWrite(first, "commit", work);
-    startDaemon("second");
+    daemons.start("second");
 
     assertThat(recordIds()).as("no twin under an ID nobody was told").isEqualTo(records);
     assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
@@ -162,12 +127,12 @@ class CrashRecoveryTest {
 
   @Test
   void aNewRetainedRefKilledAtItsStateWriteLeavesNoRecord() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
     List<String> records = recordIds();
 
     killedAtTheStateWrite(first, "new", "--retain", "--parent", base);
-    startDaemon("second");
+    daemons.start("second");
 
     assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
     String work = svc.ok("new", "--retain", "--parent", base);
@@ -177,13 +142,13 @@ class CrashRecoveryTest {
 
   @Test
   void anImportKilledAtItsStateWriteLeavesNoRecordAndAReleasedRefStays() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     String kept = svc.ok("import", layer("kept.tar", "kept", "kept\n"));
     svc.ok("release", kept); // imported and let go: a record nobody holds that must stay
     List<String> records = recordIds();
 
     killedAtTheStateWrite(first, "import", layer("lost.tar", "lost", "lost\n"));
-    startDaemon("second");
+    daemons.start("second");
 
     assertThat(recordIds()).isEqualTo(records);
     assertThat(Files.readString(svc.tree(kept).resolve("kept"))).isEqualTo("kept\n");
@@ -198,7 +163,7 @@ class CrashRecoveryTest {
    */
   @Test
   void openFilesOfAKilledDaemonAnswerEnotconnAndReopenedOnesWorkAfterTheRestart() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     String work = svc.ok("new");
     Path file = svc.tree(work).resolve("w");
     Files.writeString(file, "written before the crash\n");
@@ -210,7 +175,7 @@ class CrashRecoveryTest {
           .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
       assertThatThrownBy(() -> open.write(ByteBuffer.wrap(new byte[] {'x'}), 0))
           .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
-      startDaemon("second");
+      daemons.start("second");
       assertThatThrownBy(() -> open.read(ByteBuffer.allocate(64), 0))
           .isInstanceOf(IOException.class).hasMessageContaining("Transport endpoint is not connected");
     }

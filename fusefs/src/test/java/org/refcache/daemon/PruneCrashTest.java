@@ -32,55 +32,20 @@ import org.junit.jupiter.api.Test;
  * before, and nothing is left in {@code tmp/}.
  */
 class PruneCrashTest {
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   private ServiceFixture svc;
-  private final List<Process> processes = new ArrayList<>();
+  private DaemonProcesses daemons;
 
   @BeforeEach
   void prepare() throws Exception {
     svc = ServiceFixture.prepare();
+    daemons = new DaemonProcesses(svc);
     SmallDisk.mount(svc.root, "512m"); // detached by svc.close()
   }
 
   @AfterEach
   void cleanUp() throws Exception {
-    for (Process p : processes) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-      }
-    }
+    daemons.close();
     svc.close();
-  }
-
-  private Process startDaemon(String name) throws Exception {
-    List<String> cmd = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "-Dfile.encoding=ISO-8859-1",
-        "-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main", "daemon",
-        "--root", svc.root.toString(), "--mountpoint", svc.mountpoint.toString(), "--socket", svc.socket.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(svc.dir.resolve(name + ".log").toFile());
-    pb.environment().remove("NOTIFY_SOCKET");
-    Process p = pb.start();
-    processes.add(p);
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("daemon exited " + p.exitValue() + ":\n" + log(name));
-      }
-      if (svc.cli("ls").exit() == 0) {
-        return p;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("daemon not ready in " + START_TIMEOUT + ":\n" + log(name));
-  }
-
-  private String log(String name) throws IOException {
-    Path f = svc.dir.resolve(name + ".log");
-    return Files.exists(f) ? Files.readString(f) : "";
   }
 
   private String layer(String name, String parent) throws IOException {
@@ -102,7 +67,7 @@ class PruneCrashTest {
 
   @Test
   void aPruneKilledHalfWayIsFinishedByTheNextStart() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     List<String[]> chains = new ArrayList<>();
     for (int c = 0; c < 25; c++) {
       String base = layer("b" + c, null);
@@ -142,8 +107,8 @@ class PruneCrashTest {
     }
     System.out.println("prune killed " + (finished ? "after it had finished" : "half-way"));
 
-    startDaemon("second");
-    assertThat(log("second")).doesNotContain("ERROR");
+    daemons.start("second");
+    assertThat(daemons.log("second")).doesNotContain("ERROR");
     // A prune that removes nothing: it runs after the start's collection is done.
     svc.ok("prune", "--filter", "id==nothing");
     List<String> left = recordIds();
@@ -161,7 +126,7 @@ class PruneCrashTest {
       }
     }
     if (!finished) {
-      assertThat(log("second")).contains("a prune was cut short");
+      assertThat(daemons.log("second")).contains("a prune was cut short");
     }
     JsonNode rows = ControlProtocol.JSON.readTree(svc.ok("du", "--format", "json"));
     for (JsonNode r : rows) {
