@@ -27,6 +27,7 @@ import org.refcache.core.meta.MetadataStore;
  *   <li>{@link Commits}: commit, twins, finalize, discard;</li>
  *   <li>{@link Materializer} (with {@link LazyBlobs} and {@link LayerChain}): lazy blobs to layer
  *       directories to trees;</li>
+ *   <li>{@link DerivedRefs}: merges and diffs;</li>
  *   <li>{@link RecordUsage}: sizes, file lists, record rows.</li>
  * </ul>
  *
@@ -45,6 +46,7 @@ public final class CacheManager implements AutoCloseable {
   final RefAccessor accessor;
   final Materializer materializer;
   final RecordUsage usage;
+  final DerivedRefs derived;
 
   private CacheManager(CacheConfig config) throws IOException {
     this.layout = new StateLayout(config.root());
@@ -63,6 +65,7 @@ public final class CacheManager implements AutoCloseable {
       this.commits = new Commits(records, layout, config.clock());
       this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers());
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
+      this.derived = new DerivedRefs(records, commits);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
       clearScratch();
@@ -141,6 +144,21 @@ public final class CacheManager implements AutoCloseable {
    */
   public ImmutableRef getByBlob(Descriptor desc, ImmutableRef parent, RefOption... opts) {
     return accessor.getByBlob(desc, parent, opts);
+  }
+
+  /**
+   * A ref whose tree stacks every layer of {@code inputs} in order (spec 5.1): later files win,
+   * directories unite, later deletions (whiteouts, opaque directories) hide what earlier inputs
+   * have. Null inputs are skipped and merge inputs flattened into theirs; then no input gives
+   * {@code null} (a merge of nothing is nothing), one input gives a new handle to it, and more make
+   * a new immutable record holding clones of them. Metadata only: nothing is read, copied or linked
+   * however large the inputs are; the union is resolved when the tree is first read.
+   *
+   * @return a handle the caller releases, or null
+   * @throws NotFoundException when an input's record is gone
+   */
+  public ImmutableRef merge(List<? extends ImmutableRef> inputs, RefOption... opts) {
+    return derived.merge(inputs, opts);
   }
 
   /** Metadata of the records indexed under {@code index} (spec 2.20), sorted by ID. */

@@ -85,12 +85,69 @@ final class LayerChain {
     if (rec.kind() == RefKind.DIFF) {
       throw new InvalidRefException("diff ref " + rec.id + " cannot be served as a tree yet");
     }
-    LinkedHashSet<Path> out = new LinkedHashSet<>(parentDirs(rec));
+    List<Path> out = parentDirs(rec);
     if (rec.layerDir != null) {
-      // A layer repeated higher up wins: move it to the top.
-      out.remove(rec.layerDir);
       out.add(rec.layerDir);
     }
-    return new ArrayList<>(out);
+    return topmostOccurrences(out);
+  }
+
+  /**
+   * {@code bottomUp} with each element once, where it occurs highest: stacking a layer again above
+   * others gives the same tree as having it there only (everything it has, it has again on top).
+   */
+  static <T> List<T> topmostOccurrences(List<T> bottomUp) {
+    LinkedHashSet<T> seen = new LinkedHashSet<>();
+    for (int i = bottomUp.size() - 1; i >= 0; i--) {
+      seen.add(bottomUp.get(i));
+    }
+    List<T> out = new ArrayList<>(seen);
+    java.util.Collections.reverse(out);
+    return out;
+  }
+
+  /**
+   * Spec 1.5 layerWalk: the records that are actual layers (each one blob), bottom to top. A merge
+   * contributes its inputs' walks in order; a diff the upper when it is one layer on the lower (or a
+   * base layer over nothing), else itself (a change set of its own).
+   */
+  static List<CacheRecord> layerWalk(CacheRecord rec) {
+    List<CacheRecord> out = new ArrayList<>();
+    layerWalk(rec, out);
+    return out;
+  }
+
+  private static void layerWalk(CacheRecord r, List<CacheRecord> out) {
+    switch (r.kind()) {
+      case BASE_LAYER -> out.add(r);
+      case LAYER -> {
+        layerWalk(((Parents.Layer) r.parents).parent().rec, out);
+        out.add(r);
+      }
+      case MERGE -> {
+        for (ImmutableHandle p : r.parents.handles()) {
+          layerWalk(p.rec, out);
+        }
+      }
+      case DIFF -> out.add(reusedUpper((Parents.Diff) r.parents).orElse(r));
+    }
+  }
+
+  /**
+   * The upper of a diff whose change set is the upper's own layer: it lies directly on the lower,
+   * or it is a base layer and the lower is nothing (spec 5.2).
+   */
+  static java.util.Optional<CacheRecord> reusedUpper(Parents.Diff d) {
+    if (d.upper() == null) {
+      return java.util.Optional.empty();
+    }
+    CacheRecord upper = d.upper().rec;
+    if (d.lower() == null) {
+      return upper.kind() == RefKind.BASE_LAYER ? java.util.Optional.of(upper) : java.util.Optional.empty();
+    }
+    if (upper.parents instanceof Parents.Layer l && l.parent().rec.id.equals(d.lower().rec.id)) {
+      return java.util.Optional.of(upper);
+    }
+    return java.util.Optional.empty();
   }
 }
