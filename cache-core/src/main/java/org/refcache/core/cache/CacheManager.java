@@ -63,7 +63,8 @@ public final class CacheManager implements AutoCloseable {
       LazyBlobs blobs = new LazyBlobs(content, config.resolver());
       this.records = new RecordStore(this, store, layout, config.clock());
       this.commits = new Commits(records, layout, config.clock());
-      this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers());
+      this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers(),
+          layout.tmp());
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
       this.derived = new DerivedRefs(records, commits);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
@@ -159,6 +160,23 @@ public final class CacheManager implements AutoCloseable {
    */
   public ImmutableRef merge(List<? extends ImmutableRef> inputs, RefOption... opts) {
     return derived.merge(inputs, opts);
+  }
+
+  /**
+   * A ref whose tree is the changes that turn {@code lower}'s tree into {@code upper}'s (spec 5.2;
+   * {@code upper} null is scratch: everything of lower deleted). Standing alone its tree shows what
+   * was added and changed, with the directories holding it; as a merge input its deletions apply
+   * too. When {@code upper}'s layer chain extends {@code lower}'s by two layers or more, the result
+   * is a merge of one-layer diffs (the ancestor rule); a one-layer diff's changes are its upper's
+   * own layer. Any other diff is worked out when its tree is first read, by comparing the two
+   * trees (content, type, mode, owner, mtime, xattrs, link targets); nothing is copied. Metadata only.
+   *
+   * @return a handle the caller releases
+   * @throws InvalidRefException when {@code lower} is null
+   * @throws NotFoundException when an input's record is gone
+   */
+  public ImmutableRef diff(ImmutableRef lower, ImmutableRef upper, RefOption... opts) {
+    return derived.diff(lower, upper, opts);
   }
 
   /** Metadata of the records indexed under {@code index} (spec 2.20), sorted by ID. */

@@ -104,6 +104,148 @@ final class DerivedRefs {
     }
   }
 
+  /** Spec 5.2; see {@link CacheManager#diff}. */
+  ImmutableRef diff(ImmutableRef lower, ImmutableRef upper, RefOption... opts) {
+    if (lower == null) {
+      throw new InvalidRefException("lower ref for diff cannot be nil");
+    }
+    RefOptions.Parsed o = RefOptions.Parsed.of(opts);
+    ImmutableHandle l = clone(own(lower));
+    ImmutableHandle u = null;
+    try {
+      if (upper != null) {
+        u = clone(own(upper));
+      }
+      Optional<List<CacheRecord>> extra = u == null ? Optional.empty() : layersAbove(l.rec, u.rec);
+      if (extra.isPresent()) {
+        return unmerged(l, u, extra.get(), o);
+      }
+      commits.finalizeRecord(l.rec);
+      if (u != null) {
+        commits.finalizeRecord(u.rec);
+      }
+      ImmutableHandle made = newDiffRecord(l, u, o);
+      l = null;
+      u = null; // the record holds them now
+      return made;
+    } finally {
+      if (l != null) {
+        l.release();
+      }
+      if (u != null) {
+        u.release();
+      }
+    }
+  }
+
+  /**
+   * The ancestor rule (spec 5.2): the layers of {@code upper}'s chain above {@code lower}'s, when
+   * {@code lower}'s chain is a prefix of it (record by record) and at least two layers shorter.
+   */
+  private Optional<List<CacheRecord>> layersAbove(CacheRecord lower, CacheRecord upper) {
+    List<CacheRecord> low = LayerChain.layerWalk(lower);
+    List<CacheRecord> up = LayerChain.layerWalk(upper);
+    if (up.size() < low.size() + 2) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < low.size(); i++) {
+      if (!low.get(i).id.equals(up.get(i).id)) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(List.copyOf(up.subList(low.size(), up.size())));
+  }
+
+  /**
+   * A diff of a chain's top from one of its ancestors, as a merge of one-layer diffs (each its
+   * layer's own change set, whose blob stays reusable) or the layers themselves where they have no
+   * parent.
+   */
+  private ImmutableRef unmerged(ImmutableHandle lower, ImmutableHandle upper, List<CacheRecord> extra,
+      RefOptions.Parsed o) {
+    String description = "diff \"" + lower.rec.id + "\" -> \"" + upper.rec.id + "\"";
+    Map<Digest, DescHandler> handlers = RefOptions.merge(lower.descHandlers, upper.descHandlers);
+    List<ImmutableRef> parts = new ArrayList<>();
+    try {
+      for (CacheRecord layer : extra) {
+        ImmutableHandle self = handle(layer, handlers);
+        if (layer.parents instanceof Parents.Layer p) {
+          try {
+            ImmutableHandle parent = handle(p.parent().rec, handlers);
+            try {
+              parts.add(diff(parent, self, RefOptions.description(description), RefOptions.noUpdateLastUsed()));
+            } finally {
+              parent.release();
+            }
+          } finally {
+            self.release();
+          }
+        } else {
+          parts.add(self);
+        }
+      }
+      return merge(parts, withHandlers(o, handlers));
+    } finally {
+      parts.forEach(ImmutableRef::release);
+    }
+  }
+
+  private static RefOption[] withHandlers(RefOptions.Parsed o, Map<Digest, DescHandler> handlers) {
+    List<RefOption> out = new ArrayList<>(o.initializers());
+    o.imageRefs().forEach(r -> out.add(RefOptions.imageRef(r)));
+    if (o.noUpdateLastUsed()) {
+      out.add(RefOptions.noUpdateLastUsed());
+    }
+    out.add(RefOptions.descHandlers(o.handlersOver(handlers)));
+    return out.toArray(RefOption[]::new);
+  }
+
+  private ImmutableHandle newDiffRecord(ImmutableHandle lower, ImmutableHandle upper, RefOptions.Parsed o) {
+    Map<Digest, DescHandler> handlers = o.handlersOver(
+        RefOptions.merge(lower.descHandlers, upper == null ? Map.of() : upper.descHandlers));
+    records.mu.lock();
+    try {
+      records.ensureOpen();
+      for (ImmutableHandle h : upper == null ? List.of(lower) : List.of(lower, upper)) {
+        if (h.rec.isDead()) {
+          throw new NotFoundException("cannot diff " + h.rec.id + ": the record is gone");
+        }
+      }
+      String id = records.newId();
+      StorageItem md = records.item(id);
+      md.queueString(MetadataKeys.LOWER_DIFF_PARENT, lower.rec.id, null);
+      md.queueString(MetadataKeys.UPPER_DIFF_PARENT, upper == null ? "" : upper.rec.id, null);
+      records.initializeMetadata(md, o);
+      RecordStore.queueImageRefs(md, o.imageRefs());
+      md.queueString(MetadataKeys.SNAPSHOT, id, null);
+      md.queueValue(MetadataKeys.COMMITTED, Value.of(true));
+      md.commit();
+      CacheRecord rec = new CacheRecord(id, md, false, new Parents.Diff(lower, upper), null);
+      records.addLocked(rec);
+      return records.newImmutableHandleLocked(rec, !o.noUpdateLastUsed(), handlers);
+    } finally {
+      records.mu.unlock();
+    }
+  }
+
+  /** A new handle on a live record, not counting as a use; for the parts of an unmerged diff. */
+  private ImmutableHandle handle(CacheRecord rec, Map<Digest, DescHandler> handlers) {
+    records.mu.lock();
+    try {
+      records.ensureOpen();
+      if (rec.isDead()) {
+        throw new NotFoundException("record " + rec.id + " is gone");
+      }
+      return records.newImmutableHandleLocked(rec, false, handlers);
+    } finally {
+      records.mu.unlock();
+    }
+  }
+
+  private ImmutableHandle clone(ImmutableHandle h) {
+    return (ImmutableHandle) records.cloneHandle(h);
+  }
+
   /**
    * Spec 3.3: a merge's identities are those of the flat chain of its layers: the first input's, then
    * every layer of every later input folded on. Empty when a layer has no blob yet (a committed upper,

@@ -13,7 +13,9 @@ import org.refcache.core.layer.LayerBlob;
 import org.refcache.core.layer.LayerStore;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.TreeLayer;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,16 +42,18 @@ final class Materializer {
   private final LazyBlobs blobs;
   private final UnpackFailures unpackFailures;
   private final Path uppers;
+  private final Path scratch;
   private final SingleFlight<String> unlazies = new SingleFlight<>();
 
   Materializer(RecordStore records, ContentStore content, LayerStore layers, LazyBlobs blobs,
-      UnpackFailures unpackFailures, Path uppers) {
+      UnpackFailures unpackFailures, Path uppers, Path scratch) {
     this.records = records;
     this.content = content;
     this.layers = layers;
     this.blobs = blobs;
     this.unpackFailures = unpackFailures;
     this.uppers = uppers;
+    this.scratch = scratch;
   }
 
   /** Spec 2.14 through a handle: materializes every lazy layer of its record's tree. */
@@ -187,37 +191,62 @@ final class Materializer {
 
   /** The read-only union of the chain's layers; they must be materialized ({@link #extract}). */
   OverlayTree readOnlyTree(LayerChain chain) {
-    List<Path> dirs = chain.dirs();
-    ensureUppers(dirs);
-    return new OverlayTree(topFirst(dirs));
+    return OverlayTree.of(treeLayers(chain));
   }
 
   /** A read-only view of a mutable's {@code upper} over its chain (a snapshot of its tree). */
   OverlayTree readOnlyTree(Path upper, LayerChain below) {
     ensureDirectory(upper);
-    List<Path> dirs = below.dirs();
-    ensureUppers(dirs);
-    List<Path> all = new ArrayList<>();
-    all.add(upper);
-    all.addAll(topFirst(dirs));
-    return new OverlayTree(all);
+    List<TreeLayer> all = new ArrayList<>();
+    all.add(new TreeLayer.Directory(upper));
+    all.addAll(treeLayers(below));
+    return OverlayTree.of(all);
   }
 
   /** The copy-on-write tree of a mutable's {@code upper} over its chain. */
   WritableOverlayTree writableTree(Path upper, LayerChain below) {
     ensureDirectory(upper);
-    List<Path> dirs = below.dirs();
-    ensureUppers(dirs);
-    return new WritableOverlayTree(upper, topFirst(dirs));
+    return WritableOverlayTree.over(upper, treeLayers(below));
   }
 
-  /** Uppers of mutables that were never mounted have no directory yet; a tree needs every layer. */
-  private void ensureUppers(List<Path> dirs) {
-    for (Path d : dirs) {
-      if (d.startsWith(uppers)) {
-        ensureDirectory(d);
+  /**
+   * The layers of the chain's union, top first: records' own directories, and the change set of
+   * a diff between the trees of its lower and upper (scratch for a missing one).
+   */
+  private List<TreeLayer> treeLayers(LayerChain chain) {
+    List<TreeLayer> out = new ArrayList<>();
+    for (LayerChain.Part part : chain.parts()) {
+      if (part instanceof LayerChain.Own own) {
+        Path dir = own.dir();
+        if (dir.startsWith(uppers)) {
+          ensureDirectory(dir); // a committed mutable that was never mounted has no upper yet
+        }
+        out.add(new TreeLayer.Directory(dir));
+      } else {
+        LayerChain.Changes changes = (LayerChain.Changes) part;
+        out.add(new TreeLayer.Changes(treeOrScratch(changes.lower()), treeOrScratch(changes.upper())));
       }
     }
+    Collections.reverse(out);
+    return out;
+  }
+
+  private OverlayTree treeOrScratch(LayerChain chain) {
+    return chain == null ? OverlayTree.of(List.of(new TreeLayer.Directory(emptyDirectory()))) : readOnlyTree(chain);
+  }
+
+  /** An empty directory standing for scratch: the tree of nothing. */
+  private Path emptyDirectory() {
+    Path empty = scratch.resolve("empty");
+    try {
+      if (!Files.isDirectory(empty)) {
+        Files.createDirectories(empty);
+        Posix.chmod(empty, 0755);
+      }
+    } catch (IOException e) {
+      throw new CacheException("cannot create " + empty + ": " + e.getMessage(), e);
+    }
+    return empty;
   }
 
   /** Makes a mutable's upper directory unless it exists (it is made on first use, not at creation). */
@@ -227,11 +256,5 @@ final class Materializer {
     } catch (IOException e) {
       throw new CacheException("cannot create upper directory " + dir + ": " + e.getMessage(), e);
     }
-  }
-
-  private static List<Path> topFirst(List<Path> bottomUp) {
-    List<Path> l = new ArrayList<>(bottomUp);
-    Collections.reverse(l);
-    return l;
   }
 }

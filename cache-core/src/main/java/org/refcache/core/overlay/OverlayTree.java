@@ -37,6 +37,8 @@ import org.refcache.posix.Stat;
 public class OverlayTree {
 
   private final List<Path> layers;
+  /** Each layer's root directory, top first. */
+  private final List<Branch> roots;
   private final ResolutionCache cache;
   /**
    * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
@@ -56,20 +58,44 @@ public class OverlayTree {
   }
 
   OverlayTree(List<Path> layersTopFirst, boolean allowNoLayers, int cacheCapacity) {
-    List<Path> copy = List.copyOf(layersTopFirst);
+    this(cacheCapacity, TreeLayer.directories(layersTopFirst), allowNoLayers);
+  }
+
+  OverlayTree(int cacheCapacity, List<TreeLayer> layersTopFirst, boolean allowNoLayers) {
+    List<TreeLayer> copy = List.copyOf(layersTopFirst);
     if (copy.isEmpty() && !allowNoLayers) {
       throw new IllegalArgumentException("a read-only union needs at least one layer");
     }
-    for (Path layer : copy) {
-      if (!Files.isDirectory(layer, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        throw new IllegalArgumentException("layer is not a directory: " + layer);
+    List<Path> dirs = new ArrayList<>(copy.size());
+    List<Branch> rootBranches = new ArrayList<>(copy.size());
+    for (int i = 0; i < copy.size(); i++) {
+      TreeLayer layer = copy.get(i);
+      if (layer instanceof TreeLayer.Directory
+          && !Files.isDirectory(layer.dir(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException("layer is not a directory: " + layer.dir());
       }
+      dirs.add(layer.dir());
+      rootBranches.add(Branch.root(i, layer));
     }
-    this.layers = copy;
+    this.layers = List.copyOf(dirs);
+    this.roots = List.copyOf(rootBranches);
     this.cache = new ResolutionCache(cacheCapacity);
   }
 
-  /** The read-only layers, top first; index {@code i} is {@link Node#layerIndex()} {@code i}. */
+  /**
+   * A read-only union of {@code layersTopFirst}: directories, and change sets of other trees
+   * (which is how a diff is served and stacked).
+   *
+   * @throws IllegalArgumentException if the list is empty or a directory layer is not a directory
+   */
+  public static OverlayTree of(List<TreeLayer> layersTopFirst) {
+    return new OverlayTree(ResolutionCache.DEFAULT_CAPACITY, layersTopFirst, false);
+  }
+
+  /**
+   * The directories of the read-only layers, top first; index {@code i} is {@link Node#layerIndex()}
+   * {@code i} (for a change set, the directory of its upper's root).
+   */
   public List<Path> layers() {
     return layers;
   }
@@ -215,19 +241,16 @@ public class OverlayTree {
   }
 
   private Optional<Resolution> resolveRoot() throws IOException {
-    List<Branch> branches = new ArrayList<>(layers.size());
-    Stat top = null;
-    for (int i = 0; i < layers.size(); i++) {
-      Stat stat = Posix.lstat(layers.get(i));
-      if (top == null) {
-        top = stat;
-      }
-      branches.add(new Branch(i, layers.get(i)));
-    }
-    if (top == null) {
+    if (roots.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Resolution(new Node(TreePath.ROOT, layers.get(0), 0, top), branches));
+    Branch.Entry top = roots.get(0).itself();
+    for (int i = 1; i < roots.size(); i++) {
+      if (roots.get(i).source() == null) {
+        Posix.lstat(roots.get(i).real()); // a layer directory gone is an error, not an empty layer
+      }
+    }
+    return Optional.of(new Resolution(new Node(TreePath.ROOT, top.real(), 0, top.stat()), roots));
   }
 
   /**
@@ -245,12 +268,12 @@ public class OverlayTree {
     List<Branch> branches = new ArrayList<>(1);
     for (int i = 0; i < parentBranches.size(); i++) {
       Branch branch = parentBranches.get(i);
-      Path candidate = branch.real().resolve(name);
-      Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
+      Optional<Branch.Entry> found = branch.child(name);
       if (found.isEmpty()) {
         continue;
       }
-      Stat stat = found.get();
+      Path candidate = found.get().real();
+      Stat stat = found.get().stat();
       if (OverlayConventions.isWhiteout(stat)) {
         break;
       }
@@ -263,9 +286,10 @@ public class OverlayTree {
       if (top == null) {
         top = new Node(path, candidate, branch.layerIndex(), stat);
       }
-      branches.add(new Branch(branch.layerIndex(), candidate));
+      Branch dir = branch.descend(name, found.get());
+      branches.add(dir);
       boolean lastLayer = i == parentBranches.size() - 1;
-      if (!lastLayer && LayerFiles.isOpaque(candidate)) {
+      if (!lastLayer && dir.isOpaque()) {
         break;
       }
     }
@@ -280,12 +304,16 @@ public class OverlayTree {
     TreeMap<String, DirEntry> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
-      for (String name : LayerFiles.childNames(branch.real())) {
+      for (String name : branch.names()) {
         if (merged.containsKey(name) || whitedOut.contains(name)) {
           continue;
         }
-        Path entry = branch.real().resolve(name);
-        Stat stat = Posix.lstat(entry);
+        Optional<Branch.Entry> found = branch.child(name);
+        if (found.isEmpty()) {
+          continue; // a change set lists the names of both trees, not only its changes
+        }
+        Path entry = found.get().real();
+        Stat stat = found.get().stat();
         if (OverlayConventions.isWhiteout(stat)) {
           whitedOut.add(name);
         } else {
