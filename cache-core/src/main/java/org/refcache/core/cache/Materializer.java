@@ -1,6 +1,7 @@
 package org.refcache.core.cache;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.TreeLayer;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -157,7 +159,16 @@ final class Materializer {
     records.requireLive(h);
     boolean ownTree = !rec.mutable && h instanceof ImmutableHandle;
     LayerChain chain = ownTree ? LayerChain.of(rec, h.descHandlers) : LayerChain.below(rec, h.descHandlers);
-    extract(chain);
+    OverlayTree lazy = null;
+    if (ownTree) {
+      // Per-layer laziness: a layer is unpacked when a lookup first reaches it. The root's
+      // attributes are the top layer's, and every access starts at the root: that one now.
+      lazy = readOnlyTree(chain);
+      openRoot(lazy, rec);
+    } else {
+      // A mutable's parents were extracted by newRef (and are again after a restart).
+      extract(chain);
+    }
     records.mu.lock();
     try {
       records.ensureOpen();
@@ -181,7 +192,7 @@ final class Materializer {
         return rec.tree;
       }
       if (rec.tree == null) {
-        rec.tree = readOnlyTree(chain);
+        rec.tree = lazy;
       }
       return rec.tree;
     } finally {
@@ -189,7 +200,27 @@ final class Materializer {
     }
   }
 
-  /** The read-only union of the chain's layers; they must be materialized ({@link #extract}). */
+  /**
+   * Reads the root of {@code tree}, unpacking its top layer: fails as the first access would
+   * (a {@link LayerUnpackException} with its errno).
+   */
+  private static void openRoot(OverlayTree tree, CacheRecord rec) {
+    try {
+      tree.resolve("");
+    } catch (UncheckedIOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof CacheException c) {
+          throw c;
+        }
+      }
+      throw new CacheException("cannot read the tree of " + rec.id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The read-only union of the chain's layers; a layer not materialized yet is when a lookup first
+   * reaches it.
+   */
   OverlayTree readOnlyTree(LayerChain chain) {
     return OverlayTree.of(treeLayers(chain));
   }
@@ -221,7 +252,9 @@ final class Materializer {
         if (dir.startsWith(uppers)) {
           ensureDirectory(dir); // a committed mutable that was never mounted has no upper yet
         }
-        out.add(new TreeLayer.Directory(dir));
+        LayerChain.Layer layer = own.layer();
+        out.add(needsExtract(layer.rec()) ? new TreeLayer.Lazy(dir, () -> unpackForTree(layer))
+            : new TreeLayer.Directory(dir));
       } else {
         LayerChain.Changes changes = (LayerChain.Changes) part;
         out.add(new TreeLayer.Changes(treeOrScratch(changes.lower()), treeOrScratch(changes.upper())));
@@ -229,6 +262,23 @@ final class Materializer {
     }
     Collections.reverse(out);
     return out;
+  }
+
+  /**
+   * Materializes one layer for a tree whose lookup reached it; a failure is the errno that
+   * lookup answers ({@link LayerUnpackException#errno()}: ENOSPC for a full disk, else EIO), with
+   * the cache's exception as its cause.
+   */
+  private void unpackForTree(LayerChain.Layer layer) throws IOException {
+    try {
+      extractLayer(layer);
+    } catch (LayerUnpackException e) {
+      IOException io = ErrnoMapper.toException("unpack", e.errno(), String.valueOf(layer.rec().layerDir), null);
+      io.initCause(e);
+      throw io;
+    } catch (CacheException e) {
+      throw new IOException(e.getMessage(), e);
+    }
   }
 
   private OverlayTree treeOrScratch(LayerChain chain) {

@@ -35,7 +35,15 @@ record Branch(int layerIndex, Path real, BranchSource source) {
     if (layer instanceof TreeLayer.Changes changes) {
       return new ChangeSet(changes.lower(), changes.upper()).root(layerIndex);
     }
+    if (layer instanceof TreeLayer.Lazy lazy) {
+      return new Branch(layerIndex, lazy.dir(), new LazyLayer(lazy));
+    }
     return new Branch(layerIndex, layer.dir());
+  }
+
+  /** Whether reading this directory needs no layer to be unpacked first. */
+  boolean isReady() {
+    return source == null || source.isReady();
   }
 
   /** The entry {@code name} in this directory, or empty when this layer has none. */

@@ -25,4 +25,7 @@ interface BranchSource {
 
   /** The directory {@code dir} itself: what a layer's root shows. */
   Branch.Entry itself(Branch dir) throws IOException;
+
+  /** Whether reading it needs no layer to be unpacked first. */
+  boolean isReady();
 }

@@ -99,18 +99,27 @@ final class ChangeSet {
     return changed;
   }
 
-  private static boolean sameDirectories(List<Branch> a, List<Branch> b) {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
+  /** The same directories on disk, in the same order (compared as far as they differ). */
+  private static boolean sameDirectories(List<Branch> a, List<Branch> b) throws IOException {
+    for (int i = 0; ; i++) {
+      boolean inA = LazyBranches.has(a, i);
+      if (inA != LazyBranches.has(b, i)) {
+        return false;
+      }
+      if (!inA) {
+        return true;
+      }
       Branch x = a.get(i);
       Branch y = b.get(i);
-      if (x.source() != null || y.source() != null || !x.real().equals(y.real())) {
+      if (!onDisk(x) || !onDisk(y) || !x.real().equals(y.real())) {
         return false;
       }
     }
-    return true;
+  }
+
+  /** A directory of a layer on disk (unpacked now or when read), not of a change set. */
+  private static boolean onDisk(Branch b) {
+    return b.source() == null || b.source() instanceof LazyLayer;
   }
 
   /** The names either tree has in the directory {@code path}. */
@@ -154,6 +163,11 @@ final class ChangeSet {
     @Override
     public boolean isOpaque(Branch dir) {
       return false;
+    }
+
+    @Override
+    public boolean isReady() {
+      return lower.layersReady() && upper.layersReady();
     }
 
     @Override

@@ -150,6 +150,9 @@ public class OverlayTree {
    */
   final OptionalInt mergedLinkCount(String path) throws IOException {
     TreePath.check(path);
+    if (!layersKnownWithoutUnpacking(path)) {
+      return OptionalInt.of(1); // not counted before its layers are unpacked (as overlayfs shows it)
+    }
     if (!isWritable()) {
       Integer known = linkCounts.get(path);
       if (known != null) {
@@ -163,6 +166,27 @@ public class OverlayTree {
       return computed;
     }
     return computeMergedLinkCount(path);
+  }
+
+  /**
+   * Whether every layer's directory that contributes to the directory at {@code path} is known
+   * without unpacking a layer (finding them if so): a getattr must not unpack what a lookup did
+   * not need.
+   */
+  private boolean layersKnownWithoutUnpacking(String path) throws IOException {
+    Optional<Resolution> dir = readLocked(() -> lookup(path));
+    return dir.isEmpty() || !dir.get().isDirectory()
+        || readLockedIo(() -> LazyBranches.knownWithoutUnpacking(dir.get().branches()));
+  }
+
+  /** Whether every layer of this tree is unpacked (a change set: its two trees'). */
+  final boolean layersReady() {
+    for (Branch root : roots) {
+      if (!root.isReady()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private OptionalInt computeMergedLinkCount(String path) throws IOException {
@@ -256,7 +280,7 @@ public class OverlayTree {
   /**
    * Resolves {@code path} from its parent's contributing directories, top first: the first entry
    * found answers; a directory then collects the directories below it until an opaque one, a
-   * whiteout or a non-directory ends the stack.
+   * whiteout or a non-directory ends the stack, when it is first needed ({@link LazyBranches}).
    */
   static Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
     if (parent.isEmpty() || !parent.get().isDirectory()) {
@@ -265,8 +289,7 @@ public class OverlayTree {
     String name = TreePath.name(path);
     List<Branch> parentBranches = parent.get().branches();
     Node top = null;
-    List<Branch> branches = new ArrayList<>(1);
-    for (int i = 0; i < parentBranches.size(); i++) {
+    for (int i = 0; LazyBranches.has(parentBranches, i); i++) {
       Branch branch = parentBranches.get(i);
       Optional<Branch.Entry> found = branch.child(name);
       if (found.isEmpty()) {
@@ -286,14 +309,11 @@ public class OverlayTree {
       if (top == null) {
         top = new Node(path, candidate, branch.layerIndex(), stat);
       }
+      // The answer is known; the directories below it are looked up when something needs them.
       Branch dir = branch.descend(name, found.get());
-      branches.add(dir);
-      boolean lastLayer = i == parentBranches.size() - 1;
-      if (!lastLayer && dir.isOpaque()) {
-        break;
-      }
+      return Optional.of(new Resolution(top, new LazyBranches(dir, parentBranches, i + 1, name)));
     }
-    return top == null ? Optional.empty() : Optional.of(new Resolution(top, branches));
+    return top == null ? Optional.empty() : Optional.of(new Resolution(top, List.of()));
   }
 
   final List<DirEntry> listMerged(String dirPath) throws IOException {

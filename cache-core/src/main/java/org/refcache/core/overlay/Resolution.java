@@ -10,7 +10,8 @@ import java.util.List;
 record Resolution(Node node, List<Branch> branches) {
 
   Resolution {
-    branches = List.copyOf(branches);
+    // Found as they are needed: copying would find them all now.
+    branches = branches instanceof LazyBranches ? branches : List.copyOf(branches);
   }
 
   boolean isDirectory() {

@@ -1,5 +1,6 @@
 package org.refcache.core.overlay;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,26 @@ public sealed interface TreeLayer {
     public Directory {
       Objects.requireNonNull(dir, "dir");
     }
+  }
+
+  /**
+   * A layer whose directory {@code dir} is made (a blob fetched and unpacked) by {@code unpack}
+   * when a lookup or listing first needs to read it: a lookup answered by the layers above it
+   * never does. {@code unpack} may be called by several threads at once and again after a
+   * failure, which it throws for the access that needed the layer (with the errno the access
+   * should answer, as a {@link org.refcache.posix.NativeException}).
+   */
+  record Lazy(Path dir, Unpack unpack) implements TreeLayer {
+    public Lazy {
+      Objects.requireNonNull(dir, "dir");
+      Objects.requireNonNull(unpack, "unpack");
+    }
+  }
+
+  /** Makes a lazy layer's directory. */
+  @FunctionalInterface
+  interface Unpack {
+    void run() throws IOException;
   }
 
   /**
