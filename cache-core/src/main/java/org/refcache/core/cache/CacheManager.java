@@ -216,7 +216,8 @@ public final class CacheManager implements AutoCloseable {
    *   <li>a twin whose mutable's committing handle is still registered ({@link MutableRef#commit}):
    *       the commit is undone, and the mutable is writable again through that handle;</li>
    *   <li>a layer record that never counted a use ({@link #getByBlob}): one found again by
-   *       {@code getByBlob} counted a use when its last handle went, and is only released.</li>
+   *       {@code getByBlob} counted a use when its last handle went, and is only released;</li>
+   *   <li>a merge or diff record that never counted a use ({@link #merge}, {@link #diff}).</li>
    * </ul>
    * Anything else is a plain release. An LMDB failure is thrown with nothing changed.
    *
