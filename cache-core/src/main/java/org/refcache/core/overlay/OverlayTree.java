@@ -338,10 +338,22 @@ public class OverlayTree {
           whitedOut.add(name);
         } else {
           merged.put(name, new DirEntry(name, stat.type(), entry, stat.ino()));
+          rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
         }
       }
     }
     return List.copyOf(merged.values());
+  }
+
+  /**
+   * Caches what a lookup of a listed non-directory of the read-only layers would find: the
+   * topmost entry of its name, which the listing just read. A walk (list, then look up every
+   * name) then reads each entry once instead of once per layer it looks in.
+   */
+  private void rememberListed(String path, Branch branch, Path real, Stat stat) {
+    if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
+      cache.put(path, Optional.of(new Resolution(new Node(path, real, branch.layerIndex(), stat), List.of())));
+    }
   }
 
   final Node requireNode(String path) throws NoSuchFileException {
