@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * {@code layers/<hex>}, remembers a failed unpack in {@link UnpackFailures}) and makes the union tree
  * of the chain's layer directories.
  *
- * <p>The entry point is {@link #extract(LayerChain)} then {@link #readOnlyTree(LayerChain)} (or
- * {@link #writableTree} for a mutable's upper over its chain): merge and diff trees and per-layer
- * laziness (a tree that unpacks a layer when a lookup first reaches it) belong behind these two.
+ * <p>The entry points: {@link #mount} (a read-only tree of an immutable record whose layers are
+ * materialized when a lookup first reaches them, per-layer laziness; a mutable's tree over its
+ * extracted chain), {@link #extract} (every layer now). A diff's change set is a layer of the tree
+ * made of the trees of its lower and upper ({@code TreeLayer.Changes}).
  *
  * <p>Slow work (fetching, unpacking) runs outside the manager lock, deduplicated per record;
  * {@link #mount} takes the lock only to check the handle and hand out the record's cached tree.
