@@ -162,6 +162,10 @@ final class Materializer {
     LayerChain chain = ownTree ? LayerChain.of(rec, h.descHandlers) : LayerChain.below(rec, h.descHandlers);
     OverlayTree lazy = null;
     if (ownTree) {
+      OverlayTree cached = cachedTree(h);
+      if (cached != null) {
+        return cached;
+      }
       // Per-layer laziness: a layer is unpacked when a lookup first reaches it. The root's
       // attributes are the top layer's, and every access starts at the root: that one now.
       lazy = readOnlyTree(chain);
@@ -172,13 +176,7 @@ final class Materializer {
     }
     records.mu.lock();
     try {
-      records.ensureOpen();
-      if (h.released && !(rec.equalImmutable != null && rec.equalImmutable.equalMutable == h)) {
-        throw new InvalidRefException("cannot mount " + rec.id + ": the handle is released");
-      }
-      if (rec.dead) {
-        throw new NotFoundException("record " + rec.id + " is gone");
-      }
+      requireMountable(h);
       if (rec.mutable) {
         if (readOnly) {
           return readOnlyTree(rec.layerDir, chain);
@@ -198,6 +196,29 @@ final class Materializer {
       return rec.tree;
     } finally {
       records.mu.unlock();
+    }
+  }
+
+  /** The tree an immutable record's earlier mount made, or null; checks the handle. */
+  private OverlayTree cachedTree(RefHandle h) {
+    records.mu.lock();
+    try {
+      requireMountable(h);
+      return h.rec.tree;
+    } finally {
+      records.mu.unlock();
+    }
+  }
+
+  /** Caller holds the manager lock. */
+  private void requireMountable(RefHandle h) {
+    CacheRecord rec = h.rec;
+    records.ensureOpen();
+    if (h.released && !(rec.equalImmutable != null && rec.equalImmutable.equalMutable == h)) {
+      throw new InvalidRefException("cannot mount " + rec.id + ": the handle is released");
+    }
+    if (rec.dead) {
+      throw new NotFoundException("record " + rec.id + " is gone");
     }
   }
 
