@@ -41,6 +41,11 @@ public class OverlayTree {
   private final List<Branch> roots;
   private final ResolutionCache cache;
   /**
+   * Listings of directories of the read-only layers alone (no upper directory), which never
+   * change: a walk lists each merged directory twice, for its link count and for its entries.
+   */
+  private final RecentListings listings = new RecentListings(ResolutionCache.DEFAULT_CAPACITY);
+  /**
    * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
    * otherwise list it every time. Cleared as a whole when it reaches the resolution cache's bound.
    */
@@ -321,6 +326,13 @@ public class OverlayTree {
     if (!dir.isDirectory()) {
       throw new NotDirectoryException(dirPath);
     }
+    boolean layersOnly = !dir.node().isUpper() && !dir.hasUpperBranch();
+    if (layersOnly) {
+      List<DirEntry> known = listings.get(dirPath);
+      if (known != null) {
+        return known;
+      }
+    }
     TreeMap<String, DirEntry> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
@@ -342,7 +354,11 @@ public class OverlayTree {
         }
       }
     }
-    return List.copyOf(merged.values());
+    List<DirEntry> listing = List.copyOf(merged.values());
+    if (layersOnly) {
+      listings.put(dirPath, listing);
+    }
+    return listing;
   }
 
   /**

@@ -23,6 +23,16 @@ record Resolution(Node node, List<Branch> branches) {
     return node.isUpper() && branches.size() <= 1;
   }
 
+  /** Whether the writable upper contributes to this directory's children. */
+  boolean hasUpperBranch() {
+    for (Branch branch : branches) {
+      if (branch.layerIndex() == Node.UPPER) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether a lower layer contributes to this directory's children. */
   boolean hasLowerBranches() {
     for (Branch branch : branches) {

@@ -62,4 +62,19 @@ class ListedEntriesTest {
       }
     }
   }
+
+  /** A listing of the layers alone is kept; once the upper holds the directory, it is listed anew. */
+  @Test
+  void aWritableTreeListsADirectoryAgainOnceItsUpperChangesIt() throws IOException {
+    Fixture f = Fixture.create(dir);
+    Path upper = Files.createDirectories(dir.resolve("upper"));
+    WritableOverlayTree t = new WritableOverlayTree(upper, f.lowers());
+    List<String> before = t.list("dir2").stream().map(DirEntry::name).toList();
+    assertThat(t.list("dir2")).extracting(DirEntry::name).isEqualTo(before);
+    String gone = before.get(0);
+    t.createFile("dir2/new", 0644, 0, 0, true);
+    t.unlink("dir2/" + gone);
+    List<String> after = t.list("dir2").stream().map(DirEntry::name).toList();
+    assertThat(after).contains("new").doesNotContain(gone);
+  }
 }
