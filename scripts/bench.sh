@@ -2,6 +2,8 @@
 # Benchmarks. Performance is measured here, never by timed tests.
 #   scripts/bench.sh refs [JMH args...]   in-process ref manager benchmarks (JMH): create+commit+release,
 #                                         get among 100 000 records
+#   scripts/bench.sh prune [RECORDS]      prune of 100 000 records while readers use the mount: the
+#                                         readers' latency percentiles (root only)
 #   scripts/bench.sh fs [--runs N] [--small]
 #                                         the filesystem, in one run on the same data: refcache vs kernel
 #                                         overlayfs vs fuse-overlayfs; medians of N runs (default 5) and
@@ -20,6 +22,7 @@ export LC_ALL=C # EPOCHREALTIME and printf with a decimal point
 
 usage() {
   echo "usage: scripts/bench.sh refs [JMH args...]" >&2
+  echo "       scripts/bench.sh prune [RECORDS]" >&2
   echo "       scripts/bench.sh fs [--runs N] [--small]" >&2
   echo "       scripts/bench.sh merge [--runs N] [--small]" >&2
   exit 2
@@ -599,6 +602,18 @@ case "$what" in
       -Dfile.encoding=ISO-8859-1 \
       -Dlogback.configurationFile=config/logback-test.xml -Drefcache.testLogDir=cache-core/target-bench \
       -cp "$cp" org.openjdk.jmh.Main 'org.refcache.core.cache.RefManagerBenchmark' "$@"
+    ;;
+  prune)
+    # Prune of RECORDS (default 100 000) records while readers use the mount; root only (it mounts).
+    mvn -B -q -DtargetName=target-bench -pl fusefs -am test-compile dependency:build-classpath \
+      -Dmdep.includeScope=test -Dmdep.outputFile='${project.build.directory}/classpath.txt' >/dev/null
+    cp="fusefs/target-bench/test-classes:fusefs/target-bench/classes:cache-core/target-bench/classes"
+    cp="$cp:native/target-bench/classes:$(cat fusefs/target-bench/classpath.txt)"
+    export LC_ALL=C.UTF-8
+    exec java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
+      -Dfile.encoding=ISO-8859-1 \
+      -Dlogback.configurationFile=config/logback-test.xml -Drefcache.testLogDir=fusefs/target-bench \
+      -cp "$cp" org.refcache.daemon.PruneBenchmark "$@"
     ;;
   fs)
     fs_bench "$@"

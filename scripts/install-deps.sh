@@ -11,7 +11,12 @@ declare -A wanted=(
   [libfuse2]=/usr/lib/x86_64-linux-gnu/libfuse.so.2
   [fuse-overlayfs]=/usr/bin/fuse-overlayfs
   [docker-registry]=/usr/bin/docker-registry
+  # The registry client's interoperability tests push and read images with skopeo.
+  [skopeo]=/usr/bin/skopeo
   [attr]=/usr/bin/getfattr
+  # Tools no one here wrote that read and write OCI image layouts (interop tests of core.oci).
+  [skopeo]=/usr/bin/skopeo
+  [umoci]=/usr/bin/umoci
   [maven]=/usr/bin/mvn
   # Debian's maven pulls in only a JRE; the build needs javac.
   [openjdk-17-jdk-headless]=/usr/lib/jvm/java-17-openjdk-amd64/bin/javac

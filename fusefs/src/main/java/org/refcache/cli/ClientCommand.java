@@ -5,13 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.refcache.daemon.ControlProtocol;
-import org.refcache.daemon.DaemonConfig;
+import org.refcache.posix.Printable;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ControlSocket;
 import picocli.CommandLine.Mixin;
 
 /**
  * A subcommand that sends one request to the service and prints its result. Subclasses build the
- * request and print the text form; the JSON form is the result itself.
+ * request and print the text form; the JSON form is the result itself. Text for people shows names
+ * and other text from the service escaped ({@link Printable}); JSON is exact.
  */
 abstract class ClientCommand implements Callable<Integer> {
   @Mixin
@@ -32,6 +34,20 @@ abstract class ClientCommand implements Callable<Integer> {
   /** Prints {@code result} for {@code --format text}. */
   abstract void printText(JsonNode result);
 
+  /** Prints {@code result} in the format asked for. */
+  void print(JsonNode result) throws CliFailure {
+    if (client.format == ClientOptions.Format.json) {
+      printJson(result);
+    } else {
+      printText(result);
+    }
+  }
+
+  /** Prints {@code result} for {@code --format json}: the result itself, unless a command streams. */
+  void printJson(JsonNode result) {
+    terminal.out().println(json(result));
+  }
+
   /** Receives progress messages; the default ignores them. */
   void progress(JsonNode p) {}
 
@@ -42,22 +58,19 @@ abstract class ClientCommand implements Callable<Integer> {
   public final Integer call() {
     try {
       ObjectNode args = args();
-      Path socket = DaemonConfig.socketOf(client.socket, terminal.env());
+      Path socket = ControlSocket.resolve(client.socket, terminal.env());
       JsonNode result;
       try (ControlClient c = ControlClient.connect(socket, client.timeout(terminal.env()))) {
         result = c.call(op(), args, this::progress);
       } finally {
         done();
       }
-      if (client.format == ClientOptions.Format.json) {
-        terminal.out().println(json(result));
-      } else {
-        printText(result);
-      }
+      print(result);
       terminal.out().flush();
       return 0;
     } catch (CliFailure f) {
-      terminal.err().println("refcache " + op() + ": " + f.getMessage());
+      // The service's message may quote names or a client's text: one printable line.
+      terminal.err().println("refcache " + op() + ": " + Printable.line(f.getMessage()));
       terminal.err().flush();
       return f.exitCode();
     }

@@ -13,7 +13,7 @@ final class ClientOptions {
   static final String TIMEOUT_ENV = "REFCACHE_TIMEOUT";
   /**
    * How long a command waits without hearing from the service: six missed heartbeats
-   * ({@link org.refcache.daemon.ControlProtocol#HEARTBEAT_INTERVAL}), so only a service that stopped
+   * ({@link org.refcache.protocol.ControlProtocol#HEARTBEAT_INTERVAL}), so only a service that stopped
    * answering reaches it, however long the operation.
    */
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);

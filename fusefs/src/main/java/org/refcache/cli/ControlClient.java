@@ -13,9 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
-import org.refcache.daemon.BoundedLineReader;
-import org.refcache.daemon.ControlProtocol;
-import org.refcache.daemon.ErrorKind;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 
 /**
  * One connection to the service's control socket; sends requests and reads their answers, and gives up

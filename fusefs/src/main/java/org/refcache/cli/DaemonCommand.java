@@ -1,10 +1,13 @@
 package org.refcache.cli;
 
+import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
+import org.refcache.daemon.GcPolicy;
 import org.refcache.daemon.StateRootInUseException;
 import org.refcache.daemon.LayerLimitSettings;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -54,6 +57,10 @@ final class DaemonCommand implements Callable<Integer> {
       + "(PAX records, GNU long names) before one entry (env REFCACHE_MAX_TAR_HEADER, default 1M).")
   String maxTarHeader;
 
+  @Option(names = "--config", paramLabel = "FILE", description = "Configuration file: the automatic garbage "
+      + "collection policy (env REFCACHE_CONFIG, default /etc/refcache/refcache.toml when it exists).")
+  String configFile;
+
   private final Terminal terminal;
 
   DaemonCommand(Terminal terminal) {
@@ -61,10 +68,11 @@ final class DaemonCommand implements Callable<Integer> {
   }
 
   /** The service's settings from the options given and the environment. */
-  DaemonConfig config() {
+  DaemonConfig config() throws IOException {
     return DaemonConfig.resolve(root, mountpoint, socket, suid, dev, terminal.env())
         .withLayerLimits(LayerLimitSettings.resolve(maxLayerSize, maxLayerRatio, maxLayerEntries,
-            maxTarHeader, terminal.env()));
+            maxTarHeader, terminal.env()))
+        .withGcPolicy(GcPolicy.load(DaemonConfig.configFileOf(configFile, terminal.env())));
   }
 
   @Override
@@ -72,6 +80,10 @@ final class DaemonCommand implements Callable<Integer> {
     DaemonConfig config;
     try {
       config = config();
+    } catch (IOException e) {
+      terminal.err().println("refcache daemon: cannot read the configuration: " + e.getMessage());
+      terminal.err().flush();
+      return 1;
     } catch (IllegalArgumentException e) {
       terminal.err().println("refcache daemon: " + e.getMessage());
       terminal.err().flush();
@@ -86,8 +98,8 @@ final class DaemonCommand implements Callable<Integer> {
       terminal.err().flush();
       return 4;
     } catch (Exception e) {
-      LOG.error("refcache daemon failed: {}", e.toString(), e);
-      terminal.err().println("refcache daemon: " + e.getMessage());
+      LOG.error("refcache daemon failed: {}", Printable.line(e.toString()), e);
+      terminal.err().println("refcache daemon: " + Printable.line(e.getMessage()));
       terminal.err().flush();
       return 1;
     }

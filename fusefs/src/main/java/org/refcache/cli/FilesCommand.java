@@ -1,12 +1,28 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Base64;
+import org.refcache.posix.Printable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code refcache files ID}: the names in a ref's own layer, one per line. */
+/**
+ * {@code refcache files ID}: the names in a ref's own layer, one per line, escaped for people
+ * ({@link Printable}: a newline or an escape sequence in a name cannot break the list or the
+ * terminal). {@code -z} prints the exact bytes of each name ended by a NUL, for scripts;
+ * {@code --format json} the names as JSON strings (UTF-8; bytes that are not UTF-8 become U+FFFD).
+ */
 @Command(name = "files", description = "List the names in a ref's own layer blob (its changes, whiteouts "
-    + "included), sorted, one per line.")
+    + "included), sorted, one per line; control characters, backslashes and bytes that are not UTF-8 are "
+    + "shown escaped (\\n, \\\\, \\xNN).")
 final class FilesCommand extends RefIdCommand {
+  @Option(names = {"-z", "--null"},
+      description = "Print each name exactly as the layer has it, followed by a NUL byte (for xargs -0).")
+  boolean nul;
+
   FilesCommand(Terminal terminal) {
     super(terminal);
   }
@@ -17,7 +33,43 @@ final class FilesCommand extends RefIdCommand {
   }
 
   @Override
+  ObjectNode args() throws CliFailure {
+    ObjectNode a = super.args();
+    if (nul && client.format == ClientOptions.Format.json) {
+      throw new CliFailure(2, "-z and --format json exclude each other");
+    }
+    if (client.format != ClientOptions.Format.json) {
+      // The exact bytes: -z prints them, the text form escapes what is not printable UTF-8.
+      a.put("encoding", "base64");
+    }
+    return a;
+  }
+
+  @Override
+  void print(JsonNode result) throws CliFailure {
+    if (!nul) {
+      super.print(result);
+      return;
+    }
+    terminal.out().flush();
+    OutputStream out = terminal.stdout();
+    try {
+      for (JsonNode name : result) {
+        out.write(bytes(name));
+        out.write(0);
+      }
+      out.flush();
+    } catch (IOException e) {
+      throw new CliFailure(1, "writing the names failed: " + e.getMessage());
+    }
+  }
+
+  @Override
   void printText(JsonNode result) {
-    result.forEach(name -> terminal.out().println(name.asText()));
+    result.forEach(name -> terminal.out().println(Printable.bytes(bytes(name))));
+  }
+
+  private static byte[] bytes(JsonNode base64) {
+    return Base64.getDecoder().decode(base64.asText());
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.refcache.posix.Printable;
 import picocli.CommandLine.Command;
 
 /** {@code refcache info ID}: one record, one field per line. */
@@ -33,7 +34,7 @@ final class InfoCommand extends RefIdCommand {
       } else {
         text = v.asText();
       }
-      terminal.out().printf("%-15s %s%n", f.getKey() + ":", text);
+      terminal.out().printf("%-15s %s%n", f.getKey() + ":", Printable.text(text));
     }
   }
 }

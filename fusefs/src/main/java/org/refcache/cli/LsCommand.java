@@ -3,7 +3,8 @@ package org.refcache.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import org.refcache.daemon.ControlProtocol;
+import org.refcache.posix.Printable;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Command;
 
 /** {@code refcache ls}: every record, one line each. */
@@ -43,9 +44,9 @@ final class LsCommand extends ClientCommand {
       if (created.length() > 19) {
         created = created.substring(0, 19) + "Z";
       }
-      out.printf(ROW, r.path("id").asText(), type(r),
+      out.printf(ROW, Printable.text(r.path("id").asText()), type(r),
           r.path("kind").asText(), r.path("held").asBoolean() ? "yes" : "no", r.path("lazy").asBoolean() ? "yes" : "no",
-          created, r.path("description").asText(""));
+          Printable.text(created), Printable.text(r.path("description").asText("")));
     }
   }
 }

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.refcache.posix.Printable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +24,7 @@ public final class Main implements Callable<Integer> {
   public static void main(String[] args) {
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-    System.exit(run(args, new Terminal(out, err, System.getenv(), System.console() != null)));
+    System.exit(run(args, new Terminal(out, err, System.getenv(), System.console() != null, System.out)));
   }
 
   /** Runs the command with {@code args} and returns its exit status. */
@@ -42,11 +43,13 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("ls", new LsCommand(terminal));
     cl.addSubcommand("info", new InfoCommand(terminal));
     cl.addSubcommand("files", new FilesCommand(terminal));
+    cl.addSubcommand("du", new DuCommand(terminal));
+    cl.addSubcommand("prune", new PruneCommand(terminal));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("refcache: " + e);
+      cmd.getErr().println("refcache: " + Printable.line(e.toString()));
       cmd.getErr().flush();
       return 1;
     });

@@ -2,7 +2,7 @@ package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.daemon.ControlProtocol;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,7 +1,7 @@
 package org.refcache.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.daemon.ControlProtocol;
+import org.refcache.protocol.ControlProtocol;
 import picocli.CommandLine.Parameters;
 
 /** A subcommand whose whole request is one ref ID ({@code {"id": ID}}). */
@@ -14,7 +14,7 @@ abstract class RefIdCommand extends ClientCommand {
   }
 
   @Override
-  final ObjectNode args() {
+  ObjectNode args() throws CliFailure {
     ObjectNode a = ControlProtocol.object();
     a.put("id", id);
     return a;

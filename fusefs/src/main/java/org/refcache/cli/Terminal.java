@@ -1,5 +1,6 @@
 package org.refcache.cli;
 
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.util.Map;
 
@@ -11,5 +12,8 @@ import java.util.Map;
  * @param err stderr: errors and progress
  * @param env the environment ({@code REFCACHE_SOCKET}...)
  * @param interactive whether the command runs on a terminal (progress is shown only then)
+ * @param stdout the bytes under {@code out}, for output that is not text ({@code files -z}); flush
+ *     {@code out} before writing to it
  */
-public record Terminal(PrintWriter out, PrintWriter err, Map<String, String> env, boolean interactive) {}
+public record Terminal(PrintWriter out, PrintWriter err, Map<String, String> env, boolean interactive,
+    OutputStream stdout) {}

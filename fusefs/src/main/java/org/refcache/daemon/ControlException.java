@@ -1,5 +1,7 @@
 package org.refcache.daemon;
 
+import org.refcache.protocol.ErrorKind;
+
 /** A request failed for a reason the service states itself, with the kind the client reports. */
 public class ControlException extends RuntimeException {
   private static final long serialVersionUID = 1L;

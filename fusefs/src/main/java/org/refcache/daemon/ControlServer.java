@@ -24,6 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import org.refcache.posix.Printable;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +100,7 @@ public final class ControlServer implements AutoCloseable {
     }
     ControlServer s = new ControlServer(path, server, handler, heartbeatInterval);
     s.acceptor.start();
-    LOG.info("control socket listening at {}", path);
+    LOG.info("control socket listening at {}", Printable.text(path.toString()));
     return s;
   }
 
@@ -171,17 +175,10 @@ public final class ControlServer implements AutoCloseable {
       BoundedLineReader.Line line;
       while (!closed && (line = reader.next()) != null) {
         if (line instanceof BoundedLineReader.Line.TooLong t) {
-          write(c, ControlProtocol.failure(ErrorKind.USAGE, "request line of " + t.bytes() + " bytes exceeds "
-              + ControlProtocol.MAX_LINE_BYTES + " bytes"));
+          write(c, ControlProtocol.lineTooLong(t.bytes()));
           continue;
         }
         String text = ((BoundedLineReader.Line.Text) line).text();
-        if (text.isBlank()) {
-          // A client waits for an answer to every line it sends; silence would hang it.
-          write(c, ControlProtocol.failure(ErrorKind.USAGE, "empty request line: expected a JSON request"
-              + " object such as {\"v\":" + ControlProtocol.VERSION + ",\"op\":\"ls\"}"));
-          continue;
-        }
         if (!inFlight.readLock().tryLock()) {
           write(c, ControlProtocol.failure(ErrorKind.OTHER, "the service is stopping"));
           return;
@@ -205,7 +202,7 @@ public final class ControlServer implements AutoCloseable {
     } catch (ClosedChannelException e) {
       LOG.debug("connection closed");
     } catch (IOException | ClientGoneException e) {
-      LOG.debug("connection ended: {}", e.toString());
+      LOG.debug("connection ended: {}", Printable.line(e.toString()));
     } finally {
       connections.remove(c);
       connectionCount.decrementAndGet();
@@ -254,7 +251,7 @@ public final class ControlServer implements AutoCloseable {
     try {
       Files.deleteIfExists(path);
     } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", path, e.toString());
+      LOG.warn("cannot remove {}: {}", Printable.text(path.toString()), Printable.line(e.toString()));
     }
     LOG.info("control socket closed");
   }

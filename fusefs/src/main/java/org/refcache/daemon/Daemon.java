@@ -16,6 +16,7 @@ import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Printable;
 import org.refcache.posix.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,10 +46,12 @@ public final class Daemon implements AutoCloseable {
   private final RefService service;
   private final ServiceTreeSource trees;
   private final ControlServer control;
+  private final GcScheduler gc;
   private boolean closed;
 
   private Daemon(DaemonConfig config, StateRootLock rootLock, CacheManager cache, FuseMount fuse,
-      RefService service, ServiceTreeSource trees, ControlServer control) {
+      RefService service, ServiceTreeSource trees, ControlServer control, GcScheduler gc) {
+    this.gc = gc;
     this.config = config;
     this.rootLock = rootLock;
     this.cache = cache;
@@ -83,8 +86,8 @@ public final class Daemon implements AutoCloseable {
         throw new IOException("the state root and the mountpoint must be ASCII paths: " + p);
       }
     }
-    LOG.info("starting: root {}, mountpoint {} ({}), socket {}", config.root(), config.mountpoint(),
-        config.view(), config.socket());
+    LOG.info("starting: root {}, mountpoint {} ({}), socket {}", Printable.text(config.root().toString()),
+        Printable.text(config.mountpoint().toString()), config.view(), Printable.text(config.socket().toString()));
     LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
     PrivateDirectories.createRoot(config.root());
     // Before anything in the root is looked at: a second service must not touch the first one's state.
@@ -113,6 +116,7 @@ public final class Daemon implements AutoCloseable {
         CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
+    GcScheduler gc = null;
     try {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
@@ -120,14 +124,23 @@ public final class Daemon implements AutoCloseable {
           FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view()));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
-      RefService service = new RefService(cache, held, config.mountpoint(), view::invalidate);
+      RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),
+          view::invalidate);
       service.restoreMounts();
-      control = ControlServer.open(config.socket(), new RequestHandler(service));
-      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control);
+      CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate, config.gcPolicy(), config.root());
+      gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
+      service.onImport(gc::imported);
+      control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));
+      Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control, gc);
+      gc.start();
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());
-      LOG.info("ready: refs at {}/refs, control socket {}", config.mountpoint(), config.socket());
+      LOG.info("ready: refs at {}/refs, control socket {}", Printable.text(config.mountpoint().toString()),
+          Printable.text(config.socket().toString()));
       return d;
     } catch (IOException | RuntimeException e) {
+      if (gc != null) {
+        gc.close();
+      }
       if (control != null) {
         control.close();
       }
@@ -225,20 +238,21 @@ public final class Daemon implements AutoCloseable {
       return;
     }
     closed = true;
+    gc.close();
     control.close();
     service.detachMounts();
     try {
       fuse.close();
     } catch (RuntimeException e) {
-      LOG.error("unmounting {} failed: {}", config.mountpoint(), e.toString(), e);
+      LOG.error("unmounting {} failed: {}", Printable.text(config.mountpoint().toString()), Printable.line(e.toString()), e);
     }
     try {
       if (MountTable.isMountPoint(config.mountpoint())) {
-        LOG.warn("{} still mounted after unmount; detaching", config.mountpoint());
+        LOG.warn("{} still mounted after unmount; detaching", Printable.text(config.mountpoint().toString()));
         MountTable.detachAt(config.mountpoint());
       }
     } catch (IOException e) {
-      LOG.error("cannot detach {}: {}", config.mountpoint(), e.toString());
+      LOG.error("cannot detach {}: {}", Printable.text(config.mountpoint().toString()), Printable.line(e.toString()));
     }
     try {
       cache.close();

@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.refcache.core.layer.LayerLimits;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.protocol.ControlSocket;
 
 /**
  * Where the service keeps its state, mounts its view and listens (DESIGN "The service and the refcache
@@ -21,20 +22,25 @@ import org.refcache.fuse.MountPrivileges;
  *     {@code REFCACHE_VIEW_SUID=1}, {@code --dev}, {@code REFCACHE_VIEW_DEV=1}; default neither:
  *     {@code nosuid,nodev})
  * @param layerLimits what one layer may cost to import, unpack or list ({@link LayerLimitSettings})
+ * @param gcPolicy the automatic garbage collection ({@code --config}, {@code REFCACHE_CONFIG}, default
+ *     {@code /etc/refcache/refcache.toml} when it exists, else none)
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
-                           FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits) {
+                           FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits,
+                           GcPolicy gcPolicy) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
   public static final String MOUNTPOINT_ENV = "REFCACHE_MOUNTPOINT";
-  public static final String SOCKET_ENV = "REFCACHE_SOCKET";
+  public static final String SOCKET_ENV = ControlSocket.ENV;
   /** {@code 1}: setuid programs in refs run with their owner's rights through the view. */
   public static final String VIEW_SUID_ENV = "REFCACHE_VIEW_SUID";
   /** {@code 1}: device nodes in refs can be opened through the view. */
   public static final String VIEW_DEV_ENV = "REFCACHE_VIEW_DEV";
+  /** The configuration file (the GC policy); default {@link GcPolicy#DEFAULT_FILE}. */
+  public static final String CONFIG_ENV = "REFCACHE_CONFIG";
   public static final Path DEFAULT_ROOT = Path.of("/var/lib/refcache");
-  public static final Path DEFAULT_SOCKET = Path.of("/run/refcache/refcache.sock");
+  public static final Path DEFAULT_SOCKET = ControlSocket.DEFAULT;
 
   public DaemonConfig {
     root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
@@ -43,6 +49,13 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(view, "view");
     Objects.requireNonNull(layerLimits, "layerLimits");
+    Objects.requireNonNull(gcPolicy, "gcPolicy");
+  }
+
+  /** Without automatic garbage collection. */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport,
+      MountPrivileges view, LayerLimits layerLimits) {
+    this(root, mountpoint, socket, transport, view, layerLimits, GcPolicy.OFF);
   }
 
   /** With the default transport and a {@code nosuid,nodev} view. */
@@ -61,14 +74,20 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     this(root, mountpoint, socket, transport, view, LayerLimits.DEFAULTS);
   }
 
-  /** The same, with the view's privileges {@code granted}. */
-  public DaemonConfig withView(MountPrivileges granted) {
-    return new DaemonConfig(root, mountpoint, socket, transport, granted, layerLimits);
-  }
-
   /** This configuration with {@code limits} for layers. */
   public DaemonConfig withLayerLimits(LayerLimits limits) {
-    return new DaemonConfig(root, mountpoint, socket, transport, view, limits);
+    return new DaemonConfig(root, mountpoint, socket, transport, view, limits, gcPolicy);
+  }
+
+  /** This configuration with {@code policy} for the automatic garbage collection. */
+  public DaemonConfig withGcPolicy(GcPolicy policy) {
+    return new DaemonConfig(root, mountpoint, socket, transport, view, layerLimits, policy);
+  }
+
+  /** The configuration file to read: the option, else {@code REFCACHE_CONFIG}, else null (the default's if any). */
+  public static Path configFileOf(String option, Map<String, String> env) {
+    String f = firstSet(option, env.get(CONFIG_ENV));
+    return f == null ? null : Path.of(f);
   }
 
   /**
@@ -89,7 +108,7 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
     MountPrivileges view = new MountPrivileges(suid || switchOf(VIEW_SUID_ENV, env),
         dev || switchOf(VIEW_DEV_ENV, env));
-    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), socketOf(socket, env),
+    return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), ControlSocket.resolve(socket, env),
         transportOf(env.get(TRANSPORT_ENV)), view);
   }
 
@@ -114,11 +133,6 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(TRANSPORT_ENV + " must be kernel or libfuse, not " + value);
     }
-  }
-
-  /** The control socket a client uses: the option, else {@code REFCACHE_SOCKET}, else the default. */
-  public static Path socketOf(String option, Map<String, String> env) {
-    return Path.of(firstSet(option, env.get(SOCKET_ENV), DEFAULT_SOCKET.toString())).toAbsolutePath();
   }
 
   private static String firstSet(String... values) {

@@ -23,6 +23,7 @@ import org.refcache.fuse.MountPrivileges;
 import org.refcache.core.cache.NotFoundException;
 import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.RefOptions;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,7 +141,7 @@ public final class HeldHandles {
       try {
         ref = cm.get(id);
       } catch (CacheException e) {
-        LOG.warn("dropping held ref {}: {}", id, e.getMessage());
+        LOG.warn("dropping held ref {}: {}", Printable.text(id), Printable.line(e.getMessage()));
         dropped = true;
         continue;
       }
@@ -151,7 +152,7 @@ public final class HeldHandles {
       try {
         r = r.withMutable(cm.getMutable(id));
       } catch (CacheException e) {
-        LOG.warn("dropping held mutable ref {}: {}", id, e.getMessage());
+        LOG.warn("dropping held mutable ref {}: {}", Printable.text(id), Printable.line(e.getMessage()));
         dropped = true;
       }
     }

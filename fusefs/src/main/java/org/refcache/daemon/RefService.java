@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
@@ -22,12 +24,15 @@ import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
+import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
 import org.refcache.core.layer.RefusedLayerException;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.refcache.fuse.MountPrivileges;
@@ -49,18 +54,28 @@ public final class RefService {
   private final HeldHandles held;
   private final LayerImporter importer;
   private final Path mountpoint;
+  private final MountTargets targets;
   private final Consumer<String> invalidator;
   private final ReentrantLock lock = new ReentrantLock();
+  private volatile LongConsumer importListener = bytes -> { };
 
   /**
+   * @param targets where bind mounts may not go
    * @param invalidator tells the FUSE view that what it shows for an ID changed; called without the lock
    */
-  public RefService(CacheManager cache, HeldHandles held, Path mountpoint, Consumer<String> invalidator) {
+  public RefService(CacheManager cache, HeldHandles held, Path mountpoint, MountTargets targets,
+      Consumer<String> invalidator) {
     this.cache = cache;
     this.held = held;
     this.importer = new LayerImporter(cache.contentStore(), cache.layerLimits());
     this.mountpoint = mountpoint;
+    this.targets = targets;
     this.invalidator = invalidator;
+  }
+
+  /** {@code listener} hears the size of every layer imported (the GC policy runs after large imports). */
+  public void onImport(LongConsumer listener) {
+    this.importListener = listener;
   }
 
   /** Where the FUSE view shows {@code id}. */
@@ -82,6 +97,14 @@ public final class RefService {
     if (parent != null) {
       held.serve(requireId(parent));
     }
+    // The blob is stored before a record names it: the lease keeps a collection from taking it.
+    try (WorkLease lease = cache.lease()) {
+      return importLeased(file, parent, description, progress);
+    }
+  }
+
+  private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
+      throws IOException {
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
@@ -104,7 +127,9 @@ public final class RefService {
         holdOrDiscard(ref, () -> held.hold(ref));
       }
       changed.add(ref.id());
-      LOG.info("imported {} ({} {}) as {}", file, layer.mediaType(), layer.blob(), ref.id());
+      LOG.info("imported {} ({} {}) as {}", Printable.text(file.toString()), layer.mediaType(), layer.blob(),
+          ref.id());
+      importListener.accept(layer.size());
       return ref.id();
     } finally {
       lock.unlock();
@@ -400,8 +425,9 @@ public final class RefService {
   }
 
   /**
-   * The names in the layer blob of what {@code id} stands for, sorted (spec 2.17: this layer's changes,
-   * whiteouts included, not the whole tree); empty for a ref without a blob. Does not count as a use.
+   * The names in the ref's own layer blob as byte strings ({@link FileNames}), sorted (spec 2.17:
+   * this layer's changes, whiteouts included, not the whole tree); empty for a ref without a blob.
+   * Does not count as a use.
    */
   public List<String> files(String id) {
     ServedRef served = held.serve(requireId(id));
@@ -409,8 +435,7 @@ public final class RefService {
         served instanceof ServedRef.Writable ? ErrorKind.LOCKED : ErrorKind.USAGE,
         id + " is a mutable ref: only committed refs have a file list"));
     try (ImmutableRef r = cache.get(target, RefOptions.noUpdateLastUsed())) {
-      // Names are bytes; people and JSON get them as UTF-8 text.
-      return r.fileList().stream().map(FileNames::toText).toList();
+      return r.fileList();
     }
   }
 
@@ -432,12 +457,15 @@ public final class RefService {
    * Bind-mounts the tree of {@code id} onto the directory {@code dir}, holding a handle while mounted.
    * A mutable the service holds is mounted through the service's handle (writable unless
    * {@code readOnly}), and cannot be released while mounted. The mount is {@code nosuid,nodev} unless
-   * {@code granted} says otherwise, whatever the view's own flags.
+   * {@code granted} says otherwise, whatever the view's own flags. A directory where the mount would hide the
+   * view, the state root or the control socket is refused ({@link MountTargets}). Happens whole or not at
+   * all: when the held state cannot be saved, the bind is undone and its handle released.
    */
   public HeldHandles.ActiveMount mount(String id, Path dir, boolean readOnly, MountPrivileges granted)
       throws IOException {
     requireId(id);
     Path target = directory(dir);
+    targets.requireAllowed(dir);
     lock.lock();
     try {
       HeldHandles.ActiveMount m = bind(id, target, readOnly, granted);
@@ -447,7 +475,7 @@ public final class RefService {
         unbind(m, e);
         throw e;
       }
-      LOG.info("bind-mounted {} at {} ({}{})", id, target, readOnly ? "ro," : "", granted);
+      LOG.info("bind-mounted {} at {} ({}{})", id, Printable.text(target.toString()), readOnly ? "ro," : "", granted);
       return m;
     } finally {
       lock.unlock();
@@ -490,7 +518,7 @@ public final class RefService {
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Posix.bindMount(tree, bytesOf(target), granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0));
+      Posix.bindMount(tree, bytesOf(target), flags(readOnly, granted));
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
@@ -500,6 +528,10 @@ public final class RefService {
     HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, granted, handle);
     held.addMount(m);
     return m;
+  }
+
+  private static long flags(boolean readOnly, MountPrivileges granted) {
+    return granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0);
   }
 
   private void unbind(HeldHandles.ActiveMount m, Exception cause) {
@@ -514,7 +546,10 @@ public final class RefService {
     }
   }
 
-  /** Unmounts a bind mount made by {@link #mount} and releases its handle. */
+  /**
+   * Unmounts a bind mount made by {@link #mount} and releases its handle. Happens whole or not at all: when
+   * the held state cannot be saved, the bind is made again and keeps its handle.
+   */
   public HeldHandles.ActiveMount umount(Path dir) throws IOException {
     if (!dir.isAbsolute()) {
       throw new ControlException(ErrorKind.USAGE, "not an absolute path: " + dir);
@@ -530,6 +565,7 @@ public final class RefService {
       Path t = target;
       HeldHandles.ActiveMount m = held.mountAt(t).orElseThrow(
           () -> new ControlException(ErrorKind.NOT_FOUND, t + " is not a refcache mount"));
+      boolean wasMounted = true;
       try {
         Posix.umount(bytesOf(t), 0);
       } catch (IOException e) {
@@ -540,39 +576,76 @@ public final class RefService {
         if (errno != Errno.EINVAL) {
           throw e;
         }
-        LOG.info("{} was not mounted any more", t);
+        LOG.info("{} was not mounted any more", Printable.text(t.toString()));
+        wasMounted = false;
       }
       held.removeMount(t);
+      try {
+        saveState();
+      } catch (IOException | RuntimeException e) {
+        // The state file still lists the mount, and so does the service: it is made again, with the handle
+        // it never gave up, so that the client's failed umount changed nothing.
+        held.addMount(m);
+        if (wasMounted) {
+          rebind(m, e);
+        }
+        throw e;
+      }
       if (m.handle() != null) {
         m.handle().release();
       }
-      saveState();
-      LOG.info("unmounted {} from {}", m.id(), t);
+      LOG.info("unmounted {} from {}", m.id(), Printable.text(t.toString()));
       return m;
     } finally {
       lock.unlock();
     }
   }
 
+  /** Makes {@code m}'s bind again after an unmount that could not be saved. */
+  private void rebind(HeldHandles.ActiveMount m, Exception cause) {
+    try {
+      Posix.bindMount(treePath(m.id()), bytesOf(m.dir()), flags(m.readOnly(), m.privileges()));
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      LOG.error("{} could not be mounted again after a failed umount ({}); the next start re-makes it", m.dir(),
+          e.getMessage());
+    }
+  }
+
   /**
-   * Re-makes the bind mounts the state file lists (at start, once the FUSE view answers). A stale mount
-   * left at a target by a crash is detached first; a mount that cannot be re-made is logged and dropped.
+   * Re-makes the bind mounts the state file lists (at start, once the FUSE view answers). A mount whose
+   * target is no longer allowed ({@link MountTargets}: an older version accepted it, or the file was edited)
+   * is dropped, before anything is detached there. A stale mount left at a target by a crash is detached
+   * first; a mount that cannot be re-made is logged and dropped. The state is then saved without the
+   * dropped ones; when that fails the file keeps them and the next start drops them again.
    */
-  public void restoreMounts() throws IOException {
+  public void restoreMounts() {
     lock.lock();
     try {
       List<ServiceState.BindMount> pending = held.takePendingMounts();
       for (ServiceState.BindMount b : pending) {
         Path target = Path.of(b.dir());
+        Optional<String> refused = targets.refusal(target);
+        if (refused.isPresent()) {
+          LOG.warn("dropping the saved bind mount of {} at {}: {}", b.id(), target, refused.get());
+          continue;
+        }
         try {
           MountTable.detachAt(target);
-          bind(b.id(), directory(target), b.readOnly(), b.privileges());
+          Path dir = directory(target);
+          targets.requireAllowed(target); // again: a stale mount there hid where the path leads
+          bind(b.id(), dir, b.readOnly(), b.privileges());
         } catch (IOException | CacheException | ControlException e) {
-          LOG.warn("cannot restore the bind mount of {} at {}: {}", b.id(), target, e.getMessage());
+          LOG.warn("cannot restore the bind mount of {} at {}: {}", Printable.text(b.id()),
+              Printable.text(target.toString()), Printable.line(e.getMessage()));
         }
       }
       if (!pending.isEmpty()) {
-        saveState();
+        try {
+          saveState();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("cannot save the held state after restoring bind mounts: {}", e.toString());
+        }
       }
     } finally {
       lock.unlock();
@@ -590,7 +663,7 @@ public final class RefService {
         try {
           Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
         } catch (IOException e) {
-          LOG.warn("cannot detach {}: {}", m.dir(), e.getMessage());
+          LOG.warn("cannot detach {}: {}", Printable.text(m.dir().toString()), Printable.line(e.getMessage()));
         }
       }
     } finally {
@@ -609,7 +682,7 @@ public final class RefService {
       try {
         invalidator.accept(id);
       } catch (RuntimeException e) {
-        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, e.toString());
+        LOG.warn("cannot invalidate {} in the FUSE view: {}", id, Printable.line(e.toString()));
         LOG.debug("invalidate failure", e);
       }
     }

@@ -1,16 +1,30 @@
 package org.refcache.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Base64;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.refcache.core.cache.CacheException;
+import org.refcache.core.cache.InvalidFilterException;
 import org.refcache.core.cache.InvalidRefException;
 import org.refcache.core.cache.LockedException;
 import org.refcache.core.cache.NotFoundException;
+import org.refcache.core.cache.PruneOptions;
+import org.refcache.core.cache.UsageFilter;
+import org.refcache.core.cache.UsageTotals;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.posix.FileNames;
+import org.refcache.posix.Printable;
+import org.refcache.protocol.BoundedLineReader;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +37,25 @@ public final class RequestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
   private final RefService service;
+  private final CacheMaintenance maintenance;
 
-  public RequestHandler(RefService service) {
+  public RequestHandler(RefService service, CacheMaintenance maintenance) {
     this.service = service;
+    this.maintenance = maintenance;
+  }
+
+  /**
+   * Answers one line as read from a connection: a line over the bound and an empty line get a usage
+   * failure like any other line that is not a request, so every line a client sends gets an answer.
+   *
+   * @param progress receives progress lines to send before the final one
+   * @return the final response line
+   */
+  public ObjectNode handle(BoundedLineReader.Line line, Consumer<JsonNode> progress) {
+    if (line instanceof BoundedLineReader.Line.TooLong t) {
+      return ControlProtocol.lineTooLong(t.bytes());
+    }
+    return handle(((BoundedLineReader.Line.Text) line).text(), progress);
   }
 
   /**
@@ -35,6 +65,11 @@ public final class RequestHandler {
    * @return the final response line
    */
   public ObjectNode handle(String line, Consumer<JsonNode> progress) {
+    if (line.isBlank()) {
+      // A client waits for an answer to every line it sends; silence would hang it.
+      return ControlProtocol.failure(ErrorKind.USAGE, "empty request line: expected a JSON request"
+          + " object such as {\"v\":" + ControlProtocol.VERSION + ",\"op\":\"ls\"}");
+    }
     JsonNode req;
     try {
       req = ControlProtocol.JSON.readTree(line);
@@ -66,20 +101,20 @@ public final class RequestHandler {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, e.getMessage());
     } catch (LockedException e) {
       return ControlProtocol.failure(ErrorKind.LOCKED, e.getMessage());
-    } catch (InvalidRefException e) {
+    } catch (InvalidRefException | InvalidFilterException e) {
       return ControlProtocol.failure(ErrorKind.USAGE, e.getMessage());
     } catch (NoSuchFileException e) {
       return ControlProtocol.failure(ErrorKind.NOT_FOUND, "no such file or directory: " + e.getFile());
     } catch (ClientGoneException e) {
       // Nobody reads the answer; the operation stopped where the progress could not be sent.
-      LOG.info("{} abandoned: {}", op.textValue(), e.getMessage());
+      LOG.info("{} abandoned: {}", Printable.text(op.textValue()), Printable.line(e.getMessage()));
       return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage());
     } catch (CacheException | IOException e) {
-      LOG.warn("{} failed: {}", op.textValue(), e.toString());
-      LOG.debug("{} failure", op.textValue(), e);
+      LOG.warn("{} failed: {}", Printable.text(op.textValue()), Printable.line(e.toString()));
+      LOG.debug("{} failure", Printable.text(op.textValue()), e);
       return ControlProtocol.failure(ErrorKind.OTHER, e.getMessage() == null ? e.toString() : e.getMessage());
     } catch (RuntimeException e) {
-      LOG.warn("{} failed: {}", op.textValue(), e.toString(), e);
+      LOG.warn("{} failed: {}", Printable.text(op.textValue()), Printable.line(e.toString()), e);
       return ControlProtocol.failure(ErrorKind.OTHER, "internal error: " + e);
     }
   }
@@ -114,9 +149,75 @@ public final class RequestHandler {
       case "umount" -> mountResult(service.umount(a.path("dir")));
       case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
-      case "files" -> ControlProtocol.JSON.valueToTree(service.files(a.required("id")));
+      case "files" -> fileNames(service.files(a.required("id")), a.optional("encoding"));
+      case "du" -> du(a.strings("filter"), a.flag("verbose"), progress);
+      case "prune" -> UsageJson.of(maintenance.prune(pruneOptions(a), u -> {
+        ObjectNode p = ControlProtocol.object();
+        p.set("removed", UsageJson.of(u));
+        progress.accept(p);
+      }));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  /**
+   * Names (byte strings) as UTF-8 text, bytes that are not UTF-8 turned into U+FFFD (what JSON can
+   * hold), or with {@code "encoding":"base64"} each name's exact bytes in base64.
+   */
+  private static JsonNode fileNames(List<String> names, String encoding) {
+    ArrayNode out = ControlProtocol.JSON.createArrayNode();
+    if (encoding == null) {
+      names.forEach(n -> out.add(FileNames.toText(n)));
+    } else if (encoding.equals("base64")) {
+      names.forEach(n -> out.add(Base64.getEncoder().encodeToString(FileNames.bytes(n))));
+    } else {
+      throw new ControlException(ErrorKind.USAGE, "argument encoding must be base64 or absent, not "
+          + Printable.text(encoding));
+    }
+    return out;
+  }
+
+  /**
+   * Disk usage, each row a progress line; verbose adds to each record the GC policy's verdict and to
+   * the summary each rule's size target.
+   */
+  private JsonNode du(List<String> filters, boolean verbose, Consumer<JsonNode> progress) throws IOException {
+    long[] notCounted = {0}; // what prune's total leaves out: data no record uses
+    UsageTotals t = maintenance.diskUsage(filters, u -> {
+      ObjectNode row = UsageJson.of(u);
+      if (verbose) {
+        try {
+          List<String> verdicts = maintenance.gcVerdicts(u);
+          if (!verdicts.isEmpty()) {
+            verdicts.forEach(row.putArray("gc")::add);
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      if (u.id().equals("service:unreferenced") || u.id().equals("service:open-files")) {
+        notCounted[0] += u.size();
+      }
+      ObjectNode p = ControlProtocol.object();
+      p.set("record", row);
+      progress.accept(p);
+    });
+    ObjectNode result = UsageJson.of(t);
+    if (verbose && filters.isEmpty()) {
+      for (CacheMaintenance.RuleTarget r : maintenance.gcTargets(t.total() - notCounted[0])) {
+        ObjectNode n = result.withArray("gcPolicy").addObject();
+        n.put("rule", r.rule());
+        n.put("description", r.description());
+        n.put("keepBytes", r.keepBytes());
+      }
+    }
+    return result;
+  }
+
+  private static PruneOptions pruneOptions(Args a) {
+    return new PruneOptions(a.flag("all"), UsageFilter.parse(a.strings("filter")),
+        Duration.ofSeconds(a.count("keepDuration")), a.count("reservedSpace"), a.count("maxUsedSpace"),
+        a.count("minFreeSpace"));
   }
 
   private static JsonNode idResult(String id) {
@@ -170,6 +271,37 @@ public final class RequestHandler {
         out.add(e.textValue());
       }
       return out;
+    }
+
+    /** A list of strings; absent is empty. */
+    List<String> strings(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return List.of();
+      }
+      if (!n.isArray()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+      }
+      List<String> out = new ArrayList<>();
+      for (JsonNode e : n) {
+        if (!e.isTextual()) {
+          throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a list of strings");
+        }
+        out.add(e.textValue());
+      }
+      return out;
+    }
+
+    /** A whole number of at least 0 (bytes, seconds); absent is 0. */
+    long count(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || n.isNull()) {
+        return 0;
+      }
+      if (!n.canConvertToLong() || !n.isIntegralNumber() || n.longValue() < 0) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a whole number of at least 0");
+      }
+      return n.longValue();
     }
 
     boolean flag(String name) {

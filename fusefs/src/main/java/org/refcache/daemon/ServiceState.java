@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.refcache.fuse.MountPrivileges;
 import org.refcache.posix.ErrnoMapper;
+import org.refcache.protocol.ControlProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -23,7 +23,9 @@ import org.refcache.posix.ErrnoMapper;
  *   <li>An immutable, and the ID of a committed mutable (which stands for its twin: the service's commits,
  *       before and after a restart, until the twin goes), are served through a fresh {@code get} handle
  *       of the immutable record, read-only; it does not count as a use and is released when the lease
- *       closes; the first mount of a lazy ref unpacks it.</li>
+ *       closes; the first mount of a lazy ref unpacks it. The handle is weak: it does not keep the
+ *       ref from prune, only its data (a file open through the view stays readable after a prune
+ *       removed its ref); prune invalidates the refs it removed.</li>
  *   <li>An idle mutable without a twin is not shown ({@code get} would commit it on the spot), nor is the
  *       twin of a commit the service has not recorded yet.</li>
  * </ul>
@@ -81,12 +83,16 @@ public final class ServiceTreeSource implements RefTreeSource {
   private Optional<RefLease> openImmutable(String id) {
     ImmutableRef ref;
     try {
-      ref = cache.get(id, RefOptions.noUpdateLastUsed());
+      // Weak: a ref the view reads can still be pruned; its data stays while the lease is open.
+      ref = cache.get(id, RefOptions.noUpdateLastUsed(), RefOptions.weak());
     } catch (NotFoundException e) {
       return Optional.empty();
     }
     try {
       return Optional.of(new ServiceLease(ref.mount(true), ref));
+    } catch (NotFoundException e) {
+      ref.release(); // pruned while it was being opened
+      return Optional.empty();
     } catch (RuntimeException e) {
       ref.release();
       throw e;

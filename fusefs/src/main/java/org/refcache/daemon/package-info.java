@@ -16,7 +16,7 @@
  *       held set happens when that file is written; {@link org.refcache.daemon.Leftovers} undoes at start
  *       what a daemon killed before that write left.</li>
  *   <li>{@link org.refcache.daemon.ServiceTreeSource}: what the FUSE view serves for each ref ID.</li>
- *   <li>{@link org.refcache.daemon.ControlServer} and {@link org.refcache.daemon.ControlProtocol}: the Unix
+ *   <li>{@link org.refcache.daemon.ControlServer} and {@link org.refcache.protocol.ControlProtocol}: the Unix
  *       socket speaking newline-delimited JSON, with heartbeats while a request runs.</li>
  * </ul>
  *

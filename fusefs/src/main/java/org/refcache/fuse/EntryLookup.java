@@ -4,24 +4,23 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.refcache.core.overlay.DirectoryLinks;
-import org.refcache.core.overlay.Node;
-import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
 
 /**
  * What the view answers for a name: the attributes it shows for a place (the mount's own
- * directories, a ref's root before and after its unpack, a file as the union shows it, an
- * unlinked open file) and how long the kernel may keep them. Names, attributes and listings
- * inside a tree that can never change are valid for {@link FuseOptions#UNCHANGING_TIMEOUT}, the
- * rest for the mount's timeouts; a missing name inside a ref may be remembered as missing (names
- * there appear only through the mount), one in {@code /refs} not (a new ref must show at once).
+ * directories, a ref's root before and after its unpack, a file as its tree says the union shows
+ * it, an unlinked open file) and how long the kernel may keep them. Inside a ref it copies the
+ * tree's answer ({@code OverlayTree.attributes}: inode numbers, ctimes and link counts are the
+ * tree's); only the ref's own directory gets a number of the view's, since the view names it.
+ * Names, attributes and listings inside a tree that can never change are valid for
+ * {@link FuseOptions#UNCHANGING_TIMEOUT}, the rest for the mount's timeouts; a missing name
+ * inside a ref may be remembered as missing (names there appear only through the mount), one in
+ * {@code /refs} not (a new ref must show at once).
  */
 final class EntryLookup {
 
@@ -130,57 +129,21 @@ final class EntryLookup {
       return missing(at);
     }
     try (RefTree tree = ref.get()) {
-      Optional<Node> node = tree.tree().resolve(at.relative());
-      if (node.isEmpty()) {
+      Optional<Stat> shown = tree.tree().attributes(at.relative());
+      if (shown.isEmpty()) {
         return missing(at);
       }
-      String real = node.get().real().toString();
-      int rc = Posix.lstatInto(real, into.memory());
-      if (rc == -Errno.ENOENT) {
-        return missing(at); // gone since it was resolved
+      into.set(shown.get());
+      if (refRoot) {
+        // The ref's directory in /refs has a number of its own, the same before the unpack.
+        into.setIno(Attributes.refRootIno(id));
+        if (standInRoots.contains(id)) {
+          // Answered as a stand-in before: keep its mode, owner and times for the life of the
+          // mount, or a walk that began before the unpack (tar) sees its directory change.
+          Attributes.keepStandIn(into, mountTime);
+        }
       }
-      if (rc < 0) {
-        throw ErrnoMapper.toException("lstat", -rc, real, null);
-      }
-      reportAsTheUnionShowsIt(tree, at, node.get(), into);
       return found(into, at.insideRef() && tree.immutable());
-    }
-  }
-
-  /**
-   * Corrects what {@code lstat} of a node's real file says into what the union shows: a ref's
-   * root has a number of its own, a copied-up file keeps its lower original's number and ctime,
-   * a merged directory counts the subdirectories of all its layers.
-   */
-  private void reportAsTheUnionShowsIt(RefTree tree, MountPath at, Node node,
-                                       FileAttributes into) throws IOException {
-    boolean refRoot = at.isRefRoot();
-    if (refRoot) {
-      into.setIno(Attributes.refRootIno(at.refId()));
-      if (standInRoots.contains(at.refId())) {
-        // Answered as a stand-in before: keep its mode, owner and times for the life of the
-        // mount, or a walk that began before the unpack (tar) sees its directory change.
-        Attributes.keepStandIn(into, mountTime);
-      }
-    }
-    if (node.isUpper() && tree.tree() instanceof WritableOverlayTree writable) {
-      if (!refRoot) {
-        // A copied-up file or directory keeps the inode number of its lower original.
-        into.setIno(writable.reportedIno(at.relative(), into.ino()));
-      }
-      // ... and the ctime it had, until it changes for real.
-      Instant real = into.ctime();
-      Instant shown = writable.reportedCtime(at.relative(), real);
-      if (!shown.equals(real)) {
-        into.setCtime(shown);
-      }
-    }
-    if (node.isDirectory()) {
-      // A merged directory's real directory counts only its own layer's subdirectories.
-      OptionalInt links = DirectoryLinks.merged(tree.tree(), at.relative());
-      if (links.isPresent()) {
-        into.setNlink(links.getAsInt());
-      }
     }
   }
 
@@ -191,6 +154,7 @@ final class EntryLookup {
       return missingOutsideRefs;
     }
     Attributes.ofDescriptor(fd, into);
+    into.setIno(unlinked.ino(at)); // the number the tree showed for it
     if (unlinked.isLower(at)) {
       // Unlinked from the union, still linked in its layer.
       into.setNlink(Math.max(0, into.nlink() - 1));

@@ -5,13 +5,14 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
 
 /**
  * A file's attributes as {@code lstat(2)} gives them: a {@code struct stat} (x86_64 glibc) in
- * native memory, which the view fills ({@code lstat} straight into it, then its own corrections)
- * and a transport copies into its reply. Mutable and reused: the kernel transport keeps one per
- * worker thread (no allocation per request), libfuse hands in its own {@code struct stat}
- * ({@link #over}).
+ * native memory, which the view fills (with what a tree says a path shows, or the attributes of
+ * the mount's own directories) and a transport copies into its reply. Mutable and reused: the
+ * kernel transport keeps one per worker thread (no native allocation per request), libfuse hands
+ * in its own {@code struct stat} ({@link #over}).
  */
 public final class FileAttributes {
 
@@ -50,9 +51,21 @@ public final class FileAttributes {
     return new FileAttributes(statMemory, Posix.STAT_SIZE);
   }
 
-  /** The {@code struct stat} memory, for {@code Posix.lstatInto}. */
-  Pointer memory() {
-    return memory;
+  /** Sets every field to {@code stat}'s: what a tree says a path shows. */
+  void set(Stat stat) {
+    memory.putLong(DEV, stat.dev());
+    memory.putLong(INO, stat.ino());
+    memory.putLong(NLINK, stat.nlink());
+    memory.putInt(MODE, stat.mode());
+    memory.putInt(UID, stat.uid());
+    memory.putInt(GID, stat.gid());
+    memory.putLong(RDEV, stat.rdev());
+    memory.putLong(SIZE_OFFSET, stat.size());
+    memory.putLong(BLKSIZE, stat.blksize());
+    memory.putLong(BLOCKS, stat.blocks());
+    putTime(ATIME, stat.atime());
+    putTime(MTIME, stat.mtime());
+    putTime(CTIME, stat.ctime());
   }
 
   /** Sets every field to 0; returns this. */
@@ -173,10 +186,6 @@ public final class FileAttributes {
 
   void setMtime(Instant time) {
     putTime(MTIME, time);
-  }
-
-  Instant ctime() {
-    return Instant.ofEpochSecond(ctimeSeconds(), ctimeNanos());
   }
 
   void setCtime(Instant time) {

@@ -78,7 +78,7 @@ final class FileHandles {
   /**
    * A read-only open of a lower file of a writable tree: the handle follows the file's copy-up
    * (see {@link OpenFiles}). A copy-up between the resolution and the registration is caught
-   * here: the copy then answers for {@code path} with the lower file's inode number.
+   * here: the copy then answers for {@code path} with the inode number the lower file showed.
    */
   private long registerLowerReader(RefTree ref, WritableOverlayTree tree, String path, Node node,
                                    int flags) throws IOException {
@@ -88,8 +88,7 @@ final class FileHandles {
     long handle = files.registerLowerReader(file, lower);
     Optional<Node> now = tree.resolve(path);
     if (now.isPresent() && now.get().isUpper() && now.get().isRegularFile()
-        && now.get().stat().dev() == lower.dev()
-        && tree.reportedIno(path, now.get().stat().ino()) == lower.ino()) {
+        && now.get().stat().dev() == lower.dev() && now.get().ino() == node.ino()) {
       files.follow(file, now.get().real().toString());
     }
     return handle;
@@ -187,12 +186,6 @@ final class FileHandles {
       return -Errno.EBADF;
     }
     return file.withFd(fd -> dataOnly ? Posix.fdatasync(fd) : Posix.fsync(fd));
-  }
-
-  /** The descriptor of {@code handle}, or -EBADF. */
-  int descriptor(long handle) {
-    OpenFile file = files.get(handle);
-    return file == null ? -Errno.EBADF : file.fd();
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.refcache.fuse.kernel.FuseSession;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,8 +98,8 @@ public final class FuseMount implements AutoCloseable {
         startKernel();
         return;
       } catch (java.nio.file.AccessDeniedException e) {
-        LOG.warn("cannot mount {} without libfuse ({}): falling back to libfuse 2.9", mountpoint,
-            e.getMessage());
+        LOG.warn("cannot mount {} without libfuse ({}): falling back to libfuse 2.9",
+            Printable.text(mountpoint.toString()), Printable.line(e.getMessage()));
       }
     }
     startLibfuse();
@@ -130,7 +131,7 @@ public final class FuseMount implements AutoCloseable {
       throw e;
     }
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
-        + "passthrough {}, {})", mountpoint, session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        + "passthrough {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
         session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()) + ","
         + options.privileges().options());
   }
@@ -155,7 +156,7 @@ public final class FuseMount implements AutoCloseable {
       close();
       throw e;
     }
-    LOG.info("mounted the ref view at {} ({})", mountpoint, loaded.arguments());
+    LOG.info("mounted the ref view at {} ({})", Printable.text(mountpoint.toString()), loaded.arguments());
   }
 
   /** The class of the libfuse transport: loaded by name, so only when it is chosen. */
@@ -231,7 +232,11 @@ public final class FuseMount implements AutoCloseable {
     }
   }
 
-  /** How many files are open through the mount (for tests and diagnostics). */
+  /**
+   * How many files are open through the mount. Tests only, and kept because nothing outside shows it:
+   * the kernel drops a file from its tables before our RELEASE runs, so only this tells a test that
+   * every open was released (no handle, descriptor or lease leaks).
+   */
   int openFiles() {
     return files.size();
   }
@@ -254,12 +259,18 @@ public final class FuseMount implements AutoCloseable {
     return session != null ? FuseOptions.Transport.KERNEL : FuseOptions.Transport.LIBFUSE;
   }
 
-  /** How many files unlinked while open the view still keeps (for tests and diagnostics). */
+  /**
+   * How many files unlinked while open the view still keeps. Tests only, and kept because such a file
+   * has no name left to observe it by: only this shows that its last close let it go.
+   */
   int unlinkedFiles() {
     return unlinked.size();
   }
 
-  /** How many refs have a cached lease (for tests and diagnostics). */
+  /**
+   * How many refs have a cached lease. Tests only, and kept because the cache is invisible through
+   * the mount by design (a cached lease and a fresh one serve the same tree); its bound is what is tested.
+   */
   int cachedRefs() {
     return trees.size();
   }
@@ -291,10 +302,11 @@ public final class FuseMount implements AutoCloseable {
       failures.add(e);
     }
     for (Exception failure : failures) {
-      LOG.warn("releasing the view of {}: {}", mountpoint, failure.toString());
-      LOG.debug("releasing the view of {}", mountpoint, failure);
+      LOG.warn("releasing the view of {}: {}", Printable.text(mountpoint.toString()),
+          Printable.line(failure.toString()));
+      LOG.debug("releasing the view of {}", Printable.text(mountpoint.toString()), failure);
     }
-    LOG.info("unmounted the ref view at {}{}", mountpoint,
+    LOG.info("unmounted the ref view at {}{}", Printable.text(mountpoint.toString()),
         stopped ? "" : " (detached lazily: still busy)");
   }
 

@@ -104,11 +104,6 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
         Transport.KERNEL, MountPrivileges.NONE);
   }
 
-  public FuseOptions withDebug(boolean on) {
-    return new FuseOptions(on, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, transport, privileges);
-  }
-
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
         unmountTimeout, extraOptions, transport, privileges);

@@ -5,10 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,22 +64,10 @@ public final class MountTable {
   public static int detachAt(Path dir) throws IOException {
     int n = 0;
     for (int guard = 0; guard < 64 && isMountPoint(dir); guard++) {
-      LOG.info("detaching stale mount at {}", dir);
+      LOG.info("detaching stale mount at {}", Printable.text(dir.toString()));
       // Mount points are text here (mountinfo, clients); Posix takes a name's bytes.
       Posix.umount(Path.of(FileNames.fromText(dir.toString())), Posix.MNT_DETACH);
       n++;
-    }
-    return n;
-  }
-
-  /** Detaches every mount at or below {@code dir}, deepest first; returns how many went. */
-  public static int detachUnder(Path dir) throws IOException {
-    Path d = dir.toAbsolutePath().normalize();
-    List<Path> points = read().stream().map(Mount::mountPoint).filter(p -> p.startsWith(d)).distinct()
-        .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
-    int n = 0;
-    for (Path p : points) {
-      n += detachAt(p);
     }
     return n;
   }

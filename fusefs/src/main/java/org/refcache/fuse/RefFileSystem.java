@@ -130,9 +130,9 @@ final class RefFileSystem implements ViewOperations {
   }
 
   /**
-   * Lists a whole directory in one call. Entries carry their real {@code st_ino} (a copied-up
-   * one its lower original's) and type, so {@code d_ino} and {@code d_type} are right without a
-   * lookup.
+   * Lists a whole directory in one call. Entries carry the {@code st_ino} their tree reports (a
+   * copied-up one its original's) and their type, so {@code d_ino} and {@code d_type} are right
+   * without a lookup.
    */
   @Override
   public void list(MountPath at, DirectorySink into) throws IOException {
@@ -154,18 +154,10 @@ final class RefFileSystem implements ViewOperations {
   }
 
   private static void listTree(Target t, DirectorySink into) throws IOException {
-    String dir = t.relative();
-    OverlayTree tree = t.ref().tree();
-    WritableOverlayTree writable = tree instanceof WritableOverlayTree w ? w : null;
-    for (DirEntry entry : tree.list(dir)) {
-      // The inode number and the type, both known from the listing: no lstat per entry (a
+    for (DirEntry entry : t.ref().tree().list(t.relative())) {
+      // The inode number and the type, both known from the listing: no lookup per entry (a
       // lookup fills the rest when the kernel asks).
-      long ino = entry.ino();
-      if (writable != null && entry.real().startsWith(writable.upper())) {
-        String path = dir.isEmpty() ? entry.name() : dir + "/" + entry.name();
-        ino = writable.reportedIno(path, ino);
-      }
-      if (!into.add(entry.name(), ino, entry.type())) {
+      if (!into.add(entry.name(), entry.ino(), entry.type())) {
         break;
       }
     }
@@ -305,7 +297,7 @@ final class RefFileSystem implements ViewOperations {
       Posix.close(fd);
       throw e;
     }
-    return unlinked.keep(refId, fd, !node.isUpper());
+    return unlinked.keep(refId, fd, !node.isUpper(), node.ino());
   }
 
   @Override

@@ -96,8 +96,4 @@ final class RefTree implements AutoCloseable {
     return lastUse;
   }
 
-  /** Users right now, the cache's reference included (for tests). */
-  int users() {
-    return users.get();
-  }
 }

@@ -148,7 +148,7 @@ final class RefTrees implements AutoCloseable {
     // Still opening: openInto sees the slot gone and drops it itself.
   }
 
-  /** How many refs the cache holds open (for tests). */
+  /** How many refs the cache holds open ({@link FuseMount#cachedRefs()}). */
   int size() {
     return open.size();
   }

@@ -17,8 +17,11 @@ final class UnlinkedFiles implements AutoCloseable {
 
   static final int O_PATH = 010000000;
 
-  /** One kept file: its descriptor, and whether it is a lower layer's file. */
-  private record Kept(int fd, boolean ofLowerLayer) {
+  /**
+   * One kept file: its descriptor, whether it is a lower layer's file, and the inode number its
+   * tree showed for it (a copy's is its original's, which the descriptor's file does not know).
+   */
+  private record Kept(int fd, boolean ofLowerLayer, long ino) {
   }
 
   private final AtomicLong nextId = new AtomicLong(1);
@@ -29,11 +32,13 @@ final class UnlinkedFiles implements AutoCloseable {
    *
    * @param ofLowerLayer whether it is a lower layer's file, which stays linked in its layer: its
    *                     link count is one less than the layer's, and it must not change
+   * @param ino          the inode number its tree showed for it ({@code Node.ino}), which it
+   *                     keeps, as an unlinked file keeps its number on ext4
    * @return where the file is reachable from now on
    */
-  MountPath keep(String refId, int fd, boolean ofLowerLayer) {
+  MountPath keep(String refId, int fd, boolean ofLowerLayer, long ino) {
     long id = nextId.getAndIncrement();
-    kept.put(id, new Kept(fd, ofLowerLayer));
+    kept.put(id, new Kept(fd, ofLowerLayer, ino));
     return MountPath.unlinked(refId, id);
   }
 
@@ -41,6 +46,12 @@ final class UnlinkedFiles implements AutoCloseable {
   int descriptor(MountPath at) {
     Kept file = kept.get(at.unlinked());
     return file == null ? -1 : file.fd();
+  }
+
+  /** The inode number unlinked file {@code at} shows, or -1 if it is not kept. */
+  long ino(MountPath at) {
+    Kept file = kept.get(at.unlinked());
+    return file == null ? -1 : file.ino();
   }
 
   /** Whether unlinked file {@code at} is a lower layer's. */

@@ -3,6 +3,7 @@ package org.refcache.fuse;
 import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +29,10 @@ public final class ViewFailures {
     int errno = failure instanceof IsDirectoryException ? Errno.EISDIR
         : ErrnoMapper.toErrno(failure);
     if (errno == Errno.EIO) {
-      LOG.warn("{} {} failed: {}", operation, subject, failure.toString());
-      LOG.debug("{} {} failed", operation, subject, failure);
+      LOG.warn("{} {} failed: {}", operation, Printable.name(String.valueOf(subject)), Printable.line(failure.toString()));
+      LOG.debug("{} {} failed", operation, Printable.name(String.valueOf(subject)), failure);
     } else if (LOG.isTraceEnabled()) {
-      LOG.trace("{} {}: {}", operation, subject, ErrnoMapper.name(errno), failure);
+      LOG.trace("{} {}: {}", operation, Printable.name(String.valueOf(subject)), ErrnoMapper.name(errno), failure);
     }
     return errno;
   }

@@ -13,7 +13,9 @@
  * and how long the kernel may keep them; {@link org.refcache.fuse.Opened}: handle, keep-cache,
  * passthrough descriptor) and the {@link org.refcache.fuse.Caller} as a parameter.
  * {@link org.refcache.fuse.RefFileSystem} implements it ({@link org.refcache.fuse.EntryLookup}
- * says what a name shows).
+ * answers names: inside a ref it copies what the tree says the path shows,
+ * {@code OverlayTree.attributes}, with inode numbers, ctimes and link counts the tree's, and
+ * decides how long the kernel may keep it).
  *
  * <h2>Transports</h2>
  * <ul>

@@ -15,10 +15,31 @@ import picocli.CommandLine;
 class DaemonCommandTest {
 
   private static DaemonConfig parse(Map<String, String> env, String... args) {
-    Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), env, false);
+    Terminal t = new Terminal(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), env, false,
+        java.io.OutputStream.nullOutputStream());
     DaemonCommand command = new DaemonCommand(t);
     new CommandLine(command).parseArgs(args);
-    return command.config();
+    try {
+      return command.config();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void theGcPolicyComesFromTheConfigFileNamedByOptionOrEnvironment() throws Exception {
+    Path file = java.nio.file.Files.createTempFile("refcache-config", ".toml");
+    try {
+      java.nio.file.Files.writeString(file, "[gc]\ninterval = \"30m\"\n");
+      assertThat(parse(Map.of(), "--config", file.toString()).gcPolicy().interval())
+          .isEqualTo(java.time.Duration.ofMinutes(30));
+      assertThat(parse(Map.of("REFCACHE_CONFIG", file.toString())).gcPolicy().enabled()).isTrue();
+      assertThat(parse(Map.of()).gcPolicy().enabled()).as("no file: off").isFalse();
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(Map.of(), "--config", file.toString()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not exist");
   }
 
   @Test

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache mount} and {@code umount}: a ref's tree bind-mounted into a directory, as a container would. */
 class BindMountTest {

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.refcache.protocol.ControlProtocol;
 
 /**
  * {@code refcache daemon} killed with SIGKILL in the middle of a request, at the step where the request

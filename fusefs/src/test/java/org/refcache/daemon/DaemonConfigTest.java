@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.protocol.ControlSocket;
 
 class DaemonConfigTest {
   @Test
@@ -36,9 +37,9 @@ class DaemonConfigTest {
 
   @Test
   void clientSocketFollowsTheSameRule() {
-    assertThat(DaemonConfig.socketOf(null, Map.of())).isEqualTo(Path.of("/run/refcache/refcache.sock"));
-    assertThat(DaemonConfig.socketOf(null, Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/a"));
-    assertThat(DaemonConfig.socketOf("/b", Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/b"));
+    assertThat(ControlSocket.resolve(null, Map.of())).isEqualTo(Path.of("/run/refcache/refcache.sock"));
+    assertThat(ControlSocket.resolve(null, Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/a"));
+    assertThat(ControlSocket.resolve("/b", Map.of("REFCACHE_SOCKET", "/a"))).isEqualTo(Path.of("/b"));
   }
 
   @Test

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.refcache.posix.Posix;
 import org.refcache.fuse.MountTable;
+import org.refcache.testing.Mounts;
 
 /**
  * {@code refcache daemon} as its own process, as systemd runs it: readiness, SIGTERM, a crash and the
@@ -98,13 +99,13 @@ class DaemonProcessTest {
     Path dir = Files.createDirectories(svc.dir.resolve("bound"));
     svc.ok("mount", mutable, dir.toString());
     assertThat(Files.readString(dir.resolve("f"))).isEqualTo("f\n");
-    assertThat(MountSafetyNet.mountsUnder(svc.dir)).hasSize(2);
+    assertThat(Mounts.under(svc.dir)).hasSize(2);
 
     p.destroy(); // SIGTERM
 
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stopped in time").isTrue();
     assertThat(p.exitValue()).as("exit status; log:\n" + log("daemon")).isEqualTo(0);
-    assertThat(MountSafetyNet.mountsUnder(svc.dir)).isEmpty();
+    assertThat(Mounts.under(svc.dir)).isEmpty();
     assertThat(svc.socket).doesNotExist();
     assertThat(log("daemon")).contains("SIGTERM received");
   }

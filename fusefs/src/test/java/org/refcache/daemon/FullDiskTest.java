@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
+import org.refcache.protocol.ControlProtocol;
 
 /**
  * The service on a state root that fills up (a small tmpfs): imports, writes and requests that change

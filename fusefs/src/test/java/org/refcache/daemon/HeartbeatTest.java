@@ -24,6 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.ErrorKind;
 
 /**
  * Heartbeats: a request that runs long keeps its connection alive, so the client's timeout (time without

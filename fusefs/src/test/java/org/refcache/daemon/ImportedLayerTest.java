@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.refcache.core.layer.Compression;
 import org.refcache.core.layer.MediaTypes;
+import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache import} of real layer tarballs, read back through the real FUSE mount. */
 class ImportedLayerTest {
@@ -117,7 +118,12 @@ class ImportedLayerTest {
         tree.resolve(new String(moved, java.nio.charset.Charset.defaultCharset())), 0);
     assertThat(org.refcache.posix.Posix.list(tree).stream()
         .map(org.refcache.posix.FileNames::bytes)).containsExactlyInAnyOrder(moved, e8);
-    assertThat(svc.ok("files", id)).contains("caf\uFFFD"); // shown to people as UTF-8 text
+    // Shown to people with the byte that is not UTF-8 escaped; JSON can only hold text.
+    assertThat(svc.ok("files", id).lines()).contains("caf\\xe9", "caf\\xe8");
+    assertThat(svc.ok("files", "--format", "json", id)).contains("caf\uFFFD");
+    // For scripts, the exact bytes.
+    assertThat(svc.cli("files", "-z", id).stdout())
+        .containsExactly('c', 'a', 'f', 0xe8, 0, 'c', 'a', 'f', 0xe9, 0);
   }
 
   @Test

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
+import org.refcache.protocol.ControlProtocol;
 import org.refcache.posix.Stat;
 
 /**

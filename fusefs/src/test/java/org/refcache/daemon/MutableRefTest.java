@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache new}, writes through the mount, {@code commit} and {@code release}, on a real service. */
 class MutableRefTest {

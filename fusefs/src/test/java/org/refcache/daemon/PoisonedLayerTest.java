@@ -13,6 +13,7 @@ import org.refcache.core.layer.LayerLimits;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.protocol.ControlProtocol;
 
 /**
  * A lazy layer whose unpack fails, through the real mount: here a layer imported under the default

@@ -18,6 +18,8 @@ import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.Value;
 import org.refcache.fuse.MountTable;
+import org.refcache.protocol.ControlProtocol;
+import org.refcache.testing.Mounts;
 
 /** A restart of the service keeps every ref and handle it held, and its bind mounts. */
 class RestartTest {
@@ -165,7 +167,7 @@ class RestartTest {
     svc.ok("mount", mutable, rw.toString());
 
     svc.stopService();
-    assertThat(MountSafetyNet.mountsUnder(svc.dir)).as("a stopped service leaves no mount").isEmpty();
+    assertThat(Mounts.under(svc.dir)).as("a stopped service leaves no mount").isEmpty();
     svc.startService();
 
     assertThat(Files.readString(ro.resolve("hello"))).isEqualTo("hi\n");

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.refcache.cli.Main;
 import org.refcache.cli.Terminal;
+import org.refcache.testing.Mounts;
 
 /**
  * A real service on a private temporary root, mountpoint and socket, run in the test's JVM, and the
@@ -33,11 +34,31 @@ public final class ServiceFixture implements AutoCloseable {
   private org.refcache.core.layer.LayerLimits layerLimits =
       org.refcache.core.layer.LayerLimits.DEFAULTS;
 
-  /** What one run of the command printed and returned. */
-  public record Run(int exit, String out, String err) {
+  /**
+   * What one run of the command printed and returned; {@code stdout} is {@code out}'s bytes (for
+   * output that is not text, {@code files -z}).
+   */
+  public record Run(int exit, String out, String err, byte[] stdout) {
     /** stdout without its trailing newline. */
     public String line() {
       return out.strip();
+    }
+
+    // Two runs are equal when they printed the same bytes (a record compares arrays by identity).
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Run r && exit == r.exit && out.equals(r.out) && err.equals(r.err)
+          && java.util.Arrays.equals(stdout, r.stdout);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(exit, out, err, java.util.Arrays.hashCode(stdout));
+    }
+
+    @Override
+    public String toString() {
+      return "Run[exit=" + exit + ", out=" + out + ", err=" + err + "]";
     }
   }
 
@@ -118,10 +139,11 @@ public final class ServiceFixture implements AutoCloseable {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintWriter o = new PrintWriter(out, true, StandardCharsets.UTF_8);
     PrintWriter e = new PrintWriter(err, true, StandardCharsets.UTF_8);
-    int code = Main.run(args, new Terminal(o, e, env, false));
+    int code = Main.run(args, new Terminal(o, e, env, false, out));
     o.flush();
     e.flush();
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+        out.toByteArray());
   }
 
   /** Runs the command and fails unless it exits 0; returns stdout stripped. */
@@ -142,7 +164,7 @@ public final class ServiceFixture implements AutoCloseable {
       failures.add(e);
     }
     try {
-      MountSafetyNet.detachAllUnder(dir);
+      Mounts.detachAllUnder(dir);
     } catch (IOException | RuntimeException e) {
       failures.add(e);
     }

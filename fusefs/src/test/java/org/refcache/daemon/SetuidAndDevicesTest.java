@@ -19,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.MountPrivileges;
+import org.refcache.protocol.ControlProtocol;
 
 /**
  * A layer's setuid-root program and world-writable device node give another local user ({@code nobody})

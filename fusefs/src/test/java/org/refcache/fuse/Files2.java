@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import org.refcache.core.overlay.OverlayConventions;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 
 /** Building layer content by hand: files with exact owner, mode and times, and overlay markers. */
@@ -45,12 +45,12 @@ final class Files2 {
 
   static void whiteout(Path path) throws IOException {
     Files.createDirectories(path.getParent());
-    Posix.mknod(path, Posix.S_IFCHR, OverlayConventions.WHITEOUT_RDEV);
+    Posix.mknod(path, Posix.S_IFCHR, OverlayFormat.WHITEOUT_RDEV);
   }
 
   static void opaque(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Posix.lsetxattr(dir, OverlayConventions.OPAQUE_XATTR, OverlayConventions.OPAQUE_VALUE, 0);
+    OverlayFormat.markOpaque(dir);
   }
 
   static void xattr(Path path, String name, String value) throws IOException {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.refcache.testing.Mounts;
 
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)

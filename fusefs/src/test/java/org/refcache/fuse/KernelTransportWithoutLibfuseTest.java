@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.testing.Mounts;
 
 /**
  * The kernel transport (the default) starts and serves on a host without libfuse 2.9: jnr-fuse

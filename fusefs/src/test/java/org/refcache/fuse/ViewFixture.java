@@ -8,13 +8,15 @@ import java.nio.file.Path;
 import java.util.List;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.Mounts;
 
 /**
- * A mounted view over trees built by hand under one test directory: layer directories, uppers and
- * the mountpoint. {@link #close()} unmounts, checks that every lease was released, and detaches
+ * A mounted view over trees built by hand under one test directory: layer directories, uppers
+ * ({@code <dir>/uppers/<id>}) and the mountpoint ({@code <dir>/mnt}). Public for the POSIX suite
+ * ({@code org.refcache.fuse.posix}), which mounts a writable tree through it. {@link #close()} unmounts, checks that every lease was released, and detaches
  * anything still mounted under the directory, so no test leaves a mount behind.
  */
-final class ViewFixture implements AutoCloseable {
+public final class ViewFixture implements AutoCloseable {
 
   final Path dir;
   final Path mountpoint;
@@ -23,7 +25,7 @@ final class ViewFixture implements AutoCloseable {
   private final FuseOptions.Transport transport;
   private FuseMount mount;
 
-  ViewFixture(Path dir) throws IOException {
+  public ViewFixture(Path dir) throws IOException {
     this(dir, null);
   }
 
@@ -47,7 +49,7 @@ final class ViewFixture implements AutoCloseable {
   }
 
   /** Serves a writable tree (a new upper over {@code lowersTopFirst}) as ref {@code id}. */
-  WritableOverlayTree addWritable(String id, Path... lowersTopFirst) throws IOException {
+  public WritableOverlayTree addWritable(String id, Path... lowersTopFirst) throws IOException {
     Path upper = Files.createDirectories(dir.resolve("uppers").resolve(id));
     WritableOverlayTree tree = new WritableOverlayTree(upper, List.of(lowersTopFirst));
     source.add(id, tree);
@@ -58,7 +60,7 @@ final class ViewFixture implements AutoCloseable {
     return mount(FuseOptions.defaults());
   }
 
-  FuseMount mount(FuseOptions options) throws IOException {
+  public FuseMount mount(FuseOptions options) throws IOException {
     mount = FuseMount.mount(source, mountpoint,
         transport == null ? options : options.withTransport(transport));
     return mount;
@@ -81,7 +83,7 @@ final class ViewFixture implements AutoCloseable {
   }
 
   /** {@code <mountpoint>/refs/<id>}. */
-  Path ref(String id) {
+  public Path ref(String id) {
     return mountpoint.resolve("refs").resolve(id);
   }
 

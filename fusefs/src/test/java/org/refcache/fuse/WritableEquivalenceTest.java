@@ -29,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Posix;
+import org.refcache.testing.TreeSnapshot;
 
 /**
  * The equivalence harness: the same operations, through plain {@code java.nio} and POSIX calls,
@@ -340,31 +341,30 @@ class WritableEquivalenceTest {
     assertThat(onMount).containsExactlyEntriesOf(onPlain);
     // Hard-link siblings' attributes may be stale in the kernel for attr_timeout (see FuseOptions).
     Thread.sleep(FuseOptions.DEFAULT_ATTR_TIMEOUT.toMillis() + 200);
-    Map<String, TreeSnapshot.Entry> expected = TreeSnapshot.of(plain, start);
-    assertSameTree(TreeSnapshot.of(ref, start), expected);
+    Map<String, String> expected = TreeSnapshot.describe(TreeSnapshot.ofDirectory(plain, true), start);
+    assertSameTree(TreeSnapshot.describe(TreeSnapshot.ofDirectory(ref, true), start), expected);
 
     view.close();
     assertSameTree(throughKernelOverlay(start), expected);
   }
 
-  private Map<String, TreeSnapshot.Entry> throughKernelOverlay(Instant start) throws Exception {
+  private Map<String, String> throughKernelOverlay(Instant start) throws Exception {
     Path merged = Files.createDirectories(tmp.resolve("kernel-overlay"));
     Path work = Files.createDirectories(tmp.resolve("uppers/work"));
     run("mount", "-t", "overlay", "overlay", "-o",
         "lowerdir=" + lower + ",upperdir=" + tree.upper() + ",workdir=" + work, merged);
     try {
-      return TreeSnapshot.of(merged, start);
+      return TreeSnapshot.describe(TreeSnapshot.ofDirectory(merged, true), start);
     } finally {
       Posix.umount(merged, 0);
     }
   }
 
-  private static void assertSameTree(Map<String, TreeSnapshot.Entry> actual,
-                                     Map<String, TreeSnapshot.Entry> expected) {
+  private static void assertSameTree(Map<String, String> actual, Map<String, String> expected) {
     assertThat(actual.keySet()).containsExactlyElementsOf(expected.keySet());
     List<String> differences = new ArrayList<>();
-    for (Map.Entry<String, TreeSnapshot.Entry> entry : expected.entrySet()) {
-      TreeSnapshot.Entry other = actual.get(entry.getKey());
+    for (Map.Entry<String, String> entry : expected.entrySet()) {
+      String other = actual.get(entry.getKey());
       if (!entry.getValue().equals(other)) {
         differences.add(entry.getKey() + ":\n  expected " + entry.getValue() + "\n  actual   "
             + other);

@@ -116,6 +116,24 @@ class WritableViewTest {
     }
   }
 
+  /** As on ext4: a file unlinked while open keeps its number, a copied-up one its original's. */
+  @Test
+  void aCopiedUpFileUnlinkedWhileOpenKeepsItsInodeNumber() throws IOException {
+    Path file = ref.resolve("lower.txt");
+    long before = Posix.lstat(file).ino();
+    Posix.chmod(file, 0600);
+    assertThat(tree.resolve("lower.txt").orElseThrow().isUpper()).isTrue();
+    int fd = Posix.open(file, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+    try {
+      Files.delete(file);
+      Path open = Path.of("/proc/self/fd/" + fd); // stat(2) of it is fstat of the open file
+      assertThat(Files.readAttributes(open, "unix:nlink").get("nlink")).isEqualTo(0);
+      assertThat(Files.readAttributes(open, "unix:ino").get("ino")).isEqualTo(before);
+    } finally {
+      Posix.close(fd);
+    }
+  }
+
   /** As on ext4: making a file in a directory, or renaming it, does not change its st_ino. */
   @Test
   void aLowerDirectoryKeepsItsInodeNumberThroughCopyUpAndRename() throws IOException {

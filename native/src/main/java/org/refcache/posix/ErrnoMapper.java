@@ -145,13 +145,14 @@ public final class ErrnoMapper {
 
   static String describe(String call, int errno, String file, String otherFile) {
     StringBuilder message = new StringBuilder();
+    // Names are escaped: this message reaches logs and clients, and a name can hold a newline.
     if (call != null) {
-      message.append(call);
+      message.append(Printable.line(call));
     }
     if (file != null) {
-      message.append(message.length() > 0 ? " " : "").append(file);
+      message.append(message.length() > 0 ? " " : "").append(Printable.name(file));
       if (otherFile != null) {
-        message.append(" -> ").append(otherFile);
+        message.append(" -> ").append(Printable.name(otherFile));
       }
     }
     if (message.length() > 0) {

@@ -127,7 +127,7 @@ final class Library {
 
     int statvfs(String path, @Out @Transient StatVfsBuf buf);
 
-    /** Takes a raw pointer so {@link Posix#lstatInto} can fill FUSE's buffer without a copy. */
+    /** Takes a raw pointer so {@link Posix#lstat} can fill a buffer it keeps without a copy. */
     int lstat(String path, Pointer statBuf);
 
     int mount(String source, String target, String fstype, long flags, Pointer data);

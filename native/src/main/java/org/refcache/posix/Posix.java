@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 
@@ -15,11 +16,10 @@ import jnr.ffi.Struct;
  * The POSIX calls {@code java.nio} lacks, for x86_64 Linux.
  *
  * <p>Path-level calls throw the exception {@link ErrnoMapper} maps the errno to; expected absence
- * (a missing xattr) is an {@link Optional}. The fd-level calls, {@link #openRaw} and
- * {@link #lstatInto} serve the FUSE hot path: they never throw, returning {@code -errno} on
- * failure, which is what a FUSE operation answers; the fd-level ones allocate nothing on the Java
- * heap (path-taking ones only encode the path). libc is loaded on first use (see
- * {@code Library}).
+ * (a missing xattr) is an {@link Optional}. The fd-level calls and {@link #openRaw} serve the
+ * FUSE hot path: they never throw, returning {@code -errno} on failure, which is what a FUSE
+ * operation answers; the fd-level ones allocate nothing on the Java heap. libc is loaded on
+ * first use (see {@code Library}).
  *
  * <p>Paths are passed as {@code Path.toString()}, encoded by jnr-ffi in the default charset, which
  * on Java 17 is the one {@code java.nio} uses for file names too.
@@ -73,7 +73,7 @@ public final class Posix {
   /** {@link #umount}: detach now, clean up when no longer busy (lazy unmount). */
   public static final int MNT_DETACH = 2;
 
-  /** Size of {@code struct stat} on x86_64, what {@link #lstatInto} writes. */
+  /** Size of {@code struct stat} on x86_64, what {@code lstat(2)} writes. */
   public static final int STAT_SIZE = 144;
 
   static final int AT_FDCWD = -100;
@@ -94,6 +94,17 @@ public final class Posix {
 
   /** First buffer for xattr values and lists; most (capabilities, overlay markers) are tiny. */
   private static final int XATTR_FIRST_TRY = 256;
+
+  /**
+   * Per thread, the {@code struct stat} {@link #lstat} fills, in native memory allocated once: the
+   * union trees and the view call it for every path they answer, and a new buffer per call (on the
+   * heap, copied to native memory and back by jnr-ffi) costs as much as the system call.
+   */
+  private static final ThreadLocal<Library.StatBuf> STAT_BUFFERS = ThreadLocal.withInitial(() -> {
+    Library.StatBuf buf = new Library.StatBuf(Library.RUNTIME);
+    buf.useMemory(Memory.allocateDirect(Library.RUNTIME, Struct.size(buf), true));
+    return buf;
+  });
 
   private Posix() {
   }
@@ -491,7 +502,7 @@ public final class Posix {
   /** What {@code lstat(2)} says about {@code p} itself (a symlink is not followed). */
   public static Stat lstat(Path p) throws IOException {
     String path = p.toString();
-    Library.StatBuf buf = new Library.StatBuf(Library.RUNTIME);
+    Library.StatBuf buf = STAT_BUFFERS.get();
     try (ShortPath at = ShortPath.of(path)) {
       check(lstatRaw(at.name(), Struct.getMemory(buf)), "lstat", path);
     }
@@ -501,21 +512,6 @@ public final class Posix {
         Instant.ofEpochSecond(buf.st_atime.get(), buf.st_atime_nsec.get()),
         Instant.ofEpochSecond(buf.st_mtime.get(), buf.st_mtime_nsec.get()),
         Instant.ofEpochSecond(buf.st_ctime.get(), buf.st_ctime_nsec.get()));
-  }
-
-  /**
-   * Fast path for FUSE getattr: {@code lstat} straight into caller memory laid out as
-   * {@code struct stat} (x86_64, {@value #STAT_SIZE} bytes). Returns 0 or -errno, never throws.
-   */
-  public static int lstatInto(String path, Pointer statBuf) {
-    if (ShortPath.fits(path)) {
-      return lstatRaw(path, statBuf) == 0 ? 0 : -errno();
-    }
-    try (ShortPath at = ShortPath.of(path)) {
-      return lstatRaw(at.name(), statBuf) == 0 ? 0 : -errno();
-    } catch (IOException e) {
-      return -ErrnoMapper.toErrno(e);
-    }
   }
 
   private static int lstatRaw(String path, Pointer statBuf) {

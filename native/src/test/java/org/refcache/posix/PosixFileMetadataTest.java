@@ -207,21 +207,33 @@ class PosixFileMetadataTest {
   }
 
   @Test
-  void lstatIntoFillsStructStatLikeLstat() throws Exception {
-    Path file = Files.write(dir.resolve("f"), new byte[4321]);
-    Pointer buf = Memory.allocateDirect(Runtime.getSystemRuntime(), Posix.STAT_SIZE);
-    assertThat(Posix.lstatInto(file.toString(), buf)).isZero();
-    Stat stat = Posix.lstat(file);
-    assertThat(buf.getLong(48)).isEqualTo(stat.size()).isEqualTo(4321);
-    assertThat(buf.getInt(24)).isEqualTo(stat.mode());
-    assertThat(buf.getLong(8)).isEqualTo(stat.ino());
+  void lstatOfAMissingFileIsNoSuchFile() {
+    assertThatThrownBy(() -> Posix.lstat(dir.resolve("missing")))
+        .isInstanceOf(NoSuchFileException.class);
   }
 
+  /** lstat fills one buffer per thread: each call's answer is its own file's, also in threads. */
   @Test
-  void lstatIntoMissingFileReturnsMinusEnoent() {
-    Pointer buf = Memory.allocateDirect(Runtime.getSystemRuntime(), Posix.STAT_SIZE);
-    assertThat(Posix.lstatInto(dir.resolve("missing").toString(), buf)).isEqualTo(-Errno.ENOENT);
-    assertThat(Posix.errno()).isEqualTo(Errno.ENOENT);
+  void lstatAnswersStayTheirOwnFilesAcrossCallsAndThreads() throws Exception {
+    Path small = Files.write(dir.resolve("small"), new byte[3]);
+    Path large = Files.write(dir.resolve("large"), new byte[4321]);
+    Stat first = Posix.lstat(small);
+    Stat second = Posix.lstat(large);
+    assertThat(first.size()).isEqualTo(3);
+    assertThat(second.size()).isEqualTo(4321);
+    java.util.concurrent.atomic.AtomicReference<Stat> fromOther =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread other = new Thread(() -> {
+      try {
+        fromOther.set(Posix.lstat(large));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    other.start();
+    other.join();
+    assertThat(fromOther.get()).isEqualTo(second);
+    assertThat(Posix.lstat(small)).isEqualTo(first);
   }
 
   @Test

@@ -3,8 +3,12 @@ package org.refcache.core.cache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
@@ -47,6 +51,10 @@ public final class CacheManager implements AutoCloseable {
   final Materializer materializer;
   final RecordUsage usage;
   final DerivedRefs derived;
+  private final DiskUsage diskUsage;
+  private final Pruner pruner;
+  private final GarbageCollector gc;
+  private final Leases leases;
 
   private CacheManager(CacheConfig config) throws IOException {
     this.layout = new StateLayout(config.root());
@@ -69,8 +77,16 @@ public final class CacheManager implements AutoCloseable {
       this.derived = new DerivedRefs(records, commits);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
+      ObjectSizes sizes = new ObjectSizes();
+      this.diskUsage = new DiskUsage(this, records, layout, sizes);
+      // Prune and collection run one at a time (BuildKit's muPrune).
+      ReentrantLock maintenance = new ReentrantLock();
+      this.leases = new Leases(records);
+      this.gc = new GarbageCollector(records, layout, content, sizes, leases, maintenance, env::sync);
+      this.pruner = new Pruner(this, records, store, diskUsage, layout, config.clock(), maintenance, gc);
       clearScratch();
       records.load();
+      gc.collectIfPruneWasCutShort();
     } catch (IOException | RuntimeException e) {
       env.close();
       throw e;
@@ -126,7 +142,16 @@ public final class CacheManager implements AutoCloseable {
 
   /** A handle to the record {@code id} (spec 2.5). */
   public ImmutableRef get(String id, RefOption... opts) {
-    return accessor.get(id, opts);
+    ImmutableRef ref = accessor.get(id, opts);
+    if (RefOptions.isWeak(opts)) {
+      records.mu.lock();
+      try {
+        ((RefHandle) ref).weak = true;
+      } finally {
+        records.mu.unlock();
+      }
+    }
+    return ref;
   }
 
   /** The only handle to the mutable record {@code id}, un-committing an idle twin (spec 2.6). */
@@ -204,8 +229,63 @@ public final class CacheManager implements AutoCloseable {
     return usage.needsExtract(id);
   }
 
+  /**
+   * Disk usage (spec 4.2): gives {@code sink} one row per record {@code filter} lets through (a
+   * committed pair once), in ID order, then, without a filter, one row per kind of the service's
+   * own files, so that the rows add up to what the state root takes on disk. See {@link UsageInfo}
+   * for what each field means and {@link DiskUsage} for the rows.
+   *
+   * @return the summary of the rows given
+   */
+  public UsageTotals diskUsage(UsageFilter filter, Consumer<UsageInfo> sink) {
+    return diskUsage.run(filter == null ? UsageFilter.ALL : filter, sink);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Controller
+
+  /**
+   * Prune (spec 4.3): removes the records {@code options} allow that nothing but weak handles holds,
+   * least recently and least frequently used first, until its size target is met; gives each to
+   * {@code removed} (with the size it accounted for). Removes records, not data: see
+   * {@link Pruner}. Interrupting the calling thread, or {@code removed} throwing, stops it between
+   * batches of records.
+   */
+  public PruneResult prune(PruneOptions options, Consumer<UsageInfo> removed) {
+    return prune(options, removed, id -> { });
+  }
+
+  /**
+   * {@link #prune(PruneOptions, Consumer)}, also giving {@code removedIds} the ID of every record
+   * removed (both records of a committed pair), for a caller that shows records by ID (the view).
+   */
+  public PruneResult prune(PruneOptions options, Consumer<UsageInfo> removed, Consumer<String> removedIds) {
+    return pruner.prune(options == null ? PruneOptions.defaults() : options, removed == null ? u -> { } : removed,
+        removedIds == null ? id -> { } : removedIds);
+  }
+
+  /**
+   * Collects garbage now (prune does after every run): removes blobs, layers and uppers no record
+   * uses, sparing those stored within {@code grace} or since an open {@link #lease()} began; see
+   * {@link GarbageCollector}.
+   */
+  public GcResult collectGarbage(Duration grace) {
+    records.ensureOpen();
+    return gc.collect(Set.of(), grace);
+  }
+
+  /** {@link #collectGarbage(Duration)} with the default grace (10 minutes). */
+  public GcResult collectGarbage() {
+    return collectGarbage(GarbageCollector.DEFAULT_GRACE);
+  }
+
+  /**
+   * A lease for work in progress: what is stored while it is open survives collections until it is
+   * closed (an import between storing its blob and recording it takes one).
+   */
+  public WorkLease lease() {
+    return leases.take();
+  }
 
   /**
    * Undoes the creation of a record nobody else has seen, for a caller that cannot keep the handle it
@@ -227,7 +307,11 @@ public final class CacheManager implements AutoCloseable {
     return commits.discard(ref);
   }
 
-  /** Open handles of a record, for tests and diagnostics. */
+  /**
+   * Open handles of a record. Tests only (BuildKit's conformance cases count them), and kept because
+   * the API shows only whether a record has handles, not how many: closing one of several is otherwise
+   * invisible.
+   */
   int handleCount(String id) {
     return records.handleCount(id);
   }
@@ -245,6 +329,7 @@ public final class CacheManager implements AutoCloseable {
   @Override
   public void close() {
     if (records.close()) {
+      gc.close();
       env.close();
     }
   }

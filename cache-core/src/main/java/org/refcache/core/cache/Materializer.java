@@ -18,6 +18,7 @@ import org.refcache.core.overlay.TreeLayer;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,7 +145,7 @@ final class Materializer {
     } catch (IOException | RuntimeException e) {
       String message = "cannot unpack layer " + diffId + " (blob " + blob + ") of " + rec.id + ": "
           + (e.getMessage() == null ? e.toString() : e.getMessage());
-      LOG.warn("{}", UnpackFailures.printable(message));
+      LOG.warn("{}", Printable.line(message));
       throw unpackFailures.record(blob, message, e);
     }
   }

@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import org.refcache.core.fs.FileTrees;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.StorageItem;
 import org.refcache.core.meta.Value;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,15 @@ final class RecordStore {
   private final StateLayout layout;
   private final Clock clock;
   private final Map<String, CacheRecord> records = new HashMap<>();
+  /**
+   * Records prune removed while weak handles still read them: they keep their parents, and the
+   * collector keeps their data, until the last weak handle goes.
+   */
+  private final Set<CacheRecord> orphans = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Orphans whose last weak handle went since the collector last looked: their data is garbage now. */
+  private final List<CacheRecord> releasedOrphans = new ArrayList<>();
+  /** Records added to the map so far (made or loaded): the collector's check that its roots are whole. */
+  private long additions;
   /** Deletes the data of removed mutables outside the lock. */
   private final ExecutorService reaper = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "refcache-reaper");
@@ -78,11 +90,11 @@ final class RecordStore {
         try {
           getLocked(item.id(), Map.of());
         } catch (NotFoundException e) {
-          LOG.info("dropped record {} at start: {}", item.id(), e.getMessage());
+          LOG.info("dropped record {} at start: {}", item.id(), Printable.line(e.getMessage()));
         } catch (RuntimeException e) {
           // Any record that cannot load is dropped, never fatal (spec section 8): malformed values
           // (MetadataException), unparsable digests, broken parents.
-          LOG.warn("purging record {} that cannot load: {}", item.id(), e.toString());
+          LOG.warn("purging record {} that cannot load: {}", item.id(), Printable.line(e.toString()));
           purge(item.id());
         }
       }
@@ -103,7 +115,7 @@ final class RecordStore {
     try (Stream<Path> s = Files.list(layout.uppers())) {
       for (Path p : s.toList()) {
         if (!owned.contains(p)) {
-          LOG.info("removing upper {} that no record owns", p.getFileName());
+          LOG.info("removing upper {} that no record owns", Printable.name(p.getFileName()));
           FileTrees.deleteRecursively(p);
         }
       }
@@ -163,6 +175,7 @@ final class RecordStore {
         throw new NotFoundException("mutable record " + id + " has no upper directory");
       }
       rec = new CacheRecord(id, md, mutable, parents, layerDir);
+      additions++;
       if (twinOf != null) {
         // The committing handle did not survive the restart: an unregistered handle stands for it.
         rec.equalMutable = new MutableHandle(cm, twinOf, false, Map.of());
@@ -228,7 +241,7 @@ final class RecordStore {
     return h;
   }
 
-  /** The record {@code id} if it is loaded, dead or alive; caller holds mu. */
+  /** The record {@code id} if it is in memory (loaded or made), else null; caller holds mu. */
   CacheRecord loadedLocked(String id) {
     return records.get(id);
   }
@@ -262,6 +275,24 @@ final class RecordStore {
   /** Makes a record whose metadata is committed known; caller holds mu. */
   void addLocked(CacheRecord rec) {
     records.put(rec.id, rec);
+    additions++;
+  }
+
+  /** How many records were added to the map so far; caller holds mu. */
+  long additionsLocked() {
+    return additions;
+  }
+
+  /** The orphans whose last reader went since the last call, once; caller holds mu. */
+  List<CacheRecord> drainReleasedOrphansLocked() {
+    List<CacheRecord> out = List.copyOf(releasedOrphans);
+    releasedOrphans.clear();
+    return out;
+  }
+
+  /** Pruned records weak handles still read; caller holds mu. */
+  List<CacheRecord> orphansLocked() {
+    return List.copyOf(orphans);
   }
 
   /** Sets what a new record's creation options say, unless the item has them already. */
@@ -384,6 +415,11 @@ final class RecordStore {
     h.released = true;
     CacheRecord rec = h.rec;
     rec.refs.remove(h);
+    if (rec.refs.isEmpty() && orphans.remove(rec)) {
+      releaseParents(rec.parents); // the last reader of a pruned record is done
+      releasedOrphans.add(rec);
+      return;
+    }
     // A twin about to go with its default-policy mutable needs no last-used write.
     boolean goesNow = rec.refs.isEmpty() && rec.equalMutable != null && !rec.isRetain()
         && !rec.equalMutable.rec.isRetain();
@@ -448,7 +484,7 @@ final class RecordStore {
     h.rec.refs.remove(h);
   }
 
-  /** Open handles of a record, for tests and diagnostics. */
+  /** Open handles of a record ({@link CacheManager#handleCount}, tests only). */
   int handleCount(String id) {
     mu.lock();
     try {
@@ -481,6 +517,22 @@ final class RecordStore {
   }
 
   /**
+   * Prune's removal of one record (spec 4.3), once its tombstone is written: it leaves the map and
+   * releases its parents; nothing on disk is touched (the collector removes what no root reaches).
+   * A record still read through weak handles becomes an orphan instead: it keeps its parents until
+   * its last weak handle is released.
+   */
+  void detachPrunedLocked(CacheRecord rec) {
+    rec.dead = true;
+    records.remove(rec.id);
+    if (rec.refs.isEmpty()) {
+      releaseParents(rec.parents);
+    } else {
+      orphans.add(rec);
+    }
+  }
+
+  /**
    * Drops the mutable {@code mrec} whose data its twin takes over (spec 1.4 finalize): metadata first,
    * then the record, its handles and its parents.
    */
@@ -506,7 +558,7 @@ final class RecordStore {
     try {
       FileTrees.deleteRecursively(p);
     } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", p, e.toString());
+      LOG.warn("cannot remove {}: {}", Printable.name(p), Printable.line(e.toString()));
     }
   }
 

@@ -10,6 +10,7 @@ import org.refcache.core.layer.LayerStore;
 import org.refcache.core.meta.StorageItem;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -248,7 +249,7 @@ final class RefAccessor {
       } catch (NotFoundException e) {
         continue;
       } catch (NeedsRemoteProviderException e) {
-        LOG.debug("skipping {} for {}: {}", item.id(), index, e.getMessage());
+        LOG.debug("skipping {} for {}: {}", item.id(), index, Printable.line(e.getMessage()));
       }
     }
     return null;
@@ -267,7 +268,7 @@ final class RefAccessor {
         try {
           out.add(new RecordMetadata(cm, records.getLocked(item.id(), Map.of())));
         } catch (CacheException e) {
-          LOG.debug("search {}: skipping {}: {}", index, item.id(), e.getMessage());
+          LOG.debug("search {}: skipping {}: {}", index, item.id(), Printable.line(e.getMessage()));
         }
       }
       return out;

@@ -11,6 +11,11 @@ abstract sealed class RefHandle extends RecordMetadata implements Ref permits Im
   final Map<Digest, DescHandler> descHandlers;
   /** Guarded by the manager lock. */
   boolean released;
+  /**
+   * A weak handle ({@link RefOptions#weak()}) keeps the record's data, not the record: prune may
+   * remove a record that only weak handles hold. Guarded by the manager lock.
+   */
+  boolean weak;
 
   RefHandle(CacheManager cm, CacheRecord rec, boolean triggerLastUsed, Map<Digest, DescHandler> descHandlers) {
     super(cm, rec);

@@ -37,4 +37,11 @@ public sealed interface RefOption {
 
   /** {@code getByBlob} fetches and unpacks the new record at once. */
   record Unlazy() implements RefOption {}
+
+  /**
+   * {@code get} returns a weak handle: it keeps the record's data (and its parents) for as long as it
+   * is open, but does not keep the record from prune. For readers such as the FUSE view's open
+   * files: prune may remove the ref under them, never the bytes they read.
+   */
+  record Weak() implements RefOption {}
 }

@@ -50,6 +50,20 @@ public final class RefOptions {
     return new RefOption.Unlazy();
   }
 
+  /** See {@link RefOption.Weak}. */
+  public static RefOption weak() {
+    return new RefOption.Weak();
+  }
+
+  static boolean isWeak(RefOption... opts) {
+    for (RefOption o : opts) {
+      if (o instanceof RefOption.Weak) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Providers of {@code first}, then those of {@code second} for digests {@code first} lacks. */
   static Map<Digest, DescHandler> merge(Map<Digest, DescHandler> first, Map<Digest, DescHandler> second) {
     if (second.isEmpty()) {

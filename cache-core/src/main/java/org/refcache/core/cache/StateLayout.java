@@ -27,11 +27,6 @@ public record StateLayout(Path root) {
     return root.resolve("tmp");
   }
 
-  /** The default FUSE mountpoint. */
-  public Path mnt() {
-    return root.resolve("mnt");
-  }
-
   /** Creates the directories (mode 0700 for the root's private parts). */
   void create() throws IOException {
     for (Path p : new Path[] {root, meta(), content(), layers(), uppers(), tmp()}) {

@@ -172,24 +172,6 @@ final class UnpackFailures {
     };
   }
 
-  /**
-   * {@code message} fit for one log line: control characters (a tar entry may be named
-   * {@code "x\n<forged log line>"}) and backslashes are written as escapes.
-   */
-  static String printable(String message) {
-    StringBuilder sb = new StringBuilder(message.length());
-    for (int i = 0; i < message.length(); i++) {
-      char c = message.charAt(i);
-      if (c == '\\') {
-        sb.append("\\\\");
-      } else if (c < 0x20 || c == 0x7f) {
-        sb.append(String.format("\\x%02x", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
-  }
 
   private static Kind kindOf(Throwable cause) {
     if (cause instanceof LayerLimitException) {

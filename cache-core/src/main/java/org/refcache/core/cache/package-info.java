@@ -19,7 +19,11 @@
  *       unpacks, {@code UnpackFailures} remembers) when a lookup first reaches them, or all at once
  *       by {@code extract};</li>
  *   <li>{@code RecordUsage}: sizes, file lists, the rows of {@code ls}/{@code info}, whether a tree
- *       needs an unpack; disk usage and prune's accounting go here.</li>
+ *       needs an unpack;</li>
+ *   <li>{@code DiskUsage} (over a {@code UsageSnapshot} of the records and the {@code DataObject}s
+ *       they use, measured by {@code ObjectSizes}), {@code Pruner} (with {@code PruneOrder},
+ *       {@link org.refcache.core.cache.KeepBytes}) and {@code GarbageCollector} (with
+ *       {@code Leases}): disk usage, prune and the collection of data no record uses (spec 4).</li>
  * </ul>
  * They log under the {@code CacheManager} category.
  *
@@ -55,6 +59,21 @@
  * extracts throw it again at once, without reading the blob, until its cause can have changed (see
  * {@code UnpackFailures} for which failure holds how long). A failed fetch is not recorded.
  *
+ * <h2>Disk usage, prune and garbage collection</h2>
+ * Deletion is two-phase. Prune removes <em>records</em>: one with no handle but weak ones (children
+ * hold clones of their parents, so children go first), allowed by the options (type, keep duration,
+ * filter), least recently and least frequently used first when a size target is set. Its tombstones
+ * ({@code cache.deleted}) are written in one LMDB transaction per batch under the manager lock, the
+ * records leave memory at once, their metadata is cleared after, outside the lock; a start purges
+ * tombstoned records. The {@code GarbageCollector} then removes <em>data</em>: blobs, layers and
+ * uppers no root reaches. Roots: the records in memory, pruned records still read through weak
+ * handles ({@link org.refcache.core.cache.RefOptions#weak()}: the FUSE view's; they keep the data, not
+ * the record), blobs labelled {@code containerd.io/gc.root}, and what is recent (stored within the
+ * grace period, or since an open {@link org.refcache.core.cache.WorkLease} began). It moves garbage
+ * into {@code tmp/} under the manager lock in batches and deletes it outside, measuring what that
+ * freed. Disk usage reports one row per record and rows for the service's own files, with every
+ * blob or layer counted once: the rows add up to what the state root takes on disk.
+ *
  * <h2>Locks and threads</h2>
  * <ul>
  *   <li>One manager lock ({@code RecordStore.mu}, shared by every part) guards the record map, every record's handle set, twin links and record
@@ -65,6 +84,11 @@
  *       by single-flight groups keyed by blob digest, record ID or diffID.</li>
  *   <li>Removed mutables' upper directories are deleted by a background thread, after their metadata is
  *       gone; directories no record owns are removed at the next start.</li>
+ *   <li>Prune and garbage collection run one at a time (a maintenance lock, taken before the manager
+ *       lock); disk usage runs beside them. Lock order: maintenance lock, manager lock, a content
+ *       store digest lock (the collector moves a blob under both), LMDB. A start after a prune that was
+ *       cut short ({@code <root>/gc.pending}) collects at once and deletes on the {@code refcache-gc}
+ *       thread.</li>
  *   <li>LMDB transactions never leave the thread that runs them (callbacks of
  *       {@link org.refcache.core.meta.LmdbEnvironment}).</li>
  * </ul>
@@ -79,8 +103,12 @@
  *
  * <h2>Where refcache differs from BuildKit</h2>
  * Layers are directories in overlay-upper form, not containerd snapshots; a record's "snapshot" is its
- * own layer directory stacked on its parents' (see {@link org.refcache.core.overlay}). Leases and
- * garbage collection arrive with the prune work; until then, removing a record drops its metadata and
- * its private upper directory.
+ * own layer directory stacked on its parents' (see {@link org.refcache.core.overlay}). Instead of
+ * containerd's leases, the roots of the collection are the records themselves (a record's data is
+ * what its fields name), weak handles of pruned records, work leases and the grace period. Releasing a
+ * default-policy mutable still deletes its upper at once (nothing else can use it); everything else
+ * is deleted by the collector. Sizes are dedupe-aware and include the service's own files; prune
+ * filters apply every field; records sharing data are not spared by prune without {@code all}
+ * (there is no image store to share with).
  */
 package org.refcache.core.cache;

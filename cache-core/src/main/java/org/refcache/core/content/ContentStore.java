@@ -19,11 +19,13 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,6 +40,9 @@ import org.refcache.core.digest.Digest;
 import org.refcache.core.digest.Digester;
 import org.refcache.core.digest.InvalidDigestException;
 import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.posix.Printable;
+import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,11 +131,12 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
     int leftovers = removeIngestLeftovers();
     if (leftovers > 0) {
-      LOG.info("removed {} abandoned ingest(s) under {}", leftovers, ingestDir);
+      LOG.info("removed {} abandoned ingest(s) under {}", leftovers, Printable.name(ingestDir));
     }
     int stale = dropStaleEntries();
     if (stale > 0) {
-      LOG.info("dropped {} content info entries without a blob file under {}", stale, blobsDir);
+      LOG.info("dropped {} content info entries without a blob file under {}", stale,
+          Printable.name(blobsDir));
     }
   }
 
@@ -159,7 +165,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       try {
         d = Digest.parse(name);
       } catch (InvalidDigestException e) {
-        LOG.warn("dropping content info under a malformed key: {}", e.getMessage());
+        LOG.warn("dropping content info under a malformed key: {}", Printable.line(e.getMessage()));
         stale.add(key);
         continue;
       }
@@ -315,7 +321,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
         try {
           d = new Digest(alg, name);
         } catch (InvalidDigestException e) {
-          LOG.debug("ignoring a file that is not a blob: {}", dir.resolve(name));
+          LOG.debug("ignoring a file that is not a blob: {}", Printable.name(dir.resolve(name)));
           continue;
         }
         Optional<ContentInfo> info = info(d);
@@ -342,6 +348,53 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       return existed;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * For the garbage collector: moves the file of blob {@code d} to {@code trash} (a path on the same
+   * filesystem, which the caller deletes) unless it was stored, or stored again, at or after
+   * {@code storedBefore} (its change time says when), under the digest's lock so that no commit of
+   * the same digest interleaves. Its info stays until {@link #forgetMissing}.
+   *
+   * @return whether it was moved (false: absent or too recent)
+   */
+  public boolean moveOut(Digest d, Instant storedBefore, Path trash) throws IOException {
+    Objects.requireNonNull(d, "digest");
+    ReentrantLock lock = lockFor(d);
+    lock.lock();
+    try {
+      Path blob = blobPath(d);
+      Stat st;
+      try {
+        st = Posix.lstat(blob);
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      Instant changed = st.ctime().isAfter(st.mtime()) ? st.ctime() : st.mtime();
+      if (!changed.isBefore(storedBefore)) {
+        return false;
+      }
+      Files.move(blob, trash, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops, in one LMDB write, the info of the blobs of {@code digests} whose files are gone. */
+  public void forgetMissing(Collection<Digest> digests) {
+    List<byte[]> gone = new ArrayList<>();
+    for (Digest d : digests) {
+      if (!Files.exists(blobPath(d))) {
+        gone.add(key(d));
+      }
+    }
+    if (!gone.isEmpty()) {
+      env.write(txn -> {
+        gone.forEach(k -> txn.delete(db, k));
+        return null;
+      });
     }
   }
 
@@ -381,6 +434,9 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       Path target = blobPath(d);
       if (Files.exists(target)) {
         LOG.debug("ingest {}: blob {} already exists, keeping it", ref, d);
+        // Stored again now: the collector spares blobs stored after a lease of work in progress began
+        // (it goes by the file's change time), and an old unreferenced blob stored again is such a one.
+        Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       } else {
         Files.createDirectories(target.getParent());
         Files.setPosixFilePermissions(data, READ_ONLY);

@@ -70,11 +70,6 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
     return d.digest();
   }
 
-  /** Whether {@code algorithm} is one this type accepts. */
-  public static boolean isSupportedAlgorithm(String algorithm) {
-    return hexLength(algorithm) > 0;
-  }
-
   /** The hex part ({@code hex()} under the name the OCI libraries use). */
   public String encoded() {
     return hex;

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.refcache.posix.Printable;
 
 /**
  * A tar entry name made safe to apply: relative, split into components, with no {@code ..} and no
@@ -19,7 +20,8 @@ record EntryPath(String raw, List<String> parts, String rel) {
   static final int NAME_MAX = 255;
 
   /**
-   * Checks and splits {@code name}, refusing absolute names and {@code ..} components.
+   * Checks and splits {@code name}, refusing absolute names (but {@code /}, the root) and
+   * {@code ..} components.
    *
    * @param entryName the entry that {@code name} belongs to, for the message (a hard link's target
    *                  is checked on behalf of the link entry)
@@ -27,8 +29,9 @@ record EntryPath(String raw, List<String> parts, String rel) {
    */
   static EntryPath parse(String name, String entryName, String what)
       throws UnsafeLayerEntryException, LayerFormatException {
-    if (name.startsWith("/")) {
-      throw new UnsafeLayerEntryException(entryName, what + " \"" + name + "\" is absolute");
+    if (name.startsWith("/") && !namesTheRoot(name)) {
+      throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
+          + "\" is absolute");
     }
     if (name.indexOf('\0') >= 0) {
       throw new LayerFormatException("entry \"" + entryName + "\": " + what
@@ -40,7 +43,7 @@ record EntryPath(String raw, List<String> parts, String rel) {
         continue;
       }
       if (part.equals("..")) {
-        throw new UnsafeLayerEntryException(entryName, what + " \"" + name
+        throw new UnsafeLayerEntryException(entryName, what + " \"" + Printable.name(name)
             + "\" has a \"..\" component");
       }
       if (part.length() > NAME_MAX) {
@@ -51,6 +54,19 @@ record EntryPath(String raw, List<String> parts, String rel) {
       parts.add(part);
     }
     return new EntryPath(name, List.copyOf(parts), String.join("/", parts));
+  }
+
+  /**
+   * Whether {@code name} has no component but {@code .}: {@code /} is the root, as umoci writes
+   * the root entry of a layer it inserts at {@code /}, and can reach nothing outside the layer.
+   */
+  private static boolean namesTheRoot(String name) {
+    for (String part : name.split("/")) {
+      if (!part.isEmpty() && !part.equals(".")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   boolean isRoot() {

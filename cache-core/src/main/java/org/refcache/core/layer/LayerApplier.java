@@ -16,6 +16,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.refcache.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.refcache.posix.Printable;
 
 /**
  * Applies tar entries, one at a time as they stream by, to a new, empty directory, producing an
@@ -90,7 +91,8 @@ final class LayerApplier {
         applyNode(entry, tar, path);
       }
     } catch (InvalidPathException e) {
-      throw new LayerFormatException("entry \"" + name + "\": " + e.getMessage(), e);
+      throw new LayerFormatException("entry \"" + Printable.name(name) + "\": " + e.getMessage(),
+          e);
     }
   }
 
@@ -146,8 +148,9 @@ final class LayerApplier {
         out.mkfifo(rel, perm);
         kind = Kind.SPECIAL;
       }
-      default -> throw new LayerFormatException("entry \"" + name
-          + "\": unsupported tar entry type '" + (char) entry.getLinkFlag() + "'");
+      default -> throw new LayerFormatException("entry \"" + Printable.name(name)
+          + "\": unsupported tar entry type "
+          + Printable.text("'" + (char) entry.getLinkFlag() + "'"));
     }
     tree.put(rel, kind);
     applyMetadata(entry, tar, rel, kind);
@@ -162,37 +165,39 @@ final class LayerApplier {
     String name = path.raw();
     EntryPath linked = EntryPath.parse(tar.linkName(entry), name, "hard link target");
     if (linked.isRoot()) {
-      throw new LayerFormatException("entry \"" + name + "\": hard link to the layer root");
+      throw new LayerFormatException("entry \"" + Printable.name(name)
+          + "\": hard link to the layer root");
     }
     for (int i = 1; i < linked.parts().size(); i++) {
       String dir = linked.prefix(i);
       Kind kind = tree.get(dir);
       if (kind == Kind.SYMLINK) {
-        throw new UnsafeLayerEntryException(name, "hard link target \"" + linked.raw()
-            + "\" goes through the symlink \"" + dir + "\"");
+        throw new UnsafeLayerEntryException(name, "hard link target \""
+            + Printable.name(linked.raw()) + "\" goes through the symlink \""
+            + Printable.name(dir) + "\"");
       }
       if (kind != Kind.DIRECTORY) {
-        throw new LayerFormatException("entry \"" + name + "\": hard link target \""
-            + linked.raw() + "\" is not in the layer");
+        throw new LayerFormatException("entry \"" + Printable.name(name) + "\": hard link target \""
+            + Printable.name(linked.raw()) + "\" is not in the layer");
       }
     }
     String linkedRel = linked.rel();
     Kind linkedKind = tree.get(linkedRel);
     if (linkedKind == null || linkedKind == Kind.WHITEOUT) {
-      throw new LayerFormatException("entry \"" + name + "\": hard link target \"" + linked.raw()
-          + "\" is not in the layer");
+      throw new LayerFormatException("entry \"" + Printable.name(name) + "\": hard link target \""
+          + Printable.name(linked.raw()) + "\" is not in the layer");
     }
     if (linkedKind == Kind.DIRECTORY) {
-      throw new LayerFormatException("entry \"" + name + "\": hard link to the directory \""
-          + linked.raw() + "\"");
+      throw new LayerFormatException("entry \"" + Printable.name(name)
+          + "\": hard link to the directory \"" + Printable.name(linked.raw()) + "\"");
     }
     String rel = path.rel();
     if (linkedRel.equals(rel)) {
       return; // A link to itself: the file is already there.
     }
     if (existing == Kind.DIRECTORY && linkedRel.startsWith(rel + "/")) {
-      throw new LayerFormatException("entry \"" + name + "\": hard link to \"" + linked.raw()
-          + "\", inside the directory it replaces");
+      throw new LayerFormatException("entry \"" + Printable.name(name) + "\": hard link to \""
+          + Printable.name(linked.raw()) + "\", inside the directory it replaces");
     }
     if (existing != null) {
       remove(rel, existing);
@@ -215,15 +220,16 @@ final class LayerApplier {
       return;
     }
     if (base.startsWith(OverlayFormat.WHITEOUT_META_PREFIX)) {
-      LOG.debug("skipping AUFS metadata entry {}", name);
+      LOG.debug("skipping AUFS metadata entry {}", Printable.name(name));
       return;
     }
     String hidden = base.substring(OverlayFormat.WHITEOUT_PREFIX.length());
     if (hidden.isEmpty()) {
-      throw new LayerFormatException("entry \"" + name + "\": a whiteout that names nothing");
+      throw new LayerFormatException("entry \"" + Printable.name(name)
+          + "\": a whiteout that names nothing");
     }
     if (hidden.equals(".") || hidden.equals("..")) {
-      throw new UnsafeLayerEntryException(name, "whiteout of \"" + hidden + "\"");
+      throw new UnsafeLayerEntryException(name, "whiteout of \"" + Printable.name(hidden) + "\"");
     }
     ensureParents(path);
     EntryPath hiddenPath = path.sibling(hidden);
@@ -255,12 +261,12 @@ final class LayerApplier {
         continue;
       }
       if (kind == Kind.SYMLINK) {
-        throw new UnsafeLayerEntryException(path.raw(), "its parent \"" + dir
+        throw new UnsafeLayerEntryException(path.raw(), "its parent \"" + Printable.name(dir)
             + "\" is a symlink");
       }
       if (kind == Kind.FILE || kind == Kind.SPECIAL) {
-        throw new LayerFormatException("entry \"" + path.raw() + "\": its parent \"" + dir
-            + "\" is not a directory");
+        throw new LayerFormatException("entry \"" + Printable.name(path.raw())
+            + "\": its parent \"" + Printable.name(dir) + "\" is not a directory");
       }
       if (kind == Kind.WHITEOUT) {
         remove(dir, kind);
@@ -300,7 +306,8 @@ final class LayerApplier {
     for (Map.Entry<String, byte[]> xattr : tar.xattrs(entry).entrySet()) {
       String xattrName = xattr.getKey();
       if (OverlayFormat.isOverlayPrivate(xattrName)) {
-        LOG.debug("entry {}: dropping overlay xattr {}", name, xattrName);
+        LOG.debug("entry {}: dropping overlay xattr {}", Printable.name(name),
+            Printable.text(xattrName));
         continue;
       }
       if (!isLinuxXattr(xattrName)) {
@@ -317,8 +324,8 @@ final class LayerApplier {
       }
       if (xattrName.startsWith("user.") && kind != Kind.FILE && kind != Kind.DIRECTORY) {
         // Linux allows user.* only on regular files and directories.
-        LOG.warn("entry {}: dropping xattr {}, Linux does not allow it on a {}", name, xattrName,
-            kind.name().toLowerCase(Locale.ROOT));
+        LOG.warn("entry {}: dropping xattr {}, Linux does not allow it on a {}",
+            Printable.name(name), Printable.text(xattrName), kind.name().toLowerCase(Locale.ROOT));
         continue;
       }
       out.setXattr(rel, xattrName, xattr.getValue());

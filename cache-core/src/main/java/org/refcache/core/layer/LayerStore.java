@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.refcache.posix.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +63,7 @@ public final class LayerStore {
     try (DirectoryStream<Path> leftovers =
         Files.newDirectoryStream(root, LayerUnpacker.TEMP_PREFIX + "*")) {
       for (Path leftover : leftovers) {
-        LOG.info("removing leftover layer work directory {}", leftover);
+        LOG.info("removing leftover layer work directory {}", Printable.name(leftover));
         FileTrees.deleteRecursively(leftover);
       }
     }

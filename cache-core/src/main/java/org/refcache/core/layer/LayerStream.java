@@ -162,7 +162,10 @@ final class LayerStream implements Closeable {
   /** A decompressor's objection as a format error, unless reading the blob itself failed. */
   private static IOException compressionFailure(Compression compression, Source source,
       IOException e, String where) {
-    if (source.failed || e instanceof LayerFormatException) {
+    // Compression's own truncation report (its cause the decompressor's bare EOFException) is made
+    // more precise here: how far the blob was read, and in which entry.
+    boolean truncatedStream = e instanceof TruncatedLayerException && e.getCause() instanceof EOFException;
+    if (source.failed || (e instanceof LayerFormatException && !truncatedStream)) {
       return e;
     }
     String name = compression.name().toLowerCase(java.util.Locale.ROOT);

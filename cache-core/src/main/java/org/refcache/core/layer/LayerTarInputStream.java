@@ -17,6 +17,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.archivers.tar.TarUtils;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Printable;
 
 /**
  * A tar reader that also keeps the raw bytes of PAX records, so names, link targets and xattr
@@ -298,8 +299,8 @@ final class LayerTarInputStream extends TarArchiveInputStream {
         try {
           xattrs.putIfAbsent(name, Base64.getDecoder().decode(e.getValue().trim()));
         } catch (IllegalArgumentException badBase64) {
-          throw new LayerFormatException("entry \"" + name(entry) + "\": PAX record " + key
-              + " is not base64", badBase64);
+          throw new LayerFormatException("entry \"" + Printable.name(name(entry))
+              + "\": PAX record " + Printable.text(key) + " is not base64", badBase64);
         }
       }
     }
@@ -320,8 +321,8 @@ final class LayerTarInputStream extends TarArchiveInputStream {
     if (decoded.indexOf('\uFFFD') < 0) {
       return decoded.getBytes(StandardCharsets.UTF_8);
     }
-    throw new LayerFormatException("entry \"" + name(entry) + "\": cannot recover the raw bytes"
-        + " of PAX record " + key);
+    throw new LayerFormatException("entry \"" + Printable.name(name(entry))
+        + "\": cannot recover the raw bytes of PAX record " + Printable.text(key));
   }
 
   /**

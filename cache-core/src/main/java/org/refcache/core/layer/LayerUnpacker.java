@@ -12,6 +12,7 @@ import java.util.Objects;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.digest.Digest;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,11 +55,6 @@ public final class LayerUnpacker {
   public LayerUnpacker(boolean syncToDisk, LayerLimits limits) {
     this.syncToDisk = syncToDisk;
     this.limits = Objects.requireNonNull(limits, "limits");
-  }
-
-  /** The limits every layer is held to. */
-  public LayerLimits limits() {
-    return limits;
   }
 
   /** {@link #unpack(InputStream, LayerBlob, Path, Digest)} of a blob of unknown size. */
@@ -109,7 +105,7 @@ public final class LayerUnpacker {
           }
         }
         UnpackResult result = read;
-        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, target,
+        LOG.debug("unpacked {} into {}: {} entries, {} bytes uncompressed", diffId, Printable.name(target),
             result.entries(), result.uncompressedSize());
         return result;
       } catch (Throwable t) {

@@ -1,6 +1,7 @@
 package org.refcache.core.layer;
 
 import java.io.IOException;
+import org.refcache.posix.Printable;
 
 /**
  * A tar entry that would write outside its layer (an absolute name, a {@code ..} component, a path
@@ -16,7 +17,7 @@ public class UnsafeLayerEntryException extends IOException {
    * @param reason    why it is refused
    */
   public UnsafeLayerEntryException(String entryName, String reason) {
-    super("unsafe layer entry \"" + entryName + "\": " + reason);
+    super("unsafe layer entry \"" + Printable.name(entryName) + "\": " + Printable.line(reason));
     this.entryName = entryName;
   }
 

@@ -14,6 +14,24 @@
  * sticky, numeric owner, nanosecond mtime and atime, extended attributes (PAX
  * {@code SCHILY.xattr.*}, byte for byte, and {@code LIBARCHIVE.xattr.*}), hard links, devices.
  *
+ * <h2>Writing layers</h2>
+ *
+ * <p>{@link org.refcache.core.layer.LayerWriter} streams a
+ * {@link org.refcache.core.layer.LayerChanges change set} into a layer blob in one pass (walk,
+ * tar, diffID digest, compress, the content store's ingest, which digests, counts and verifies the
+ * blob), staging nothing. The change set is an overlay upper (whiteout devices or {@code .wh.}
+ * files become {@code .wh.<name>} entries, opaque directories a {@code .wh..wh..opq} entry right
+ * after the directory) or the difference of two {@link org.refcache.core.layer.ReadableTree}s
+ * (adds and changes with the directories holding them, whiteouts for deletions). The tar is
+ * reproducible: entries sorted by name bytes, no root entry, no atime or ctime, no user names, PAX
+ * records only where needed (long or non-ASCII names as their bytes, nanosecond mtimes, large ids,
+ * {@code SCHILY.xattr.*} with raw values), the second name of a hard-linked file as a link entry;
+ * gzip without name or mtime; compressors fed in fixed chunks. Names an OCI layer cannot carry
+ * (a new file named {@code .wh.*}) are refused with an
+ * {@link org.refcache.core.layer.UnrepresentableEntryException}; a file that changes size while
+ * read with a {@link org.refcache.core.layer.LayerSourceChangedException}; either way nothing is
+ * stored. {@link org.refcache.core.layer.LayerConverter} stores another compression of a blob.
+ *
  * <h2>Contracts</h2>
  *
  * <ul>
@@ -28,9 +46,10 @@
  *       is absolute, has a {@code ..} component, or goes through a symlink are refused with an
  *       {@link org.refcache.core.layer.UnsafeLayerEntryException} naming the entry. Unlike
  *       containerd, which strips a leading {@code /}, absolute names are refused: image builders
- *       do not write them and refusing is the simpler rule to audit. Symlink <em>targets</em> are
- *       stored as given (absolute or dangling), since they are only resolved inside a
- *       container.</li>
+ *       do not write them and refusing is the simpler rule to audit. The one exception is
+ *       {@code /} itself (nothing but slashes and dots): the root, as umoci writes it. Symlink
+ *       <em>targets</em> are stored as given (absolute or dangling), since they are only
+ *       resolved inside a container.</li>
  *   <li>Overlay-private xattrs carried in a tar ({@code trusted.overlay.*},
  *       {@code user.overlay.*}) are dropped: whiteouts and opaque directories come only from the
  *       OCI markers; so are xattrs outside Linux's namespaces (as containerd does). Names and

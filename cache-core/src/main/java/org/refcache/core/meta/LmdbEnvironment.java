@@ -29,6 +29,7 @@ import org.lmdbjava.Txn;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -323,7 +324,7 @@ public final class LmdbEnvironment implements AutoCloseable {
         }
         env.setMapSize(next);
         mapSize = next;
-        LOG.info("LMDB map at {} grown to {} MiB", dir, next >> 20);
+        LOG.info("LMDB map at {} grown to {} MiB", Printable.name(dir), next >> 20);
       }
     } finally {
       resizeLock.writeLock().unlock();
@@ -439,7 +440,7 @@ public final class LmdbEnvironment implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       if (!closed) {
-        LOG.warn("LMDB sync of {} failed: {}", dir, e.toString());
+        LOG.warn("LMDB sync of {} failed: {}", Printable.name(dir), Printable.line(e.toString()));
       }
     }
   }

@@ -1,15 +1,18 @@
 package org.refcache.core.meta;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.lmdbjava.LmdbException;
 import org.refcache.core.meta.LmdbEnvironment.Db;
 import org.refcache.core.meta.LmdbEnvironment.ReadTxn;
 import org.refcache.core.meta.LmdbEnvironment.WriteTxn;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,7 +113,8 @@ public final class MetadataStore {
         try {
           keys = new StoreLayout.ItemKeys(id);
         } catch (IllegalArgumentException e) {
-          LOG.warn("skipping metadata index entry of {} with an invalid item ID: {}", index, e.getMessage());
+          LOG.warn("skipping metadata index entry of {} with an invalid item ID: {}", index,
+              Printable.line(e.getMessage()));
           continue;
         }
         StorageItem item = load(txn, keys);
@@ -137,20 +141,56 @@ public final class MetadataStore {
    */
   public void clear(String id) {
     StoreLayout.ItemKeys keys = new StoreLayout.ItemKeys(id);
-    byte[] prefix = keys.prefix();
     write("clear item " + id, txn -> {
-      List<String> indexes = new ArrayList<>();
-      txn.scan(main, prefix, (k, v) -> {
-        if (StoreLayout.mainEntry(k, v) instanceof StoreLayout.IndexRef r) {
-          indexes.add(r.index());
-        }
-        return true;
-      });
-      for (String ix : indexes) {
-        txn.delete(index, keys.index(ix));
+      clear(txn, keys);
+      return null;
+    });
+  }
+
+  /** {@link #clear} of every item of {@code ids}, in one write transaction. */
+  public void clearAll(Collection<String> ids) {
+    List<StoreLayout.ItemKeys> all = ids.stream().map(StoreLayout.ItemKeys::new).toList();
+    if (all.isEmpty()) {
+      return;
+    }
+    write("clear " + all.size() + " items", txn -> {
+      for (StoreLayout.ItemKeys keys : all) {
+        clear(txn, keys);
       }
-      txn.deletePrefix(main, prefix);
-      txn.deletePrefix(external, prefix);
+      return null;
+    });
+  }
+
+  private void clear(WriteTxn txn, StoreLayout.ItemKeys keys) {
+    byte[] prefix = keys.prefix();
+    List<String> indexes = new ArrayList<>();
+    txn.scan(main, prefix, (k, v) -> {
+      if (StoreLayout.mainEntry(k, v) instanceof StoreLayout.IndexRef r) {
+        indexes.add(r.index());
+      }
+      return true;
+    });
+    for (String ix : indexes) {
+      txn.delete(index, keys.index(ix));
+    }
+    txn.deletePrefix(main, prefix);
+    txn.deletePrefix(external, prefix);
+  }
+
+  /**
+   * {@link #update} of every item of {@code ids} in one write transaction: one logical change to
+   * many items (prune's tombstones) is one commit. {@code fn} gets the item's ID and its writer.
+   */
+  public void updateAll(Collection<String> ids, BiConsumer<String, ItemWriter> fn) {
+    Objects.requireNonNull(fn, "fn");
+    List<StoreLayout.ItemKeys> all = ids.stream().map(StoreLayout.ItemKeys::new).toList();
+    if (all.isEmpty()) {
+      return;
+    }
+    write("update " + all.size() + " items", txn -> {
+      for (StoreLayout.ItemKeys keys : all) {
+        fn.accept(keys.id, new TxnItemWriter(this, txn, keys));
+      }
       return null;
     });
   }
@@ -185,7 +225,7 @@ public final class MetadataStore {
     try {
       keys = new StoreLayout.ItemKeys(id);
     } catch (IllegalArgumentException e) {
-      LOG.warn("skipping stored metadata item with an invalid ID: {}", e.getMessage());
+      LOG.warn("skipping stored metadata item with an invalid ID: {}", Printable.line(e.getMessage()));
       return;
     }
     out.add(new StorageItem(this, keys, StorageItem.load(id, entries)));

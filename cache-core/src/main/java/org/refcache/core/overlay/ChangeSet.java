@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -32,7 +33,7 @@ import org.refcache.posix.Stat;
 final class ChangeSet {
   /** What a deletion looks like to a union: a whiteout (character device 0/0). */
   private static final Stat WHITEOUT = new Stat(0, 0, Posix.S_IFCHR, 1, 0, 0,
-      OverlayConventions.WHITEOUT_RDEV, 0, 0, 0, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH);
+      OverlayFormat.WHITEOUT_RDEV, 0, 0, 0, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH);
 
   private final OverlayTree lower;
   private final OverlayTree upper;

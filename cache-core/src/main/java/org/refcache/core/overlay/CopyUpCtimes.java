@@ -11,8 +11,9 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * the real ctime is still that one, the entry reports the earlier one, as ext4 would. Any later
  * change of the entry moves its real ctime on, and from then on the real one is reported.
  *
- * <p>Kept in memory for the life of the tree: after a restart such an entry reports its real
- * ctime (a copy-up's ctime, once).
+ * <p>Kept in memory for the life of the tree: after a restart, and in the read-only tree of its
+ * commit, such an entry reports its real ctime (a copy-up's ctime, once). It cannot be kept on
+ * disk with the entry: writing anything to an inode moves its ctime again.
  */
 final class CopyUpCtimes {
 
@@ -21,6 +22,15 @@ final class CopyUpCtimes {
 
   static long nanos(Instant t) {
     return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  /** The ctime to report for the upper entry at {@code path}, whose real ctime is {@code real}. */
+  Instant shown(String path, Instant real) {
+    long realNanos = nanos(real);
+    long shown = reported(path, realNanos);
+    return shown == realNanos ? real
+        : Instant.ofEpochSecond(Math.floorDiv(shown, 1_000_000_000L),
+            Math.floorMod(shown, 1_000_000_000L));
   }
 
   /** The ctime to report for {@code path}, whose real ctime is {@code realNanos}. */

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
@@ -70,24 +71,23 @@ final class LayerFiles {
 
   /** Whether the directory at {@code dir} carries the opaque marker. */
   static boolean isOpaque(Path dir) throws IOException {
-    return OverlayConventions.isOpaqueValue(
-        Posix.lgetxattr(dir, OverlayConventions.OPAQUE_XATTR));
+    return OverlayFormat.isOpaque(dir);
   }
 
   static void setOpaque(Path dir) throws IOException {
-    Posix.lsetxattr(dir, OverlayConventions.OPAQUE_XATTR, OverlayConventions.OPAQUE_VALUE, 0);
+    OverlayFormat.markOpaque(dir);
   }
 
   /** Creates a whiteout (character device 0/0, no permission bits, as the kernel makes them). */
   static void createWhiteout(Path path) throws IOException {
-    Posix.mknod(path, Posix.S_IFCHR, OverlayConventions.WHITEOUT_RDEV);
+    OverlayFormat.createWhiteout(path);
   }
 
   /** The extended attribute names of {@code path} without overlay's own. */
   static List<String> visibleXattrNames(Path path) throws IOException {
     List<String> names = new ArrayList<>();
     for (String name : Posix.llistxattr(path)) {
-      if (!OverlayConventions.isPrivateXattr(name)) {
+      if (!OverlayFormat.isPrivateXattr(name)) {
         names.add(name);
       }
     }
@@ -231,7 +231,7 @@ final class LayerFiles {
         Stat stat = Posix.lstat(child);
         if (stat.isDirectory()) {
           collect(child, path + "/", names);
-        } else if (stat.nlink() > 1 && !OverlayConventions.isWhiteout(stat)) {
+        } else if (stat.nlink() > 1 && !OverlayFormat.isWhiteout(stat)) {
           names.computeIfAbsent(key(stat), k -> new ArrayList<>()).add(path);
         }
       }

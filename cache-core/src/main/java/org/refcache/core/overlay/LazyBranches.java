@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import org.refcache.core.layer.OverlayFormat;
 
 /**
  * The directories that contribute to a merged directory, found top-down only as far as someone
@@ -128,7 +129,7 @@ final class LazyBranches extends AbstractList<Branch> {
       if (entry.isEmpty()) {
         continue;
       }
-      if (OverlayConventions.isWhiteout(entry.get().stat()) || !entry.get().stat().isDirectory()) {
+      if (OverlayFormat.isWhiteout(entry.get().stat()) || !entry.get().stat().isDirectory()) {
         done = true;
         return Reach.ABSENT;
       }

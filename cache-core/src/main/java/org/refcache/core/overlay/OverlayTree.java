@@ -6,13 +6,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -23,11 +25,16 @@ import org.refcache.posix.Stat;
  *   <li>a name is answered by the topmost layer that has it; a whiteout (character device 0/0)
  *       there means the name is absent, and whiteouts never show;</li>
  *   <li>a directory merges with the directories of the same name below it, until an opaque
- *       directory ({@value OverlayConventions#OPAQUE_XATTR}), a whiteout or a non-directory;</li>
+ *       directory ({@value OverlayFormat#OPAQUE_XATTR}), a whiteout or a non-directory;</li>
  *   <li>a non-directory hides everything of that name below it, and a directory hides lower
  *       non-directories;</li>
- *   <li>a merged directory's attributes are those of its topmost directory.</li>
+ *   <li>a merged directory's attributes are those of its topmost directory, but for its link
+ *       count, which counts the subdirectories of every layer's (as a plain filesystem's).</li>
  * </ul>
+ *
+ * <p>What a path shows ({@link #attributes}, and the inode numbers of {@link #list}) is answered
+ * here, so that a view only copies it: the origin's inode number across a copy-up, the ctime
+ * kept across a copy-up, merged link counts.
  *
  * <p>Thread-safe. Layers of a read-only tree never change, so every resolution (present or absent)
  * is cached in a bounded map and a lookup costs one {@code lstat} per layer consulted, once. There
@@ -39,6 +46,8 @@ public class OverlayTree {
   private final List<Path> layers;
   /** Each layer's root directory, top first. */
   private final List<Branch> roots;
+  /** Per layer, whether copies in it may carry an origin ({@link OriginInodes#mayHoldOrigins}). */
+  private final boolean[] withOrigins;
   private final ResolutionCache cache;
   /**
    * Listings of directories of the read-only layers alone (no upper directory), which never
@@ -49,8 +58,7 @@ public class OverlayTree {
    * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
    * otherwise list it every time. Cleared as a whole when it reaches the resolution cache's bound.
    */
-  private final java.util.concurrent.ConcurrentHashMap<String, Integer> linkCounts =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Integer> linkCounts = new ConcurrentHashMap<>();
 
   /**
    * A union of existing layer directories.
@@ -84,6 +92,10 @@ public class OverlayTree {
     }
     this.layers = List.copyOf(dirs);
     this.roots = List.copyOf(rootBranches);
+    this.withOrigins = new boolean[copy.size()];
+    for (int i = 0; i < copy.size(); i++) {
+      withOrigins[i] = mayHoldOrigins(copy.get(i));
+    }
     this.cache = new ResolutionCache(cacheCapacity);
   }
 
@@ -110,6 +122,11 @@ public class OverlayTree {
     return false;
   }
 
+  /** Whether the tree has an upper, which can change; false for a read-only tree. */
+  boolean hasUpper() {
+    return false;
+  }
+
   /**
    * The entry at {@code path}.
    *
@@ -127,95 +144,138 @@ public class OverlayTree {
 
   /**
    * The merged names of a directory: every layer's names down to the first opaque directory,
-   * the topmost of each name winning, without whiteouts and duplicates, sorted by name.
+   * the topmost of each name winning, without whiteouts and duplicates, sorted by name; each with
+   * the inode number the union reports for it ({@link Node#ino()}, the one {@link #attributes}
+   * reports), so that {@code d_ino} and {@code st_ino} agree.
    *
    * @throws NoSuchFileException   if nothing is at {@code dirPath}
    * @throws NotDirectoryException if it is not a directory
    */
   public List<DirEntry> list(String dirPath) throws IOException {
     TreePath.check(dirPath);
-    return readLockedIo(() -> listMerged(dirPath));
-  }
-
-  /**
-   * The link count of the directory at {@code path} as a plain filesystem gives it: 2 plus its
-   * subdirectories. The real directory that answers for a merged directory counts only the
-   * subdirectories of its own layer (the overlayfs rule that a merged directory's attributes are
-   * its topmost directory's would make {@code st_nlink} wrong), so for a directory with more than
-   * one contributing directory the count comes from the merged listing: whiteouts, opaque
-   * directories and names present in several layers are taken into account. One read of every
-   * contributing directory.
-   *
-   * <p>Package-private (a read-only tree's public methods are pinned by its tests); reached
-   * through {@link DirectoryLinks#merged}.
-   *
-   * @return empty when a single directory contributes: its own link count is already right
-   * @throws NoSuchFileException   if nothing is at {@code path}
-   * @throws NotDirectoryException if it is not a directory
-   */
-  final OptionalInt mergedLinkCount(String path) throws IOException {
-    TreePath.check(path);
-    if (!layersKnownWithoutUnpacking(path)) {
-      return OptionalInt.of(1); // not counted before its layers are unpacked (as overlayfs shows it)
-    }
-    if (!isWritable()) {
-      Integer known = linkCounts.get(path);
-      if (known != null) {
-        return known < 0 ? OptionalInt.empty() : OptionalInt.of(known);
-      }
-      OptionalInt computed = computeMergedLinkCount(path);
-      if (linkCounts.size() >= ResolutionCache.DEFAULT_CAPACITY) {
-        linkCounts.clear();
-      }
-      linkCounts.put(path, computed.orElse(-1));
-      return computed;
-    }
-    return computeMergedLinkCount(path);
-  }
-
-  /**
-   * Whether every layer's directory that contributes to the directory at {@code path} is known
-   * without unpacking a layer (finding them if so): a getattr must not unpack what a lookup did
-   * not need.
-   */
-  private boolean layersKnownWithoutUnpacking(String path) throws IOException {
-    Optional<Resolution> dir = readLocked(() -> lookup(path));
-    return dir.isEmpty() || !dir.get().isDirectory()
-        || readLockedIo(() -> LazyBranches.knownWithoutUnpacking(dir.get().branches()));
-  }
-
-  /** Whether every layer of this tree is unpacked (a change set: its two trees'). */
-  final boolean layersReady() {
-    for (Branch root : roots) {
-      if (!root.isReady()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private OptionalInt computeMergedLinkCount(String path) throws IOException {
     return readLockedIo(() -> {
-      Resolution dir = lookup(path).orElseThrow(() -> new NoSuchFileException(path));
-      if (!dir.isDirectory()) {
-        throw new NotDirectoryException(path);
+      List<Listed> listed = listMerged(dirPath);
+      List<DirEntry> entries = new ArrayList<>(listed.size());
+      for (Listed entry : listed) {
+        long ino = listedIno(TreePath.child(dirPath, entry.name()), entry);
+        entries.add(new DirEntry(entry.name(), entry.stat().type(), entry.real(), ino));
       }
-      if (dir.branches().size() <= 1) {
-        return OptionalInt.empty();
-      }
-      int subdirectories = 0;
-      for (DirEntry entry : listMerged(path)) {
-        if (entry.type() == Posix.S_IFDIR) {
-          subdirectories++;
-        }
-      }
-      return OptionalInt.of(2 + subdirectories);
+      return entries;
     });
   }
 
   /**
+   * The inode number the union reports for {@code entry}, listed at {@code path}: the one its
+   * resolution in the layers gives (cached, and then cached for the lookup that usually
+   * follows a listing). Callers hold the read lock if any.
+   */
+  long listedIno(String path, Listed entry) throws IOException {
+    if (!withOrigins[entry.layerIndex()]) {
+      return entry.stat().ino();
+    }
+    Optional<Resolution> resolved = lookupLayers(path);
+    if (resolved.isPresent() && resolved.get().node().real().equals(entry.real())) {
+      return resolved.get().node().ino();
+    }
+    return OriginInodes.read(entry.real(), entry.stat()); // not the same file: read it directly
+  }
+
+  /**
+   * What the union shows at {@code path}: the attributes of the real file that answers for it
+   * ({@link Node#real()}, read now), with what a union changes in them, so that they are what a
+   * plain filesystem would show:
+   *
+   * <ul>
+   *   <li>the inode number is {@link Node#ino()}: a copy made by a copy-up or a move reports the
+   *       number of the file it was copied from ({@link OriginInodes}), so {@code st_ino} stays
+   *       the same through a copy-up, a commit (the upper becomes a layer of a read-only tree)
+   *       and a restart;</li>
+   *   <li>the ctime of an entry a copy-up touched is the one it showed before, until it changes
+   *       for real (a writable tree; see {@link CopyUpCtimes});</li>
+   *   <li>a directory merged from several layers counts 2 plus its merged subdirectories: the
+   *       real directory that answers for it counts only its own layer's (the overlayfs rule that
+   *       a merged directory's attributes are its topmost directory's would make
+   *       {@code st_nlink} wrong). Whiteouts, opaque directories and names present in several
+   *       layers are taken into account; one read of every contributing directory, remembered by
+   *       a read-only tree. While a layer it needs is not unpacked yet it counts 1, as overlayfs
+   *       shows every merged directory: a getattr never unpacks what a lookup did not need.</li>
+   * </ul>
+   *
+   * @return empty when nothing is there (as {@link #resolve})
+   * @throws IllegalArgumentException if {@code path} is not a union path
+   */
+  public Optional<Stat> attributes(String path) throws IOException {
+    TreePath.check(path);
+    return readLockedIo(() -> {
+      Optional<Resolution> found = lookup(path);
+      return found.isEmpty() ? Optional.empty() : shown(path, found.get());
+    });
+  }
+
+  /** {@link #attributes} of a resolved path; callers hold the read lock if any. */
+  private Optional<Stat> shown(String path, Resolution resolution) throws IOException {
+    Node node = resolution.node();
+    Stat real;
+    if (node.isUpper()) {
+      real = node.stat(); // an upper is never cached: read by this very lookup
+    } else {
+      Optional<Stat> now = LayerFiles.lstatIfExists(node.real()); // its atime may have moved
+      if (now.isEmpty()) {
+        return Optional.empty();
+      }
+      real = now.get();
+    }
+    long nlink = real.nlink();
+    if (resolution.isDirectory()) {
+      if (!LazyBranches.knownWithoutUnpacking(resolution.branches())) {
+        nlink = 1; // not counted before its layers are unpacked (as overlayfs shows it)
+      } else if (resolution.branches().size() > 1) {
+        nlink = mergedLinkCount(path);
+      }
+    }
+    Instant ctime = shownCtime(path, node, real.ctime());
+    return Optional.of(new Stat(real.dev(), node.ino(), real.mode(), nlink, real.uid(), real.gid(),
+        real.rdev(), real.size(), real.blksize(), real.blocks(), real.atime(), real.mtime(),
+        ctime));
+  }
+
+  /**
+   * The ctime the union shows for {@code node} at {@code path}, whose real ctime is {@code real}.
+   * Only a copy-up can make them differ, and a read-only tree makes none.
+   */
+  Instant shownCtime(String path, Node node, Instant real) {
+    return real;
+  }
+
+  /** The link count of the directory {@code dir} at {@code path}, merged from several layers. */
+  private int mergedLinkCount(String path) throws IOException {
+    if (hasUpper()) { // an upper changes (even a frozen one may thaw): not remembered
+      return countMergedLinks(path);
+    }
+    Integer known = linkCounts.get(path);
+    if (known == null) {
+      known = countMergedLinks(path);
+      if (linkCounts.size() >= ResolutionCache.DEFAULT_CAPACITY) {
+        linkCounts.clear();
+      }
+      linkCounts.put(path, known);
+    }
+    return known;
+  }
+
+  private int countMergedLinks(String path) throws IOException {
+    int subdirectories = 0;
+    for (Listed entry : listMerged(path)) {
+      if (entry.stat().isDirectory()) {
+        subdirectories++;
+      }
+    }
+    return 2 + subdirectories;
+  }
+
+  /**
    * One extended attribute of the entry at {@code path}. Overlay's own attributes
-   * ({@value OverlayConventions#PRIVATE_XATTR_PREFIX}*) are never visible.
+   * ({@value OverlayFormat#PRIVATE_XATTR_PREFIX}*) are never visible.
    *
    * @return empty when the entry has no such attribute
    * @throws NoSuchFileException if nothing is at {@code path}
@@ -224,7 +284,7 @@ public class OverlayTree {
     TreePath.check(path);
     return readLockedIo(() -> {
       Node node = requireNode(path);
-      if (OverlayConventions.isPrivateXattr(name)) {
+      if (OverlayFormat.isPrivateXattr(name)) {
         return Optional.empty();
       }
       return Posix.lgetxattr(node.real(), name);
@@ -264,7 +324,10 @@ public class OverlayTree {
     return computed;
   }
 
-  /** How many resolutions the read-only layers' cache holds (for tests and diagnostics). */
+  /**
+   * How many resolutions the read-only layers' cache holds. Tests only, and kept because a bounded
+   * cache and an unbounded one answer alike: only this shows the bound holds.
+   */
   final int cachedResolutions() {
     return cache.size();
   }
@@ -279,7 +342,8 @@ public class OverlayTree {
         Posix.lstat(roots.get(i).real()); // a layer directory gone is an error, not an empty layer
       }
     }
-    return Optional.of(new Resolution(new Node(TreePath.ROOT, top.real(), 0, top.stat()), roots));
+    Node root = new Node(TreePath.ROOT, top.real(), 0, top.stat(), ino(0, top.real(), top.stat()));
+    return Optional.of(new Resolution(root, roots));
   }
 
   /**
@@ -287,7 +351,7 @@ public class OverlayTree {
    * found answers; a directory then collects the directories below it until an opaque one, a
    * whiteout or a non-directory ends the stack, when it is first needed ({@link LazyBranches}).
    */
-  static Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
+  private Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
     if (parent.isEmpty() || !parent.get().isDirectory()) {
       return Optional.empty();
     }
@@ -302,17 +366,15 @@ public class OverlayTree {
       }
       Path candidate = found.get().real();
       Stat stat = found.get().stat();
-      if (OverlayConventions.isWhiteout(stat)) {
-        break;
-      }
-      if (!stat.isDirectory()) {
-        if (top == null) {
-          top = new Node(path, candidate, branch.layerIndex(), stat);
-        }
+      if (OverlayFormat.isWhiteout(stat)) {
         break;
       }
       if (top == null) {
-        top = new Node(path, candidate, branch.layerIndex(), stat);
+        top = new Node(path, candidate, branch.layerIndex(), stat,
+            ino(branch.layerIndex(), candidate, stat));
+      }
+      if (!stat.isDirectory()) {
+        break;
       }
       // The answer is known; the directories below it are looked up when something needs them.
       Branch dir = branch.descend(name, found.get());
@@ -321,19 +383,66 @@ public class OverlayTree {
     return top == null ? Optional.empty() : Optional.of(new Resolution(top, List.of()));
   }
 
-  final List<DirEntry> listMerged(String dirPath) throws IOException {
+  /**
+   * Whether copies in {@code layer} may carry an origin. A lazy layer is unpacked from a blob,
+   * which never does (and is not read before a lookup needs it); a change set serves its upper
+   * tree's files, whose own marks are read file by file.
+   */
+  private static boolean mayHoldOrigins(TreeLayer layer) {
+    if (layer instanceof TreeLayer.Lazy) {
+      return false;
+    }
+    if (layer instanceof TreeLayer.Changes) {
+      return true;
+    }
+    try {
+      return OriginInodes.mayHoldOrigins(layer.dir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read layer " + layer.dir(), e);
+    }
+  }
+
+  /** Whether every layer of this tree is unpacked (a change set: its two trees'). */
+  final boolean layersReady() {
+    for (Branch root : roots) {
+      if (!root.isReady()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The number the union reports for {@code real} of layer {@code layerIndex}. */
+  private long ino(int layerIndex, Path real, Stat stat) throws IOException {
+    return withOrigins[layerIndex] ? OriginInodes.read(real, stat) : stat.ino();
+  }
+
+  /**
+   * One name of a merged listing: the topmost entry of that name.
+   *
+   * @param layerIndex the layer of its branch, as {@link Node#layerIndex()}
+   * @param stat       {@code lstat} of {@code real}
+   */
+  record Listed(String name, Path real, int layerIndex, Stat stat) {
+  }
+
+  /**
+   * The merged names of a directory (see {@link #list}), with their real files. Callers hold the
+   * read lock if any.
+   */
+  final List<Listed> listMerged(String dirPath) throws IOException {
     Resolution dir = lookup(dirPath).orElseThrow(() -> new NoSuchFileException(dirPath));
     if (!dir.isDirectory()) {
       throw new NotDirectoryException(dirPath);
     }
     boolean layersOnly = !dir.node().isUpper() && !dir.hasUpperBranch();
     if (layersOnly) {
-      List<DirEntry> known = listings.get(dirPath);
+      List<Listed> known = listings.get(dirPath);
       if (known != null) {
         return known;
       }
     }
-    TreeMap<String, DirEntry> merged = new TreeMap<>();
+    TreeMap<String, Listed> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
       for (String name : branch.names()) {
@@ -346,15 +455,15 @@ public class OverlayTree {
         }
         Path entry = found.get().real();
         Stat stat = found.get().stat();
-        if (OverlayConventions.isWhiteout(stat)) {
+        if (OverlayFormat.isWhiteout(stat)) {
           whitedOut.add(name);
         } else {
-          merged.put(name, new DirEntry(name, stat.type(), entry, stat.ino()));
+          merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
           rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
         }
       }
     }
-    List<DirEntry> listing = List.copyOf(merged.values());
+    List<Listed> listing = List.copyOf(merged.values());
     if (layersOnly) {
       listings.put(dirPath, listing);
     }
@@ -366,9 +475,10 @@ public class OverlayTree {
    * topmost entry of its name, which the listing just read. A walk (list, then look up every
    * name) then reads each entry once instead of once per layer it looks in.
    */
-  private void rememberListed(String path, Branch branch, Path real, Stat stat) {
+  private void rememberListed(String path, Branch branch, Path real, Stat stat) throws IOException {
     if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
-      cache.put(path, Optional.of(new Resolution(new Node(path, real, branch.layerIndex(), stat), List.of())));
+      Node node = new Node(path, real, branch.layerIndex(), stat, ino(branch.layerIndex(), real, stat));
+      cache.put(path, Optional.of(new Resolution(node, List.of())));
     }
   }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class RecentListings {
   private final int maxEntries;
-  private final ConcurrentHashMap<String, List<DirEntry>> listings = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, List<OverlayTree.Listed>> listings = new ConcurrentHashMap<>();
   private final AtomicInteger entries = new AtomicInteger();
 
   RecentListings(int maxEntries) {
@@ -19,11 +19,11 @@ final class RecentListings {
   }
 
   /** The listing of {@code dir}, or null. */
-  List<DirEntry> get(String dir) {
+  List<OverlayTree.Listed> get(String dir) {
     return listings.get(dir);
   }
 
-  void put(String dir, List<DirEntry> listing) {
+  void put(String dir, List<OverlayTree.Listed> listing) {
     if (listing.size() > maxEntries / 4) {
       return; // a huge directory is listed again rather than evicting everything else
     }

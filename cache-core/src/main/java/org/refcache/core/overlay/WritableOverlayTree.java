@@ -2,7 +2,6 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -13,14 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -64,24 +60,12 @@ public final class WritableOverlayTree extends OverlayTree {
   private final Path upper;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile boolean frozen;
-  private long tempCounter;
-  /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
-  private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
-  /** {@code st_dev} of the upper: an origin recorded on another filesystem is not used. */
-  private final long upperDev;
-  /**
-   * Per union path of an upper entry, the inode number it reports: its lower origin's
-   * ({@link OverlayConventions#ORIGIN_INO_XATTR}), or {@link #NO_ORIGIN}. Filled at copy-up and
-   * creation (under the write lock) and on the first {@link #reportedIno} of a path (under the
-   * read lock); entries of paths whose file changes (unlink, rmdir, rename) are dropped under the
-   * write lock. Sorted, so a directory's subtree is one range.
-   */
-  private final ConcurrentSkipListMap<String, Long> origins = new ConcurrentSkipListMap<>();
-  private static final Long NO_ORIGIN = -1L;
-  private final List<CopyUpListener> copyUpListeners = new CopyOnWriteArrayList<>();
+  /** The inode numbers the upper's entries report (their origins'). */
+  private final OriginInodes inodes;
   private final CopyUpCtimes ctimes = new CopyUpCtimes();
-  /** Copies opened for listeners during the running mutation, handed over once it is done. */
-  private List<CopiedUp> copiedUp = new ArrayList<>();
+  private final CopyUpOffers offers = new CopyUpOffers();
+  /** The steps of the mutations on the upper. */
+  private final UpperWriter writer;
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -104,53 +88,9 @@ public final class WritableOverlayTree extends OverlayTree {
     void copiedUp(long dev, long ino, int fd);
   }
 
-  private record CopiedUp(long dev, long ino, int fd) {
-  }
-
   /** Adds {@code listener} unless an equal one is registered. */
   public void addCopyUpListener(CopyUpListener listener) {
-    ((CopyOnWriteArrayList<CopyUpListener>) copyUpListeners).addIfAbsent(listener);
-  }
-
-  public void removeCopyUpListener(CopyUpListener listener) {
-    copyUpListeners.remove(listener);
-  }
-
-  /** After {@code copy} of regular lower file {@code lower} is in place: opens it if wanted. */
-  private void offerCopy(Stat lower, Path copy) {
-    if (copyUpListeners.isEmpty() || !lower.isRegularFile()) {
-      return;
-    }
-    boolean wanted = false;
-    for (CopyUpListener listener : copyUpListeners) {
-      wanted |= listener.wants(lower.dev(), lower.ino());
-    }
-    if (!wanted) {
-      return;
-    }
-    int fd = Posix.openRaw(copy.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-    if (fd >= 0) { // else the readers keep the lower file, as before
-      copiedUp.add(new CopiedUp(lower.dev(), lower.ino(), fd));
-    }
-  }
-
-  /** Hands the copies opened during a mutation to the listeners (no lock held); closes them. */
-  private static void deliver(List<CopiedUp> copies, List<CopyUpListener> listeners) {
-    for (CopiedUp copy : copies) {
-      try {
-        for (CopyUpListener listener : listeners) {
-          if (listener.wants(copy.dev(), copy.ino())) {
-            int fd = Posix.openRaw("/proc/self/fd/" + copy.fd(), Posix.O_RDONLY | Posix.O_CLOEXEC,
-                0);
-            if (fd >= 0) {
-              listener.copiedUp(copy.dev(), copy.ino(), fd);
-            }
-          }
-        }
-      } finally {
-        Posix.close(copy.fd());
-      }
-    }
+    offers.add(listener);
   }
 
   /**
@@ -181,106 +121,28 @@ public final class WritableOverlayTree extends OverlayTree {
     }
     this.upper = upper;
     try {
-      this.upperDev = Posix.lstat(upper).dev();
+      this.inodes = new OriginInodes(Posix.lstat(upper).dev());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
+    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
   }
 
-  /**
-   * The inode number the union reports for the upper non-directory at {@code path}, whose real
-   * file has inode number {@code realIno}: the lower file's if it was copied up from one (kept as
-   * ext4 keeps it, and as overlayfs does through its origin), else {@code realIno}. Every name of
-   * a hard-linked copy reports the same number. Upper and lowers share one filesystem, so the
-   * number is unique in the tree: the lower file it belongs to is hidden by its copy everywhere
-   * the union could show it (its other names in its layer are linked to the copy).
-   *
-   * <p>Cheap: a map lookup; only the first call for a path that neither this tree copied up nor
-   * created (after a restart) reads the origin attribute, once.
-   *
-   * @param path a path that {@link #resolve} answered with an upper entry
-   */
-  public long reportedIno(String path, long realIno) {
-    Long known = origins.get(path);
-    if (known == null) {
-      known = readLocked(() -> {
-        Long again = origins.get(path);
-        if (again != null) {
-          return again;
-        }
-        Long read;
-        try {
-          read = readOrigin(upper.resolve(path));
-        } catch (IOException gone) {
-          return null; // changed meanwhile: report the real number, remember nothing
-        }
-        origins.put(path, read);
-        return read;
-      });
-      if (known == null) {
-        return realIno;
-      }
-    }
-    return known.longValue() == NO_ORIGIN ? realIno : known;
+  @Override
+  Instant shownCtime(String path, Node node, Instant real) {
+    return node.isUpper() ? ctimes.shown(path, real) : real;
   }
 
-  /**
-   * The ctime the union reports for the upper entry at {@code path}, whose real ctime is
-   * {@code realCtime}: what it showed before a copy-up changed its real ctime, until something
-   * changes it for real (see {@link CopyUpCtimes}).
-   */
-  public Instant reportedCtime(String path, Instant realCtime) {
-    long real = CopyUpCtimes.nanos(realCtime);
-    long shown = ctimes.reported(path, real);
-    return shown == real ? realCtime
-        : Instant.ofEpochSecond(Math.floorDiv(shown, 1_000_000_000L),
-            Math.floorMod(shown, 1_000_000_000L));
+  @Override
+  long listedIno(String path, Listed entry) throws IOException {
+    return entry.layerIndex() == Node.UPPER
+        ? inodes.ofUpper(path, entry.real(), entry.stat())
+        : super.listedIno(path, entry);
   }
 
-  /** The origin inode number recorded on the upper file {@code real}, or {@link #NO_ORIGIN}. */
-  private Long readOrigin(Path real) throws IOException {
-    Optional<byte[]> value = Posix.lgetxattr(real, OverlayConventions.ORIGIN_INO_XATTR);
-    if (value.isEmpty()) {
-      return NO_ORIGIN;
-    }
-    String text = new String(value.get(), StandardCharsets.US_ASCII);
-    int colon = text.indexOf(':');
-    try {
-      long dev = Long.parseUnsignedLong(text.substring(0, colon));
-      long ino = Long.parseUnsignedLong(text.substring(colon + 1));
-      return dev == upperDev ? ino : NO_ORIGIN;
-    } catch (NumberFormatException | IndexOutOfBoundsException malformed) {
-      return NO_ORIGIN;
-    }
-  }
-
-  /**
-   * Records on the (not yet published) copy {@code copy} the file it stands for: the lower file
-   * it was copied from, or the number a directory it replaces reported.
-   */
-  private static void recordOrigin(Path copy, long dev, long ino) throws IOException {
-    byte[] value = (Long.toUnsignedString(dev) + ":" + Long.toUnsignedString(ino))
-        .getBytes(StandardCharsets.US_ASCII);
-    Posix.lsetxattr(copy, OverlayConventions.ORIGIN_INO_XATTR, value, 0);
-  }
-
-
-
-  /** The inode number a lower file copied up reports through its copy. */
-  private Long originOf(Stat lower) {
-    return lower.dev() == upperDev ? lower.ino() : NO_ORIGIN;
-  }
-
-  /** Forgets what is known of {@code path} and everything below it (callers hold the write lock). */
-  private void forgetOrigins(String path) {
-    ctimes.forget(path);
-    origins.remove(path);
-    if (path.isEmpty()) {
-      origins.clear();
-    } else {
-      // '0' follows '/': the range holds exactly the paths below "path/".
-      origins.subMap(path + "/", true, path + "0", false).clear();
-    }
+  @Override
+  boolean hasUpper() {
+    return true;
   }
 
   /** The upper directory. */
@@ -335,7 +197,7 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   public Path copyUp(String path) throws IOException {
     TreePath.check(path);
-    return mutate(() -> copyUpLocked(path, true));
+    return mutate(() -> writer.copyUp(path, true));
   }
 
   /**
@@ -348,7 +210,7 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   public Path openForWrite(String path, boolean truncate) throws IOException {
     TreePath.check(path);
-    return mutate(() -> openForWriteLocked(path, truncate));
+    return mutate(() -> writer.openForWrite(path, truncate));
   }
 
   /**
@@ -371,11 +233,11 @@ public final class WritableOverlayTree extends OverlayTree {
         if (exclusive) {
           throw new FileAlreadyExistsException(path);
         }
-        return openForWriteLocked(path, false);
+        return writer.openForWrite(path, false);
       }
-      return createNew(path, false, parent, temp -> {
+      return writer.createNew(path, false, parent, temp -> {
         LayerFiles.createFile(temp);
-        setOwnerAndMode(temp, uid, gid, mode);
+        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
       });
     });
   }
@@ -390,9 +252,9 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return createNew(path, true, parent, temp -> {
+      return writer.createNew(path, true, parent, temp -> {
         LayerFiles.createDirectory(temp);
-        setOwnerAndMode(temp, uid, gid, mode);
+        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
       });
     });
   }
@@ -413,7 +275,7 @@ public final class WritableOverlayTree extends OverlayTree {
       switch (type) {
         case Posix.S_IFREG, Posix.S_IFIFO, Posix.S_IFSOCK, Posix.S_IFBLK -> { }
         case Posix.S_IFCHR -> {
-          if (rdev == OverlayConventions.WHITEOUT_RDEV) {
+          if (rdev == OverlayFormat.WHITEOUT_RDEV) {
             throw ErrnoMapper.toException("mknod (a whiteout)", Errno.EPERM, path, null);
           }
         }
@@ -421,9 +283,9 @@ public final class WritableOverlayTree extends OverlayTree {
         default -> throw ErrnoMapper.toException("mknod", Errno.EINVAL, path, null);
       }
       Resolution parent = requireAbsent(path);
-      return createNew(path, false, parent, temp -> {
+      return writer.createNew(path, false, parent, temp -> {
         Posix.mknod(temp, type | (mode & 07777), rdev);
-        setOwnerAndMode(temp, uid, gid, mode);
+        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
       });
     });
   }
@@ -438,7 +300,7 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return createNew(path, false, parent, temp -> {
+      return writer.createNew(path, false, parent, temp -> {
         Posix.symlink(target, temp);
         Posix.lchown(temp, uid, gid);
       });
@@ -461,15 +323,11 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("link", Errno.EPERM, existing, newPath);
       }
       requireAbsent(newPath);
-      Path sourceUpper = copyUpLocked(existing, true);
+      Path sourceUpper = writer.copyUp(existing, true);
       // Resolved again: the copy-up of the source may have copied up this parent too.
-      Path made = createNew(newPath, false, require(TreePath.parent(newPath)),
+      Path made = writer.createNew(newPath, false, require(TreePath.parent(newPath)),
           temp -> LayerFiles.createLink(temp, sourceUpper));
-      origins.remove(newPath); // one file: read from the shared attribute when asked
-      Long known = origins.get(existing);
-      if (known != null) {
-        origins.put(newPath, known);
-      }
+      inodes.linked(existing, newPath);
       return made;
     });
   }
@@ -490,20 +348,20 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!entry.node().isUpper() && entry.node().stat().nlink() > 1) {
         // The file's other names stay: copied up with this one (see copyUpLocked), they then
         // show the link count going down, as one file's names do.
-        copyUpLocked(path, true);
+        writer.copyUp(path, true);
         entry = require(path);
       }
       boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = copyUpDirectory(TreePath.parent(path));
+      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
       Path target = parentUpper.resolve(TreePath.name(path));
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
       } else if (lowerHasIt) {
-        replaceWithWhiteout(parentUpper, target);
+        writer.replaceWithWhiteout(parentUpper, target);
       } else {
         LayerFiles.delete(target);
       }
-      forgetOrigins(path);
+      writer.forget(path);
       return null;
     });
   }
@@ -530,16 +388,16 @@ public final class WritableOverlayTree extends OverlayTree {
         throw new DirectoryNotEmptyException(path);
       }
       boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = copyUpDirectory(TreePath.parent(path));
+      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
       Path target = parentUpper.resolve(TreePath.name(path));
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
       } else if (lowerHasIt) {
-        replaceWithWhiteout(parentUpper, target);
+        writer.replaceWithWhiteout(parentUpper, target);
       } else {
         LayerFiles.deleteTree(target);
       }
-      forgetOrigins(path);
+      writer.forget(path);
       return null;
     });
   }
@@ -562,10 +420,10 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(to);
     mutate(() -> {
       try {
-        renameLocked(from, to, flags);
+        writer.rename(from, to, flags);
       } finally {
-        forgetOrigins(from);
-        forgetOrigins(to);
+        writer.forget(from);
+        writer.forget(to);
       }
       return null;
     });
@@ -583,7 +441,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (require(path).node().isSymlink()) {
         throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
       }
-      Posix.chmod(copyUpLocked(path, true), mode & 07777);
+      Posix.chmod(writer.copyUp(path, true), mode & 07777);
       return null;
     });
   }
@@ -592,7 +450,7 @@ public final class WritableOverlayTree extends OverlayTree {
   public void chown(String path, int uid, int gid) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      Posix.lchown(copyUpLocked(path, true), uid, gid);
+      Posix.lchown(writer.copyUp(path, true), uid, gid);
       return null;
     });
   }
@@ -601,7 +459,7 @@ public final class WritableOverlayTree extends OverlayTree {
   public void utimens(String path, Instant atime, Instant mtime) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      Posix.utimens(copyUpLocked(path, true), atime, mtime, true);
+      Posix.utimens(writer.copyUp(path, true), atime, mtime, true);
       return null;
     });
   }
@@ -622,7 +480,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!entry.node().isRegularFile() || size < 0) {
         throw ErrnoMapper.toException("truncate", Errno.EINVAL, path, null);
       }
-      Path real = copyUpLocked(path, size > 0);
+      Path real = writer.copyUp(path, size > 0);
       int fd = Posix.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
       int rc = Posix.ftruncate(fd, size);
       Posix.close(fd);
@@ -642,10 +500,10 @@ public final class WritableOverlayTree extends OverlayTree {
   public void setXattr(String path, String name, byte[] value, int flags) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (OverlayConventions.isPrivateXattr(name)) {
+      if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
-      Posix.lsetxattr(copyUpLocked(path, true), name, value, flags);
+      Posix.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
   }
@@ -658,12 +516,12 @@ public final class WritableOverlayTree extends OverlayTree {
   public void removeXattr(String path, String name) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (OverlayConventions.isPrivateXattr(name)) {
+      if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("removexattr(" + name + ")", Errno.EPERM, path, null);
       }
       // Copied up even when the attribute is missing: which errno that gives (ENODATA, or
       // EPERM for user.* on a special file) is the kernel's to say.
-      Posix.lremovexattr(copyUpLocked(path, true), name);
+      Posix.lremovexattr(writer.copyUp(path, true), name);
       return null;
     });
   }
@@ -700,12 +558,11 @@ public final class WritableOverlayTree extends OverlayTree {
         Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
         if (found.isEmpty()) {
           upperDir = null;
-        } else if (OverlayConventions.isWhiteout(found.get())) {
+        } else if (OverlayFormat.isWhiteout(found.get())) {
           return Optional.empty();
         } else if (!found.get().isDirectory()) {
           return last
-              ? Optional.of(new Resolution(new Node(path, candidate, Node.UPPER, found.get()),
-                  List.of()))
+              ? Optional.of(new Resolution(upperNode(path, candidate, found.get()), List.of()))
               : Optional.empty();
         } else {
           upperDir = candidate;
@@ -746,7 +603,12 @@ public final class WritableOverlayTree extends OverlayTree {
     if (lowersContribute) {
       branches.addAll(lower.get().branches());
     }
-    return Optional.of(new Resolution(new Node(path, upperDir, Node.UPPER, upperStat), branches));
+    return Optional.of(new Resolution(upperNode(path, upperDir, upperStat), branches));
+  }
+
+  /** The node of the upper entry {@code real} at {@code path}, {@code stat} its lstat. */
+  private Node upperNode(String path, Path real, Stat stat) throws IOException {
+    return new Node(path, real, Node.UPPER, stat, inodes.ofUpper(path, real, stat));
   }
 
   /**
@@ -754,7 +616,7 @@ public final class WritableOverlayTree extends OverlayTree {
    * had nothing there: then removing or moving the name needs a whiteout, and a directory put
    * there must be opaque.
    */
-  private boolean lowerHas(String path) {
+  boolean lowerHas(String path) {
     Optional<Resolution> parent = lookup(TreePath.parent(path));
     return parent.isPresent() && parent.get().hasLowerBranches()
         && lookupLayers(path).isPresent();
@@ -783,7 +645,7 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   private <T> T mutate(IoAction<T> mutation) throws IOException {
-    List<CopiedUp> copies;
+    List<CopyUpOffers.CopiedUp> copies;
     boolean done = false;
     lock.writeLock().lock();
     try {
@@ -794,22 +656,15 @@ public final class WritableOverlayTree extends OverlayTree {
       done = true;
       return result;
     } finally {
-      copies = copiedUp;
-      if (!copies.isEmpty()) {
-        copiedUp = new ArrayList<>();
-      }
+      copies = offers.takePending();
       lock.writeLock().unlock();
-      if (!copies.isEmpty()) {
-        // After a failure a copy may have been thrown away (a directory rebuilt for a rename):
-        // readers then keep the lower file.
-        deliver(copies, done ? copyUpListeners : List.of());
-      }
+      offers.deliver(copies, done); // outside the lock: listeners never run under it
     }
   }
 
   // ---- steps of the mutations; callers hold the write lock --------------------------------------
 
-  private Resolution require(String path) throws IOException {
+  Resolution require(String path) throws IOException {
     Optional<Resolution> entry = lookup(path);
     if (entry.isPresent()) {
       return entry.get();
@@ -818,7 +673,7 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /** The exception for a missing {@code path}: ENOTDIR if an ancestor is not a directory. */
-  private IOException missing(String path) {
+  IOException missing(String path) {
     int slash = path.indexOf('/');
     while (slash >= 0) {
       Optional<Resolution> ancestor = lookup(path.substring(0, slash));
@@ -834,7 +689,7 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /** The resolution of {@code path}'s parent, which must be a directory. */
-  private Resolution requireParentDirectory(String path) throws IOException {
+  Resolution requireParentDirectory(String path) throws IOException {
     if (path.isEmpty()) {
       throw new FileAlreadyExistsException(path);
     }
@@ -858,382 +713,5 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new FileAlreadyExistsException(path);
     }
     return parent;
-  }
-
-  private Path openForWriteLocked(String path, boolean truncate) throws IOException {
-    Resolution entry = require(path);
-    if (entry.isDirectory()) {
-      throw new IsDirectoryException(path);
-    }
-    if (entry.node().isSymlink()) {
-      throw ErrnoMapper.toException("open", Errno.ELOOP, path, null);
-    }
-    boolean regular = entry.node().isRegularFile();
-    Path real = copyUpLocked(path, !(truncate && regular));
-    if (truncate && regular) {
-      // O_TRUNC rather than ftruncate(0): it is what an open would do, times included.
-      int fd = Posix.open(real,
-          Posix.O_WRONLY | Posix.O_TRUNC | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-      Posix.close(fd);
-    }
-    return real;
-  }
-
-  private Path copyUpLocked(String path, boolean withContent) throws IOException {
-    Resolution entry = require(path);
-    if (entry.node().isUpper()) {
-      return entry.node().real();
-    }
-    if (entry.isDirectory()) {
-      return copyUpDirectory(path);
-    }
-    Path copy = copyUpInto(copyUpDirectory(TreePath.parent(path)), entry.node(), withContent);
-    if (entry.node().stat().nlink() > 1) {
-      linkLowerSiblings(entry.node(), copy);
-    }
-    return copy;
-  }
-
-  /**
-   * Hard links in a lower layer stay one file after copy-up: the other names of the lower file
-   * that the union still shows from that same lower file become hard links of its upper
-   * {@code copy}, so a change through one name is seen through every name and link counts stay
-   * right (as on a plain filesystem; overlayfs needs its {@code index} feature for this). Their
-   * parents are copied up as needed and keep their times: nothing visible changes.
-   */
-  private void linkLowerSiblings(Node lower, Path copy) throws IOException {
-    for (String sibling : hardLinks(lower.layerIndex()).namesOf(lower.stat())) {
-      if (sibling.equals(lower.path())) {
-        continue;
-      }
-      Optional<Resolution> shown = lookup(sibling);
-      if (shown.isEmpty() || shown.get().node().layerIndex() != lower.layerIndex()
-          || !sameFile(shown.get().node(), lower)) {
-        continue; // hidden (whiteout, another entry above) or already apart
-      }
-      Path parentUpper = copyUpDirectory(TreePath.parent(sibling));
-      Stat parentStat = Posix.lstat(parentUpper);
-      Path temp = newTempPath(parentUpper);
-      try {
-        LayerFiles.createLink(temp, copy);
-        Posix.renameat2(temp, parentUpper.resolve(TreePath.name(sibling)),
-            Posix.RENAME_NOREPLACE);
-      } catch (IOException | RuntimeException e) {
-        deleteAfterFailure(temp, e);
-        throw e;
-      }
-      origins.put(sibling, originOf(lower.stat()));
-      LayerFiles.setTimes(parentUpper, parentStat);
-    }
-  }
-
-  /** The hard-linked files of lower layer {@code layerIndex}, read once (layers never change). */
-  private LayerFiles.HardLinks hardLinks(int layerIndex) throws IOException {
-    LayerFiles.HardLinks links = hardLinks.get(layerIndex);
-    if (links == null) {
-      links = LayerFiles.HardLinks.of(layers().get(layerIndex));
-      hardLinks.put(layerIndex, links);
-    }
-    return links;
-  }
-
-  /** Makes sure the directory at {@code dirPath} and its parents are in the upper. */
-  private Path copyUpDirectory(String dirPath) throws IOException {
-    return dirPath.isEmpty() ? upper : copyUpDirectory(dirPath, require(dirPath));
-  }
-
-  /** {@link #copyUpDirectory(String)} of a directory already resolved as {@code dir}. */
-  private Path copyUpDirectory(String dirPath, Resolution dir) throws IOException {
-    if (dirPath.isEmpty()) {
-      return upper;
-    }
-    if (!dir.isDirectory()) {
-      throw new NotDirectoryException(dirPath);
-    }
-    if (dir.node().isUpper()) {
-      return dir.node().real();
-    }
-    return copyUpInto(copyUpDirectory(TreePath.parent(dirPath)), dir.node(), false);
-  }
-
-  /**
-   * Copies a lower entry (a directory without children) into {@code parentUpper}: built under a
-   * temporary name and renamed into place, so the upper never holds half a copy; the parent's
-   * times are put back, since a copy-up changes nothing visible.
-   */
-  private Path copyUpInto(Path parentUpper, Node lowerNode, boolean withContent)
-      throws IOException {
-    Path target = parentUpper.resolve(TreePath.name(lowerNode.path()));
-    Stat parentStat = Posix.lstat(parentUpper);
-    Path temp = newTempPath(parentUpper);
-    boolean directory = lowerNode.isDirectory();
-    try {
-      LayerFiles.copyEntry(lowerNode.real(), lowerNode.stat(), temp, withContent);
-      // Directories too: a directory's st_ino does not change when a file is made in it.
-      recordOrigin(temp, lowerNode.stat().dev(), lowerNode.stat().ino());
-      Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
-    } catch (IOException | RuntimeException e) {
-      deleteAfterFailure(temp, e);
-      throw e;
-    }
-    origins.put(lowerNode.path(), originOf(lowerNode.stat()));
-    if (!directory) {
-      offerCopy(lowerNode.stat(), target);
-    }
-    LayerFiles.setTimes(parentUpper, parentStat);
-    String parentPath = TreePath.parent(lowerNode.path());
-    long parentShown = ctimes.reported(parentPath, CopyUpCtimes.nanos(parentStat.ctime()));
-    ctimes.copiedUp(parentPath, parentShown, CopyUpCtimes.nanos(Posix.lstat(parentUpper).ctime()));
-    ctimes.copiedUp(lowerNode.path(), CopyUpCtimes.nanos(lowerNode.stat().ctime()),
-        CopyUpCtimes.nanos(Posix.lstat(target).ctime()));
-    return target;
-  }
-
-  /**
-   * Makes a new entry at {@code path} (checked absent, its parent the directory {@code parent}
-   * resolves to in the current state of the tree) through {@code maker}.
-   */
-  private Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker)
-      throws IOException {
-    Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
-    Path target = parentUpper.resolve(TreePath.name(path));
-    Optional<Stat> there = LayerFiles.lstatIfExists(target);
-    if (there.isPresent() && !OverlayConventions.isWhiteout(there.get())) {
-      throw new FileAlreadyExistsException(path);
-    }
-    Path temp = newTempPath(parentUpper);
-    try {
-      maker.make(temp);
-      if (there.isEmpty()) {
-        Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
-      } else if (directory) {
-        // A directory cannot replace a whiteout: swap them, then drop the whiteout.
-        LayerFiles.setOpaque(temp);
-        Posix.renameat2(temp, target, Posix.RENAME_EXCHANGE);
-        LayerFiles.delete(temp);
-      } else {
-        Posix.renameat2(temp, target, 0);
-      }
-    } catch (IOException | RuntimeException e) {
-      deleteAfterFailure(temp, e);
-      throw e;
-    }
-    if (directory) {
-      forgetOrigins(path);
-    } else {
-      origins.put(path, NO_ORIGIN); // link() corrects this for a new name of an existing file
-    }
-    return target;
-  }
-
-  /** Atomically replaces the upper entry {@code target} by a whiteout, then deletes the entry. */
-  private void replaceWithWhiteout(Path parentUpper, Path target) throws IOException {
-    Path whiteout = newTempPath(parentUpper);
-    LayerFiles.createWhiteout(whiteout);
-    try {
-      Posix.renameat2(whiteout, target, Posix.RENAME_EXCHANGE);
-    } catch (IOException | RuntimeException e) {
-      deleteAfterFailure(whiteout, e);
-      throw e;
-    }
-    LayerFiles.deleteTree(whiteout);
-  }
-
-  private void renameLocked(String from, String to, int flags) throws IOException {
-    int known = Posix.RENAME_NOREPLACE | Posix.RENAME_EXCHANGE;
-    if ((flags & ~known) != 0 || flags == known) {
-      throw ErrnoMapper.toException("rename", Errno.EINVAL, from, to);
-    }
-    if (from.isEmpty() || to.isEmpty()) {
-      throw ErrnoMapper.toException("rename", Errno.EBUSY, from, to);
-    }
-    // The checks come in the kernel's order, so each failure has the errno rename(2) gives.
-    requireParentDirectory(from);
-    requireParentDirectory(to);
-    Resolution source = require(from);
-    Optional<Resolution> destination = lookup(to);
-    boolean exchange = (flags & Posix.RENAME_EXCHANGE) != 0;
-    if (destination.isPresent() && (flags & Posix.RENAME_NOREPLACE) != 0) {
-      throw new FileAlreadyExistsException(to);
-    }
-    if (destination.isEmpty() && exchange) {
-      throw new NoSuchFileException(to);
-    }
-    if (TreePath.isStrictlyBelow(to, from)) {
-      throw ErrnoMapper.toException("rename (into itself)", Errno.EINVAL, from, to);
-    }
-    if (TreePath.isStrictlyBelow(from, to)) {
-      throw exchange
-          ? ErrnoMapper.toException("rename (with an ancestor)", Errno.EINVAL, from, to)
-          : new DirectoryNotEmptyException(to);
-    }
-    if (destination.isPresent()
-        && (from.equals(to) || sameFile(source.node(), destination.get().node()))) {
-      return;
-    }
-    if (exchange) {
-      exchange(from, source, to, destination.get());
-      return;
-    }
-    if (destination.isPresent()) {
-      Node target = destination.get().node();
-      if (source.isDirectory() && !target.isDirectory()) {
-        throw new NotDirectoryException(to);
-      }
-      if (!source.isDirectory() && target.isDirectory()) {
-        throw new IsDirectoryException(to);
-      }
-      if (source.isDirectory() && !listMerged(to).isEmpty()) {
-        throw new DirectoryNotEmptyException(to);
-      }
-    }
-    boolean whiteoutAtSource = lowerHas(from);
-    boolean opaqueAtTarget = source.isDirectory() && lowerHas(to);
-    Path sourceUpper = detach(from);
-    Path targetParent = copyUpDirectory(TreePath.parent(to));
-    Path targetUpper = targetParent.resolve(TreePath.name(to));
-    Optional<Stat> there = LayerFiles.lstatIfExists(targetUpper);
-    if (there.isPresent() && source.isDirectory()) {
-      // rename(2) puts a directory only over an empty directory: clear the whiteouts of the
-      // (merged-empty) target, or drop the whiteout standing for it.
-      if (there.get().isDirectory()) {
-        LayerFiles.deleteChildren(targetUpper);
-      } else {
-        LayerFiles.delete(targetUpper);
-      }
-    }
-    if (opaqueAtTarget) {
-      LayerFiles.setOpaque(sourceUpper);
-    }
-    Posix.renameat2(sourceUpper, targetUpper, 0);
-    if (whiteoutAtSource) {
-      LayerFiles.createWhiteout(sourceUpper);
-    }
-  }
-
-  private void exchange(String from, Resolution source, String to, Resolution destination)
-      throws IOException {
-    boolean lowerAtFrom = lowerHas(from);
-    boolean lowerAtTo = lowerHas(to);
-    Path a = detach(from);
-    Path b = detach(to);
-    if (source.isDirectory() && lowerAtTo) {
-      LayerFiles.setOpaque(a);
-    }
-    if (destination.isDirectory() && lowerAtFrom) {
-      LayerFiles.setOpaque(b);
-    }
-    Posix.renameat2(a, b, Posix.RENAME_EXCHANGE);
-  }
-
-  private static boolean sameFile(Node a, Node b) {
-    return a.stat().dev() == b.stat().dev() && a.stat().ino() == b.stat().ino();
-  }
-
-  /**
-   * Makes the entry at {@code path} self-contained in the upper, so that moving its upper path
-   * moves all of it: a non-directory is copied up; a directory that merges with (or comes from)
-   * a lower layer is rebuilt as an opaque upper directory holding the whole merged subtree
-   * (upper files hard-linked, lower files copied) and swapped in atomically.
-   */
-  private Path detach(String path) throws IOException {
-    Resolution entry = require(path);
-    if (!entry.isDirectory()) {
-      return copyUpLocked(path, true);
-    }
-    if (entry.isUpperOnly()) {
-      return entry.node().real();
-    }
-    Path parentUpper = copyUpDirectory(TreePath.parent(path));
-    Stat parentStat = Posix.lstat(parentUpper);
-    Path target = parentUpper.resolve(TreePath.name(path));
-    Path temp = newTempPath(parentUpper);
-    boolean inUpper;
-    try {
-      copyMergedTree(path, entry, temp);
-      LayerFiles.setOpaque(temp);
-      // Copying may have copied the directory up itself (for hard-linked lower files).
-      inUpper = LayerFiles.lstatIfExists(target).isPresent();
-      if (inUpper) {
-        Posix.renameat2(temp, target, Posix.RENAME_EXCHANGE);
-      } else {
-        Posix.renameat2(temp, target, Posix.RENAME_NOREPLACE);
-      }
-    } catch (IOException | RuntimeException e) {
-      deleteAfterFailure(temp, e);
-      throw e;
-    }
-    if (inUpper) {
-      LayerFiles.deleteTree(temp); // the old, merged upper directory
-    }
-    LayerFiles.setTimes(parentUpper, parentStat);
-    return target;
-  }
-
-  private void copyMergedTree(String path, Resolution dir, Path target) throws IOException {
-    LayerFiles.createDirectory(target);
-    // The copy goes on reporting the number the directory reported (a rename keeps st_ino), but
-    // only a number that stays allocated: a lower directory's, or an origin already recorded. An
-    // upper directory's own number is freed when the old tree is deleted and ext4 hands it out
-    // again at once, so such a copy reports its own new number.
-    Stat stat = dir.node().stat();
-    if (!dir.node().isUpper()) {
-      recordOrigin(target, stat.dev(), stat.ino());
-    } else {
-      long origin = readOrigin(dir.node().real());
-      if (origin != NO_ORIGIN) {
-        recordOrigin(target, upperDev, origin);
-      }
-    }
-    for (DirEntry child : listMerged(path)) {
-      String childPath = TreePath.child(path, child.name());
-      Resolution entry = require(childPath);
-      Path childTarget = target.resolve(child.name());
-      if (entry.isDirectory()) {
-        copyMergedTree(childPath, entry, childTarget);
-      } else if (entry.node().isUpper()) {
-        LayerFiles.createLink(childTarget, entry.node().real());
-      } else if (entry.node().stat().nlink() > 1) {
-        // One file with other names: copied up in place with them, then linked here.
-        LayerFiles.createLink(childTarget, copyUpLocked(childPath, true));
-      } else {
-        LayerFiles.copyEntry(entry.node().real(), entry.node().stat(), childTarget, true);
-        // its path changes: cached by the caller
-        recordOrigin(childTarget, entry.node().stat().dev(), entry.node().stat().ino());
-        offerCopy(entry.node().stat(), childTarget);
-      }
-    }
-    LayerFiles.copyAttributes(dir.node().real(), dir.node().stat(), target);
-  }
-
-  private Path newTempPath(Path dir) throws IOException {
-    while (true) {
-      Path candidate = dir.resolve(TEMP_PREFIX + (++tempCounter));
-      if (LayerFiles.lstatIfExists(candidate).isEmpty()) {
-        return candidate;
-      }
-    }
-  }
-
-  private static void setOwnerAndMode(Path path, int uid, int gid, int mode) throws IOException {
-    // chown first: it clears setuid/setgid, which the mode may ask for.
-    Posix.lchown(path, uid, gid);
-    Posix.chmod(path, mode & 07777);
-  }
-
-  private static void deleteAfterFailure(Path temp, Exception failure) {
-    try {
-      if (LayerFiles.lstatIfExists(temp).isPresent()) {
-        LayerFiles.deleteTree(temp);
-      }
-    } catch (IOException | RuntimeException cleanup) {
-      failure.addSuppressed(cleanup);
-    }
-  }
-
-  /** Makes one new entry at a given (temporary) path, owner and mode included. */
-  @FunctionalInterface
-  private interface EntryMaker {
-    void make(Path at) throws IOException;
   }
 }

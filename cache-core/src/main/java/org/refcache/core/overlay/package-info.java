@@ -4,13 +4,15 @@
  *
  * <p>{@link org.refcache.core.overlay.OverlayTree} is a read-only union of immutable layers (top
  * first): it resolves a union path to the real file that answers for it
- * ({@link org.refcache.core.overlay.Node}), lists merged directories
+ * ({@link org.refcache.core.overlay.Node}), says what a path shows
+ * ({@link org.refcache.core.overlay.OverlayTree#attributes}), lists merged directories
  * ({@link org.refcache.core.overlay.DirEntry}) and reads xattrs.
  * {@link org.refcache.core.overlay.WritableOverlayTree} adds an upper directory and every POSIX
- * mutation a build step uses. The FUSE layer only translates: it resolves, reads and writes the
- * real files it is given, delegates mutations here, and maps the {@code java.nio.file}
- * exceptions thrown here to errno with {@code ErrnoMapper.toErrno}
- * ({@link org.refcache.core.overlay.IsDirectoryException} is {@code EISDIR}).
+ * mutation a build step uses. The FUSE layer only translates: it copies the attributes and
+ * listings it is given into its replies, reads and writes the real files it is given, delegates
+ * mutations here, and maps the {@code java.nio.file} exceptions thrown here to errno with
+ * {@code ErrnoMapper.toErrno} ({@link org.refcache.core.overlay.IsDirectoryException} is
+ * {@code EISDIR}).
  *
  * <h2>Layers</h2>
  * A union's read-only layers are {@link org.refcache.core.overlay.TreeLayer}s: a directory on disk;
@@ -23,21 +25,24 @@
  *
  * <h2>Format</h2>
  * A whiteout is a character device 0/0 named like the deleted entry; an opaque directory carries
- * {@code trusted.overlay.opaque="y"} ({@link org.refcache.core.overlay.OverlayConventions}).
+ * {@code trusted.overlay.opaque="y"} ({@link org.refcache.core.layer.OverlayFormat}, the one place
+ * for the format's names, shared with the unpacker).
  * Overlay's own {@code trusted.overlay.*} xattrs are hidden from readers, refused to writers and
  * never copied up. Whiteouts and opaque markers never show through the union. An upper written
  * here mounts as an overlayfs {@code upperdir} over the same lowers and shows the same tree.
  * Directory renames need no {@code redirect_dir}: a moved lower or merged directory becomes an
- * opaque upper copy, and its old name a whiteout. A non-directory copied up carries
- * {@code trusted.overlay.refcache.ino} ({@code "<dev>:<ino>"} of its lower file, which overlayfs
- * ignores), and {@code WritableOverlayTree.reportedIno} reports that number for every name of the
- * copy, so {@code st_ino} does not change at copy-up, rename or restart (directories still get
- * their upper directory's number).
+ * opaque upper copy, and its old name a whiteout. An entry copied up (or copied by such a move)
+ * carries {@code trusted.overlay.refcache.ino} ({@code "<dev>:<ino>"} of the file it stands for,
+ * which overlayfs ignores), and every tree reports that number for every name of the copy
+ * ({@link org.refcache.core.overlay.Node#ino()}), so {@code st_ino} does not change at copy-up,
+ * rename, commit (the upper read as a layer) or restart.
  *
  * <h2>Where the union differs from overlayfs</h2>
- * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem
- * ({@link org.refcache.core.overlay.DirectoryLinks}), not its topmost directory's; while a layer it
- * needs is not unpacked yet it is 1, as overlayfs shows every merged directory. Hard links
+ * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem,
+ * not its topmost directory's; while a layer it needs is not unpacked yet it is 1, as overlayfs
+ * shows every merged directory. The ctime of an entry a copy-up touched stays the one it showed
+ * before until it changes for real (kernel overlayfs shows the copy's); for the life of the
+ * writable tree only. Hard links
  * inside a lower layer stay one file: copying up one name (for a write, chmod, link, rename,
  * unlink...) links the layer's other names that the union still shows from that file to the upper
  * copy, as overlayfs does only with {@code index=on}. Finding them reads the layer's hard-linked
@@ -52,8 +57,10 @@
  *       A listing caches what a lookup of each listed non-directory gives.</li>
  *   <li>A {@code WritableOverlayTree} has one read-write lock. Every mutation holds the write lock
  *       from its first lookup to its last rename, so multi-step changes are atomic to readers;
- *       {@code resolve}, {@code list} and the xattr reads hold the read lock. There is no other
- *       lock, hence no lock order to respect, and no lock is held while calling out.</li>
+ *       {@code resolve}, {@code attributes}, {@code list} and the xattr reads hold the read
+ *       lock. The steps of the mutations ({@code UpperWriter}: copy-ups, new entries, whiteouts,
+ *       renames) run under the write lock their caller holds. There is no other lock, hence no
+ *       lock order to respect, and no lock is held while calling out.</li>
  *   <li>Content I/O on the real files (pread/pwrite on descriptors the FUSE layer opened) is
  *       outside the lock. A copy-up of a regular file is offered to the
  *       {@code WritableOverlayTree.CopyUpListener}s (asked under the lock whether they want it,

@@ -72,6 +72,36 @@ class CompressionTest {
     }
   }
 
+  /**
+   * Found by LayerUnpackerFuzzTest (input truncated.tar.gz): the decompressor's EOFException had no
+   * message, so a client was told only "java.io.EOFException".
+   */
+  @Test
+  void truncatedGzipSaysTheBlobIsTruncated() throws IOException {
+    byte[] gz = TarBuilder.compress(new TarBuilder().file("a", "x".repeat(5000)).build(),
+        Compression.GZIP);
+    byte[] cut = java.util.Arrays.copyOf(gz, 60);
+
+    try (InputStream in = Compression.GZIP.decompress(new ByteArrayInputStream(cut))) {
+      assertThatThrownBy(in::readAllBytes).isInstanceOf(LayerFormatException.class)
+          .hasMessage("the gzip stream ends early: the blob is truncated");
+    }
+  }
+
+  /**
+   * Found by LayerUnpackerFuzzTest (input crash-gzip-extra-field-past-the-end): commons-compress
+   * reads the gzip header as the stream opens, and a header cut short threw a bare EOFException.
+   */
+  @Test
+  void gzipWhoseHeaderIsCutSaysTheBlobIsTruncated() {
+    // FEXTRA set, an extra field of 16 bytes, 2 of them present.
+    byte[] header = {0x1f, (byte) 0x8b, 8, 4, 0, 0, 0, 0, 0, (byte) 0xff, 16, 0, 1, 2};
+
+    assertThatThrownBy(() -> Compression.GZIP.decompress(new ByteArrayInputStream(header)))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessage("the gzip stream ends early: the blob is truncated");
+  }
+
   @Test
   void mediaTypesDeclareTheirCompression() {
     assertThat(MediaTypes.compressionOf(MediaTypes.OCI_LAYER)).isEqualTo(Compression.UNCOMPRESSED);

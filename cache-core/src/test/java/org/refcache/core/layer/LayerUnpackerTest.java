@@ -306,6 +306,26 @@ class LayerUnpackerTest {
     assertThat(target.resolve("a")).hasContent("a");
   }
 
+  /** umoci names the root of a layer it inserts at {@code /} "/": that is the root, not outside. */
+  @Test
+  void aRootEntryNamedSlashAppliesToTheLayerDirectory() throws IOException {
+    unpack(new TarBuilder().mode(0750).owner(5, 6).times(DIR_MTIME, null).dir("/")
+            .file("etc/f", "f").build(),
+        MediaTypes.OCI_LAYER);
+
+    Stat st = lstat(target);
+    assertThat(st.permissions()).isEqualTo(0750);
+    assertThat(st.uid()).isEqualTo(5);
+    assertThat(target.resolve("etc/f")).hasContent("f");
+  }
+
+  @Test
+  void aSymlinkNamedSlashCannotReplaceTheRoot() {
+    assertThatThrownBy(() -> unpack(new TarBuilder().symlink("/", "elsewhere").build(),
+        MediaTypes.OCI_LAYER))
+        .isInstanceOf(UnsafeLayerEntryException.class).hasMessageContaining("root");
+  }
+
   @Test
   void nonAsciiNamesAreKept() throws IOException {
     unpack(new TarBuilder().file("caf\u00e9/\u65e5\u672c", "x").build(), MediaTypes.OCI_LAYER);
@@ -442,6 +462,19 @@ class LayerUnpackerTest {
     }
   }
 
+  /** Found by LayerUnpackerFuzzTest: the error was a bare java.io.EOFException. */
+  @Test
+  void truncatedGzipLayerIsRefusedSayingItIsTruncated() {
+    byte[] blob = TarBuilder.compress(everyKind(), Compression.GZIP);
+    byte[] truncated = Arrays.copyOf(blob, 150);
+
+    assertThatThrownBy(() -> unpack(truncated, MediaTypes.OCI_LAYER_GZIP))
+        .isInstanceOf(LayerFormatException.class)
+        .isInstanceOf(TruncatedLayerException.class)
+        .hasMessageContaining("truncated: the gzip stream ends early, after");
+    assertNothingLeft();
+  }
+
   @Test
   void truncatedPlainTarWithExpectedDiffIdFails() {
     byte[] tar = new TarBuilder().file("big", new byte[20_000]).build();
@@ -541,6 +574,29 @@ class LayerUnpackerTest {
     assertNothingLeft();
     assertThat(layers.resolve("evil")).doesNotExist();
     assertThat(layers.resolve("dir")).doesNotExist();
+  }
+
+  @Test
+  void refusalOfAnEntryWithANewlineAndAnEscapeNamesItOnOnePrintableLine() {
+    String forged = "../evil\n12:00:00.000 INFO  forged line\u001b[31m";
+    byte[] tar = new TarBuilder().file(forged, "x").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOfSatisfying(UnsafeLayerEntryException.class, e -> {
+          assertThat(e.entryName()).as("the raw name, for code").isEqualTo(forged);
+          assertThat(e.getMessage()).doesNotContain("\n", "\u001b")
+              .contains("\"../evil\\n12:00:00.000 INFO  forged line\\x1b[31m\"");
+        });
+  }
+
+  @Test
+  void aMalformedEntryIsNamedOnOnePrintableLine() {
+    byte[] tar = new TarBuilder().file("file\r\n", "x").hardLink("link", "file\r\n/below").build();
+
+    assertThatThrownBy(() -> unpack(tar, MediaTypes.OCI_LAYER))
+        .isInstanceOf(LayerFormatException.class)
+        .hasMessageContaining("\"file\\r\\n/below\" is not in the layer")
+        .hasMessageNotContaining("\r");
   }
 
   @Test

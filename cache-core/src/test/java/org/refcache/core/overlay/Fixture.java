@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -122,7 +123,7 @@ final class Fixture {
         continue;
       }
       if (stat.isDirectory()) {
-        boolean opaque = Posix.lgetxattr(child, OverlayConventions.OPAQUE_XATTR).isPresent();
+        boolean opaque = Posix.lgetxattr(child, OverlayFormat.OPAQUE_XATTR).isPresent();
         if (existing.isPresent() && (!existing.get().isDirectory() || opaque)) {
           LayerFiles.deleteTree(target);
           existing = Optional.empty();

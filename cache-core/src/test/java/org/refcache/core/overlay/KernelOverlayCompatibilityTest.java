@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.posix.Posix;
+import org.refcache.testing.TreeSnapshot;
 
 /**
  * Our uppers and kernel overlayfs uppers are interchangeable: an upper the kernel wrote reads the

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 
 /**
@@ -79,7 +80,7 @@ final class LayerBuilder {
   }
 
   LayerBuilder opaque(String path) throws IOException {
-    Posix.lsetxattr(root.resolve(path), OverlayConventions.OPAQUE_XATTR, new byte[] {'y'}, 0);
+    Posix.lsetxattr(root.resolve(path), OverlayFormat.OPAQUE_XATTR, new byte[] {'y'}, 0);
     return this;
   }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.testing.TreeSnapshot;
 
 /**
  * The equivalence harness: the same operations applied to a {@link WritableOverlayTree} over two

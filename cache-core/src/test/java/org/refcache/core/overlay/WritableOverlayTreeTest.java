@@ -23,10 +23,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.testing.TreeSnapshot;
 
 /** The copy-on-write engine, one behaviour at a time, checked on the upper's real files. */
 class WritableOverlayTreeTest {
@@ -110,7 +112,7 @@ class WritableOverlayTreeTest {
   @Test
   void copyUpDoesNotCopyOverlayPrivateXattrs() throws IOException {
     Path copied = tree.copyUp("dir2");
-    assertThat(Posix.llistxattr(copied)).doesNotContain(OverlayConventions.OPAQUE_XATTR);
+    assertThat(Posix.llistxattr(copied)).doesNotContain(OverlayFormat.OPAQUE_XATTR);
     assertThat(tree.list("dir2")).extracting(DirEntry::name).containsExactly("z.txt");
   }
 
@@ -404,12 +406,12 @@ class WritableOverlayTreeTest {
     tree.removeXattr("a.txt", "user.color");
     assertThat(tree.listXattr("a.txt")).containsExactly("trusted.note");
     assertErrno(() -> tree.removeXattr("a.txt", "user.color"), Errno.ENODATA);
-    assertErrno(() -> tree.setXattr("dir1", OverlayConventions.OPAQUE_XATTR, value, 0),
+    assertErrno(() -> tree.setXattr("dir1", OverlayFormat.OPAQUE_XATTR, value, 0),
         Errno.EPERM);
-    assertErrno(() -> tree.removeXattr("dir2", OverlayConventions.OPAQUE_XATTR), Errno.EPERM);
+    assertErrno(() -> tree.removeXattr("dir2", OverlayFormat.OPAQUE_XATTR), Errno.EPERM);
     assertErrno(() -> tree.setXattr("a.txt", "user.k", value, Posix.XATTR_REPLACE),
         Errno.ENODATA);
-    assertThat(tree.getXattr("dir2", OverlayConventions.OPAQUE_XATTR)).isEmpty();
+    assertThat(tree.getXattr("dir2", OverlayFormat.OPAQUE_XATTR)).isEmpty();
   }
 
   @Test

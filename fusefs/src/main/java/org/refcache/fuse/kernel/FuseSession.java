@@ -13,6 +13,7 @@ import jnr.ffi.Runtime;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -194,7 +195,7 @@ public final class FuseSession implements AutoCloseable {
             continue; // interrupted, or a request the kernel withdrew meanwhile
           }
           if (errno != Errno.ENODEV) {
-            LOG.warn("reading {} failed: {}", mountpoint, ErrnoMapper.name(errno));
+            LOG.warn("reading {} failed: {}", Printable.text(mountpoint.toString()), ErrnoMapper.name(errno));
           }
           return;
         }
@@ -249,13 +250,13 @@ public final class FuseSession implements AutoCloseable {
         default -> handler.handle(request, reply);
       }
     } catch (Request.MalformedRequestException e) {
-      LOG.warn("malformed FUSE request: {}", e.getMessage());
+      LOG.warn("malformed FUSE request: {}", Printable.line(e.getMessage()));
       if (!FuseKernel.noReply(opcode) && !reply.sent()) {
         reply.error(Errno.EINVAL);
       }
       return;
     } catch (RuntimeException | Error e) {
-      LOG.warn("FUSE opcode {} failed: {}", opcode, e.toString());
+      LOG.warn("FUSE opcode {} failed: {}", opcode, Printable.line(e.toString()));
       LOG.debug("FUSE opcode {} failed", opcode, e);
       if (!FuseKernel.noReply(opcode) && !reply.sent()) {
         reply.error(Errno.EIO);
@@ -294,7 +295,7 @@ public final class FuseSession implements AutoCloseable {
         notifications.put((byte) 0);
         long n = Posix.write(fd, notificationMemory, total);
         if (n < 0 && n != -Errno.ENOENT) {
-          LOG.debug("invalidating a name in {} failed: errno {}", mountpoint, -n);
+          LOG.debug("invalidating a name in {} failed: errno {}", Printable.text(mountpoint.toString()), -n);
         }
         return n >= 0;
       }
@@ -400,12 +401,13 @@ public final class FuseSession implements AutoCloseable {
       Posix.umount(mountpoint, 0);
       return true;
     } catch (IOException e) {
-      LOG.debug("umount of {} failed ({}): detaching it", mountpoint, e.toString());
+      LOG.debug("umount of {} failed ({}): detaching it", Printable.text(mountpoint.toString()),
+          Printable.line(e.toString()));
     }
     try {
       Posix.umount(mountpoint, Posix.MNT_DETACH);
     } catch (IOException gone) {
-      LOG.debug("{} was no longer mounted", mountpoint);
+      LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
       return true;
     }
     return false;

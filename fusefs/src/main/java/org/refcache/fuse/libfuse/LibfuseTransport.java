@@ -9,6 +9,7 @@ import org.refcache.fuse.ViewOperations;
 import org.refcache.posix.Errno;
 import org.refcache.posix.NativeException;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,20 +67,21 @@ public final class LibfuseTransport implements LibfuseLoop {
         : failure instanceof java.nio.file.AccessDeniedException ? Errno.EPERM : Errno.EIO;
     try {
       switch (errno) {
-        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", mountpoint);
+        case Errno.EINVAL -> LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
         case Errno.EBUSY -> {
-          LOG.warn("{} is busy: detaching it lazily", mountpoint);
+          LOG.warn("{} is busy: detaching it lazily", Printable.text(mountpoint.toString()));
           Posix.umount(mountpoint, Posix.MNT_DETACH);
         }
         default -> fusermountUnmount(failure);
       }
     } catch (IOException e) {
-      LOG.warn("cannot unmount {}: {}", mountpoint, e.toString());
+      LOG.warn("cannot unmount {}: {}", Printable.text(mountpoint.toString()), Printable.line(e.toString()));
     }
   }
 
   private void fusermountUnmount(IOException cause) throws IOException {
-    LOG.debug("umount2 of {} failed ({}), trying fusermount", mountpoint, cause.toString());
+    LOG.debug("umount2 of {} failed ({}), trying fusermount", Printable.text(mountpoint.toString()),
+        Printable.line(cause.toString()));
     Process process = new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     try {

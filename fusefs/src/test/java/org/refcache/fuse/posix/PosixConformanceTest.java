@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.fuse.FuseOptions;
+import org.refcache.fuse.ViewFixture;
 import org.refcache.posix.Posix;
 
 /**
@@ -102,7 +103,7 @@ class PosixConformanceTest {
 
   @TempDir
   Path tmp;
-  private PosixMount view;
+  private ViewFixture view;
 
   @AfterEach
   void unmount() throws IOException {
@@ -144,8 +145,8 @@ class PosixConformanceTest {
     Run build = run(false, "perl", script, "build", lo, hi, ext4, upper);
     assertThat(build.exit).as("building the starting tree: " + build.stderr).isZero();
 
-    view = new PosixMount(tmp);
-    view.addWritable("w", upper, hi, lo);
+    view = new ViewFixture(tmp);
+    assertThat(view.addWritable("w", hi, lo).upper()).isEqualTo(upper.toAbsolutePath());
     view.mount(options);
 
     List<String> onExt4 = suite(script, ext4);
