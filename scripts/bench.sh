@@ -10,6 +10,11 @@
 #                                         ratios. Root only. --small scales the data down 10x (quick check).
 #                                         BENCH_TMPDIR (default /var/tmp) holds the data: about 5 GiB full
 #                                         size; use a disk, not a tmpfs.
+#   scripts/bench.sh merge [--runs N] [--small]
+#                                         refcache merge of two refs of 100 000 files each: creating it
+#                                         (against a merge of two one-file refs) and walking it, against
+#                                         kernel overlayfs and fuse-overlayfs with both layers as lowerdirs.
+#                                         Root only; --small: 10 000 files each. About 1.6 GiB full size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -19,6 +24,7 @@ usage() {
   echo "usage: scripts/bench.sh refs [JMH args...]" >&2
   echo "       scripts/bench.sh prune [RECORDS]" >&2
   echo "       scripts/bench.sh fs [--runs N] [--small]" >&2
+  echo "       scripts/bench.sh merge [--runs N] [--small]" >&2
   exit 2
 }
 
@@ -352,9 +358,26 @@ report() {
     }' "$tmp/results.tsv"
 }
 
-fs_bench() {
+# Builds the jar (target-bench) and sets rc_jar, rc_java and rc_client for `rc` and `rc_start`.
+build_cli() {
+  echo "bench: building (target-bench)" >&2
+  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
+  rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
+  export LC_ALL=C.UTF-8 # as scripts/refcache: java.nio.file paths in UTF-8
+  rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+    -Dfile.encoding=ISO-8859-1
+    -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)
+  rc_jsa="$repo/fusefs/target-bench/refcache-cli.jsa"
+  rc_client=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:cds=off -Xlog:cds+dynamic=off)
+  java "${rc_client[@]}" -XX:ArchiveClassesAtExit="$rc_jsa" "${rc_java[@]}" \
+    ls --socket "$repo/fusefs/target-bench/no-such-socket" >/dev/null 2>&1 || true
+  [ -f "$rc_jsa" ] && rc_client+=(-XX:SharedArchiveFile="$rc_jsa")
+}
+
+# Parses [--runs N] [--small] into runs and small; checks root and fuse-overlayfs.
+bench_options() {
   runs=5
-  local small=0
+  small=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --runs)
@@ -374,13 +397,17 @@ fs_bench() {
     exit 2
   fi
   if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: fs needs root (kernel overlayfs, drop_caches, tar -x keeping owners)" >&2
+    echo "bench: this benchmark needs root (kernel overlayfs, drop_caches, tar -x keeping owners)" >&2
     exit 1
   fi
   command -v fuse-overlayfs >/dev/null || {
     echo "bench: fuse-overlayfs is missing (scripts/install-deps.sh installs it)" >&2
     exit 1
   }
+}
+
+fs_bench() {
+  bench_options "$@"
 
   # Full size: a 1 GiB file and 20 000 files of 4 KiB in 200 directories; --small: a tenth.
   if [ "$small" = 1 ]; then
@@ -393,18 +420,7 @@ fs_bench() {
   copyups=$((dirs / 20 * per_dir)) # 1 000 (100): whole directories, fresh ones each run
   label_tree="($((dirs * per_dir)) files of 4 KiB)"
 
-  echo "bench: building (target-bench)" >&2
-  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
-  rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
-  export LC_ALL=C.UTF-8 # as scripts/refcache: java.nio.file paths in UTF-8
-  rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-    -Dfile.encoding=ISO-8859-1
-    -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)
-  rc_jsa="$repo/fusefs/target-bench/refcache-cli.jsa"
-  rc_client=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:cds=off -Xlog:cds+dynamic=off)
-  java "${rc_client[@]}" -XX:ArchiveClassesAtExit="$rc_jsa" "${rc_java[@]}" \
-    ls --socket "$repo/fusefs/target-bench/no-such-socket" >/dev/null 2>&1 || true
-  [ -f "$rc_jsa" ] && rc_client+=(-XX:SharedArchiveFile="$rc_jsa")
+  build_cli
 
   trap cleanup EXIT
   trap 'exit 130' INT TERM
@@ -429,6 +445,141 @@ fs_bench() {
   measure "find, cold" cold w_find_cold
   measure "create + rm -rf" sync w_create_rm
   measure "copy-up" sync w_copy_up
+
+  echo
+  echo "refcache $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?') ($rc_jar), $(fuse-overlayfs --version 2>/dev/null | grep -m1 '^fuse-overlayfs'), kernel $(uname -r), $(nproc) cores"
+  echo "uptime before: $load_before"
+  echo "uptime after:  $(uptime)"
+  echo
+  report
+}
+
+# ---- merge: refcache merge vs kernel overlayfs and fuse-overlayfs with both layers as lowerdirs ------
+#
+# Two layer tarballs of files_per_layer small files each (the same directories, different file names,
+# so every directory of the union is merged from both) and two of one file. Once: a daemon on a fresh
+# root imports all four and reads both big refs once (unpacking them: not what is measured), and the
+# same tarballs are extracted into two lowerdirs. Then, N runs each:
+#   create:     `refcache merge A B` against `refcache merge a b` of the one-file refs (a CLI call
+#               each: the same time if creating a merge does not grow with the data);
+#   first walk: find -printf %s of a merge made for that run (not timed) against a fresh kernel
+#               overlayfs / fuse-overlayfs mount of lowerdir=B:A, after drop_caches, and again with
+#               the page cache warm (the union's own caches cold: a new merge, a new mount);
+#   walk again: the same merge / mount walked again, everything warm.
+
+make_merge_data() {
+  local src=$tmp/src d f name side
+  for side in a b; do
+    mkdir -p "$src/$side"
+    for ((d = 0; d < merge_dirs; d++)); do
+      printf -v name '%s/%s/tree/d%04d' "$src" "$side" "$d"
+      mkdir -p "$name"
+      for ((f = 0; f < 100; f++)); do
+        printf '%s%03d of d%04d\n' "$side" "$f" "$d" >"$name/$side$f"
+      done
+    done
+    tar -C "$src/$side" -cf "$tmp/$side.tar" .
+  done
+  mkdir -p "$src/one-a" "$src/one-b"
+  echo a >"$src/one-a/a"
+  echo b >"$src/one-b/b"
+  tar -C "$src/one-a" -cf "$tmp/one-a.tar" .
+  tar -C "$src/one-b" -cf "$tmp/one-b.tar" .
+  rm -rf "$src"
+}
+
+find_all() {
+  find "$1" -printf '%s\n'
+}
+
+ovl_mount() { # SYSTEM MOUNTPOINT
+  mkdir -p "$2"
+  if [ "$1" = overlayfs ]; then
+    mount -t overlay overlay -o "lowerdir=$tmp/lower/b:$tmp/lower/a" "$2"
+  else
+    fuse-overlayfs -o "lowerdir=$tmp/lower/b:$tmp/lower/a" "$2"
+  fi
+}
+
+ovl_umount() {
+  umount "$1" 2>/dev/null || umount -l "$1"
+}
+
+w_merge_create() {
+  [ "$sys" = refcache ] || return 0
+  timed "create: refcache merge of two refs of $files_per_layer files" rc merge "$big_a" "$big_b"
+  timed "create: refcache merge of two refs of one file" rc merge "$one_a" "$one_b"
+}
+
+w_first_walk() { # LABEL
+  if [ "$sys" = refcache ]; then
+    local m
+    m=$(rc merge "$big_a" "$big_b")
+    timed "$1" find_all "$(rc path "$m")"
+    rc release "$m" >/dev/null
+  else
+    local mnt="$tmp/walk-$sys-$run"
+    ovl_mount "$sys" "$mnt"
+    timed "$1" find_all "$mnt"
+    ovl_umount "$mnt"
+  fi
+}
+w_first_walk_cold() { w_first_walk "first find of the union ($label_union), cold (drop_caches)"; }
+w_first_walk_warm() { w_first_walk "first find of the union ($label_union), page cache warm"; }
+w_walk_again() { timed "find of the union again ($label_union), warm" find_all "${RO[$sys]}"; }
+
+merge_bench() {
+  bench_options "$@"
+  if [ "$small" = 1 ]; then
+    merge_dirs=100
+  else
+    merge_dirs=1000
+  fi
+  files_per_layer=$((merge_dirs * 100))
+  label_union="$((2 * files_per_layer)) files in $merge_dirs directories"
+  build_cli
+
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  tmp=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/refcache-bench.XXXXXX")
+  echo "bench: data in $tmp" >&2
+  export REFCACHE_ROOT=$tmp/rc/root REFCACHE_MOUNTPOINT=$tmp/rc/mnt REFCACHE_SOCKET=$tmp/rc/refcache.sock
+  local load_before
+  load_before=$(uptime)
+
+  echo "bench: making two layers of $files_per_layer files" >&2
+  make_merge_data
+  rc_start
+  big_a=$(rc import "$tmp/a.tar")
+  big_b=$(rc import "$tmp/b.tar")
+  one_a=$(rc import "$tmp/one-a.tar")
+  one_b=$(rc import "$tmp/one-b.tar")
+  echo "bench: unpacking both layers (refcache: reading each ref once; overlays: tar -x)" >&2
+  find_all "$(rc path "$big_a")" >/dev/null
+  find_all "$(rc path "$big_b")" >/dev/null
+  mkdir -p "$tmp/lower/a" "$tmp/lower/b"
+  tar -C "$tmp/lower/a" -xf "$tmp/a.tar"
+  tar -C "$tmp/lower/b" -xf "$tmp/b.tar"
+  sync
+
+  RO[refcache]=$(rc path "$(rc merge "$big_a" "$big_b")")
+  RO[overlayfs]=$tmp/ovl/mnt
+  RO[fuse-overlayfs]=$tmp/fovl/mnt
+  ovl_mount overlayfs "${RO[overlayfs]}"
+  ovl_mount fuse-overlayfs "${RO[fuse-overlayfs]}"
+  local expected=$((2 * files_per_layer + merge_dirs + 2)) s n
+  for s in "${systems[@]}"; do
+    n=$(find_all "${RO[$s]}" | wc -l)
+    if [ "$n" != "$expected" ]; then
+      echo "bench: $s shows $n entries in the union, not $expected" >&2
+      exit 1
+    fi
+  done
+
+  measure "create" none w_merge_create
+  measure "first walk, cold" cold w_first_walk_cold
+  measure "first walk, warm" none w_first_walk_warm
+  measure "walk again" warm w_walk_again
 
   echo
   echo "refcache $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?') ($rc_jar), $(fuse-overlayfs --version 2>/dev/null | grep -m1 '^fuse-overlayfs'), kernel $(uname -r), $(nproc) cores"
@@ -466,6 +617,9 @@ case "$what" in
     ;;
   fs)
     fs_bench "$@"
+    ;;
+  merge)
+    merge_bench "$@"
     ;;
   *)
     usage

@@ -34,6 +34,8 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("import", new ImportCommand(terminal));
     cl.addSubcommand("new", new NewCommand(terminal));
     cl.addSubcommand("commit", new CommitCommand(terminal));
+    cl.addSubcommand("merge", new MergeCommand(terminal));
+    cl.addSubcommand("diff", new DiffCommand(terminal));
     cl.addSubcommand("release", new ReleaseCommand(terminal));
     cl.addSubcommand("path", new PathCommand(terminal));
     cl.addSubcommand("mount", new MountCommand(terminal));

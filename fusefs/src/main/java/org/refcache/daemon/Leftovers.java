@@ -6,6 +6,7 @@ import org.refcache.core.cache.CacheException;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
+import org.refcache.core.cache.RefKind;
 import org.refcache.core.cache.RefOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * and that the state does not name is discarded when it is
  * <ul>
  *   <li>a mutable without a twin and with the default policy; or</li>
- *   <li>a mutable without a twin or a layer record, made after the state was last written and never
- *       used: a {@code new} (also {@code --retain}) or an {@code import} cut short.</li>
+ *   <li>a mutable without a twin, a layer record or a merge or diff record, made after the state was
+ *       last written and never used: a {@code new} (also {@code --retain}), an {@code import}, a
+ *       {@code merge} or a {@code diff} cut short.</li>
  * </ul>
  * Either test alone would do with a perfect clock and no power cut. Both are asked because a released
  * record's use count may be lost with the last LMDB writes of a power cut, and because file times are
@@ -46,6 +48,14 @@ final class Leftovers {
    * @param stateWritten when the held state was last written
    */
   static void discard(CacheManager cache, Set<String> referenced, Instant stateWritten) {
+    // Again while one goes: a merge cut short held the one-layer diffs it was made of.
+    while (discardOnce(cache, referenced, stateWritten)) {
+      // next pass
+    }
+  }
+
+  private static boolean discardOnce(CacheManager cache, Set<String> referenced, Instant stateWritten) {
+    boolean discarded = false;
     for (RecordInfo r : cache.records()) {
       if (referenced.contains(r.id()) || r.inUse() || !isLeftover(r, stateWritten)) {
         continue;
@@ -54,13 +64,16 @@ final class Leftovers {
         Ref handle = r.mutable() ? cache.getMutable(r.id(), RefOptions.noUpdateLastUsed())
             : cache.get(r.id(), RefOptions.noUpdateLastUsed());
         if (cache.discard(handle)) {
+          discarded = true;
           LOG.info("discarded {} {}: made or released by a request the last daemon did not finish",
-              r.mutable() ? "mutable" : "layer", r.id());
+              r.mutable() ? "mutable" : r.kind() == RefKind.MERGE || r.kind() == RefKind.DIFF
+                  ? r.kind().toString().toLowerCase(java.util.Locale.ROOT) : "layer", r.id());
         }
       } catch (CacheException e) {
         LOG.warn("cannot discard {}, left by a request the last daemon did not finish: {}", r.id(), e.getMessage());
       }
     }
+    return discarded;
   }
 
   private static boolean isLeftover(RecordInfo r, Instant stateWritten) {
@@ -68,7 +81,9 @@ final class Leftovers {
     if (mutable && !r.retain()) {
       return true;
     }
-    boolean madeByImportOrNew = mutable || (!r.mutable() && r.blob() != null && r.equalMutable() == null);
+    boolean derived = r.kind() == RefKind.MERGE || r.kind() == RefKind.DIFF;
+    boolean madeByImportOrNew = mutable
+        || (!r.mutable() && (r.blob() != null || derived) && r.equalMutable() == null);
     return madeByImportOrNew && r.usageCount() == 0 && r.createdAt() != null && r.createdAt().isAfter(stateWritten);
   }
 }

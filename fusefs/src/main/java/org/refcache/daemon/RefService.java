@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 import org.refcache.core.cache.CacheException;
@@ -182,6 +183,61 @@ public final class RefService {
       holdOrDiscard(ref, () -> held.hold(ref));
       changed.add(ref.id());
       LOG.info("new mutable ref {} over {}", ref.id(), parent);
+      return ref.id();
+    } finally {
+      lock.unlock();
+      invalidate(changed);
+    }
+  }
+
+  /**
+   * A merge of what {@code ids} stand for, in order (spec 5.1), held by the service as an import is.
+   * Metadata only: the union is resolved when the view first reads it. One ID gives that ref itself.
+   */
+  public String merge(List<String> ids, String description) throws IOException {
+    if (ids.isEmpty()) {
+      throw new ControlException(ErrorKind.USAGE, "merge needs at least one ref ID");
+    }
+    ids.forEach(RefService::requireId);
+    String text = description != null ? description : "merge \"" + String.join("\" \"", ids) + "\"";
+    return derive("merged " + ids, inputs -> cache.merge(inputs, RefOptions.description(text)), ids);
+  }
+
+  /**
+   * The diff from what {@code lower} stands for to what {@code upper} stands for (spec 5.2), held by
+   * the service as an import is. Metadata only: a change set is worked out when the view first reads it.
+   */
+  public String diff(String lower, String upper, String description) throws IOException {
+    requireId(lower);
+    requireId(upper);
+    String text = description != null ? description : "diff \"" + lower + "\" -> \"" + upper + "\"";
+    return derive("diffed " + lower + " -> " + upper,
+        inputs -> cache.diff(inputs.get(0), inputs.get(1), RefOptions.description(text)), List.of(lower, upper));
+  }
+
+  /** Makes a ref of the refs {@code ids} stand for with {@code make}, and holds it. */
+  private String derive(String what, Function<List<ImmutableRef>, ImmutableRef> make,
+      List<String> ids) throws IOException {
+    Set<String> changed = new LinkedHashSet<>();
+    lock.lock();
+    try {
+      List<ImmutableRef> inputs = new ArrayList<>();
+      ImmutableRef ref;
+      try {
+        for (String id : ids) {
+          inputs.add(parentHandle(id));
+        }
+        ref = make.apply(inputs);
+      } finally {
+        inputs.forEach(ImmutableRef::release);
+      }
+      if (held.holds(ref.id())) {
+        ref.release(); // one ref merged with nothing else, held already: that ref itself
+      } else {
+        holdOrDiscard(ref, () -> held.hold(ref));
+      }
+      changed.add(ref.id());
+      LOG.info("{} as {}", what, ref.id());
       return ref.id();
     } finally {
       lock.unlock();

@@ -130,6 +130,8 @@ public final class RequestHandler {
           }));
       case "new" -> idResult(service.newRef(a.optional("parent"), a.optional("description"), a.flag("retain")));
       case "commit" -> idResult(service.commit(a.required("id")));
+      case "merge" -> idResult(service.merge(a.ids("ids"), a.optional("description")));
+      case "diff" -> idResult(service.diff(a.required("lower"), a.required("upper"), a.optional("description")));
       case "release" -> {
         String id = a.required("id");
         service.release(id);
@@ -253,6 +255,22 @@ public final class RequestHandler {
         throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a string");
       }
       return n.textValue();
+    }
+
+    /** A non-empty array of strings. */
+    java.util.List<String> ids(String name) {
+      JsonNode n = node.get(name);
+      if (n == null || !n.isArray() || n.isEmpty()) {
+        throw new ControlException(ErrorKind.USAGE, "argument " + name + " must be a non-empty array of ref IDs");
+      }
+      java.util.List<String> out = new java.util.ArrayList<>();
+      for (JsonNode e : n) {
+        if (!e.isTextual()) {
+          throw new ControlException(ErrorKind.USAGE, "argument " + name + " must hold strings");
+        }
+        out.add(e.textValue());
+      }
+      return out;
     }
 
     /** A list of strings; absent is empty. */

@@ -157,6 +157,29 @@ class CrashRecoveryTest {
   }
 
   /**
+   * A diff of a ref from its grandparent (a merge of two one-layer diffs: three records) and a merge,
+   * each killed at its state write, leave no record.
+   */
+  @Test
+  void aDiffAndAMergeKilledAtTheirStateWriteLeaveNoRecord() throws Exception {
+    Process first = startDaemon("first");
+    String base = svc.ok("import", layer("base.tar", "base", "base\n"));
+    String mid = svc.ok("import", "--parent", base, layer("mid.tar", "mid", "mid\n"));
+    String top = svc.ok("import", "--parent", mid, layer("top.tar", "top", "top\n"));
+    List<String> records = recordIds();
+
+    killedAtTheStateWrite(first, "diff", base, top);
+    Process second = startDaemon("second");
+    assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
+
+    killedAtTheStateWrite(second, "merge", base, top);
+    startDaemon("third");
+    assertThat(recordIds()).isEqualTo(records);
+    String diff = svc.ok("diff", base, top);
+    assertThat(Files.readString(svc.tree(diff).resolve("top"))).isEqualTo("top\n");
+  }
+
+  /**
    * What docs/DURABILITY.md promises a process with files open when the daemon dies: its descriptors of
    * a writable ref answer ENOTCONN, also after the next daemon is up (they belong to the dead mount), and
    * the same file opened again after the restart has everything written before the crash.

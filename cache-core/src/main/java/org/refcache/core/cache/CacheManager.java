@@ -31,6 +31,7 @@ import org.refcache.core.meta.MetadataStore;
  *   <li>{@link Commits}: commit, twins, finalize, discard;</li>
  *   <li>{@link Materializer} (with {@link LazyBlobs} and {@link LayerChain}): lazy blobs to layer
  *       directories to trees;</li>
+ *   <li>{@link DerivedRefs}: merges and diffs;</li>
  *   <li>{@link RecordUsage}: sizes, file lists, record rows.</li>
  * </ul>
  *
@@ -49,6 +50,7 @@ public final class CacheManager implements AutoCloseable {
   final RefAccessor accessor;
   final Materializer materializer;
   final RecordUsage usage;
+  final DerivedRefs derived;
   private final DiskUsage diskUsage;
   private final Pruner pruner;
   private final GarbageCollector gc;
@@ -69,8 +71,10 @@ public final class CacheManager implements AutoCloseable {
       LazyBlobs blobs = new LazyBlobs(content, config.resolver());
       this.records = new RecordStore(this, store, layout, config.clock());
       this.commits = new Commits(records, layout, config.clock());
-      this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers());
+      this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers(),
+          layout.tmp());
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
+      this.derived = new DerivedRefs(records, commits);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
       ObjectSizes sizes = new ObjectSizes();
@@ -168,6 +172,38 @@ public final class CacheManager implements AutoCloseable {
     return accessor.getByBlob(desc, parent, opts);
   }
 
+  /**
+   * A ref whose tree stacks every layer of {@code inputs} in order (spec 5.1): later files win,
+   * directories unite, later deletions (whiteouts, opaque directories) hide what earlier inputs
+   * have. Null inputs are skipped and merge inputs flattened into theirs; then no input gives
+   * {@code null} (a merge of nothing is nothing), one input gives a new handle to it, and more make
+   * a new immutable record holding clones of them. Metadata only: nothing is read, copied or linked
+   * however large the inputs are; the union is resolved when the tree is first read.
+   *
+   * @return a handle the caller releases, or null
+   * @throws NotFoundException when an input's record is gone
+   */
+  public ImmutableRef merge(List<? extends ImmutableRef> inputs, RefOption... opts) {
+    return derived.merge(inputs, opts);
+  }
+
+  /**
+   * A ref whose tree is the changes that turn {@code lower}'s tree into {@code upper}'s (spec 5.2;
+   * {@code upper} null is scratch: everything of lower deleted). Standing alone its tree shows what
+   * was added and changed, with the directories holding it; as a merge input its deletions apply
+   * too. When {@code upper}'s layer chain extends {@code lower}'s by two layers or more, the result
+   * is a merge of one-layer diffs (the ancestor rule); a one-layer diff's changes are its upper's
+   * own layer. Any other diff is worked out when its tree is first read, by comparing the two
+   * trees (content, type, mode, owner, mtime, xattrs, link targets); nothing is copied. Metadata only.
+   *
+   * @return a handle the caller releases
+   * @throws InvalidRefException when {@code lower} is null
+   * @throws NotFoundException when an input's record is gone
+   */
+  public ImmutableRef diff(ImmutableRef lower, ImmutableRef upper, RefOption... opts) {
+    return derived.diff(lower, upper, opts);
+  }
+
   /** Metadata of the records indexed under {@code index} (spec 2.20), sorted by ID. */
   public List<RefMetadata> search(String index, boolean prefixOnly) {
     return accessor.search(index, prefixOnly);
@@ -260,7 +296,8 @@ public final class CacheManager implements AutoCloseable {
    *   <li>a twin whose mutable's committing handle is still registered ({@link MutableRef#commit}):
    *       the commit is undone, and the mutable is writable again through that handle;</li>
    *   <li>a layer record that never counted a use ({@link #getByBlob}): one found again by
-   *       {@code getByBlob} counted a use when its last handle went, and is only released.</li>
+   *       {@code getByBlob} counted a use when its last handle went, and is only released;</li>
+   *   <li>a merge or diff record that never counted a use ({@link #merge}, {@link #diff}).</li>
    * </ul>
    * Anything else is a plain release. An LMDB failure is thrown with nothing changed.
    *

@@ -195,7 +195,8 @@ final class Commits {
         mutable.equalImmutable = null;
         thawed = mutable.tree instanceof WritableOverlayTree w ? w : null;
         return true;
-      } else if (h instanceof ImmutableHandle && committing == null && !rec.mutable && rec.blob() != null
+      } else if (h instanceof ImmutableHandle && committing == null && !rec.mutable
+          && (rec.blob() != null || rec.kind() == RefKind.MERGE || rec.kind() == RefKind.DIFF)
           && rec.md.getLong(MetadataKeys.USAGE_COUNT, 0) == 0) {
         records.removeLocked(rec, false);
         RecordStore.forget(h);

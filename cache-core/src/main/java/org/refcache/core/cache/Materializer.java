@@ -1,6 +1,7 @@
 package org.refcache.core.cache;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,10 @@ import org.refcache.core.layer.LayerBlob;
 import org.refcache.core.layer.LayerStore;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
+import org.refcache.core.overlay.TreeLayer;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * {@code layers/<hex>}, remembers a failed unpack in {@link UnpackFailures}) and makes the union tree
  * of the chain's layer directories.
  *
- * <p>The entry point is {@link #extract(LayerChain)} then {@link #readOnlyTree(LayerChain)} (or
- * {@link #writableTree} for a mutable's upper over its chain): merge and diff trees and per-layer
- * laziness (a tree that unpacks a layer when a lookup first reaches it) belong behind these two.
+ * <p>The entry points: {@link #mount} (a read-only tree of an immutable record whose layers are
+ * materialized when a lookup first reaches them, per-layer laziness; a mutable's tree over its
+ * extracted chain), {@link #extract} (every layer now). A diff's change set is a layer of the tree
+ * made of the trees of its lower and upper ({@code TreeLayer.Changes}).
  *
  * <p>Slow work (fetching, unpacking) runs outside the manager lock, deduplicated per record;
  * {@link #mount} takes the lock only to check the handle and hand out the record's cached tree.
@@ -41,16 +46,18 @@ final class Materializer {
   private final LazyBlobs blobs;
   private final UnpackFailures unpackFailures;
   private final Path uppers;
+  private final Path scratch;
   private final SingleFlight<String> unlazies = new SingleFlight<>();
 
   Materializer(RecordStore records, ContentStore content, LayerStore layers, LazyBlobs blobs,
-      UnpackFailures unpackFailures, Path uppers) {
+      UnpackFailures unpackFailures, Path uppers, Path scratch) {
     this.records = records;
     this.content = content;
     this.layers = layers;
     this.blobs = blobs;
     this.unpackFailures = unpackFailures;
     this.uppers = uppers;
+    this.scratch = scratch;
   }
 
   /** Spec 2.14 through a handle: materializes every lazy layer of its record's tree. */
@@ -154,16 +161,23 @@ final class Materializer {
     records.requireLive(h);
     boolean ownTree = !rec.mutable && h instanceof ImmutableHandle;
     LayerChain chain = ownTree ? LayerChain.of(rec, h.descHandlers) : LayerChain.below(rec, h.descHandlers);
-    extract(chain);
+    OverlayTree lazy = null;
+    if (ownTree) {
+      OverlayTree cached = cachedTree(h);
+      if (cached != null) {
+        return cached;
+      }
+      // Per-layer laziness: a layer is unpacked when a lookup first reaches it. The root's
+      // attributes are the top layer's, and every access starts at the root: that one now.
+      lazy = readOnlyTree(chain);
+      openRoot(lazy, rec);
+    } else {
+      // A mutable's parents were extracted by newRef (and are again after a restart).
+      extract(chain);
+    }
     records.mu.lock();
     try {
-      records.ensureOpen();
-      if (h.released && !(rec.equalImmutable != null && rec.equalImmutable.equalMutable == h)) {
-        throw new InvalidRefException("cannot mount " + rec.id + ": the handle is released");
-      }
-      if (rec.dead) {
-        throw new NotFoundException("record " + rec.id + " is gone");
-      }
+      requireMountable(h);
       if (rec.mutable) {
         if (readOnly) {
           return readOnlyTree(rec.layerDir, chain);
@@ -178,7 +192,7 @@ final class Materializer {
         return rec.tree;
       }
       if (rec.tree == null) {
-        rec.tree = readOnlyTree(chain);
+        rec.tree = lazy;
       }
       return rec.tree;
     } finally {
@@ -186,39 +200,126 @@ final class Materializer {
     }
   }
 
-  /** The read-only union of the chain's layers; they must be materialized ({@link #extract}). */
+  /** The tree an immutable record's earlier mount made, or null; checks the handle. */
+  private OverlayTree cachedTree(RefHandle h) {
+    records.mu.lock();
+    try {
+      requireMountable(h);
+      return h.rec.tree;
+    } finally {
+      records.mu.unlock();
+    }
+  }
+
+  /** Caller holds the manager lock. */
+  private void requireMountable(RefHandle h) {
+    CacheRecord rec = h.rec;
+    records.ensureOpen();
+    if (h.released && !(rec.equalImmutable != null && rec.equalImmutable.equalMutable == h)) {
+      throw new InvalidRefException("cannot mount " + rec.id + ": the handle is released");
+    }
+    if (rec.dead) {
+      throw new NotFoundException("record " + rec.id + " is gone");
+    }
+  }
+
+  /**
+   * Reads the root of {@code tree}, unpacking its top layer: fails as the first access would
+   * (a {@link LayerUnpackException} with its errno).
+   */
+  private static void openRoot(OverlayTree tree, CacheRecord rec) {
+    try {
+      tree.resolve("");
+    } catch (UncheckedIOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof CacheException c) {
+          throw c;
+        }
+      }
+      throw new CacheException("cannot read the tree of " + rec.id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The read-only union of the chain's layers; a layer not materialized yet is when a lookup first
+   * reaches it.
+   */
   OverlayTree readOnlyTree(LayerChain chain) {
-    List<Path> dirs = chain.dirs();
-    ensureUppers(dirs);
-    return new OverlayTree(topFirst(dirs));
+    return OverlayTree.of(treeLayers(chain));
   }
 
   /** A read-only view of a mutable's {@code upper} over its chain (a snapshot of its tree). */
   OverlayTree readOnlyTree(Path upper, LayerChain below) {
     ensureDirectory(upper);
-    List<Path> dirs = below.dirs();
-    ensureUppers(dirs);
-    List<Path> all = new ArrayList<>();
-    all.add(upper);
-    all.addAll(topFirst(dirs));
-    return new OverlayTree(all);
+    List<TreeLayer> all = new ArrayList<>();
+    all.add(new TreeLayer.Directory(upper));
+    all.addAll(treeLayers(below));
+    return OverlayTree.of(all);
   }
 
   /** The copy-on-write tree of a mutable's {@code upper} over its chain. */
   WritableOverlayTree writableTree(Path upper, LayerChain below) {
     ensureDirectory(upper);
-    List<Path> dirs = below.dirs();
-    ensureUppers(dirs);
-    return new WritableOverlayTree(upper, topFirst(dirs));
+    return WritableOverlayTree.over(upper, treeLayers(below));
   }
 
-  /** Uppers of mutables that were never mounted have no directory yet; a tree needs every layer. */
-  private void ensureUppers(List<Path> dirs) {
-    for (Path d : dirs) {
-      if (d.startsWith(uppers)) {
-        ensureDirectory(d);
+  /**
+   * The layers of the chain's union, top first: records' own directories, and the change set of
+   * a diff between the trees of its lower and upper (scratch for a missing one).
+   */
+  private List<TreeLayer> treeLayers(LayerChain chain) {
+    List<TreeLayer> out = new ArrayList<>();
+    for (LayerChain.Part part : chain.parts()) {
+      if (part instanceof LayerChain.Own own) {
+        Path dir = own.dir();
+        if (dir.startsWith(uppers)) {
+          ensureDirectory(dir); // a committed mutable that was never mounted has no upper yet
+        }
+        LayerChain.Layer layer = own.layer();
+        out.add(needsExtract(layer.rec()) ? new TreeLayer.Lazy(dir, () -> unpackForTree(layer))
+            : new TreeLayer.Directory(dir));
+      } else {
+        LayerChain.Changes changes = (LayerChain.Changes) part;
+        out.add(new TreeLayer.Changes(treeOrScratch(changes.lower()), treeOrScratch(changes.upper())));
       }
     }
+    Collections.reverse(out);
+    return out;
+  }
+
+  /**
+   * Materializes one layer for a tree whose lookup reached it; a failure is the errno that
+   * lookup answers ({@link LayerUnpackException#errno()}: ENOSPC for a full disk, else EIO), with
+   * the cache's exception as its cause.
+   */
+  private void unpackForTree(LayerChain.Layer layer) throws IOException {
+    try {
+      extractLayer(layer);
+    } catch (LayerUnpackException e) {
+      IOException io = ErrnoMapper.toException("unpack", e.errno(), String.valueOf(layer.rec().layerDir), null);
+      io.initCause(e);
+      throw io;
+    } catch (CacheException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  private OverlayTree treeOrScratch(LayerChain chain) {
+    return chain == null ? OverlayTree.of(List.of(new TreeLayer.Directory(emptyDirectory()))) : readOnlyTree(chain);
+  }
+
+  /** An empty directory standing for scratch: the tree of nothing. */
+  private Path emptyDirectory() {
+    Path empty = scratch.resolve("empty");
+    try {
+      if (!Files.isDirectory(empty)) {
+        Files.createDirectories(empty);
+        Posix.chmod(empty, 0755);
+      }
+    } catch (IOException e) {
+      throw new CacheException("cannot create " + empty + ": " + e.getMessage(), e);
+    }
+    return empty;
   }
 
   /** Makes a mutable's upper directory unless it exists (it is made on first use, not at creation). */
@@ -228,11 +329,5 @@ final class Materializer {
     } catch (IOException e) {
       throw new CacheException("cannot create upper directory " + dir + ": " + e.getMessage(), e);
     }
-  }
-
-  private static List<Path> topFirst(List<Path> bottomUp) {
-    List<Path> l = new ArrayList<>(bottomUp);
-    Collections.reverse(l);
-    return l;
   }
 }

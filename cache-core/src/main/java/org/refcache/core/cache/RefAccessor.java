@@ -282,41 +282,13 @@ final class RefAccessor {
     records.mu.lock();
     try {
       records.ensureOpen();
-      List<CacheRecord> walk = new ArrayList<>();
-      layerWalk(h.rec, walk);
       List<ImmutableRef> out = new ArrayList<>();
-      for (CacheRecord r : walk) {
+      for (CacheRecord r : LayerChain.layerWalk(h.rec)) {
         out.add(records.newImmutableHandleLocked(r, false, h.descHandlers));
       }
       return out;
     } finally {
       records.mu.unlock();
-    }
-  }
-
-  private static void layerWalk(CacheRecord r, List<CacheRecord> out) {
-    switch (r.kind()) {
-      case BASE_LAYER -> out.add(r);
-      case LAYER -> {
-        layerWalk(((Parents.Layer) r.parents).parent().rec, out);
-        out.add(r);
-      }
-      case MERGE -> {
-        for (ImmutableHandle p : r.parents.handles()) {
-          layerWalk(p.rec, out);
-        }
-      }
-      case DIFF -> {
-        Parents.Diff d = (Parents.Diff) r.parents;
-        if (d.lower() == null && d.upper() != null && d.upper().rec.kind() == RefKind.BASE_LAYER) {
-          out.add(d.upper().rec);
-        } else if (d.upper() != null && d.lower() != null && d.upper().rec.parents instanceof Parents.Layer l
-            && l.parent().rec.id.equals(d.lower().rec.id)) {
-          out.add(d.upper().rec);
-        } else {
-          out.add(r);
-        }
-      }
     }
   }
 

@@ -11,10 +11,13 @@
  *   <li>{@code RefAccessor}: {@code get}, {@code getMutable}, {@code newRef}, {@code getByBlob},
  *       {@code search}, {@code layerChain}, {@code setBlob}: handing out handles, making records;</li>
  *   <li>{@code Commits}: commit, twins, un-commit, finalize, discard;</li>
+ *   <li>{@code DerivedRefs}: {@code merge} and {@code diff} (spec 5): records made of other
+ *       records' trees, metadata only (flattening, the ancestor rule, a merge's chain IDs);</li>
  *   <li>{@code Materializer}: a record's {@code LayerChain} (its records bottom to top with their
- *       providers, and the layer directories of its union) to materialized layers
- *       ({@code LazyBlobs} fetches, {@code LayerStore} unpacks, {@code UnpackFailures} remembers) to
- *       a tree; merge and diff trees and per-layer laziness go here;</li>
+ *       providers, and the layers of its union: records' own directories and diffs' change sets)
+ *       to a tree whose layers are materialized ({@code LazyBlobs} fetches, {@code LayerStore}
+ *       unpacks, {@code UnpackFailures} remembers) when a lookup first reaches them, or all at once
+ *       by {@code extract};</li>
  *   <li>{@code RecordUsage}: sizes, file lists, the rows of {@code ls}/{@code info}, whether a tree
  *       needs an unpack;</li>
  *   <li>{@code DiskUsage} (over a {@code UsageSnapshot} of the records and the {@code DataObject}s
@@ -44,8 +47,11 @@
  * caller records it elsewhere.
  *
  * <h2>Lazy blobs</h2>
- * {@code getByBlob} records metadata only. The first {@code extract} or {@code mount} fetches the blob
- * (once per digest across the manager) and unpacks it (once per diffID into {@code layers/<hex>}).
+ * {@code getByBlob} records metadata only. {@code extract} fetches every blob of a record's tree
+ * (once per digest across the manager) and unpacks it (once per diffID into {@code layers/<hex>});
+ * {@code mount} does so for the top layer only, and the tree it returns for each other layer when a
+ * lookup first reaches it (top-down until the answer is known; see {@code org.refcache.core.overlay}).
+ * A failure there fails that lookup, with the errno below, as an {@code UncheckedIOException}.
  * Lazy records survive a restart; their provider is re-bound through the configured
  * {@link org.refcache.core.cache.RemoteResolver} from the stored source (DESIGN decision 1).
  * An unpack that fails is recorded with the blob ({@code UnpackFailures}) and thrown as a
@@ -86,6 +92,14 @@
  *   <li>LMDB transactions never leave the thread that runs them (callbacks of
  *       {@link org.refcache.core.meta.LmdbEnvironment}).</li>
  * </ul>
+ *
+ * <h2>Merge and diff</h2>
+ * A merge stacks every layer of its (flattened) inputs, each layer once, where it is highest; a
+ * diff is a merge of one-layer diffs (the ancestor rule), a one-layer diff (its upper's own layer),
+ * or a change set of the two trees compared where they are read. Nothing is materialized when they
+ * are made; a merge holds no bytes of its own. A diff's chain IDs are never set: BuildKit gives a
+ * diff that reuses its upper's blob the upper's IDs, which would let {@code getByBlob} of the
+ * upper's chain return the diff, a tree without the lower's layers.
  *
  * <h2>Where refcache differs from BuildKit</h2>
  * Layers are directories in overlay-upper form, not containerd snapshots; a record's "snapshot" is its

@@ -44,9 +44,16 @@ import org.refcache.posix.Stat;
 public class OverlayTree {
 
   private final List<Path> layers;
+  /** Each layer's root directory, top first. */
+  private final List<Branch> roots;
   /** Per layer, whether copies in it may carry an origin ({@link OriginInodes#mayHoldOrigins}). */
   private final boolean[] withOrigins;
   private final ResolutionCache cache;
+  /**
+   * Listings of directories of the read-only layers alone (no upper directory), which never
+   * change: a walk lists each merged directory twice, for its link count and for its entries.
+   */
+  private final RecentListings listings = new RecentListings(ResolutionCache.DEFAULT_CAPACITY);
   /**
    * Merged link counts of a read-only tree, which never change: getattr of a merged directory would
    * otherwise list it every time. Cleared as a whole when it reaches the resolution cache's bound.
@@ -64,28 +71,48 @@ public class OverlayTree {
   }
 
   OverlayTree(List<Path> layersTopFirst, boolean allowNoLayers, int cacheCapacity) {
-    List<Path> copy = List.copyOf(layersTopFirst);
+    this(cacheCapacity, TreeLayer.directories(layersTopFirst), allowNoLayers);
+  }
+
+  OverlayTree(int cacheCapacity, List<TreeLayer> layersTopFirst, boolean allowNoLayers) {
+    List<TreeLayer> copy = List.copyOf(layersTopFirst);
     if (copy.isEmpty() && !allowNoLayers) {
       throw new IllegalArgumentException("a read-only union needs at least one layer");
     }
-    for (Path layer : copy) {
-      if (!Files.isDirectory(layer, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        throw new IllegalArgumentException("layer is not a directory: " + layer);
+    List<Path> dirs = new ArrayList<>(copy.size());
+    List<Branch> rootBranches = new ArrayList<>(copy.size());
+    for (int i = 0; i < copy.size(); i++) {
+      TreeLayer layer = copy.get(i);
+      if (layer instanceof TreeLayer.Directory
+          && !Files.isDirectory(layer.dir(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException("layer is not a directory: " + layer.dir());
       }
+      dirs.add(layer.dir());
+      rootBranches.add(Branch.root(i, layer));
     }
-    this.layers = copy;
+    this.layers = List.copyOf(dirs);
+    this.roots = List.copyOf(rootBranches);
     this.withOrigins = new boolean[copy.size()];
     for (int i = 0; i < copy.size(); i++) {
-      try {
-        withOrigins[i] = OriginInodes.mayHoldOrigins(copy.get(i));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read layer " + copy.get(i), e);
-      }
+      withOrigins[i] = mayHoldOrigins(copy.get(i));
     }
     this.cache = new ResolutionCache(cacheCapacity);
   }
 
-  /** The read-only layers, top first; index {@code i} is {@link Node#layerIndex()} {@code i}. */
+  /**
+   * A read-only union of {@code layersTopFirst}: directories, and change sets of other trees
+   * (which is how a diff is served and stacked).
+   *
+   * @throws IllegalArgumentException if the list is empty or a directory layer is not a directory
+   */
+  public static OverlayTree of(List<TreeLayer> layersTopFirst) {
+    return new OverlayTree(ResolutionCache.DEFAULT_CAPACITY, layersTopFirst, false);
+  }
+
+  /**
+   * The directories of the read-only layers, top first; index {@code i} is {@link Node#layerIndex()}
+   * {@code i} (for a change set, the directory of its upper's root).
+   */
   public List<Path> layers() {
     return layers;
   }
@@ -170,7 +197,8 @@ public class OverlayTree {
    *       a merged directory's attributes are its topmost directory's would make
    *       {@code st_nlink} wrong). Whiteouts, opaque directories and names present in several
    *       layers are taken into account; one read of every contributing directory, remembered by
-   *       a read-only tree.</li>
+   *       a read-only tree. While a layer it needs is not unpacked yet it counts 1, as overlayfs
+   *       shows every merged directory: a getattr never unpacks what a lookup did not need.</li>
    * </ul>
    *
    * @return empty when nothing is there (as {@link #resolve})
@@ -198,8 +226,12 @@ public class OverlayTree {
       real = now.get();
     }
     long nlink = real.nlink();
-    if (resolution.isDirectory() && resolution.branches().size() > 1) {
-      nlink = mergedLinkCount(path);
+    if (resolution.isDirectory()) {
+      if (!LazyBranches.knownWithoutUnpacking(resolution.branches())) {
+        nlink = 1; // not counted before its layers are unpacked (as overlayfs shows it)
+      } else if (resolution.branches().size() > 1) {
+        nlink = mergedLinkCount(path);
+      }
     }
     Instant ctime = shownCtime(path, node, real.ctime());
     return Optional.of(new Stat(real.dev(), node.ino(), real.mode(), nlink, real.uid(), real.gid(),
@@ -301,26 +333,23 @@ public class OverlayTree {
   }
 
   private Optional<Resolution> resolveRoot() throws IOException {
-    List<Branch> branches = new ArrayList<>(layers.size());
-    Stat top = null;
-    for (int i = 0; i < layers.size(); i++) {
-      Stat stat = Posix.lstat(layers.get(i));
-      if (top == null) {
-        top = stat;
-      }
-      branches.add(new Branch(i, layers.get(i)));
-    }
-    if (top == null) {
+    if (roots.isEmpty()) {
       return Optional.empty();
     }
-    Node root = new Node(TreePath.ROOT, layers.get(0), 0, top, ino(0, layers.get(0), top));
-    return Optional.of(new Resolution(root, branches));
+    Branch.Entry top = roots.get(0).itself();
+    for (int i = 1; i < roots.size(); i++) {
+      if (roots.get(i).source() == null) {
+        Posix.lstat(roots.get(i).real()); // a layer directory gone is an error, not an empty layer
+      }
+    }
+    Node root = new Node(TreePath.ROOT, top.real(), 0, top.stat(), ino(0, top.real(), top.stat()));
+    return Optional.of(new Resolution(root, roots));
   }
 
   /**
    * Resolves {@code path} from its parent's contributing directories, top first: the first entry
    * found answers; a directory then collects the directories below it until an opaque one, a
-   * whiteout or a non-directory ends the stack.
+   * whiteout or a non-directory ends the stack, when it is first needed ({@link LazyBranches}).
    */
   private Optional<Resolution> step(Optional<Resolution> parent, String path) throws IOException {
     if (parent.isEmpty() || !parent.get().isDirectory()) {
@@ -329,15 +358,14 @@ public class OverlayTree {
     String name = TreePath.name(path);
     List<Branch> parentBranches = parent.get().branches();
     Node top = null;
-    List<Branch> branches = new ArrayList<>(1);
-    for (int i = 0; i < parentBranches.size(); i++) {
+    for (int i = 0; LazyBranches.has(parentBranches, i); i++) {
       Branch branch = parentBranches.get(i);
-      Path candidate = branch.real().resolve(name);
-      Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
+      Optional<Branch.Entry> found = branch.child(name);
       if (found.isEmpty()) {
         continue;
       }
-      Stat stat = found.get();
+      Path candidate = found.get().real();
+      Stat stat = found.get().stat();
       if (OverlayFormat.isWhiteout(stat)) {
         break;
       }
@@ -348,13 +376,40 @@ public class OverlayTree {
       if (!stat.isDirectory()) {
         break;
       }
-      branches.add(new Branch(branch.layerIndex(), candidate));
-      boolean lastLayer = i == parentBranches.size() - 1;
-      if (!lastLayer && LayerFiles.isOpaque(candidate)) {
-        break;
+      // The answer is known; the directories below it are looked up when something needs them.
+      Branch dir = branch.descend(name, found.get());
+      return Optional.of(new Resolution(top, new LazyBranches(dir, parentBranches, i + 1, name)));
+    }
+    return top == null ? Optional.empty() : Optional.of(new Resolution(top, List.of()));
+  }
+
+  /**
+   * Whether copies in {@code layer} may carry an origin. A lazy layer is unpacked from a blob,
+   * which never does (and is not read before a lookup needs it); a change set serves its upper
+   * tree's files, whose own marks are read file by file.
+   */
+  private static boolean mayHoldOrigins(TreeLayer layer) {
+    if (layer instanceof TreeLayer.Lazy) {
+      return false;
+    }
+    if (layer instanceof TreeLayer.Changes) {
+      return true;
+    }
+    try {
+      return OriginInodes.mayHoldOrigins(layer.dir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read layer " + layer.dir(), e);
+    }
+  }
+
+  /** Whether every layer of this tree is unpacked (a change set: its two trees'). */
+  final boolean layersReady() {
+    for (Branch root : roots) {
+      if (!root.isReady()) {
+        return false;
       }
     }
-    return top == null ? Optional.empty() : Optional.of(new Resolution(top, branches));
+    return true;
   }
 
   /** The number the union reports for {@code real} of layer {@code layerIndex}. */
@@ -380,23 +435,51 @@ public class OverlayTree {
     if (!dir.isDirectory()) {
       throw new NotDirectoryException(dirPath);
     }
+    boolean layersOnly = !dir.node().isUpper() && !dir.hasUpperBranch();
+    if (layersOnly) {
+      List<Listed> known = listings.get(dirPath);
+      if (known != null) {
+        return known;
+      }
+    }
     TreeMap<String, Listed> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
-      for (String name : LayerFiles.childNames(branch.real())) {
+      for (String name : branch.names()) {
         if (merged.containsKey(name) || whitedOut.contains(name)) {
           continue;
         }
-        Path entry = branch.real().resolve(name);
-        Stat stat = Posix.lstat(entry);
+        Optional<Branch.Entry> found = branch.child(name);
+        if (found.isEmpty()) {
+          continue; // a change set lists the names of both trees, not only its changes
+        }
+        Path entry = found.get().real();
+        Stat stat = found.get().stat();
         if (OverlayFormat.isWhiteout(stat)) {
           whitedOut.add(name);
         } else {
           merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
+          rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
         }
       }
     }
-    return List.copyOf(merged.values());
+    List<Listed> listing = List.copyOf(merged.values());
+    if (layersOnly) {
+      listings.put(dirPath, listing);
+    }
+    return listing;
+  }
+
+  /**
+   * Caches what a lookup of a listed non-directory of the read-only layers would find: the
+   * topmost entry of its name, which the listing just read. A walk (list, then look up every
+   * name) then reads each entry once instead of once per layer it looks in.
+   */
+  private void rememberListed(String path, Branch branch, Path real, Stat stat) throws IOException {
+    if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
+      Node node = new Node(path, real, branch.layerIndex(), stat, ino(branch.layerIndex(), real, stat));
+      cache.put(path, Optional.of(new Resolution(node, List.of())));
+    }
   }
 
   final Node requireNode(String path) throws NoSuchFileException {

@@ -10,7 +10,8 @@ import java.util.List;
 record Resolution(Node node, List<Branch> branches) {
 
   Resolution {
-    branches = List.copyOf(branches);
+    // Found as they are needed: copying would find them all now.
+    branches = branches instanceof LazyBranches ? branches : List.copyOf(branches);
   }
 
   boolean isDirectory() {
@@ -20,6 +21,16 @@ record Resolution(Node node, List<Branch> branches) {
   /** Whether every contributing directory is in the upper (a lone upper directory). */
   boolean isUpperOnly() {
     return node.isUpper() && branches.size() <= 1;
+  }
+
+  /** Whether the writable upper contributes to this directory's children. */
+  boolean hasUpperBranch() {
+    for (Branch branch : branches) {
+      if (branch.layerIndex() == Node.UPPER) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether a lower layer contributes to this directory's children. */

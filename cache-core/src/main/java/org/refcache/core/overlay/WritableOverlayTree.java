@@ -100,11 +100,23 @@ public final class WritableOverlayTree extends OverlayTree {
    * @throws IllegalArgumentException if {@code upper} is not a directory or is a lower
    */
   public WritableOverlayTree(Path upper, List<Path> lowersTopFirst) {
-    super(lowersTopFirst, true, ResolutionCache.DEFAULT_CAPACITY);
+    this(TreeLayer.directories(lowersTopFirst), upper);
+  }
+
+  /**
+   * The copy-on-write union of {@code upper} over {@code lowersTopFirst}, which may include change
+   * sets; see {@link #WritableOverlayTree(Path, List)}.
+   */
+  public static WritableOverlayTree over(Path upper, List<TreeLayer> lowersTopFirst) {
+    return new WritableOverlayTree(lowersTopFirst, upper);
+  }
+
+  private WritableOverlayTree(List<TreeLayer> lowersTopFirst, Path upper) {
+    super(ResolutionCache.DEFAULT_CAPACITY, lowersTopFirst, true);
     if (!Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
       throw new IllegalArgumentException("upper is not a directory: " + upper);
     }
-    if (lowersTopFirst.contains(upper)) {
+    if (layers().contains(upper)) {
       throw new IllegalArgumentException("upper is also a lower layer: " + upper);
     }
     this.upper = upper;

@@ -14,6 +14,15 @@
  * {@code ErrnoMapper.toErrno} ({@link org.refcache.core.overlay.IsDirectoryException} is
  * {@code EISDIR}).
  *
+ * <h2>Layers</h2>
+ * A union's read-only layers are {@link org.refcache.core.overlay.TreeLayer}s: a directory on disk;
+ * a directory unpacked by a callback when a lookup first has to read it (per-layer laziness: a
+ * lookup answered by a higher layer never does; a merged directory's lower directories are found
+ * only when a name is not found above, a listing or a link count needs them); or the change set of
+ * two trees (a diff), read as an overlay-upper directory would be: the upper's entries that are new
+ * or changed, and whiteouts for names only the lower has, worked out by comparing the two trees
+ * where a lookup or a listing reaches. Every rule below applies to all three alike.
+ *
  * <h2>Format</h2>
  * A whiteout is a character device 0/0 named like the deleted entry; an opaque directory carries
  * {@code trusted.overlay.opaque="y"} ({@link org.refcache.core.layer.OverlayFormat}, the one place
@@ -30,7 +39,8 @@
  *
  * <h2>Where the union differs from overlayfs</h2>
  * A merged directory's link count is 2 plus its merged subdirectories, as on a plain filesystem,
- * not its topmost directory's. The ctime of an entry a copy-up touched stays the one it showed
+ * not its topmost directory's; while a layer it needs is not unpacked yet it is 1, as overlayfs
+ * shows every merged directory. The ctime of an entry a copy-up touched stays the one it showed
  * before until it changes for real (kernel overlayfs shows the copy's); for the life of the
  * writable tree only. Hard links
  * inside a lower layer stay one file: copying up one name (for a write, chmod, link, rename,
@@ -41,7 +51,10 @@
  * <h2>Thread rules</h2>
  * <ul>
  *   <li>An {@code OverlayTree} is immutable and thread-safe: lower layers never change, so its
- *       resolutions are cached (bounded, no invalidation) and lookups never block each other.</li>
+ *       resolutions are cached (bounded, no invalidation) and lookups never block each other, but
+ *       for finding the lower directories of one merged directory (under that resolution's
+ *       monitor, then its parent's, towards the root), which may wait for a layer's unpack.
+ *       A listing caches what a lookup of each listed non-directory gives.</li>
  *   <li>A {@code WritableOverlayTree} has one read-write lock. Every mutation holds the write lock
  *       from its first lookup to its last rename, so multi-step changes are atomic to readers;
  *       {@code resolve}, {@code attributes}, {@code list} and the xattr reads hold the read

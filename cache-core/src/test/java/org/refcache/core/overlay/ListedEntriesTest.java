@@ -1,0 +1,80 @@
+package org.refcache.core.overlay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A listing remembers what a lookup of each listed non-directory finds (so that a walk reads each
+ * entry once): looking a name up after listing its directory gives what a tree that never listed
+ * it gives, in read-only and writable trees, also after the writable tree changed the name.
+ */
+class ListedEntriesTest {
+  @TempDir Path dir;
+
+  private static List<String> allPaths(OverlayTree t, String at) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (DirEntry e : t.list(at)) {
+      String p = TreePath.child(at, e.name());
+      out.add(p);
+      if (e.type() == org.refcache.posix.Posix.S_IFDIR) {
+        out.addAll(allPaths(t, p));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aListedNameResolvesAsInATreeThatNeverListedIt() throws IOException {
+    Fixture f = Fixture.create(dir);
+    OverlayTree listed = new OverlayTree(f.lowers());
+    List<String> paths = allPaths(listed, "");
+    OverlayTree fresh = new OverlayTree(f.lowers());
+    for (String p : paths) {
+      assertThat(listed.resolve(p)).as(p).isEqualTo(fresh.resolve(p));
+    }
+    assertThat(paths).isNotEmpty();
+  }
+
+  @Test
+  void aWritableTreeAnswersWithItsUpperAfterListingTheLowers() throws IOException {
+    Fixture f = Fixture.create(dir);
+    Path upper = Files.createDirectories(dir.resolve("upper"));
+    WritableOverlayTree t = new WritableOverlayTree(upper, f.lowers());
+    List<String> paths = allPaths(t, "");
+    assertThat(paths).contains("a.txt", "dir1/f1");
+    Files.writeString(t.openForWrite("a.txt", true), "changed");
+    t.unlink("dir1/f1");
+    assertThat(Files.readString(t.resolve("a.txt").get().real())).isEqualTo("changed");
+    assertThat(t.resolve("dir1/f1")).isEmpty();
+    t.createFile("dir1/f1", 0644, 0, 0, true);
+    assertThat(t.resolve("dir1/f1").get().isUpper()).isTrue();
+    OverlayTree lowersOnly = new OverlayTree(f.lowers());
+    for (String p : paths) {
+      if (!List.of("a.txt", "dir1/f1", "dir1").contains(p)) { // dir1 was copied up by the unlink
+        assertThat(t.resolve(p).map(Node::real)).as(p).isEqualTo(lowersOnly.resolve(p).map(Node::real));
+      }
+    }
+  }
+
+  /** A listing of the layers alone is kept; once the upper holds the directory, it is listed anew. */
+  @Test
+  void aWritableTreeListsADirectoryAgainOnceItsUpperChangesIt() throws IOException {
+    Fixture f = Fixture.create(dir);
+    Path upper = Files.createDirectories(dir.resolve("upper"));
+    WritableOverlayTree t = new WritableOverlayTree(upper, f.lowers());
+    List<String> before = t.list("dir2").stream().map(DirEntry::name).toList();
+    assertThat(t.list("dir2")).extracting(DirEntry::name).isEqualTo(before);
+    String gone = before.get(0);
+    t.createFile("dir2/new", 0644, 0, 0, true);
+    t.unlink("dir2/" + gone);
+    List<String> after = t.list("dir2").stream().map(DirEntry::name).toList();
+    assertThat(after).contains("new").doesNotContain(gone);
+  }
+}
