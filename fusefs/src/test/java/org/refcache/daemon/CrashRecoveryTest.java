@@ -162,18 +162,18 @@ class CrashRecoveryTest {
    */
   @Test
   void aDiffAndAMergeKilledAtTheirStateWriteLeaveNoRecord() throws Exception {
-    Process first = startDaemon("first");
+    Process first = daemons.start("first");
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
     String mid = svc.ok("import", "--parent", base, layer("mid.tar", "mid", "mid\n"));
     String top = svc.ok("import", "--parent", mid, layer("top.tar", "top", "top\n"));
     List<String> records = recordIds();
 
     killedAtTheStateWrite(first, "diff", base, top);
-    Process second = startDaemon("second");
+    Process second = daemons.start("second");
     assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
 
     killedAtTheStateWrite(second, "merge", base, top);
-    startDaemon("third");
+    daemons.start("third");
     assertThat(recordIds()).isEqualTo(records);
     String diff = svc.ok("diff", base, top);
     assertThat(Files.readString(svc.tree(diff).resolve("top"))).isEqualTo("top\n");
