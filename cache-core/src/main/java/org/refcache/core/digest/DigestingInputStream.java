@@ -42,19 +42,7 @@ public final class DigestingInputStream extends FilterInputStream {
 
   @Override
   public long skip(long n) throws IOException {
-    if (n <= 0) {
-      return 0;
-    }
-    byte[] buf = new byte[(int) Math.min(8192, n)];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
+    return ReadingSkip.skip(this, n);
   }
 
   @Override

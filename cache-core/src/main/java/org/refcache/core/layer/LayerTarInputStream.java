@@ -16,6 +16,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.archivers.tar.TarUtils;
+import org.refcache.core.digest.ReadingSkip;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Printable;
 
@@ -433,16 +434,7 @@ final class LayerTarInputStream extends TarArchiveInputStream {
       if (!armed) {
         return in.skip(n);
       }
-      byte[] buf = new byte[(int) Math.min(Math.max(n, 0), 8192)];
-      long skipped = 0;
-      while (skipped < n) {
-        int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
-        if (r < 0) {
-          break;
-        }
-        skipped += r;
-      }
-      return skipped;
+      return ReadingSkip.skip(this, n);
     }
 
     private void counted(int n) throws LayerLimitException {

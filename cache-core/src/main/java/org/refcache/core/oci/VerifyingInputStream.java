@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.digest.Digester;
+import org.refcache.core.digest.ReadingSkip;
 
 /**
  * Reads a blob and checks it against its descriptor: more bytes than the size fail as soon as
@@ -50,16 +51,7 @@ final class VerifyingInputStream extends FilterInputStream {
 
   @Override
   public long skip(long n) throws IOException {
-    byte[] buf = new byte[(int) Math.min(Math.max(n, 0), 8192)];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
+    return ReadingSkip.skip(this, n);
   }
 
   @Override
