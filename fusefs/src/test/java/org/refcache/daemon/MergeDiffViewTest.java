@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
 import org.refcache.protocol.ControlProtocol;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * {@code refcache merge} and {@code refcache diff}, read through the real FUSE mount, with layers
@@ -189,7 +190,7 @@ class MergeDiffViewTest {
     assertThat(p.uid()).isEqualTo(1000);
     assertThat(p.gid()).isEqualTo(1001);
     assertThat(p.permissions()).isEqualTo(04755);
-    assertThat(Posix.lgetxattr(ping, "security.capability"))
+    assertThat(Xattrs.lgetxattr(ping, "security.capability"))
         .hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.ISO_8859_1)).isEqualTo(CAP));
     assertThat(Files.readSymbolicLink(svc.tree(m).resolve("link")).toString()).isEqualTo("foo");
     assertThat(read(m, "link")).isEqualTo("C's foo"); // the link resolves in the merged tree

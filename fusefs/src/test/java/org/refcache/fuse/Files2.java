@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /** Building layer content by hand: files with exact owner, mode and times, and overlay markers. */
 final class Files2 {
@@ -54,7 +55,7 @@ final class Files2 {
   }
 
   static void xattr(Path path, String name, String value) throws IOException {
-    Posix.lsetxattr(path, name, value.getBytes(StandardCharsets.UTF_8), 0);
+    Xattrs.lsetxattr(path, name, value.getBytes(StandardCharsets.UTF_8), 0);
   }
 
   /** Sets the times of a directory last, after its children changed them. */

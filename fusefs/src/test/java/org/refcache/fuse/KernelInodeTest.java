@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 
 /**
@@ -173,7 +174,7 @@ class KernelInodeTest {
   void aDirectoryRenamedBackAndForthNeverLosesAFileOpenedThroughIt() throws Exception {
     Files.createDirectory(ref.resolve("d1"));
     Files.writeString(ref.resolve("d1/f"), "found");
-    int dirFd = Posix.open(ref.resolve("d1"), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
+    int dirFd = Descriptors.open(ref.resolve("d1"), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
         0);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     Thread renamer = new Thread(() -> {
@@ -202,7 +203,7 @@ class KernelInodeTest {
     } finally {
       stop.set(true);
       renamer.join();
-      Posix.close(dirFd);
+      Descriptors.close(dirFd);
     }
     assertThat(misses).isZero();
   }

@@ -27,6 +27,7 @@ import org.refcache.core.overlay.OverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /** A read-only ref seen through the mount is exactly its union of layers, and refuses changes. */
 @ParameterizedClass(name = "{0}")
@@ -139,11 +140,11 @@ class ReadOnlyViewTest {
         .isEqualTo("plain.txt");
     assertThat(Files.readSymbolicLink(ref.resolve("dangling")).toString())
         .isEqualTo("../nowhere/at all");
-    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.origin"))
+    assertThat(Xattrs.lgetxattr(ref.resolve("plain.txt"), "user.origin"))
         .hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.UTF_8))
             .isEqualTo("bottom layer"));
-    assertThat(Posix.llistxattr(ref.resolve("plain.txt"))).containsExactly("user.origin");
-    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.missing")).isEmpty();
+    assertThat(Xattrs.llistxattr(ref.resolve("plain.txt"))).containsExactly("user.origin");
+    assertThat(Xattrs.lgetxattr(ref.resolve("plain.txt"), "user.missing")).isEmpty();
   }
 
   @Test
@@ -152,8 +153,8 @@ class ReadOnlyViewTest {
     assertThat(Files.exists(ref.resolve("gone-dir/child"))).isFalse();
     assertThat(list(ref.resolve("opaque"))).containsExactly("top-child");
     assertThat(list(ref.resolve("dir"))).containsExactly("lower-only", "upper-only");
-    assertThat(Posix.llistxattr(ref.resolve("opaque"))).isEmpty();
-    assertThat(Posix.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
+    assertThat(Xattrs.llistxattr(ref.resolve("opaque"))).isEmpty();
+    assertThat(Xattrs.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
   }
 
   /** A layer's setuid bits and device nodes show as they are, but give no rights: nosuid,nodev. */

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -265,30 +267,30 @@ class WritableEquivalenceTest {
       return Files.size(r.resolve("newreg"));
     });
     ops.put("setxattr a new attribute", r -> {
-      Posix.lsetxattr(r.resolve("a-renamed.txt"), "user.new", bytes("1"), 0);
-      return Posix.llistxattr(r.resolve("a-renamed.txt"));
+      Xattrs.lsetxattr(r.resolve("a-renamed.txt"), "user.new", bytes("1"), 0);
+      return Xattrs.llistxattr(r.resolve("a-renamed.txt"));
     });
     ops.put("setxattr XATTR_REPLACE", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.k1", bytes("v1b"), Posix.XATTR_REPLACE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.k1", bytes("v1b"), Xattrs.XATTR_REPLACE);
       return null;
     });
     ops.put("setxattr XATTR_CREATE over an existing one", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.k2", bytes("x"), Posix.XATTR_CREATE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.k2", bytes("x"), Xattrs.XATTR_CREATE);
       return null;
     });
     ops.put("setxattr XATTR_REPLACE of a missing one", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.none", bytes("x"), Posix.XATTR_REPLACE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.none", bytes("x"), Xattrs.XATTR_REPLACE);
       return null;
     });
     ops.put("removexattr", r -> {
-      Posix.lremovexattr(r.resolve("xattr.txt"), "user.k2");
-      return Posix.llistxattr(r.resolve("hard.txt"));
+      Xattrs.lremovexattr(r.resolve("xattr.txt"), "user.k2");
+      return Xattrs.llistxattr(r.resolve("hard.txt"));
     });
     ops.put("removexattr of a missing one", r -> {
-      Posix.lremovexattr(r.resolve("xattr.txt"), "user.none");
+      Xattrs.lremovexattr(r.resolve("xattr.txt"), "user.none");
       return null;
     });
-    ops.put("getxattr of a missing one", r -> Posix.lgetxattr(r.resolve("b.txt"), "user.none"));
+    ops.put("getxattr of a missing one", r -> Xattrs.lgetxattr(r.resolve("b.txt"), "user.none"));
     ops.put("create below a file (ENOTDIR)", r -> Files.createFile(r.resolve("exec.sh/x")));
     ops.put("open a missing file (ENOENT)", r -> Files.readString(r.resolve("missing")));
     ops.put("create in a removed dir (ENOENT)", r -> Files.createFile(
@@ -356,7 +358,7 @@ class WritableEquivalenceTest {
     try {
       return TreeSnapshot.describe(TreeSnapshot.ofDirectory(merged, true), start);
     } finally {
-      Posix.umount(merged, 0);
+      Mounting.umount(merged, 0);
     }
   }
 

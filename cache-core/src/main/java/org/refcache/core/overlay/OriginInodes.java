@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.refcache.core.layer.OverlayFormat;
-import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * The inode numbers a union reports ({@code st_ino}, {@code d_ino}). A copy-up makes a new file,
@@ -58,12 +58,12 @@ final class OriginInodes {
    * first one is made there.
    */
   static boolean mayHoldOrigins(Path layer) throws IOException {
-    return Posix.lgetxattr(layer, OverlayFormat.ORIGINS_XATTR).isPresent();
+    return Xattrs.lgetxattr(layer, OverlayFormat.ORIGINS_XATTR).isPresent();
   }
 
   /** Marks {@code upper} as holding copies that carry an origin (see {@link #mayHoldOrigins}). */
   static void markOrigins(Path upper) throws IOException {
-    Posix.lsetxattr(upper, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
+    Xattrs.lsetxattr(upper, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
   }
 
   /**
@@ -82,12 +82,12 @@ final class OriginInodes {
   static void record(Path copy, long dev, long ino) throws IOException {
     byte[] value = (Long.toUnsignedString(dev) + ":" + Long.toUnsignedString(ino))
         .getBytes(StandardCharsets.US_ASCII);
-    Posix.lsetxattr(copy, OverlayFormat.ORIGIN_INO_XATTR, value, 0);
+    Xattrs.lsetxattr(copy, OverlayFormat.ORIGIN_INO_XATTR, value, 0);
   }
 
   /** The origin recorded on {@code real} if it is of filesystem {@code dev}, else {@link #OWN}. */
   private static long origin(Path real, long dev) throws IOException {
-    Optional<byte[]> value = Posix.lgetxattr(real, OverlayFormat.ORIGIN_INO_XATTR);
+    Optional<byte[]> value = Xattrs.lgetxattr(real, OverlayFormat.ORIGIN_INO_XATTR);
     if (value.isEmpty()) {
       return OWN;
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * A read-only union of layer directories, top first, with the lookup rules of kernel overlayfs:
@@ -287,7 +288,7 @@ public class OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         return Optional.empty();
       }
-      return Posix.lgetxattr(node.real(), name);
+      return Xattrs.lgetxattr(node.real(), name);
     });
   }
 

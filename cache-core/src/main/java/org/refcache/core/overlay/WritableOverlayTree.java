@@ -17,10 +17,12 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * A copy-on-write union: one writable upper directory over read-only lower layers, with the
@@ -481,9 +483,9 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("truncate", Errno.EINVAL, path, null);
       }
       Path real = writer.copyUp(path, size > 0);
-      int fd = Posix.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-      int rc = Posix.ftruncate(fd, size);
-      Posix.close(fd);
+      int fd = Descriptors.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+      int rc = Descriptors.ftruncate(fd, size);
+      Descriptors.close(fd);
       if (rc < 0) {
         throw ErrnoMapper.toException("ftruncate", -rc, path, null);
       }
@@ -492,8 +494,8 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * Sets an extended attribute ({@code flags}: 0, {@code Posix.XATTR_CREATE} or
-   * {@code Posix.XATTR_REPLACE}).
+   * Sets an extended attribute ({@code flags}: 0, {@code Xattrs.XATTR_CREATE} or
+   * {@code Xattrs.XATTR_REPLACE}).
    *
    * @throws java.nio.file.AccessDeniedException for overlay's own attributes ({@code EPERM})
    */
@@ -503,7 +505,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
-      Posix.lsetxattr(writer.copyUp(path, true), name, value, flags);
+      Xattrs.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
   }
@@ -521,7 +523,7 @@ public final class WritableOverlayTree extends OverlayTree {
       }
       // Copied up even when the attribute is missing: which errno that gives (ENODATA, or
       // EPERM for user.* on a special file) is the kernel's to say.
-      Posix.lremovexattr(writer.copyUp(path, true), name);
+      Xattrs.lremovexattr(writer.copyUp(path, true), name);
       return null;
     });
   }

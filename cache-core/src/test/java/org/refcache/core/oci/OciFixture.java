@@ -19,7 +19,9 @@ import org.refcache.core.layer.LayerUnpacker;
 import org.refcache.core.layer.LayerWriter;
 import org.refcache.core.layer.ReadableTree;
 import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * A content store with two layers written by the layer writer from real trees (a base tree and
@@ -61,7 +63,7 @@ abstract class OciFixture {
     mkdir(root, "etc", 0755, 0, 0);
     file(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0, time);
     file(root, "etc/shadow", "root:*:1::::::\n", 0640, 0, 42, time);
-    Posix.lsetxattr(root.resolve("etc/shadow"), "user.origin", new byte[] {'b', 'a', 's', 'e'}, 0);
+    Xattrs.lsetxattr(root.resolve("etc/shadow"), "user.origin", new byte[] {'b', 'a', 's', 'e'}, 0);
     mkdir(root, "home", 0755, 0, 0);
     mkdir(root, "home/user", 0700, 1000, 1000);
     file(root, "home/user/notes", "hello", 0600, 1000, 1000, time);
@@ -102,12 +104,12 @@ abstract class OciFixture {
   static void file(Path root, String path, String content, int mode, int uid, int gid,
       Instant time) throws IOException {
     Path p = root.resolve(path);
-    int fd = Posix.open(p, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
+    int fd = Descriptors.open(p, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
     try {
       byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-      Posix.writeFully(fd, bytes, bytes.length, path);
+      Descriptors.writeFully(fd, bytes, bytes.length, path);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     Posix.lchown(p, uid, gid);
     Posix.chmod(p, mode);

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * A copied-up file keeps reporting its lower file's inode number ({@code st_ino} does not change
@@ -143,7 +144,7 @@ class CopyUpInodeNumberTest {
   @Test
   void theOriginAttributeIsInvisibleAndUntouchable() throws IOException {
     tree.copyUp("a.txt");
-    assertThat(Posix.lgetxattr(upper.resolve("a.txt"), OverlayFormat.ORIGIN_INO_XATTR))
+    assertThat(Xattrs.lgetxattr(upper.resolve("a.txt"), OverlayFormat.ORIGIN_INO_XATTR))
         .isPresent();
     assertThat(tree.listXattr("a.txt")).doesNotContain(OverlayFormat.ORIGIN_INO_XATTR);
     assertThat(tree.getXattr("a.txt", OverlayFormat.ORIGIN_INO_XATTR)).isEmpty();
@@ -151,7 +152,7 @@ class CopyUpInodeNumberTest {
         new byte[] {'1'}, 0)).isInstanceOf(AccessDeniedException.class);
     tree.link("a.txt", "b.txt");
     tree.copyUp("b.txt");
-    assertThat(Posix.lgetxattr(upper.resolve("b.txt"), OverlayFormat.ORIGIN_INO_XATTR))
+    assertThat(Xattrs.lgetxattr(upper.resolve("b.txt"), OverlayFormat.ORIGIN_INO_XATTR))
         .isPresent(); // the same file
   }
 }

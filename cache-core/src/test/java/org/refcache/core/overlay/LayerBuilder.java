@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * Builds a layer directory by hand, the way an unpacked layer or an overlayfs upper looks:
@@ -80,12 +81,12 @@ final class LayerBuilder {
   }
 
   LayerBuilder opaque(String path) throws IOException {
-    Posix.lsetxattr(root.resolve(path), OverlayFormat.OPAQUE_XATTR, new byte[] {'y'}, 0);
+    Xattrs.lsetxattr(root.resolve(path), OverlayFormat.OPAQUE_XATTR, new byte[] {'y'}, 0);
     return this;
   }
 
   LayerBuilder xattr(String path, String name, String value) throws IOException {
-    Posix.lsetxattr(root.resolve(path), name, value.getBytes(StandardCharsets.UTF_8), 0);
+    Xattrs.lsetxattr(root.resolve(path), name, value.getBytes(StandardCharsets.UTF_8), 0);
     return this;
   }
 
