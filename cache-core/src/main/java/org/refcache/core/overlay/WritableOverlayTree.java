@@ -11,7 +11,6 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -21,7 +20,6 @@ import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
-import org.refcache.posix.Stat;
 import org.refcache.posix.Xattrs;
 
 /**
@@ -68,6 +66,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final CopyUpOffers offers = new CopyUpOffers();
   /** The steps of the mutations on the upper. */
   private final UpperWriter writer;
+  /** Resolution with the upper on top. */
+  private final MergedLookup merged;
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -128,6 +128,7 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
     this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
+    this.merged = new MergedLookup(this, upper, inodes);
   }
 
   @Override
@@ -530,87 +531,14 @@ public final class WritableOverlayTree extends OverlayTree {
 
   // ---- resolution with the upper on top --------------------------------------------------------
 
-  /**
-   * The read-only layers' resolution (cached) with the upper on top: per component, the upper
-   * entry if any, then the lowers while the upper has not cut them off (a whiteout, an opaque
-   * directory, or a directory over a lower non-directory).
-   */
+  /** The read-only layers' resolution (cached) with the upper on top: see {@link MergedLookup}. */
   @Override
   Optional<Resolution> lookup(String path) {
     try {
-      return lookupMerged(path);
+      return merged.lookup(path);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot resolve \"" + path + "\" over " + upper, e);
     }
-  }
-
-  private Optional<Resolution> lookupMerged(String path) throws IOException {
-    Path upperDir = upper;
-    Stat upperStat = null;
-    Optional<Resolution> lower = lookupLayers(TreePath.ROOT);
-    boolean lowersContribute = lower.isPresent();
-    int start = 0;
-    while (!path.isEmpty()) {
-      int slash = path.indexOf('/', start);
-      boolean last = slash < 0;
-      int end = last ? path.length() : slash;
-      String name = path.substring(start, end);
-      if (upperDir != null) {
-        Path candidate = upperDir.resolve(name);
-        Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
-        if (found.isEmpty()) {
-          upperDir = null;
-        } else if (OverlayFormat.isWhiteout(found.get())) {
-          return Optional.empty();
-        } else if (!found.get().isDirectory()) {
-          return last
-              ? Optional.of(new Resolution(upperNode(path, candidate, found.get()), List.of()))
-              : Optional.empty();
-        } else {
-          upperDir = candidate;
-          upperStat = found.get();
-          if (lowersContribute && LayerFiles.isOpaque(candidate)) {
-            lowersContribute = false;
-          }
-        }
-      }
-      if (lowersContribute) {
-        lower = lookupLayers(path.substring(0, end));
-        if (lower.isEmpty()) {
-          lowersContribute = false;
-        } else if (!lower.get().isDirectory()) {
-          if (upperDir != null) {
-            lowersContribute = false;
-          } else if (!last) {
-            return Optional.empty();
-          }
-        }
-      }
-      if (upperDir == null && !lowersContribute) {
-        return Optional.empty();
-      }
-      if (last) {
-        break;
-      }
-      start = slash + 1;
-    }
-    if (upperDir == null) {
-      return lower;
-    }
-    if (upperStat == null) {
-      upperStat = Posix.lstat(upper);
-    }
-    List<Branch> branches = new ArrayList<>();
-    branches.add(new Branch(Node.UPPER, upperDir));
-    if (lowersContribute) {
-      branches.addAll(lower.get().branches());
-    }
-    return Optional.of(new Resolution(upperNode(path, upperDir, upperStat), branches));
-  }
-
-  /** The node of the upper entry {@code real} at {@code path}, {@code stat} its lstat. */
-  private Node upperNode(String path, Path real, Stat stat) throws IOException {
-    return new Node(path, real, Node.UPPER, stat, inodes.ofUpper(path, real, stat));
   }
 
   /**
