@@ -30,7 +30,9 @@ import org.refcache.posix.Xattrs;
  * <p>Why the number is unique in a tree: upper and layers share one filesystem, and the file a
  * recorded number belongs to stays allocated in its layer, hidden by its copy wherever the union
  * could show it (its other names in the layer are linked to the copy at copy-up). That holds for
- * a tree whose layers are one chain, each above the layers it was copied from: every tree today.
+ * a tree whose layers are one chain, each above the layers it was copied from. A merge can stack a
+ * layer above a copy of one of its files (each layer once, where highest); the layers of such a
+ * tree say so ({@link TreeLayer#showsOrigins}), and their copies report their own numbers there.
  *
  * <p>An instance belongs to one writable tree and remembers, per union path of an upper entry, the
  * number it reports, since the upper changes and is not in the resolution cache: filled at copy-up

@@ -385,12 +385,13 @@ public class OverlayTree {
   }
 
   /**
-   * Whether copies in {@code layer} may carry an origin. A lazy layer is unpacked from a blob,
-   * which never does (and is not read before a lookup needs it); a change set serves its upper
-   * tree's files, whose own marks are read file by file.
+   * Whether copies in {@code layer} may carry an origin that the union shows
+   * ({@link TreeLayer#showsOrigins}). A lazy layer is unpacked from a blob, which never does (and
+   * is not read before a lookup needs it); a change set serves its upper tree's files, whose own
+   * marks are read file by file.
    */
   private static boolean mayHoldOrigins(TreeLayer layer) {
-    if (layer instanceof TreeLayer.Lazy) {
+    if (!layer.showsOrigins()) {
       return false;
     }
     if (layer instanceof TreeLayer.Changes) {
