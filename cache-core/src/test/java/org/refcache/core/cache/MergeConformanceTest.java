@@ -15,39 +15,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.OverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Merge (spec 5.1) and the conformance cases 41, 43, 44 and 46 of spec section 7. A merge's tree is
  * the stack of its inputs' layers; the cases from BuildKit's snapshotter tests ({@code TestMerge},
  * {@code TestHardlinks}, {@code TestMergeFileCapabilities}) are checked on {@code mount(true)}.
  */
-class MergeConformanceTest {
-  @TempDir Path root;
-  CacheManager cm;
-  final List<Ref> opened = new ArrayList<>();
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    opened.forEach(Ref::release);
-    cm.close();
-  }
-
-  private <T extends Ref> T keep(T ref) {
-    opened.add(ref);
-    return ref;
-  }
-
+class MergeConformanceTest extends CacheFixture {
   private ImmutableRef layer(ImmutableRef parent, TreeRefs.Edit edit) throws IOException {
     return keep(TreeRefs.layer(cm, parent, edit));
   }
@@ -293,12 +271,10 @@ class MergeConformanceTest {
     ImmutableRef m = cm.merge(List.of(a, b));
     String id = m.id();
     String aid = a.id();
-    opened.forEach(Ref::release);
-    opened.clear();
+    releaseKept();
     m.release();
     assertThat(cm.info(aid).inUse()).isTrue(); // held by the merge alone
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
+    reopen();
     ImmutableRef again = keep(cm.get(id));
     assertThat(again.kind()).isEqualTo(RefKind.MERGE);
     assertThat(cm.info(id).mutable()).isFalse();
