@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * A file is one inode, whatever its names: with attribute timeouts of five minutes, a change
@@ -44,7 +45,7 @@ class KernelInodeTest {
     TransportLimits.assumeServed(transport, test);
     view = new ViewFixture(tmp, transport);
     Path lower = view.layer("l");
-    Files2.file(lower.resolve("x"), "pair");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("x", "pair");
     Files.createLink(lower.resolve("y"), lower.resolve("x"));
     view.addWritable("w", lower);
     FuseMount mount = view.mount(FuseOptions.defaults()
@@ -127,7 +128,7 @@ class KernelInodeTest {
   @Test
   void aRenameOverAnOpenFileThatFailsLeavesTheFileInPlace() throws IOException {
     Path lower = view.layer("ro");
-    Files2.file(lower.resolve("f"), "read-only");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("f", "read-only");
     // (the fixture's source serves refs added after the mount at their first access)
     view.addReadOnly("ro", lower);
     Files.writeString(ref.resolve("t"), "stays");

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
+import org.refcache.testing.LayerBuilder;
 
 /** Leases: opened once per ref, released on invalidate, eviction and unmount, kept by open files. */
 @ParameterizedClass(name = "{0}")
@@ -48,7 +49,7 @@ class RefLeaseTest {
     TransportLimits.assumeServed(transport, test);
     view = new ViewFixture(tmp, transport);
     layer = view.layer("l");
-    Files2.file(layer.resolve("data.txt"), "0123456789");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("data.txt", "0123456789");
   }
 
   @AfterEach

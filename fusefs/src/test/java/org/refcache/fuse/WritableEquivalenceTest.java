@@ -31,6 +31,7 @@ import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -80,35 +81,36 @@ class WritableEquivalenceTest {
 
   /** The same starting content for the layer and the plain directory. */
   static void buildLower(Path root) throws IOException {
-    Files2.file(root.resolve("a.txt"), "alpha");
-    Files2.file(root.resolve("b.txt"), "bravo", 0600, 1000, 1000);
+    LayerBuilder layer = LayerBuilder.allAt(root, LayerBuilder.OLD)
+        .file("a.txt", "alpha")
+        .file("b.txt", "bravo", 0600, 1000, 1000);
     byte[] big = new byte[300 * 1024 + 17];
     new Random(3).nextBytes(big);
     Files.write(root.resolve("big.bin"), big);
-    Files2.oldTimes(root.resolve("big.bin"));
-    Files2.file(root.resolve("exec.sh"), "#!/bin/sh\necho hi\n", 0755, 0, 0);
-    Files2.file(root.resolve("dir/x.txt"), "x");
-    Files2.file(root.resolve("dir/sub/deep.txt"), "deep");
-    Files2.dir(root.resolve("empty-dir"), 0700);
-    Files2.file(root.resolve("full-dir/one"), "1");
-    Files2.file(root.resolve("full-dir/two"), "2");
-    Files2.file(root.resolve("to-remove-dir/f1"), "f1");
-    Files2.file(root.resolve("to-remove-dir/f2"), "f2");
-    Files2.symlink(root.resolve("sym"), "a.txt");
-    Path xattrs = Files2.file(root.resolve("xattr.txt"), "has xattrs");
-    Files2.xattr(xattrs, "user.k1", "v1");
-    Files2.xattr(xattrs, "user.k2", "v2");
-    Files2.oldTimes(xattrs);
+    layer.touch("big.bin")
+        .file("exec.sh", "#!/bin/sh\necho hi\n", 0755, 0, 0)
+        .file("dir/x.txt", "x")
+        .file("dir/sub/deep.txt", "deep")
+        .dir("empty-dir", 0700)
+        .file("full-dir/one", "1")
+        .file("full-dir/two", "2")
+        .file("to-remove-dir/f1", "f1")
+        .file("to-remove-dir/f2", "f2")
+        .symlink("sym", "a.txt")
+        .file("xattr.txt", "has xattrs")
+        .xattr("xattr.txt", "user.k1", "v1")
+        .xattr("xattr.txt", "user.k2", "v2")
+        .touch("xattr.txt");
     Posix.mkfifo(root.resolve("fifo"), 0644);
-    Files2.oldTimes(root.resolve("fifo"));
-    Files2.dir(root.resolve("setgid-dir"), 0775);
+    layer.touch("fifo")
+        .dir("setgid-dir", 0775);
     Posix.lchown(root.resolve("setgid-dir"), 0, 100);
     Posix.chmod(root.resolve("setgid-dir"), 02775);
-    Files2.file(root.resolve("rename-src-dir/c1"), "c1");
-    Files2.file(root.resolve("rename-src-dir/sub/c2"), "c2");
+    layer.file("rename-src-dir/c1", "c1")
+        .file("rename-src-dir/sub/c2", "c2");
     for (String dir : List.of("dir/sub", "dir", "empty-dir", "full-dir", "to-remove-dir",
         "setgid-dir", "rename-src-dir/sub", "rename-src-dir", "")) {
-      Files2.oldTimes(dir.isEmpty() ? root : root.resolve(dir));
+      layer.touch(dir);
     }
   }
 

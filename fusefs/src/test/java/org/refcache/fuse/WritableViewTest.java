@@ -26,6 +26,7 @@ import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 
 /** A writable ref through the mount: the cases the equivalence harness does not reach. */
 @ParameterizedClass(name = "{0}")
@@ -49,8 +50,7 @@ class WritableViewTest {
     TransportLimits.assumeServed(transport, test);
     view = new ViewFixture(tmp, transport);
     Path lower = view.layer("lower");
-    Files2.file(lower.resolve("lower.txt"), "lower");
-    Files2.file(lower.resolve("dir/child"), "child");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("lower.txt", "lower").file("dir/child", "child");
     tree = view.addWritable("w", lower);
     view.addWritable("other", view.layer("other"));
     view.mount();
@@ -295,7 +295,7 @@ class WritableViewTest {
   void aNewRefShowsUpAtOnceAndAGoneRefsContentIsNoMore() throws IOException {
     assertThat(Files.exists(view.ref("late"))).isFalse();
     Path layer = view.layer("late");
-    Files2.file(layer.resolve("f"), "late");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "late");
     view.addReadOnly("late", layer);
 
     assertThat(Files.readString(view.ref("late").resolve("f"))).isEqualTo("late");

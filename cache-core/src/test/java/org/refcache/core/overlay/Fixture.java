@@ -11,6 +11,7 @@ import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * Two hand-built lower layers exercising every overlay rule, and the same tree flattened into a

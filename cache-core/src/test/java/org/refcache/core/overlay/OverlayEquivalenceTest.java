@@ -24,6 +24,7 @@ import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /**

@@ -30,6 +30,7 @@ import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /** The copy-on-write engine, one behaviour at a time, checked on the upper's real files. */
