@@ -3,9 +3,6 @@ package org.refcache.core.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -29,26 +26,21 @@ import org.refcache.testing.CacheFixture;
  * "unpacking layer" log line, as {@link UnpackFailureTest} does.
  */
 class LazyLayersTest extends CacheFixture {
-  ListAppender<ILoggingEvent> log;
+  UnpackLog log;
 
   @BeforeEach
   void listen() {
-    log = new ListAppender<>();
-    log.start();
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).addAppender(log);
+    log = UnpackLog.start();
   }
 
   @AfterEach
   void stopListening() {
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).detachAppender(log);
+    log.close();
   }
 
   private long unpacks(Layers.Blob layer) {
     String diffId = layer.desc().annotations().get(Descriptor.UNCOMPRESSED_ANNOTATION);
-    synchronized (log) {
-      return log.list.stream().map(ILoggingEvent::getFormattedMessage)
-          .filter(m -> m.startsWith("unpacking layer " + diffId + " ")).count();
-    }
+    return log.unpacks(diffId);
   }
 
   private ImmutableRef lazy(Layers.Blob blob, ImmutableRef parent) throws IOException {

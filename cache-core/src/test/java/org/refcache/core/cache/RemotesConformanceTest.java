@@ -2,9 +2,6 @@ package org.refcache.core.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,18 +30,16 @@ class RemotesConformanceTest extends CacheFixture {
   private static final String WAITS_FOR_BLOBS_OUT =
       "needs ImmutableRef.getRemotes and compression variants (spec 6.4, 6.7: issue 11 item 4, another branch)";
 
-  ListAppender<ILoggingEvent> log;
+  UnpackLog log;
 
   @BeforeEach
   void listen() {
-    log = new ListAppender<>();
-    log.start();
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).addAppender(log);
+    log = UnpackLog.start();
   }
 
   @AfterEach
   void stopListening() {
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).detachAppender(log);
+    log.close();
   }
 
   /** One tar in the given compression, stored, with its media type and diffID. */
@@ -129,11 +124,7 @@ class RemotesConformanceTest extends CacheFixture {
           .isEqualTo(root.resolve("layers").resolve(diffId.encoded()).resolve("a"));
     }
     assertThat(trees).allSatisfy(t -> assertThat(t).isEqualTo(trees.get(0)));
-    long unpacks;
-    synchronized (log) {
-      unpacks = log.list.stream().filter(e -> e.getFormattedMessage().startsWith("unpacking layer " + diffId)).count();
-    }
-    assertThat(unpacks).isEqualTo(1);
+    assertThat(log.unpacks(diffId)).isEqualTo(1);
   }
 
   @Test

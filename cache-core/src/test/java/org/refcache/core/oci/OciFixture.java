@@ -1,5 +1,6 @@
 package org.refcache.core.oci;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,7 @@ import org.refcache.posix.Xattrs;
  * run tools.
  */
 abstract class OciFixture {
+  static final ObjectMapper JSON = new ObjectMapper();
   static final Instant CREATED = Instant.parse("2024-03-04T05:06:07.123456789Z");
 
   @TempDir
@@ -127,6 +129,14 @@ abstract class OciFixture {
       layers.add(new ImageLayer(OciDescriptor.of(w.mediaType(), w.blob(), w.size()), w.diffId()));
     }
     return layers;
+  }
+
+  /** The two layers in an image layout at {@code tmp/layout}, tagged {@code tag}; the layout. */
+  Path export(String tag, Compression compression) throws IOException {
+    List<ImageLayer> layers = writeLayers(compression);
+    Path dir = tmp.resolve("layout");
+    OciLayoutWriter.open(dir).writeImage(tag, configOf(layers), layers, store);
+    return dir;
   }
 
   static ImageConfig configOf(List<ImageLayer> layers) {

@@ -6,11 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Xattrs;
@@ -20,22 +17,7 @@ import org.refcache.posix.Xattrs;
  * at copy-up on ext4, nor on overlayfs), through renames, hard links and a new tree over the same
  * upper; files made in the upper report their own.
  */
-class CopyUpInodeNumberTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class CopyUpInodeNumberTest extends WritableTreeFixture {
   /** What the union reports for {@code path}: its attributes' number, its node's the same. */
   private static long reported(OverlayTree tree, String path) throws IOException {
     long ino = tree.attributes(path).orElseThrow().ino();

@@ -11,9 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
@@ -25,22 +23,7 @@ import org.refcache.posix.Xattrs;
  * across a copy-up, also once the upper is a layer of a read-only tree (a commit) and in a tree
  * over it (a ref made on the commit); the ctime a copy-up did not change; merged link counts.
  */
-class UnionAttributesTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class UnionAttributesTest extends WritableTreeFixture {
   /** The read-only tree of a commit of {@code tree}: its upper on top of its lowers. */
   private OverlayTree committed() {
     List<Path> layers = new ArrayList<>();

@@ -20,9 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
@@ -34,22 +32,7 @@ import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /** The copy-on-write engine, one behaviour at a time, checked on the upper's real files. */
-class WritableOverlayTreeTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class WritableOverlayTreeTest extends WritableTreeFixture {
   @Test
   void copyUpKeepsContentModeOwnerTimesAndXattrs() throws IOException {
     Stat lower = Posix.lstat(fixture.bottom.resolve("a.txt"));
