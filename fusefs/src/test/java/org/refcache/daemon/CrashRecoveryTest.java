@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -87,10 +86,6 @@ class CrashRecoveryTest {
     return false;
   }
 
-  private JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   private List<String> recordIds() throws IOException {
     List<String> ids = new ArrayList<>();
     ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
@@ -116,13 +111,13 @@ class CrashRecoveryTest {
 
     assertThat(recordIds()).as("no twin under an ID nobody was told").isEqualTo(records);
     assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
-    assertThat(info(work).path("mutable").asBoolean()).isTrue();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     Files.writeString(svc.tree(work).resolve("after"), "after the crash\n");
     String twin = svc.ok("commit", work);
     assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before the crash\n");
     assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after the crash\n");
-    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+    assertThat(svc.info(work).path("id").asText()).isEqualTo(twin);
   }
 
   @Test

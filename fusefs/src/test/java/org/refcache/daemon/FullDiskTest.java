@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -125,7 +124,7 @@ class FullDiskTest {
     Path layer = svc.dir.resolve("zeros.tar.gz");
     Files.write(layer, LayerTar.gzipOfZeros("zeros", mib, LayerTar.rawTar("after", 1)));
     String id = svc.ok("import", layer.toString());
-    String diffId = ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id))
+    String diffId = svc.info(id)
         .path("diffId").asText();
     Path zeros = svc.tree(id).resolve("zeros");
 
@@ -200,10 +199,6 @@ class FullDiskTest {
     return filler;
   }
 
-  private JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   private List<String> recordIds() throws IOException {
     List<String> ids = new ArrayList<>();
     ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
@@ -236,20 +231,20 @@ class FullDiskTest {
     assertThat(failed.out()).isEmpty();
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("mutable").asBoolean()).isTrue();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
-    assertThat(info(work).path("equalImmutable").isNull()).as("no twin").isTrue();
+    assertThat(svc.info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("equalImmutable").isNull()).as("no twin").isTrue();
 
     Files.delete(filler);
     Files.writeString(svc.tree(work).resolve("after"), "after\n"); // not left frozen
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     Files.writeString(svc.tree(work).resolve("after-restart"), "after restart\n");
     String twin = svc.ok("commit", work);
     assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before\n");
     assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after\n");
     assertThat(Files.readString(svc.tree(work).resolve("after-restart"))).isEqualTo("after restart\n");
-    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+    assertThat(svc.info(work).path("id").asText()).isEqualTo(twin);
   }
 
   @Test
@@ -269,7 +264,7 @@ class FullDiskTest {
 
     Files.delete(filler);
     String work = svc.ok("new", "--retain", "--parent", base);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     svc.restart();
     assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
     Files.writeString(svc.tree(work).resolve("f"), "f\n");
@@ -288,7 +283,7 @@ class FullDiskTest {
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     assertThat(Files.readString(svc.tree(work).resolve("kept"))).isEqualTo("kept\n");
 
     Files.delete(filler);
@@ -312,15 +307,15 @@ class FullDiskTest {
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
 
     Files.delete(filler);
     Files.writeString(svc.tree(work).resolve("still writable"), "yes\n");
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     svc.ok("release", work);
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isFalse();
-    assertThat(info(work).path("retain").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(work).path("retain").asBoolean()).isTrue();
   }
 }

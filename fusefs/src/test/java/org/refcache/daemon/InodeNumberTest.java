@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
-import org.refcache.protocol.ControlProtocol;
 
 /**
  * A file's {@code st_ino} through the mount stays the same, as on a plain filesystem, through a
@@ -92,7 +91,7 @@ class InodeNumberTest {
   }
 
   private boolean lazy(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id)).path("blobOnly").asBoolean();
+    return svc.info(id).path("blobOnly").asBoolean();
   }
 
   @Test
