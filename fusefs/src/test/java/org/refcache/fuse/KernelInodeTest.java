@@ -7,11 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.posix.Descriptors;
@@ -27,23 +24,16 @@ import org.refcache.testing.LayerBuilder;
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class KernelInodeTest {
-
-  private final FuseOptions.Transport transport;
+class KernelInodeTest extends ViewOnEachTransport {
 
   KernelInodeTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path lower = view.layer("l");
     LayerBuilder.allAt(lower, LayerBuilder.OLD).file("x", "pair");
     Files.createLink(lower.resolve("y"), lower.resolve("x"));
@@ -52,13 +42,6 @@ class KernelInodeTest {
         .withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
     assertThat(mount.transport()).isEqualTo(transport);
     ref = view.ref("w");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test

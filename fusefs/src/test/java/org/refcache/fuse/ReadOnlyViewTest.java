@@ -15,11 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.Node;
@@ -33,24 +30,17 @@ import org.refcache.testing.LayerBuilder;
 /** A read-only ref seen through the mount is exactly its union of layers, and refuses changes. */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class ReadOnlyViewTest {
-
-  private final FuseOptions.Transport transport;
+class ReadOnlyViewTest extends ViewOnEachTransport {
 
   ReadOnlyViewTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   OverlayTree tree;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path bottom = view.layer("bottom");
     LayerBuilder.allAt(bottom, OLD)
         .file("plain.txt", "plain bottom")
@@ -83,13 +73,6 @@ class ReadOnlyViewTest {
     tree = view.addReadOnly("ro", top, bottom);
     view.mount();
     ref = view.ref("ro");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test

@@ -20,11 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
@@ -42,41 +39,27 @@ import org.refcache.testing.TreeSnapshot;
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class WritableEquivalenceTest {
-
-  private final FuseOptions.Transport transport;
+class WritableEquivalenceTest extends ViewOnEachTransport {
 
   WritableEquivalenceTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
   private static final Instant T1 = Instant.parse("2021-06-07T08:09:10.111222333Z");
   private static final Instant T2 = Instant.parse("2022-01-02T03:04:05.999999999Z");
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   Path lower;
   Path plain;
   WritableOverlayTree tree;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     lower = view.layer("lower");
     plain = Files.createDirectories(tmp.resolve("plain"));
     buildLower(lower);
     buildLower(plain);
     tree = view.addWritable("w", lower);
     view.mount();
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   /** The same starting content for the layer and the plain directory. */

@@ -14,11 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
@@ -31,37 +28,23 @@ import org.refcache.testing.LayerBuilder;
 /** A writable ref through the mount: the cases the equivalence harness does not reach. */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class WritableViewTest {
-
-  private final FuseOptions.Transport transport;
+class WritableViewTest extends ViewOnEachTransport {
 
   WritableViewTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   WritableOverlayTree tree;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path lower = view.layer("lower");
     LayerBuilder.allAt(lower, LayerBuilder.OLD).file("lower.txt", "lower").file("dir/child", "child");
     tree = view.addWritable("w", lower);
     view.addWritable("other", view.layer("other"));
     view.mount();
     ref = view.ref("w");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test
