@@ -10,7 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -199,19 +198,13 @@ class FullDiskTest {
     return filler;
   }
 
-  private List<String> recordIds() throws IOException {
-    List<String> ids = new ArrayList<>();
-    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
-    return ids;
-  }
-
   private Path stateFile() {
     return svc.root.resolve(ServiceState.FILE);
   }
 
   /** The records and the held state are as before the failed request, and no temporary file is left. */
   private void assertNothingChanged(List<String> records, byte[] state) throws IOException {
-    assertThat(recordIds()).as("records").isEqualTo(records);
+    assertThat(svc.recordIds()).as("records").isEqualTo(records);
     assertThat(Files.readAllBytes(stateFile())).as("held state").isEqualTo(state);
     assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).as("temporary state file").doesNotExist();
   }
@@ -221,7 +214,7 @@ class FullDiskTest {
     String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
     String work = svc.ok("new", "--parent", base);
     Files.writeString(svc.tree(work).resolve("before"), "before\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -251,7 +244,7 @@ class FullDiskTest {
   void aNewRefOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
     String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
     assertThat(Files.size(svc.tree(base).resolve("base"))).as("unpacked before the disk fills").isEqualTo(1 << 20);
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -266,7 +259,7 @@ class FullDiskTest {
     String work = svc.ok("new", "--retain", "--parent", base);
     assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     svc.restart();
-    assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
+    assertThat(svc.recordIds()).containsExactlyInAnyOrder(base, work);
     Files.writeString(svc.tree(work).resolve("f"), "f\n");
   }
 
@@ -274,7 +267,7 @@ class FullDiskTest {
   void aReleaseOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
     String work = svc.ok("new");
     Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -298,7 +291,7 @@ class FullDiskTest {
   void aReleaseOfARetainedRefOnAFullDiskHappensNotAtAll() throws Exception {
     String work = svc.ok("new", "--retain");
     Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 

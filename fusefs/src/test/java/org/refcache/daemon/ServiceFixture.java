@@ -156,6 +156,13 @@ public final class ServiceFixture implements AutoCloseable {
     }
     return r.line();
   }
+  /** The IDs {@code refcache ls} lists, in its order. */
+  public List<String> recordIds() throws IOException {
+    List<String> ids = new ArrayList<>();
+    ControlProtocol.JSON.readTree(ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
+    return ids;
+  }
+
   /** What {@code refcache info --format json ID} says of {@code id} (which must exist). */
   public JsonNode info(String id) throws IOException {
     return ControlProtocol.JSON.readTree(ok("info", "--format", "json", id));
