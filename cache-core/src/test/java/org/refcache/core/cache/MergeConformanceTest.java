@@ -263,6 +263,29 @@ class MergeConformanceTest extends CacheFixture {
         "base", "file b", "f", "file right's", "left", "file l", "right", "file r")));
   }
 
+  /**
+   * A merge that stacks a base again above a commit that moved the base's file: the base's file
+   * and the commit's copy of it are two files there, with two inode numbers (the copy reports its
+   * origin's number only where the origin cannot show too).
+   */
+  @Test
+  void aBaseStackedAboveACopyOfItsFileShowsTwoInodeNumbers() throws IOException {
+    ImmutableRef base = blobRef(null, "f", "base's");
+    ImmutableRef moved = layer(base, t -> t.rename("f", "g", 0));
+    assertThat(ino(moved.mount(true), "g")).as("the copy, in its own tree")
+        .isEqualTo(ino(base.mount(true), "f"));
+    OverlayTree t = merge(moved, base).mount(true);
+    assertThat(read(t, "f")).isEqualTo("base's");
+    assertThat(read(t, "g")).isEqualTo("base's");
+    assertThat(ino(t, "g")).isNotEqualTo(ino(t, "f"));
+    assertThat(ino(merge(base, moved).mount(true), "g")).as("the base below the copy")
+        .isEqualTo(ino(base.mount(true), "f"));
+  }
+
+  private static long ino(OverlayTree t, String path) throws IOException {
+    return t.attributes(path).orElseThrow().ino();
+  }
+
   /** A merge keeps its inputs alive, is immutable and survives a restart with its tree. */
   @Test
   void mergeHoldsItsInputsAndSurvivesARestart() throws IOException {
