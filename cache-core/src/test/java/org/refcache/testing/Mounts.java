@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Mounting;
 
 /**
  * The last line of a test's teardown, and what its assertions on mounts read: the mounts under a
@@ -40,7 +40,7 @@ public final class Mounts {
     for (int round = 0; round < 16 && !left.isEmpty(); round++) {
       for (Path mountpoint : left) {
         try {
-          Posix.umount(mountpoint, Posix.MNT_DETACH);
+          Mounting.umount(mountpoint, Mounting.MNT_DETACH);
         } catch (IOException e) {
           // Already gone with its parent: the next round re-reads the table.
         }

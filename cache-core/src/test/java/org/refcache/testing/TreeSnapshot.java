@@ -21,6 +21,7 @@ import org.refcache.core.layer.OverlayFormat;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * Everything a user of a tree can observe, entry by entry, for comparing a union, a FUSE mount of a
@@ -137,9 +138,9 @@ public final class TreeSnapshot {
 
   private static Entry entry(String path, Path real, Stat stat) throws IOException {
     Map<String, String> xattrs = new TreeMap<>();
-    for (String name : Posix.llistxattr(real)) {
+    for (String name : Xattrs.llistxattr(real)) {
       if (!OverlayFormat.isPrivateXattr(name)) {
-        xattrs.put(name, Posix.lgetxattr(real, name).map(HexFormat.of()::formatHex)
+        xattrs.put(name, Xattrs.lgetxattr(real, name).map(HexFormat.of()::formatHex)
             .orElse("<absent>"));
       }
     }

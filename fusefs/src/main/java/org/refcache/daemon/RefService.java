@@ -30,6 +30,7 @@ import org.refcache.core.layer.RefusedLayerException;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.refcache.protocol.ErrorKind;
@@ -518,7 +519,7 @@ public final class RefService {
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Posix.bindMount(tree, bytesOf(target), flags(readOnly, granted));
+      Mounting.bindMount(tree, bytesOf(target), flags(readOnly, granted));
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
@@ -531,13 +532,13 @@ public final class RefService {
   }
 
   private static long flags(boolean readOnly, MountPrivileges granted) {
-    return granted.mountFlags() | (readOnly ? Posix.MS_RDONLY : 0);
+    return granted.mountFlags() | (readOnly ? Mounting.MS_RDONLY : 0);
   }
 
   private void unbind(HeldHandles.ActiveMount m, Exception cause) {
     held.removeMount(m.dir());
     try {
-      Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
+      Mounting.umount(bytesOf(m.dir()), Mounting.MNT_DETACH);
     } catch (IOException e) {
       cause.addSuppressed(e);
     }
@@ -567,7 +568,7 @@ public final class RefService {
           () -> new ControlException(ErrorKind.NOT_FOUND, t + " is not a refcache mount"));
       boolean wasMounted = true;
       try {
-        Posix.umount(bytesOf(t), 0);
+        Mounting.umount(bytesOf(t), 0);
       } catch (IOException e) {
         int errno = ErrnoMapper.toErrno(e);
         if (errno == Errno.EBUSY) {
@@ -604,7 +605,7 @@ public final class RefService {
   /** Makes {@code m}'s bind again after an unmount that could not be saved. */
   private void rebind(HeldHandles.ActiveMount m, Exception cause) {
     try {
-      Posix.bindMount(treePath(m.id()), bytesOf(m.dir()), flags(m.readOnly(), m.privileges()));
+      Mounting.bindMount(treePath(m.id()), bytesOf(m.dir()), flags(m.readOnly(), m.privileges()));
     } catch (IOException | RuntimeException e) {
       cause.addSuppressed(e);
       LOG.error("{} could not be mounted again after a failed umount ({}); the next start re-makes it", m.dir(),
@@ -661,7 +662,7 @@ public final class RefService {
     try {
       for (HeldHandles.ActiveMount m : held.mounts()) {
         try {
-          Posix.umount(bytesOf(m.dir()), Posix.MNT_DETACH);
+          Mounting.umount(bytesOf(m.dir()), Mounting.MNT_DETACH);
         } catch (IOException e) {
           LOG.warn("cannot detach {}: {}", Printable.text(m.dir().toString()), Printable.line(e.getMessage()));
         }

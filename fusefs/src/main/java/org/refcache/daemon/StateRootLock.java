@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 
@@ -37,20 +38,20 @@ final class StateRootLock implements AutoCloseable {
    */
   static StateRootLock acquire(Path root) throws IOException {
     Path file = root.resolve(FILE);
-    int fd = Posix.open(file, Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
+    int fd = Descriptors.open(file, Posix.O_RDWR | Posix.O_CREAT | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
     try {
-      if (!Posix.tryLockExclusive(fd, file.toString())) {
+      if (!Descriptors.tryLockExclusive(fd, file.toString())) {
         throw new StateRootInUseException(root, file, holderOf(file));
       }
-      int r = Posix.ftruncate(fd, 0);
+      int r = Descriptors.ftruncate(fd, 0);
       if (r < 0) {
         throw ErrnoMapper.toException("ftruncate", -r, file.toString(), null);
       }
       byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
-      Posix.writeFully(fd, pid, pid.length, file.toString());
+      Descriptors.writeFully(fd, pid, pid.length, file.toString());
       return new StateRootLock(file, fd);
     } catch (IOException | RuntimeException e) {
-      Posix.close(fd);
+      Descriptors.close(fd);
       throw e;
     }
   }
@@ -73,7 +74,7 @@ final class StateRootLock implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (fd >= 0) {
-      Posix.close(fd);
+      Descriptors.close(fd);
       fd = -1;
     }
   }

@@ -9,6 +9,7 @@ import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.fuse.OpenFiles.OpenFile;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -105,7 +106,7 @@ final class FileHandles {
     long handle = register(ref, real, flags, true);
     if ((flags & Posix.O_TRUNC) != 0 && (flags & Posix.O_EXCL) == 0) {
       // It may have existed (created by a racing request): O_TRUNC applies then.
-      int rc = Posix.ftruncate(files.get(handle).fd(), 0);
+      int rc = Descriptors.ftruncate(files.get(handle).fd(), 0);
       if (rc < 0) {
         release(handle);
         throw ErrnoMapper.toException("ftruncate", -rc, real.toString(), null);
@@ -120,12 +121,12 @@ final class FileHandles {
 
   private OpenFile openFile(RefTree ref, Path real, int flags, boolean writable)
       throws IOException {
-    int fd = Posix.openRaw(real.toString(), (flags & CARRIED_FLAGS) | ADDED_FLAGS, 0);
+    int fd = Descriptors.openRaw(real.toString(), (flags & CARRIED_FLAGS) | ADDED_FLAGS, 0);
     if (fd < 0) {
       throw ErrnoMapper.toException("open", -fd, real.toString(), null);
     }
     if (!ref.tryRetain()) {
-      Posix.close(fd);
+      Descriptors.close(fd);
       throw new IllegalStateException("ref " + ref.id() + " closed while a request used it");
     }
     return new OpenFile(fd, ref, writable);
@@ -138,9 +139,9 @@ final class FileHandles {
       return -Errno.EBADF;
     }
     if (file.follows()) {
-      return file.withFd(fd -> (int) Posix.pread(fd, buf, size, offset));
+      return file.withFd(fd -> (int) Descriptors.pread(fd, buf, size, offset));
     }
-    return (int) Posix.pread(file.fd(), buf, size, offset);
+    return (int) Descriptors.pread(file.fd(), buf, size, offset);
   }
 
   /** Bytes written from {@code buf}, or -errno ({@code EROFS} once the tree is frozen). */
@@ -152,7 +153,7 @@ final class FileHandles {
     if (!file.mayWrite()) {
       return file.writable() ? -Errno.EROFS : -Errno.EBADF;
     }
-    return (int) Posix.pwrite(file.fd(), buf, size, offset);
+    return (int) Descriptors.pwrite(file.fd(), buf, size, offset);
   }
 
   /** 0 or -errno. */
@@ -164,7 +165,7 @@ final class FileHandles {
     if (!file.mayWrite()) {
       return file.writable() ? -Errno.EROFS : -Errno.EBADF;
     }
-    return Posix.ftruncate(file.fd(), size);
+    return Descriptors.ftruncate(file.fd(), size);
   }
 
   /** {@code fallocate(2)} on the file's descriptor (in the upper): 0 or -errno. */
@@ -176,7 +177,7 @@ final class FileHandles {
     if (!file.mayWrite()) {
       return file.writable() ? -Errno.EROFS : -Errno.EBADF;
     }
-    return Posix.fallocate(file.fd(), mode, offset, length);
+    return Descriptors.fallocate(file.fd(), mode, offset, length);
   }
 
   /** 0 or -errno. */
@@ -185,7 +186,7 @@ final class FileHandles {
     if (file == null) {
       return -Errno.EBADF;
     }
-    return file.withFd(fd -> dataOnly ? Posix.fdatasync(fd) : Posix.fsync(fd));
+    return file.withFd(fd -> dataOnly ? Descriptors.fdatasync(fd) : Descriptors.fsync(fd));
   }
 
   /**

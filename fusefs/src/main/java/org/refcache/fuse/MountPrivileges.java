@@ -1,6 +1,6 @@
 package org.refcache.fuse;
 
-import org.refcache.posix.Posix;
+import org.refcache.posix.Mounting;
 
 /**
  * Whether a mount of refs (the view, or a bind mount of one ref) honours setuid and setgid bits and
@@ -20,7 +20,7 @@ public record MountPrivileges(boolean setuid, boolean devices) {
 
   /** The {@code mount(2)} flags that take away what is not granted. */
   public long mountFlags() {
-    return (setuid ? 0 : Posix.MS_NOSUID) | (devices ? 0 : Posix.MS_NODEV);
+    return (setuid ? 0 : Mounting.MS_NOSUID) | (devices ? 0 : Mounting.MS_NODEV);
   }
 
   /** As mount options: {@code nosuid,nodev}, {@code suid,dev} or a mix. */

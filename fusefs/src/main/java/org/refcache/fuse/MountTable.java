@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.slf4j.Logger;
@@ -66,7 +67,7 @@ public final class MountTable {
     for (int guard = 0; guard < 64 && isMountPoint(dir); guard++) {
       LOG.info("detaching stale mount at {}", Printable.text(dir.toString()));
       // Mount points are text here (mountinfo, clients); Posix takes a name's bytes.
-      Posix.umount(Path.of(FileNames.fromText(dir.toString())), Posix.MNT_DETACH);
+      Mounting.umount(Path.of(FileNames.fromText(dir.toString())), Mounting.MNT_DETACH);
       n++;
     }
     return n;

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.IntUnaryOperator;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -119,7 +120,7 @@ final class OpenFiles implements AutoCloseable {
       } finally {
         write.unlock();
       }
-      Posix.close(old);
+      Descriptors.close(old);
     }
 
     boolean writable() {
@@ -147,7 +148,7 @@ final class OpenFiles implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
           return;
         }
-        rc = Posix.close(fd);
+        rc = Descriptors.close(fd);
       } finally {
         write.unlock();
       }
@@ -192,7 +193,7 @@ final class OpenFiles implements AutoCloseable {
         follow(file, "/proc/self/fd/" + fd);
       }
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
@@ -204,7 +205,7 @@ final class OpenFiles implements AutoCloseable {
    */
   boolean follow(OpenFile file, String path) {
     forget(file);
-    int copy = Posix.openRaw(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+    int copy = Descriptors.openRaw(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
     if (copy < 0) {
       return false; // it keeps the lower file
     }

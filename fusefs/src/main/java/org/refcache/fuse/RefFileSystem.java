@@ -14,6 +14,7 @@ import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -170,12 +171,12 @@ final class RefFileSystem implements ViewOperations {
         return; // nothing of a read-only layer or of the mount's own directories is dirty
       }
       String real = t.node().real().toString();
-      int fd = Posix.openRaw(real, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+      int fd = Descriptors.openRaw(real, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
       if (fd < 0) {
         throw ErrnoMapper.toException("open", -fd, real, null);
       }
-      int rc = Posix.fsync(fd);
-      Posix.close(fd);
+      int rc = Descriptors.fsync(fd);
+      Descriptors.close(fd);
       if (rc < 0) {
         throw ErrnoMapper.toException("fsync", -rc, real, null);
       }
@@ -287,14 +288,14 @@ final class RefFileSystem implements ViewOperations {
   private MountPath keepingUnlinked(String refId, Node node, TreeChange change)
       throws IOException {
     String real = node.real().toString();
-    int fd = Posix.openRaw(real, UnlinkedFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.openRaw(real, UnlinkedFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     if (fd < 0) {
       throw ErrnoMapper.toException("open(O_PATH)", -fd, real, null);
     }
     try {
       change.run();
     } catch (IOException | RuntimeException e) {
-      Posix.close(fd);
+      Descriptors.close(fd);
       throw e;
     }
     return unlinked.keep(refId, fd, !node.isUpper(), node.ino());

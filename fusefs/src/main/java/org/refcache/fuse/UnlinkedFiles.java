@@ -3,7 +3,7 @@ package org.refcache.fuse;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Descriptors;
 
 /**
  * Files unlinked while open. Their name leaves the tree at once (a kept name would be listed,
@@ -66,7 +66,7 @@ final class UnlinkedFiles implements AutoCloseable {
     if (file == null) {
       return false;
     }
-    Posix.close(file.fd());
+    Descriptors.close(file.fd());
     return true;
   }
 
@@ -84,7 +84,7 @@ final class UnlinkedFiles implements AutoCloseable {
     for (Long id : kept.keySet()) {
       Kept file = kept.remove(id);
       if (file != null) {
-        Posix.close(file.fd());
+        Descriptors.close(file.fd());
       }
     }
   }

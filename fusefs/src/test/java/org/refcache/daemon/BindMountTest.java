@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.refcache.fuse.MountTable;
-import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache mount} and {@code umount}: a ref's tree bind-mounted into a directory, as a container would. */
 class BindMountTest {
@@ -35,17 +33,13 @@ class BindMountTest {
     }
   }
 
-  private JsonNode info(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   @Test
   void mountBindsTheTreeIntoTheDirectoryAndUmountRemovesIt() throws Exception {
     svc.ok("mount", layer, dir.toString());
 
     assertThat(MountTable.isMountPoint(dir)).isTrue();
     assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
-    assertThat(info(layer).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+    assertThat(svc.info(layer).path("mounts").get(0).asText()).isEqualTo(dir.toString());
 
     svc.ok("umount", dir.toString());
 
@@ -53,7 +47,7 @@ class BindMountTest {
     try (var s = Files.list(dir)) {
       assertThat(s).isEmpty();
     }
-    assertThat(info(layer).path("mounts")).isEmpty();
+    assertThat(svc.info(layer).path("mounts")).isEmpty();
   }
 
   /** A directory named in UTF-8 text (as a client gives it) is the directory mounted on. */
@@ -64,7 +58,7 @@ class BindMountTest {
 
     assertThat(MountTable.isMountPoint(cafe)).isTrue();
     assertThat(Files.readString(cafe.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
-    assertThat(info(layer).path("mounts").get(0).asText()).isEqualTo(cafe.toString());
+    assertThat(svc.info(layer).path("mounts").get(0).asText()).isEqualTo(cafe.toString());
 
     svc.ok("umount", cafe.toString());
     assertThat(MountTable.isMountPoint(cafe)).isFalse();
@@ -98,8 +92,8 @@ class BindMountTest {
         .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
     assertThat(Files.readString(dir.resolve("out"))).isEqualTo("step one\n");
     assertThat(Files.readString(svc.tree(next).resolve("out"))).isEqualTo("step one\n");
-    assertThat(info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
-    assertThat(info(mutable).path("id").asText()).as("the mutable's ID stands for the twin").isEqualTo(committed);
+    assertThat(svc.info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+    assertThat(svc.info(mutable).path("id").asText()).as("the mutable's ID stands for the twin").isEqualTo(committed);
     assertThat(svc.ok("ls")).as("the mutable record is finalized away").doesNotContain(mutable);
     try (var lease = svc.daemon().trees().open(mutable).orElseThrow()) {
       assertThat(lease.tree().isWritable()).as("a fresh lease of the mutable's ID serves the twin").isFalse();
@@ -125,7 +119,7 @@ class BindMountTest {
 
     svc.ok("release", layer);
 
-    assertThat(info(layer).path("inUse").asBoolean()).isTrue();
+    assertThat(svc.info(layer).path("inUse").asBoolean()).isTrue();
     assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
     svc.ok("umount", dir.toString());
   }

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.refcache.core.cache.CacheConfig;
 import org.refcache.core.cache.CacheManager;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Mounting;
 
 /**
  * Fuzz test of the control protocol: whatever bytes a client sends, the service reads them as lines
@@ -111,7 +111,7 @@ class ControlProtocolFuzzTest {
       Files.createDirectories(dirs.root);
       Files.createDirectories(dirs.mountpoint);
       // 64 MiB go to the LMDB map up front.
-      Posix.mount("refcache-test-fuzz", dirs.root, "tmpfs", 0, "size=96m,mode=0700");
+      Mounting.mount("refcache-test-fuzz", dirs.root, "tmpfs", 0, "size=96m,mode=0700");
       cache = CacheManager.open(CacheConfig.at(dirs.root));
       HeldHandles held = HeldHandles.restore(cache, dirs.root);
       service = new RefService(cache, held, dirs.mountpoint,

@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +17,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.refcache.protocol.ControlProtocol;
 
 /**
  * {@code refcache daemon} killed with SIGKILL in the middle of a request, at the step where the request
@@ -87,16 +84,6 @@ class CrashRecoveryTest {
     return false;
   }
 
-  private JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
-  private List<String> recordIds() throws IOException {
-    List<String> ids = new ArrayList<>();
-    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
-    return ids;
-  }
-
   private String layer(String name, String file, String content) throws IOException {
     Path f = svc.dir.resolve(name);
     Files.write(f, LayerTar.tar(LayerTar.oneFile(file, content)));
@@ -109,35 +96,35 @@ class CrashRecoveryTest {
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
     String work = svc.ok("new", "--parent", base);
     Files.writeString(svc.tree(work).resolve("before"), "before the crash\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
 
     killedAtTheStateWrite(first, "commit", work);
     daemons.start("second");
 
-    assertThat(recordIds()).as("no twin under an ID nobody was told").isEqualTo(records);
+    assertThat(svc.recordIds()).as("no twin under an ID nobody was told").isEqualTo(records);
     assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).doesNotExist();
-    assertThat(info(work).path("mutable").asBoolean()).isTrue();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     Files.writeString(svc.tree(work).resolve("after"), "after the crash\n");
     String twin = svc.ok("commit", work);
     assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before the crash\n");
     assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after the crash\n");
-    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+    assertThat(svc.info(work).path("id").asText()).isEqualTo(twin);
   }
 
   @Test
   void aNewRetainedRefKilledAtItsStateWriteLeavesNoRecord() throws Exception {
     Process first = daemons.start("first");
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
 
     killedAtTheStateWrite(first, "new", "--retain", "--parent", base);
     daemons.start("second");
 
-    assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
+    assertThat(svc.recordIds()).as("no record nobody was told of").isEqualTo(records);
     String work = svc.ok("new", "--retain", "--parent", base);
     Files.writeString(svc.tree(work).resolve("f"), "f\n");
-    assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
+    assertThat(svc.recordIds()).containsExactlyInAnyOrder(base, work);
   }
 
   @Test
@@ -145,12 +132,12 @@ class CrashRecoveryTest {
     Process first = daemons.start("first");
     String kept = svc.ok("import", layer("kept.tar", "kept", "kept\n"));
     svc.ok("release", kept); // imported and let go: a record nobody holds that must stay
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
 
     killedAtTheStateWrite(first, "import", layer("lost.tar", "lost", "lost\n"));
     daemons.start("second");
 
-    assertThat(recordIds()).isEqualTo(records);
+    assertThat(svc.recordIds()).isEqualTo(records);
     assertThat(Files.readString(svc.tree(kept).resolve("kept"))).isEqualTo("kept\n");
     String again = svc.ok("import", svc.dir.resolve("lost.tar").toString());
     assertThat(Files.readString(svc.tree(again).resolve("lost"))).isEqualTo("lost\n");
@@ -166,15 +153,15 @@ class CrashRecoveryTest {
     String base = svc.ok("import", layer("base.tar", "base", "base\n"));
     String mid = svc.ok("import", "--parent", base, layer("mid.tar", "mid", "mid\n"));
     String top = svc.ok("import", "--parent", mid, layer("top.tar", "top", "top\n"));
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
 
     killedAtTheStateWrite(first, "diff", base, top);
     Process second = daemons.start("second");
-    assertThat(recordIds()).as("no record nobody was told of").isEqualTo(records);
+    assertThat(svc.recordIds()).as("no record nobody was told of").isEqualTo(records);
 
     killedAtTheStateWrite(second, "merge", base, top);
     daemons.start("third");
-    assertThat(recordIds()).isEqualTo(records);
+    assertThat(svc.recordIds()).isEqualTo(records);
     String diff = svc.ok("diff", base, top);
     assertThat(Files.readString(svc.tree(diff).resolve("top"))).isEqualTo("top\n");
   }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.refcache.posix.Posix;
 import org.refcache.fuse.MountTable;
+import org.refcache.posix.Mounting;
 import org.refcache.testing.Mounts;
 
 /**
@@ -121,7 +121,7 @@ class DaemonProcessTest {
     Files.writeString(svc.tree(mutable).resolve("w"), "written before the crash\n");
     // Leave a mount behind the way a crash with a busy mount does: a second mount over the mountpoint.
     Path stale = Files.createDirectories(svc.dir.resolve("stale"));
-    Posix.bindMount(stale, svc.mountpoint, false);
+    Mounting.bindMount(stale, svc.mountpoint, false);
 
     crashed.destroyForcibly(); // SIGKILL: no cleanup at all
     crashed.waitFor(30, TimeUnit.SECONDS);

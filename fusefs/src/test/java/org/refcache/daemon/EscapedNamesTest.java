@@ -137,7 +137,7 @@ class EscapedNamesTest {
           .satisfies(l -> assertThat(l).endsWith("two\\nlines\\x1b[2J"));
       assertThat(ls).noneMatch(l -> l.startsWith("lines"));
       assertThat(svc.ok("info", work).lines()).contains("description:    two\\nlines\\x1b[2J");
-      JsonNode info = ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", work));
+      JsonNode info = svc.info(work);
       assertThat(info.path("description").textValue()).isEqualTo(description);
     } finally {
       svc.ok("release", work);

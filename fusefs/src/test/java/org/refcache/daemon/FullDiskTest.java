@@ -3,7 +3,6 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -11,7 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -125,7 +123,7 @@ class FullDiskTest {
     Path layer = svc.dir.resolve("zeros.tar.gz");
     Files.write(layer, LayerTar.gzipOfZeros("zeros", mib, LayerTar.rawTar("after", 1)));
     String id = svc.ok("import", layer.toString());
-    String diffId = ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id))
+    String diffId = svc.info(id)
         .path("diffId").asText();
     Path zeros = svc.tree(id).resolve("zeros");
 
@@ -200,23 +198,13 @@ class FullDiskTest {
     return filler;
   }
 
-  private JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
-  private List<String> recordIds() throws IOException {
-    List<String> ids = new ArrayList<>();
-    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
-    return ids;
-  }
-
   private Path stateFile() {
     return svc.root.resolve(ServiceState.FILE);
   }
 
   /** The records and the held state are as before the failed request, and no temporary file is left. */
   private void assertNothingChanged(List<String> records, byte[] state) throws IOException {
-    assertThat(recordIds()).as("records").isEqualTo(records);
+    assertThat(svc.recordIds()).as("records").isEqualTo(records);
     assertThat(Files.readAllBytes(stateFile())).as("held state").isEqualTo(state);
     assertThat(svc.root.resolve(ServiceState.FILE + ".tmp")).as("temporary state file").doesNotExist();
   }
@@ -226,7 +214,7 @@ class FullDiskTest {
     String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
     String work = svc.ok("new", "--parent", base);
     Files.writeString(svc.tree(work).resolve("before"), "before\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -236,27 +224,27 @@ class FullDiskTest {
     assertThat(failed.out()).isEmpty();
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("mutable").asBoolean()).isTrue();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
-    assertThat(info(work).path("equalImmutable").isNull()).as("no twin").isTrue();
+    assertThat(svc.info(work).path("mutable").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("equalImmutable").isNull()).as("no twin").isTrue();
 
     Files.delete(filler);
     Files.writeString(svc.tree(work).resolve("after"), "after\n"); // not left frozen
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     Files.writeString(svc.tree(work).resolve("after-restart"), "after restart\n");
     String twin = svc.ok("commit", work);
     assertThat(Files.readString(svc.tree(twin).resolve("before"))).isEqualTo("before\n");
     assertThat(Files.readString(svc.tree(twin).resolve("after"))).isEqualTo("after\n");
     assertThat(Files.readString(svc.tree(work).resolve("after-restart"))).isEqualTo("after restart\n");
-    assertThat(info(work).path("id").asText()).isEqualTo(twin);
+    assertThat(svc.info(work).path("id").asText()).isEqualTo(twin);
   }
 
   @Test
   void aNewRefOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
     String base = svc.ok("import", randomLayer("base", 1 << 20).toString());
     assertThat(Files.size(svc.tree(base).resolve("base"))).as("unpacked before the disk fills").isEqualTo(1 << 20);
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -269,9 +257,9 @@ class FullDiskTest {
 
     Files.delete(filler);
     String work = svc.ok("new", "--retain", "--parent", base);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     svc.restart();
-    assertThat(recordIds()).containsExactlyInAnyOrder(base, work);
+    assertThat(svc.recordIds()).containsExactlyInAnyOrder(base, work);
     Files.writeString(svc.tree(work).resolve("f"), "f\n");
   }
 
@@ -279,7 +267,7 @@ class FullDiskTest {
   void aReleaseOnAFullDiskHappensNotAtAllAndWorksOnceSpaceIsFreed() throws Exception {
     String work = svc.ok("new");
     Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -288,7 +276,7 @@ class FullDiskTest {
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     assertThat(Files.readString(svc.tree(work).resolve("kept"))).isEqualTo("kept\n");
 
     Files.delete(filler);
@@ -303,7 +291,7 @@ class FullDiskTest {
   void aReleaseOfARetainedRefOnAFullDiskHappensNotAtAll() throws Exception {
     String work = svc.ok("new", "--retain");
     Files.writeString(svc.tree(work).resolve("kept"), "kept\n");
-    List<String> records = recordIds();
+    List<String> records = svc.recordIds();
     byte[] state = Files.readAllBytes(stateFile());
     Path filler = fillUp();
 
@@ -312,15 +300,15 @@ class FullDiskTest {
     assertThat(failed.exit()).isEqualTo(1);
     assertThat(failed.err()).containsIgnoringCase("no space left on device");
     assertNothingChanged(records, state);
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
 
     Files.delete(filler);
     Files.writeString(svc.tree(work).resolve("still writable"), "yes\n");
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isTrue();
     svc.ok("release", work);
     svc.restart();
-    assertThat(info(work).path("held").asBoolean()).isFalse();
-    assertThat(info(work).path("retain").asBoolean()).isTrue();
+    assertThat(svc.info(work).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(work).path("retain").asBoolean()).isTrue();
   }
 }

@@ -29,10 +29,6 @@ class ImportedLayerTest {
     }
   }
 
-  private static JsonNode info(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   /**
    * An import whose held state cannot be written (here a directory in the way of the temporary state
    * file; EIO or a full disk fail the same write) happens not at all: no record, nothing held; the same
@@ -61,7 +57,7 @@ class ImportedLayerTest {
     assertThat(Files.readAllBytes(state)).isEqualTo(held);
 
     String id = svc.ok("import", file.toString());
-    assertThat(info(id).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(id).path("held").asBoolean()).isTrue();
     assertThat(Files.readString(svc.tree(id).resolve("unrecorded"))).isEqualTo("not recorded at first\n");
   }
 
@@ -74,12 +70,12 @@ class ImportedLayerTest {
     String id = svc.ok("import", "--description", "every kind", file.toString());
 
     assertThat(id).matches("[0-9a-z]{25}");
-    JsonNode before = info(id);
+    JsonNode before = svc.info(id);
     assertThat(before.path("blobOnly").asBoolean()).as("lazy until first access").isTrue();
     assertThat(before.path("description").asText()).isEqualTo("every kind");
     assertThat(before.path("held").asBoolean()).isTrue();
     TreeAssertions.assertTreeMatches(svc.tree(id), entries);
-    assertThat(info(id).path("blobOnly").asBoolean()).as("unpacked by the access").isFalse();
+    assertThat(svc.info(id).path("blobOnly").asBoolean()).as("unpacked by the access").isFalse();
   }
 
   /**
@@ -137,8 +133,8 @@ class ImportedLayerTest {
       ids[i] = svc.ok("import", f.toString());
     }
 
-    assertThat(info(ids[0]).path("diffId").asText()).isEqualTo(info(ids[1]).path("diffId").asText())
-        .isEqualTo(info(ids[2]).path("diffId").asText());
+    assertThat(svc.info(ids[0]).path("diffId").asText()).isEqualTo(svc.info(ids[1]).path("diffId").asText())
+        .isEqualTo(svc.info(ids[2]).path("diffId").asText());
     assertThat(List.of(ids)).doesNotHaveDuplicates();
     for (String id : ids) {
       assertThat(Files.readString(svc.tree(id).resolve("hello"))).isEqualTo("same content\n");
@@ -158,7 +154,7 @@ class ImportedLayerTest {
 
     assertThat(Files.readString(svc.tree(top).resolve("lower.txt"))).isEqualTo("lower\n");
     assertThat(Files.readString(svc.tree(top).resolve("upper.txt"))).isEqualTo("upper\n");
-    assertThat(info(top).path("parents").get(0).asText()).isEqualTo(base);
+    assertThat(svc.info(top).path("parents").get(0).asText()).isEqualTo(base);
   }
 
   @Test

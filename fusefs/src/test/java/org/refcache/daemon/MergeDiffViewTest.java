@@ -19,8 +19,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.refcache.posix.Posix;
-import org.refcache.protocol.ControlProtocol;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * {@code refcache merge} and {@code refcache diff}, read through the real FUSE mount, with layers
@@ -75,10 +75,6 @@ class MergeDiffViewTest {
     Path tar = svc.dir.resolve("layer-" + files++ + ".tar");
     Files.write(tar, LayerTar.tar(List.of(entries)));
     return parent == null ? svc.ok("import", tar.toString()) : svc.ok("import", "--parent", parent, tar.toString());
-  }
-
-  private static JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
   }
 
   private static String read(String id, String path) throws IOException {
@@ -158,8 +154,8 @@ class MergeDiffViewTest {
     String c = c();
 
     String bc = svc.ok("merge", b, c);
-    assertThat(info(bc).path("kind").asText()).isEqualTo("merge");
-    assertThat(info(bc).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(bc).path("kind").asText()).isEqualTo("merge");
+    assertThat(svc.info(bc).path("held").asBoolean()).isTrue();
     assertThat(read(bc, "foo")).isEqualTo("C's foo"); // later files win
     Stat bar = Posix.lstat(svc.tree(bc).resolve("bar"));
     assertThat(bar.permissions()).isEqualTo(0700); // directories unite, the later metadata wins
@@ -189,7 +185,7 @@ class MergeDiffViewTest {
     assertThat(p.uid()).isEqualTo(1000);
     assertThat(p.gid()).isEqualTo(1001);
     assertThat(p.permissions()).isEqualTo(04755);
-    assertThat(Posix.lgetxattr(ping, "security.capability"))
+    assertThat(Xattrs.lgetxattr(ping, "security.capability"))
         .hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.ISO_8859_1)).isEqualTo(CAP));
     assertThat(Files.readSymbolicLink(svc.tree(m).resolve("link")).toString()).isEqualTo("foo");
     assertThat(read(m, "link")).isEqualTo("C's foo"); // the link resolves in the merged tree
@@ -214,7 +210,7 @@ class MergeDiffViewTest {
     String d = d();
     String inner = svc.ok("merge", b, c);
     String outer = svc.ok("merge", inner, d);
-    assertThat(info(outer).path("parents")).extracting(JsonNode::asText).containsExactly(b, c, d);
+    assertThat(svc.info(outer).path("parents")).extracting(JsonNode::asText).containsExactly(b, c, d);
     assertThat(walk(outer)).isEqualTo(walk(svc.ok("merge", b, c, d)));
     assertThat(names(outer, "thing")).containsExactly("inside");
   }
@@ -253,7 +249,7 @@ class MergeDiffViewTest {
   @Test
   void aDiffOfTwoUnrelatedRefsShowsTheAddedAndChangedEntries() throws IOException {
     String d = svc.ok("diff", lower(), upper());
-    assertThat(info(d).path("kind").asText()).isEqualTo("diff");
+    assertThat(svc.info(d).path("kind").asText()).isEqualTo("diff");
     assertThat(walk(d)).isEqualTo(tree(
         "becomes-dir", "dir", "becomes-dir/x", "file x",
         "content", "file bbbb",
@@ -287,7 +283,7 @@ class MergeDiffViewTest {
     String b = b(a);
     String top = layer(b, file("top", "t", 50));
     String d = svc.ok("diff", a, top);
-    JsonNode i = info(d);
+    JsonNode i = svc.info(d);
     assertThat(i.path("kind").asText()).isEqualTo("merge");
     assertThat(i.path("parents")).hasSize(2);
     assertThat(walk(d)).containsEntry("top", "file t").containsEntry("bar/B", "file B's B")
@@ -324,7 +320,7 @@ class MergeDiffViewTest {
     assertThat(walk(m)).isEqualTo(before);
     assertThat(walk(x)).isEqualTo(tree("thing", "dir", "thing/inside", "file in a dir"));
     svc.ok("release", m);
-    assertThat(info(m).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(m).path("held").asBoolean()).isFalse();
   }
 
   /**
@@ -360,7 +356,7 @@ class MergeDiffViewTest {
     String top = layer(middle, file("top", "2", 64), dir("usr", 0755, 65), file("usr/c", "c", 66));
     List<String> diffIds = new ArrayList<>();
     for (String id : List.of(top, middle, bottom)) {
-      diffIds.add(info(id).path("diffId").asText());
+      diffIds.add(svc.info(id).path("diffId").asText());
     }
     try (UnpackAttempts unpacks = UnpackAttempts.watch()) {
       assertThat(read(top, "top")).isEqualTo("2");

@@ -66,17 +66,13 @@ class MountOnFullDiskTest {
     }
   }
 
-  private JsonNode info(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   /**
    * The open handles of {@code id}, with the view's lease of it open: reading through the view opens one
    * and keeps it, so only handles the service takes or drops make a difference.
    */
   private int handlesWithTheViewsLease(String id) throws Exception {
     assertThat(Files.readString(svc.tree(id).resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
-    return info(id).path("handles").asInt();
+    return svc.info(id).path("handles").asInt();
   }
 
   private JsonNode savedMounts() throws Exception {
@@ -94,7 +90,7 @@ class MountOnFullDiskTest {
     assertThat(r.exit()).as("refcache mount on a full root: %s", r.err()).isEqualTo(1);
     assertThat(r.err()).containsIgnoringCase("no space left on device");
     assertThat(MountTable.isMountPoint(rootfs)).isFalse();
-    assertThat(info(layer).path("mounts")).isEmpty();
+    assertThat(svc.info(layer).path("mounts")).isEmpty();
     assertThat(handlesWithTheViewsLease(layer)).as("handles left behind").isEqualTo(before);
     assertThat(savedMounts()).isEmpty();
 
@@ -143,7 +139,7 @@ class MountOnFullDiskTest {
     assertThat(r.err()).containsIgnoringCase("no space left on device");
     assertThat(MountTable.isMountPoint(rootfs)).isTrue();
     assertThat(Files.readString(rootfs.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
-    assertThat(info(layer).path("mounts").get(0).asText()).isEqualTo(rootfs.toString());
+    assertThat(svc.info(layer).path("mounts").get(0).asText()).isEqualTo(rootfs.toString());
     assertThat(handlesWithTheViewsLease(layer)).as("the mount's handle").isEqualTo(unmounted + 1);
     assertThat(savedMounts().findValuesAsText("dir")).containsExactly(rootfs.toString());
 

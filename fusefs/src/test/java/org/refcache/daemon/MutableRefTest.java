@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.refcache.protocol.ControlProtocol;
 
 /** {@code refcache new}, writes through the mount, {@code commit} and {@code release}, on a real service. */
 class MutableRefTest {
@@ -33,10 +32,6 @@ class MutableRefTest {
     if (svc != null) {
       svc.close();
     }
-  }
-
-  private JsonNode info(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
   }
 
   private static void assertReadOnly(Path file) {
@@ -69,7 +64,7 @@ class MutableRefTest {
     assertThat(twin.resolve("gone.txt")).doesNotExist();
     assertReadOnly(twin.resolve("new.txt"));
     assertReadOnly(twin.resolve("other.txt"));
-    JsonNode twinInfo = info(committed);
+    JsonNode twinInfo = svc.info(committed);
     assertThat(twinInfo.path("mutable").asBoolean()).isFalse();
     assertThat(twinInfo.path("held").asBoolean()).isTrue();
     assertThat(twinInfo.path("description").asText()).isEqualTo("build step");
@@ -90,7 +85,7 @@ class MutableRefTest {
     }
     Files.writeString(tree.resolve("a"), "a");
     assertThat(Files.readString(tree.resolve("a"))).isEqualTo("a");
-    assertThat(info(id).path("mutable").asBoolean()).isTrue();
+    assertThat(svc.info(id).path("mutable").asBoolean()).isTrue();
   }
 
   @Test
@@ -102,7 +97,7 @@ class MutableRefTest {
     assertThat(again.exit()).isEqualTo(4);
     assertThat(again.err()).contains("already committed as " + committed);
     svc.ok("release", mutable);
-    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(committed).path("held").asBoolean()).isFalse();
     ServiceFixture.Run twice = svc.cli("release", mutable);
     assertThat(twice.exit()).isEqualTo(3);
     assertThat(twice.err()).contains(committed);
@@ -115,13 +110,13 @@ class MutableRefTest {
     Files.writeString(svc.tree(mutable).resolve("made.txt"), "made\n");
     String committed = svc.ok("commit", mutable);
 
-    assertThat(info(mutable).path("id").asText()).isEqualTo(committed);
+    assertThat(svc.info(mutable).path("id").asText()).isEqualTo(committed);
     assertThat(Path.of(svc.ok("path", mutable))).isEqualTo(svc.tree(mutable));
     assertThat(Files.readString(svc.tree(mutable).resolve("made.txt"))).isEqualTo("made\n");
     // A commit has no layer blob (yet): its file list is empty, the mutable's ID answers the same.
     assertThat(svc.cli("files", mutable)).isEqualTo(svc.cli("files", committed));
     String child = svc.ok("new", "--parent", mutable);
-    assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
+    assertThat(svc.info(child).path("parents").get(0).asText()).isEqualTo(committed);
     // A layer needs a parent with a layer blob, which a commit has not: the same answer for both IDs.
     ServiceFixture.Run imported = svc.cli("import", "--parent", mutable, svc.dir.resolve("two.tar").toString());
     assertThat(imported).isEqualTo(svc.cli("import", "--parent", committed, svc.dir.resolve("two.tar").toString()));
@@ -129,14 +124,14 @@ class MutableRefTest {
     Path dir = Files.createDirectories(svc.dir.resolve("bound"));
     svc.ok("mount", "--readonly", mutable, dir.toString());
     assertThat(Files.readString(dir.resolve("made.txt"))).isEqualTo("made\n");
-    assertThat(info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
+    assertThat(svc.info(committed).path("mounts").get(0).asText()).isEqualTo(dir.toString());
     svc.ok("umount", dir.toString());
     assertThat(svc.ok("ls")).doesNotContain(mutable);
 
     svc.ok("release", mutable);
 
-    assertThat(info(committed).path("held").asBoolean()).isFalse();
-    assertThat(info(mutable).path("id").asText()).as("the twin lives on").isEqualTo(committed);
+    assertThat(svc.info(committed).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(mutable).path("id").asText()).as("the twin lives on").isEqualTo(committed);
     assertThat(Files.readString(svc.tree(mutable).resolve("made.txt"))).isEqualTo("made\n");
   }
 
@@ -169,7 +164,7 @@ class MutableRefTest {
 
     svc.ok("release", id);
 
-    JsonNode i = info(id);
+    JsonNode i = svc.info(id);
     assertThat(i.path("retain").asBoolean()).isTrue();
     assertThat(i.path("held").asBoolean()).isFalse();
   }
@@ -183,6 +178,6 @@ class MutableRefTest {
     assertThat(r.exit()).isEqualTo(4);
     String committed = svc.ok("commit", mutable);
     String child = svc.ok("new", "--parent", mutable);
-    assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
+    assertThat(svc.info(child).path("parents").get(0).asText()).isEqualTo(committed);
   }
 }

@@ -2,7 +2,6 @@ package org.refcache.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import org.refcache.core.layer.LayerLimits;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
-import org.refcache.protocol.ControlProtocol;
 
 /**
  * A lazy layer whose unpack fails, through the real mount: here a layer imported under the default
@@ -40,10 +38,6 @@ class PoisonedLayerTest {
     }
   }
 
-  private JsonNode info(String id) throws IOException {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   private static int errnoOf(Path p) {
     try {
       Posix.lstat(p);
@@ -58,7 +52,7 @@ class PoisonedLayerTest {
     Path layer = svc.dir.resolve("three.tar");
     Files.write(layer, LayerTar.rawTar("a", 1, "b", 1, "c", 1));
     String id = svc.ok("import", layer.toString());
-    String diffId = info(id).path("diffId").asText();
+    String diffId = svc.info(id).path("diffId").asText();
     svc.layerLimits(LayerLimits.DEFAULTS.withMaxEntries(2)).restart();
 
     assertThat(errnoOf(svc.tree(id).resolve("a"))).as("first access").isEqualTo(Errno.EIO);
@@ -67,14 +61,14 @@ class PoisonedLayerTest {
     assertThat(unpacks.of(diffId)).as("unpack attempts").isEqualTo(1);
 
     String why = "more than 2 entries (max-layer-entries), at entry \"c\"";
-    assertThat(info(id).path("unpackError").asText()).contains("cannot unpack layer " + diffId, why,
+    assertThat(svc.info(id).path("unpackError").asText()).contains("cannot unpack layer " + diffId, why,
         "not tried again before the service restarts");
     assertThat(svc.ok("info", id)).containsPattern("(?m)^unpackError: +cannot unpack layer .*"
         + java.util.regex.Pattern.quote(why));
-    assertThat(info(id).path("blobOnly").asBoolean()).isTrue();
+    assertThat(svc.info(id).path("blobOnly").asBoolean()).isTrue();
 
     svc.layerLimits(LayerLimits.DEFAULTS).restart();
-    assertThat(info(id).path("unpackError").isNull()).as("after the restart").isTrue();
+    assertThat(svc.info(id).path("unpackError").isNull()).as("after the restart").isTrue();
     assertThat(Files.size(svc.tree(id).resolve("c"))).isEqualTo(1);
     assertThat(unpacks.of(diffId)).as("unpack attempts after the restart").isEqualTo(2);
   }

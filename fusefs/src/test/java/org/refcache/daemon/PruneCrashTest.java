@@ -59,12 +59,6 @@ class PruneCrashTest {
     return parent == null ? svc.ok("import", f.toString()) : svc.ok("import", "--parent", parent, f.toString());
   }
 
-  private List<String> recordIds() throws IOException {
-    List<String> ids = new ArrayList<>();
-    ControlProtocol.JSON.readTree(svc.ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
-    return ids;
-  }
-
   @Test
   void aPruneKilledHalfWayIsFinishedByTheNextStart() throws Exception {
     Process first = daemons.start("first");
@@ -111,7 +105,7 @@ class PruneCrashTest {
     assertThat(daemons.log("second")).doesNotContain("ERROR");
     // A prune that removes nothing: it runs after the start's collection is done.
     svc.ok("prune", "--filter", "id==nothing");
-    List<String> left = recordIds();
+    List<String> left = svc.recordIds();
     assertThat(left).doesNotContain(firstRemoved);
     for (int c = 0; c < chains.size(); c++) {
       String[] chain = chains.get(c);
@@ -139,7 +133,7 @@ class PruneCrashTest {
     }
     assertThat(svc.root.resolve("gc.pending")).doesNotExist();
     svc.ok("prune");
-    assertThat(recordIds()).isEmpty();
+    assertThat(svc.recordIds()).isEmpty();
     try (Stream<Path> layers = Files.list(svc.root.resolve("layers"))) {
       assertThat(layers.filter(p -> !p.getFileName().toString().startsWith(".")).toList()).isEmpty();
     }

@@ -2,7 +2,6 @@ package org.refcache.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.Value;
 import org.refcache.fuse.MountTable;
-import org.refcache.protocol.ControlProtocol;
 import org.refcache.testing.Mounts;
 
 /** A restart of the service keeps every ref and handle it held, and its bind mounts. */
@@ -37,10 +35,6 @@ class RestartTest {
     }
   }
 
-  private JsonNode info(String id) throws Exception {
-    return ControlProtocol.JSON.readTree(svc.ok("info", "--format", "json", id));
-  }
-
   @Test
   void restartKeepsImportedRefsAndMutableRefsStayWritable() throws Exception {
     List<LayerTar.Entry> entries = LayerTar.everyKind();
@@ -54,13 +48,13 @@ class RestartTest {
     svc.restart();
 
     TreeAssertions.assertTreeMatches(svc.tree(imported), entries);
-    assertThat(info(lazy).path("blobOnly").asBoolean()).as("lazy ref stays lazy across the restart").isTrue();
+    assertThat(svc.info(lazy).path("blobOnly").asBoolean()).as("lazy ref stays lazy across the restart").isTrue();
     assertThat(Files.readString(svc.tree(lazy).resolve("lazy.txt"))).isEqualTo("still lazy\n");
     Path tree = svc.tree(mutable);
     assertThat(Files.readString(tree.resolve("before.txt"))).isEqualTo("before restart\n");
     Files.writeString(tree.resolve("after.txt"), "after restart\n");
-    assertThat(info(mutable).path("held").asBoolean()).isTrue();
-    assertThat(info(imported).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(mutable).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(imported).path("held").asBoolean()).isTrue();
     String committed = svc.ok("commit", mutable);
     assertThat(Files.readString(svc.tree(committed).resolve("after.txt"))).isEqualTo("after restart\n");
     assertThat(Files.readString(svc.tree(committed).resolve("before.txt"))).isEqualTo("before restart\n");
@@ -75,9 +69,9 @@ class RestartTest {
     svc.restart();
 
     assertThat(Files.readString(svc.tree(committed).resolve("f"))).isEqualTo("committed\n");
-    assertThat(info(committed).path("held").asBoolean()).isTrue();
+    assertThat(svc.info(committed).path("held").asBoolean()).isTrue();
     svc.ok("release", committed);
-    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(committed).path("held").asBoolean()).isFalse();
   }
 
   /** docs/ARCHITECTURE.md, commit: the mutable's ID stands for its twin across a restart too. */
@@ -90,19 +84,19 @@ class RestartTest {
 
     svc.restart();
 
-    assertThat(info(mutable).path("id").asText()).isEqualTo(committed);
+    assertThat(svc.info(mutable).path("id").asText()).isEqualTo(committed);
     assertThat(Files.readString(Path.of(svc.ok("path", mutable)).resolve("made"))).isEqualTo("made\n");
     assertThat(svc.cli("files", mutable)).isEqualTo(svc.cli("files", committed));
     String child = svc.ok("new", "--parent", mutable);
-    assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
+    assertThat(svc.info(child).path("parents").get(0).asText()).isEqualTo(committed);
     Path dir = Files.createDirectories(svc.dir.resolve("bound"));
     svc.ok("mount", "--readonly", mutable, dir.toString());
     assertThat(Files.readString(dir.resolve("hello"))).isEqualTo("hi\n");
     svc.ok("umount", dir.toString());
     svc.ok("release", mutable);
-    assertThat(info(committed).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(committed).path("held").asBoolean()).isFalse();
     svc.restart();
-    assertThat(info(mutable).path("id").asText()).as("until the twin goes, not until release").isEqualTo(committed);
+    assertThat(svc.info(mutable).path("id").asText()).as("until the twin goes, not until release").isEqualTo(committed);
   }
 
   /**
@@ -127,7 +121,7 @@ class RestartTest {
     svc.startService();
 
     assertThat(svc.ok("ls")).contains(twin).doesNotContain(mutable);
-    assertThat(info(mutable).path("id").asText()).isEqualTo(twin);
+    assertThat(svc.info(mutable).path("id").asText()).isEqualTo(twin);
     svc.ok("release", twin);
     assertThat(Files.readString(svc.tree(twin).resolve("f"))).isEqualTo("committed\n");
     svc.restart();
@@ -152,8 +146,8 @@ class RestartTest {
 
     svc.startService();
 
-    assertThat(info(id).path("usageCount").asInt()).as("the lost write").isZero();
-    assertThat(info(id).path("held").asBoolean()).isFalse();
+    assertThat(svc.info(id).path("usageCount").asInt()).as("the lost write").isZero();
+    assertThat(svc.info(id).path("held").asBoolean()).isFalse();
     assertThat(Files.readString(svc.tree(id).resolve("kept"))).isEqualTo("kept\n");
   }
 

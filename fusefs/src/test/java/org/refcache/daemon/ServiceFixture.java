@@ -1,5 +1,6 @@
 package org.refcache.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.refcache.cli.Main;
 import org.refcache.cli.Terminal;
+import org.refcache.protocol.ControlProtocol;
 import org.refcache.testing.Mounts;
 
 /**
@@ -154,6 +156,18 @@ public final class ServiceFixture implements AutoCloseable {
     }
     return r.line();
   }
+  /** The IDs {@code refcache ls} lists, in its order. */
+  public List<String> recordIds() throws IOException {
+    List<String> ids = new ArrayList<>();
+    ControlProtocol.JSON.readTree(ok("ls", "--format", "json")).forEach(r -> ids.add(r.path("id").asText()));
+    return ids;
+  }
+
+  /** What {@code refcache info --format json ID} says of {@code id} (which must exist). */
+  public JsonNode info(String id) throws IOException {
+    return ControlProtocol.JSON.readTree(ok("info", "--format", "json", id));
+  }
+
 
   @Override
   public void close() throws IOException {

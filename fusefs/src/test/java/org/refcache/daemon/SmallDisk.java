@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.refcache.posix.Descriptors;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 
 /**
@@ -57,7 +59,7 @@ final class SmallDisk implements AutoCloseable {
   void fillBut(long keep) throws IOException {
     Files.deleteIfExists(filler);
     Files.createFile(filler);
-    Posix.fallocate(filler, 0, freeBytes() - keep);
+    Descriptors.fallocate(filler, 0, freeBytes() - keep);
   }
 
   /** Removes what {@link #fill()} or {@link #fillBut} wrote. */
@@ -75,6 +77,6 @@ final class SmallDisk implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    Posix.umount(dir, Posix.MNT_DETACH);
+    Mounting.umount(dir, Mounting.MNT_DETACH);
   }
 }

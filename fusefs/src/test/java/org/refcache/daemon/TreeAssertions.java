@@ -11,6 +11,7 @@ import java.util.Map;
 import org.assertj.core.api.SoftAssertions;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /** Checks a tree seen through the mount against the entries of the tar it came from. */
 final class TreeAssertions {
@@ -54,7 +55,7 @@ final class TreeAssertions {
         soft.assertThat(Posix.minor(s.rdev())).as(what + " minor").isEqualTo(c.minor());
       }
       for (Map.Entry<String, String> x : e.xattrs().entrySet()) {
-        soft.assertThat(Posix.lgetxattr(p, x.getKey()).map(b -> new String(b, StandardCharsets.UTF_8)))
+        soft.assertThat(Xattrs.lgetxattr(p, x.getKey()).map(b -> new String(b, StandardCharsets.UTF_8)))
             .as(what + " xattr " + x.getKey()).contains(x.getValue());
       }
     }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 
@@ -149,7 +150,7 @@ class FileHandlesTest {
     handles.open(ref, null, "f", Posix.O_RDONLY);
     long second = handles.open(ref, null, "f", Posix.O_RDONLY);
     ref.close();
-    Posix.close(files.get(second).fd()); // its close will fail with EBADF
+    Descriptors.close(files.get(second).fd()); // its close will fail with EBADF
 
     assertThatThrownBy(files::close).hasMessageContaining("EBADF");
 

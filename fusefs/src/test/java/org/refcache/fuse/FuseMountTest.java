@@ -10,40 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.testing.Mounts;
 
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class FuseMountTest {
-
-  private final FuseOptions.Transport transport;
+class FuseMountTest extends ViewOnEachTransport {
 
   FuseMountTest(FuseOptions.Transport transport) {
-    this.transport = transport;
-  }
-
-  @TempDir
-  Path tmp;
-  ViewFixture view;
-
-  @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
+    super(transport);
   }
 
   @Test

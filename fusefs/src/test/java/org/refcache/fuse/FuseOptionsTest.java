@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Mounting;
 
 class FuseOptionsTest {
 
@@ -25,7 +25,7 @@ class FuseOptionsTest {
   @Test
   void theViewIsNosuidAndNodevOnBothTransportsUnlessGranted() {
     FuseOptions defaults = FuseOptions.defaults();
-    assertThat(defaults.mountFlags()).isEqualTo(Posix.MS_NOSUID | Posix.MS_NODEV);
+    assertThat(defaults.mountFlags()).isEqualTo(Mounting.MS_NOSUID | Mounting.MS_NODEV);
     assertThat(defaults.toFuseArgs().get(1).split(",")).contains("nosuid", "nodev")
         .doesNotContain("suid", "dev");
 
@@ -34,7 +34,7 @@ class FuseOptionsTest {
     assertThat(granted.toFuseArgs().get(1).split(",")).contains("suid", "dev")
         .doesNotContain("nosuid", "nodev");
     FuseOptions devicesOnly = defaults.withPrivileges(new MountPrivileges(false, true));
-    assertThat(devicesOnly.mountFlags()).isEqualTo(Posix.MS_NOSUID);
+    assertThat(devicesOnly.mountFlags()).isEqualTo(Mounting.MS_NOSUID);
     assertThat(devicesOnly.withTransport(FuseOptions.Transport.LIBFUSE).toFuseArgs().get(1)
         .split(",")).contains("nosuid", "dev");
   }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * Which files keep the kernel's page cache across opens. Observed by changing a backing file
@@ -32,7 +33,7 @@ class KernelCacheTest {
   void setUp() throws IOException {
     view = new ViewFixture(tmp);
     layer = view.layer("l");
-    Files2.file(layer.resolve("f"), "cached v1");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "cached v1");
   }
 
   @AfterEach
@@ -149,8 +150,9 @@ class KernelCacheTest {
 
   @Test
   void aWalkThatStatsWhatItListsNeedsNoLookupPerEntry() throws IOException {
+    LayerBuilder many = LayerBuilder.allAt(layer, LayerBuilder.OLD);
     for (int i = 0; i < 200; i++) {
-      Files2.file(layer.resolve("many-" + i), "x");
+      many.file("many-" + i, "x");
     }
     view.addReadOnly("ro", layer);
     FuseMount mount = view.mount();

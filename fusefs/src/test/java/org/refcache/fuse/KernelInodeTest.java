@@ -7,14 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * A file is one inode, whatever its names: with attribute timeouts of five minutes, a change
@@ -25,38 +24,24 @@ import org.refcache.posix.Posix;
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class KernelInodeTest {
-
-  private final FuseOptions.Transport transport;
+class KernelInodeTest extends ViewOnEachTransport {
 
   KernelInodeTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path lower = view.layer("l");
-    Files2.file(lower.resolve("x"), "pair");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("x", "pair");
     Files.createLink(lower.resolve("y"), lower.resolve("x"));
     view.addWritable("w", lower);
     FuseMount mount = view.mount(FuseOptions.defaults()
         .withTimeouts(Duration.ofMinutes(5), Duration.ofMinutes(5)));
     assertThat(mount.transport()).isEqualTo(transport);
     ref = view.ref("w");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test
@@ -126,7 +111,7 @@ class KernelInodeTest {
   @Test
   void aRenameOverAnOpenFileThatFailsLeavesTheFileInPlace() throws IOException {
     Path lower = view.layer("ro");
-    Files2.file(lower.resolve("f"), "read-only");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("f", "read-only");
     // (the fixture's source serves refs added after the mount at their first access)
     view.addReadOnly("ro", lower);
     Files.writeString(ref.resolve("t"), "stays");
@@ -173,7 +158,7 @@ class KernelInodeTest {
   void aDirectoryRenamedBackAndForthNeverLosesAFileOpenedThroughIt() throws Exception {
     Files.createDirectory(ref.resolve("d1"));
     Files.writeString(ref.resolve("d1/f"), "found");
-    int dirFd = Posix.open(ref.resolve("d1"), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
+    int dirFd = Descriptors.open(ref.resolve("d1"), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
         0);
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     Thread renamer = new Thread(() -> {
@@ -202,7 +187,7 @@ class KernelInodeTest {
     } finally {
       stop.set(true);
       renamer.join();
-      Posix.close(dirFd);
+      Descriptors.close(dirFd);
     }
     assertThat(misses).isZero();
   }

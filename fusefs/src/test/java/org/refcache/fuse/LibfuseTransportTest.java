@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * libfuse 2.9, the fallback for a service that may not mount(2) itself, is what serves a mount
@@ -31,7 +32,7 @@ class LibfuseTransportTest {
   void servesReadOnlyAndWritableRefs() throws IOException {
     view = new ViewFixture(tmp);
     Path layer = view.layer("l");
-    Files2.file(layer.resolve("f"), "from the layer");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "from the layer");
     view.addReadOnly("ro", layer);
     view.addWritable("w", layer);
     FuseMount mount = view.mount(FuseOptions.defaults()

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Mounting;
 import org.refcache.testing.Mounts;
 
 class MountTableTest {
@@ -37,8 +37,8 @@ class MountTableTest {
     try {
       Path target = Files.createDirectories(dir.resolve("a target"));
       Path source = Files.createDirectories(dir.resolve("source"));
-      Posix.bindMount(source, target, false);
-      Posix.bindMount(source, target, true);
+      Mounting.bindMount(source, target, false);
+      Mounting.bindMount(source, target, true);
       assertThat(MountTable.at(target)).hasSize(2);
 
       assertThat(MountTable.detachAt(target)).isEqualTo(2);

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /** Every kind of change, tried on a tree that must refuse them all. */
 final class ReadOnlyChecks {
@@ -48,8 +49,8 @@ final class ReadOnlyChecks {
     results.put("chown symlink", Errnos.nameOf(() -> Posix.lchown(l, 1, 1)));
     results.put("utimens", Errnos.nameOf(() -> Posix.utimens(f, Instant.EPOCH, null, true)));
     results.put("setxattr", Errnos.nameOf(() ->
-        Posix.lsetxattr(f, "user.new", "v".getBytes(StandardCharsets.UTF_8), 0)));
-    results.put("removexattr", Errnos.nameOf(() -> Posix.lremovexattr(f, "user.origin")));
+        Xattrs.lsetxattr(f, "user.new", "v".getBytes(StandardCharsets.UTF_8), 0)));
+    results.put("removexattr", Errnos.nameOf(() -> Xattrs.lremovexattr(f, "user.origin")));
     results.put("mkfifo", Errnos.nameOf(() -> Posix.mkfifo(root.resolve("fifo-new"), 0600)));
     results.put("mknod char", Errnos.nameOf(() ->
         Posix.mknod(root.resolve("dev-new"), Posix.S_IFCHR | 0600, Posix.makedev(1, 3))));

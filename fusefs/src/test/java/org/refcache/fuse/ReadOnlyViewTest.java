@@ -1,7 +1,7 @@
 package org.refcache.fuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.refcache.fuse.Files2.OLD;
+import static org.refcache.testing.LayerBuilder.OLD;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,11 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.Node;
@@ -27,65 +24,55 @@ import org.refcache.core.overlay.OverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 
 /** A read-only ref seen through the mount is exactly its union of layers, and refuses changes. */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class ReadOnlyViewTest {
-
-  private final FuseOptions.Transport transport;
+class ReadOnlyViewTest extends ViewOnEachTransport {
 
   ReadOnlyViewTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   OverlayTree tree;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path bottom = view.layer("bottom");
-    Files2.file(bottom.resolve("plain.txt"), "plain bottom");
-    Files2.file(bottom.resolve("setuid-tool"), "#!/bin/true\n", 04755, 1234, 5678);
-    Files2.file(bottom.resolve("hidden-by-top"), "old content");
-    Files2.file(bottom.resolve("gone"), "whited out");
-    Files2.file(bottom.resolve("dir/lower-only"), "in a merged dir");
-    Files2.file(bottom.resolve("opaque/lower-child"), "hidden by the opaque dir");
-    Files2.file(bottom.resolve("gone-dir/child"), "whole dir whited out");
-    Path linked = Files2.file(bottom.resolve("linked-a"), "two names", 0600, 42, 43);
-    Files.createLink(bottom.resolve("linked-b"), linked);
-    Files2.symlink(bottom.resolve("link-to-plain"), "plain.txt");
-    Files2.symlink(bottom.resolve("dangling"), "../nowhere/at all");
+    LayerBuilder.allAt(bottom, OLD)
+        .file("plain.txt", "plain bottom")
+        .file("setuid-tool", "#!/bin/true\n", 04755, 1234, 5678)
+        .file("hidden-by-top", "old content")
+        .file("gone", "whited out")
+        .file("dir/lower-only", "in a merged dir")
+        .file("opaque/lower-child", "hidden by the opaque dir")
+        .file("gone-dir/child", "whole dir whited out")
+        .file("linked-a", "two names", 0600, 42, 43)
+        .symlink("link-to-plain", "plain.txt")
+        .symlink("dangling", "../nowhere/at all")
+        .xattr("plain.txt", "user.origin", "bottom layer");
+    Files.createLink(bottom.resolve("linked-b"), bottom.resolve("linked-a"));
     Posix.symlink("odd//target/./", bottom.resolve("odd-link"));
-    Files2.xattr(bottom.resolve("plain.txt"), "user.origin", "bottom layer");
     Posix.mkfifo(bottom.resolve("fifo"), 0640);
     Posix.mknod(bottom.resolve("null-device"), Posix.S_IFCHR | 0666, Posix.makedev(1, 3));
-    Files2.oldTimes(bottom.resolve("dir"));
+    LayerBuilder.allAt(bottom, OLD).touch("dir");
 
     Path top = view.layer("top");
-    Files2.file(top.resolve("hidden-by-top"), "new content from the top", 0600, 7, 8);
-    Files2.whiteout(top.resolve("gone"));
-    Files2.whiteout(top.resolve("gone-dir"));
-    Files2.file(top.resolve("dir/upper-only"), "also in the merged dir");
-    Files2.opaque(top.resolve("opaque"));
-    Files2.file(top.resolve("opaque/top-child"), "the only child");
-    Files2.oldTimes(top.resolve("dir"));
+    LayerBuilder.allAt(top, OLD)
+        .file("hidden-by-top", "new content from the top", 0600, 7, 8)
+        .whiteout("gone")
+        .whiteout("gone-dir")
+        .file("dir/upper-only", "also in the merged dir")
+        .opaque("opaque")
+        .file("opaque/top-child", "the only child")
+        .touch("dir");
 
     tree = view.addReadOnly("ro", top, bottom);
     view.mount();
     ref = view.ref("ro");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test
@@ -139,11 +126,11 @@ class ReadOnlyViewTest {
         .isEqualTo("plain.txt");
     assertThat(Files.readSymbolicLink(ref.resolve("dangling")).toString())
         .isEqualTo("../nowhere/at all");
-    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.origin"))
+    assertThat(Xattrs.lgetxattr(ref.resolve("plain.txt"), "user.origin"))
         .hasValueSatisfying(v -> assertThat(new String(v, StandardCharsets.UTF_8))
             .isEqualTo("bottom layer"));
-    assertThat(Posix.llistxattr(ref.resolve("plain.txt"))).containsExactly("user.origin");
-    assertThat(Posix.lgetxattr(ref.resolve("plain.txt"), "user.missing")).isEmpty();
+    assertThat(Xattrs.llistxattr(ref.resolve("plain.txt"))).containsExactly("user.origin");
+    assertThat(Xattrs.lgetxattr(ref.resolve("plain.txt"), "user.missing")).isEmpty();
   }
 
   @Test
@@ -152,8 +139,8 @@ class ReadOnlyViewTest {
     assertThat(Files.exists(ref.resolve("gone-dir/child"))).isFalse();
     assertThat(list(ref.resolve("opaque"))).containsExactly("top-child");
     assertThat(list(ref.resolve("dir"))).containsExactly("lower-only", "upper-only");
-    assertThat(Posix.llistxattr(ref.resolve("opaque"))).isEmpty();
-    assertThat(Posix.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
+    assertThat(Xattrs.llistxattr(ref.resolve("opaque"))).isEmpty();
+    assertThat(Xattrs.lgetxattr(ref.resolve("opaque"), "trusted.overlay.opaque")).isEmpty();
   }
 
   /** A layer's setuid bits and device nodes show as they are, but give no rights: nosuid,nodev. */

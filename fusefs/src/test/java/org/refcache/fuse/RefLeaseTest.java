@@ -16,46 +16,30 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
+import org.refcache.testing.LayerBuilder;
 
 /** Leases: opened once per ref, released on invalidate, eviction and unmount, kept by open files. */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class RefLeaseTest {
-
-  private final FuseOptions.Transport transport;
+class RefLeaseTest extends ViewOnEachTransport {
 
   RefLeaseTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   Path layer;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     layer = view.layer("l");
-    Files2.file(layer.resolve("data.txt"), "0123456789");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("data.txt", "0123456789");
   }
 
   @Test

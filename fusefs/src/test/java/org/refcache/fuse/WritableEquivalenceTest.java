@@ -20,15 +20,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -39,28 +39,21 @@ import org.refcache.testing.TreeSnapshot;
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class WritableEquivalenceTest {
-
-  private final FuseOptions.Transport transport;
+class WritableEquivalenceTest extends ViewOnEachTransport {
 
   WritableEquivalenceTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
   private static final Instant T1 = Instant.parse("2021-06-07T08:09:10.111222333Z");
   private static final Instant T2 = Instant.parse("2022-01-02T03:04:05.999999999Z");
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   Path lower;
   Path plain;
   WritableOverlayTree tree;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     lower = view.layer("lower");
     plain = Files.createDirectories(tmp.resolve("plain"));
     buildLower(lower);
@@ -69,44 +62,38 @@ class WritableEquivalenceTest {
     view.mount();
   }
 
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
-  }
-
   /** The same starting content for the layer and the plain directory. */
   static void buildLower(Path root) throws IOException {
-    Files2.file(root.resolve("a.txt"), "alpha");
-    Files2.file(root.resolve("b.txt"), "bravo", 0600, 1000, 1000);
+    LayerBuilder layer = LayerBuilder.allAt(root, LayerBuilder.OLD)
+        .file("a.txt", "alpha")
+        .file("b.txt", "bravo", 0600, 1000, 1000);
     byte[] big = new byte[300 * 1024 + 17];
     new Random(3).nextBytes(big);
     Files.write(root.resolve("big.bin"), big);
-    Files2.oldTimes(root.resolve("big.bin"));
-    Files2.file(root.resolve("exec.sh"), "#!/bin/sh\necho hi\n", 0755, 0, 0);
-    Files2.file(root.resolve("dir/x.txt"), "x");
-    Files2.file(root.resolve("dir/sub/deep.txt"), "deep");
-    Files2.dir(root.resolve("empty-dir"), 0700);
-    Files2.file(root.resolve("full-dir/one"), "1");
-    Files2.file(root.resolve("full-dir/two"), "2");
-    Files2.file(root.resolve("to-remove-dir/f1"), "f1");
-    Files2.file(root.resolve("to-remove-dir/f2"), "f2");
-    Files2.symlink(root.resolve("sym"), "a.txt");
-    Path xattrs = Files2.file(root.resolve("xattr.txt"), "has xattrs");
-    Files2.xattr(xattrs, "user.k1", "v1");
-    Files2.xattr(xattrs, "user.k2", "v2");
-    Files2.oldTimes(xattrs);
+    layer.touch("big.bin")
+        .file("exec.sh", "#!/bin/sh\necho hi\n", 0755, 0, 0)
+        .file("dir/x.txt", "x")
+        .file("dir/sub/deep.txt", "deep")
+        .dir("empty-dir", 0700)
+        .file("full-dir/one", "1")
+        .file("full-dir/two", "2")
+        .file("to-remove-dir/f1", "f1")
+        .file("to-remove-dir/f2", "f2")
+        .symlink("sym", "a.txt")
+        .file("xattr.txt", "has xattrs")
+        .xattr("xattr.txt", "user.k1", "v1")
+        .xattr("xattr.txt", "user.k2", "v2")
+        .touch("xattr.txt");
     Posix.mkfifo(root.resolve("fifo"), 0644);
-    Files2.oldTimes(root.resolve("fifo"));
-    Files2.dir(root.resolve("setgid-dir"), 0775);
+    layer.touch("fifo")
+        .dir("setgid-dir", 0775);
     Posix.lchown(root.resolve("setgid-dir"), 0, 100);
     Posix.chmod(root.resolve("setgid-dir"), 02775);
-    Files2.file(root.resolve("rename-src-dir/c1"), "c1");
-    Files2.file(root.resolve("rename-src-dir/sub/c2"), "c2");
+    layer.file("rename-src-dir/c1", "c1")
+        .file("rename-src-dir/sub/c2", "c2");
     for (String dir : List.of("dir/sub", "dir", "empty-dir", "full-dir", "to-remove-dir",
         "setgid-dir", "rename-src-dir/sub", "rename-src-dir", "")) {
-      Files2.oldTimes(dir.isEmpty() ? root : root.resolve(dir));
+      layer.touch(dir);
     }
   }
 
@@ -265,30 +252,30 @@ class WritableEquivalenceTest {
       return Files.size(r.resolve("newreg"));
     });
     ops.put("setxattr a new attribute", r -> {
-      Posix.lsetxattr(r.resolve("a-renamed.txt"), "user.new", bytes("1"), 0);
-      return Posix.llistxattr(r.resolve("a-renamed.txt"));
+      Xattrs.lsetxattr(r.resolve("a-renamed.txt"), "user.new", bytes("1"), 0);
+      return Xattrs.llistxattr(r.resolve("a-renamed.txt"));
     });
     ops.put("setxattr XATTR_REPLACE", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.k1", bytes("v1b"), Posix.XATTR_REPLACE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.k1", bytes("v1b"), Xattrs.XATTR_REPLACE);
       return null;
     });
     ops.put("setxattr XATTR_CREATE over an existing one", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.k2", bytes("x"), Posix.XATTR_CREATE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.k2", bytes("x"), Xattrs.XATTR_CREATE);
       return null;
     });
     ops.put("setxattr XATTR_REPLACE of a missing one", r -> {
-      Posix.lsetxattr(r.resolve("xattr.txt"), "user.none", bytes("x"), Posix.XATTR_REPLACE);
+      Xattrs.lsetxattr(r.resolve("xattr.txt"), "user.none", bytes("x"), Xattrs.XATTR_REPLACE);
       return null;
     });
     ops.put("removexattr", r -> {
-      Posix.lremovexattr(r.resolve("xattr.txt"), "user.k2");
-      return Posix.llistxattr(r.resolve("hard.txt"));
+      Xattrs.lremovexattr(r.resolve("xattr.txt"), "user.k2");
+      return Xattrs.llistxattr(r.resolve("hard.txt"));
     });
     ops.put("removexattr of a missing one", r -> {
-      Posix.lremovexattr(r.resolve("xattr.txt"), "user.none");
+      Xattrs.lremovexattr(r.resolve("xattr.txt"), "user.none");
       return null;
     });
-    ops.put("getxattr of a missing one", r -> Posix.lgetxattr(r.resolve("b.txt"), "user.none"));
+    ops.put("getxattr of a missing one", r -> Xattrs.lgetxattr(r.resolve("b.txt"), "user.none"));
     ops.put("create below a file (ENOTDIR)", r -> Files.createFile(r.resolve("exec.sh/x")));
     ops.put("open a missing file (ENOENT)", r -> Files.readString(r.resolve("missing")));
     ops.put("create in a removed dir (ENOENT)", r -> Files.createFile(
@@ -356,7 +343,7 @@ class WritableEquivalenceTest {
     try {
       return TreeSnapshot.describe(TreeSnapshot.ofDirectory(merged, true), start);
     } finally {
-      Posix.umount(merged, 0);
+      Mounting.umount(merged, 0);
     }
   }
 

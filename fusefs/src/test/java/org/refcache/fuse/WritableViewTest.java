@@ -14,52 +14,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 
 /** A writable ref through the mount: the cases the equivalence harness does not reach. */
 @ParameterizedClass(name = "{0}")
 @EnumSource(FuseOptions.Transport.class)
-class WritableViewTest {
-
-  private final FuseOptions.Transport transport;
+class WritableViewTest extends ViewOnEachTransport {
 
   WritableViewTest(FuseOptions.Transport transport) {
-    this.transport = transport;
+    super(transport);
   }
 
-  @TempDir
-  Path tmp;
-  ViewFixture view;
   WritableOverlayTree tree;
   Path ref;
 
   @BeforeEach
-  void setUp(TestInfo test) throws IOException {
-    TransportLimits.assumeServed(transport, test);
-    view = new ViewFixture(tmp, transport);
+  void setUp() throws IOException {
     Path lower = view.layer("lower");
-    Files2.file(lower.resolve("lower.txt"), "lower");
-    Files2.file(lower.resolve("dir/child"), "child");
+    LayerBuilder.allAt(lower, LayerBuilder.OLD).file("lower.txt", "lower").file("dir/child", "child");
     tree = view.addWritable("w", lower);
     view.addWritable("other", view.layer("other"));
     view.mount();
     ref = view.ref("w");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (view != null) {
-      view.close();
-    }
   }
 
   @Test
@@ -123,14 +108,14 @@ class WritableViewTest {
     long before = Posix.lstat(file).ino();
     Posix.chmod(file, 0600);
     assertThat(tree.resolve("lower.txt").orElseThrow().isUpper()).isTrue();
-    int fd = Posix.open(file, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.open(file, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
     try {
       Files.delete(file);
       Path open = Path.of("/proc/self/fd/" + fd); // stat(2) of it is fstat of the open file
       assertThat(Files.readAttributes(open, "unix:nlink").get("nlink")).isEqualTo(0);
       assertThat(Files.readAttributes(open, "unix:ino").get("ino")).isEqualTo(before);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
@@ -228,9 +213,9 @@ class WritableViewTest {
         .isEqualTo(Errno.ENAMETOOLONG);
     assertThat(Errnos.of(() -> Files.readString(ref.resolve("x".repeat(300)))))
         .isEqualTo(Errno.ENAMETOOLONG);
-    assertThat(Errnos.of(() -> Posix.lremovexattr(ref.resolve("lower.txt"), "user.none")))
+    assertThat(Errnos.of(() -> Xattrs.lremovexattr(ref.resolve("lower.txt"), "user.none")))
         .isEqualTo(Errno.ENODATA);
-    assertThat(Errnos.of(() -> Posix.lsetxattr(ref.resolve("lower.txt"),
+    assertThat(Errnos.of(() -> Xattrs.lsetxattr(ref.resolve("lower.txt"),
         "trusted.overlay.opaque", bytes("y"), 0))).isEqualTo(Errno.EPERM);
   }
 
@@ -270,15 +255,15 @@ class WritableViewTest {
         java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[0]), 0); // opened for writing: copied up
     }
-    int fd = Posix.open(f, Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.open(f, Posix.O_RDWR | Posix.O_CLOEXEC, 0);
     try {
-      assertThat(Posix.fallocate(fd, 0, 0, 1 << 20)).isZero();
+      assertThat(Descriptors.fallocate(fd, 0, 0, 1 << 20)).isZero();
       assertThat(Files.size(f)).isEqualTo(1 << 20);
       int punchHoleKeepSize = 0x02 | 0x01;
-      assertThat(Posix.fallocate(fd, punchHoleKeepSize, 0, 1 << 20)).isZero();
+      assertThat(Descriptors.fallocate(fd, punchHoleKeepSize, 0, 1 << 20)).isZero();
       assertThat(Files.size(f)).isEqualTo(1 << 20);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     assertThat(Files.readAllBytes(f)).containsOnly(0);
   }
@@ -293,7 +278,7 @@ class WritableViewTest {
   void aNewRefShowsUpAtOnceAndAGoneRefsContentIsNoMore() throws IOException {
     assertThat(Files.exists(view.ref("late"))).isFalse();
     Path layer = view.layer("late");
-    Files2.file(layer.resolve("f"), "late");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "late");
     view.addReadOnly("late", layer);
 
     assertThat(Files.readString(view.ref("late").resolve("f"))).isEqualTo("late");

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The libc binding of this package, loaded once on the first native call (the holder idiom:
  * class initialization is lazy and thread-safe), never in a constructor. Package-private: only
- * {@link Posix} and {@link SdNotify} call libc, and turn failures into exceptions in one place.
+ * {@link Posix}, {@link Descriptors}, {@link Xattrs}, {@link Mounting} and {@link SdNotify} call
+ * libc, and turn failures into exceptions in one place ({@link ErrnoMapper}).
  * A libc that cannot load fails this class's initialization, so the first caller sees the cause
  * instead of a half-working binding.
  *

@@ -5,20 +5,19 @@ import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 
 /**
- * The POSIX calls {@code java.nio} lacks, for x86_64 Linux.
+ * The POSIX calls {@code java.nio} lacks, for x86_64 Linux, on paths: file metadata
+ * ({@code lstat}, modes, owners, times, {@code statvfs}), names (links, nodes, directories,
+ * {@code renameat2}, listing), and the constants of modes and open flags. Three classes beside it
+ * hold the other groups: {@link Descriptors} (calls on file descriptors, the FUSE hot path's I/O),
+ * {@link Xattrs} (extended attributes) and {@link Mounting} (mount and unmount).
  *
- * <p>Path-level calls throw the exception {@link ErrnoMapper} maps the errno to; expected absence
- * (a missing xattr) is an {@link Optional}. The fd-level calls and {@link #openRaw} serve the
- * FUSE hot path: they never throw, returning {@code -errno} on failure, which is what a FUSE
- * operation answers; the fd-level ones allocate nothing on the Java heap. libc is loaded on
+ * <p>Path-level calls throw the exception {@link ErrnoMapper} maps the errno to. libc is loaded on
  * first use (see {@code Library}).
  *
  * <p>Paths are passed as {@code Path.toString()}, encoded by jnr-ffi in the default charset, which
@@ -52,9 +51,6 @@ public final class Posix {
   public static final int O_DIRECTORY = 0200000;
   public static final int O_NOFOLLOW = 0400000;
   public static final int O_CLOEXEC = 02000000;
-  /** {@code flock(2)} operations. */
-  static final int LOCK_EX = 2;
-  static final int LOCK_NB = 4;
 
   /** {@link #renameat2}: fail with EEXIST instead of replacing the target. */
   public static final int RENAME_NOREPLACE = 1;
@@ -63,16 +59,6 @@ public final class Posix {
   /** {@link #renameat2}: leave an overlay whiteout (char device 0/0) where the source was. */
   public static final int RENAME_WHITEOUT = 4;
 
-  /** {@link #lsetxattr}: fail with EEXIST if the attribute exists. */
-  public static final int XATTR_CREATE = 1;
-  /** {@link #lsetxattr}: fail with ENODATA if the attribute does not exist. */
-  public static final int XATTR_REPLACE = 2;
-
-  /** {@link #umount}: force, even if busy (meaningful for network filesystems). */
-  public static final int MNT_FORCE = 1;
-  /** {@link #umount}: detach now, clean up when no longer busy (lazy unmount). */
-  public static final int MNT_DETACH = 2;
-
   /** Size of {@code struct stat} on x86_64, what {@code lstat(2)} writes. */
   public static final int STAT_SIZE = 144;
 
@@ -80,20 +66,6 @@ public final class Posix {
   static final int AT_SYMLINK_NOFOLLOW = 0x100;
   /** {@code tv_nsec} value that tells utimensat to leave a time as it is. */
   static final long UTIME_OMIT = (1L << 30) - 2;
-
-  /** {@link #mount}, {@link #bindMount}: read-only. */
-  public static final long MS_RDONLY = 1;
-  /** {@link #mount}, {@link #bindMount}: setuid and setgid bits (and file capabilities) ignored. */
-  public static final long MS_NOSUID = 2;
-  /** {@link #mount}, {@link #bindMount}: device nodes cannot be opened. */
-  public static final long MS_NODEV = 4;
-  static final long MS_REMOUNT = 32;
-  static final long MS_BIND = 4096;
-  /** The per-mount flags {@link #bindMount} sets; others are refused. */
-  private static final long BIND_FLAGS = MS_RDONLY | MS_NOSUID | MS_NODEV;
-
-  /** First buffer for xattr values and lists; most (capabilities, overlay markers) are tiny. */
-  private static final int XATTR_FIRST_TRY = 256;
 
   /**
    * Per thread, the {@code struct stat} {@link #lstat} fills, in native memory allocated once: the
@@ -232,110 +204,6 @@ public final class Posix {
     }
   }
 
-  /**
-   * The value of extended attribute {@code name} of {@code p} itself (not a symlink's target),
-   * or empty when {@code p} has no such attribute.
-   */
-  public static Optional<byte[]> lgetxattr(Path p, String name) throws IOException {
-    String original = p.toString();
-    try (ShortPath at = ShortPath.of(original)) {
-      return lgetxattr(original, at.name(), name);
-    }
-  }
-
-  private static Optional<byte[]> lgetxattr(String original, String path, String name)
-      throws IOException {
-    byte[] value = new byte[XATTR_FIRST_TRY];
-    while (true) {
-      long n = libc().lgetxattr(path, name, value, value.length);
-      if (n >= 0) {
-        return Optional.of(n == value.length ? value : Arrays.copyOf(value, (int) n));
-      }
-      int errno = errno();
-      if (errno == Errno.ENODATA) {
-        return Optional.empty();
-      }
-      if (errno != Errno.ERANGE) {
-        throw ErrnoMapper.toException("lgetxattr(" + name + ")", errno, original, null);
-      }
-      // Too small: ask for the size, then try again (the value may change in between).
-      long size = libc().lgetxattr(path, name, null, 0);
-      if (size < 0) {
-        int sizeErrno = errno();
-        if (sizeErrno == Errno.ENODATA) {
-          return Optional.empty();
-        }
-        throw ErrnoMapper.toException("lgetxattr(" + name + ")", sizeErrno, original, null);
-      }
-      value = new byte[(int) size];
-    }
-  }
-
-  /**
-   * Sets extended attribute {@code name} of {@code p} itself.
-   *
-   * @param flags 0, {@link #XATTR_CREATE} or {@link #XATTR_REPLACE}
-   */
-  public static void lsetxattr(Path p, String name, byte[] value, int flags) throws IOException {
-    String path = p.toString();
-    try (ShortPath at = ShortPath.of(path)) {
-      check(libc().lsetxattr(at.name(), name, value, value.length, flags),
-          "lsetxattr(" + name + ")", path);
-    }
-  }
-
-  /** Names of the extended attributes of {@code p} itself that the caller may see. */
-  public static List<String> llistxattr(Path p) throws IOException {
-    String original = p.toString();
-    try (ShortPath at = ShortPath.of(original)) {
-      return llistxattr(original, at.name());
-    }
-  }
-
-  private static List<String> llistxattr(String original, String path) throws IOException {
-    byte[] list = new byte[XATTR_FIRST_TRY];
-    while (true) {
-      long n = libc().llistxattr(path, list, list.length);
-      if (n >= 0) {
-        return splitNames(list, (int) n);
-      }
-      int errno = errno();
-      if (errno != Errno.ERANGE) {
-        throw ErrnoMapper.toException("llistxattr", errno, original, null);
-      }
-      long size = libc().llistxattr(path, null, 0);
-      if (size < 0) {
-        throw ErrnoMapper.toException("llistxattr", errno(), original, null);
-      }
-      list = new byte[(int) size];
-    }
-  }
-
-  /** The list is NUL-terminated names back to back. */
-  private static List<String> splitNames(byte[] list, int length) {
-    // jnr-ffi encodes String arguments in the default charset, so names decode in it too.
-    Charset charset = Charset.defaultCharset();
-    List<String> names = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < length; i++) {
-      if (list[i] == 0) {
-        if (i > start) {
-          names.add(new String(list, start, i - start, charset));
-        }
-        start = i + 1;
-      }
-    }
-    return names;
-  }
-
-  /** Removes extended attribute {@code name}; a missing one fails with ENODATA. */
-  public static void lremovexattr(Path p, String name) throws IOException {
-    String path = p.toString();
-    try (ShortPath at = ShortPath.of(path)) {
-      check(libc().lremovexattr(at.name(), name), "lremovexattr(" + name + ")", path);
-    }
-  }
-
   /** Creates directory {@code p} with {@code mode} (less the umask); fails if anything is there. */
   public static void mkdir(Path p, int mode) throws IOException {
     String path = p.toString();
@@ -386,11 +254,6 @@ public final class Posix {
     }
   }
 
-  /**
-   * The names in directory {@code dir} but {@code .} and {@code ..}, in the directory's order,
-   * decoded in the charset jnr-ffi encodes String arguments in: a name read here and handed back
-   * to any call of this class names the same file, whatever its bytes.
-   */
   /** {@code O_NOATIME}: reading does not update the file's atime (owner or CAP_FOWNER only). */
   static final int O_NOATIME = 01000000;
 
@@ -415,6 +278,11 @@ public final class Posix {
     return stream;
   }
 
+  /**
+   * The names in directory {@code dir} but {@code .} and {@code ..}, in the directory's order,
+   * decoded in the charset jnr-ffi encodes String arguments in: a name read here and handed back
+   * to any call of this class names the same file, whatever its bytes.
+   */
   public static List<String> list(Path dir) throws IOException {
     // (O_NOATIME below: listing is how the union trees look, e.g. to count a merged directory's
     // links in a stat, and a stat must not change the directory's atime.)
@@ -462,27 +330,6 @@ public final class Posix {
     }
   }
 
-  /**
-   * Copies what is left of {@code in} into {@code out} from both descriptors' offsets, in the
-   * kernel ({@code copy_file_range}: no copy through this process, and extents shared where the
-   * filesystem can). Returns the bytes copied, or -errno of the first failure; a filesystem
-   * that cannot ({@code EXDEV}, {@code EOPNOTSUPP}, {@code ENOSYS}, {@code EINVAL}) before any
-   * byte was copied is reported so the caller can copy another way.
-   */
-  public static long copyFileRange(int in, int out) {
-    long total = 0;
-    while (true) {
-      long n = libc().copy_file_range(in, null, out, null, 1L << 30, 0);
-      if (n == 0) {
-        return total;
-      }
-      if (n < 0) {
-        return -errno();
-      }
-      total += n;
-    }
-  }
-
   /** The effective user ID of this process ({@code geteuid(2)}, which cannot fail). */
   public static int geteuid() {
     return libc().geteuid();
@@ -521,93 +368,6 @@ public final class Posix {
   }
 
   /**
-   * Bind-mounts directory or file {@code source} onto {@code target} (not recursively: mounts
-   * below {@code source} are not carried along), read-write, {@code nosuid} and {@code nodev}
-   * ({@link #bindMount(Path, Path, long)}), or read-only too.
-   */
-  public static void bindMount(Path source, Path target, boolean readOnly) throws IOException {
-    bindMount(source, target, MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0));
-  }
-
-  /**
-   * Bind-mounts directory or file {@code source} onto {@code target} (not recursively) and gives
-   * the new mount exactly the per-mount {@code flags}: any of {@link #MS_RDONLY},
-   * {@link #MS_NOSUID}, {@link #MS_NODEV}. The kernel ignores these on the bind itself, which
-   * copies the source mount's instead (a bind of a {@code nosuid} mount is {@code nosuid}); a
-   * second, remounting call sets them, clearing what {@code flags} leaves out. If that fails the
-   * bind is undone, so no mount with more rights than asked for is left behind.
-   *
-   * @throws IllegalArgumentException if {@code flags} holds other bits
-   */
-  public static void bindMount(Path source, Path target, long flags) throws IOException {
-    if ((flags & ~BIND_FLAGS) != 0) {
-      throw new IllegalArgumentException("not a bind mount flag: 0x" + Long.toHexString(flags & ~BIND_FLAGS));
-    }
-    String from = source.toString();
-    String to = target.toString();
-    if (libc().mount(from, to, null, MS_BIND, (Pointer) null) != 0) {
-      throw ErrnoMapper.toException("mount(MS_BIND)", errno(), from, to);
-    }
-    if (libc().mount(null, to, null, MS_REMOUNT | MS_BIND | flags, (Pointer) null) != 0) {
-      IOException failure =
-          ErrnoMapper.toException("mount(MS_REMOUNT|MS_BIND" + flagNames(flags) + ")", errno(), to, null);
-      if (libc().umount2(to, MNT_DETACH) != 0) {
-        failure.addSuppressed(ErrnoMapper.toException("umount2(MNT_DETACH)", errno(), to, null));
-      }
-      throw failure;
-    }
-  }
-
-  private static String flagNames(long flags) {
-    return ((flags & MS_RDONLY) != 0 ? "|MS_RDONLY" : "") + ((flags & MS_NOSUID) != 0 ? "|MS_NOSUID" : "")
-        + ((flags & MS_NODEV) != 0 ? "|MS_NODEV" : "");
-  }
-
-  /**
-   * Mounts a file system of type {@code fstype} from {@code source} at {@code target}
-   * ({@code mount(2)}), {@code data} being its options ({@code "fd=5,rootmode=40000,..."} for
-   * FUSE).
-   *
-   * @param flags {@code MS_*} flags (0: read-write, setuid programs and devices allowed;
-   *     {@link #MS_NOSUID}, {@link #MS_NODEV}, {@link #MS_RDONLY})
-   */
-  public static void mount(String source, Path target, String fstype, long flags, String data)
-      throws IOException {
-    String path = target.toString();
-    if (libc().mount(source, path, fstype, flags, data) != 0) {
-      throw ErrnoMapper.toException("mount(" + fstype + ")", errno(), path, null);
-    }
-  }
-
-  /** {@code ioctl(2)} with a pointer argument: its result, or -errno; never throws. */
-  public static int ioctl(int fd, long request, Pointer arg) {
-    int rc = libc().ioctl(fd, request, arg);
-    return rc >= 0 ? rc : -errno();
-  }
-
-  /** {@code read(2)} into {@code buf}: the bytes read, or -errno; never throws. */
-  public static long read(int fd, Pointer buf, long count) {
-    long n = libc().read(fd, buf, count);
-    return n >= 0 ? n : -errno();
-  }
-
-  /** {@code write(2)} of {@code buf[0, count)}: the bytes written, or -errno; never throws. */
-  public static long write(int fd, Pointer buf, long count) {
-    long n = libc().write(fd, buf, count);
-    return n >= 0 ? n : -errno();
-  }
-
-  /**
-   * Unmounts {@code target} ({@code umount2(2)}).
-   *
-   * @param flags 0, {@link #MNT_DETACH} and/or {@link #MNT_FORCE}
-   */
-  public static void umount(Path target, int flags) throws IOException {
-    String path = target.toString();
-    check(libc().umount2(path, flags), "umount2", path);
-  }
-
-  /**
    * Renames {@code from} to {@code to} ({@code renameat2(2)}, paths relative to the working
    * directory).
    *
@@ -625,151 +385,6 @@ public final class Posix {
   }
 
   /**
-   * Opens {@code p} and returns the file descriptor, which the caller must {@link #close}.
-   *
-   * @param flags {@code O_*} flags
-   * @param mode  permissions of a file created with {@link #O_CREAT}
-   */
-  public static int open(Path p, int flags, int mode) throws IOException {
-    String path = p.toString();
-    try (ShortPath at = ShortPath.of(path)) {
-      int fd = libc().open(at.name(), flags, mode);
-      if (fd < 0) {
-        throw ErrnoMapper.toException("open", errno(), path, null);
-      }
-      return fd;
-    }
-  }
-
-  /** Opens {@code path}; returns the file descriptor or -errno, never throws. */
-  public static int openRaw(String path, int flags, int mode) {
-    if (ShortPath.fits(path)) {
-      int fd = libc().open(path, flags, mode);
-      return fd >= 0 ? fd : -errno();
-    }
-    try (ShortPath at = ShortPath.of(path)) {
-      int fd = libc().open(at.name(), flags, mode);
-      return fd >= 0 ? fd : -errno();
-    } catch (IOException e) {
-      return -ErrnoMapper.toErrno(e);
-    }
-  }
-
-  /**
-   * Reads up to {@code count} bytes at {@code offset} into {@code buf} (a direct pointer such as
-   * FUSE's read buffer, so there is no Java copy). Returns the bytes read (0 at end of file, fewer
-   * than asked near it) or -errno; never throws.
-   */
-  public static long pread(int fd, Pointer buf, long count, long offset) {
-    long n = libc().pread(fd, buf, count, offset);
-    return n >= 0 ? n : -errno();
-  }
-
-  /** Writes up to {@code count} bytes of {@code buf} at {@code offset}: bytes written or -errno. */
-  public static long pwrite(int fd, Pointer buf, long count, long offset) {
-    long n = libc().pwrite(fd, buf, count, offset);
-    return n >= 0 ? n : -errno();
-  }
-
-  /**
-   * Writes {@code buf[0, length)} to {@code fd} at its offset, all of it (a short write is
-   * continued).
-   *
-   * @param what names the file in the exception
-   */
-  public static void writeFully(int fd, byte[] buf, int length, String what) throws IOException {
-    byte[] rest = buf;
-    int left = length;
-    while (left > 0) {
-      long n = libc().write(fd, rest, left);
-      if (n < 0) {
-        throw ErrnoMapper.toException("write", errno(), what, null);
-      }
-      left -= (int) n;
-      if (left > 0) {
-        rest = Arrays.copyOfRange(rest, (int) n, (int) n + left); // rare: only what is left
-      }
-    }
-  }
-
-  /** 0 or -errno. */
-  public static int fsync(int fd) {
-    return result(libc().fsync(fd));
-  }
-
-  /** 0 or -errno. */
-  public static int fdatasync(int fd) {
-    return result(libc().fdatasync(fd));
-  }
-
-  /**
-   * Flushes the whole filesystem holding {@code dir} (syncfs(2)): one call instead of an fsync per file
-   * when a tree of many new files must reach the disk.
-   */
-  public static void syncfs(Path dir) throws IOException {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    try {
-      int r = result(libc().syncfs(fd));
-      if (r < 0) {
-        throw ErrnoMapper.toException("syncfs", -r, dir.toString(), null);
-      }
-    } finally {
-      close(fd);
-    }
-  }
-
-  /**
-   * Reserves disk blocks for {@code [offset, offset+len)} of {@code file} (posix_fallocate), so that
-   * later writes through a memory map cannot fail with SIGBUS on a full disk.
-   */
-  public static void fallocate(Path file, long offset, long len) throws IOException {
-    int fd = open(file, O_RDWR | O_CLOEXEC, 0);
-    try {
-      int err = libc().posix_fallocate(fd, offset, len);
-      if (err != 0) {
-        throw ErrnoMapper.toException("posix_fallocate", err, file.toString(), null);
-      }
-    } finally {
-      close(fd);
-    }
-  }
-
-  /**
-   * Takes an exclusive {@code flock(2)} lock on {@code fd} without waiting. The lock belongs to the open
-   * file description: unlike {@code fcntl} locks (what {@code FileChannel.lock} takes), closing another
-   * descriptor of the same file in this process does not drop it, and a second open of the file in this
-   * process is refused like one in another process. It goes when {@code fd} is closed or the process dies.
-   *
-   * @param what names the file in the exception
-   * @return true when locked, false when another open file description holds a lock on the file
-   */
-  public static boolean tryLockExclusive(int fd, String what) throws IOException {
-    if (libc().flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      return true;
-    }
-    int err = errno();
-    if (err == Errno.EWOULDBLOCK) {
-      return false;
-    }
-    throw ErrnoMapper.toException("flock", err, what, null);
-  }
-
-  /** {@code fallocate(2)} with its mode bits (KEEP_SIZE, PUNCH_HOLE, ...): 0 or -errno. */
-  public static int fallocate(int fd, int mode, long offset, long len) {
-    return result(libc().fallocate(fd, mode, offset, len));
-  }
-
-  /** 0 or -errno. */
-  public static int ftruncate(int fd, long len) {
-    return result(libc().ftruncate(fd, len));
-  }
-
-  /** 0 or -errno. The descriptor is released even on failure (Linux semantics): do not retry. */
-  public static int close(int fd) {
-    return result(libc().close(fd));
-  }
-
-  /**
    * The errno saved after this thread's last jnr-ffi call (any library, jnr-fuse's included), so
    * read it right after the failed call it belongs to.
    */
@@ -781,11 +396,13 @@ public final class Posix {
     return Library.LIBC;
   }
 
-  private static int result(int rc) {
+  /** 0 for a call that returned 0, else -errno. */
+  static int result(int rc) {
     return rc == 0 ? 0 : -errno();
   }
 
-  private static void check(int rc, String call, String path) throws IOException {
+  /** Throws what the errno of a call that did not return 0 maps to. */
+  static void check(int rc, String call, String path) throws IOException {
     if (rc != 0) {
       throw ErrnoMapper.toException(call, errno(), path, null);
     }

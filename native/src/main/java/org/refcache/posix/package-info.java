@@ -6,7 +6,12 @@
  *
  * <p>Contract for callers:
  * <ul>
- *   <li>{@link org.refcache.posix.Posix} path-level calls throw {@code java.nio.file} exceptions
+ *   <li>The calls are grouped by what they act on: {@link org.refcache.posix.Posix} (paths:
+ *       metadata, names, listing; the mode and open-flag constants),
+ *       {@link org.refcache.posix.Descriptors} (file descriptors),
+ *       {@link org.refcache.posix.Xattrs} (extended attributes) and
+ *       {@link org.refcache.posix.Mounting} (mount, bind mount, unmount).</li>
+ *   <li>Path-level calls throw {@code java.nio.file} exceptions
  *       or {@link org.refcache.posix.NativeException}, always built by
  *       {@link org.refcache.posix.ErrnoMapper}; {@link org.refcache.posix.ErrnoMapper#toErrno}
  *       is the way back to the errno a FUSE reply needs.</li>

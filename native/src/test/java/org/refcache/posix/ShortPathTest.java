@@ -54,17 +54,17 @@ class ShortPathTest {
     assertThat(file.toString().getBytes(StandardCharsets.UTF_8).length)
         .isGreaterThan(ShortPath.PATH_MAX);
 
-    int fd = Posix.open(file, Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0640);
-    Posix.close(fd);
+    int fd = Descriptors.open(file, Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0640);
+    Descriptors.close(fd);
     Posix.chmod(file, 0604);
     Posix.lchown(file, 12, 34);
-    Posix.lsetxattr(file, "user.k", "v".getBytes(StandardCharsets.UTF_8), 0);
+    Xattrs.lsetxattr(file, "user.k", "v".getBytes(StandardCharsets.UTF_8), 0);
     Stat stat = Posix.lstat(file);
     assertThat(stat.permissions()).isEqualTo(0604);
     assertThat(stat.uid()).isEqualTo(12);
-    assertThat(Posix.lgetxattr(file, "user.k")).hasValueSatisfying(
+    assertThat(Xattrs.lgetxattr(file, "user.k")).hasValueSatisfying(
         v -> assertThat(new String(v, StandardCharsets.UTF_8)).isEqualTo("v"));
-    assertThat(Posix.llistxattr(file)).contains("user.k");
+    assertThat(Xattrs.llistxattr(file)).contains("user.k");
 
     Path link = deep.resolve("link");
     Posix.symlink("file", link);

@@ -2,10 +2,12 @@ package org.refcache.core.cache;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.refcache.core.digest.Digest;
 
 /**
@@ -85,6 +87,70 @@ final class LayerChain {
   /** The layers of the union, bottom to top, each once (where it is highest). */
   List<Part> parts() {
     return parts;
+  }
+
+  /**
+   * Per part of {@link #parts()}, whether the copies in it may report the inode numbers of the
+   * files they were copied from ({@link org.refcache.core.overlay.TreeLayer#showsOrigins}): not
+   * when a layer it may have been copied from, a part of the tree its upper was written on,
+   * stands above it. Only a merge stacks layers so (each once, where highest: a merge of a commit
+   * and its own base puts the base above the commit's upper); in one chain, every part lies above
+   * everything it was copied from.
+   */
+  boolean[] showsOrigins() {
+    boolean[] shows = new boolean[parts.size()];
+    Set<Path> above = new HashSet<>();
+    for (int i = parts.size() - 1; i >= 0; i--) {
+      Part part = parts.get(i);
+      shows[i] = above.isEmpty() || java.util.Collections.disjoint(above, sources(part));
+      above.addAll(shown(part));
+    }
+    return shows;
+  }
+
+  /** The layer directories whose files {@code part} shows: its own, or its upper tree's. */
+  private static Set<Path> shown(Part part) {
+    if (part instanceof Own own) {
+      return Set.of(own.dir());
+    }
+    Changes changes = (Changes) part;
+    Set<Path> out = new HashSet<>();
+    if (changes.upper() != null) {
+      for (Part p : changes.upper().parts()) {
+        out.addAll(shown(p));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The layer directories the copies in {@code part} may have been copied from, directly or
+   * through copies of copies: the layers of the tree a record's layer was written on, or of a
+   * change set's two trees.
+   */
+  private static Set<Path> sources(Part part) {
+    Set<Path> out = new HashSet<>();
+    if (part instanceof Own own) {
+      addAll(below(own.layer().rec(), Map.of()), out);
+    } else {
+      Changes changes = (Changes) part;
+      if (changes.lower() != null) {
+        addAll(changes.lower(), out);
+      }
+      if (changes.upper() != null) {
+        addAll(changes.upper(), out);
+      }
+    }
+    return out;
+  }
+
+  private static void addAll(LayerChain chain, Set<Path> out) {
+    for (Part p : chain.parts()) {
+      out.addAll(shown(p));
+      if (p instanceof Changes) {
+        out.addAll(sources(p));
+      }
+    }
   }
 
   private static List<Part> partsOf(CacheRecord rec, Map<Digest, DescHandler> handlers) {

@@ -269,7 +269,10 @@ final class Materializer {
    */
   private List<TreeLayer> treeLayers(LayerChain chain) {
     List<TreeLayer> out = new ArrayList<>();
-    for (LayerChain.Part part : chain.parts()) {
+    List<LayerChain.Part> parts = chain.parts();
+    boolean[] showsOrigins = chain.showsOrigins();
+    for (int i = 0; i < parts.size(); i++) {
+      LayerChain.Part part = parts.get(i);
       if (part instanceof LayerChain.Own own) {
         Path dir = own.dir();
         if (dir.startsWith(uppers)) {
@@ -277,10 +280,11 @@ final class Materializer {
         }
         LayerChain.Layer layer = own.layer();
         out.add(needsExtract(layer.rec()) ? new TreeLayer.Lazy(dir, () -> unpackForTree(layer))
-            : new TreeLayer.Directory(dir));
+            : new TreeLayer.Directory(dir, showsOrigins[i]));
       } else {
         LayerChain.Changes changes = (LayerChain.Changes) part;
-        out.add(new TreeLayer.Changes(treeOrScratch(changes.lower()), treeOrScratch(changes.upper())));
+        out.add(new TreeLayer.Changes(treeOrScratch(changes.lower()), treeOrScratch(changes.upper()),
+            showsOrigins[i]));
       }
     }
     Collections.reverse(out);

@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -240,7 +239,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       FileChannel channel = FileChannel.open(dir.resolve("data"), StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE);
       Digester digester = Digester.of(expected == null ? Digest.SHA256 : expected.algorithm());
-      return new IngestWriter(ref, dir, channel, digester, expectedSize, expected);
+      return new IngestWriter(this, ref, dir, channel, digester, expectedSize, expected);
     } catch (IOException | RuntimeException e) {
       try {
         FileTrees.deleteRecursively(dir);
@@ -249,23 +248,10 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
       }
       openRefs.remove(ref);
       if (e instanceof IOException io) {
-        throw naming(dir, io);
+        throw IngestWriter.naming(dir, io);
       }
       throw e;
     }
-  }
-
-  /**
-   * {@code e} with the file it is about: {@code FileChannel} and {@code Files.write} say only "No space
-   * left on device". The reason stays libc's words, so {@code ErrnoMapper} still finds the errno in it.
-   */
-  private static IOException naming(Path file, IOException e) {
-    if (e instanceof FileSystemException) {
-      return e;
-    }
-    FileSystemException named = new FileSystemException(file.toString(), null, e.getMessage());
-    named.initCause(e);
-    return named;
   }
 
   /**
@@ -427,7 +413,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
    * Moves a verified ingest file into place (unless the blob exists) and records its info.
    * The file is made read-only before the rename so a blob is never visible writable.
    */
-  private Digest publish(String ref, Digest d, Path data, Map<String, String> labels) throws IOException {
+  Digest publish(String ref, Digest d, Path data, Map<String, String> labels) throws IOException {
     ReentrantLock lock = lockFor(d);
     lock.lock();
     try {
@@ -497,6 +483,11 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
   }
 
+  /** Frees {@code ref} for a new writer: its writer has committed or was closed. */
+  void ingestEnded(String ref) {
+    openRefs.remove(ref);
+  }
+
   private ReentrantLock lockFor(Digest d) {
     return digestLocks[Math.floorMod(d.hashCode(), STRIPES)];
   }
@@ -521,7 +512,7 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
     }
   }
 
-  private static void requireValidLabels(Map<String, String> labels) {
+  static void requireValidLabels(Map<String, String> labels) {
     if (labels == null) {
       return;
     }
@@ -550,143 +541,6 @@ public final class ContentStore implements ContentProvider, ContentIngester, Con
   private static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
-    }
-  }
-
-  /** A write in progress under {@code ingest/<name>/}. */
-  private final class IngestWriter implements ContentWriter {
-    private final String ref;
-    private final Path dir;
-    private final Path data;
-    private final FileChannel channel;
-    private final Digester digester;
-    private final long expectedSize;
-    private final Digest expected;
-    private final OutputStream stream = new IngestStream();
-    private volatile long written;
-    private volatile boolean finished;
-    /** Set by {@link #digest()}: the blob's bytes are all written. */
-    private volatile boolean complete;
-
-    IngestWriter(String ref, Path dir, FileChannel channel, Digester digester, long expectedSize,
-        Digest expected) {
-      this.ref = ref;
-      this.dir = dir;
-      this.data = dir.resolve("data");
-      this.channel = channel;
-      this.digester = digester;
-      this.expectedSize = expectedSize;
-      this.expected = expected;
-    }
-
-    @Override
-    public String ref() {
-      return ref;
-    }
-
-    @Override
-    public OutputStream stream() {
-      return stream;
-    }
-
-    @Override
-    public long written() {
-      return written;
-    }
-
-    @Override
-    public Digest digest() throws IOException {
-      requireOpen();
-      complete = true;
-      return digester.digest();
-    }
-
-    @Override
-    public Digest commit(Map<String, String> labels) throws IOException {
-      requireOpen();
-      requireValidLabels(labels);
-      try {
-        try {
-          channel.force(true);
-        } catch (IOException e) {
-          throw naming(data, e);
-        }
-        channel.close();
-        long size = written;
-        if (expectedSize >= 0 && size != expectedSize) {
-          throw new SizeMismatchException(ref, expectedSize, size);
-        }
-        Digest actual = digester.digest();
-        if (expected != null && !expected.equals(actual)) {
-          throw new DigestMismatchException(ref, expected, actual);
-        }
-        return publish(ref, actual, data, labels);
-      } finally {
-        finish();
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (!finished) {
-        LOG.debug("ingest {}: aborted after {} bytes", ref, written);
-        finish();
-      }
-    }
-
-    /** Removes the ingest files and frees the ref; runs once. */
-    private void finish() throws IOException {
-      if (finished) {
-        return;
-      }
-      finished = true;
-      try {
-        channel.close();
-        FileTrees.deleteRecursively(dir);
-      } finally {
-        openRefs.remove(ref);
-      }
-    }
-
-    private void requireOpen() throws IOException {
-      if (finished) {
-        throw new IOException("ingest writer for ref \"" + ref + "\" is already committed or closed");
-      }
-    }
-
-    private final class IngestStream extends OutputStream {
-      private final byte[] one = new byte[1];
-
-      @Override
-      public void write(int b) throws IOException {
-        one[0] = (byte) b;
-        write(one, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
-        requireOpen();
-        if (complete) {
-          throw new IOException("ingest writer for ref \"" + ref
-              + "\" gave its digest already: the blob is complete");
-        }
-        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-        try {
-          while (buf.hasRemaining()) {
-            channel.write(buf);
-          }
-        } catch (IOException e) {
-          throw naming(data, e);
-        }
-        digester.update(b, off, len);
-        written += len;
-      }
-
-      @Override
-      public void close() {
-        // Closing the stream is not the writer's decision: commit() or ContentWriter.close() is.
-      }
     }
   }
 

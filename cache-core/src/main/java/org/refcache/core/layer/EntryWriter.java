@@ -10,9 +10,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,13 +102,13 @@ final class EntryWriter {
   private void writeContent(String path, TarWriter.Meta meta, ReadableTree.Entry entry)
       throws IOException {
     long size = entry.stat().size();
-    int fd = Posix.open(entry.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.open(entry.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     try (FileChannel channel = FileChannel.open(Path.of("/proc/self/fd/" + fd),
             StandardOpenOption.READ);
          InputStream in = Channels.newInputStream(channel)) {
       tar.file(path, meta, size, in, FileNames.toText(entry.real().toString()), buffer);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
@@ -120,11 +122,11 @@ final class EntryWriter {
   /** The xattrs of {@code real} that belong to the file (not overlay's), by name. */
   static Map<String, byte[]> xattrs(Path real) throws IOException {
     Map<String, byte[]> xattrs = null;
-    for (String name : Posix.llistxattr(real)) {
+    for (String name : Xattrs.llistxattr(real)) {
       if (OverlayFormat.isOverlayPrivate(name)) {
         continue;
       }
-      Optional<byte[]> value = Posix.lgetxattr(real, name);
+      Optional<byte[]> value = Xattrs.lgetxattr(real, name);
       if (value.isPresent()) {
         if (xattrs == null) {
           xattrs = new TreeMap<>();

@@ -5,7 +5,9 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import org.refcache.core.fs.FileTrees;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * A {@link LayerOutput} that builds the layer in a directory on disk. Everything goes through
@@ -45,15 +47,15 @@ final class LayerDirectory implements LayerOutput {
   @Override
   public void writeFile(String rel, InputStream content) throws IOException {
     Path target = path(rel);
-    int fd = Posix.open(target,
+    int fd = Descriptors.open(target,
         Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
     try {
       int n;
       while ((n = content.read(buffer, 0, buffer.length)) >= 0) {
-        Posix.writeFully(fd, buffer, n, target.toString());
+        Descriptors.writeFully(fd, buffer, n, target.toString());
       }
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
@@ -98,7 +100,7 @@ final class LayerDirectory implements LayerOutput {
 
   @Override
   public void setXattr(String rel, String name, byte[] value) throws IOException {
-    Posix.lsetxattr(path(rel), name, value, 0);
+    Xattrs.lsetxattr(path(rel), name, value, 0);
   }
 
   @Override
@@ -109,6 +111,6 @@ final class LayerDirectory implements LayerOutput {
   @Override
   public void sync() throws IOException {
     // One syncfs flushes every new file and directory; an fsync per entry costs a journal commit each.
-    Posix.syncfs(root);
+    Descriptors.syncfs(root);
   }
 }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * The on-disk format of an overlayfs upper directory, the one place for its names: unpacked
@@ -72,12 +73,12 @@ public final class OverlayFormat {
 
   /** Makes directory {@code dir} opaque. */
   public static void markOpaque(Path dir) throws IOException {
-    Posix.lsetxattr(dir, OPAQUE_XATTR, OPAQUE_VALUE, 0);
+    Xattrs.lsetxattr(dir, OPAQUE_XATTR, OPAQUE_VALUE, 0);
   }
 
   /** Whether directory {@code dir} is opaque ({@value #OPAQUE_XATTR} is {@code y}). */
   public static boolean isOpaque(Path dir) throws IOException {
-    Optional<byte[]> value = Posix.lgetxattr(dir, OPAQUE_XATTR);
+    Optional<byte[]> value = Xattrs.lgetxattr(dir, OPAQUE_XATTR);
     return value.isPresent() && Arrays.equals(value.get(), OPAQUE_VALUE);
   }
 

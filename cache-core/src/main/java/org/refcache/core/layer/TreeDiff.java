@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
@@ -183,10 +184,10 @@ final class TreeDiff extends LayerChanges {
             }
           }
         } finally {
-          Posix.close(fb);
+          Descriptors.close(fb);
         }
       } finally {
-        Posix.close(fa);
+        Descriptors.close(fa);
       }
     }
   }
@@ -238,7 +239,7 @@ final class TreeDiff extends LayerChanges {
   }
 
   private static int open(ReadableTree.Entry e) throws IOException {
-    return Posix.open(e.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    return Descriptors.open(e.real(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
   }
 
   private static InputStream stream(int fd) throws IOException {

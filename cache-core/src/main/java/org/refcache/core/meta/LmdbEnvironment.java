@@ -26,6 +26,7 @@ import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbException;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -337,7 +338,7 @@ public final class LmdbEnvironment implements AutoCloseable {
    * disk would kill the JVM with SIGBUS, so every page of the map has its block before it is used.
    */
   private static void reserve(Path data, long size) throws IOException {
-    Posix.fallocate(data, 0, size);
+    Descriptors.fallocate(data, 0, size);
   }
 
   /** Marks this thread as inside a callback; the caller clears {@code inCallback} when it ends. */

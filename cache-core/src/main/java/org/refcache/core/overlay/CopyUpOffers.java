@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.refcache.core.overlay.WritableOverlayTree.CopyUpListener;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -44,7 +45,7 @@ final class CopyUpOffers {
     if (!wanted) {
       return;
     }
-    int fd = Posix.openRaw(copy.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.openRaw(copy.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     if (fd >= 0) { // else the readers keep the lower file, as before
       pending.add(new CopiedUp(lower.dev(), lower.ino(), fd));
     }
@@ -76,7 +77,7 @@ final class CopyUpOffers {
         }
         for (CopyUpListener listener : listeners) {
           if (listener.wants(copy.dev(), copy.ino())) {
-            int fd = Posix.openRaw("/proc/self/fd/" + copy.fd(), Posix.O_RDONLY | Posix.O_CLOEXEC,
+            int fd = Descriptors.openRaw("/proc/self/fd/" + copy.fd(), Posix.O_RDONLY | Posix.O_CLOEXEC,
                 0);
             if (fd >= 0) {
               listener.copiedUp(copy.dev(), copy.ino(), fd);
@@ -84,7 +85,7 @@ final class CopyUpOffers {
           }
         }
       } finally {
-        Posix.close(copy.fd());
+        Descriptors.close(copy.fd());
       }
     }
   }

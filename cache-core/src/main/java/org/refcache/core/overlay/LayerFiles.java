@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * The real-file operations of the union: reading overlay markers, writing whiteouts and opaque
@@ -39,7 +41,7 @@ final class LayerFiles {
 
   /** Creates the empty regular file {@code file}; fails if anything is there. */
   static void createFile(Path file) throws IOException {
-    Posix.close(Posix.open(file, CREATE_NEW, 0666));
+    Descriptors.close(Descriptors.open(file, CREATE_NEW, 0666));
   }
 
   private static final int CREATE_NEW =
@@ -86,7 +88,7 @@ final class LayerFiles {
   /** The extended attribute names of {@code path} without overlay's own. */
   static List<String> visibleXattrNames(Path path) throws IOException {
     List<String> names = new ArrayList<>();
-    for (String name : Posix.llistxattr(path)) {
+    for (String name : Xattrs.llistxattr(path)) {
       if (!OverlayFormat.isPrivateXattr(name)) {
         names.add(name);
       }
@@ -127,23 +129,23 @@ final class LayerFiles {
    * could leave an empty file hiding the lower one.
    */
   private static void copyContent(Path source, Path target) throws IOException {
-    int in = Posix.open(source, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    int in = Descriptors.open(source, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     try {
-      int out = Posix.open(target, CREATE_NEW, 0600);
+      int out = Descriptors.open(target, CREATE_NEW, 0600);
       try {
-        long copied = Posix.copyFileRange(in, out);
+        long copied = Descriptors.copyFileRange(in, out);
         if (copied < 0) {
           copyThroughChannels(in, out, target, (int) -copied);
         }
-        int rc = Posix.fsync(out);
+        int rc = Descriptors.fsync(out);
         if (rc < 0) {
           throw ErrnoMapper.toException("fsync", -rc, target.toString(), null);
         }
       } finally {
-        Posix.close(out);
+        Descriptors.close(out);
       }
     } finally {
-      Posix.close(in);
+      Descriptors.close(in);
     }
   }
 
@@ -183,9 +185,9 @@ final class LayerFiles {
       Posix.chmod(target, stat.permissions());
     }
     for (String name : visibleXattrNames(source)) {
-      Optional<byte[]> value = Posix.lgetxattr(source, name);
+      Optional<byte[]> value = Xattrs.lgetxattr(source, name);
       if (value.isPresent()) {
-        Posix.lsetxattr(target, name, value.get(), 0);
+        Xattrs.lsetxattr(target, name, value.get(), 0);
       }
     }
     setTimes(target, stat);

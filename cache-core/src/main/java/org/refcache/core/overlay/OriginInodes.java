@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.refcache.core.layer.OverlayFormat;
-import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * The inode numbers a union reports ({@code st_ino}, {@code d_ino}). A copy-up makes a new file,
@@ -30,7 +30,9 @@ import org.refcache.posix.Stat;
  * <p>Why the number is unique in a tree: upper and layers share one filesystem, and the file a
  * recorded number belongs to stays allocated in its layer, hidden by its copy wherever the union
  * could show it (its other names in the layer are linked to the copy at copy-up). That holds for
- * a tree whose layers are one chain, each above the layers it was copied from: every tree today.
+ * a tree whose layers are one chain, each above the layers it was copied from. A merge can stack a
+ * layer above a copy of one of its files (each layer once, where highest); the layers of such a
+ * tree say so ({@link TreeLayer#showsOrigins}), and their copies report their own numbers there.
  *
  * <p>An instance belongs to one writable tree and remembers, per union path of an upper entry, the
  * number it reports, since the upper changes and is not in the resolution cache: filled at copy-up
@@ -58,12 +60,12 @@ final class OriginInodes {
    * first one is made there.
    */
   static boolean mayHoldOrigins(Path layer) throws IOException {
-    return Posix.lgetxattr(layer, OverlayFormat.ORIGINS_XATTR).isPresent();
+    return Xattrs.lgetxattr(layer, OverlayFormat.ORIGINS_XATTR).isPresent();
   }
 
   /** Marks {@code upper} as holding copies that carry an origin (see {@link #mayHoldOrigins}). */
   static void markOrigins(Path upper) throws IOException {
-    Posix.lsetxattr(upper, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
+    Xattrs.lsetxattr(upper, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
   }
 
   /**
@@ -82,12 +84,12 @@ final class OriginInodes {
   static void record(Path copy, long dev, long ino) throws IOException {
     byte[] value = (Long.toUnsignedString(dev) + ":" + Long.toUnsignedString(ino))
         .getBytes(StandardCharsets.US_ASCII);
-    Posix.lsetxattr(copy, OverlayFormat.ORIGIN_INO_XATTR, value, 0);
+    Xattrs.lsetxattr(copy, OverlayFormat.ORIGIN_INO_XATTR, value, 0);
   }
 
   /** The origin recorded on {@code real} if it is of filesystem {@code dev}, else {@link #OWN}. */
   private static long origin(Path real, long dev) throws IOException {
-    Optional<byte[]> value = Posix.lgetxattr(real, OverlayFormat.ORIGIN_INO_XATTR);
+    Optional<byte[]> value = Xattrs.lgetxattr(real, OverlayFormat.ORIGIN_INO_XATTR);
     if (value.isEmpty()) {
       return OWN;
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * A read-only union of layer directories, top first, with the lookup rules of kernel overlayfs:
@@ -287,7 +288,7 @@ public class OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         return Optional.empty();
       }
-      return Posix.lgetxattr(node.real(), name);
+      return Xattrs.lgetxattr(node.real(), name);
     });
   }
 
@@ -384,12 +385,13 @@ public class OverlayTree {
   }
 
   /**
-   * Whether copies in {@code layer} may carry an origin. A lazy layer is unpacked from a blob,
-   * which never does (and is not read before a lookup needs it); a change set serves its upper
-   * tree's files, whose own marks are read file by file.
+   * Whether copies in {@code layer} may carry an origin that the union shows
+   * ({@link TreeLayer#showsOrigins}). A lazy layer is unpacked from a blob, which never does (and
+   * is not read before a lookup needs it); a change set serves its upper tree's files, whose own
+   * marks are read file by file.
    */
   private static boolean mayHoldOrigins(TreeLayer layer) {
-    if (layer instanceof TreeLayer.Lazy) {
+    if (!layer.showsOrigins()) {
       return false;
     }
     if (layer instanceof TreeLayer.Changes) {

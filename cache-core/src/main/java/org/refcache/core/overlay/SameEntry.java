@@ -8,8 +8,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * Whether two entries of two trees are the same, as a diff of the trees sees them (spec 5.2): the
@@ -53,8 +55,8 @@ final class SameEntry {
       return false;
     }
     for (String name : namesA) {
-      Optional<byte[]> va = Posix.lgetxattr(a, name);
-      Optional<byte[]> vb = Posix.lgetxattr(b, name);
+      Optional<byte[]> va = Xattrs.lgetxattr(a, name);
+      Optional<byte[]> vb = Xattrs.lgetxattr(b, name);
       if (va.isPresent() != vb.isPresent()
           || (va.isPresent() && !Arrays.equals(va.get(), vb.get()))) {
         return false;
@@ -65,9 +67,9 @@ final class SameEntry {
 
   /** Equal bytes of two regular files of equal size. */
   static boolean sameContent(Path a, Path b) throws IOException {
-    int fdA = Posix.open(a, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    int fdA = Descriptors.open(a, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
     try {
-      int fdB = Posix.open(b, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+      int fdB = Descriptors.open(b, Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
       try (FileChannel ca = FileChannel.open(Path.of("/proc/self/fd/" + fdA), StandardOpenOption.READ);
            FileChannel cb = FileChannel.open(Path.of("/proc/self/fd/" + fdB), StandardOpenOption.READ)) {
         // The descriptors' own files, reopened by their /proc names (ASCII, whatever the names).
@@ -86,10 +88,10 @@ final class SameEntry {
           }
         }
       } finally {
-        Posix.close(fdB);
+        Descriptors.close(fdB);
       }
     } finally {
-      Posix.close(fdA);
+      Descriptors.close(fdA);
     }
   }
 

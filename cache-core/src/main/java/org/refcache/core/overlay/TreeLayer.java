@@ -19,10 +19,33 @@ public sealed interface TreeLayer {
    */
   Path dir();
 
-  /** An unpacked layer or a committed upper: a directory on disk that never changes. */
-  record Directory(Path dir) implements TreeLayer {
+  /**
+   * Whether the copies in this layer report the inode numbers of the files they were copied from
+   * ({@link OriginInodes}), so that a file keeps its number through copy-up and commit. Not where
+   * one of those files may show in the same union too: a merge stacks each layer once, where it
+   * is highest, so a layer that an input's committed upper was copied from can stand above that
+   * upper, and a file and its copy would then be two files with one number. A lazy layer, unpacked
+   * from a blob, holds no copies.
+   */
+  default boolean showsOrigins() {
+    return false;
+  }
+
+  /**
+   * An unpacked layer or a committed upper: a directory on disk that never changes.
+   *
+   * @param showsOrigins whether its copies report the inode numbers of the files they were copied
+   *     from ({@link OriginInodes}); false where a file they were copied from may show in the same
+   *     union (see {@link #showsOrigins()})
+   */
+  record Directory(Path dir, boolean showsOrigins) implements TreeLayer {
     public Directory {
       Objects.requireNonNull(dir, "dir");
+    }
+
+    /** A directory whose copies report their origins' numbers. */
+    public Directory(Path dir) {
+      this(dir, true);
     }
   }
 
@@ -56,14 +79,20 @@ public sealed interface TreeLayer {
    *
    * @param lower the tree changed from; must never change
    * @param upper the tree changed to; must never change
+   * @param showsOrigins as {@link Directory#showsOrigins}, for the copies among upper's files
    */
-  record Changes(OverlayTree lower, OverlayTree upper) implements TreeLayer {
+  record Changes(OverlayTree lower, OverlayTree upper, boolean showsOrigins) implements TreeLayer {
     public Changes {
       Objects.requireNonNull(lower, "lower");
       Objects.requireNonNull(upper, "upper");
       if (upper.layers().isEmpty()) {
         throw new IllegalArgumentException("the upper of a change set needs a root directory");
       }
+    }
+
+    /** A change set whose copies report their origins' numbers. */
+    public Changes(OverlayTree lower, OverlayTree upper) {
+      this(lower, upper, true);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
@@ -86,9 +87,9 @@ final class UpperWriter {
     Path real = copyUp(path, !(truncate && regular));
     if (truncate && regular) {
       // O_TRUNC rather than ftruncate(0): it is what an open would do, times included.
-      int fd = Posix.open(real,
+      int fd = Descriptors.open(real,
           Posix.O_WRONLY | Posix.O_TRUNC | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     return real;
   }

@@ -11,16 +11,16 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
-import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * A copy-on-write union: one writable upper directory over read-only lower layers, with the
@@ -66,6 +66,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final CopyUpOffers offers = new CopyUpOffers();
   /** The steps of the mutations on the upper. */
   private final UpperWriter writer;
+  /** Resolution with the upper on top. */
+  private final MergedLookup merged;
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -126,6 +128,7 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
     this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
+    this.merged = new MergedLookup(this, upper, inodes);
   }
 
   @Override
@@ -481,9 +484,9 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("truncate", Errno.EINVAL, path, null);
       }
       Path real = writer.copyUp(path, size > 0);
-      int fd = Posix.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-      int rc = Posix.ftruncate(fd, size);
-      Posix.close(fd);
+      int fd = Descriptors.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+      int rc = Descriptors.ftruncate(fd, size);
+      Descriptors.close(fd);
       if (rc < 0) {
         throw ErrnoMapper.toException("ftruncate", -rc, path, null);
       }
@@ -492,8 +495,8 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * Sets an extended attribute ({@code flags}: 0, {@code Posix.XATTR_CREATE} or
-   * {@code Posix.XATTR_REPLACE}).
+   * Sets an extended attribute ({@code flags}: 0, {@code Xattrs.XATTR_CREATE} or
+   * {@code Xattrs.XATTR_REPLACE}).
    *
    * @throws java.nio.file.AccessDeniedException for overlay's own attributes ({@code EPERM})
    */
@@ -503,7 +506,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
-      Posix.lsetxattr(writer.copyUp(path, true), name, value, flags);
+      Xattrs.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
   }
@@ -521,94 +524,21 @@ public final class WritableOverlayTree extends OverlayTree {
       }
       // Copied up even when the attribute is missing: which errno that gives (ENODATA, or
       // EPERM for user.* on a special file) is the kernel's to say.
-      Posix.lremovexattr(writer.copyUp(path, true), name);
+      Xattrs.lremovexattr(writer.copyUp(path, true), name);
       return null;
     });
   }
 
   // ---- resolution with the upper on top --------------------------------------------------------
 
-  /**
-   * The read-only layers' resolution (cached) with the upper on top: per component, the upper
-   * entry if any, then the lowers while the upper has not cut them off (a whiteout, an opaque
-   * directory, or a directory over a lower non-directory).
-   */
+  /** The read-only layers' resolution (cached) with the upper on top: see {@link MergedLookup}. */
   @Override
   Optional<Resolution> lookup(String path) {
     try {
-      return lookupMerged(path);
+      return merged.lookup(path);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot resolve \"" + path + "\" over " + upper, e);
     }
-  }
-
-  private Optional<Resolution> lookupMerged(String path) throws IOException {
-    Path upperDir = upper;
-    Stat upperStat = null;
-    Optional<Resolution> lower = lookupLayers(TreePath.ROOT);
-    boolean lowersContribute = lower.isPresent();
-    int start = 0;
-    while (!path.isEmpty()) {
-      int slash = path.indexOf('/', start);
-      boolean last = slash < 0;
-      int end = last ? path.length() : slash;
-      String name = path.substring(start, end);
-      if (upperDir != null) {
-        Path candidate = upperDir.resolve(name);
-        Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
-        if (found.isEmpty()) {
-          upperDir = null;
-        } else if (OverlayFormat.isWhiteout(found.get())) {
-          return Optional.empty();
-        } else if (!found.get().isDirectory()) {
-          return last
-              ? Optional.of(new Resolution(upperNode(path, candidate, found.get()), List.of()))
-              : Optional.empty();
-        } else {
-          upperDir = candidate;
-          upperStat = found.get();
-          if (lowersContribute && LayerFiles.isOpaque(candidate)) {
-            lowersContribute = false;
-          }
-        }
-      }
-      if (lowersContribute) {
-        lower = lookupLayers(path.substring(0, end));
-        if (lower.isEmpty()) {
-          lowersContribute = false;
-        } else if (!lower.get().isDirectory()) {
-          if (upperDir != null) {
-            lowersContribute = false;
-          } else if (!last) {
-            return Optional.empty();
-          }
-        }
-      }
-      if (upperDir == null && !lowersContribute) {
-        return Optional.empty();
-      }
-      if (last) {
-        break;
-      }
-      start = slash + 1;
-    }
-    if (upperDir == null) {
-      return lower;
-    }
-    if (upperStat == null) {
-      upperStat = Posix.lstat(upper);
-    }
-    List<Branch> branches = new ArrayList<>();
-    branches.add(new Branch(Node.UPPER, upperDir));
-    if (lowersContribute) {
-      branches.addAll(lower.get().branches());
-    }
-    return Optional.of(new Resolution(upperNode(path, upperDir, upperStat), branches));
-  }
-
-  /** The node of the upper entry {@code real} at {@code path}, {@code stat} its lstat. */
-  private Node upperNode(String path, Path real, Stat stat) throws IOException {
-    return new Node(path, real, Node.UPPER, stat, inodes.ofUpper(path, real, stat));
   }
 
   /**

@@ -13,55 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.digest.ChainIds;
 import org.refcache.core.digest.Digest;
-import org.refcache.core.meta.LmdbEnvironment;
-import org.refcache.core.meta.MetadataStore;
-import org.refcache.core.meta.StorageItem;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Conformance with BuildKit's cache manager, spec section 7 cases 1-16 and 31-40. Where refcache's model
  * differs (layers are directories, not containerd snapshots), the Javadoc of the case says how it maps.
  */
-class CacheManagerConformanceTest {
-  @TempDir Path root;
-  CacheManager cm;
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    if (cm != null) {
-      cm.close();
-    }
-  }
-
-  private void reopen() throws IOException {
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  /** Runs {@code fn} on the metadata store while the manager is closed (simulating crashes). */
-  private void withClosedStore(java.util.function.Consumer<MetadataStore> fn) throws IOException {
-    cm.close();
-    List<String> dbs = new ArrayList<>(MetadataStore.DATABASES);
-    dbs.add(org.refcache.core.content.ContentStore.DATABASE);
-    try (LmdbEnvironment env = LmdbEnvironment.open(root.resolve("meta"), dbs)) {
-      fn.accept(new MetadataStore(env));
-    }
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
+class CacheManagerConformanceTest extends CacheFixture {
   private static boolean writable(OverlayTree t) {
     return t instanceof WritableOverlayTree w && !w.frozen();
   }
@@ -470,8 +434,7 @@ class CacheManagerConformanceTest {
     try (ImmutableRef r = cm.getByBlob(a.desc(), null, RefOptions.descHandlers(Map.of(a.digest(), h)))) {
       id = r.id();
     }
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
+    reopen();
     assertThatThrownBy(() -> cm.get(id)).isInstanceOf(NeedsRemoteProviderException.class);
     cm.close();
     List<String> asked = new ArrayList<>();

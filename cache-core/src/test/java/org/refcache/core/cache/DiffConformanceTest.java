@@ -11,18 +11,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Diff (spec 5.2) and the conformance cases 42 and 45 of spec section 7: the ancestor rule, a
@@ -30,27 +27,7 @@ import org.refcache.core.overlay.WritableOverlayTree;
  * by comparing the two trees: standing alone it shows what was added and changed with the
  * directories holding it; as a merge input its deletions apply.
  */
-class DiffConformanceTest {
-  @TempDir Path root;
-  CacheManager cm;
-  final List<Ref> opened = new ArrayList<>();
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    opened.forEach(Ref::release);
-    cm.close();
-  }
-
-  private <T extends Ref> T keep(T ref) {
-    opened.add(ref);
-    return ref;
-  }
-
+class DiffConformanceTest extends CacheFixture {
   private ImmutableRef layer(ImmutableRef parent, TreeRefs.Edit edit) throws IOException {
     return keep(TreeRefs.layer(cm, parent, edit));
   }
@@ -320,10 +297,8 @@ class DiffConformanceTest {
     String id = d.id();
     Map<String, String> before = TreeRefs.walk(d.mount(true));
     d.release();
-    opened.forEach(Ref::release);
-    opened.clear();
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
+    releaseKept();
+    reopen();
     ImmutableRef again = keep(cm.get(id));
     assertThat(again.kind()).isEqualTo(RefKind.DIFF);
     assertThat(again.parentIds()).containsExactly(lower.id(), upper.id());

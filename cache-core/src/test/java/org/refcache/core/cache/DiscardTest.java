@@ -7,37 +7,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * {@link CacheManager#discard}: the undo of a creation nobody else saw, which the service uses when it
  * cannot record a handle it was given. What it removes must be gone after a restart too.
  */
-class DiscardTest {
-  @TempDir Path root;
-  CacheManager cm;
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    if (cm != null) {
-      cm.close();
-    }
-  }
-
-  private void reopen() throws IOException {
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
+class DiscardTest extends CacheFixture {
   private boolean exists(String id) {
     try {
       cm.info(id);

@@ -9,39 +9,19 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
-import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Disk usage, spec section 7 cases 17-21, and refcache's own promises about it: sizes from real
  * blocks, data several records share counted once, rows that add up to what the root takes on disk.
  * Merge and diff records are made through their stored metadata (as a restart loads them).
  */
-class DiskUsageConformanceTest {
-  @TempDir Path root;
-  CacheManager cm;
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    if (cm != null) {
-      cm.close();
-    }
-  }
-
+class DiskUsageConformanceTest extends CacheFixture {
   /** The record rows of an unfiltered answer. */
   private List<UsageInfo> records() {
     List<UsageInfo> out = new ArrayList<>();
@@ -70,16 +50,6 @@ class DiskUsageConformanceTest {
   private ImmutableRef layer(String name, ImmutableRef parent) throws IOException {
     Layers.Blob b = Layers.gzipped(Layers.files(name, name + "-content")).store(cm.contentStore());
     return cm.getByBlob(b.desc(), parent);
-  }
-
-  private void writeStored(Consumer<MetadataStore> fn) throws IOException {
-    cm.close();
-    List<String> dbs = new ArrayList<>(MetadataStore.DATABASES);
-    dbs.add(ContentStore.DATABASE);
-    try (LmdbEnvironment env = LmdbEnvironment.open(root.resolve("meta"), dbs)) {
-      fn.accept(new MetadataStore(env));
-    }
-    cm = CacheManager.open(CacheConfig.at(root));
   }
 
   private static void storeMerge(MetadataStore store, String id, List<String> inputs) {
@@ -158,7 +128,7 @@ class DiskUsageConformanceTest {
       upper = u.id();
     }
     String diff = "diffrecord00000000000000a";
-    writeStored(s -> storeDiff(s, diff, lower, upper));
+    withClosedStore(s -> storeDiff(s, diff, lower, upper));
     ImmutableRef d = cm.get(diff);
     assertThat(counts()).containsExactly(3, 0);
     assertThat(row(diff).parents()).containsExactly(lower, upper);
@@ -174,7 +144,7 @@ class DiskUsageConformanceTest {
         inputs.add(r.id());
       }
     }
-    writeStored(s -> {
+    withClosedStore(s -> {
       storeMerge(s, "merge1record0000000000000", inputs.subList(0, 3));
       storeMerge(s, "merge2record0000000000000", inputs.subList(3, 6));
       storeMerge(s, "merge3record0000000000000", inputs); // flattened, as Merge(merge1, merge2) stores it

@@ -10,37 +10,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.meta.LmdbEnvironment;
 import org.refcache.core.meta.MetadataStore;
 import org.refcache.core.meta.Value;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.core.overlay.WritableOverlayTree;
+import org.refcache.testing.CacheFixture;
 
 /**
  * The collection after prune (spec case 28) and its roots: records, weak handles of pruned records,
  * recent and leased work, labelled blobs; and a start after a prune that was cut short.
  */
-class GarbageCollectionTest {
-  @TempDir Path root;
-  CacheManager cm;
-
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(CacheConfig.at(root));
-  }
-
-  @AfterEach
-  void close() {
-    if (cm != null) {
-      cm.close();
-    }
-  }
-
+class GarbageCollectionTest extends CacheFixture {
   private List<String> entries(String dir) throws IOException {
     try (Stream<Path> s = Files.list(root.resolve(dir))) {
       return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
@@ -223,8 +206,7 @@ class GarbageCollectionTest {
     assertThat(r.gc()).isEqualTo(GcResult.NONE);
     assertThat(entries("layers")).hasSize(2);
     assertThat(root.resolve(GarbageCollector.PENDING)).exists();
-    cm.close();
-    cm = CacheManager.open(CacheConfig.at(root));
+    reopen();
     cm.collectGarbage();
     assertThat(cm.records()).extracting(RecordInfo::id).containsExactly(base.id());
     assertThat(entries("layers")).containsExactly(base.diffId().orElseThrow().encoded());

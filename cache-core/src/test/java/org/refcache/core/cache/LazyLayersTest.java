@@ -3,12 +3,8 @@ package org.refcache.core.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,12 +12,12 @@ import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.overlay.OverlayTree;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Errno;
 import org.slf4j.LoggerFactory;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Per-layer laziness (DESIGN "The FUSE view"): the first access to a path unpacks only the layers
@@ -29,39 +25,28 @@ import org.slf4j.LoggerFactory;
  * {@code extract} still materializes the whole chain. Unpacks are counted from the manager's
  * "unpacking layer" log line, as {@link UnpackFailureTest} does.
  */
-class LazyLayersTest {
-  @TempDir Path root;
-  CacheManager cm;
-  ListAppender<ILoggingEvent> log;
-  final List<Ref> opened = new ArrayList<>();
+class LazyLayersTest extends CacheFixture {
+  UnpackLog log;
 
   @BeforeEach
-  void open() throws IOException {
-    log = new ListAppender<>();
-    log.start();
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).addAppender(log);
-    cm = CacheManager.open(CacheConfig.at(root));
+  void listen() {
+    log = UnpackLog.start();
   }
 
   @AfterEach
-  void close() {
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).detachAppender(log);
-    opened.forEach(Ref::release);
-    cm.close();
+  void stopListening() {
+    log.close();
   }
 
   private long unpacks(Layers.Blob layer) {
     String diffId = layer.desc().annotations().get(Descriptor.UNCOMPRESSED_ANNOTATION);
-    synchronized (log) {
-      return log.list.stream().map(ILoggingEvent::getFormattedMessage)
-          .filter(m -> m.startsWith("unpacking layer " + diffId + " ")).count();
-    }
+    return log.unpacks(diffId);
   }
 
   private ImmutableRef lazy(Layers.Blob blob, ImmutableRef parent) throws IOException {
     blob.store(cm.contentStore());
     ImmutableRef r = cm.getByBlob(blob.desc(), parent);
-    opened.add(r);
+    keep(r);
     return r;
   }
 
@@ -176,7 +161,7 @@ class LazyLayersTest {
   void aMergeOfLazyRefsUnpacksOnlyWhatItsLookupsReach() throws IOException {
     Layers.Blob other = gz("other", "o");
     ImmutableRef m = cm.merge(List.of(chain(), lazy(other, null)));
-    opened.add(m);
+    keep(m);
     OverlayTree t = m.mount(true);
     assertThat(TreeRefs.read(t, "other")).isEqualTo("o");
     assertThat(TreeRefs.read(t, "top")).isEqualTo("2");

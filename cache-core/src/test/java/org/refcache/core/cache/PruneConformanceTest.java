@@ -4,36 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.refcache.testing.CacheFixture;
+import org.refcache.testing.TestClock;
 
 /**
  * Prune, spec section 7 cases 22-27, 29 and 30 (case 28, the collection after it, is in
  * {@link GarbageCollectionTest}), and refcache's own decisions about it.
  */
-class PruneConformanceTest {
-  @TempDir Path root;
-  TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
-  CacheManager cm;
+class PruneConformanceTest extends CacheFixture {
+  final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
 
-  @BeforeEach
-  void open() throws IOException {
-    cm = CacheManager.open(new CacheConfig(root, clock, null));
-  }
-
-  @AfterEach
-  void close() {
-    if (cm != null) {
-      cm.close();
-    }
+  @Override
+  protected CacheConfig config() {
+    return new CacheConfig(root, clock, null);
   }
 
   private ImmutableRef layer(String name, ImmutableRef parent, RefOption... opts) throws IOException {
@@ -261,8 +250,7 @@ class PruneConformanceTest {
     String a = released("a", null);
     String b = released("b", null);
     assertThat(prune(PruneOptions.defaults())).containsExactlyInAnyOrder(a, b);
-    cm.close();
-    cm = CacheManager.open(new CacheConfig(root, clock, null));
+    reopen();
     assertThat(cm.records()).isEmpty();
     assertThatThrownBy(() -> cm.get(a)).isInstanceOf(NotFoundException.class);
   }

@@ -2,13 +2,9 @@ package org.refcache.core.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,11 +12,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.layer.Compression;
 import org.refcache.core.layer.MediaTypes;
 import org.slf4j.LoggerFactory;
+import org.refcache.testing.CacheFixture;
 
 /**
  * Spec section 7 cases 47-52 (remotes and compression). They are about {@code GetRemotes}, blob
@@ -30,28 +26,20 @@ import org.slf4j.LoggerFactory;
  * its media type and URLs. The rest is disabled, each saying what it waits for. estargz is not
  * supported: uncompressed, gzip and zstd stand in for it.
  */
-class RemotesConformanceTest {
+class RemotesConformanceTest extends CacheFixture {
   private static final String WAITS_FOR_BLOBS_OUT =
       "needs ImmutableRef.getRemotes and compression variants (spec 6.4, 6.7: issue 11 item 4, another branch)";
 
-  @TempDir Path root;
-  CacheManager cm;
-  ListAppender<ILoggingEvent> log;
-  final List<Ref> opened = new ArrayList<>();
+  UnpackLog log;
 
   @BeforeEach
-  void open() throws IOException {
-    log = new ListAppender<>();
-    log.start();
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).addAppender(log);
-    cm = CacheManager.open(CacheConfig.at(root));
+  void listen() {
+    log = UnpackLog.start();
   }
 
   @AfterEach
-  void close() {
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).detachAppender(log);
-    opened.forEach(Ref::release);
-    cm.close();
+  void stopListening() {
+    log.close();
   }
 
   /** One tar in the given compression, stored, with its media type and diffID. */
@@ -67,7 +55,7 @@ class RemotesConformanceTest {
 
   private ImmutableRef ref(Layers.Blob b) {
     ImmutableRef r = cm.getByBlob(b.desc(), null);
-    opened.add(r);
+    keep(r);
     return r;
   }
 
@@ -106,7 +94,7 @@ class RemotesConformanceTest {
     Descriptor withUrls = new Descriptor(b.desc().mediaType(), b.digest(), b.desc().size(), b.desc().annotations(),
         List.of("https://example.com/layer.tar.gz"));
     ImmutableRef r = cm.getByBlob(withUrls, null);
-    opened.add(r);
+    keep(r);
     Descriptor d = ((ImmutableHandle) r).rec.descriptor();
     assertThat(d.mediaType()).isEqualTo(MediaTypes.OCI_LAYER_NONDISTRIBUTABLE_GZIP);
     assertThat(d.urls()).containsExactly("https://example.com/layer.tar.gz");
@@ -136,11 +124,7 @@ class RemotesConformanceTest {
           .isEqualTo(root.resolve("layers").resolve(diffId.encoded()).resolve("a"));
     }
     assertThat(trees).allSatisfy(t -> assertThat(t).isEqualTo(trees.get(0)));
-    long unpacks;
-    synchronized (log) {
-      unpacks = log.list.stream().filter(e -> e.getFormattedMessage().startsWith("unpacking layer " + diffId)).count();
-    }
-    assertThat(unpacks).isEqualTo(1);
+    assertThat(log.unpacks(diffId)).isEqualTo(1);
   }
 
   @Test

@@ -3,9 +3,7 @@ package org.refcache.core.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -35,19 +33,17 @@ class UnpackFailureTest {
   Path dir;
   Path root;
   CacheManager cm;
-  ListAppender<ILoggingEvent> log;
+  UnpackLog log;
 
   @BeforeEach
   void setUp() {
     root = dir.resolve("root");
-    log = new ListAppender<>();
-    log.start();
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).addAppender(log);
+    log = UnpackLog.start();
   }
 
   @AfterEach
   void tearDown() {
-    ((Logger) LoggerFactory.getLogger(CacheManager.class)).detachAppender(log);
+    log.close();
     if (cm != null) {
       cm.close();
     }
@@ -62,8 +58,7 @@ class UnpackFailureTest {
 
   /** How often the manager started to unpack the layer {@code diffId}. */
   private long unpackAttempts(Digest diffId) {
-    return log.list.stream().map(ILoggingEvent::getFormattedMessage)
-        .filter(m -> m.startsWith("unpacking layer " + diffId)).count();
+    return log.unpacks(diffId);
   }
 
   /** A gzipped tar of regular files; names are kept as given ({@code ../evil} included). */
@@ -145,7 +140,7 @@ class UnpackFailureTest {
     // The name is escaped where the message is made (Printable), so neither the answer nor the log
     // can hold a line break from it.
     assertThat(mountFailure(id)).hasMessageContaining("x\\n12:00:00.000 INFO forged").hasMessageNotContaining("\n");
-    assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+    assertThat(log.events()).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
         .extracting(ILoggingEvent::getFormattedMessage)
         .singleElement().asString()
         .doesNotContain("\n").contains("x\\n12:00:00.000 INFO forged\\\\/../evil");

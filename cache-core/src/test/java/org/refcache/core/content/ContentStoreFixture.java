@@ -4,11 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,13 +14,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.testing.TestClock;
 
 /** A real LMDB environment and content store in a temporary state root, with a settable clock. */
 abstract class ContentStoreFixture {
   static final Instant T0 = Instant.parse("2026-01-02T03:04:05.123456789Z");
 
   @TempDir Path root;
-  final FakeClock clock = new FakeClock(T0);
+  final TestClock clock = new TestClock(T0);
   LmdbEnvironment env;
   ContentStore store;
 
@@ -70,33 +67,5 @@ abstract class ContentStoreFixture {
     byte[] data = new byte[n];
     new Random(seed).nextBytes(data);
     return data;
-  }
-
-  /** A clock tests move by hand. */
-  static final class FakeClock extends Clock {
-    private volatile Instant now;
-
-    FakeClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

@@ -21,9 +21,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.refcache.core.digest.Digest;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 class LayerUnpackerTest {
   static final Instant FILE_MTIME = Instant.ofEpochSecond(1_700_000_000L, 123_456_789);
@@ -89,7 +91,7 @@ class LayerUnpackerTest {
     assertThat(st.gid()).isEqualTo(5678);
     assertThat(st.mtime()).isEqualTo(FILE_MTIME);
     assertThat(st.atime()).isEqualTo(FILE_ATIME);
-    assertThat(Posix.lgetxattr(config, "user.comment")).hasValueSatisfying(
+    assertThat(Xattrs.lgetxattr(config, "user.comment")).hasValueSatisfying(
         v -> assertThat(new String(v, StandardCharsets.UTF_8)).isEqualTo("hello"));
   }
 
@@ -97,7 +99,7 @@ class LayerUnpackerTest {
   void binaryCapabilityXattrIsSetByteForByte() throws IOException {
     unpack(everyKind(), MediaTypes.OCI_LAYER);
 
-    assertThat(Posix.lgetxattr(target.resolve("usr/bin/ping"), "security.capability"))
+    assertThat(Xattrs.lgetxattr(target.resolve("usr/bin/ping"), "security.capability"))
         .hasValueSatisfying(v -> assertThat(v).isEqualTo(CAPABILITY));
   }
 
@@ -209,7 +211,7 @@ class LayerUnpackerTest {
     assertThat(result.diffId()).isEqualTo(Digest.sha256(tar));
     assertThat(target.resolve("etc/config")).hasContent("key=value\n");
     assertThat(lstat(target.resolve("etc/config")).mtime()).isEqualTo(FILE_MTIME);
-    assertThat(Posix.lgetxattr(target.resolve("usr/bin/ping"), "security.capability"))
+    assertThat(Xattrs.lgetxattr(target.resolve("usr/bin/ping"), "security.capability"))
         .hasValueSatisfying(v -> assertThat(v).isEqualTo(CAPABILITY));
   }
 
@@ -376,12 +378,12 @@ class LayerUnpackerTest {
 
   /** The content of the layer's file whose name is {@code name}'s bytes. */
   private String contentOf(byte[] name) throws IOException {
-    int fd = Posix.open(target.resolve(new String(name, java.nio.charset.Charset.defaultCharset())),
+    int fd = Descriptors.open(target.resolve(new String(name, java.nio.charset.Charset.defaultCharset())),
         Posix.O_RDONLY, 0);
     try {
       return Files.readString(Path.of("/proc/self/fd/" + fd));
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
@@ -394,7 +396,7 @@ class LayerUnpackerTest {
         MediaTypes.OCI_LAYER);
 
     assertThat(OverlayFormat.isOpaque(target.resolve("d"))).isFalse();
-    assertThat(Posix.llistxattr(target.resolve("d")))
+    assertThat(Xattrs.llistxattr(target.resolve("d")))
         .noneMatch(n -> n.startsWith("trusted.overlay."));
   }
 
@@ -405,7 +407,7 @@ class LayerUnpackerTest {
             .file("f", "f").build(),
         MediaTypes.OCI_LAYER);
 
-    assertThat(Posix.lgetxattr(target.resolve("f"), "user.with space"))
+    assertThat(Xattrs.lgetxattr(target.resolve("f"), "user.with space"))
         .hasValueSatisfying(v -> assertThat(v).containsExactly(1, 2, 3));
   }
 

@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.refcache.core.digest.Digest;
+import org.refcache.posix.Xattrs;
 
 /**
  * The check an import runs refuses exactly the layers the unpacker refuses, with the same reason,
@@ -128,7 +129,7 @@ class LayerValidatorTest {
     validate(tar, MediaTypes.OCI_LAYER);
     unpack(tar, MediaTypes.OCI_LAYER);
 
-    assertThat(org.refcache.posix.Posix.lgetxattr(target.resolve("f"), "user.kept")).isPresent();
+    assertThat(org.refcache.posix.Xattrs.lgetxattr(target.resolve("f"), "user.kept")).isPresent();
   }
 
   @ParameterizedTest

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * Builds a directory tree (an overlay upper, or a plain tree) for layer writer tests, through
@@ -52,11 +54,11 @@ final class SourceTree {
   }
 
   SourceTree file(String path, byte[] content, int mode, int uid, int gid) throws IOException {
-    int fd = Posix.open(real(path), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
+    int fd = Descriptors.open(real(path), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
     try {
-      Posix.writeFully(fd, content, content.length, path);
+      Descriptors.writeFully(fd, content, content.length, path);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     return attributes(path, mode, uid, gid);
   }
@@ -100,7 +102,7 @@ final class SourceTree {
   }
 
   SourceTree xattr(String path, String name, byte[] value) throws IOException {
-    Posix.lsetxattr(real(path), name, value, 0);
+    Xattrs.lsetxattr(real(path), name, value, 0);
     return this;
   }
 

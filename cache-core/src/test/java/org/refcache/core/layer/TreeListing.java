@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.refcache.core.digest.Digester;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.FileNames;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * Everything a layer keeps of a tree, path by path (root excluded), as comparable text: type,
@@ -83,12 +85,12 @@ public final class TreeListing {
           .append(Posix.minor(st.rdev()));
     }
     Map<String, String> xattrs = new TreeMap<>();
-    for (String name : Posix.llistxattr(real)) {
+    for (String name : Xattrs.llistxattr(real)) {
       boolean opaque = name.equals(OverlayFormat.OPAQUE_XATTR);
       if (OverlayFormat.isOverlayPrivate(name) && !(opaque && markers)) {
         continue;
       }
-      Posix.lgetxattr(real, name).ifPresent(v -> xattrs.put(name, HexFormat.of().formatHex(v)));
+      Xattrs.lgetxattr(real, name).ifPresent(v -> xattrs.put(name, HexFormat.of().formatHex(v)));
     }
     if (!xattrs.isEmpty()) {
       d.append(" xattrs=").append(xattrs);
@@ -101,7 +103,7 @@ public final class TreeListing {
   }
 
   private static String digest(Path real) throws IOException {
-    int fd = Posix.open(real, Posix.O_RDONLY | Posix.O_NOFOLLOW, 0);
+    int fd = Descriptors.open(real, Posix.O_RDONLY | Posix.O_NOFOLLOW, 0);
     try (InputStream in = Channels.newInputStream(FileChannel.open(
         Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ))) {
       Digester d = Digester.sha256();
@@ -112,7 +114,7 @@ public final class TreeListing {
       }
       return d.digest().hex().substring(0, 16);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 }

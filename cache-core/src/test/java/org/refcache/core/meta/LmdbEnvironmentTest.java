@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.meta.LmdbEnvironment.Db;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 
 class LmdbEnvironmentTest {
@@ -394,7 +395,7 @@ class LmdbEnvironmentTest {
         assertThat(value(env, env.db("a"), b("k"))).isEqualTo(b("kept"));
       }
     } finally {
-      Posix.umount(small, Posix.MNT_DETACH);
+      Mounting.umount(small, Mounting.MNT_DETACH);
     }
   }
 }

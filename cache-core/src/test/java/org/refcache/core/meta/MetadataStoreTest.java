@@ -4,36 +4,15 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class MetadataStoreTest {
-  @TempDir
-  Path dir;
-
-  private LmdbEnvironment env;
-  private MetadataStore store;
-
-  @BeforeEach
-  void open() throws Exception {
-    env = LmdbEnvironment.open(dir, MetadataStore.DATABASES);
-    store = new MetadataStore(env);
-  }
-
-  @AfterEach
-  void close() {
-    env.close();
-  }
-
+class MetadataStoreTest extends MetadataStoreFixture {
   private void reopen() throws Exception {
     env.close();
-    open();
+    openStore();
   }
 
   private static List<String> ids(List<StorageItem> items) {

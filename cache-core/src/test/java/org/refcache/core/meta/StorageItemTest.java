@@ -13,29 +13,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class StorageItemTest {
-  @TempDir
-  Path dir;
-
-  private LmdbEnvironment env;
-  private MetadataStore store;
-
-  @BeforeEach
-  void open() throws Exception {
-    env = LmdbEnvironment.open(dir, MetadataStore.DATABASES);
-    store = new MetadataStore(env);
-  }
-
-  @AfterEach
-  void close() {
-    env.close();
-  }
-
+class StorageItemTest extends MetadataStoreFixture {
   private static List<String> ids(List<StorageItem> items) {
     return items.stream().map(StorageItem::id).toList();
   }

@@ -1,5 +1,6 @@
 package org.refcache.core.oci;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,9 @@ import org.refcache.core.layer.LayerUnpacker;
 import org.refcache.core.layer.LayerWriter;
 import org.refcache.core.layer.ReadableTree;
 import org.refcache.core.meta.LmdbEnvironment;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * A content store with two layers written by the layer writer from real trees (a base tree and
@@ -27,6 +30,7 @@ import org.refcache.posix.Posix;
  * run tools.
  */
 abstract class OciFixture {
+  static final ObjectMapper JSON = new ObjectMapper();
   static final Instant CREATED = Instant.parse("2024-03-04T05:06:07.123456789Z");
 
   @TempDir
@@ -61,7 +65,7 @@ abstract class OciFixture {
     mkdir(root, "etc", 0755, 0, 0);
     file(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0, time);
     file(root, "etc/shadow", "root:*:1::::::\n", 0640, 0, 42, time);
-    Posix.lsetxattr(root.resolve("etc/shadow"), "user.origin", new byte[] {'b', 'a', 's', 'e'}, 0);
+    Xattrs.lsetxattr(root.resolve("etc/shadow"), "user.origin", new byte[] {'b', 'a', 's', 'e'}, 0);
     mkdir(root, "home", 0755, 0, 0);
     mkdir(root, "home/user", 0700, 1000, 1000);
     file(root, "home/user/notes", "hello", 0600, 1000, 1000, time);
@@ -102,12 +106,12 @@ abstract class OciFixture {
   static void file(Path root, String path, String content, int mode, int uid, int gid,
       Instant time) throws IOException {
     Path p = root.resolve(path);
-    int fd = Posix.open(p, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
+    int fd = Descriptors.open(p, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
     try {
       byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-      Posix.writeFully(fd, bytes, bytes.length, path);
+      Descriptors.writeFully(fd, bytes, bytes.length, path);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     Posix.lchown(p, uid, gid);
     Posix.chmod(p, mode);
@@ -125,6 +129,14 @@ abstract class OciFixture {
       layers.add(new ImageLayer(OciDescriptor.of(w.mediaType(), w.blob(), w.size()), w.diffId()));
     }
     return layers;
+  }
+
+  /** The two layers in an image layout at {@code tmp/layout}, tagged {@code tag}; the layout. */
+  Path export(String tag, Compression compression) throws IOException {
+    List<ImageLayer> layers = writeLayers(compression);
+    Path dir = tmp.resolve("layout");
+    OciLayoutWriter.open(dir).writeImage(tag, configOf(layers), layers, store);
+    return dir;
   }
 
   static ImageConfig configOf(List<ImageLayer> layers) {

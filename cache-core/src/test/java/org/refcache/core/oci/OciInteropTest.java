@@ -3,7 +3,6 @@ package org.refcache.core.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,15 +26,6 @@ import org.refcache.core.overlay.OverlayTree;
  * Runs as root (umoci unpack keeps owners only then).
  */
 class OciInteropTest extends OciFixture {
-  static final ObjectMapper JSON = new ObjectMapper();
-
-  Path export(String tag, Compression compression) throws IOException {
-    List<ImageLayer> layers = writeLayers(compression);
-    Path dir = tmp.resolve("layout");
-    OciLayoutWriter.open(dir).writeImage(tag, configOf(layers), layers, store);
-    return dir;
-  }
-
   @Test
   void skopeoInspectAcceptsAnExportedLayout() throws Exception {
     Path dir = export("v1", Compression.GZIP);

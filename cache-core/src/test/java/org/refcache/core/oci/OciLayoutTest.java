@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,15 +23,6 @@ import org.refcache.core.overlay.OverlayTree;
 
 /** Image layouts written and read back, and what the reader refuses. */
 class OciLayoutTest extends OciFixture {
-  static final ObjectMapper JSON = new ObjectMapper();
-
-  Path export(String tag, Compression compression) throws IOException {
-    List<ImageLayer> layers = writeLayers(compression);
-    Path dir = tmp.resolve("layout");
-    OciLayoutWriter.open(dir).writeImage(tag, configOf(layers), layers, store);
-    return dir;
-  }
-
   @Test
   void anExportedImageReadsBackWithItsLayersConfigAndHistory() throws IOException {
     List<ImageLayer> layers = writeLayers(Compression.GZIP);

@@ -6,35 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * A copied-up file keeps reporting its lower file's inode number ({@code st_ino} does not change
  * at copy-up on ext4, nor on overlayfs), through renames, hard links and a new tree over the same
  * upper; files made in the upper report their own.
  */
-class CopyUpInodeNumberTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class CopyUpInodeNumberTest extends WritableTreeFixture {
   /** What the union reports for {@code path}: its attributes' number, its node's the same. */
   private static long reported(OverlayTree tree, String path) throws IOException {
     long ino = tree.attributes(path).orElseThrow().ino();
@@ -143,7 +126,7 @@ class CopyUpInodeNumberTest {
   @Test
   void theOriginAttributeIsInvisibleAndUntouchable() throws IOException {
     tree.copyUp("a.txt");
-    assertThat(Posix.lgetxattr(upper.resolve("a.txt"), OverlayFormat.ORIGIN_INO_XATTR))
+    assertThat(Xattrs.lgetxattr(upper.resolve("a.txt"), OverlayFormat.ORIGIN_INO_XATTR))
         .isPresent();
     assertThat(tree.listXattr("a.txt")).doesNotContain(OverlayFormat.ORIGIN_INO_XATTR);
     assertThat(tree.getXattr("a.txt", OverlayFormat.ORIGIN_INO_XATTR)).isEmpty();
@@ -151,7 +134,7 @@ class CopyUpInodeNumberTest {
         new byte[] {'1'}, 0)).isInstanceOf(AccessDeniedException.class);
     tree.link("a.txt", "b.txt");
     tree.copyUp("b.txt");
-    assertThat(Posix.lgetxattr(upper.resolve("b.txt"), OverlayFormat.ORIGIN_INO_XATTR))
+    assertThat(Xattrs.lgetxattr(upper.resolve("b.txt"), OverlayFormat.ORIGIN_INO_XATTR))
         .isPresent(); // the same file
   }
 }

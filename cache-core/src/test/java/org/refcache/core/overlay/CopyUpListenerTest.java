@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 
@@ -48,7 +49,7 @@ class CopyUpListenerTest {
         } catch (IOException e) {
           throw new RuntimeException(e);
         } finally {
-          Posix.close(fd);
+          Descriptors.close(fd);
         }
       }
     });

@@ -10,6 +10,8 @@ import java.util.Optional;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * Two hand-built lower layers exercising every overlay rule, and the same tree flattened into a
@@ -123,7 +125,7 @@ final class Fixture {
         continue;
       }
       if (stat.isDirectory()) {
-        boolean opaque = Posix.lgetxattr(child, OverlayFormat.OPAQUE_XATTR).isPresent();
+        boolean opaque = Xattrs.lgetxattr(child, OverlayFormat.OPAQUE_XATTR).isPresent();
         if (existing.isPresent() && (!existing.get().isDirectory() || opaque)) {
           LayerFiles.deleteTree(target);
           existing = Optional.empty();
@@ -156,12 +158,12 @@ final class Fixture {
   }
 
   private static void copyAttributes(Path from, Stat stat, Path to) throws IOException {
-    for (String name : Posix.llistxattr(to)) {
-      Posix.lremovexattr(to, name);
+    for (String name : Xattrs.llistxattr(to)) {
+      Xattrs.lremovexattr(to, name);
     }
-    for (String name : Posix.llistxattr(from)) {
+    for (String name : Xattrs.llistxattr(from)) {
       if (!name.startsWith("trusted.overlay.")) {
-        Posix.lsetxattr(to, name, Posix.lgetxattr(from, name).orElseThrow(), 0);
+        Xattrs.lsetxattr(to, name, Xattrs.lgetxattr(from, name).orElseThrow(), 0);
       }
     }
     Posix.lchown(to, stat.uid(), stat.gid());

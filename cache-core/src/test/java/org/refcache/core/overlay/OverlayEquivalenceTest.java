@@ -23,6 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -117,7 +119,7 @@ class OverlayEquivalenceTest {
     step("remove lower xattr", o -> o.removeXattr("moved/sub", "user.none"));
     step("remove lower xattr (present)", o -> o.removeXattr("emptydir", "user.layer"));
     step("replace missing xattr", o -> o.setXattr("sym1", "trusted.x", hello,
-        Posix.XATTR_REPLACE));
+        Xattrs.XATTR_REPLACE));
     step("user xattr on a symlink", o -> o.setXattr("sym1", "user.x", hello, 0));
     step("trusted xattr on a symlink", o -> o.setXattr("sym1", "trusted.x", hello, 0));
     step("truncate lower file shorter", o -> o.truncate("moved/sub/keep.txt", 2),
@@ -354,7 +356,7 @@ class OverlayEquivalenceTest {
       }
       case 15 -> {
         String name = random.nextBoolean() ? "user.r" : "trusted.r";
-        int flags = new int[] {0, Posix.XATTR_CREATE, Posix.XATTR_REPLACE}[random.nextInt(3)];
+        int flags = new int[] {0, Xattrs.XATTR_CREATE, Xattrs.XATTR_REPLACE}[random.nextInt(3)];
         step("setxattr " + any + " " + name, o -> o.setXattr(any, name, data, flags));
       }
       case 16 -> {

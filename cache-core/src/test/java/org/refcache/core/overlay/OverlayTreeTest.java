@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /** The read-only union: lookup rules, merged listings, xattrs, the cache, and no mutators. */

@@ -9,7 +9,9 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Xattrs;
 
 /**
  * The operations a build step performs on a tree, applied either to a {@link WritableOverlayTree}
@@ -160,7 +162,7 @@ interface TreeOps {
       boolean existed = exists(path);
       int flags = Posix.O_WRONLY | Posix.O_CREAT | Posix.O_NOFOLLOW | Posix.O_CLOEXEC
           | (exclusive ? Posix.O_EXCL : 0);
-      Posix.close(Posix.open(at(path), flags, mode & 0777));
+      Descriptors.close(Descriptors.open(at(path), flags, mode & 0777));
       if (!existed) {
         Posix.lchown(at(path), uid, gid);
         Posix.chmod(at(path), mode);
@@ -178,7 +180,7 @@ interface TreeOps {
 
     @Override
     public void openTruncating(String path) throws IOException {
-      Posix.close(Posix.open(at(path),
+      Descriptors.close(Descriptors.open(at(path),
           Posix.O_WRONLY | Posix.O_TRUNC | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0));
     }
 
@@ -192,9 +194,9 @@ interface TreeOps {
         throw org.refcache.posix.ErrnoMapper.toException("truncate",
             org.refcache.posix.Errno.EINVAL, path, null);
       }
-      int fd = Posix.open(at(path), Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-      int rc = Posix.ftruncate(fd, size);
-      Posix.close(fd);
+      int fd = Descriptors.open(at(path), Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+      int rc = Descriptors.ftruncate(fd, size);
+      Descriptors.close(fd);
       if (rc != 0) {
         throw org.refcache.posix.ErrnoMapper.toException("ftruncate", -rc, path, null);
       }
@@ -263,12 +265,12 @@ interface TreeOps {
 
     @Override
     public void setXattr(String path, String name, byte[] value, int flags) throws IOException {
-      Posix.lsetxattr(at(path), name, value, flags);
+      Xattrs.lsetxattr(at(path), name, value, flags);
     }
 
     @Override
     public void removeXattr(String path, String name) throws IOException {
-      Posix.lremovexattr(at(path), name);
+      Xattrs.lremovexattr(at(path), name);
     }
   }
 }

@@ -11,12 +11,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
 
 /**
  * What a union path shows is the tree's answer ({@link OverlayTree#attributes}, and the numbers of
@@ -24,22 +23,7 @@ import org.refcache.posix.Stat;
  * across a copy-up, also once the upper is a layer of a read-only tree (a commit) and in a tree
  * over it (a ref made on the commit); the ctime a copy-up did not change; merged link counts.
  */
-class UnionAttributesTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class UnionAttributesTest extends WritableTreeFixture {
   /** The read-only tree of a commit of {@code tree}: its upper on top of its lowers. */
   private OverlayTree committed() {
     List<Path> layers = new ArrayList<>();
@@ -125,7 +109,7 @@ class UnionAttributesTest {
         .as("unmarked: a layer unpacked from a tarball never holds one")
         .isEqualTo(Posix.lstat(honest).ino());
 
-    Posix.lsetxattr(layer, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
+    Xattrs.lsetxattr(layer, OverlayFormat.ORIGINS_XATTR, new byte[] {'y'}, 0);
     OverlayTree marked = new OverlayTree(List.of(layer));
     assertThat(attributes(marked, "honest").ino()).isEqualTo(12345);
     assertThat(attributes(marked, "foreign").ino()).isEqualTo(Posix.lstat(foreign).ino());
@@ -136,7 +120,7 @@ class UnionAttributesTest {
 
   private static Path forged(Path layer, String name, String origin) throws IOException {
     Path file = Files.writeString(layer.resolve(name), "x");
-    Posix.lsetxattr(file, OverlayFormat.ORIGIN_INO_XATTR,
+    Xattrs.lsetxattr(file, OverlayFormat.ORIGIN_INO_XATTR,
         origin.getBytes(StandardCharsets.US_ASCII), 0);
     return file;
   }
@@ -144,18 +128,18 @@ class UnionAttributesTest {
   @Test
   void anUpperIsMarkedAtItsFirstCopyWithoutItsRootShowingIt() throws Exception {
     tree.mkdir("made", 0755, 0, 0);
-    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).as("nothing copied").isEmpty();
+    assertThat(Xattrs.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).as("nothing copied").isEmpty();
     tree.chmod("dir1/f1", 0600);
-    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
+    assertThat(Xattrs.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
 
     // An upper written before the mark existed gets it at its next copy, here below the root.
-    Posix.lremovexattr(upper, OverlayFormat.ORIGINS_XATTR);
+    Xattrs.lremovexattr(upper, OverlayFormat.ORIGINS_XATTR);
     WritableOverlayTree again = new WritableOverlayTree(upper, fixture.lowers());
     Instant root = attributes(again, "").ctime();
     Thread.sleep(5); // a later real ctime must be distinguishable
     again.chmod("dir1/f2", 0600);
 
-    assertThat(Posix.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
+    assertThat(Xattrs.lgetxattr(upper, OverlayFormat.ORIGINS_XATTR)).isPresent();
     assertThat(Posix.lstat(upper).ctime()).isAfter(root);
     assertThat(attributes(again, "").ctime()).isEqualTo(root);
     assertThat(again.listXattr("")).doesNotContain(OverlayFormat.ORIGINS_XATTR);

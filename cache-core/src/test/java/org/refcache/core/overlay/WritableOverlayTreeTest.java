@@ -20,33 +20,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
+import org.refcache.posix.Xattrs;
+import org.refcache.testing.LayerBuilder;
 import org.refcache.testing.TreeSnapshot;
 
 /** The copy-on-write engine, one behaviour at a time, checked on the upper's real files. */
-class WritableOverlayTreeTest {
-
-  @TempDir
-  Path base;
-
-  private Fixture fixture;
-  private Path upper;
-  private WritableOverlayTree tree;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    fixture = Fixture.create(base);
-    upper = Files.createDirectory(base.resolve("upper"));
-    tree = new WritableOverlayTree(upper, fixture.lowers());
-  }
-
+class WritableOverlayTreeTest extends WritableTreeFixture {
   @Test
   void copyUpKeepsContentModeOwnerTimesAndXattrs() throws IOException {
     Stat lower = Posix.lstat(fixture.bottom.resolve("a.txt"));
@@ -60,8 +46,8 @@ class WritableOverlayTreeTest {
     assertThat(stat.mtime()).isEqualTo(lower.mtime());
     assertThat(stat.atime()).isEqualTo(lower.atime());
     assertThat(stat.mtime().getNano() % 1000).isNotZero(); // nanoseconds, not micro
-    assertThat(Posix.lgetxattr(copied, "user.color").map(String::new)).contains("blue");
-    assertThat(Posix.lgetxattr(copied, "trusted.note").map(String::new)).contains("kept");
+    assertThat(Xattrs.lgetxattr(copied, "user.color").map(String::new)).contains("blue");
+    assertThat(Xattrs.lgetxattr(copied, "trusted.note").map(String::new)).contains("kept");
     assertThat(tree.resolve("a.txt").orElseThrow().isUpper()).isTrue();
   }
 
@@ -112,7 +98,7 @@ class WritableOverlayTreeTest {
   @Test
   void copyUpDoesNotCopyOverlayPrivateXattrs() throws IOException {
     Path copied = tree.copyUp("dir2");
-    assertThat(Posix.llistxattr(copied)).doesNotContain(OverlayFormat.OPAQUE_XATTR);
+    assertThat(Xattrs.llistxattr(copied)).doesNotContain(OverlayFormat.OPAQUE_XATTR);
     assertThat(tree.list("dir2")).extracting(DirEntry::name).containsExactly("z.txt");
   }
 
@@ -402,14 +388,14 @@ class WritableOverlayTreeTest {
     byte[] value = "v".getBytes(StandardCharsets.UTF_8);
     tree.setXattr("dir1/f1", "user.k", value, 0);
     assertThat(tree.getXattr("dir1/f1", "user.k")).hasValue(value);
-    assertThat(Posix.lgetxattr(fixture.bottom.resolve("dir1/f1"), "user.k")).isEmpty();
+    assertThat(Xattrs.lgetxattr(fixture.bottom.resolve("dir1/f1"), "user.k")).isEmpty();
     tree.removeXattr("a.txt", "user.color");
     assertThat(tree.listXattr("a.txt")).containsExactly("trusted.note");
     assertErrno(() -> tree.removeXattr("a.txt", "user.color"), Errno.ENODATA);
     assertErrno(() -> tree.setXattr("dir1", OverlayFormat.OPAQUE_XATTR, value, 0),
         Errno.EPERM);
     assertErrno(() -> tree.removeXattr("dir2", OverlayFormat.OPAQUE_XATTR), Errno.EPERM);
-    assertErrno(() -> tree.setXattr("a.txt", "user.k", value, Posix.XATTR_REPLACE),
+    assertErrno(() -> tree.setXattr("a.txt", "user.k", value, Xattrs.XATTR_REPLACE),
         Errno.ENODATA);
     assertThat(tree.getXattr("dir2", OverlayFormat.OPAQUE_XATTR)).isEmpty();
   }
@@ -522,7 +508,7 @@ class WritableOverlayTreeTest {
     String file = dir + "/" + name;
     assertThat(upper.resolve(dir).toString().length()).isGreaterThan(4096);
     Path real = tree.createFile(file, 0644, 0, 0, true);
-    Posix.close(Posix.open(real, Posix.O_WRONLY, 0));
+    Descriptors.close(Descriptors.open(real, Posix.O_WRONLY, 0));
     tree.chmod(file, 0600);
     tree.setXattr(file, "user.k", "v".getBytes(StandardCharsets.UTF_8), 0);
     tree.symlink("file", dir + "/link", 0, 0);

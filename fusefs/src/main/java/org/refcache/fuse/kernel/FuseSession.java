@@ -10,8 +10,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.slf4j.Logger;
@@ -51,8 +53,8 @@ public final class FuseSession implements AutoCloseable {
    * @param fsName   the source column of the mount table ({@code refcache})
    * @param subtype  shown as type {@code fuse.<subtype>}
    * @param options  further mount options ({@code allow_other}, {@code default_permissions})
-   * @param flags    {@code mount(2)} flags: {@link Posix#MS_NOSUID}, {@link Posix#MS_NODEV},
-   *                 {@link Posix#MS_RDONLY} (0: setuid programs and device nodes work)
+   * @param flags    {@code mount(2)} flags: {@link Mounting#MS_NOSUID}, {@link Mounting#MS_NODEV},
+   *                 {@link Mounting#MS_RDONLY} (0: setuid programs and device nodes work)
    * @param maxWrite the largest write request; reads are as large
    * @param threads  worker threads
    * @param passthrough ask for passthrough (FUSE 7.40, Linux 6.9): files the handler opens with
@@ -63,7 +65,7 @@ public final class FuseSession implements AutoCloseable {
 
     public Settings {
       options = List.copyOf(options);
-      if ((flags & ~(Posix.MS_NOSUID | Posix.MS_NODEV | Posix.MS_RDONLY)) != 0) {
+      if ((flags & ~(Mounting.MS_NOSUID | Mounting.MS_NODEV | Mounting.MS_RDONLY)) != 0) {
         throw new IllegalArgumentException("unexpected mount flags: 0x" + Long.toHexString(flags));
       }
       if (maxWrite < 4096 || maxWrite % 4096 != 0 || maxWrite > 1 << 20) {
@@ -132,17 +134,17 @@ public final class FuseSession implements AutoCloseable {
    */
   public static FuseSession mount(Path mountpoint, Settings settings, Handler handler)
       throws IOException {
-    int fd = Posix.open(Path.of("/dev/fuse"), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.open(Path.of("/dev/fuse"), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
     StringBuilder data = new StringBuilder("fd=").append(fd)
         .append(",rootmode=40000,user_id=0,group_id=0");
     for (String option : settings.options()) {
       data.append(',').append(option);
     }
     try {
-      Posix.mount(settings.fsName(), mountpoint, "fuse." + settings.subtype(), settings.flags(),
+      Mounting.mount(settings.fsName(), mountpoint, "fuse." + settings.subtype(), settings.flags(),
           data.toString());
     } catch (IOException e) {
-      Posix.close(fd);
+      Descriptors.close(fd);
       throw e;
     }
     FuseSession session = new FuseSession(mountpoint, settings, handler, fd);
@@ -188,7 +190,7 @@ public final class FuseSession implements AutoCloseable {
     Pointer inMemory = Pointer.wrap(runtime, in);
     try {
       while (true) {
-        long n = Posix.read(fd, inMemory, size);
+        long n = Descriptors.read(fd, inMemory, size);
         if (n < 0) {
           int errno = (int) -n;
           if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ENOENT) {
@@ -215,7 +217,7 @@ public final class FuseSession implements AutoCloseable {
         device.writeLock().lock();
         try {
           deviceClosed = true;
-          Posix.close(fd);
+          Descriptors.close(fd);
         } finally {
           device.writeLock().unlock();
         }
@@ -293,7 +295,7 @@ public final class FuseSession implements AutoCloseable {
         notifications.putInt(0);
         notifications.put(name);
         notifications.put((byte) 0);
-        long n = Posix.write(fd, notificationMemory, total);
+        long n = Descriptors.write(fd, notificationMemory, total);
         if (n < 0 && n != -Errno.ENOENT) {
           LOG.debug("invalidating a name in {} failed: errno {}", Printable.text(mountpoint.toString()), -n);
         }
@@ -366,7 +368,7 @@ public final class FuseSession implements AutoCloseable {
     map.putInt(0, backingFd);
     device.readLock().lock();
     try {
-      return deviceClosed ? -Errno.ENODEV : Posix.ioctl(fd, FuseKernel.IOC_BACKING_OPEN, map);
+      return deviceClosed ? -Errno.ENODEV : Descriptors.ioctl(fd, FuseKernel.IOC_BACKING_OPEN, map);
     } finally {
       device.readLock().unlock();
     }
@@ -378,7 +380,7 @@ public final class FuseSession implements AutoCloseable {
     id.putInt(0, backingId);
     device.readLock().lock();
     try {
-      int rc = deviceClosed ? 0 : Posix.ioctl(fd, FuseKernel.IOC_BACKING_CLOSE, id);
+      int rc = deviceClosed ? 0 : Descriptors.ioctl(fd, FuseKernel.IOC_BACKING_CLOSE, id);
       if (rc < 0) {
         LOG.debug("closing backing file {} failed: errno {}", backingId, -rc);
       }
@@ -398,14 +400,14 @@ public final class FuseSession implements AutoCloseable {
       return true;
     }
     try {
-      Posix.umount(mountpoint, 0);
+      Mounting.umount(mountpoint, 0);
       return true;
     } catch (IOException e) {
       LOG.debug("umount of {} failed ({}): detaching it", Printable.text(mountpoint.toString()),
           Printable.line(e.toString()));
     }
     try {
-      Posix.umount(mountpoint, Posix.MNT_DETACH);
+      Mounting.umount(mountpoint, Mounting.MNT_DETACH);
     } catch (IOException gone) {
       LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
       return true;

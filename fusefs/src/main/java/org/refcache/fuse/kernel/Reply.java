@@ -2,7 +2,7 @@ package org.refcache.fuse.kernel;
 
 import java.nio.ByteBuffer;
 import jnr.ffi.Pointer;
-import org.refcache.posix.Posix;
+import org.refcache.posix.Descriptors;
 
 /**
  * The reply to one request, built in a buffer its worker thread reuses. A handler answers each
@@ -85,7 +85,7 @@ public final class Reply {
 
   private boolean write(int total) {
     sent = true;
-    long n = Posix.write(fd, memory, total);
+    long n = Descriptors.write(fd, memory, total);
     if (n < 0 && n != -org.refcache.posix.Errno.ENOENT) {
       FuseSession.LOG.debug("reply to request {} not taken: errno {}", unique, -n);
     }

@@ -7,8 +7,8 @@ import org.refcache.fuse.FuseOptions;
 import org.refcache.fuse.LibfuseLoop;
 import org.refcache.fuse.ViewOperations;
 import org.refcache.posix.Errno;
+import org.refcache.posix.Mounting;
 import org.refcache.posix.NativeException;
-import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +56,7 @@ public final class LibfuseTransport implements LibfuseLoop {
   @Override
   public void unmount() {
     try {
-      Posix.umount(mountpoint, 0);
+      Mounting.umount(mountpoint, 0);
     } catch (IOException e) {
       unmountAfter(e);
     }
@@ -70,7 +70,7 @@ public final class LibfuseTransport implements LibfuseLoop {
         case Errno.EINVAL -> LOG.debug("{} was no longer mounted", Printable.text(mountpoint.toString()));
         case Errno.EBUSY -> {
           LOG.warn("{} is busy: detaching it lazily", Printable.text(mountpoint.toString()));
-          Posix.umount(mountpoint, Posix.MNT_DETACH);
+          Mounting.umount(mountpoint, Mounting.MNT_DETACH);
         }
         default -> fusermountUnmount(failure);
       }

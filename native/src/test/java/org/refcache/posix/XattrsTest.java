@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Extended attributes in the user, trusted and security namespaces (tests run as root). */
-class PosixXattrTest {
+class XattrsTest {
 
   /**
    * A valid version-2 {@code vfs_cap_data} granting CAP_NET_BIND_SERVICE (bit 10) permitted: the
@@ -39,51 +39,51 @@ class PosixXattrTest {
 
   @Test
   void userXattrRoundTrips() throws Exception {
-    Posix.lsetxattr(file, "user.origin", "layer-1".getBytes(UTF_8), 0);
-    assertThat(Posix.lgetxattr(file, "user.origin")).hasValueSatisfying(
+    Xattrs.lsetxattr(file, "user.origin", "layer-1".getBytes(UTF_8), 0);
+    assertThat(Xattrs.lgetxattr(file, "user.origin")).hasValueSatisfying(
         value -> assertThat(new String(value, UTF_8)).isEqualTo("layer-1"));
-    assertThat(Posix.llistxattr(file)).contains("user.origin");
-    Posix.lremovexattr(file, "user.origin");
-    assertThat(Posix.lgetxattr(file, "user.origin")).isEmpty();
-    assertThat(Posix.llistxattr(file)).doesNotContain("user.origin");
+    assertThat(Xattrs.llistxattr(file)).contains("user.origin");
+    Xattrs.lremovexattr(file, "user.origin");
+    assertThat(Xattrs.lgetxattr(file, "user.origin")).isEmpty();
+    assertThat(Xattrs.llistxattr(file)).doesNotContain("user.origin");
   }
 
   @Test
   void trustedXattrRoundTrips() throws Exception {
-    Posix.lsetxattr(file, "trusted.overlay.opaque", "y".getBytes(UTF_8), 0);
-    assertThat(Posix.lgetxattr(file, "trusted.overlay.opaque")).hasValue("y".getBytes(UTF_8));
-    assertThat(Posix.llistxattr(file)).contains("trusted.overlay.opaque");
-    Posix.lremovexattr(file, "trusted.overlay.opaque");
-    assertThat(Posix.lgetxattr(file, "trusted.overlay.opaque")).isEmpty();
+    Xattrs.lsetxattr(file, "trusted.overlay.opaque", "y".getBytes(UTF_8), 0);
+    assertThat(Xattrs.lgetxattr(file, "trusted.overlay.opaque")).hasValue("y".getBytes(UTF_8));
+    assertThat(Xattrs.llistxattr(file)).contains("trusted.overlay.opaque");
+    Xattrs.lremovexattr(file, "trusted.overlay.opaque");
+    assertThat(Xattrs.lgetxattr(file, "trusted.overlay.opaque")).isEmpty();
   }
 
   @Test
   void securityCapabilityRoundTrips() throws Exception {
-    Posix.lsetxattr(file, "security.capability", CAP_NET_BIND_SERVICE, 0);
-    assertThat(Posix.lgetxattr(file, "security.capability")).hasValue(CAP_NET_BIND_SERVICE);
-    assertThat(Posix.llistxattr(file)).contains("security.capability");
-    Posix.lremovexattr(file, "security.capability");
-    assertThat(Posix.lgetxattr(file, "security.capability")).isEmpty();
+    Xattrs.lsetxattr(file, "security.capability", CAP_NET_BIND_SERVICE, 0);
+    assertThat(Xattrs.lgetxattr(file, "security.capability")).hasValue(CAP_NET_BIND_SERVICE);
+    assertThat(Xattrs.llistxattr(file)).contains("security.capability");
+    Xattrs.lremovexattr(file, "security.capability");
+    assertThat(Xattrs.lgetxattr(file, "security.capability")).isEmpty();
   }
 
   @Test
   void llistxattrListsEveryNamespace() throws Exception {
-    Posix.lsetxattr(file, "user.a", new byte[] {1}, 0);
-    Posix.lsetxattr(file, "trusted.b", new byte[] {2}, 0);
-    Posix.lsetxattr(file, "security.capability", CAP_NET_BIND_SERVICE, 0);
-    assertThat(Posix.llistxattr(file))
+    Xattrs.lsetxattr(file, "user.a", new byte[] {1}, 0);
+    Xattrs.lsetxattr(file, "trusted.b", new byte[] {2}, 0);
+    Xattrs.lsetxattr(file, "security.capability", CAP_NET_BIND_SERVICE, 0);
+    assertThat(Xattrs.llistxattr(file))
         .contains("user.a", "trusted.b", "security.capability")
         .doesNotContain("");
   }
 
   @Test
   void lgetxattrOfMissingAttributeIsEmpty() throws Exception {
-    assertThat(Posix.lgetxattr(file, "user.missing")).isEmpty();
+    assertThat(Xattrs.lgetxattr(file, "user.missing")).isEmpty();
   }
 
   @Test
   void lremovexattrOfMissingAttributeFailsWithEnodata() {
-    assertThatThrownBy(() -> Posix.lremovexattr(file, "user.missing"))
+    assertThatThrownBy(() -> Xattrs.lremovexattr(file, "user.missing"))
         .isInstanceOfSatisfying(NativeException.class, e -> {
           assertThat(e.errno()).isEqualTo(Errno.ENODATA);
           assertThat(e.errnoName()).isEqualTo("ENODATA");
@@ -93,14 +93,14 @@ class PosixXattrTest {
 
   @Test
   void lgetxattrOfMissingFileFailsWithNoSuchFile() {
-    assertThatThrownBy(() -> Posix.lgetxattr(dir.resolve("missing"), "user.a"))
+    assertThatThrownBy(() -> Xattrs.lgetxattr(dir.resolve("missing"), "user.a"))
         .isInstanceOf(NoSuchFileException.class);
   }
 
   @Test
   void emptyValueIsPresentNotMissing() throws Exception {
-    Posix.lsetxattr(file, "user.empty", new byte[0], 0);
-    assertThat(Posix.lgetxattr(file, "user.empty")).hasValue(new byte[0]);
+    Xattrs.lsetxattr(file, "user.empty", new byte[0], 0);
+    assertThat(Xattrs.lgetxattr(file, "user.empty")).hasValue(new byte[0]);
   }
 
   @Test
@@ -108,29 +108,29 @@ class PosixXattrTest {
     byte[] value = new byte[3000];
     Arrays.fill(value, (byte) 'v');
     value[2999] = 'z';
-    Posix.lsetxattr(file, "user.big", value, 0);
-    assertThat(Posix.lgetxattr(file, "user.big")).hasValue(value);
+    Xattrs.lsetxattr(file, "user.big", value, 0);
+    assertThat(Xattrs.lgetxattr(file, "user.big")).hasValue(value);
   }
 
   @Test
   void listLongerThanFirstBufferIsReadWhole() throws Exception {
     String prefix = "user." + "n".repeat(40) + ".";
     for (int i = 0; i < 20; i++) {
-      Posix.lsetxattr(file, prefix + i, new byte[] {(byte) i}, 0);
+      Xattrs.lsetxattr(file, prefix + i, new byte[] {(byte) i}, 0);
     }
-    assertThat(Posix.llistxattr(file)).hasSizeGreaterThanOrEqualTo(20).contains(prefix + 19);
+    assertThat(Xattrs.llistxattr(file)).hasSizeGreaterThanOrEqualTo(20).contains(prefix + 19);
   }
 
   @Test
   void createFlagRefusesExistingAttribute() throws Exception {
-    Posix.lsetxattr(file, "user.a", new byte[] {1}, 0);
-    assertThatThrownBy(() -> Posix.lsetxattr(file, "user.a", new byte[] {2}, Posix.XATTR_CREATE))
+    Xattrs.lsetxattr(file, "user.a", new byte[] {1}, 0);
+    assertThatThrownBy(() -> Xattrs.lsetxattr(file, "user.a", new byte[] {2}, Xattrs.XATTR_CREATE))
         .isInstanceOf(FileAlreadyExistsException.class);
   }
 
   @Test
   void replaceFlagRefusesMissingAttribute() {
-    assertThatThrownBy(() -> Posix.lsetxattr(file, "user.a", new byte[] {2}, Posix.XATTR_REPLACE))
+    assertThatThrownBy(() -> Xattrs.lsetxattr(file, "user.a", new byte[] {2}, Xattrs.XATTR_REPLACE))
         .isInstanceOfSatisfying(NativeException.class,
             e -> assertThat(e.errno()).isEqualTo(Errno.ENODATA));
   }
@@ -138,9 +138,9 @@ class PosixXattrTest {
   @Test
   void xattrOnSymlinkDoesNotReachTarget() throws Exception {
     Path link = Files.createSymbolicLink(dir.resolve("link"), file);
-    Posix.lsetxattr(link, "trusted.link", new byte[] {7}, 0);
-    assertThat(Posix.lgetxattr(link, "trusted.link")).hasValue(new byte[] {7});
-    assertThat(Posix.lgetxattr(file, "trusted.link")).isEmpty();
-    assertThat(Posix.llistxattr(file)).doesNotContain("trusted.link");
+    Xattrs.lsetxattr(link, "trusted.link", new byte[] {7}, 0);
+    assertThat(Xattrs.lgetxattr(link, "trusted.link")).hasValue(new byte[] {7});
+    assertThat(Xattrs.lgetxattr(file, "trusted.link")).isEmpty();
+    assertThat(Xattrs.llistxattr(file)).doesNotContain("trusted.link");
   }
 }

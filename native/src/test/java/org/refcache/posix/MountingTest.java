@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bind mounts for real (tests run as root); every mount is undone even when a test fails. */
-class PosixMountTest {
+class MountingTest {
 
   @TempDir
   Path dir;
@@ -36,33 +36,33 @@ class PosixMountTest {
   @AfterEach
   void detachLeftoverMounts() throws IOException {
     for (Path mountPoint : mountPointsUnder(dir)) {
-      Posix.umount(mountPoint, Posix.MNT_DETACH);
+      Mounting.umount(mountPoint, Mounting.MNT_DETACH);
     }
     assertThat(mountPointsUnder(dir)).isEmpty();
   }
 
   @Test
   void bindMountShowsSourceThroughTarget() throws Exception {
-    Posix.bindMount(source, target, false);
+    Mounting.bindMount(source, target, false);
     try {
       assertThat(Files.readString(target.resolve("hello.txt"))).isEqualTo("hello");
       Files.writeString(target.resolve("written.txt"), "through the bind");
       assertThat(Files.readString(source.resolve("written.txt"))).isEqualTo("through the bind");
       assertThat(mountPointsUnder(dir)).containsExactly(target);
     } finally {
-      Posix.umount(target, 0);
+      Mounting.umount(target, 0);
     }
     assertThat(Files.exists(target.resolve("hello.txt"))).isFalse();
   }
 
   @Test
   void readOnlyBindMountRefusesWritesWithErofs() throws Exception {
-    Posix.bindMount(source, target, true);
+    Mounting.bindMount(source, target, true);
     try {
       assertThat(Files.readString(target.resolve("hello.txt"))).isEqualTo("hello");
       assertThat(Posix.statvfs(target).isReadOnly()).isTrue();
 
-      assertThatThrownBy(() -> Posix.open(target.resolve("new.txt"),
+      assertThatThrownBy(() -> Descriptors.open(target.resolve("new.txt"),
           Posix.O_WRONLY | Posix.O_CREAT, 0644))
           .isInstanceOfSatisfying(NativeException.class,
               e -> assertThat(e.errno()).isEqualTo(Errno.EROFS));
@@ -74,79 +74,79 @@ class PosixMountTest {
       Files.writeString(source.resolve("still-writable.txt"), "yes");
       assertThat(Files.exists(target.resolve("still-writable.txt"))).isTrue();
     } finally {
-      Posix.umount(target, 0);
+      Mounting.umount(target, 0);
     }
   }
 
   @Test
   void bindMountIsNosuidAndNodevUnlessAskedOtherwise() throws Exception {
-    Posix.bindMount(source, target, false);
+    Mounting.bindMount(source, target, false);
     try {
       assertThat(mountOptions(target)).contains("rw", "nosuid", "nodev");
     } finally {
-      Posix.umount(target, 0);
+      Mounting.umount(target, 0);
     }
-    Posix.bindMount(source, target, true);
+    Mounting.bindMount(source, target, true);
     try {
       assertThat(mountOptions(target)).contains("ro", "nosuid", "nodev");
     } finally {
-      Posix.umount(target, 0);
+      Mounting.umount(target, 0);
     }
   }
 
   /** A bind copies the source mount's flags; the flags asked for replace them, clearing too. */
   @Test
   void bindMountOfANosuidNodevSourceGetsExactlyTheFlagsAskedFor() throws Exception {
-    Posix.mount("tmpfs", source, "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV, "mode=0755");
+    Mounting.mount("tmpfs", source, "tmpfs", Mounting.MS_NOSUID | Mounting.MS_NODEV, "mode=0755");
     try {
       assertThat(mountOptions(source)).contains("nosuid", "nodev");
 
-      Posix.bindMount(source, target, 0);
+      Mounting.bindMount(source, target, 0);
       try {
         assertThat(mountOptions(target)).contains("rw").doesNotContain("nosuid", "nodev");
       } finally {
-        Posix.umount(target, 0);
+        Mounting.umount(target, 0);
       }
-      Posix.bindMount(source, target, Posix.MS_NODEV | Posix.MS_RDONLY);
+      Mounting.bindMount(source, target, Mounting.MS_NODEV | Mounting.MS_RDONLY);
       try {
         assertThat(mountOptions(target)).contains("ro", "nodev").doesNotContain("nosuid");
       } finally {
-        Posix.umount(target, 0);
+        Mounting.umount(target, 0);
       }
     } finally {
-      Posix.umount(source, 0);
+      Mounting.umount(source, 0);
     }
   }
 
   @Test
   void bindMountRefusesFlagsItDoesNotSet() {
-    assertThatThrownBy(() -> Posix.bindMount(source, target, 8 /* MS_NOEXEC */))
+    assertThatThrownBy(() -> Mounting.bindMount(source, target, 8 /* MS_NOEXEC */))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(Files.exists(target.resolve("hello.txt"))).isFalse();
   }
 
   @Test
   void bindMountOfMissingSourceFailsWithNoSuchFile() {
-    assertThatThrownBy(() -> Posix.bindMount(dir.resolve("missing"), target, false))
+    assertThatThrownBy(() -> Mounting.bindMount(dir.resolve("missing"), target, false))
         .isInstanceOf(NoSuchFileException.class);
   }
 
   @Test
   void umountOfPlainDirectoryFailsWithEinval() {
-    assertThatThrownBy(() -> Posix.umount(target, 0))
+    assertThatThrownBy(() -> Mounting.umount(target, 0))
         .isInstanceOfSatisfying(NativeException.class,
             e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
   }
 
   @Test
   void lazyUmountDetachesBusyMount() throws Exception {
-    Posix.bindMount(source, target, false);
-    int fd = Posix.open(target.resolve("hello.txt"), Posix.O_RDONLY, 0);
+    Mounting.bindMount(source, target, false);
+    int fd = Descriptors.open(target.resolve("hello.txt"), Posix.O_RDONLY, 0);
     try {
-      Posix.umount(target, Posix.MNT_DETACH);
+      Mounting.umount(target, Mounting.MNT_DETACH);
       assertThat(mountPointsUnder(dir)).isEmpty();
     } finally {
-      assertThat(Posix.close(fd)).isZero();
+      assertThat(Descriptors.close(fd)).isZero();
     }
   }
 

@@ -1,4 +1,4 @@
-package org.refcache.core.cache;
+package org.refcache.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,15 +6,18 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves by hand (prune by last use needs one). */
-final class TestClock extends Clock {
+/**
+ * A clock the test moves by hand: what prune by last use and the content store's created and
+ * updated times are tested with.
+ */
+public final class TestClock extends Clock {
   private volatile Instant now;
 
-  TestClock(Instant start) {
+  public TestClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now = now.plus(d);
   }
 

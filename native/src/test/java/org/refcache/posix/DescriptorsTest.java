@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The FUSE hot path: fd-level calls into native memory, -errno instead of exceptions. */
-class PosixFdIoTest {
+class DescriptorsTest {
 
   private static final Runtime RUNTIME = Runtime.getSystemRuntime();
 
@@ -27,25 +27,25 @@ class PosixFdIoTest {
   @Test
   void pwriteThenPreadRoundTripsThroughNativeMemory() throws Exception {
     Path file = dir.resolve("data");
-    int fd = Posix.open(file, Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_CLOEXEC, 0644);
+    int fd = Descriptors.open(file, Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_CLOEXEC, 0644);
     try {
       byte[] text = "hello world".getBytes(UTF_8);
       Pointer out = Memory.allocateDirect(RUNTIME, text.length);
       out.put(0, text, 0, text.length);
-      assertThat(Posix.pwrite(fd, out, text.length, 0)).isEqualTo(text.length);
+      assertThat(Descriptors.pwrite(fd, out, text.length, 0)).isEqualTo(text.length);
 
       Pointer in = Memory.allocateDirect(RUNTIME, 64);
-      assertThat(Posix.pread(fd, in, 5, 6)).isEqualTo(5);
+      assertThat(Descriptors.pread(fd, in, 5, 6)).isEqualTo(5);
       byte[] read = new byte[5];
       in.get(0, read, 0, 5);
       assertThat(new String(read, UTF_8)).isEqualTo("world");
 
-      assertThat(Posix.pread(fd, in, 64, 0)).as("short read at end of file").isEqualTo(11);
-      assertThat(Posix.pread(fd, in, 64, 11)).as("end of file").isZero();
-      assertThat(Posix.fsync(fd)).isZero();
-      assertThat(Posix.fdatasync(fd)).isZero();
+      assertThat(Descriptors.pread(fd, in, 64, 0)).as("short read at end of file").isEqualTo(11);
+      assertThat(Descriptors.pread(fd, in, 64, 11)).as("end of file").isZero();
+      assertThat(Descriptors.fsync(fd)).isZero();
+      assertThat(Descriptors.fdatasync(fd)).isZero();
     } finally {
-      assertThat(Posix.close(fd)).isZero();
+      assertThat(Descriptors.close(fd)).isZero();
     }
     assertThat(Files.readString(file)).isEqualTo("hello world");
   }
@@ -53,13 +53,13 @@ class PosixFdIoTest {
   @Test
   void pwriteAtOffsetLeavesHole() throws Exception {
     Path file = dir.resolve("sparse");
-    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_CREAT, 0600);
+    int fd = Descriptors.open(file, Posix.O_WRONLY | Posix.O_CREAT, 0600);
     try {
       Pointer buf = Memory.allocateDirect(RUNTIME, 1);
       buf.putByte(0, (byte) 'x');
-      assertThat(Posix.pwrite(fd, buf, 1, 1 << 20)).isEqualTo(1);
+      assertThat(Descriptors.pwrite(fd, buf, 1, 1 << 20)).isEqualTo(1);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     assertThat(Files.size(file)).isEqualTo((1 << 20) + 1);
     assertThat(Files.readAllBytes(file)[0]).isZero();
@@ -68,87 +68,87 @@ class PosixFdIoTest {
   @Test
   void ftruncateShortensAndExtends() throws Exception {
     Path file = Files.writeString(dir.resolve("f"), "0123456789");
-    int fd = Posix.open(file, Posix.O_RDWR, 0);
+    int fd = Descriptors.open(file, Posix.O_RDWR, 0);
     try {
-      assertThat(Posix.ftruncate(fd, 4)).isZero();
+      assertThat(Descriptors.ftruncate(fd, 4)).isZero();
       assertThat(Files.readString(file)).isEqualTo("0123");
-      assertThat(Posix.ftruncate(fd, 8)).isZero();
+      assertThat(Descriptors.ftruncate(fd, 8)).isZero();
       assertThat(Files.readAllBytes(file)).containsExactly('0', '1', '2', '3', 0, 0, 0, 0);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
   @Test
   void callsOnClosedDescriptorReturnMinusEbadf() throws Exception {
     Path file = Files.writeString(dir.resolve("f"), "x");
-    int fd = Posix.open(file, Posix.O_RDONLY, 0);
-    assertThat(Posix.close(fd)).isZero();
+    int fd = Descriptors.open(file, Posix.O_RDONLY, 0);
+    assertThat(Descriptors.close(fd)).isZero();
     Pointer buf = Memory.allocateDirect(RUNTIME, 8);
-    assertThat(Posix.pread(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.pread(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
     assertThat(Posix.errno()).isEqualTo(Errno.EBADF);
-    assertThat(Posix.pwrite(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
-    assertThat(Posix.fsync(fd)).isEqualTo(-Errno.EBADF);
-    assertThat(Posix.fdatasync(fd)).isEqualTo(-Errno.EBADF);
-    assertThat(Posix.ftruncate(fd, 0)).isEqualTo(-Errno.EBADF);
-    assertThat(Posix.close(fd)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.pwrite(fd, buf, 8, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.fsync(fd)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.fdatasync(fd)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.ftruncate(fd, 0)).isEqualTo(-Errno.EBADF);
+    assertThat(Descriptors.close(fd)).isEqualTo(-Errno.EBADF);
   }
 
   @Test
   void pwriteToReadOnlyDescriptorReturnsMinusEbadf() throws Exception {
     Path file = Files.writeString(dir.resolve("f"), "x");
-    int fd = Posix.open(file, Posix.O_RDONLY, 0);
+    int fd = Descriptors.open(file, Posix.O_RDONLY, 0);
     try {
       Pointer buf = Memory.allocateDirect(RUNTIME, 1);
-      assertThat(Posix.pwrite(fd, buf, 1, 0)).isEqualTo(-Errno.EBADF);
+      assertThat(Descriptors.pwrite(fd, buf, 1, 0)).isEqualTo(-Errno.EBADF);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
   }
 
   @Test
   void openRawReturnsMinusErrnoInsteadOfThrowing() throws Exception {
-    assertThat(Posix.openRaw(dir.resolve("missing").toString(), Posix.O_RDONLY, 0))
+    assertThat(Descriptors.openRaw(dir.resolve("missing").toString(), Posix.O_RDONLY, 0))
         .isEqualTo(-Errno.ENOENT);
-    assertThat(Posix.openRaw(dir.toString(), Posix.O_WRONLY, 0)).isEqualTo(-Errno.EISDIR);
-    int fd = Posix.openRaw(dir.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY, 0);
+    assertThat(Descriptors.openRaw(dir.toString(), Posix.O_WRONLY, 0)).isEqualTo(-Errno.EISDIR);
+    int fd = Descriptors.openRaw(dir.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY, 0);
     assertThat(fd).isNotNegative();
-    assertThat(Posix.close(fd)).isZero();
+    assertThat(Descriptors.close(fd)).isZero();
   }
 
   @Test
   void openMapsErrnoToExceptions() throws Exception {
     Path file = Files.writeString(dir.resolve("f"), "x");
     Path link = Files.createSymbolicLink(dir.resolve("link"), file);
-    assertThatThrownBy(() -> Posix.open(dir.resolve("missing"), Posix.O_RDONLY, 0))
+    assertThatThrownBy(() -> Descriptors.open(dir.resolve("missing"), Posix.O_RDONLY, 0))
         .isInstanceOf(NoSuchFileException.class);
-    assertThatThrownBy(() -> Posix.open(file, Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0600))
+    assertThatThrownBy(() -> Descriptors.open(file, Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0600))
         .isInstanceOf(FileAlreadyExistsException.class);
-    assertThatThrownBy(() -> Posix.open(link, Posix.O_RDONLY | Posix.O_NOFOLLOW, 0))
+    assertThatThrownBy(() -> Descriptors.open(link, Posix.O_RDONLY | Posix.O_NOFOLLOW, 0))
         .isInstanceOf(FileSystemLoopException.class);
-    assertThatThrownBy(() -> Posix.open(file, Posix.O_RDONLY | Posix.O_DIRECTORY, 0))
+    assertThatThrownBy(() -> Descriptors.open(file, Posix.O_RDONLY | Posix.O_DIRECTORY, 0))
         .isInstanceOf(java.nio.file.NotDirectoryException.class);
   }
 
   @Test
   void openCreatesWithRequestedMode() throws Exception {
     Path file = dir.resolve("created");
-    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
-    Posix.close(fd);
+    int fd = Descriptors.open(file, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC, 0600);
+    Descriptors.close(fd);
     assertThat(Posix.lstat(file).permissions()).isEqualTo(0600);
   }
 
   @Test
   void appendWritesAtEndRegardlessOfOffsetArgument() throws Exception {
     Path file = Files.writeString(dir.resolve("log"), "ab");
-    int fd = Posix.open(file, Posix.O_WRONLY | Posix.O_APPEND, 0);
+    int fd = Descriptors.open(file, Posix.O_WRONLY | Posix.O_APPEND, 0);
     try {
       Pointer buf = Memory.allocateDirect(RUNTIME, 1);
       buf.putByte(0, (byte) 'c');
       // Linux quirk documented in pwrite(2): with O_APPEND the offset is ignored.
-      assertThat(Posix.pwrite(fd, buf, 1, 0)).isEqualTo(1);
+      assertThat(Descriptors.pwrite(fd, buf, 1, 0)).isEqualTo(1);
     } finally {
-      Posix.close(fd);
+      Descriptors.close(fd);
     }
     assertThat(Files.readString(file)).isEqualTo("abc");
   }
@@ -179,11 +179,11 @@ class PosixFdIoTest {
   @Test
   void syncfsFlushesAnExistingDirectoryAndRejectsAMissingOne() throws Exception {
     Files.writeString(dir.resolve("f"), "data");
-    Posix.syncfs(dir);
+    Descriptors.syncfs(dir);
     assertThat(Files.readString(dir.resolve("f"))).isEqualTo("data");
-    assertThatThrownBy(() -> Posix.syncfs(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> Descriptors.syncfs(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
     Path file = dir.resolve("f");
-    assertThatThrownBy(() -> Posix.syncfs(file)).isInstanceOf(java.nio.file.NotDirectoryException.class);
+    assertThatThrownBy(() -> Descriptors.syncfs(file)).isInstanceOf(java.nio.file.NotDirectoryException.class);
   }
 
   @Test
@@ -204,10 +204,10 @@ class PosixFdIoTest {
   void fallocateAllocatesBlocksAndGrowsTheFile() throws Exception {
     Path f = dir.resolve("reserved");
     Files.createFile(f);
-    Posix.fallocate(f, 0, 1 << 20);
+    Descriptors.fallocate(f, 0, 1 << 20);
     Stat st = Posix.lstat(f);
     assertThat(st.size()).isEqualTo(1 << 20);
     assertThat(st.blocks() * 512).isGreaterThanOrEqualTo(1 << 20);
-    assertThatThrownBy(() -> Posix.fallocate(dir.resolve("missing"), 0, 1)).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> Descriptors.fallocate(dir.resolve("missing"), 0, 1)).isInstanceOf(NoSuchFileException.class);
   }
 }
