@@ -106,10 +106,11 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void startKernel() throws IOException {
-    bridge = new KernelBridge(view);
+    boolean noOpens = options.opensWithoutRequests();
+    bridge = new KernelBridge(view, noOpens);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
-        true), bridge);
+        !noOpens, !noOpens), bridge);
     bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
@@ -290,6 +291,10 @@ public final class FuseMount implements AutoCloseable {
       loop.markUnmounted();
     }
     List<Exception> failures = new ArrayList<>();
+    KernelBridge b = bridge;
+    if (b != null) {
+      b.closeNodeFiles(); // before the handles they hold go with the table
+    }
     unlinked.close();
     try {
       files.close();

@@ -37,15 +37,33 @@ import org.refcache.posix.StatVfs;
 final class KernelBridge implements FuseSession.Handler {
 
   private final ViewOperations view;
-  private final NodeTable nodes = new NodeTable();
+  private final NodeTable nodes;
   private final StructureLocks structure = new StructureLocks();
   private final DirectoryRequests directories;
   private final PassthroughFiles passthrough;
+  /** Whether OPEN is answered ENOSYS: files are then read and written by node. */
+  private final boolean opensWithoutRequests;
+  private final NodeFiles nodeFiles;
 
   KernelBridge(ViewOperations view) {
+    this(view, false);
+  }
+
+  /**
+   * @param opensWithoutRequests answer OPEN with ENOSYS ({@link FuseOptions#opensWithoutRequests})
+   */
+  KernelBridge(ViewOperations view, boolean opensWithoutRequests) {
     this.view = view;
+    this.opensWithoutRequests = opensWithoutRequests;
+    this.nodes = new NodeTable(opensWithoutRequests);
     this.directories = new DirectoryRequests(view, nodes);
     this.passthrough = new PassthroughFiles(nodes, this::releasedOpen);
+    this.nodeFiles = new NodeFiles(view);
+  }
+
+  /** Closes the files kept for reads and writes by node (at unmount). */
+  void closeNodeFiles() {
+    nodeFiles.close();
   }
 
   /** The session, once mounted: notifications go through it. */
@@ -72,7 +90,13 @@ final class KernelBridge implements FuseSession.Handler {
 
   @Override
   public void forget(long nodeId, long lookups) {
-    nodes.forget(nodeId, lookups);
+    MountPath kept = nodes.forget(nodeId, lookups);
+    if (opensWithoutRequests && !nodes.contains(nodeId)) {
+      nodeFiles.forgotten(nodeId);
+    }
+    if (kept != null) {
+      view.forgetUnlinked(kept);
+    }
     passthrough.closeUnused();
   }
 
@@ -115,6 +139,11 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
       case FuseKernel.OPEN -> {
+        if (opensWithoutRequests) {
+          // The kernel opens (and closes) every file without asking from now on.
+          reply.error(Errno.ENOSYS);
+          return;
+        }
         // A read-only open answered from the node's backing file needs no path: no lock either.
         if (!passthrough.answerFromBacking(r.nodeId(), r.i32(0), reply)) {
           withPath(r, at -> open(r, reply, at));
@@ -128,7 +157,14 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.FALLOCATE -> {
         // fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. A read-only passthrough open
         // has no handle (0): the view knows no such handle (EBADF).
-        view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
+        if (byNode(r.i64(0))) {
+          nodeFiles.writing(r.nodeId(), this::openByNode, h -> {
+            view.fallocate(h, r.i32(24), r.i64(8), r.i64(16));
+            return null;
+          });
+        } else {
+          view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
+        }
         reply.ok();
       }
       case FuseKernel.SETXATTR -> withPath(r, at -> setxattr(r, reply, at));
@@ -257,7 +293,13 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), uid, gid);
     }
     if ((valid & FuseKernel.FATTR_SIZE) != 0) {
-      if (byHandle) {
+      if (byHandle && byNode(fh)) {
+        long size = r.i64(16);
+        nodeFiles.writing(node, this::openByNode, h -> {
+          view.truncate(h, size);
+          return null;
+        });
+      } else if (byHandle) {
         view.truncate(fh, r.i64(16));
       } else {
         view.truncate(at, r.i64(16));
@@ -456,14 +498,22 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
   private void read(Request r, Reply reply) throws IOException {
     int size = Math.min(r.i32(16), reply.capacity());
-    int n = view.read(r.i64(0), reply.payloadMemory(), size, r.i64(8));
+    long offset = r.i64(8);
+    int n = byNode(r.i64(0))
+        ? nodeFiles.reading(r.nodeId(), this::openByNode,
+            h -> view.read(h, reply.payloadMemory(), size, offset))
+        : view.read(r.i64(0), reply.payloadMemory(), size, offset);
     reply.sendPayload(n);
   }
 
   /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
   private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
-    int n = view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, r.i64(8));
+    long offset = r.i64(8);
+    int n = byNode(r.i64(0))
+        ? nodeFiles.writing(r.nodeId(), this::openByNode,
+            h -> view.write(h, r.data(FuseKernel.WRITE_IN_SIZE, size), size, offset))
+        : view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, offset);
     ByteBuffer out = reply.begin();
     out.putInt(n);
     out.putInt(0);
@@ -484,6 +534,28 @@ final class KernelBridge implements FuseSession.Handler {
     reply.ok();
   }
 
+  /**
+   * Whether a request on an open file names it by node: handle 0 when opens take no request (a
+   * file made by CREATE still has a handle of its own).
+   */
+  private boolean byNode(long fh) {
+    return opensWithoutRequests && fh == PassthroughFiles.NO_HANDLE;
+  }
+
+  /**
+   * Opens the file of {@code nodeId} by its place (an unlinked file's kept one) under its ref's
+   * structure lock: a handle for {@link NodeFiles}, not counted as an open of the node.
+   */
+  private long openByNode(long nodeId, int flags) throws IOException {
+    Lock lock = structure.of(nodes.path(nodeId)).readLock();
+    lock.lock();
+    try {
+      return view.open(known(nodes.path(nodeId), nodeId), flags).handle();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Releases {@code fh}, logging a failure (its descriptor is closed anyway). */
   private void releaseQuietly(long fh) {
     try {
@@ -500,6 +572,9 @@ final class KernelBridge implements FuseSession.Handler {
    */
   void releasedOpen(long nodeId) {
     MountPath kept = nodes.released(nodeId);
+    if (opensWithoutRequests && !nodes.contains(nodeId)) {
+      nodeFiles.forgotten(nodeId);
+    }
     if (kept != null) {
       view.forgetUnlinked(kept);
     }
@@ -507,7 +582,14 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_fsync_in: fh, fsync_flags. */
   private void fsync(Request r, Reply reply) throws IOException {
-    if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
+    boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
+    if (byNode(r.i64(0))) {
+      // Whatever descriptor wrote the data (maybe one closed since), fsync of any makes it durable.
+      nodeFiles.reading(r.nodeId(), this::openByNode, h -> {
+        view.sync(h, dataOnly);
+        return null;
+      });
+    } else if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
       view.sync(r.i64(0), (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0);
     }
     reply.ok();
