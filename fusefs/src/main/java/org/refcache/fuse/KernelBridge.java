@@ -81,6 +81,14 @@ final class KernelBridge implements FuseSession.Handler {
   void invalidateRef(String id) {
     FuseSession s = session;
     NodeTable.Node refs = nodes.at(MountPath.REFS);
+    if (s != null && opensWithoutRequests) {
+      // Files open without a request stay hashed in the kernel's cache after their ref's name is
+      // dropped, and a closed one would never be forgotten: unhash each whose node keeps a file,
+      // so that its close lets the kernel forget it and its file (and lease) goes.
+      for (NodeTable.Name name : nodes.namesInRef(nodeFiles.nodes(), id)) {
+        s.invalidateEntry(name.parentId(), name.name().getBytes(StandardCharsets.ISO_8859_1));
+      }
+    }
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }

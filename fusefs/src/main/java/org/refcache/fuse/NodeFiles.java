@@ -151,6 +151,13 @@ final class NodeFiles implements AutoCloseable {
     }
   }
 
+  /** The nodes that keep an open file now. */
+  List<Long> nodes() {
+    synchronized (byNode) {
+      return new ArrayList<>(byNode.keySet());
+    }
+  }
+
   /** How many nodes keep an open file (tests). */
   int size() {
     synchronized (byNode) {

@@ -373,6 +373,47 @@ final class NodeTable {
     return kept;
   }
 
+  /** A name in a directory the kernel knows, for an invalidation. */
+  record Name(long parentId, String name) {
+  }
+
+  /**
+   * The names in ref {@code refId} of those of {@code nodeIds} that have one, each in its
+   * parent's node, deepest first.
+   */
+  synchronized List<Name> namesInRef(Iterable<Long> nodeIds, String refId) {
+    List<Name> names = new ArrayList<>();
+    List<Integer> depths = new ArrayList<>();
+    for (long id : nodeIds) {
+      Node node = byId.get(id);
+      if (node == null) {
+        continue;
+      }
+      for (MountPath path : node.paths) {
+        if (!path.insideRef() || !refId.equals(path.refId())) {
+          continue;
+        }
+        int slash = path.relative().lastIndexOf('/');
+        MountPath parent = MountPath.inRef(refId, slash < 0 ? "" : path.relative().substring(0, slash));
+        Node dir = byPath.get(parent);
+        if (dir != null) {
+          names.add(new Name(dir.id, path.relative().substring(slash + 1)));
+          depths.add(path.relative().split("/").length);
+        }
+      }
+    }
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Integer.compare(depths.get(b), depths.get(a)));
+    List<Name> deepestFirst = new ArrayList<>();
+    for (int i : order) {
+      deepestFirst.add(names.get(i));
+    }
+    return deepestFirst;
+  }
+
   /** Whether {@code nodeId} is still known (the kernel holds it, or a file of it is open). */
   synchronized boolean contains(long nodeId) {
     return byId.containsKey(nodeId);
