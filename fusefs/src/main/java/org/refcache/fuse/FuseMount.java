@@ -132,9 +132,9 @@ public final class FuseMount implements AutoCloseable {
       throw e;
     }
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
-        + "passthrough {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
-        session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()) + ","
-        + options.privileges().options());
+        + "passthrough {}, opens {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        session.passthrough() ? "on" : "off", noOpens ? "without requests" : "with requests",
+        String.join(",", options.toMountOptions()) + "," + options.privileges().options());
   }
 
   private void startLibfuse() throws IOException {
