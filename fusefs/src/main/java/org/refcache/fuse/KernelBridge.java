@@ -58,7 +58,7 @@ final class KernelBridge implements FuseSession.Handler {
     this.nodes = new NodeTable(opensWithoutRequests);
     this.directories = new DirectoryRequests(view, nodes);
     this.passthrough = new PassthroughFiles(nodes, this::releasedOpen);
-    this.nodeFiles = new NodeFiles(view);
+    this.nodeFiles = new NodeFiles(view, this::openByNode);
   }
 
   /** Closes the files kept for reads and writes by node (at unmount). */
@@ -166,10 +166,7 @@ final class KernelBridge implements FuseSession.Handler {
         // fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. A read-only passthrough open
         // has no handle (0): the view knows no such handle (EBADF).
         if (byNode(r.i64(0))) {
-          nodeFiles.writing(r.nodeId(), this::openByNode, h -> {
-            view.fallocate(h, r.i32(24), r.i64(8), r.i64(16));
-            return null;
-          });
+          nodeFiles.fallocate(r.nodeId(), r.i32(24), r.i64(8), r.i64(16));
         } else {
           view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
         }
@@ -302,11 +299,7 @@ final class KernelBridge implements FuseSession.Handler {
     }
     if ((valid & FuseKernel.FATTR_SIZE) != 0) {
       if (byHandle && byNode(fh)) {
-        long size = r.i64(16);
-        nodeFiles.writing(node, this::openByNode, h -> {
-          view.truncate(h, size);
-          return null;
-        });
+        nodeFiles.truncate(node, r.i64(16));
       } else if (byHandle) {
         view.truncate(fh, r.i64(16));
       } else {
@@ -508,8 +501,7 @@ final class KernelBridge implements FuseSession.Handler {
     int size = Math.min(r.i32(16), reply.capacity());
     long offset = r.i64(8);
     int n = byNode(r.i64(0))
-        ? nodeFiles.reading(r.nodeId(), this::openByNode,
-            h -> view.read(h, reply.payloadMemory(), size, offset))
+        ? nodeFiles.read(r.nodeId(), reply.payloadMemory(), size, offset)
         : view.read(r.i64(0), reply.payloadMemory(), size, offset);
     reply.sendPayload(n);
   }
@@ -518,10 +510,10 @@ final class KernelBridge implements FuseSession.Handler {
   private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
     long offset = r.i64(8);
+    jnr.ffi.Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
     int n = byNode(r.i64(0))
-        ? nodeFiles.writing(r.nodeId(), this::openByNode,
-            h -> view.write(h, r.data(FuseKernel.WRITE_IN_SIZE, size), size, offset))
-        : view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, offset);
+        ? nodeFiles.write(r.nodeId(), data, size, offset)
+        : view.write(r.i64(0), data, size, offset);
     ByteBuffer out = reply.begin();
     out.putInt(n);
     out.putInt(0);
@@ -592,13 +584,9 @@ final class KernelBridge implements FuseSession.Handler {
   private void fsync(Request r, Reply reply) throws IOException {
     boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
     if (byNode(r.i64(0))) {
-      // Whatever descriptor wrote the data (maybe one closed since), fsync of any makes it durable.
-      nodeFiles.reading(r.nodeId(), this::openByNode, h -> {
-        view.sync(h, dataOnly);
-        return null;
-      });
+      nodeFiles.sync(r.nodeId(), dataOnly);
     } else if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
-      view.sync(r.i64(0), (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0);
+      view.sync(r.i64(0), dataOnly);
     }
     reply.ok();
   }

@@ -1,7 +1,6 @@
 package org.refcache.fuse;
 
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,16 +39,58 @@ final class NodeFiles implements AutoCloseable {
   }
 
   private final ViewOperations view;
+  private final Opener opener;
   private final int capacity;
   private final Map<Long, Files> byNode = new LinkedHashMap<>(16, 0.75f, true);
 
-  NodeFiles(ViewOperations view) {
-    this(view, CAPACITY);
+  /**
+   * @param opener opens a node's file by its place (the bridge's: it knows nodes and places)
+   */
+  NodeFiles(ViewOperations view, Opener opener) {
+    this(view, opener, CAPACITY);
   }
 
-  NodeFiles(ViewOperations view, int capacity) {
+  NodeFiles(ViewOperations view, Opener opener, int capacity) {
     this.view = view;
+    this.opener = opener;
     this.capacity = capacity;
+  }
+
+  /** READ by node: bytes read into {@code buffer}. */
+  int read(long nodeId, jnr.ffi.Pointer buffer, int size, long offset) throws IOException {
+    return reading(nodeId, h -> view.read(h, buffer, size, offset));
+  }
+
+  /** WRITE by node: bytes written. */
+  int write(long nodeId, jnr.ffi.Pointer buffer, int size, long offset) throws IOException {
+    return writing(nodeId, h -> view.write(h, buffer, size, offset));
+  }
+
+  /** {@code ftruncate} by node. */
+  void truncate(long nodeId, long size) throws IOException {
+    writing(nodeId, h -> {
+      view.truncate(h, size);
+      return null;
+    });
+  }
+
+  /** {@code fallocate} by node. */
+  void fallocate(long nodeId, int mode, long offset, long length) throws IOException {
+    writing(nodeId, h -> {
+      view.fallocate(h, mode, offset, length);
+      return null;
+    });
+  }
+
+  /**
+   * {@code fsync} by node: through any descriptor of the file, which makes durable what every
+   * descriptor wrote (also one closed since).
+   */
+  void sync(long nodeId, boolean dataOnly) throws IOException {
+    reading(nodeId, h -> {
+      view.sync(h, dataOnly);
+      return null;
+    });
   }
 
   /** One node's open files: one for reading (0: none yet), one for writing (0: none yet). */
@@ -64,20 +105,19 @@ final class NodeFiles implements AutoCloseable {
    * Runs {@code operation} on a handle of {@code nodeId} that reads: its writing one if it has
    * one (it sees its own writes), else one opened read-only.
    */
-  <T> T reading(long nodeId, Opener opener, HandleOperation<T> operation) throws IOException {
-    return use(nodeId, false, opener, operation);
+  private <T> T reading(long nodeId, HandleOperation<T> operation) throws IOException {
+    return use(nodeId, false, operation);
   }
 
   /** Runs {@code operation} on a handle of {@code nodeId} open for reading and writing. */
-  <T> T writing(long nodeId, Opener opener, HandleOperation<T> operation) throws IOException {
-    return use(nodeId, true, opener, operation);
+  private <T> T writing(long nodeId, HandleOperation<T> operation) throws IOException {
+    return use(nodeId, true, operation);
   }
 
-  private <T> T use(long nodeId, boolean write, Opener opener, HandleOperation<T> operation)
-      throws IOException {
+  private <T> T use(long nodeId, boolean write, HandleOperation<T> operation) throws IOException {
     while (true) {
       Files files = filesOf(nodeId);
-      long handle = openedIn(files, nodeId, write, opener);
+      long handle = openedIn(files, nodeId, write);
       ReentrantReadWriteLock.ReadLock read = files.lock.readLock();
       read.lock();
       try {
@@ -92,8 +132,7 @@ final class NodeFiles implements AutoCloseable {
   }
 
   /** The handle to use in {@code files}, opened now if needed. */
-  private long openedIn(Files files, long nodeId, boolean write, Opener opener)
-      throws IOException {
+  private long openedIn(Files files, long nodeId, boolean write) throws IOException {
     ReentrantReadWriteLock.WriteLock lock = files.lock.writeLock();
     lock.lock();
     try {
@@ -200,10 +239,5 @@ final class NodeFiles implements AutoCloseable {
     for (Files files : all) {
       close(files);
     }
-  }
-
-  /** A node without a place to open it by. */
-  static NoSuchFileException unknown(long nodeId) {
-    return new NoSuchFileException("node " + nodeId);
   }
 }
