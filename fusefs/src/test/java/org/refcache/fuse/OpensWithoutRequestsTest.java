@@ -64,15 +64,25 @@ class OpensWithoutRequestsTest {
     readAll(view.ref("ro"));
     // A READ marks the atime stale, so the next stat of each file asks once (a GETATTR).
     readAll(view.ref("ro"));
-    long[] before = counts();
 
-    readAll(view.ref("ro"));
-
-    long[] after = counts();
-    assertThat(after[0] - before[0]).as("OPEN").isZero();
-    assertThat(after[1] - before[1]).as("READ").isZero();
-    assertThat(after[2] - before[2]).as("RELEASE").isZero();
-    assertThat(after[3] - before[3]).as("LOOKUP and GETATTR").isLessThan(5);
+    // A pass that sends nothing per file. Up to four tries: another process on the machine may
+    // drop the kernel's caches (drop_caches) between two passes, and then names and pages are
+    // asked again (and the pass after that stats each file once more).
+    long[] sent = null;
+    for (int attempt = 0; attempt < 4 && (sent == null || sent[1] > 0 || sent[3] >= 5);
+        attempt++) {
+      long[] before = counts();
+      readAll(view.ref("ro"));
+      long[] after = counts();
+      sent = new long[4];
+      for (int i = 0; i < 4; i++) {
+        sent[i] = after[i] - before[i];
+      }
+      assertThat(sent[0]).as("OPEN").isZero();
+      assertThat(sent[2]).as("RELEASE").isZero();
+    }
+    assertThat(sent[1]).as("READ").isZero();
+    assertThat(sent[3]).as("LOOKUP and GETATTR").isLessThan(5);
     assertThat(served(FuseKernel.OPEN)).as("the one OPEN answered ENOSYS").isEqualTo(1);
   }
 
@@ -186,6 +196,34 @@ class OpensWithoutRequestsTest {
     }
     // The refused write had already gone into the cached page: the kernel drops that page.
     assertThat(Files.readString(file)).isEqualTo("0123456789");
+  }
+
+  @Test
+  void filesKeptByNodeStayBoundedAndAnEvictedOneIsOpenedAgainWhenRead() throws Exception {
+    byte[] first = new byte[256 << 10];
+    new java.util.Random(3).nextBytes(first);
+    Files.write(layer.resolve("first"), first);
+    int others = NodeFiles.CAPACITY + 100;
+    for (int i = 0; i < others; i++) {
+      Files2.file(layer.resolve("many").resolve("f" + i), "content " + i);
+    }
+    view.addReadOnly("ro", layer);
+    mount();
+    Path firstFile = view.ref("ro").resolve("first");
+    assertThat(Files.readAllBytes(firstFile)).isEqualTo(first);
+    readAll(view.ref("ro").resolve("many"));
+    assertThat(mount.openFiles()).as("node files kept").isLessThanOrEqualTo(NodeFiles.CAPACITY);
+
+    // Drop the first file's cached pages: reading it again needs READs, through a new node file.
+    Process drop = new ProcessBuilder("python3", "-c",
+        "import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); "
+            + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)", firstFile.toString())
+        .inheritIO().start();
+    assertThat(drop.waitFor()).isZero();
+    long reads = served(FuseKernel.READ);
+    assertThat(Files.readAllBytes(firstFile)).isEqualTo(first);
+    assertThat(served(FuseKernel.READ)).as("READs after the pages were dropped")
+        .isGreaterThan(reads);
   }
 
   /** Waits (up to 5 s) until the kernel forgot the closed files and their node files closed. */
