@@ -27,6 +27,10 @@ import org.refcache.posix.StatVfs;
  * reachable ({@link ViewOperations#unlinkOpen}) until their last release, so that {@code fstat}
  * and {@code fchmod} on them still find them.
  *
+ * <p>With opens that take no request ({@link FuseOptions#opensWithoutRequests}) OPEN is answered
+ * ENOSYS, requests on open files come with handle 0 and go to the node's file ({@link NodeFiles}),
+ * and a file the kernel holds counts as open for unlink and rename ({@link NodeTable}).
+ *
  * <p>Failures: every view call's exception is answered as its errno here, in {@link #handle}
  * ({@link ViewFailures}); the operations below only answer success.
  *
