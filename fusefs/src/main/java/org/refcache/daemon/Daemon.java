@@ -38,6 +38,11 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration MOUNT_ANSWER_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * {@code 1}: the view's kernel transport opens files without requests
+   * ({@link FuseOptions#opensWithoutRequests}; off by default, for measuring).
+   */
+  public static final String OPENS_WITHOUT_REQUESTS_ENV = "REFCACHE_FUSE_OPENS_WITHOUT_REQUESTS";
 
   private final DaemonConfig config;
   private final StateRootLock rootLock;
@@ -121,7 +126,8 @@ public final class Daemon implements AutoCloseable {
       HeldHandles held = HeldHandles.restore(cache, config.root());
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
       fuse = FuseMount.mount(trees, config.mountpoint(),
-          FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view()));
+          FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view())
+              .withOpensWithoutRequests("1".equals(System.getenv(OPENS_WITHOUT_REQUESTS_ENV))));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),

@@ -115,6 +115,16 @@ final class FileHandles {
     return handle;
   }
 
+  /** Opens {@code real}, a file of {@code ref} kept by a descriptor of the view's, as is. */
+  long openKept(RefTree ref, Path real, int flags, boolean writable) throws IOException {
+    // Without O_NOFOLLOW: the path is /proc's link to the kept descriptor's file.
+    int fd = Posix.openRaw(real.toString(), (flags & CARRIED_FLAGS) | Posix.O_CLOEXEC, 0);
+    if (fd < 0) {
+      throw ErrnoMapper.toException("open", -fd, real.toString(), null);
+    }
+    return files.register(retained(ref, fd, writable));
+  }
+
   private long register(RefTree ref, Path real, int flags, boolean writable) throws IOException {
     return files.register(openFile(ref, real, flags, writable));
   }
@@ -125,6 +135,11 @@ final class FileHandles {
     if (fd < 0) {
       throw ErrnoMapper.toException("open", -fd, real.toString(), null);
     }
+    return retained(ref, fd, writable);
+  }
+
+  /** An open file of {@code fd} (owned from now on) holding a use of {@code ref}. */
+  private static OpenFile retained(RefTree ref, int fd, boolean writable) {
     if (!ref.tryRetain()) {
       Descriptors.close(fd);
       throw new IllegalStateException("ref " + ref.id() + " closed while a request used it");

@@ -106,10 +106,11 @@ public final class FuseMount implements AutoCloseable {
   }
 
   private void startKernel() throws IOException {
-    bridge = new KernelBridge(view);
+    boolean noOpens = options.opensWithoutRequests();
+    bridge = new KernelBridge(view, noOpens);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
-        true), bridge);
+        !noOpens, !noOpens), bridge);
     bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
@@ -131,9 +132,9 @@ public final class FuseMount implements AutoCloseable {
       throw e;
     }
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
-        + "passthrough {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
-        session.passthrough() ? "on" : "off", String.join(",", options.toMountOptions()) + ","
-        + options.privileges().options());
+        + "passthrough {}, opens {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        session.passthrough() ? "on" : "off", noOpens ? "without requests" : "with requests",
+        String.join(",", options.toMountOptions()) + "," + options.privileges().options());
   }
 
   private void startLibfuse() throws IOException {
@@ -290,6 +291,10 @@ public final class FuseMount implements AutoCloseable {
       loop.markUnmounted();
     }
     List<Exception> failures = new ArrayList<>();
+    KernelBridge b = bridge;
+    if (b != null) {
+      b.closeNodeFiles(); // before the handles they hold go with the table
+    }
     unlinked.close();
     try {
       files.close();

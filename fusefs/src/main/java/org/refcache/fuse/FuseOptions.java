@@ -32,7 +32,8 @@ import java.util.Objects;
 public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
                           boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
                           Duration unmountTimeout, List<String> extraOptions,
-                          Transport transport, MountPrivileges privileges) {
+                          Transport transport, MountPrivileges privileges,
+                          boolean opensWithoutRequests) {
 
   /** How requests reach the view. */
   public enum Transport {
@@ -101,38 +102,44 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   public static FuseOptions defaults() {
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
-        Transport.KERNEL, MountPrivileges.NONE);
+        Transport.KERNEL, MountPrivileges.NONE, false);
   }
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
   }
 
   public FuseOptions withAutoUnmount(boolean on) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, on, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
   }
 
   public FuseOptions withLeaseCacheSize(int size) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, size, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
   }
 
   public FuseOptions withExtraOptions(List<String> options) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, options, transport, privileges);
+        mountTimeout, unmountTimeout, options, transport, privileges, opensWithoutRequests);
   }
 
   /** Whether setuid bits and device nodes take effect through the view (see {@link MountPrivileges}). */
   public FuseOptions withPrivileges(MountPrivileges granted) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, transport, granted);
+        mountTimeout, unmountTimeout, extraOptions, transport, granted, opensWithoutRequests);
   }
 
   public FuseOptions withTransport(Transport how) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, how, privileges);
+        mountTimeout, unmountTimeout, extraOptions, how, privileges, opensWithoutRequests);
+  }
+
+  /** Whether the kernel transport opens files without requests (see the record's doc). */
+  public FuseOptions withOpensWithoutRequests(boolean on) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, extraOptions, transport, privileges, on);
   }
 
   /**

@@ -27,6 +27,10 @@ import org.refcache.posix.StatVfs;
  * reachable ({@link ViewOperations#unlinkOpen}) until their last release, so that {@code fstat}
  * and {@code fchmod} on them still find them.
  *
+ * <p>With opens that take no request ({@link FuseOptions#opensWithoutRequests}) OPEN is answered
+ * ENOSYS, requests on open files come with handle 0 and go to the node's file ({@link NodeFiles}),
+ * and a file the kernel holds counts as open for unlink and rename ({@link NodeTable}).
+ *
  * <p>Failures: every view call's exception is answered as its errno here, in {@link #handle}
  * ({@link ViewFailures}); the operations below only answer success.
  *
@@ -37,15 +41,33 @@ import org.refcache.posix.StatVfs;
 final class KernelBridge implements FuseSession.Handler {
 
   private final ViewOperations view;
-  private final NodeTable nodes = new NodeTable();
+  private final NodeTable nodes;
   private final StructureLocks structure = new StructureLocks();
   private final DirectoryRequests directories;
   private final PassthroughFiles passthrough;
+  /** Whether OPEN is answered ENOSYS: files are then read and written by node. */
+  private final boolean opensWithoutRequests;
+  private final NodeFiles nodeFiles;
 
   KernelBridge(ViewOperations view) {
+    this(view, false);
+  }
+
+  /**
+   * @param opensWithoutRequests answer OPEN with ENOSYS ({@link FuseOptions#opensWithoutRequests})
+   */
+  KernelBridge(ViewOperations view, boolean opensWithoutRequests) {
     this.view = view;
+    this.opensWithoutRequests = opensWithoutRequests;
+    this.nodes = new NodeTable(opensWithoutRequests);
     this.directories = new DirectoryRequests(view, nodes);
     this.passthrough = new PassthroughFiles(nodes, this::releasedOpen);
+    this.nodeFiles = new NodeFiles(view, this::openByNode);
+  }
+
+  /** Closes the files kept for reads and writes by node (at unmount). */
+  void closeNodeFiles() {
+    nodeFiles.close();
   }
 
   /** The session, once mounted: notifications go through it. */
@@ -63,6 +85,14 @@ final class KernelBridge implements FuseSession.Handler {
   void invalidateRef(String id) {
     FuseSession s = session;
     NodeTable.Node refs = nodes.at(MountPath.REFS);
+    if (s != null && opensWithoutRequests) {
+      // Files open without a request stay hashed in the kernel's cache after their ref's name is
+      // dropped, and a closed one would never be forgotten: unhash each whose node keeps a file,
+      // so that its close lets the kernel forget it and its file (and lease) goes.
+      for (NodeTable.Name name : nodes.namesInRef(nodeFiles.nodes(), id)) {
+        s.invalidateEntry(name.parentId(), name.name().getBytes(StandardCharsets.ISO_8859_1));
+      }
+    }
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
     }
@@ -72,7 +102,13 @@ final class KernelBridge implements FuseSession.Handler {
 
   @Override
   public void forget(long nodeId, long lookups) {
-    nodes.forget(nodeId, lookups);
+    MountPath kept = nodes.forget(nodeId, lookups);
+    if (opensWithoutRequests && !nodes.contains(nodeId)) {
+      nodeFiles.forgotten(nodeId);
+    }
+    if (kept != null) {
+      view.forgetUnlinked(kept);
+    }
     passthrough.closeUnused();
   }
 
@@ -115,6 +151,11 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.RENAME2 -> rename(r, reply, 16, r.i32(8));
       case FuseKernel.LINK -> link(r, reply);
       case FuseKernel.OPEN -> {
+        if (opensWithoutRequests) {
+          // The kernel opens (and closes) every file without asking from now on.
+          reply.error(Errno.ENOSYS);
+          return;
+        }
         // A read-only open answered from the node's backing file needs no path: no lock either.
         if (!passthrough.answerFromBacking(r.nodeId(), r.i32(0), reply)) {
           withPath(r, at -> open(r, reply, at));
@@ -128,7 +169,11 @@ final class KernelBridge implements FuseSession.Handler {
       case FuseKernel.FALLOCATE -> {
         // fuse_fallocate_in: fh 0, offset 8, length 16, mode 24. A read-only passthrough open
         // has no handle (0): the view knows no such handle (EBADF).
-        view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
+        if (byNode(r.i64(0))) {
+          nodeFiles.fallocate(r.nodeId(), r.i32(24), r.i64(8), r.i64(16));
+        } else {
+          view.fallocate(r.i64(0), r.i32(24), r.i64(8), r.i64(16));
+        }
         reply.ok();
       }
       case FuseKernel.SETXATTR -> withPath(r, at -> setxattr(r, reply, at));
@@ -257,7 +302,9 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), uid, gid);
     }
     if ((valid & FuseKernel.FATTR_SIZE) != 0) {
-      if (byHandle) {
+      if (byHandle && byNode(fh)) {
+        nodeFiles.truncate(node, r.i64(16));
+      } else if (byHandle) {
         view.truncate(fh, r.i64(16));
       } else {
         view.truncate(at, r.i64(16));
@@ -456,14 +503,21 @@ final class KernelBridge implements FuseSession.Handler {
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
   private void read(Request r, Reply reply) throws IOException {
     int size = Math.min(r.i32(16), reply.capacity());
-    int n = view.read(r.i64(0), reply.payloadMemory(), size, r.i64(8));
+    long offset = r.i64(8);
+    int n = byNode(r.i64(0))
+        ? nodeFiles.read(r.nodeId(), reply.payloadMemory(), size, offset)
+        : view.read(r.i64(0), reply.payloadMemory(), size, offset);
     reply.sendPayload(n);
   }
 
   /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
   private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
-    int n = view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, r.i64(8));
+    long offset = r.i64(8);
+    jnr.ffi.Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
+    int n = byNode(r.i64(0))
+        ? nodeFiles.write(r.nodeId(), data, size, offset)
+        : view.write(r.i64(0), data, size, offset);
     ByteBuffer out = reply.begin();
     out.putInt(n);
     out.putInt(0);
@@ -484,6 +538,28 @@ final class KernelBridge implements FuseSession.Handler {
     reply.ok();
   }
 
+  /**
+   * Whether a request on an open file names it by node: handle 0 when opens take no request (a
+   * file made by CREATE still has a handle of its own).
+   */
+  private boolean byNode(long fh) {
+    return opensWithoutRequests && fh == PassthroughFiles.NO_HANDLE;
+  }
+
+  /**
+   * Opens the file of {@code nodeId} by its place (an unlinked file's kept one) under its ref's
+   * structure lock: a handle for {@link NodeFiles}, not counted as an open of the node.
+   */
+  private long openByNode(long nodeId, int flags) throws IOException {
+    Lock lock = structure.of(nodes.path(nodeId)).readLock();
+    lock.lock();
+    try {
+      return view.open(known(nodes.path(nodeId), nodeId), flags).handle();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Releases {@code fh}, logging a failure (its descriptor is closed anyway). */
   private void releaseQuietly(long fh) {
     try {
@@ -500,6 +576,9 @@ final class KernelBridge implements FuseSession.Handler {
    */
   void releasedOpen(long nodeId) {
     MountPath kept = nodes.released(nodeId);
+    if (opensWithoutRequests && !nodes.contains(nodeId)) {
+      nodeFiles.forgotten(nodeId);
+    }
     if (kept != null) {
       view.forgetUnlinked(kept);
     }
@@ -507,8 +586,11 @@ final class KernelBridge implements FuseSession.Handler {
 
   /** fuse_fsync_in: fh, fsync_flags. */
   private void fsync(Request r, Reply reply) throws IOException {
-    if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
-      view.sync(r.i64(0), (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0);
+    boolean dataOnly = (r.i32(8) & FuseKernel.FSYNC_FDATASYNC) != 0;
+    if (byNode(r.i64(0))) {
+      nodeFiles.sync(r.nodeId(), dataOnly);
+    } else if (r.i64(0) != PassthroughFiles.NO_HANDLE) { // else a read-only passthrough open: clean
+      view.sync(r.i64(0), dataOnly);
     }
     reply.ok();
   }

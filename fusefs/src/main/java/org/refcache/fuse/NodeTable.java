@@ -56,8 +56,19 @@ final class NodeTable {
   private final Map<LinkKey, Node> byLink = new HashMap<>();
   private final List<Integer> unusedBackings = new ArrayList<>();
   private long nextId = FuseKernel.ROOT_ID + 1;
+  /**
+   * Whether a file the kernel holds (looked up) counts as open: when opens take no request, the
+   * table cannot know which files are open, so an unlinked file is kept until the kernel forgets
+   * its node, not only until its last release.
+   */
+  private final boolean lookedUpCountsAsOpen;
 
   NodeTable() {
+    this(false);
+  }
+
+  NodeTable(boolean lookedUpCountsAsOpen) {
+    this.lookedUpCountsAsOpen = lookedUpCountsAsOpen;
     Node root = new Node(FuseKernel.ROOT_ID, true, null);
     root.paths.add(MountPath.ROOT);
     root.lookups = 1; // the kernel never forgets the root
@@ -154,8 +165,12 @@ final class NodeTable {
    */
   synchronized Node openWithLastName(MountPath path) {
     Node node = byPath.get(path);
-    return node != null && node.opens > 0 && node.paths.size() == 1 && !node.directory
+    return node != null && mayBeOpen(node) && node.paths.size() == 1 && !node.directory
         ? node : null;
+  }
+
+  private boolean mayBeOpen(Node node) {
+    return node.opens > 0 || lookedUpCountsAsOpen && node.lookups > 0;
   }
 
   /** The node named {@code path}, or null. */
@@ -180,7 +195,7 @@ final class NodeTable {
    */
   synchronized boolean keptUnlinked(Node node, MountPath path, MountPath unlinkedAt) {
     detach(node, path);
-    if (node.opens == 0) {
+    if (!mayBeOpen(node)) {
       return false;
     }
     node.unlinkedAt = unlinkedAt;
@@ -256,7 +271,7 @@ final class NodeTable {
       node.closeBackingWhenIdle = false;
     }
     MountPath drop = null;
-    if (node.opens == 0 && node.unlinkedAt != null) {
+    if (!mayBeOpen(node) && node.unlinkedAt != null) {
       drop = node.unlinkedAt;
       node.unlinkedAt = null;
     }
@@ -338,23 +353,80 @@ final class NodeTable {
     return taken;
   }
 
-  /** The kernel forgot {@code lookups} of its references to {@code nodeId}. */
-  synchronized void forget(long nodeId, long lookups) {
+  /**
+   * The kernel forgot {@code lookups} of its references to {@code nodeId}.
+   *
+   * @return the kept unlinked file to let go now that the kernel holds the node no more (only
+   *         where looked-up files count as open), or null
+   */
+  synchronized MountPath forget(long nodeId, long lookups) {
     Node node = byId.get(nodeId);
     if (node == null || node.id == FuseKernel.ROOT_ID) {
-      return;
+      return null;
     }
     node.lookups -= lookups;
-    dropIfUnused(node);
+    if (!dropIfUnused(node)) {
+      return null;
+    }
+    MountPath kept = node.unlinkedAt;
+    node.unlinkedAt = null;
+    return kept;
+  }
+
+  /** A name in a directory the kernel knows, for an invalidation. */
+  record Name(long parentId, String name) {
+  }
+
+  /**
+   * The names in ref {@code refId} of those of {@code nodeIds} that have one, each in its
+   * parent's node, deepest first.
+   */
+  synchronized List<Name> namesInRef(Iterable<Long> nodeIds, String refId) {
+    List<Name> names = new ArrayList<>();
+    List<Integer> depths = new ArrayList<>();
+    for (long id : nodeIds) {
+      Node node = byId.get(id);
+      if (node == null) {
+        continue;
+      }
+      for (MountPath path : node.paths) {
+        if (!path.insideRef() || !refId.equals(path.refId())) {
+          continue;
+        }
+        int slash = path.relative().lastIndexOf('/');
+        MountPath parent = MountPath.inRef(refId, slash < 0 ? "" : path.relative().substring(0, slash));
+        Node dir = byPath.get(parent);
+        if (dir != null) {
+          names.add(new Name(dir.id, path.relative().substring(slash + 1)));
+          depths.add(path.relative().split("/").length);
+        }
+      }
+    }
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Integer.compare(depths.get(b), depths.get(a)));
+    List<Name> deepestFirst = new ArrayList<>();
+    for (int i : order) {
+      deepestFirst.add(names.get(i));
+    }
+    return deepestFirst;
+  }
+
+  /** Whether {@code nodeId} is still known (the kernel holds it, or a file of it is open). */
+  synchronized boolean contains(long nodeId) {
+    return byId.containsKey(nodeId);
   }
 
   synchronized int size() {
     return byId.size();
   }
 
-  private void dropIfUnused(Node node) {
+  /** Drops {@code node} if nothing holds it any more: whether it did. */
+  private boolean dropIfUnused(Node node) {
     if (node.lookups > 0 || node.opens > 0 || node.id == FuseKernel.ROOT_ID) {
-      return;
+      return false;
     }
     byId.remove(node.id);
     if (node.backingId != 0) {
@@ -368,6 +440,7 @@ final class NodeTable {
     if (node.linkKey != null) {
       byLink.remove(node.linkKey, node);
     }
+    return true;
   }
 
   private static LinkKey linkKey(MountPath path, long ino) {

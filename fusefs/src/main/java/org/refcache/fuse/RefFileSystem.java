@@ -401,6 +401,9 @@ final class RefFileSystem implements ViewOperations {
   @Override
   public Opened open(MountPath at, int flags) throws IOException {
     try (Target t = target(at)) {
+      if (at.kind() == MountPath.Kind.UNLINKED) {
+        return new Opened(openUnlinked(t, flags), false, -1);
+      }
       if (t.ref() == null) {
         throw new IsDirectoryException(at.toString());
       }
@@ -408,6 +411,22 @@ final class RefFileSystem implements ViewOperations {
       long handle = handles.open(t.ref(), tree, t.relative(), flags);
       return new Opened(handle, t.ref().immutable(), handles.passthroughDescriptor(handle));
     }
+  }
+
+  /**
+   * Opens again a file kept after its unlink (a node read or written by node, whose open took
+   * no request): through the kept descriptor. A lower layer's file is never written.
+   */
+  private long openUnlinked(Target t, int flags) throws IOException {
+    int kept = unlinked.descriptor(t.path());
+    if (kept < 0) {
+      throw new NoSuchFileException(t.path().toString());
+    }
+    boolean writing = FileHandles.forWriting(flags);
+    if (writing && (unlinked.isLower(t.path()) || t.ref().writableOrNull() == null)) {
+      throw new ReadOnlyFileSystemException();
+    }
+    return handles.openKept(t.ref(), Path.of(UnlinkedFiles.procPath(kept)), flags, writing);
   }
 
   @Override

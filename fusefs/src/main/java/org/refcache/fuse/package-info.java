@@ -65,7 +65,13 @@
  *       {@code keep_cache}, so their pages survive across opens; files of writable trees are not
  *       (under libfuse 2.9 each hard link is its own kernel inode, so the next open of any name
  *       must see what was written through another). This is why the mount does not use
- *       {@code -o kernel_cache}, which would keep pages for every open.</li>
+ *       {@code -o kernel_cache}, which would keep pages for every open. With
+ *       {@link org.refcache.fuse.FuseOptions#opensWithoutRequests()} (kernel transport, off by
+ *       default) the kernel opens files without asking and keeps every file's pages across
+ *       opens: safe there because each file has one kernel inode and every change goes through
+ *       it (docs/ARCHITECTURE.md, "Caching rules"); files are then read and written by node
+ *       ({@link org.refcache.fuse.NodeFiles}), whose kept handles hold their ref's lease as an
+ *       open file does.</li>
  *   <li>Entries and attributes: all changes go through the mount, and the kernel refreshes what it
  *       caches for the inode an operation went through. The view lets names, attributes and
  *       listings inside trees that can never change live for

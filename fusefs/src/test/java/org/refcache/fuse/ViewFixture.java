@@ -60,9 +60,20 @@ public final class ViewFixture implements AutoCloseable {
     return mount(FuseOptions.defaults());
   }
 
+  /**
+   * Set (environment {@code REFCACHE_TEST_OPENS_WITHOUT_REQUESTS=1}) to run every view test with opens that
+   * take no request ({@link FuseOptions#opensWithoutRequests}): a check of that mode against the
+   * whole suite, not run by default.
+   */
+  static final boolean OPENS_WITHOUT_REQUESTS = 
+      "1".equals(System.getenv("REFCACHE_TEST_OPENS_WITHOUT_REQUESTS"));
+
   public FuseMount mount(FuseOptions options) throws IOException {
-    mount = FuseMount.mount(source, mountpoint,
-        transport == null ? options : options.withTransport(transport));
+    FuseOptions chosen = transport == null ? options : options.withTransport(transport);
+    if (OPENS_WITHOUT_REQUESTS) {
+      chosen = chosen.withOpensWithoutRequests(true);
+    }
+    mount = FuseMount.mount(source, mountpoint, chosen);
     return mount;
   }
 

@@ -59,9 +59,12 @@ public final class FuseSession implements AutoCloseable {
    * @param threads  worker threads
    * @param passthrough ask for passthrough (FUSE 7.40, Linux 6.9): files the handler opens with
    *                 a backing file are read by the kernel straight from it
+   * @param atomicTruncate ask for {@code FUSE_ATOMIC_O_TRUNC} ({@code O_TRUNC} carried by OPEN
+   *                 instead of a SETATTR after it); a handler that answers OPEN with ENOSYS must
+   *                 not, or the kernel would truncate nothing (it skips the SETATTR then)
    */
   public record Settings(String fsName, String subtype, List<String> options, long flags,
-                         int maxWrite, int threads, boolean passthrough) {
+                         int maxWrite, int threads, boolean passthrough, boolean atomicTruncate) {
 
     public Settings {
       options = List.copyOf(options);
@@ -325,6 +328,9 @@ public final class FuseSession implements AutoCloseable {
     boolean canPassthrough = settings.passthrough() && minor >= FuseKernel.PASSTHROUGH_MINOR
         && (offered2 & FuseKernel.PASSTHROUGH_FLAG2) != 0;
     int flags = offered & FLAGS_WANTED;
+    if (!settings.atomicTruncate()) {
+      flags &= ~FuseKernel.ATOMIC_O_TRUNC;
+    }
     int answeredMinor = Math.min(minor, FuseKernel.MINOR);
     if (canPassthrough) {
       flags |= FuseKernel.INIT_EXT;

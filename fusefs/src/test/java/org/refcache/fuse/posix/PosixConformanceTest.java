@@ -127,6 +127,18 @@ class PosixConformanceTest {
     runSuite(FuseOptions.defaults().withTimeouts(Duration.ZERO, Duration.ZERO), "uncached");
   }
 
+  /**
+   * The same with opens that take no request (the kernel transport's option): files are read and
+   * written by node, an unlinked file is kept while the kernel holds its node, and {@code O_TRUNC}
+   * arrives as a SETATTR.
+   */
+  @Test
+  void aWritableRefPassesTheSuiteWhenOpensTakeNoRequest() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(transport == FuseOptions.Transport.KERNEL,
+        "an option of the kernel transport");
+    runSuite(FuseOptions.defaults().withOpensWithoutRequests(true), "no-open");
+  }
+
   private void runSuite(FuseOptions defaults, String variant) throws Exception {
     FuseOptions options = defaults.withTransport(transport);
     String savedAs = transport.name().toLowerCase(java.util.Locale.ROOT) + "-" + variant;
