@@ -118,7 +118,7 @@ final class FileHandles {
   /** Opens {@code real}, a file of {@code ref} kept by a descriptor of the view's, as is. */
   long openKept(RefTree ref, Path real, int flags, boolean writable) throws IOException {
     // Without O_NOFOLLOW: the path is /proc's link to the kept descriptor's file.
-    int fd = Posix.openRaw(real.toString(), (flags & CARRIED_FLAGS) | Posix.O_CLOEXEC, 0);
+    int fd = Descriptors.openRaw(real.toString(), (flags & CARRIED_FLAGS) | Posix.O_CLOEXEC, 0);
     if (fd < 0) {
       throw ErrnoMapper.toException("open", -fd, real.toString(), null);
     }

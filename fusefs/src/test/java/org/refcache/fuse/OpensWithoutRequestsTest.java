@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.posix.Errno;
+import org.refcache.testing.LayerBuilder;
 
 /**
  * Opens that take no request ({@link FuseOptions#opensWithoutRequests}): what the kernel no
@@ -36,7 +37,7 @@ class OpensWithoutRequestsTest {
   void setUp() throws IOException {
     view = new ViewFixture(tmp);
     layer = view.layer("l");
-    Files2.file(layer.resolve("f"), "0123456789");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "0123456789");
   }
 
   @AfterEach
@@ -56,8 +57,9 @@ class OpensWithoutRequestsTest {
 
   @Test
   void readingAnUnchangingTreeAgainSendsNoRequestPerFile() throws Exception {
+    LayerBuilder files = LayerBuilder.allAt(layer, LayerBuilder.OLD);
     for (int i = 0; i < 200; i++) {
-      Files2.file(layer.resolve("d" + (i % 10)).resolve("f" + i), "content " + i);
+      files.file("d" + (i % 10) + "/f" + i, "content " + i);
     }
     view.addReadOnly("ro", layer);
     mount();
@@ -204,8 +206,9 @@ class OpensWithoutRequestsTest {
     new java.util.Random(3).nextBytes(first);
     Files.write(layer.resolve("first"), first);
     int others = NodeFiles.CAPACITY + 100;
+    LayerBuilder many = LayerBuilder.allAt(layer, LayerBuilder.OLD);
     for (int i = 0; i < others; i++) {
-      Files2.file(layer.resolve("many").resolve("f" + i), "content " + i);
+      many.file("many/f" + i, "content " + i);
     }
     view.addReadOnly("ro", layer);
     mount();
