@@ -697,6 +697,41 @@ public final class RefService {
     }
   }
 
+  // ---- for ImageRequests (export, import-oci) --------------------------------------------------
+
+  CacheManager cache() {
+    return cache;
+  }
+
+  /** A handle to the immutable ref {@code id} stands for; the caller releases it. */
+  ImmutableRef readHandle(String id) {
+    lock.lock();
+    try {
+      return parentHandle(requireId(id));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Holds the ref {@code ref} just made (released instead when held already), as an import does. */
+  String holdNew(ImmutableRef ref, String what) throws IOException {
+    Set<String> changed = new LinkedHashSet<>();
+    lock.lock();
+    try {
+      if (held.holds(ref.id())) {
+        ref.release();
+      } else {
+        holdOrDiscard(ref, () -> held.hold(ref));
+      }
+      changed.add(ref.id());
+      LOG.info("{} as {}", what, ref.id());
+      return ref.id();
+    } finally {
+      lock.unlock();
+      invalidate(changed);
+    }
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   private void saveState() throws IOException {
