@@ -367,7 +367,7 @@ report() {
 # Builds the jar (target-bench) and sets rc_jar, rc_java and rc_client for `rc` and `rc_start`.
 build_cli() {
   echo "bench: building (target-bench)" >&2
-  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
+  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -DskipTests package -pl fusefs -am >&2
   rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
   export LC_ALL=C.UTF-8 # as scripts/refcache: java.nio.file paths in UTF-8
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
