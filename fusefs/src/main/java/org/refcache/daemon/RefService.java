@@ -106,6 +106,9 @@ public final class RefService {
 
   private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
       throws IOException {
+    if (parent != null) {
+      ImageRequests.giveBlobs(readHandle(parent)); // a built parent has none until asked (spec 6.4)
+    }
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
@@ -669,6 +672,41 @@ public final class RefService {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  // ---- for ImageRequests (export, import-oci) --------------------------------------------------
+
+  CacheManager cache() {
+    return cache;
+  }
+
+  /** A handle to the immutable ref {@code id} stands for; the caller releases it. */
+  ImmutableRef readHandle(String id) {
+    lock.lock();
+    try {
+      return parentHandle(requireId(id));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Holds the ref {@code ref} just made (released instead when held already), as an import does. */
+  String holdNew(ImmutableRef ref, String what) throws IOException {
+    Set<String> changed = new LinkedHashSet<>();
+    lock.lock();
+    try {
+      if (held.holds(ref.id())) {
+        ref.release();
+      } else {
+        holdOrDiscard(ref, () -> held.hold(ref));
+      }
+      changed.add(ref.id());
+      LOG.info("{} as {}", what, ref.id());
+      return ref.id();
+    } finally {
+      lock.unlock();
+      invalidate(changed);
     }
   }
 
