@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -27,22 +26,17 @@ import org.refcache.core.cache.RefOptions;
 import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
 import org.refcache.core.layer.RefusedLayerException;
-import org.refcache.posix.Errno;
-import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.FileNames;
-import org.refcache.posix.Mounting;
-import org.refcache.posix.Posix;
 import org.refcache.posix.Printable;
 import org.refcache.protocol.ErrorKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.refcache.fuse.MountPrivileges;
-import org.refcache.fuse.MountTable;
 
 /**
  * The operations behind the {@code refcache} command: refs the service creates and holds for its
- * clients, their paths in the FUSE view and bind mounts of them. What an ID stands for is decided by
- * {@link HeldHandles#serve}. Every operation that changes what the service holds runs under one lock and
+ * clients and their paths in the FUSE view; bind mounts of them are {@link BindMounts}. What an ID
+ * stands for is decided by {@link HeldHandles#serve}. Every operation that changes what the service holds runs under one lock and
  * happens whole or not at all: it happens when the held set is written (so the client never sees an ID a
  * restart would forget), what it did before that is undone when the write fails, and what a daemon killed
  * before it left is undone at the next start ({@link Leftovers}). See docs/DURABILITY.md.
@@ -58,6 +52,7 @@ public final class RefService {
   private final MountTargets targets;
   private final Consumer<String> invalidator;
   private final ReentrantLock lock = new ReentrantLock();
+  private final BindMounts mounts;
   private volatile LongConsumer importListener = bytes -> { };
 
   /**
@@ -72,6 +67,7 @@ public final class RefService {
     this.mountpoint = mountpoint;
     this.targets = targets;
     this.invalidator = invalidator;
+    this.mounts = new BindMounts(cache, held, targets, lock, this::treePath, held::persist);
   }
 
   /** {@code listener} hears the size of every layer imported (the GC policy runs after large imports). */
@@ -448,231 +444,34 @@ public final class RefService {
     return RefView.of(r, held.holds(r.id()), treePath(r.id()).toString(), mounts);
   }
 
-  private static String requireId(String id) {
+  static String requireId(String id) {
     if (id == null || !ID.matcher(id).matches()) {
       throw new ControlException(ErrorKind.USAGE, "not a ref ID: " + id);
     }
     return id;
   }
 
-  // ---- bind mounts -----------------------------------------------------------------------------
+  // ---- bind mounts (BindMounts, under this service's lock) ------------------------------------
 
-  /**
-   * Bind-mounts the tree of {@code id} onto the directory {@code dir}, holding a handle while mounted.
-   * A mutable the service holds is mounted through the service's handle (writable unless
-   * {@code readOnly}), and cannot be released while mounted. The mount is {@code nosuid,nodev} unless
-   * {@code granted} says otherwise, whatever the view's own flags. A directory where the mount would hide the
-   * view, the state root or the control socket is refused ({@link MountTargets}). Happens whole or not at
-   * all: when the held state cannot be saved, the bind is undone and its handle released.
-   */
+  /** See {@link BindMounts#mount}. */
   public HeldHandles.ActiveMount mount(String id, Path dir, boolean readOnly, MountPrivileges granted)
       throws IOException {
-    requireId(id);
-    Path target = directory(dir);
-    targets.requireAllowed(dir);
-    lock.lock();
-    try {
-      HeldHandles.ActiveMount m = bind(id, target, readOnly, granted);
-      try {
-        saveState();
-      } catch (IOException | RuntimeException e) {
-        unbind(m, e);
-        throw e;
-      }
-      LOG.info("bind-mounted {} at {} ({}{})", id, Printable.text(target.toString()), readOnly ? "ro," : "", granted);
-      return m;
-    } finally {
-      lock.unlock();
-    }
+    return mounts.mount(id, dir, readOnly, granted);
   }
 
-  private static Path directory(Path dir) throws IOException {
-    if (!dir.isAbsolute()) {
-      throw new ControlException(ErrorKind.USAGE, "not an absolute path: " + dir);
-    }
-    if (!Files.exists(dir)) {
-      throw new NoSuchFileException(dir.toString());
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new ControlException(ErrorKind.USAGE, dir + " is not a directory");
-    }
-    return dir.toRealPath();
-  }
-
-  /** Makes one bind mount and records it (caller holds the lock). */
-  private HeldHandles.ActiveMount bind(String id, Path target, boolean readOnly, MountPrivileges granted)
-      throws IOException {
-    held.mountAt(target).ifPresent(m -> {
-      throw new ControlException(ErrorKind.USAGE, target + " already has " + m.id() + " mounted");
-    });
-    if (MountTable.isMountPoint(target)) {
-      throw new ControlException(ErrorKind.USAGE, target + " is a mount point already");
-    }
-    ImmutableRef handle = null;
-    String source = id;
-    if (held.mutable(id).isEmpty()) {
-      // Anything but a mutable the service holds is mounted through an immutable handle of what the ID
-      // stands for; a committed mutable through its twin, which owns the data for good once finalized.
-      source = held.serve(id).readOnlyRecord().orElseThrow(
-          () -> new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold"));
-      handle = cache.get(source);
-    }
-    try {
-      Path tree = treePath(source);
-      if (!Files.isDirectory(tree)) {
-        throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
-      }
-      Mounting.bindMount(tree, bytesOf(target), flags(readOnly, granted));
-    } catch (IOException | RuntimeException e) {
-      if (handle != null) {
-        handle.release();
-      }
-      throw e;
-    }
-    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, granted, handle);
-    held.addMount(m);
-    return m;
-  }
-
-  private static long flags(boolean readOnly, MountPrivileges granted) {
-    return granted.mountFlags() | (readOnly ? Mounting.MS_RDONLY : 0);
-  }
-
-  private void unbind(HeldHandles.ActiveMount m, Exception cause) {
-    held.removeMount(m.dir());
-    try {
-      Mounting.umount(bytesOf(m.dir()), Mounting.MNT_DETACH);
-    } catch (IOException e) {
-      cause.addSuppressed(e);
-    }
-    if (m.handle() != null) {
-      m.handle().release();
-    }
-  }
-
-  /**
-   * Unmounts a bind mount made by {@link #mount} and releases its handle. Happens whole or not at all: when
-   * the held state cannot be saved, the bind is made again and keeps its handle.
-   */
+  /** See {@link BindMounts#umount}. */
   public HeldHandles.ActiveMount umount(Path dir) throws IOException {
-    if (!dir.isAbsolute()) {
-      throw new ControlException(ErrorKind.USAGE, "not an absolute path: " + dir);
-    }
-    Path target = dir.normalize();
-    try {
-      target = dir.toRealPath();
-    } catch (IOException e) {
-      // A mount whose FUSE side is gone cannot be resolved; its recorded path is what counts.
-    }
-    lock.lock();
-    try {
-      Path t = target;
-      HeldHandles.ActiveMount m = held.mountAt(t).orElseThrow(
-          () -> new ControlException(ErrorKind.NOT_FOUND, t + " is not a refcache mount"));
-      boolean wasMounted = true;
-      try {
-        Mounting.umount(bytesOf(t), 0);
-      } catch (IOException e) {
-        int errno = ErrnoMapper.toErrno(e);
-        if (errno == Errno.EBUSY) {
-          throw new ControlException(ErrorKind.LOCKED, t + " is busy: " + e.getMessage());
-        }
-        if (errno != Errno.EINVAL) {
-          throw e;
-        }
-        LOG.info("{} was not mounted any more", Printable.text(t.toString()));
-        wasMounted = false;
-      }
-      held.removeMount(t);
-      try {
-        saveState();
-      } catch (IOException | RuntimeException e) {
-        // The state file still lists the mount, and so does the service: it is made again, with the handle
-        // it never gave up, so that the client's failed umount changed nothing.
-        held.addMount(m);
-        if (wasMounted) {
-          rebind(m, e);
-        }
-        throw e;
-      }
-      if (m.handle() != null) {
-        m.handle().release();
-      }
-      LOG.info("unmounted {} from {}", m.id(), Printable.text(t.toString()));
-      return m;
-    } finally {
-      lock.unlock();
-    }
+    return mounts.umount(dir);
   }
 
-  /** Makes {@code m}'s bind again after an unmount that could not be saved. */
-  private void rebind(HeldHandles.ActiveMount m, Exception cause) {
-    try {
-      Mounting.bindMount(treePath(m.id()), bytesOf(m.dir()), flags(m.readOnly(), m.privileges()));
-    } catch (IOException | RuntimeException e) {
-      cause.addSuppressed(e);
-      LOG.error("{} could not be mounted again after a failed umount ({}); the next start re-makes it", m.dir(),
-          e.getMessage());
-    }
-  }
-
-  /**
-   * Re-makes the bind mounts the state file lists (at start, once the FUSE view answers). A mount whose
-   * target is no longer allowed ({@link MountTargets}: an older version accepted it, or the file was edited)
-   * is dropped, before anything is detached there. A stale mount left at a target by a crash is detached
-   * first; a mount that cannot be re-made is logged and dropped. The state is then saved without the
-   * dropped ones; when that fails the file keeps them and the next start drops them again.
-   */
+  /** See {@link BindMounts#restoreMounts}. */
   public void restoreMounts() {
-    lock.lock();
-    try {
-      List<ServiceState.BindMount> pending = held.takePendingMounts();
-      for (ServiceState.BindMount b : pending) {
-        Path target = Path.of(b.dir());
-        Optional<String> refused = targets.refusal(target);
-        if (refused.isPresent()) {
-          LOG.warn("dropping the saved bind mount of {} at {}: {}", b.id(), target, refused.get());
-          continue;
-        }
-        try {
-          MountTable.detachAt(target);
-          Path dir = directory(target);
-          targets.requireAllowed(target); // again: a stale mount there hid where the path leads
-          bind(b.id(), dir, b.readOnly(), b.privileges());
-        } catch (IOException | CacheException | ControlException e) {
-          LOG.warn("cannot restore the bind mount of {} at {}: {}", Printable.text(b.id()),
-              Printable.text(target.toString()), Printable.line(e.getMessage()));
-        }
-      }
-      if (!pending.isEmpty()) {
-        try {
-          saveState();
-        } catch (IOException | RuntimeException e) {
-          LOG.warn("cannot save the held state after restoring bind mounts: {}", e.toString());
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
+    mounts.restoreMounts();
   }
 
-  /**
-   * Detaches every bind mount at shutdown. Their handles are not released and their entries stay in the
-   * state file: the next start makes them again.
-   */
+  /** See {@link BindMounts#detachMounts}. */
   public void detachMounts() {
-    lock.lock();
-    try {
-      for (HeldHandles.ActiveMount m : held.mounts()) {
-        try {
-          Mounting.umount(bytesOf(m.dir()), Mounting.MNT_DETACH);
-        } catch (IOException e) {
-          LOG.warn("cannot detach {}: {}", Printable.text(m.dir().toString()), Printable.line(e.getMessage()));
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
+    mounts.detachMounts();
   }
 
   // ---- for ImageRequests (export, import-oci) --------------------------------------------------
@@ -725,13 +524,5 @@ public final class RefService {
         LOG.debug("invalidate failure", e);
       }
     }
-  }
-
-  /**
-   * A directory a client named (text, like every path in a request) as {@link Posix} takes it:
-   * the bytes of its UTF-8 form ({@link FileNames}).
-   */
-  private static Path bytesOf(Path dir) {
-    return Path.of(FileNames.fromText(dir.toString()));
   }
 }

@@ -28,7 +28,7 @@ class MountTargetTest {
   private ServiceFixture svc;
   private String layer;
   private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-  private final Logger serviceLog = (Logger) LoggerFactory.getLogger(RefService.class);
+  private final Logger serviceLog = (Logger) LoggerFactory.getLogger(BindMounts.class);
 
   @BeforeEach
   void start() throws Exception {
