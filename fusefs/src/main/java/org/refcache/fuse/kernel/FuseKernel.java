@@ -125,4 +125,47 @@ public final class FuseKernel {
   static boolean noReply(int opcode) {
     return opcode == FORGET || opcode == BATCH_FORGET || opcode == INTERRUPT;
   }
+
+  /** The name {@code <linux/fuse.h>} gives {@code opcode} without {@code FUSE_}, or its number. */
+  static String opcodeName(int opcode) {
+    return switch (opcode) {
+      case LOOKUP -> "LOOKUP";
+      case FORGET -> "FORGET";
+      case GETATTR -> "GETATTR";
+      case SETATTR -> "SETATTR";
+      case READLINK -> "READLINK";
+      case SYMLINK -> "SYMLINK";
+      case MKNOD -> "MKNOD";
+      case MKDIR -> "MKDIR";
+      case UNLINK -> "UNLINK";
+      case RMDIR -> "RMDIR";
+      case RENAME -> "RENAME";
+      case LINK -> "LINK";
+      case OPEN -> "OPEN";
+      case READ -> "READ";
+      case WRITE -> "WRITE";
+      case STATFS -> "STATFS";
+      case RELEASE -> "RELEASE";
+      case FSYNC -> "FSYNC";
+      case SETXATTR -> "SETXATTR";
+      case GETXATTR -> "GETXATTR";
+      case LISTXATTR -> "LISTXATTR";
+      case REMOVEXATTR -> "REMOVEXATTR";
+      case FLUSH -> "FLUSH";
+      case INIT -> "INIT";
+      case OPENDIR -> "OPENDIR";
+      case READDIR -> "READDIR";
+      case RELEASEDIR -> "RELEASEDIR";
+      case FSYNCDIR -> "FSYNCDIR";
+      case ACCESS -> "ACCESS";
+      case CREATE -> "CREATE";
+      case INTERRUPT -> "INTERRUPT";
+      case DESTROY -> "DESTROY";
+      case BATCH_FORGET -> "BATCH_FORGET";
+      case FALLOCATE -> "FALLOCATE";
+      case READDIRPLUS -> "READDIRPLUS";
+      case RENAME2 -> "RENAME2";
+      default -> "opcode " + opcode;
+    };
+  }
 }

@@ -109,6 +109,23 @@ public final class FuseSession implements AutoCloseable {
   public long served(int opcode) {
     return opcode >= 0 && opcode < served.length ? served[opcode].sum() : 0;
   }
+
+  /**
+   * The requests served so far, per opcode ({@code "LOOKUP 12, GETATTR 3, total 15"}): logged when
+   * the session ends, for whoever measures a workload by its requests (scripts/bench.sh).
+   */
+  String servedSummary() {
+    StringBuilder b = new StringBuilder();
+    long total = 0;
+    for (int op = 0; op < served.length; op++) {
+      long n = served[op].sum();
+      if (n > 0) {
+        b.append(FuseKernel.opcodeName(op)).append(' ').append(n).append(", ");
+        total += n;
+      }
+    }
+    return b.append("total ").append(total).toString();
+  }
   /** Notifications are written from any thread (not a worker's): their own buffer, one at once. */
   private final ByteBuffer notifications =
       ByteBuffer.allocateDirect(4096 + 64).order(ByteOrder.LITTLE_ENDIAN);
@@ -209,6 +226,7 @@ public final class FuseSession implements AutoCloseable {
     } finally {
       ended.countDown();
       if (ended.getCount() == 0) {
+        LOG.info("{}: requests served: {}", Printable.text(mountpoint.toString()), servedSummary());
         // Only now: a descriptor number closed under a reading worker could be reused by another
         // open, and that worker would read someone else's file; notifications and ioctls from
         // other threads check under the same lock.
