@@ -13,6 +13,7 @@ import org.refcache.fuse.kernel.Reply;
 import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Errno;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Posix;
 import org.refcache.posix.StatVfs;
 
 /**
@@ -257,10 +258,17 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), uid, gid);
     }
     if ((valid & FuseKernel.FATTR_SIZE) != 0) {
+      boolean kill = (valid & FuseKernel.FATTR_KILL_SUIDGID) != 0;
       if (byHandle) {
         view.truncate(fh, r.i64(16));
+        if (kill) {
+          view.dropSetIds(fh);
+        }
       } else {
         view.truncate(at, r.i64(16));
+        if (kill) {
+          dropSetIds(at);
+        }
       }
     }
     if ((valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
@@ -272,6 +280,19 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), -1, -1);
     }
     EntryReplies.attr(attributesOf(at, fh, node), reply);
+  }
+
+  /** {@link ViewOperations#dropSetIds} of a file by its place ({@code truncate(2)}). */
+  private void dropSetIds(MountPath at) throws IOException {
+    FileAttributes attributes = RequestScratch.attributes();
+    if (view.lookup(at, attributes).exists()
+        && (attributes.mode() & Posix.S_IFMT) == Posix.S_IFREG) {
+      int mode = attributes.mode();
+      int kept = FileHandles.withoutSetIds(mode);
+      if (kept != mode) {
+        view.chmod(at, kept & 07777);
+      }
+    }
   }
 
   /** A time of a SETATTR: null when it is not to change, now when the caller said so. */
@@ -406,6 +427,10 @@ final class KernelBridge implements FuseSession.Handler {
   private void open(Request r, Reply reply, MountPath at) throws IOException {
     Opened file = view.open(at, r.i32(0));
     nodes.opened(r.nodeId());
+    if ((r.i32(4) & FuseKernel.OPEN_KILL_SUIDGID) != 0
+        && (r.i32(0) & Posix.O_ACCMODE) != Posix.O_RDONLY) {
+      dropSetIdsOrRelease(file, r.nodeId()); // an O_TRUNC open by a caller without CAP_FSETID
+    }
     int backing = passthrough.register(file, r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
@@ -431,6 +456,9 @@ final class KernelBridge implements FuseSession.Handler {
       FileAttributes attributes = RequestScratch.attributes();
       Entry entry;
       try {
+        if ((r.i32(12) & FuseKernel.OPEN_KILL_SUIDGID) != 0) {
+          view.dropSetIds(file.handle()); // it existed: O_TRUNC by a caller without CAP_FSETID
+        }
         entry = view.lookup(at, attributes);
         if (!entry.exists()) {
           throw new NoSuchFileException(at.toString());
@@ -453,6 +481,17 @@ final class KernelBridge implements FuseSession.Handler {
     });
   }
 
+  /** {@link ViewOperations#dropSetIds} of a file just opened, which is released if that fails. */
+  private void dropSetIdsOrRelease(Opened file, long nodeId) throws IOException {
+    try {
+      view.dropSetIds(file.handle());
+    } catch (IOException | RuntimeException e) {
+      releaseQuietly(file.handle());
+      releasedOpen(nodeId);
+      throw e;
+    }
+  }
+
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
   private void read(Request r, Reply reply) throws IOException {
     int size = Math.min(r.i32(16), reply.capacity());
@@ -460,9 +499,15 @@ final class KernelBridge implements FuseSession.Handler {
     reply.sendPayload(n);
   }
 
-  /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
+  /**
+   * fuse_write_in: fh 0, offset 8, size 16, write_flags 20; the data follows the 40-byte
+   * structure.
+   */
   private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
+    if ((r.i32(20) & FuseKernel.WRITE_KILL_SUIDGID) != 0) {
+      view.dropSetIds(r.i64(0)); // before the data, as the kernel's own file_remove_privs
+    }
     int n = view.write(r.i64(0), r.data(FuseKernel.WRITE_IN_SIZE, size), size, r.i64(8));
     ByteBuffer out = reply.begin();
     out.putInt(n);

@@ -79,7 +79,8 @@ public final class FuseSession implements AutoCloseable {
   private static final int REQUEST_OVERHEAD = 4096;
   private static final int FLAGS_WANTED = FuseKernel.ASYNC_READ | FuseKernel.ATOMIC_O_TRUNC
       | FuseKernel.BIG_WRITES | FuseKernel.PARALLEL_DIROPS | FuseKernel.MAX_PAGES
-      | FuseKernel.CACHE_SYMLINKS | FuseKernel.DO_READDIRPLUS | FuseKernel.READDIRPLUS_AUTO;
+      | FuseKernel.CACHE_SYMLINKS | FuseKernel.DO_READDIRPLUS | FuseKernel.READDIRPLUS_AUTO
+      | FuseKernel.HANDLE_KILLPRIV_V2;
 
   private final Path mountpoint;
   private final Settings settings;
