@@ -1,0 +1,88 @@
+package org.refcache.fuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.refcache.fuse.kernel.FuseKernel;
+
+/**
+ * The requests the kernel sends for writes in a writable ref (kernel transport), counted by the
+ * view: what the view takes on itself so that the kernel need not ask. Long timeouts keep expiring
+ * attributes out of the counts.
+ */
+class WritableRequestsTest {
+
+  @TempDir
+  Path tmp;
+  ViewFixture view;
+  FuseMount mount;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    view = new ViewFixture(tmp);
+    Path layer = view.layer("l");
+    Files2.file(layer.resolve("lower"), "lower file");
+    view.addWritable("w", layer);
+    mount = view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5),
+        Duration.ofMinutes(5)));
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (view != null) {
+      view.close();
+    }
+  }
+
+  /**
+   * Before every write the kernel must know whether the file has a capability to drop; with the
+   * view dropping setuid/setgid itself (FUSE_HANDLE_KILLPRIV_V2) the mount is SB_NOSEC and the
+   * kernel asks once per file, not once per write.
+   */
+  @Test
+  void aFileWrittenTenTimesIsAskedForItsCapabilitiesAtMostOnce() throws IOException {
+    Path file = view.ref("w").resolve("written");
+    long before = mount.served(FuseKernel.GETXATTR);
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      for (int i = 0; i < 10; i++) {
+        out.write(ByteBuffer.wrap(("line " + i + "\n").getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    assertThat(Files.readAllLines(file)).hasSize(10);
+    assertThat(mount.served(FuseKernel.GETXATTR) - before).as("GETXATTR for 10 writes")
+        .isLessThanOrEqualTo(1);
+  }
+
+  /**
+   * A chown drops setuid/setgid: without the view taking that on, the kernel first fetches the
+   * file's attributes (GETATTR) to work out the mode to send.
+   */
+  @Test
+  void aChownIsOneRequestWithoutAskingForTheAttributesFirst() throws IOException {
+    Path file = view.ref("w").resolve("lower");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.readAttributes(file, "unix:mode", LinkOption.NOFOLLOW_LINKS); // attributes fresh
+    long getattrs = mount.served(FuseKernel.GETATTR);
+    long setattrs = mount.served(FuseKernel.SETATTR);
+
+    Files.setAttribute(file, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+
+    assertThat(mount.served(FuseKernel.SETATTR) - setattrs).isEqualTo(1);
+    assertThat(mount.served(FuseKernel.GETATTR) - getattrs).as("GETATTR for a chown").isZero();
+    assertThat(Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(65534);
+  }
+}
