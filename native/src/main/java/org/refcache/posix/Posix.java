@@ -488,6 +488,11 @@ public final class Posix {
     return libc().geteuid();
   }
 
+  /** The effective group ID of this process ({@code getegid(2)}, which cannot fail). */
+  public static int getegid() {
+    return libc().getegid();
+  }
+
   /** Capacity and usage of the filesystem holding {@code p}. */
   public static StatVfs statvfs(Path p) throws IOException {
     String path = p.toString();
@@ -757,6 +762,16 @@ public final class Posix {
   /** {@code fallocate(2)} with its mode bits (KEEP_SIZE, PUNCH_HOLE, ...): 0 or -errno. */
   public static int fallocate(int fd, int mode, long offset, long len) {
     return result(libc().fallocate(fd, mode, offset, len));
+  }
+
+  /** {@code fchmod(2)}: 0 or -errno. */
+  public static int fchmod(int fd, int mode) {
+    return result(libc().fchmod(fd, mode & 07777));
+  }
+
+  /** {@code fchown(2)}: 0 or -errno. */
+  public static int fchown(int fd, int uid, int gid) {
+    return result(libc().fchown(fd, uid, gid));
   }
 
   /** 0 or -errno. */

@@ -209,15 +209,37 @@ final class UpperWriter {
 
   /**
    * Makes a new entry at {@code path} (checked absent, its parent the directory {@code parent}
-   * resolves to in the current state of the tree) through {@code maker}.
+   * resolves to in the current state of the tree) through {@code maker}, under a temporary name
+   * renamed into place.
    */
   Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker)
       throws IOException {
+    return createNew(path, directory, parent, maker, false);
+  }
+
+  /**
+   * {@link #createNew(String, boolean, Resolution, EntryMaker)}; with {@code inPlace}, where no
+   * whiteout is in the way, {@code maker} makes the entry at its name directly (no temporary
+   * name, no rename), which it may only do if it leaves nothing behind when it fails and never an
+   * entry with more rights than asked while it works (see {@link LayerFiles#createOwnedFile}).
+   * Over a whiteout the entry is still made under a temporary name that replaces it atomically.
+   */
+  Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker,
+                 boolean inPlace) throws IOException {
     Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
     if (there.isPresent() && !OverlayFormat.isWhiteout(there.get())) {
       throw new FileAlreadyExistsException(path);
+    }
+    if (there.isEmpty() && inPlace) {
+      maker.make(target);
+      if (directory) {
+        forget(path);
+      } else {
+        inodes.made(path);
+      }
+      return target;
     }
     Path temp = newTempPath(parentUpper);
     try {

@@ -235,10 +235,8 @@ public final class WritableOverlayTree extends OverlayTree {
         }
         return writer.openForWrite(path, false);
       }
-      return writer.createNew(path, false, parent, temp -> {
-        LayerFiles.createFile(temp);
-        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
-      });
+      return writer.createNew(path, false, parent,
+          at -> LayerFiles.createOwnedFile(at, mode, uid, gid), true);
     });
   }
 
@@ -252,10 +250,8 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return writer.createNew(path, true, parent, temp -> {
-        LayerFiles.createDirectory(temp);
-        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
-      });
+      return writer.createNew(path, true, parent,
+          at -> LayerFiles.createOwnedDirectory(at, mode, uid, gid), true);
     });
   }
 
@@ -567,7 +563,10 @@ public final class WritableOverlayTree extends OverlayTree {
         } else {
           upperDir = candidate;
           upperStat = found.get();
-          if (lowersContribute && LayerFiles.isOpaque(candidate)) {
+          // Opaque matters only where a lower layer has the directory too (the lowers'
+          // resolutions are cached; the xattr read is a system call on every lookup).
+          if (lowersContribute && lookupLayers(path.substring(0, end)).isPresent()
+              && LayerFiles.isOpaque(candidate)) {
             lowersContribute = false;
           }
         }
