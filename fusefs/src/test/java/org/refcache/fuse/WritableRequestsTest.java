@@ -28,14 +28,18 @@ class WritableRequestsTest {
   @TempDir
   Path tmp;
   ViewFixture view;
+  Path layer;
   FuseMount mount;
 
   @BeforeEach
   void setUp() throws IOException {
     view = new ViewFixture(tmp);
-    Path layer = view.layer("l");
+    layer = view.layer("l");
     Files2.file(layer.resolve("lower"), "lower file");
     view.addWritable("w", layer);
+  }
+
+  private void mountWithLongTimeouts() throws IOException {
     mount = view.mount(FuseOptions.defaults().withTimeouts(Duration.ofMinutes(5),
         Duration.ofMinutes(5)));
   }
@@ -54,6 +58,7 @@ class WritableRequestsTest {
    */
   @Test
   void aFileWrittenTenTimesIsAskedForItsCapabilitiesAtMostOnce() throws IOException {
+    mountWithLongTimeouts();
     Path file = view.ref("w").resolve("written");
     long before = mount.served(FuseKernel.GETXATTR);
     try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
@@ -73,6 +78,7 @@ class WritableRequestsTest {
    */
   @Test
   void aChownIsOneRequestWithoutAskingForTheAttributesFirst() throws IOException {
+    mountWithLongTimeouts();
     Path file = view.ref("w").resolve("lower");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.readAttributes(file, "unix:mode", LinkOption.NOFOLLOW_LINKS); // attributes fresh
@@ -84,5 +90,49 @@ class WritableRequestsTest {
     assertThat(mount.served(FuseKernel.SETATTR) - setattrs).isEqualTo(1);
     assertThat(mount.served(FuseKernel.GETATTR) - getattrs).as("GETATTR for a chown").isZero();
     assertThat(Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(65534);
+  }
+
+  /**
+   * With the daemon's options the kernel keeps a writable tree's attributes as long as names, not
+   * for the one second libfuse needs: a file looked at again later costs no request.
+   */
+  @Test
+  void aFileOfAWritableRefIsStattedAgainAfterASecondWithoutARequest() throws Exception {
+    mount = view.mount(FuseOptions.defaults());
+    Path file = view.ref("w").resolve("made");
+    Files.writeString(file, "made here");
+    Files.readAttributes(file, "unix:*", LinkOption.NOFOLLOW_LINKS);
+    long getattrs = mount.served(FuseKernel.GETATTR);
+    long lookups = mount.served(FuseKernel.LOOKUP);
+    Thread.sleep(FuseOptions.DEFAULT_ATTR_TIMEOUT.toMillis() + 300); // libfuse's bound has passed
+
+    assertThat(Files.size(file)).isEqualTo(9);
+    assertThat(mount.served(FuseKernel.GETATTR) - getattrs).as("GETATTR").isZero();
+    assertThat(mount.served(FuseKernel.LOOKUP) - lookups).as("LOOKUP").isZero();
+  }
+
+  /**
+   * Kept attributes are per ref: two writable refs over the same lower file show it apart, and a
+   * change through one (a copy-up, then a longer file) shows at once through it and never through
+   * the other, whose attributes the kernel also keeps.
+   */
+  @Test
+  void aChangeThroughOneRefShowsThereAtOnceAndNeverThroughAnother() throws IOException {
+    view.addWritable("other", layer);
+    mount = view.mount(FuseOptions.defaults());
+    Path here = view.ref("w").resolve("lower");
+    Path there = view.ref("other").resolve("lower");
+    assertThat(Files.size(here)).isEqualTo(10);
+    assertThat(Files.size(there)).isEqualTo(10);
+
+    Files.writeString(here, " and more", StandardOpenOption.APPEND);
+    Files.setLastModifiedTime(here, java.nio.file.attribute.FileTime.fromMillis(1000));
+
+    assertThat(Files.size(here)).isEqualTo(19);
+    assertThat(Files.getLastModifiedTime(here).toMillis()).isEqualTo(1000);
+    assertThat(Files.readString(here)).isEqualTo("lower file and more");
+    assertThat(Files.size(there)).isEqualTo(10);
+    assertThat(Files.getLastModifiedTime(there).toMillis()).isNotEqualTo(1000);
+    assertThat(Files.readString(there)).isEqualTo("lower file");
   }
 }
