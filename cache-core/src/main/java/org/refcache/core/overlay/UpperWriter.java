@@ -19,8 +19,9 @@ import org.refcache.posix.Stat;
  * The steps of a {@link WritableOverlayTree}'s mutations on its upper: copy-ups (with what keeps
  * them invisible: the records of the inode numbers the copies stand for, the ctimes they did not
  * change, the layer's other names of a hard-linked file, the copies offered to listeners), new
- * entries built under a temporary name and renamed into place, whiteouts, and renames, which move
- * whole merged subtrees. The tree resolves and checks; this writes.
+ * entries (files and directories made at their name, the rest and anything over a whiteout built
+ * under a temporary name and renamed into place), whiteouts, and renames, which move whole merged
+ * subtrees. The tree resolves and checks; this writes.
  *
  * <p>Every method runs under the tree's write lock (its caller holds it), so the fields here need
  * no lock of their own.
