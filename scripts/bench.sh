@@ -11,7 +11,8 @@
 #                                         --small scales the data down 10x (quick check). A real package
 #                                         tree (node_modules, installed once with npm and kept as a
 #                                         tarball in BENCH_TMPDIR/refcache-bench-cache) and a real build
-#                                         (mvn -o package of this project) run in both sizes.
+#                                         (mvn -o package of this project) run in both sizes
+#                                         (BENCH_NO_BUILD=1 leaves the build out).
 #                                         BENCH_TMPDIR (default /var/tmp) holds the data: about 8 GiB full
 #                                         size; use a disk, not a tmpfs.
 #   scripts/bench.sh merge [--runs N] [--small]
@@ -451,6 +452,10 @@ mount_overlays() {
 make_build_data() {
   local m2=${BENCH_M2_REPOSITORY:-$HOME/.m2/repository}
   build_tar=""
+  if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+    echo "bench: BENCH_NO_BUILD=1: NO BUILD in this run" >&2
+    return 0
+  fi
   if [ ! -d "$m2" ] || ! command -v mvn >/dev/null; then
     echo "bench: no mvn or no local Maven repository at $m2: NO BUILD in this run" >&2
     return 0
@@ -678,7 +683,7 @@ fs_bench() {
   echo "uptime after:  $(uptime)"
   echo "daemon after the timed workloads (the last setup's daemon): $rss"
   [ -f "$tmp/npm.tar" ] || echo "NO PACKAGE TREE in this run (npm or its registry missing): its rows are left out"
-  [ -n "$build_tar" ] || echo "NO BUILD in this run (mvn or the local Maven repository missing)"
+  [ -n "$build_tar" ] || echo "NO BUILD in this run (BENCH_NO_BUILD=1, or mvn or the local Maven repository missing)"
   echo
   report
   echo
