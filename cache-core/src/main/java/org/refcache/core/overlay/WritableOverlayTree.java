@@ -67,10 +67,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final CopyUpOffers offers = new CopyUpOffers();
   /** The steps of the mutations on the upper. */
   private final UpperWriter writer;
-  /** Upper directories merged with a lower one: whether each is opaque (by tree path). */
-  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> opaqueUpperDirectories =
-      new java.util.concurrent.ConcurrentHashMap<>();
-  private static final int OPAQUE_CACHE_SIZE = 1 << 16;
+  /** Upper directories merged with a lower one: whether each is opaque. */
+  private final OpaqueUpperDirectories opaqueUpperDirectories = new OpaqueUpperDirectories();
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -259,7 +257,7 @@ public final class WritableOverlayTree extends OverlayTree {
         return writer.createNew(path, true, parent,
             at -> LayerFiles.createOwnedDirectory(at, mode, uid, gid), true);
       } finally {
-        opaqueUpperDirectories.clear(); // over a whiteout it is opaque
+        opaqueUpperDirectories.forgetAll(); // over a whiteout it is opaque
       }
     });
   }
@@ -395,7 +393,7 @@ public final class WritableOverlayTree extends OverlayTree {
       boolean lowerHasIt = lowerHas(path);
       Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
       Path target = parentUpper.resolve(TreePath.name(path));
-      opaqueUpperDirectories.clear();
+      opaqueUpperDirectories.forgetAll();
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
       } else if (lowerHasIt) {
@@ -425,13 +423,13 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(from);
     TreePath.check(to);
     mutate(() -> {
-      opaqueUpperDirectories.clear();
+      opaqueUpperDirectories.forgetAll();
       try {
         writer.rename(from, to, flags);
       } finally {
         writer.forget(from);
         writer.forget(to);
-        opaqueUpperDirectories.clear(); // directories moved, rebuilt or made opaque
+        opaqueUpperDirectories.forgetAll(); // directories moved, rebuilt or made opaque
       }
       return null;
     });
@@ -578,7 +576,7 @@ public final class WritableOverlayTree extends OverlayTree {
           // Opaque matters only where a lower layer has the directory too (the lowers'
           // resolutions are cached; the xattr read is a system call on every lookup).
           if (lowersContribute && lookupLayers(path.substring(0, end)).isPresent()
-              && isOpaqueUpperDirectory(path.substring(0, end), candidate)) {
+              && opaqueUpperDirectories.isOpaque(path.substring(0, end), candidate)) {
             lowersContribute = false;
           }
         }
@@ -615,25 +613,6 @@ public final class WritableOverlayTree extends OverlayTree {
       branches.addAll(lower.get().branches());
     }
     return Optional.of(new Resolution(upperNode(path, upperDir, upperStat), branches));
-  }
-
-  /**
-   * Whether the upper directory {@code real} at {@code path} is opaque: its xattr read once, then
-   * remembered until a mutation that can move, remove or make opaque a directory (rename, rmdir,
-   * mkdir) forgets everything. Nothing else changes it: the tree is the upper's only writer and
-   * refuses overlay's own xattrs to callers. Runs under the read or write lock.
-   */
-  private boolean isOpaqueUpperDirectory(String path, Path real) throws IOException {
-    Boolean known = opaqueUpperDirectories.get(path);
-    if (known != null) {
-      return known;
-    }
-    boolean opaque = LayerFiles.isOpaque(real);
-    if (opaqueUpperDirectories.size() >= OPAQUE_CACHE_SIZE) {
-      opaqueUpperDirectories.clear();
-    }
-    opaqueUpperDirectories.put(path, opaque);
-    return opaque;
   }
 
   /** The node of the upper entry {@code real} at {@code path}, {@code stat} its lstat. */
