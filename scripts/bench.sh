@@ -7,8 +7,13 @@
 #   scripts/bench.sh fs [--runs N] [--small]
 #                                         the filesystem, in one run on the same data: refcache vs kernel
 #                                         overlayfs vs fuse-overlayfs; medians of N runs (default 5) and
-#                                         ratios. Root only. --small scales the data down 10x (quick check).
-#                                         BENCH_TMPDIR (default /var/tmp) holds the data: about 5 GiB full
+#                                         ratios, the daemon's RSS and requests per opcode. Root only.
+#                                         --small scales the data down 10x (quick check). A real package
+#                                         tree (node_modules, installed once with npm and kept as a
+#                                         tarball in BENCH_TMPDIR/refcache-bench-cache) and a real build
+#                                         (mvn -o package of this project) run in both sizes
+#                                         (BENCH_NO_BUILD=1 leaves the build out).
+#                                         BENCH_TMPDIR (default /var/tmp) holds the data: about 8 GiB full
 #                                         size; use a disk, not a tmpfs.
 #   scripts/bench.sh merge [--runs N] [--small]
 #                                         refcache merge of two refs of 100 000 files each: creating it
@@ -51,6 +56,7 @@ usage() {
 systems=(refcache overlayfs fuse-overlayfs)
 tmp=""
 rc_pid=""
+counting=0
 declare -A RO RW
 
 drop_caches() {
@@ -121,7 +127,7 @@ cleanup() {
   set +e
   [ -n "$tmp" ] || exit "$status"
   local m
-  for m in "$tmp/fovl/mnt" "$tmp/ovl/mnt"; do
+  for m in "$tmp/fovl/mnt" "$tmp/ovl/mnt" "$tmp"/bovl-*/mnt; do
     if mounted "$m"; then
       umount "$m" 2>/dev/null || umount -l "$m"
     fi
@@ -145,7 +151,7 @@ cleanup() {
 timed() {
   local name=$1 t0 t1
   shift
-  if [ "$run" = 0 ]; then # priming, not measured
+  if [ "$run" = 0 ] || [ "$counting" = 1 ]; then # priming or counting requests: not measured
     "$@" >/dev/null
     return
   fi
@@ -158,9 +164,67 @@ timed() {
 
 # ---- the data -----------------------------------------------------------------------------------
 
+# A real package tree: a few big development tools from the npm registry, pinned (about 13 000 files,
+# 150 MB in node_modules). npm installs them once (no install scripts run) and the tree is kept as a
+# tarball in BENCH_TMPDIR/refcache-bench-cache for later runs. Without npm or the registry, the
+# package tree's rows are left out and the bench says so.
+npm_packages=(@babel/core@7.29.17 @babel/preset-env@7.29.17 eslint@10.16.0 jest@30.5.2 lodash@4.18.1
+  moment@2.31.0 typescript@7.0.2 webpack@5.113.0 webpack-cli@7.3.1)
+
+# Sets npm_tar to the cached tarball of node_modules (installing it first if needed), or to "".
+fetch_npm_tree() {
+  local cache="${BENCH_TMPDIR:-/var/tmp}/refcache-bench-cache" key work
+  key=$(printf '%s\n' "${npm_packages[@]}" | sha256sum | cut -c1-12)
+  npm_tar="$cache/node_modules-$key.tar"
+  [ -f "$npm_tar" ] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "bench: npm is missing: NO PACKAGE TREE in this run (its rows are left out)" >&2
+    npm_tar=""
+    return 0
+  fi
+  mkdir -p "$cache"
+  work="$cache/npm-install.$$"
+  rm -rf "$work"
+  mkdir -p "$work"
+  echo '{"name":"refcache-bench-tree","version":"1.0.0","private":true}' >"$work/package.json"
+  echo "bench: installing the package tree once (npm install ${npm_packages[*]})" >&2
+  if ! (cd "$work" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error \
+    --fetch-retries=1 "${npm_packages[@]}" >&2); then
+    echo "bench: npm install failed (registry unreachable?): NO PACKAGE TREE in this run (its rows are left out)" >&2
+    rm -rf "$work"
+    npm_tar=""
+    return 0
+  fi
+  tar -C "$work" -cf "$npm_tar.part" node_modules
+  mv "$npm_tar.part" "$npm_tar"
+  rm -rf "$work"
+}
+
+# $tmp/npm.tar: the package tree as one layer (node_modules at its root); --small keeps
+# node_modules/@babel alone (about a tenth). Sets npm_files and label_npm.
+make_npm_data() {
+  [ -n "$npm_tar" ] || return 0
+  local src=$tmp/npm-src
+  mkdir -p "$src"
+  if [ "$small" = 1 ]; then
+    tar -C "$src" -xf "$npm_tar" node_modules/@babel
+  else
+    tar -C "$src" -xf "$npm_tar"
+  fi
+  tar -C "$src" -cf "$tmp/npm.tar" node_modules
+  npm_files=$(find "$src" -type f | wc -l)
+  label_npm="(node_modules: $npm_files files, $(du -sm "$src" | cut -f1) MB)"
+  rm -rf "$src"
+}
+
 make_data() {
   local src=$tmp/src d f dir name blk
   mkdir -p "$src/base/big" "$src/top"
+  # The package tree is in the base layer too, read through the union like the synthetic tree.
+  if [ -f "$tmp/npm.tar" ]; then
+    mkdir -p "$src/base/npm"
+    tar -C "$src/base/npm" -xf "$tmp/npm.tar"
+  fi
   head -c "$big_bytes" /dev/urandom >"$src/base/big/file.bin"
   # 4 096 bytes of base64 noise; each file starts with its own name so that no two are equal.
   blk=$(head -c 3072 /dev/urandom | base64 -w0)
@@ -191,7 +255,8 @@ check_union() {
     r=${RO[$s]}
     if [ "$(head -c 16 "$r/tree/d000/f050")" != "$(printf '%-16s' top:d000/f050)" ] ||
       [ "$(head -c 16 "$r/tree/d001/f050")" != "$(printf '%-16s' d001/f050)" ] ||
-      [ "$(stat -c %s "$r/big/file.bin")" != "$big_bytes" ] || [ ! -f "$r/tree/added" ]; then
+      [ "$(stat -c %s "$r/big/file.bin")" != "$big_bytes" ] || [ ! -f "$r/tree/added" ] ||
+      { [ -f "$tmp/npm.tar" ] && [ ! -d "$r/npm/node_modules/@babel/core" ]; }; then
       echo "bench: $s does not show the expected union at $r" >&2
       exit 1
     fi
@@ -200,13 +265,19 @@ check_union() {
 
 # ---- the workloads ------------------------------------------------------------------------------
 
-tar_tree() {
+tar_tree() { # ROOT [DIR]
   # Through a pipe: GNU tar does not read file contents when the archive is /dev/null itself.
-  tar -C "$1" -cf - tree | cat
+  tar -C "$1" -cf - "${2:-tree}" | cat
 }
 
-find_tree() {
-  find "$1/tree" -printf '%s\n'
+find_tree() { # ROOT [DIR]
+  find "$1/${2:-tree}" -printf '%s\n'
+}
+
+untar_sync() { # DIR: the package tree extracted into DIR, then everything flushed
+  mkdir "$1"
+  tar -C "$1" -xf "$tmp/npm.tar"
+  sync
 }
 
 create_files() {
@@ -276,6 +347,20 @@ w_copy_up() {
   local count=$((copyups / per_dir))
   timed "append 1 byte to $copyups lower files (copy-up)" append_lower "${RW[$sys]}" $(((run - 1) * count)) "$count"
 }
+w_npm_tar() { timed "tar -c $label_npm into a pipe, warm" tar_tree "${RO[$sys]}/npm" node_modules; }
+w_npm_tar_cold() { timed "tar -c $label_npm into a pipe, cold (drop_caches)" tar_tree "${RO[$sys]}/npm" node_modules; }
+w_npm_find_warm() { timed "find -printf %s $label_npm, warm" find_tree "${RO[$sys]}/npm" node_modules; }
+w_npm_find_cold() { timed "find -printf %s $label_npm, cold (drop_caches)" find_tree "${RO[$sys]}/npm" node_modules; }
+# refcache: into a new mutable ref of its own (no parent); the overlays: into their upper.
+w_npm_untar() {
+  local dir="${RW[$sys]}/bench-untar-$2" ref=""
+  if [ "$sys" = refcache ]; then
+    ref=$(rc new)
+    dir="$(rc path "$ref")/bench-untar"
+  fi
+  timed "tar -x $label_npm into a new mutable ref (overlays: upper), then sync" untar_sync "$dir"
+  [ -z "$ref" ] || rc release "$ref" >/dev/null
+}
 
 # The setup, N times from scratch: refcache import of both layers + first access (the lazy unpack),
 # against tar -x of both layers into the lowerdirs (shared by overlayfs and fuse-overlayfs).
@@ -299,6 +384,7 @@ measure_setup() {
     ls "${RO[refcache]}" >/dev/null # the first access: unpacks both layers
     local t3=$EPOCHREALTIME
     timed "setup: one refcache CLI call (refcache ls; import makes two)" rc ls
+    [ ! -f "$tmp/npm.tar" ] || measure_lazy_import
     awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v r="$i" 'BEGIN {
       printf "setup: import of both layers\trefcache\t%s\t%.4f\n", r, b - a
       printf "setup: first access (lazy unpack)\trefcache\t%s\t%.4f\n", r, d - c
@@ -320,6 +406,37 @@ measure_setup() {
   done
 }
 
+# One run of: refcache import of the package tree + the first find of the new ref (which unpacks
+# it), against tar -x of it into a fresh ext4 directory + sync + find.
+measure_lazy_import() {
+  local label="import + first find of a lazy ref $label_npm (overlays: tar -x + sync + find on ext4)"
+  local t0 t1 t2 t3 id dir=$tmp/ext4-npm
+  t0=$EPOCHREALTIME
+  id=$(rc import "$tmp/npm.tar")
+  t1=$EPOCHREALTIME
+  local p
+  p=$(rc path "$id")
+  t2=$EPOCHREALTIME
+  find "$p" -printf '%s\n' >/dev/null
+  t3=$EPOCHREALTIME
+  awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v r="$run" -v l="$label" 'BEGIN {
+    printf "%s\trefcache\t%s\t%.4f\n", l, r, (b - a) + (d - c) }' >>"$tmp/results.tsv"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  sync
+  t0=$EPOCHREALTIME
+  tar -C "$dir" -xf "$tmp/npm.tar"
+  sync
+  find "$dir" -printf '%s\n' >/dev/null
+  t1=$EPOCHREALTIME
+  rm -rf "$dir"
+  for sys in overlayfs fuse-overlayfs; do
+    awk -v a="$t0" -v b="$t1" -v r="$run" -v s="$sys" -v l="$label" 'BEGIN {
+      printf "%s\t%s\t%s\t%.4f\n", l, s, r, b - a }' >>"$tmp/results.tsv"
+  done
+  sys=refcache
+}
+
 mount_overlays() {
   local lower="$tmp/lower/top:$tmp/lower/base"
   mkdir -p "$tmp/ovl/upper" "$tmp/ovl/work" "$tmp/ovl/mnt" "$tmp/fovl/upper" "$tmp/fovl/work" "$tmp/fovl/mnt"
@@ -329,6 +446,95 @@ mount_overlays() {
   RW[overlayfs]=$tmp/ovl/mnt
   RO[fuse-overlayfs]=$tmp/fovl/mnt
   RW[fuse-overlayfs]=$tmp/fovl/mnt
+}
+
+# ---- a real build: mvn -o package of this project inside a mutable ref ----------------------------
+#
+# The toolchain's inputs as one read-only layer: this project's sources at HEAD (git archive) and the
+# local Maven repository (everything an offline build reads) as m2/. refcache imports it once and
+# builds in a new mutable ref over it each run; kernel overlayfs mounts it, extracted once, as the
+# lowerdir of a fresh upper each run. Full size builds the whole project (mvn -o package
+# -DskipTests, median of up to 3 runs), --small the native module alone (one run).
+make_build_data() {
+  local m2=${BENCH_M2_REPOSITORY:-$HOME/.m2/repository}
+  build_tar=""
+  if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+    echo "bench: BENCH_NO_BUILD=1: NO BUILD in this run" >&2
+    return 0
+  fi
+  if [ ! -d "$m2" ] || ! command -v mvn >/dev/null; then
+    echo "bench: no mvn or no local Maven repository at $m2: NO BUILD in this run" >&2
+    return 0
+  fi
+  mkdir -p "$tmp/build-src"
+  git -C "$repo" archive --prefix=src/ HEAD | tar -x -C "$tmp/build-src"
+  tar -cf "$tmp/build.tar" -C "$tmp/build-src" src -C "$(dirname "$m2")" --transform 's,^repository,m2,' \
+    "$(basename "$m2")"
+  rm -rf "$tmp/build-src"
+  build_tar=$tmp/build.tar
+}
+
+mvn_build() { # ROOT: the ref or mount holding src/ and m2/
+  mvn -B -q -o -Dstyle.color=never -Dmaven.repo.local="$1/m2" -f "$1/src/pom.xml" package -DskipTests \
+    "${build_modules[@]}"
+  compgen -G "$1/src/native/target/refcache-native-*.jar" >/dev/null || {
+    echo "bench: the build in $1 made no jar" >&2
+    exit 1
+  }
+}
+
+w_build() {
+  local root ref="" o=$tmp/bovl-$2
+  case "$sys" in
+    refcache)
+      ref=$(rc new --parent "$build_id")
+      root=$(rc path "$ref")
+      ;;
+    overlayfs)
+      mkdir -p "$o/upper" "$o/work" "$o/mnt"
+      mount -t overlay overlay -o "lowerdir=$tmp/build-lower,upperdir=$o/upper,workdir=$o/work" "$o/mnt"
+      root=$o/mnt
+      ;;
+    *) return 0 ;; # kernel overlayfs only: the build is long
+  esac
+  timed "build: $label_build in a new mutable ref over the toolchain's ref (overlayfs: a new upper)" \
+    mvn_build "$root"
+  if [ -n "$ref" ]; then
+    rc release "$ref" >/dev/null
+  else
+    umount "$o/mnt"
+    rm -rf "$o"
+  fi
+}
+
+measure_build() {
+  [ -n "$build_tar" ] || return 0
+  echo "bench: the build's toolchain ref (import, and tar -x for overlayfs)" >&2
+  build_id=$(rc import "$build_tar")
+  mkdir -p "$tmp/build-lower"
+  tar -C "$tmp/build-lower" -xf "$build_tar"
+  local saved=$runs
+  runs=$build_runs
+  measure "build" sync w_build
+  runs=$saved
+}
+
+# Requests per opcode of one untimed pass of workload FUNCTION (refcache alone), from a daemon
+# started for it (the daemon logs what its session served when it ends). Writable workloads get a
+# new mutable ref over the top layer.
+count_requests() { # LABEL FUNCTION
+  local label=$1 fn=$2 line
+  rc_stop
+  rc_start
+  RW[refcache]=$(rc path "$(rc new --parent "$top_id")")
+  counting=1
+  sys=refcache
+  run=1
+  $fn refcache 1
+  counting=0
+  rc_stop
+  line=$(grep 'requests served' "$tmp/daemon.log" | tail -n 1 | sed 's/.*requests served: //')
+  printf -- '- %s: %s\n' "$label" "$line" >>"$tmp/counts.md"
 }
 
 # The table: per workload (in the order measured) the median of each system and the two ratios, then
@@ -425,6 +631,11 @@ fs_bench() {
   creates=$((dirs * 25))           # 5 000 (500)
   copyups=$((dirs / 20 * per_dir)) # 1 000 (100): whole directories, fresh ones each run
   label_tree="($((dirs * per_dir)) files of 4 KiB)"
+  if [ "$small" = 1 ]; then
+    build_modules=(-pl native) label_build="mvn -o package of the native module" build_runs=1
+  else
+    build_modules=() label_build="mvn -o package -DskipTests of refcache" build_runs=$((runs < 3 ? runs : 3))
+  fi
 
   build_cli
 
@@ -436,8 +647,11 @@ fs_bench() {
   local load_before
   load_before=$(uptime)
 
+  fetch_npm_tree
+  make_npm_data
   make_data
-  cat "$tmp/base.tar" "$tmp/top.tar" >/dev/null # every setup reads the tarballs from the page cache
+  make_build_data
+  cat "$tmp"/*.tar >/dev/null # every setup reads the tarballs from the page cache
   measure_setup
   RW[refcache]=$(rc path "$(rc new --parent "$top_id")")
   ls "${RW[refcache]}" >/dev/null
@@ -451,13 +665,38 @@ fs_bench() {
   measure "find, cold" cold w_find_cold
   measure "create + rm -rf" sync w_create_rm
   measure "copy-up" sync w_copy_up
+  if [ -f "$tmp/npm.tar" ]; then
+    measure "package tree: tar c, warm" warm w_npm_tar
+    measure "package tree: find, warm" warm w_npm_find_warm
+    measure "package tree: find, cold" cold w_npm_find_cold
+    measure "package tree: tar c, cold" cold w_npm_tar_cold
+    measure "package tree: tar x + sync" sync w_npm_untar
+  fi
+  measure_build
+  local rss
+  rss=$(awk '/^VmRSS|^VmHWM/ { printf "%s%s %d MiB", sep, $1, $2 / 1024; sep = ", " }' "/proc/$rc_pid/status")
+
+  echo "bench: requests per opcode (one pass each, a daemon of its own)" >&2
+  : >"$tmp/counts.md"
+  count_requests "create $creates files of 4 KiB, then rm -rf them" w_create_rm
+  count_requests "append 1 byte to $copyups lower files (copy-up)" w_copy_up
+  [ ! -f "$tmp/npm.tar" ] || count_requests "tar -x $label_npm into a new mutable ref, then sync" w_npm_untar
+  [ -z "$build_tar" ] || count_requests "build: $label_build" w_build
 
   echo
   echo "refcache $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?') ($rc_jar), $(fuse-overlayfs --version 2>/dev/null | grep -m1 '^fuse-overlayfs'), kernel $(uname -r), $(nproc) cores"
   echo "uptime before: $load_before"
   echo "uptime after:  $(uptime)"
+  echo "daemon after the timed workloads (the last setup's daemon): $rss"
+  [ -f "$tmp/npm.tar" ] || echo "NO PACKAGE TREE in this run (npm or its registry missing): its rows are left out"
+  [ -n "$build_tar" ] || echo "NO BUILD in this run (BENCH_NO_BUILD=1, or mvn or the local Maven repository missing)"
   echo
   report
+  echo
+  echo "Requests per opcode, refcache (one untimed pass each, from a daemon of its own; includes the"
+  echo "few requests of starting it and of refcache new/path):"
+  echo
+  cat "$tmp/counts.md"
 }
 
 # ---- merge: refcache merge vs kernel overlayfs and fuse-overlayfs with both layers as lowerdirs ------

@@ -559,6 +559,10 @@ lo file L/perm/own 0644 65534:65534 own
 lo file L/perm/own-g0 0644 65534:0 own
 lo file L/perm/suid 4755 65534:65534 12345
 lo file L/perm/suid2 4755 65534:65534 12345
+lo file L/perm/suid3 4755 65534:65534 12345
+lo file L/perm/suid4 4755 65534:65534 12345
+lo file L/perm/sgidx 2775 65534:65534 12345
+lo file L/perm/sgidnx 2765 65534:65534 12345
 lo dir L/perm/sgid-dir 2777 0:100
 lo file L/perm/root600 0600 0:0 secret
 lo dir L/perm/userdir 0755 65534:65534
@@ -1860,6 +1864,8 @@ sub prep_user {
                ['rootfile', 0644, 0, 0, 'r'], ['rootw', 0666, 0, 0, 'w'],
                ['own', 0644, 65534, 65534, 'own'], ['own-g0', 0644, 65534, 0, 'own'],
                ['suid', 04755, 65534, 65534, '12345'], ['suid2', 04755, 65534, 65534, '12345'],
+               ['suid3', 04755, 65534, 65534, '12345'], ['suid4', 04755, 65534, 65534, '12345'],
+               ['sgidx', 02775, 65534, 65534, '12345'], ['sgidnx', 02765, 65534, 65534, '12345'],
                ['root600', 0600, 0, 0, 'secret']);
   for (@dirs) {
     my ($name, $mode, $uid, $gid) = @$_;
@@ -1990,6 +1996,22 @@ sub user_checks {
   out("$p.44", 'chmod 4755 of our file keeps setuid', r(chmod(04755, "$b/own")) . ' '
       . desc("$b/own"));
   out("$p.45", 'chown -1:-1 of our setuid file', r(chown(-1, -1, "$b/own")) . ' ' . desc("$b/own"));
+  out("$p.46", 'an O_TRUNC open of our setuid file drops setuid', do {
+        my $rc = r(sysopen(my $t, "$b/suid3", O_WRONLY | O_TRUNC));
+        close($t) if $t;
+        "$rc " . desc("$b/suid3") });
+  out("$p.47", 'ftruncate of our setuid file drops setuid', do {
+        my $rc = r(sysopen(my $t, "$b/suid4", O_WRONLY));
+        $rc = r(truncate($t, 1)) if $rc eq 'ok';
+        close($t) if $t;
+        "$rc " . desc("$b/suid4") });
+  for (['sgidx', 48, 'a write to our setgid, group-executable file drops setgid'],
+       ['sgidnx', 49, 'a write to our setgid file without group execute keeps setgid']) {
+    my ($name, $n, $what) = @$_;
+    my $rc = r(sysopen(my $t, "$b/$name", O_WRONLY | O_APPEND));
+    if ($rc eq 'ok') { syswrite($t, 'x'); close($t) }
+    out("$p.$n", $what, "$rc " . desc("$b/$name"));
+  }
 }
 
 sub phase_user {

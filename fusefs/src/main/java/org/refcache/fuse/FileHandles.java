@@ -1,6 +1,7 @@
 package org.refcache.fuse;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -181,6 +182,38 @@ final class FileHandles {
       return file.writable() ? -Errno.EROFS : -Errno.EBADF;
     }
     return Descriptors.ftruncate(file.fd(), size);
+  }
+
+  /** See {@link ViewOperations#dropSetIds}. */
+  void dropSetIds(long handle) throws IOException {
+    OpenFile file = files.get(handle);
+    if (file == null) {
+      throw ErrnoMapper.toException("chmod", Errno.EBADF, "fh " + handle, null);
+    }
+    if (!file.mayWrite()) {
+      throw ErrnoMapper.toException("chmod", file.writable() ? Errno.EROFS : Errno.EBADF,
+          "fh " + handle, null);
+    }
+    // The descriptor's own file by its /proc name: it may have no name left in the upper.
+    Path self = Path.of("/proc/self/fd/" + file.fd());
+    int mode = (Integer) Files.getAttribute(self, "unix:mode");
+    int kept = withoutSetIds(mode);
+    if (kept != mode) {
+      Posix.chmod(self, kept & 07777);
+    }
+  }
+
+  /**
+   * {@code mode} as a write by a caller without {@code CAP_FSETID} leaves it: without setuid, and
+   * without setgid if the group may execute (setgid alone marks mandatory locking and stays).
+   */
+  static int withoutSetIds(int mode) {
+    int groupExecute = 0010;
+    int kept = mode & ~Posix.S_ISUID;
+    if ((mode & groupExecute) != 0) {
+      kept &= ~Posix.S_ISGID;
+    }
+    return kept;
   }
 
   /** {@code fallocate(2)} on the file's descriptor (in the upper): 0 or -errno. */

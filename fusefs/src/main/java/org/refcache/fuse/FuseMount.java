@@ -86,7 +86,7 @@ public final class FuseMount implements AutoCloseable {
     UnlinkedFiles unlinked = new UnlinkedFiles();
     Path capacityFallback = at.getParent() != null ? at.getParent() : at;
     RefFileSystem view = new RefFileSystem(source, trees, new FileHandles(files), unlinked,
-        capacityFallback, options.entryTimeout(), options.attrTimeout());
+        capacityFallback, options.entryTimeout(), options.kernelAttrTimeout());
     FuseMount mount = new FuseMount(at, options, trees, files, unlinked, view);
     mount.start();
     return mount;

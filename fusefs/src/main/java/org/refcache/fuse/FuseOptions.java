@@ -62,8 +62,8 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
    * operation went through. Under libfuse 2.9, whose path-based API gives each hard link its own
    * kernel inode, the other names' size, mode and link count stay stale for this long after a
    * change through one name; one second (libfuse's own default) bounds that. The kernel transport
-   * has one inode per file, and uses this bound only for writable trees (what cannot change is
-   * cached for {@link #UNCHANGING_TIMEOUT}).
+   * has one inode per file and keeps writable trees' attributes for longer (see
+   * {@link #kernelAttrTimeout}); what cannot change is cached for {@link #UNCHANGING_TIMEOUT}.
    */
   public static final Duration DEFAULT_ATTR_TIMEOUT = Duration.ofSeconds(1);
 
@@ -103,6 +103,23 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
         Transport.KERNEL, MountPrivileges.NONE, false);
+  }
+
+  /**
+   * How long the kernel transport lets the kernel keep the attributes of files in writable trees:
+   * as long as their names ({@link #entryTimeout}), at least {@link #attrTimeout}, or not at all
+   * when {@code attrTimeout} is zero. Safe because the view is the only writer of an upper: every
+   * change is a request, after which the kernel refreshes (from the reply) or drops the attributes
+   * of the inode it went through, and of the directories whose entries changed; the kernel
+   * transport has one inode per file, hard links included, and refs share no inodes. Without this
+   * every {@code stat} of a file a build made more than a second ago is a request ({@code make},
+   * {@code mvn} and compilers look at the same outputs again and again).
+   */
+  public Duration kernelAttrTimeout() {
+    if (attrTimeout.isZero()) {
+      return Duration.ZERO;
+    }
+    return attrTimeout.compareTo(entryTimeout) >= 0 ? attrTimeout : entryTimeout;
   }
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.locks.Lock;
 import org.refcache.fuse.kernel.FuseKernel;
@@ -13,6 +14,7 @@ import org.refcache.fuse.kernel.Reply;
 import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Errno;
 import org.refcache.posix.FileNames;
+import org.refcache.posix.Posix;
 import org.refcache.posix.StatVfs;
 
 /**
@@ -125,7 +127,7 @@ final class KernelBridge implements FuseSession.Handler {
       if (e instanceof Request.MalformedRequestException || reply.sent()) {
         throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
       }
-      reply.error(ViewFailures.errno(operation(r.opcode()), subject(r), e));
+      reply.error(ViewFailures.errno(FuseKernel.opcodeName(r.opcode()).toLowerCase(Locale.ROOT), subject(r), e));
     }
   }
 
@@ -176,9 +178,9 @@ final class KernelBridge implements FuseSession.Handler {
         }
         reply.ok();
       }
-      case FuseKernel.SETXATTR -> withPath(r, at -> setxattr(r, reply, at));
-      case FuseKernel.GETXATTR -> withPath(r, at -> getxattr(r, reply, false, at));
-      case FuseKernel.LISTXATTR -> withPath(r, at -> getxattr(r, reply, true, at));
+      case FuseKernel.SETXATTR -> withPath(r, at -> XattrRequests.set(view, r, reply, at));
+      case FuseKernel.GETXATTR -> withPath(r, at -> XattrRequests.get(view, r, reply, false, at));
+      case FuseKernel.LISTXATTR -> withPath(r, at -> XattrRequests.get(view, r, reply, true, at));
       case FuseKernel.REMOVEXATTR -> withPath(r, at -> {
         view.removexattr(at, r.name(0));
         reply.ok();
@@ -302,12 +304,22 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), uid, gid);
     }
     if ((valid & FuseKernel.FATTR_SIZE) != 0) {
+      boolean kill = (valid & FuseKernel.FATTR_KILL_SUIDGID) != 0;
       if (byHandle && byNode(fh)) {
         nodeFiles.truncate(node, r.i64(16));
+        if (kill) {
+          dropSetIds(known(at, node));
+        }
       } else if (byHandle) {
         view.truncate(fh, r.i64(16));
+        if (kill) {
+          view.dropSetIds(fh);
+        }
       } else {
         view.truncate(at, r.i64(16));
+        if (kill) {
+          dropSetIds(at);
+        }
       }
     }
     if ((valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
@@ -319,6 +331,19 @@ final class KernelBridge implements FuseSession.Handler {
       view.chown(known(at, node), -1, -1);
     }
     EntryReplies.attr(attributesOf(at, fh, node), reply);
+  }
+
+  /** {@link ViewOperations#dropSetIds} of a file by its place ({@code truncate(2)}). */
+  private void dropSetIds(MountPath at) throws IOException {
+    FileAttributes attributes = RequestScratch.attributes();
+    if (view.lookup(at, attributes).exists()
+        && (attributes.mode() & Posix.S_IFMT) == Posix.S_IFREG) {
+      int mode = attributes.mode();
+      int kept = FileHandles.withoutSetIds(mode);
+      if (kept != mode) {
+        view.chmod(at, kept & 07777);
+      }
+    }
   }
 
   /** A time of a SETATTR: null when it is not to change, now when the caller said so. */
@@ -453,6 +478,10 @@ final class KernelBridge implements FuseSession.Handler {
   private void open(Request r, Reply reply, MountPath at) throws IOException {
     Opened file = view.open(at, r.i32(0));
     nodes.opened(r.nodeId());
+    if ((r.i32(4) & FuseKernel.OPEN_KILL_SUIDGID) != 0
+        && (r.i32(0) & Posix.O_ACCMODE) != Posix.O_RDONLY) {
+      dropSetIdsOrRelease(file, r.nodeId()); // an O_TRUNC open by a caller without CAP_FSETID
+    }
     int backing = passthrough.register(file, r.nodeId());
     ByteBuffer out = reply.begin();
     if (backing > 0) {
@@ -478,6 +507,9 @@ final class KernelBridge implements FuseSession.Handler {
       FileAttributes attributes = RequestScratch.attributes();
       Entry entry;
       try {
+        if ((r.i32(12) & FuseKernel.OPEN_KILL_SUIDGID) != 0) {
+          view.dropSetIds(file.handle()); // it existed: O_TRUNC by a caller without CAP_FSETID
+        }
         entry = view.lookup(at, attributes);
         if (!entry.exists()) {
           throw new NoSuchFileException(at.toString());
@@ -500,6 +532,17 @@ final class KernelBridge implements FuseSession.Handler {
     });
   }
 
+  /** {@link ViewOperations#dropSetIds} of a file just opened, which is released if that fails. */
+  private void dropSetIdsOrRelease(Opened file, long nodeId) throws IOException {
+    try {
+      view.dropSetIds(file.handle());
+    } catch (IOException | RuntimeException e) {
+      releaseQuietly(file.handle());
+      releasedOpen(nodeId);
+      throw e;
+    }
+  }
+
   /** fuse_read_in: fh 0, offset 8, size 16. The data goes straight into the reply buffer. */
   private void read(Request r, Reply reply) throws IOException {
     int size = Math.min(r.i32(16), reply.capacity());
@@ -510,14 +553,27 @@ final class KernelBridge implements FuseSession.Handler {
     reply.sendPayload(n);
   }
 
-  /** fuse_write_in: fh 0, offset 8, size 16; the data follows the 40-byte structure. */
+  /**
+   * fuse_write_in: fh 0, offset 8, size 16, write_flags 20; the data follows the 40-byte
+   * structure.
+   */
   private void write(Request r, Reply reply) throws IOException {
     int size = r.i32(16);
     long offset = r.i64(8);
     jnr.ffi.Pointer data = r.data(FuseKernel.WRITE_IN_SIZE, size);
-    int n = byNode(r.i64(0))
-        ? nodeFiles.write(r.nodeId(), data, size, offset)
-        : view.write(r.i64(0), data, size, offset);
+    boolean kill = (r.i32(20) & FuseKernel.WRITE_KILL_SUIDGID) != 0;
+    int n;
+    if (byNode(r.i64(0))) {
+      if (kill) {
+        dropSetIds(known(nodes.path(r.nodeId()), r.nodeId())); // before the data, as file_remove_privs
+      }
+      n = nodeFiles.write(r.nodeId(), data, size, offset);
+    } else {
+      if (kill) {
+        view.dropSetIds(r.i64(0)); // before the data, as the kernel's own file_remove_privs
+      }
+      n = view.write(r.i64(0), data, size, offset);
+    }
     ByteBuffer out = reply.begin();
     out.putInt(n);
     out.putInt(0);
@@ -613,85 +669,11 @@ final class KernelBridge implements FuseSession.Handler {
     reply.send();
   }
 
-  // ---- extended attributes ---------------------------------------------------------------------
-
-  /** fuse_setxattr_in: size, flags; the name and the value follow. */
-  private void setxattr(Request r, Reply reply, MountPath at) throws IOException {
-    int size = r.i32(0);
-    int flags = r.i32(4);
-    int nameLength = r.nameLength(8);
-    view.setxattr(at, r.name(8), r.bytes(8 + nameLength + 1, size), flags);
-    reply.ok();
-  }
-
-  /**
-   * fuse_getxattr_in: size, padding; a getxattr's name follows. Size 0 asks for the length, a too
-   * small buffer is ERANGE, a missing attribute ENODATA.
-   */
-  private void getxattr(Request r, Reply reply, boolean list, MountPath at) throws IOException {
-    int size = Math.min(r.i32(0), reply.capacity());
-    byte[] value;
-    if (list) {
-      value = XattrNames.join(view.listxattr(at));
-    } else {
-      Optional<byte[]> found = view.getxattr(at, r.name(8));
-      if (found.isEmpty()) {
-        reply.error(Errno.ENODATA);
-        return;
-      }
-      value = found.get();
-    }
-    ByteBuffer out = reply.begin();
-    if (size == 0) {
-      out.putInt(value.length);
-      out.putInt(0);
-    } else if (value.length > size) {
-      reply.error(Errno.ERANGE);
-      return;
-    } else {
-      out.put(value);
-    }
-    reply.send();
-  }
-
   // ---- failures --------------------------------------------------------------------------------
 
   /** What a failed request was about, for the log: the node's place, or its ID. */
   private Object subject(Request r) {
     MountPath at = nodes.path(r.nodeId());
     return at != null ? at : "node " + r.nodeId();
-  }
-
-  /** The operation an opcode asks for, for the log. */
-  private static String operation(int opcode) {
-    return switch (opcode) {
-      case FuseKernel.LOOKUP -> "lookup";
-      case FuseKernel.GETATTR -> "getattr";
-      case FuseKernel.SETATTR -> "setattr";
-      case FuseKernel.READLINK -> "readlink";
-      case FuseKernel.SYMLINK -> "symlink";
-      case FuseKernel.MKNOD -> "mknod";
-      case FuseKernel.MKDIR -> "mkdir";
-      case FuseKernel.UNLINK -> "unlink";
-      case FuseKernel.RMDIR -> "rmdir";
-      case FuseKernel.RENAME, FuseKernel.RENAME2 -> "rename";
-      case FuseKernel.LINK -> "link";
-      case FuseKernel.OPEN -> "open";
-      case FuseKernel.READ -> "read";
-      case FuseKernel.WRITE -> "write";
-      case FuseKernel.STATFS -> "statfs";
-      case FuseKernel.FSYNC -> "fsync";
-      case FuseKernel.FALLOCATE -> "fallocate";
-      case FuseKernel.SETXATTR -> "setxattr";
-      case FuseKernel.GETXATTR -> "getxattr";
-      case FuseKernel.LISTXATTR -> "listxattr";
-      case FuseKernel.REMOVEXATTR -> "removexattr";
-      case FuseKernel.OPENDIR -> "opendir";
-      case FuseKernel.READDIR, FuseKernel.READDIRPLUS -> "readdir";
-      case FuseKernel.FSYNCDIR -> "fsyncdir";
-      case FuseKernel.ACCESS -> "access";
-      case FuseKernel.CREATE -> "create";
-      default -> "opcode " + opcode;
-    };
   }
 }

@@ -456,6 +456,11 @@ final class RefFileSystem implements ViewOperations {
   }
 
   @Override
+  public void dropSetIds(long handle) throws IOException {
+    handles.dropSetIds(handle);
+  }
+
+  @Override
   public void fallocate(long handle, int mode, long offset, long length) throws IOException {
     checked("fallocate", handles.fallocate(handle, mode, offset, length), handle);
   }

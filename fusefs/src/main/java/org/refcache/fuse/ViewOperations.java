@@ -134,6 +134,13 @@ public interface ViewOperations {
 
   void truncate(long handle, long size) throws IOException;
 
+  /**
+   * Clears the setuid bit, and the setgid bit of a group-executable file, of open file
+   * {@code handle}: what a write or truncation by a caller without {@code CAP_FSETID} does to a
+   * file (the daemon's own writes, as root, would keep them).
+   */
+  void dropSetIds(long handle) throws IOException;
+
   /** {@code fallocate(2)} with its mode bits. */
   void fallocate(long handle, int mode, long offset, long length) throws IOException;
 

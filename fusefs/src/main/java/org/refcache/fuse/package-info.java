@@ -77,8 +77,9 @@
  *       listings inside trees that can never change live for
  *       {@link org.refcache.fuse.FuseOptions#UNCHANGING_TIMEOUT}, and the kernel transport drops
  *       them when the ref goes ({@link org.refcache.fuse.FuseMount#invalidate}); the mount's
- *       timeouts cover the rest (see {@link org.refcache.fuse.FuseOptions}). libfuse 2.9 applies
- *       the mount's timeouts to everything.</li>
+ *       timeouts cover the rest (see {@link org.refcache.fuse.FuseOptions}), attributes in
+ *       writable trees as long as names ({@link org.refcache.fuse.FuseOptions#kernelAttrTimeout}).
+ *       libfuse 2.9 applies the mount's timeouts to everything.</li>
  * </ul>
  *
  * <h2>Threads</h2>

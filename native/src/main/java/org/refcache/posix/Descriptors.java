@@ -200,6 +200,16 @@ public final class Descriptors {
     return Posix.result(Library.LIBC.fallocate(fd, mode, offset, len));
   }
 
+  /** {@code fchmod(2)} of the permission bits: 0 or -errno. */
+  public static int fchmod(int fd, int mode) {
+    return Posix.result(Library.LIBC.fchmod(fd, mode & 07777));
+  }
+
+  /** {@code fchown(2)}: 0 or -errno. */
+  public static int fchown(int fd, int uid, int gid) {
+    return Posix.result(Library.LIBC.fchown(fd, uid, gid));
+  }
+
   /** 0 or -errno. */
   public static int ftruncate(int fd, long len) {
     return Posix.result(Library.LIBC.ftruncate(fd, len));

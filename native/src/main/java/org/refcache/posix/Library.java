@@ -89,6 +89,10 @@ final class Library {
 
     int chmod(String path, @mode_t int mode);
 
+    int fchmod(int fd, @mode_t int mode);
+
+    int fchown(int fd, @uid_t int uid, @gid_t int gid);
+
     int mknod(String path, @mode_t int mode, @dev_t long dev);
 
     int mkfifo(String path, @mode_t int mode);
@@ -189,6 +193,8 @@ final class Library {
     @IgnoreError String strerror(int errno);
 
     @IgnoreError @uid_t int geteuid();
+
+    @IgnoreError @gid_t int getegid();
 
     /**
      * Pre-2.33 glibc exports {@code lstat} only as this versioned wrapper; {@code ver} is

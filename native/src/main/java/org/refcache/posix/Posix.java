@@ -335,6 +335,11 @@ public final class Posix {
     return libc().geteuid();
   }
 
+  /** The effective group ID of this process ({@code getegid(2)}, which cannot fail). */
+  public static int getegid() {
+    return libc().getegid();
+  }
+
   /** Capacity and usage of the filesystem holding {@code p}. */
   public static StatVfs statvfs(Path p) throws IOException {
     String path = p.toString();

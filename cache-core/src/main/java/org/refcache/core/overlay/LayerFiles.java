@@ -44,6 +44,56 @@ final class LayerFiles {
     Descriptors.close(Descriptors.open(file, CREATE_NEW, 0666));
   }
 
+  /**
+   * Creates the empty regular file {@code file} with its owner and mode (07777 bits) through one
+   * descriptor: made with no permission bits, then given its owner, then its mode (a chown clears
+   * setuid and setgid). Fails if anything is there; on a later failure the file is removed again.
+   * Between the steps the file is the daemon's and unreadable to others, so a crash there leaves
+   * at worst an empty file of root's, mode 0000, never one with more rights than asked.
+   */
+  static void createOwnedFile(Path file, int mode, int uid, int gid) throws IOException {
+    int fd = Descriptors.open(file, CREATE_NEW, 0);
+    try {
+      int rc = Descriptors.fchown(fd, uid, gid);
+      String call = "fchown";
+      if (rc == 0) {
+        rc = Descriptors.fchmod(fd, mode & 07777);
+        call = "fchmod";
+      }
+      if (rc < 0) {
+        throw ErrnoMapper.toException(call, -rc, file.toString(), null);
+      }
+    } catch (IOException | RuntimeException e) {
+      try {
+        delete(file);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    } finally {
+      Descriptors.close(fd);
+    }
+  }
+
+  /**
+   * Creates directory {@code dir} with its owner and mode, as {@link #createOwnedFile} does a
+   * file: no permission bits until the owner is set; removed again on failure.
+   */
+  static void createOwnedDirectory(Path dir, int mode, int uid, int gid) throws IOException {
+    Posix.mkdir(dir, 0);
+    try {
+      Posix.lchown(dir, uid, gid);
+      Posix.chmod(dir, mode & 07777);
+    } catch (IOException | RuntimeException e) {
+      try {
+        delete(dir);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
   private static final int CREATE_NEW =
       Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
 

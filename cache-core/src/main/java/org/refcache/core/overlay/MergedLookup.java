@@ -22,8 +22,10 @@ final class MergedLookup {
   private final OverlayTree tree;
   private final Path upper;
   private final OriginInodes inodes;
+  private final OpaqueUpperDirectories opaque;
 
-  MergedLookup(OverlayTree tree, Path upper, OriginInodes inodes) {
+  MergedLookup(OverlayTree tree, Path upper, OriginInodes inodes, OpaqueUpperDirectories opaque) {
+    this.opaque = opaque;
     this.tree = tree;
     this.upper = upper;
     this.inodes = inodes;
@@ -54,7 +56,10 @@ final class MergedLookup {
         } else {
           upperDir = candidate;
           upperStat = found.get();
-          if (lowersContribute && LayerFiles.isOpaque(candidate)) {
+          // Opaque matters only where a lower layer has the directory too (the lowers'
+          // resolutions are cached; the xattr read is a system call on every lookup).
+          if (lowersContribute && tree.lookupLayers(path.substring(0, end)).isPresent()
+              && opaque.isOpaque(path.substring(0, end), candidate)) {
             lowersContribute = false;
           }
         }

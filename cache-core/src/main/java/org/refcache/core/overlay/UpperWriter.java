@@ -20,8 +20,9 @@ import org.refcache.posix.Stat;
  * The steps of a {@link WritableOverlayTree}'s mutations on its upper: copy-ups (with what keeps
  * them invisible: the records of the inode numbers the copies stand for, the ctimes they did not
  * change, the layer's other names of a hard-linked file, the copies offered to listeners), new
- * entries built under a temporary name and renamed into place, whiteouts, and renames, which move
- * whole merged subtrees. The tree resolves and checks; this writes.
+ * entries (files and directories made at their name, the rest and anything over a whiteout built
+ * under a temporary name and renamed into place), whiteouts, and renames, which move whole merged
+ * subtrees. The tree resolves and checks; this writes.
  *
  * <p>Every method runs under the tree's write lock (its caller holds it), so the fields here need
  * no lock of their own.
@@ -210,15 +211,37 @@ final class UpperWriter {
 
   /**
    * Makes a new entry at {@code path} (checked absent, its parent the directory {@code parent}
-   * resolves to in the current state of the tree) through {@code maker}.
+   * resolves to in the current state of the tree) through {@code maker}, under a temporary name
+   * renamed into place.
    */
   Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker)
       throws IOException {
+    return createNew(path, directory, parent, maker, false);
+  }
+
+  /**
+   * {@link #createNew(String, boolean, Resolution, EntryMaker)}; with {@code inPlace}, where no
+   * whiteout is in the way, {@code maker} makes the entry at its name directly (no temporary
+   * name, no rename), which it may only do if it leaves nothing behind when it fails and never an
+   * entry with more rights than asked while it works (see {@link LayerFiles#createOwnedFile}).
+   * Over a whiteout the entry is still made under a temporary name that replaces it atomically.
+   */
+  Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker,
+                 boolean inPlace) throws IOException {
     Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
     if (there.isPresent() && !OverlayFormat.isWhiteout(there.get())) {
       throw new FileAlreadyExistsException(path);
+    }
+    if (there.isEmpty() && inPlace) {
+      maker.make(target);
+      if (directory) {
+        forget(path);
+      } else {
+        inodes.made(path);
+      }
+      return target;
     }
     Path temp = newTempPath(parentUpper);
     try {

@@ -47,7 +47,8 @@ import org.refcache.posix.Xattrs;
  *
  * <p>Resolutions in the upper are not cached (it changes); each lookup costs one {@code lstat}
  * per path component in the upper, while the lower layers' resolutions come from the cache of
- * the read-only union.
+ * the read-only union. Whether an upper directory that merges with a lower one is opaque is read
+ * once and remembered until a rename, rmdir or mkdir.
  */
 public final class WritableOverlayTree extends OverlayTree {
 
@@ -66,6 +67,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final CopyUpOffers offers = new CopyUpOffers();
   /** The steps of the mutations on the upper. */
   private final UpperWriter writer;
+  /** Upper directories merged with a lower one: whether each is opaque. */
+  private final OpaqueUpperDirectories opaqueUpperDirectories = new OpaqueUpperDirectories();
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
 
@@ -128,7 +131,7 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
     this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
-    this.merged = new MergedLookup(this, upper, inodes);
+    this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories);
   }
 
   @Override
@@ -238,10 +241,8 @@ public final class WritableOverlayTree extends OverlayTree {
         }
         return writer.openForWrite(path, false);
       }
-      return writer.createNew(path, false, parent, temp -> {
-        LayerFiles.createFile(temp);
-        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
-      });
+      return writer.createNew(path, false, parent,
+          at -> LayerFiles.createOwnedFile(at, mode, uid, gid), true);
     });
   }
 
@@ -255,10 +256,12 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return writer.createNew(path, true, parent, temp -> {
-        LayerFiles.createDirectory(temp);
-        UpperWriter.setOwnerAndMode(temp, uid, gid, mode);
-      });
+      try {
+        return writer.createNew(path, true, parent,
+            at -> LayerFiles.createOwnedDirectory(at, mode, uid, gid), true);
+      } finally {
+        opaqueUpperDirectories.forgetAll(); // over a whiteout it is opaque
+      }
     });
   }
 
@@ -393,6 +396,7 @@ public final class WritableOverlayTree extends OverlayTree {
       boolean lowerHasIt = lowerHas(path);
       Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
       Path target = parentUpper.resolve(TreePath.name(path));
+      opaqueUpperDirectories.forgetAll();
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
       } else if (lowerHasIt) {
@@ -422,11 +426,13 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(from);
     TreePath.check(to);
     mutate(() -> {
+      opaqueUpperDirectories.forgetAll();
       try {
         writer.rename(from, to, flags);
       } finally {
         writer.forget(from);
         writer.forget(to);
+        opaqueUpperDirectories.forgetAll(); // directories moved, rebuilt or made opaque
       }
       return null;
     });

@@ -65,6 +65,13 @@ public final class FuseKernel {
   public static final int PARALLEL_DIROPS = 1 << 18;
   public static final int MAX_PAGES = 1 << 22;
   public static final int CACHE_SYMLINKS = 1 << 23;
+  /**
+   * The server clears setuid/setgid on writes, truncations and {@code O_TRUNC} opens by callers
+   * without {@code CAP_FSETID} when the request says so ({@link #WRITE_KILL_SUIDGID},
+   * {@link #FATTR_KILL_SUIDGID}, {@link #OPEN_KILL_SUIDGID}); in exchange the kernel marks the
+   * mount {@code SB_NOSEC} and stops asking for {@code security.capability} before every write.
+   */
+  public static final int HANDLE_KILLPRIV_V2 = 1 << 28;
   /** The 64-bit flags: flags2 in fuse_init_in and fuse_init_out is valid. */
   public static final int INIT_EXT = 1 << 30;
   /** flags2 bit of FUSE_PASSTHROUGH (1 << 37): reads and writes go to a backing file. */
@@ -81,6 +88,12 @@ public final class FuseKernel {
   public static final int FATTR_FH = 1 << 6;
   public static final int FATTR_ATIME_NOW = 1 << 7;
   public static final int FATTR_MTIME_NOW = 1 << 8;
+  public static final int FATTR_KILL_SUIDGID = 1 << 11;
+
+  /** fuse_write_in.write_flags: the writer lacks {@code CAP_FSETID} (see HANDLE_KILLPRIV_V2). */
+  public static final int WRITE_KILL_SUIDGID = 1 << 2;
+  /** fuse_open_in/fuse_create_in.open_flags: an {@code O_TRUNC} open by such a caller. */
+  public static final int OPEN_KILL_SUIDGID = 1;
 
   /** fuse_getattr_in.getattr_flags: {@code fh} names an open file (fstat). */
   public static final int GETATTR_FH = 1;
@@ -124,5 +137,48 @@ public final class FuseKernel {
   /** Whether the kernel waits for no reply to {@code opcode}. */
   static boolean noReply(int opcode) {
     return opcode == FORGET || opcode == BATCH_FORGET || opcode == INTERRUPT;
+  }
+
+  /** The name {@code <linux/fuse.h>} gives {@code opcode} without {@code FUSE_}, or its number. */
+  public static String opcodeName(int opcode) {
+    return switch (opcode) {
+      case LOOKUP -> "LOOKUP";
+      case FORGET -> "FORGET";
+      case GETATTR -> "GETATTR";
+      case SETATTR -> "SETATTR";
+      case READLINK -> "READLINK";
+      case SYMLINK -> "SYMLINK";
+      case MKNOD -> "MKNOD";
+      case MKDIR -> "MKDIR";
+      case UNLINK -> "UNLINK";
+      case RMDIR -> "RMDIR";
+      case RENAME -> "RENAME";
+      case LINK -> "LINK";
+      case OPEN -> "OPEN";
+      case READ -> "READ";
+      case WRITE -> "WRITE";
+      case STATFS -> "STATFS";
+      case RELEASE -> "RELEASE";
+      case FSYNC -> "FSYNC";
+      case SETXATTR -> "SETXATTR";
+      case GETXATTR -> "GETXATTR";
+      case LISTXATTR -> "LISTXATTR";
+      case REMOVEXATTR -> "REMOVEXATTR";
+      case FLUSH -> "FLUSH";
+      case INIT -> "INIT";
+      case OPENDIR -> "OPENDIR";
+      case READDIR -> "READDIR";
+      case RELEASEDIR -> "RELEASEDIR";
+      case FSYNCDIR -> "FSYNCDIR";
+      case ACCESS -> "ACCESS";
+      case CREATE -> "CREATE";
+      case INTERRUPT -> "INTERRUPT";
+      case DESTROY -> "DESTROY";
+      case BATCH_FORGET -> "BATCH_FORGET";
+      case FALLOCATE -> "FALLOCATE";
+      case READDIRPLUS -> "READDIRPLUS";
+      case RENAME2 -> "RENAME2";
+      default -> "opcode " + opcode;
+    };
   }
 }

@@ -84,7 +84,8 @@ public final class FuseSession implements AutoCloseable {
   private static final int REQUEST_OVERHEAD = 4096;
   private static final int FLAGS_WANTED = FuseKernel.ASYNC_READ | FuseKernel.ATOMIC_O_TRUNC
       | FuseKernel.BIG_WRITES | FuseKernel.PARALLEL_DIROPS | FuseKernel.MAX_PAGES
-      | FuseKernel.CACHE_SYMLINKS | FuseKernel.DO_READDIRPLUS | FuseKernel.READDIRPLUS_AUTO;
+      | FuseKernel.CACHE_SYMLINKS | FuseKernel.DO_READDIRPLUS | FuseKernel.READDIRPLUS_AUTO
+      | FuseKernel.HANDLE_KILLPRIV_V2;
 
   private final Path mountpoint;
   private final Settings settings;
@@ -113,6 +114,23 @@ public final class FuseSession implements AutoCloseable {
   /** How many requests with {@code opcode} the session has served. */
   public long served(int opcode) {
     return opcode >= 0 && opcode < served.length ? served[opcode].sum() : 0;
+  }
+
+  /**
+   * The requests served so far, per opcode ({@code "LOOKUP 12, GETATTR 3, total 15"}): logged when
+   * the session ends, for whoever measures a workload by its requests (scripts/bench.sh).
+   */
+  String servedSummary() {
+    StringBuilder b = new StringBuilder();
+    long total = 0;
+    for (int op = 0; op < served.length; op++) {
+      long n = served[op].sum();
+      if (n > 0) {
+        b.append(FuseKernel.opcodeName(op)).append(' ').append(n).append(", ");
+        total += n;
+      }
+    }
+    return b.append("total ").append(total).toString();
   }
   /** Notifications are written from any thread (not a worker's): their own buffer, one at once. */
   private final ByteBuffer notifications =
@@ -214,6 +232,7 @@ public final class FuseSession implements AutoCloseable {
     } finally {
       ended.countDown();
       if (ended.getCount() == 0) {
+        LOG.info("{}: requests served: {}", Printable.text(mountpoint.toString()), servedSummary());
         // Only now: a descriptor number closed under a reading worker could be reused by another
         // open, and that worker would read someone else's file; notifications and ioctls from
         // other threads check under the same lock.
