@@ -39,6 +39,8 @@ public final class FaultyProxy implements AutoCloseable {
   private volatile boolean closed;
   /** Set while downloads are to be held (see {@link #holdBlobDownloads}); counted down by {@link #release}. */
   private volatile java.util.concurrent.CountDownLatch holdUntil;
+  /** The latch {@link #release} opens: the last one {@link #holdBlobDownloads} armed. */
+  private volatile java.util.concurrent.CountDownLatch releaseLatch;
   private final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
 
   public FaultyProxy(int targetPort) throws IOException {
@@ -72,11 +74,12 @@ public final class FaultyProxy implements AutoCloseable {
 
   /**
    * Holds the answer of the next blob GET after {@code bytes} bytes until {@link #release()}, then
-   * passes on whatever the registry still sends (nothing, if it was stopped meanwhile): a transfer
-   * caught in the middle, for a test that stops the registry there.
+   * resets the connection, as a registry stopped meanwhile does: a transfer caught in the middle,
+   * for a test that stops the registry there.
    */
   public void holdBlobDownloads(long bytes) {
-    holdUntil = new java.util.concurrent.CountDownLatch(1);
+    releaseLatch = new java.util.concurrent.CountDownLatch(1);
+    holdUntil = releaseLatch;
     stallInsteadOfCut = false;
     cutAfter = bytes;
     cutsLeft.set(1);
@@ -89,7 +92,7 @@ public final class FaultyProxy implements AutoCloseable {
 
   /** Lets a held download go on. */
   public void release() {
-    java.util.concurrent.CountDownLatch h = holdUntil;
+    java.util.concurrent.CountDownLatch h = releaseLatch;
     if (h != null) {
       h.countDown();
     }
@@ -217,11 +220,6 @@ public final class FaultyProxy implements AutoCloseable {
             holdUntil = null;
             held.countDown();
             awaitQuietly(hold);
-            int passed = (int) (limit - sent);
-            out.write(buf, passed, n - passed);
-            while ((n = in.read(buf)) >= 0) {
-              out.write(buf, 0, n);
-            }
             abort();
             return;
           }

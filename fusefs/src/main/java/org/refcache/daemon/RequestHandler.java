@@ -38,10 +38,17 @@ public final class RequestHandler {
 
   private final RefService service;
   private final CacheMaintenance maintenance;
+  private final RegistryOperations registry;
 
+  /** A handler without registry access: pull and push are refused. */
   public RequestHandler(RefService service, CacheMaintenance maintenance) {
+    this(service, maintenance, null);
+  }
+
+  RequestHandler(RefService service, CacheMaintenance maintenance, RegistryOperations registry) {
     this.service = service;
     this.maintenance = maintenance;
+    this.registry = registry;
   }
 
   /**
@@ -156,8 +163,17 @@ public final class RequestHandler {
         p.set("removed", UsageJson.of(u));
         progress.accept(p);
       }));
+      case "pull" -> idResult(registry().pull().pull(a.required("image"), a.optional("platform"), a.flag("eager"),
+          a.flag("insecure"), progress));
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  private RegistryOperations registry() {
+    if (registry == null) {
+      throw new ControlException(ErrorKind.OTHER, "this service has no registry access");
+    }
+    return registry;
   }
 
   /**
