@@ -36,6 +36,8 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("commit", new CommitCommand(terminal));
     cl.addSubcommand("merge", new MergeCommand(terminal));
     cl.addSubcommand("diff", new DiffCommand(terminal));
+    cl.addSubcommand("export", new ExportCommand(terminal));
+    cl.addSubcommand("import-oci", new ImportOciCommand(terminal));
     cl.addSubcommand("release", new ReleaseCommand(terminal));
     cl.addSubcommand("path", new PathCommand(terminal));
     cl.addSubcommand("mount", new MountCommand(terminal));

@@ -23,6 +23,7 @@ import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
+import org.refcache.core.cache.RefConfig;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
@@ -105,6 +106,9 @@ public final class RefService {
 
   private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
       throws IOException {
+    if (parent != null) {
+      ensureBlobs(parent);
+    }
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
     Set<String> changed = new LinkedHashSet<>();
@@ -276,6 +280,28 @@ public final class RefService {
    * A handle to what {@code id} stands for, for use as a parent: a committed mutable's ID stands for its
    * twin; a mutable the service holds cannot be a parent until it is committed.
    */
+  /**
+   * Gives every layer of the committed ref {@code id} a blob (spec 6.4), so that a layer can be
+   * imported onto it: a ref built here has none until asked. The blobs are made outside the service
+   * lock (they take as long as the tree is large); the handle keeps the ref meanwhile.
+   */
+  private void ensureBlobs(String id) {
+    ImmutableRef p;
+    lock.lock();
+    try {
+      p = parentHandle(id);
+    } finally {
+      lock.unlock();
+    }
+    try {
+      if (p.chainId().isEmpty()) {
+        p.getRemotes(true, RefConfig.defaults(), false);
+      }
+    } finally {
+      p.release();
+    }
+  }
+
   private ImmutableRef parentHandle(String id) {
     ServedRef served = held.serve(requireId(id));
     if (served instanceof ServedRef.Writable) {
@@ -671,6 +697,41 @@ public final class RefService {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  // ---- for ImageRequests (export, import-oci) --------------------------------------------------
+
+  CacheManager cache() {
+    return cache;
+  }
+
+  /** A handle to the immutable ref {@code id} stands for; the caller releases it. */
+  ImmutableRef readHandle(String id) {
+    lock.lock();
+    try {
+      return parentHandle(requireId(id));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Holds the ref {@code ref} just made (released instead when held already), as an import does. */
+  String holdNew(ImmutableRef ref, String what) throws IOException {
+    Set<String> changed = new LinkedHashSet<>();
+    lock.lock();
+    try {
+      if (held.holds(ref.id())) {
+        ref.release();
+      } else {
+        holdOrDiscard(ref, () -> held.hold(ref));
+      }
+      changed.add(ref.id());
+      LOG.info("{} as {}", what, ref.id());
+      return ref.id();
+    } finally {
+      lock.unlock();
+      invalidate(changed);
     }
   }
 

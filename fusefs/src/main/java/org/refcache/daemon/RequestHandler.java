@@ -39,6 +39,7 @@ public final class RequestHandler {
   private final RefService service;
   private final CacheMaintenance maintenance;
   private final RegistryOperations registry;
+  private final ImageRequests images;
 
   /** A handler without registry access: pull and push are refused. */
   public RequestHandler(RefService service, CacheMaintenance maintenance) {
@@ -49,6 +50,7 @@ public final class RequestHandler {
     this.service = service;
     this.maintenance = maintenance;
     this.registry = registry;
+    this.images = new ImageRequests(service);
   }
 
   /**
@@ -137,6 +139,14 @@ public final class RequestHandler {
           }));
       case "new" -> idResult(service.newRef(a.optional("parent"), a.optional("description"), a.flag("retain")));
       case "commit" -> idResult(service.commit(a.required("id")));
+      case "export" -> exported(images.export(a.required("id"), a.path("dir"), a.optional("tag"),
+          a.optional("compression"), (layer, layers) -> {
+            ObjectNode p = ControlProtocol.object();
+            p.put("layer", layer);
+            p.put("layers", layers);
+            progress.accept(p);
+          }));
+      case "import-oci" -> idResult(images.importOci(a.path("path"), a.optional("tag")));
       case "merge" -> idResult(service.merge(a.ids("ids"), a.optional("description")));
       case "diff" -> idResult(service.diff(a.required("lower"), a.required("upper"), a.optional("description")));
       case "release" -> {
@@ -234,6 +244,15 @@ public final class RequestHandler {
     return new PruneOptions(a.flag("all"), UsageFilter.parse(a.strings("filter")),
         Duration.ofSeconds(a.count("keepDuration")), a.count("reservedSpace"), a.count("maxUsedSpace"),
         a.count("minFreeSpace"));
+  }
+
+  private static JsonNode exported(ImageRequests.Exported e) {
+    ObjectNode r = ControlProtocol.object();
+    r.put("dir", e.dir());
+    r.put("tag", e.tag());
+    r.put("manifest", e.manifest().digest().toString());
+    r.put("layers", e.layers());
+    return r;
   }
 
   private static JsonNode idResult(String id) {

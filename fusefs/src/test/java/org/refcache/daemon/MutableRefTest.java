@@ -122,10 +122,12 @@ class MutableRefTest {
     assertThat(svc.cli("files", mutable)).isEqualTo(svc.cli("files", committed));
     String child = svc.ok("new", "--parent", mutable);
     assertThat(info(child).path("parents").get(0).asText()).isEqualTo(committed);
-    // A layer needs a parent with a layer blob, which a commit has not: the same answer for both IDs.
-    ServiceFixture.Run imported = svc.cli("import", "--parent", mutable, svc.dir.resolve("two.tar").toString());
-    assertThat(imported).isEqualTo(svc.cli("import", "--parent", committed, svc.dir.resolve("two.tar").toString()));
-    assertThat(imported.err()).contains("non-addressable parent " + committed);
+    // A layer on a commit: the commit gets its layer blob first (spec 6.4); both IDs give the same layer.
+    String imported = svc.ok("import", "--parent", mutable, svc.dir.resolve("two.tar").toString());
+    assertThat(svc.ok("import", "--parent", committed, svc.dir.resolve("two.tar").toString())).isEqualTo(imported);
+    assertThat(svc.ok("files", committed)).isEqualTo(svc.ok("files", mutable)).contains("made.txt");
+    assertThat(Files.readString(svc.tree(imported).resolve("made.txt"))).isEqualTo("made\n");
+    assertThat(Files.readString(svc.tree(imported).resolve("gone.txt"))).isEqualTo("delete me\n");
     Path dir = Files.createDirectories(svc.dir.resolve("bound"));
     svc.ok("mount", "--readonly", mutable, dir.toString());
     assertThat(Files.readString(dir.resolve("made.txt"))).isEqualTo("made\n");

@@ -32,6 +32,8 @@ import org.refcache.core.meta.MetadataStore;
  *   <li>{@link Materializer} (with {@link LazyBlobs} and {@link LayerChain}): lazy blobs to layer
  *       directories to trees;</li>
  *   <li>{@link DerivedRefs}: merges and diffs;</li>
+ *   <li>{@link Remotes} (with {@link BlobChains} and {@link BlobVariants}): layer chains as blobs,
+ *       made where missing, and their compression variants;</li>
  *   <li>{@link RecordUsage}: sizes, file lists, record rows.</li>
  * </ul>
  *
@@ -51,6 +53,7 @@ public final class CacheManager implements AutoCloseable {
   final Materializer materializer;
   final RecordUsage usage;
   final DerivedRefs derived;
+  final Remotes remotes;
   private final DiskUsage diskUsage;
   private final Pruner pruner;
   private final GarbageCollector gc;
@@ -75,6 +78,8 @@ public final class CacheManager implements AutoCloseable {
           layout.tmp());
       this.accessor = new RefAccessor(this, records, commits, materializer, blobs, layers, layout);
       this.derived = new DerivedRefs(records, commits);
+      this.remotes = new Remotes(new BlobChains(this, records, commits, materializer, content),
+          new BlobVariants(content), blobs, content);
       this.usage = new RecordUsage(this, records, materializer, blobs, unpackFailures, content, layers,
           layerLimits);
       ObjectSizes sizes = new ObjectSizes();

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * removes the blobs, unpacked layers and uppers that no root reaches, and measures what that freed.
  *
  * <p>Roots: every record in memory (both records of a committed pair), and every record prune
- * removed while weak handles still read it (an open file through the view). A blob labelled
+ * removed while weak handles still read it (an open file through the view), and the compression
+ * variants linked to their blobs ({@link BlobVariants}), followed link by link. A blob labelled
  * {@value #ROOT_LABEL} is a root too. Everything else under {@code content/blobs}, {@code layers/}
  * and {@code uppers/} is garbage, except what is recent: stored (or stored again) within the grace
  * period, unless prune has just released it (or it was a pruned record's whose last reader has
@@ -253,7 +254,7 @@ final class GarbageCollector implements AutoCloseable {
     return new Moved(trash, blobs, layers, uppers, kept);
   }
 
-  private Roots roots() {
+  private Roots roots() throws IOException {
     List<CacheRecord> all = new ArrayList<>();
     long additions;
     records.mu.lock();
@@ -266,9 +267,15 @@ final class GarbageCollector implements AutoCloseable {
       records.mu.unlock();
     }
     Set<Path> paths = new HashSet<>();
+    List<Digest> blobs = new ArrayList<>();
     for (CacheRecord rec : all) {
       DataObject.of(rec, layout, content::blobPath, o -> paths.add(o.path()));
+      if (rec.blob() != null) {
+        blobs.add(rec.blob());
+      }
     }
+    // Compression variants live as long as a blob linked to them does (spec 6.7, BlobVariants).
+    BlobVariants.reachable(content, blobs, d -> paths.add(content.blobPath(d)));
     return new Roots(paths, additions);
   }
 

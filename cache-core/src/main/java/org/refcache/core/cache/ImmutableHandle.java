@@ -37,6 +37,11 @@ final class ImmutableHandle extends RefHandle implements ImmutableRef {
   }
 
   @Override
+  public List<Remote> getRemotes(boolean createIfNeeded, RefConfig cfg, boolean all) {
+    return cm.remotes.get(this, createIfNeeded, cfg, all);
+  }
+
+  @Override
   public List<String> fileList() {
     return cm.usage.fileList(this);
   }

@@ -15,6 +15,21 @@ public interface ImmutableRef extends Ref {
   /** Fetches and unpacks every lazy layer of the chain. */
   void extract();
 
+  /**
+   * The layer chain as blobs (spec 6.4): one descriptor per layer, bottom to top, with its diffID
+   * ({@code containerd.io/uncompressed}) and creation time ({@code buildkit/createdat}) annotations.
+   * Existing blobs are reused; a layer without one (a committed upper, a diff with a change set of its
+   * own) gets one made from its change set, compressed as {@code cfg} says, and recorded with its
+   * diffID (finalizing a commit first). With {@code cfg.force()} every descriptor is of the requested
+   * compression, a variant being found or made and linked to the layer's blob. With {@code all} (and
+   * no force), further remotes follow the first: every combination of the layers' variants with the
+   * top layer in the requested compression.
+   *
+   * @param createIfNeeded whether missing blobs may be made
+   * @throws NoBlobsException when a layer has no blob and {@code createIfNeeded} is false
+   */
+  List<Remote> getRemotes(boolean createIfNeeded, RefConfig cfg, boolean all);
+
   /** Clones of the refs that are actual layers, bottom to top; the caller releases them. */
   List<ImmutableRef> layerChain();
 

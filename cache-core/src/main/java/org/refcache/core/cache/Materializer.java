@@ -87,6 +87,9 @@ final class Materializer {
     if (rec.blob() == null || rec.mutable) {
       return false;
     }
+    if (!rec.isBlobOnly() && rec.layerDir != null && rec.layerDir.startsWith(uppers)) {
+      return false; // a committed upper given a blob (getRemotes): the upper is its layer directory
+    }
     return rec.isBlobOnly() || !layers.isUnpacked(rec.diffId());
   }
 

@@ -67,7 +67,9 @@ final class RecordUsage {
         return total;
       }
       Digest diffId = rec.diffId();
-      if (diffId != null && blob != null) {
+      // A committed upper given a blob (getRemotes) still keeps its data in its upper directory.
+      boolean upper = rec.layerDir != null && rec.layerDir.startsWith(cm.layout().uppers());
+      if (diffId != null && blob != null && !upper) {
         total += layers.isUnpacked(diffId) ? layers.diskBytes(diffId) : 0;
       } else if (rec.layerDir != null && Files.isDirectory(rec.layerDir)) {
         total += FileTrees.diskBytes(rec.layerDir);

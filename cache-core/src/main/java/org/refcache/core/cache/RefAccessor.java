@@ -297,6 +297,11 @@ final class RefAccessor {
    * the content store), then its chain IDs when the parent has them.
    */
   void setBlob(ImmutableHandle h, Descriptor desc) {
+    setBlob(h.rec, desc);
+  }
+
+  /** {@link #setBlob(ImmutableHandle, Descriptor)} of a record reached through a handle to it or a child. */
+  void setBlob(CacheRecord target, Descriptor desc) {
     String diffIdText = desc.annotations().get(Descriptor.UNCOMPRESSED_ANNOTATION);
     if (diffIdText == null) {
       throw new InvalidRefException("missing uncompressed annotation for " + desc.digest());
@@ -305,11 +310,11 @@ final class RefAccessor {
     if (!blobs.isLocal(desc.digest())) {
       throw new NotFoundException("blob " + desc.digest() + " is not in the content store");
     }
-    commits.finalizeRecord(h.rec);
+    commits.finalizeRecord(target);
     records.mu.lock();
     try {
-      CacheRecord rec = h.rec;
-      if (rec.blob() != null) {
+      CacheRecord rec = target;
+      if (rec.blob() != null || rec.dead) {
         return;
       }
       StorageItem md = rec.md;
