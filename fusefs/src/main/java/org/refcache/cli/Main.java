@@ -48,6 +48,7 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("du", new DuCommand(terminal));
     cl.addSubcommand("prune", new PruneCommand(terminal));
     cl.addSubcommand("pull", new PullCommand(terminal));
+    cl.addSubcommand("push", new PushCommand(terminal));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());

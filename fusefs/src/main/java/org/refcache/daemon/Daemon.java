@@ -135,7 +135,7 @@ public final class Daemon implements AutoCloseable {
       gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
       service.onImport(gc::imported);
       RegistryOperations registry = new RegistryOperations(
-          new PullService(cache, registries, registryBlobs, service));
+          new PullService(cache, registries, registryBlobs, service), new PushService(registries, service));
       control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance, registry));
       Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control, gc);
       gc.start();

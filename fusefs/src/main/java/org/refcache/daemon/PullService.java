@@ -52,7 +52,7 @@ final class PullService {
     long bytes = pulled.layers().stream().mapToLong(d -> d.size()).sum();
     String what = "pulled " + pulled.image().reference() + " (" + pulled.layers().size() + " layers, " + bytes
         + " bytes" + (eager ? ", fetched" : ", lazy") + ", " + (System.nanoTime() - start) / 1_000_000 + " ms)";
-    return service.derive(what, inputs -> pulled.top(), java.util.List.of());
+    return service.holdNew(pulled.top(), what);
   }
 
   static ImageReference reference(String image) {

@@ -219,11 +219,8 @@ public final class RefService {
         inputs -> cache.diff(inputs.get(0), inputs.get(1), RefOptions.description(text)), List.of(lower, upper));
   }
 
-  /**
-   * Makes a ref of the refs {@code ids} stand for with {@code make}, and holds it (also for a ref made
-   * of no ID: a pull's).
-   */
-  String derive(String what, Function<List<ImmutableRef>, ImmutableRef> make,
+  /** Makes a ref of the refs {@code ids} stand for with {@code make}, and holds it. */
+  private String derive(String what, Function<List<ImmutableRef>, ImmutableRef> make,
       List<String> ids) throws IOException {
     Set<String> changed = new LinkedHashSet<>();
     lock.lock();

@@ -1,4 +1,4 @@
 package org.refcache.daemon;
 
-/** What the service does with registries: {@code pull}. */
-record RegistryOperations(PullService pull) {}
+/** What the service does with registries: {@code pull} and {@code push}. */
+record RegistryOperations(PullService pull, PushService push) {}

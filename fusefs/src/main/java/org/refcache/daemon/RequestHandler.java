@@ -175,6 +175,8 @@ public final class RequestHandler {
       }));
       case "pull" -> idResult(registry().pull().pull(a.required("image"), a.optional("platform"), a.flag("eager"),
           a.flag("insecure"), progress));
+      case "push" -> registry().push().push(a.required("id"), a.required("image"), a.optional("compression"),
+          a.flag("insecure"), progress);
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
   }

@@ -66,15 +66,20 @@ final class TransferProgress implements TransferListener, AutoCloseable {
   }
 
   private void send(OciDescriptor blob, long bytes, boolean done) {
-    Consumer<JsonNode> c = client;
-    if (c == null) {
-      return;
-    }
     ObjectNode p = ControlProtocol.object();
     p.put("blob", blob.digest().toString());
     p.put("bytes", bytes);
     p.put("total", blob.size());
     p.put("done", done);
+    send(p);
+  }
+
+  /** Sends one progress line to the client, unless it is gone or the request answered. */
+  void send(ObjectNode p) {
+    Consumer<JsonNode> c = client;
+    if (c == null) {
+      return;
+    }
     try {
       c.accept(p);
     } catch (RuntimeException e) {
