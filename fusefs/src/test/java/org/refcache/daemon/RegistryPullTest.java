@@ -252,6 +252,47 @@ class RegistryPullTest {
   }
 
   @Test
+  void anEagerPullShowsEachLayersBytesOnATerminalAndNothingOtherwise() throws IOException {
+    String image = pushed("team/app:v1");
+    ServiceFixture.Run quiet = svc.cli("pull", "--eager", image);
+    assertThat(quiet.exit()).isZero();
+    assertThat(quiet.err()).isEmpty();
+
+    String other = registry.address() + "/team/other:v1";
+    tools.push(layout, "v1", other, null);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintWriter o = new java.io.PrintWriter(out, true, StandardCharsets.UTF_8);
+    java.io.PrintWriter e = new java.io.PrintWriter(err, true, StandardCharsets.UTF_8);
+    ServiceFixture second = ServiceFixture.start();
+    try {
+      int exit = org.refcache.cli.Main.run(new String[] {"pull", "--eager", other},
+          new org.refcache.cli.Terminal(o, e, Map.of(DaemonConfig.SOCKET_ENV, second.socket.toString()), true, out));
+      assertThat(exit).isZero();
+    } finally {
+      second.close();
+    }
+    String shown = err.toString(StandardCharsets.UTF_8);
+    for (Digest d : layers) {
+      assertThat(shown).contains("fetching " + d.hex().substring(0, 12) + ":");
+    }
+    assertThat(shown).contains("MiB/s").contains("done");
+  }
+
+  @Test
+  void fetchedBlobsStayAfterAPruneAndItsCollection() throws IOException {
+    String image = pushed("team/app:v1");
+    String id = svc.ok("pull", image);
+    assertThat(Files.readString(svc.tree(id).resolve("top.txt"))).isEqualTo("top layer\n");
+    svc.ok("prune", "--all");
+
+    Path blob = svc.root.resolve("content/blobs/sha256").resolve(layers.get(2).hex());
+    assertThat(blob).exists();
+    assertThat(Files.readString(svc.tree(id).resolve("etc/middle"))).isEqualTo("middle layer\n");
+    assertThat(layerBlobsFetched()).containsExactly(layers.get(2), layers.get(1));
+  }
+
+  @Test
   void anImageTheRegistryDoesNotHaveIsNotFound() throws IOException {
     String image = pushed("team/app:v1");
     ServiceFixture.Run r = svc.cli("pull", image.replace(":v1", ":v2"));
