@@ -10,9 +10,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.meta.Value;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +38,10 @@ final class LazyBlobs {
   private final Map<Digest, DescHandler> bound = new ConcurrentHashMap<>();
   private final SingleFlight<Digest> fetches = new SingleFlight<>();
 
-  /** Leases that keep a blob being fetched from the collector until its record names it (it does already). */
-  private final java.util.function.Supplier<WorkLease> leases;
+  /** A lease per fetch: the blob is kept from the collector even if its record is pruned while the bytes are on the way. */
+  private final Supplier<WorkLease> leases;
 
-  LazyBlobs(ContentStore content, RemoteResolver resolver, java.util.function.Supplier<WorkLease> leases) {
+  LazyBlobs(ContentStore content, RemoteResolver resolver, Supplier<WorkLease> leases) {
     this.content = content;
     this.resolver = resolver;
     this.leases = leases;
@@ -117,7 +119,7 @@ final class LazyBlobs {
             Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, desc.annotations().get(Descriptor.UNCOMPRESSED_ANNOTATION)));
       } catch (IOException | RuntimeException e) {
         LOG.warn("fetching {} for {} failed after {} ms: {}", blob, rec.id, (System.nanoTime() - start) / 1_000_000,
-            org.refcache.posix.Printable.line(String.valueOf(e.getMessage())));
+            Printable.line(String.valueOf(e.getMessage())));
         throw e;
       }
       long millis = Math.max(1, (System.nanoTime() - start) / 1_000_000);
