@@ -15,6 +15,11 @@
 #                                         (against a merge of two one-file refs) and walking it, against
 #                                         kernel overlayfs and fuse-overlayfs with both layers as lowerdirs.
 #                                         Root only; --small: 10 000 files each. About 1.6 GiB full size.
+#   scripts/bench.sh export [FILES...]  refcache export of a built ref of FILES files each (default 5000 50000;
+#                                         1 KiB each, 100 per directory): the first export (the layer blob
+#                                         made: tar, gzip, store), a second (blob reused), a zstd one (the
+#                                         blob converted), against tar -c | gzip and tar -c | zstd of the
+#                                         same tree, with the daemon's RSS growth. Root only.
 #   scripts/bench.sh pull [--runs N] [--small]
 #                                         time from `refcache pull` of a ~200 MiB image (a local
 #                                         docker-registry on loopback) to the first byte of a file in its
@@ -30,6 +35,7 @@ usage() {
   echo "       scripts/bench.sh prune [RECORDS]" >&2
   echo "       scripts/bench.sh fs [--runs N] [--small]" >&2
   echo "       scripts/bench.sh merge [--runs N] [--small]" >&2
+  echo "       scripts/bench.sh export [FILES...]" >&2
   echo "       scripts/bench.sh pull [--runs N] [--small]" >&2
   exit 2
 }
@@ -367,7 +373,7 @@ report() {
 # Builds the jar (target-bench) and sets rc_jar, rc_java and rc_client for `rc` and `rc_start`.
 build_cli() {
   echo "bench: building (target-bench)" >&2
-  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -Dmaven.test.skip=true package -pl fusefs -am >&2
+  mvn -B -q -Dstyle.color=never -DtargetName=target-bench -DskipTests package -pl fusefs -am >&2
   rc_jar=$(compgen -G "$repo/fusefs/target-bench/refcache-fusefs-*.jar" | grep -v -e '-sources' -e '-tests' | head -n 1)
   export LC_ALL=C.UTF-8 # as scripts/refcache: java.nio.file paths in UTF-8
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
@@ -595,6 +601,86 @@ merge_bench() {
   report
 }
 
+# ---- export: what writing a built ref as an OCI layout costs -----------------------------------------
+
+# Seconds taken by a command (output to /dev/null).
+seconds() {
+  local t0 t1
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  t1=$EPOCHREALTIME
+  echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }'
+}
+
+rss_kib() {
+  awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"
+}
+
+export_one() {
+  local n=$1 src=$tmp/src-$n
+  echo "bench: $n files" >&2
+  python3 - "$src" "$n" <<'PY'
+import os, sys, random
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(n)
+words = [("w%d" % i) for i in range(500)]
+for i in range(n):
+    d = os.path.join(root, "d%04d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d)
+    with open(os.path.join(d, "f%06d" % i), "w") as f:
+        f.write(" ".join(rnd.choice(words) for _ in range(256))[:1024])
+PY
+  tar -C "$src" -cf "$tmp/src-$n.tar" .
+  local work built t_tar_gz t_tar_zstd t_first t_again t_zstd rss0 hwm gz_size blob_size
+  work=$(rc new)
+  tar -C "$(rc path "$work")" -xf "$tmp/src-$n.tar"
+  built=$(rc commit "$work")
+  sync
+  t_tar_gz=$(seconds bash -c "tar -C '$src' -c . | gzip -6 > '$tmp/tar-$n.tar.gz'")
+  t_tar_zstd=$(seconds bash -c "tar -C '$src' -c . | zstd -q -3 > '$tmp/tar-$n.tar.zst'")
+  gz_size=$(stat -c %s "$tmp/tar-$n.tar.gz")
+  echo 5 >"/proc/$rc_pid/clear_refs" # resets the peak RSS
+  rss0=$(rss_kib "$rc_pid" VmRSS)
+  t_first=$(seconds rc export "$built" "$tmp/layout-$n")
+  hwm=$(rss_kib "$rc_pid" VmHWM)
+  t_again=$(seconds rc export "$built" "$tmp/layout2-$n")
+  t_zstd=$(seconds rc export --compression zstd "$built" "$tmp/layout3-$n")
+  blob_size=$(find "$tmp/layout-$n/blobs/sha256" -type f -size +4k -printf '%s\n' | sort -n | tail -n 1)
+  printf '| %s | %s s | %s s (%s) | %s s | %s s | %s s (%s) | %s MiB | %s / %s |\n' "$n" \
+    "$t_tar_gz" "$t_first" "$(awk -v a="$t_first" -v b="$t_tar_gz" 'BEGIN { printf "%.2fx", a / b }')" \
+    "$t_again" "$t_tar_zstd" "$t_zstd" "$(awk -v a="$t_zstd" -v b="$t_tar_zstd" 'BEGIN { printf "%.2fx", a / b }')" \
+    "$(( (hwm - rss0) / 1024 ))" "$blob_size" "$gz_size"
+  rc release "$built" >/dev/null
+  rm -rf "$src" "$tmp/src-$n.tar" "$tmp"/layout*-"$n" "$tmp"/tar-"$n".*
+}
+
+export_bench() {
+  [ "$(id -u)" = 0 ] || { echo "bench: export needs root (it mounts)" >&2; exit 2; }
+  local sizes=("$@")
+  [ ${#sizes[@]} -gt 0 ] || sizes=(5000 50000)
+  build_cli
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  tmp=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/refcache-bench.XXXXXX")
+  echo "bench: data in $tmp" >&2
+  export REFCACHE_ROOT=$tmp/rc/root REFCACHE_MOUNTPOINT=$tmp/rc/mnt REFCACHE_SOCKET=$tmp/rc/refcache.sock
+  local load_before rows=() n
+  load_before=$(uptime)
+  rc_start
+  for n in "${sizes[@]}"; do
+    rows+=("$(export_one "$n")")
+  done
+  echo
+  echo "refcache $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), kernel $(uname -r), $(nproc) cores"
+  echo "uptime before: $load_before"
+  echo "uptime after:  $(uptime)"
+  echo
+  echo "| files | tar -c \| gzip -6 | export (gzip blob made) | export again | tar -c \| zstd -3 | export --compression zstd | daemon RSS growth | blob / tar.gz bytes |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+}
+
 # ---- pull: refcache pull, first byte of a top-layer file vs skopeo copy + umoci unpack ---------------
 #
 # Once: an image built by umoci (a base layer of incompressible files, big_mib MiB in all, and a top
@@ -818,6 +904,9 @@ case "$what" in
     ;;
   merge)
     merge_bench "$@"
+    ;;
+  export)
+    export_bench "$@"
     ;;
   pull)
     pull_bench "$@"

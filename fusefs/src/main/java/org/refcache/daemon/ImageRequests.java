@@ -109,6 +109,21 @@ final class ImageRequests {
     }
   }
 
+  /**
+   * Gives every layer of {@code ref} a blob (spec 6.4), so that a layer can be imported onto it, and
+   * releases it. Runs outside the service lock (it takes as long as the tree is large); the handle
+   * keeps the ref meanwhile.
+   */
+  static void giveBlobs(ImmutableRef ref) {
+    try {
+      if (ref.chainId().isEmpty()) {
+        ref.getRemotes(true, RefConfig.defaults(), false);
+      }
+    } finally {
+      ref.release();
+    }
+  }
+
   private ImmutableRef importImage(OciImage image, BlobSource source, String where) throws IOException {
     return RefImporter.importImage(service.cache(), image, source, where, "import-oci " + where);
   }

@@ -23,7 +23,6 @@ import org.refcache.core.cache.MutableRef;
 import org.refcache.core.cache.RecordInfo;
 import org.refcache.core.cache.Ref;
 import org.refcache.core.cache.RefOption;
-import org.refcache.core.cache.RefConfig;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.core.cache.WorkLease;
 import org.refcache.core.layer.LayerImporter;
@@ -107,7 +106,7 @@ public final class RefService {
   private String importLeased(Path file, String parent, String description, LayerImporter.Progress progress)
       throws IOException {
     if (parent != null) {
-      ensureBlobs(parent);
+      ImageRequests.giveBlobs(readHandle(parent)); // a built parent has none until asked (spec 6.4)
     }
     LayerImporter.Imported layer = ingest(file, progress);
     cache.forgetUnpackFailure(layer.blob()); // the operator gave the blob again: try it again
@@ -277,28 +276,6 @@ public final class RefService {
    * A handle to what {@code id} stands for, for use as a parent: a committed mutable's ID stands for its
    * twin; a mutable the service holds cannot be a parent until it is committed.
    */
-  /**
-   * Gives every layer of the committed ref {@code id} a blob (spec 6.4), so that a layer can be
-   * imported onto it: a ref built here has none until asked. The blobs are made outside the service
-   * lock (they take as long as the tree is large); the handle keeps the ref meanwhile.
-   */
-  private void ensureBlobs(String id) {
-    ImmutableRef p;
-    lock.lock();
-    try {
-      p = parentHandle(id);
-    } finally {
-      lock.unlock();
-    }
-    try {
-      if (p.chainId().isEmpty()) {
-        p.getRemotes(true, RefConfig.defaults(), false);
-      }
-    } finally {
-      p.release();
-    }
-  }
-
   private ImmutableRef parentHandle(String id) {
     ServedRef served = held.serve(requireId(id));
     if (served instanceof ServedRef.Writable) {

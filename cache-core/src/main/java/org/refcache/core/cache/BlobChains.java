@@ -145,9 +145,10 @@ final class BlobChains {
       case LAYER -> rec.blob() == null ? Optional.empty()
           : ChainPair.of(((Parents.Layer) rec.parents).parent().rec.md).map(p -> p.then(rec.blob(), rec.diffId()));
       case MERGE -> DerivedRefs.mergeChainIds(rec.parents.handles());
-      case DIFF -> LayerChain.reusedUpper((Parents.Diff) rec.parents).map(u -> ChainPair.of(u.md))
-          .orElseGet(() -> rec.blob() == null ? Optional.empty()
-              : Optional.of(ChainPair.base(rec.blob(), rec.diffId())));
+      // A diff reusing its upper's layer keeps no IDs (BuildKit gives it the upper's, which would make
+      // getByBlob of the upper's chain find a tree without the lower's layers: see DerivedRefs).
+      case DIFF -> LayerChain.reusedUpper((Parents.Diff) rec.parents).isPresent() || rec.blob() == null
+          ? Optional.empty() : Optional.of(ChainPair.base(rec.blob(), rec.diffId()));
     };
     if (ids.isEmpty()) {
       return;

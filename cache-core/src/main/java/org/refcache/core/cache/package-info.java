@@ -20,6 +20,10 @@
  *       by {@code extract};</li>
  *   <li>{@code RecordUsage}: sizes, file lists, the rows of {@code ls}/{@code info}, whether a tree
  *       needs an unpack;</li>
+ *   <li>{@code Remotes} (with {@code BlobChains} and {@code BlobVariants}): {@code getRemotes}
+ *       (spec 6.4): a layer chain as blob descriptors, blobs made for layers without one (streamed
+ *       from their change sets, outside the lock, once per record), compression variants linked by
+ *       content labels (spec 6.7), which the collector follows;</li>
  *   <li>{@code DiskUsage} (over a {@code UsageSnapshot} of the records and the {@code DataObject}s
  *       they use, measured by {@code ObjectSizes}), {@code Pruner} (with {@code PruneOrder},
  *       {@link org.refcache.core.cache.KeepBytes}) and {@code GarbageCollector} (with

@@ -51,6 +51,8 @@ final class LayerApplier {
   /** Relative path ({@code ""} for the root) to kind; sorted so a subtree is a key range. */
   private final NavigableMap<String, Kind> tree = new TreeMap<>();
   private final NavigableMap<String, Times> directoryTimes = new TreeMap<>();
+  /** Directories made only to hold entries below them, which no entry of their own has come for. */
+  private final java.util.Set<String> implicitDirectories = new java.util.HashSet<>();
   private long entries;
 
   /** Applies into {@code root}, an empty directory this applier now owns. */
@@ -114,6 +116,7 @@ final class LayerApplier {
           out.markOpaque(rel);
         }
       }
+      implicitDirectories.remove(rel);
       applyMetadata(entry, tar, rel, Kind.DIRECTORY);
       return;
     }
@@ -277,6 +280,10 @@ final class LayerApplier {
       tree.put(dir, Kind.DIRECTORY);
       if (kind == Kind.WHITEOUT) {
         out.markOpaque(dir);
+      } else {
+        // Its metadata is the lower layers' (OverlayFormat.IMPLICIT_XATTR), unless an entry comes for it.
+        implicitDirectories.add(dir);
+        directoryTimes.put(dir, new Times(OverlayFormat.IMPLICIT_MTIME, OverlayFormat.IMPLICIT_MTIME));
       }
     }
     return rel.toString();
@@ -290,6 +297,7 @@ final class LayerApplier {
       tree.subMap(from, true, to, false).clear();
       directoryTimes.subMap(from, true, to, false).clear();
       directoryTimes.remove(rel);
+      implicitDirectories.removeIf(d -> d.equals(rel) || d.startsWith(from));
     }
     tree.remove(rel);
   }
@@ -355,6 +363,9 @@ final class LayerApplier {
    * {@code sync}, flushes every file and directory to disk.
    */
   void finish(boolean sync) throws IOException {
+    for (String rel : implicitDirectories) {
+      out.setXattr(rel, OverlayFormat.IMPLICIT_XATTR, new byte[] {'y'});
+    }
     List<String> dirs = new ArrayList<>(directoryTimes.keySet());
     dirs.sort(Comparator.comparingInt(LayerApplier::depth).reversed());
     for (String rel : dirs) {

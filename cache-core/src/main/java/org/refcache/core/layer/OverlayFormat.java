@@ -52,6 +52,19 @@ public final class OverlayFormat {
    */
   public static final String ORIGINS_XATTR = PRIVATE_XATTR_PREFIX + "refcache.origins";
 
+  /**
+   * Set ({@code y}) on a directory an unpack made only to hold what a layer has below it (the tar
+   * had no entry for the directory itself, as tools that diff trees, umoci's among them, write
+   * changes deep down). Such a directory says nothing about the directory's metadata: a union
+   * shows the metadata of the same directory in the layers below, as a layer applied onto its
+   * lower tree would leave it. It also has mtime {@link #IMPLICIT_MTIME}, so that a lookup reads
+   * this attribute only for a directory whose {@code lstat} already makes it a candidate.
+   */
+  public static final String IMPLICIT_XATTR = PRIVATE_XATTR_PREFIX + "refcache.implicit";
+
+  /** The mtime of a directory marked {@link #IMPLICIT_XATTR}: one nanosecond past the epoch. */
+  public static final java.time.Instant IMPLICIT_MTIME = java.time.Instant.ofEpochSecond(0, 1);
+
   /** Overlay's own xattrs when overlayfs runs with {@code userxattr} (unprivileged mounts). */
   private static final String USER_XATTR_PREFIX = "user.overlay.";
 
@@ -79,6 +92,20 @@ public final class OverlayFormat {
   public static boolean isOpaque(Path dir) throws IOException {
     Optional<byte[]> value = Posix.lgetxattr(dir, OPAQUE_XATTR);
     return value.isPresent() && Arrays.equals(value.get(), OPAQUE_VALUE);
+  }
+
+  /** Marks {@code dir} as a directory made only to hold what is below it ({@link #IMPLICIT_XATTR}). */
+  public static void markImplicit(Path dir) throws IOException {
+    Posix.lsetxattr(dir, IMPLICIT_XATTR, OPAQUE_VALUE, 0);
+  }
+
+  /**
+   * Whether the directory {@code dir}, of {@code lstat} {@code st}, was made only to hold what is
+   * below it ({@link #IMPLICIT_XATTR}); reads the attribute only for a candidate.
+   */
+  public static boolean isImplicit(Path dir, Stat st) throws IOException {
+    return st.isDirectory() && st.mtime().equals(IMPLICIT_MTIME)
+        && Posix.lgetxattr(dir, IMPLICIT_XATTR).isPresent();
   }
 
   /**

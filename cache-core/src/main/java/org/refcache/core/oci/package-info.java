@@ -22,6 +22,13 @@
  * {@link org.refcache.core.oci.ImageImporter} copies an image's layer blobs into the content store
  * with their diffIDs; unpacking them (lazily) checks the diffIDs.
  *
+ * <h2>Refs as images</h2>
+ * {@link org.refcache.core.oci.RefExporter} writes a ref: its layer chain as blobs
+ * ({@code ImmutableRef.getRemotes}, which makes the blobs a built ref lacks), the config's history
+ * from the layer records. {@link org.refcache.core.oci.RefImporter} reads one back: the image's blobs
+ * into the content store, then one lazy ref per layer ({@code CacheManager.getByBlob}), so an image
+ * refcache exported imports as the refs it came from.
+ *
  * <h2>Errors</h2>
  * A layout or archive that is not what the spec says fails with an
  * {@link org.refcache.core.oci.OciFormatException} naming the file and the field

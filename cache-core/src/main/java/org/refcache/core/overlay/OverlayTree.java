@@ -139,7 +139,13 @@ public class OverlayTree {
    */
   public Optional<Node> resolve(String path) {
     TreePath.check(path);
-    return readLocked(() -> lookup(path)).map(Resolution::node);
+    return readLocked(() -> lookup(path).map(r -> {
+      try {
+        return shownNode(r);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot resolve \"" + path + "\" in " + layers, e);
+      }
+    }));
   }
 
   /**
@@ -214,7 +220,7 @@ public class OverlayTree {
 
   /** {@link #attributes} of a resolved path; callers hold the read lock if any. */
   private Optional<Stat> shown(String path, Resolution resolution) throws IOException {
-    Node node = resolution.node();
+    Node node = shownNode(resolution);
     Stat real;
     if (node.isUpper()) {
       real = node.stat(); // an upper is never cached: read by this very lookup
@@ -283,7 +289,7 @@ public class OverlayTree {
   public Optional<byte[]> getXattr(String path, String name) throws IOException {
     TreePath.check(path);
     return readLockedIo(() -> {
-      Node node = requireNode(path);
+      Node node = shownNode(lookup(path).orElseThrow(() -> new NoSuchFileException(path)));
       if (OverlayFormat.isPrivateXattr(name)) {
         return Optional.empty();
       }
@@ -298,7 +304,8 @@ public class OverlayTree {
    */
   public List<String> listXattr(String path) throws IOException {
     TreePath.check(path);
-    return readLockedIo(() -> LayerFiles.visibleXattrNames(requireNode(path).real()));
+    return readLockedIo(() -> LayerFiles.visibleXattrNames(
+        shownNode(lookup(path).orElseThrow(() -> new NoSuchFileException(path))).real()));
   }
 
   // ---- resolution; subclasses merge an upper in by overriding lookup ---------------------------
@@ -381,6 +388,33 @@ public class OverlayTree {
       return Optional.of(new Resolution(top, new LazyBranches(dir, parentBranches, i + 1, name)));
     }
     return top == null ? Optional.empty() : Optional.of(new Resolution(top, List.of()));
+  }
+
+  /**
+   * The node whose metadata the union shows for {@code r}: its own, except for a directory whose
+   * topmost directory a layer's unpack made only to hold what is below it
+   * ({@link OverlayFormat#IMPLICIT_XATTR}). That one says nothing of the directory's metadata,
+   * which is the first directory's below it that is not such a one (the layers down to it are
+   * unpacked now: only there is the answer known), with the topmost's inode number. Worked out
+   * when metadata is asked for, not when a path is walked through the directory.
+   */
+  final Node shownNode(Resolution r) throws IOException {
+    Node top = r.node();
+    if (!top.isDirectory() || top.isUpper() || !OverlayFormat.isImplicit(top.real(), top.stat())) {
+      return top;
+    }
+    return shownFromBelow(top, r.branches());
+  }
+
+  private static Node shownFromBelow(Node top, List<Branch> stack) throws IOException {
+    for (int j = 1; LazyBranches.has(stack, j); j++) {
+      Branch below = stack.get(j);
+      Branch.Entry e = below.itself();
+      if (!OverlayFormat.isImplicit(e.real(), e.stat())) {
+        return new Node(top.path(), e.real(), below.layerIndex(), e.stat(), top.ino());
+      }
+    }
+    return top;
   }
 
   /**

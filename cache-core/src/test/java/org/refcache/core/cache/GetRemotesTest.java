@@ -205,6 +205,59 @@ class GetRemotesTest {
   }
 
   @Test
+  void aLayerBuiltOnAMergeGetsItsBlobAndTheChainIdsOfTheFlatChain() throws IOException {
+    ImmutableRef a = built(null, t -> TreeRefs.file(t, "a", "1", 1));
+    ImmutableRef b = built(null, t -> TreeRefs.file(t, "b", "2", 1));
+    ImmutableRef merge = keep(cm.merge(List.of(a, b)));
+    ImmutableRef top = built(merge, t -> {
+      TreeRefs.file(t, "c", "3", 2);
+      t.unlink("a");
+    });
+
+    List<Descriptor> ds = top.getRemotes(true, RefConfig.defaults(), false).get(0).descriptors();
+
+    assertThat(ds).hasSize(3);
+    assertThat(top.fileList()).containsExactly(".wh.a", "c");
+    ImmutableRef flat = keep(cm.getByBlob(ds.get(2), keep(cm.getByBlob(ds.get(1), a))));
+    assertThat(flat.id()).isEqualTo(top.id());
+    assertThat(top.chainId()).isPresent();
+  }
+
+  @Test
+  void concurrentRequestsMakeTheBlobOnce() throws Exception {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    log.start();
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CacheManager.class);
+    logger.addAppender(log);
+    ImmutableRef r = built(null, t -> {
+      for (int i = 0; i < 200; i++) {
+        TreeRefs.file(t, "f" + i, "content " + i, 1);
+      }
+    });
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Digest>> results = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        results.add(pool.submit(() -> r.getRemotes(true, RefConfig.defaults(), false).get(0).descriptors().get(0)
+            .digest()));
+      }
+      Digest first = results.get(0).get();
+      for (java.util.concurrent.Future<Digest> f : results) {
+        assertThat(f.get()).isEqualTo(first);
+      }
+    } finally {
+      pool.shutdown();
+      logger.detachAppender(log);
+    }
+    assertThat(storedBlobs()).containsExactly(r.blob().orElseThrow());
+    synchronized (log) {
+      assertThat(log.list).filteredOn(e -> e.getFormattedMessage().startsWith("created blob")).hasSize(1);
+    }
+  }
+
+  @Test
   void aBuiltRefCanBeTheParentOfAnImportOnceItHasABlob() throws IOException {
     ImmutableRef built = built(null, t -> TreeRefs.file(t, "a", "1", 1));
     Layers.Blob layer = Layers.gzipped(Layers.files("b", "2")).store(cm.contentStore());

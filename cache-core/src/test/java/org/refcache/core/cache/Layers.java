@@ -35,6 +35,40 @@ final class Layers {
     return out.toByteArray();
   }
 
+  /**
+   * An uncompressed tar of regular files with an entry (0755, root, mtime 0) for each of their
+   * parent directories before them, as layers written by differs of whole trees have: a layer
+   * without them says nothing of those directories (the layers below do).
+   */
+  static byte[] tarWithDirectories(Map<String, String> files) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    java.util.Set<String> dirs = new java.util.HashSet<>();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (Map.Entry<String, String> f : files.entrySet()) {
+        String name = f.getKey();
+        for (int slash = name.indexOf('/'); slash >= 0; slash = name.indexOf('/', slash + 1)) {
+          String dir = name.substring(0, slash + 1);
+          if (dirs.add(dir)) {
+            TarArchiveEntry d = new TarArchiveEntry(dir);
+            d.setMode(040755);
+            d.setModTime(0);
+            tar.putArchiveEntry(d);
+            tar.closeArchiveEntry();
+          }
+        }
+        byte[] data = f.getValue().getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setSize(data.length);
+        e.setMode(0100644);
+        tar.putArchiveEntry(e);
+        tar.write(data);
+        tar.closeArchiveEntry();
+      }
+    }
+    return out.toByteArray();
+  }
+
   static byte[] gzip(byte[] data) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
@@ -72,6 +106,13 @@ final class Layers {
     byte[] t = tar(files);
     Digest d = Digest.sha256(t);
     return new Blob(t, Descriptor.layer(MediaTypes.OCI_LAYER, d, t.length, d));
+  }
+
+  /** {@link #gzipped} with entries for the files' parent directories ({@link #tarWithDirectories}). */
+  static Blob gzippedWithDirectories(Map<String, String> files) throws IOException {
+    byte[] t = tarWithDirectories(files);
+    byte[] gz = gzip(t);
+    return new Blob(gz, Descriptor.layer(MediaTypes.OCI_LAYER_GZIP, Digest.sha256(gz), gz.length, Digest.sha256(t)));
   }
 
   static Blob gzipped(Map<String, String> files) throws IOException {

@@ -65,14 +65,18 @@ class LazyLayersTest {
     return r;
   }
 
-  /** bottom, middle and top layers of one chain; nested directories present in several. */
+  /**
+   * bottom, middle and top layers of one chain; nested directories present in several, each layer
+   * with entries for its directories (a layer without them leaves their metadata to the layers
+   * below, so showing them unpacks those: ImplicitDirectoriesTest).
+   */
   private final Layers.Blob bottom = gz("bottom", "0", "usr/bin/a", "a", "shared", "bottom's");
   private final Layers.Blob middle = gz("middle", "1", "usr/lib/m", "m", "shared", "middle's");
   private final Layers.Blob top = gz("top", "2", "usr/bin/c", "c");
 
   private static Layers.Blob gz(String... nameThenContent) {
     try {
-      return Layers.gzipped(Layers.files(nameThenContent));
+      return Layers.gzippedWithDirectories(Layers.files(nameThenContent));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
