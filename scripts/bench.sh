@@ -25,6 +25,11 @@
 #                                         made: tar, gzip, store), a second (blob reused), a zstd one (the
 #                                         blob converted), against tar -c | gzip and tar -c | zstd of the
 #                                         same tree, with the daemon's RSS growth. Root only.
+#   scripts/bench.sh pull [--runs N] [--small]
+#                                         time from `refcache pull` of a ~200 MiB image (a local
+#                                         docker-registry on loopback) to the first byte of a file in its
+#                                         top layer, against `skopeo copy` + `umoci unpack` of the whole
+#                                         image; then reading the rest. Root only; --small: ~20 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -36,6 +41,7 @@ usage() {
   echo "       scripts/bench.sh fs [--runs N] [--small]" >&2
   echo "       scripts/bench.sh merge [--runs N] [--small]" >&2
   echo "       scripts/bench.sh export [FILES...]" >&2
+  echo "       scripts/bench.sh pull [--runs N] [--small]" >&2
   exit 2
 }
 
@@ -914,6 +920,198 @@ export_bench() {
   printf '%s\n' "${rows[@]}"
 }
 
+# ---- pull: refcache pull, first byte of a top-layer file vs skopeo copy + umoci unpack ---------------
+#
+# Once: an image built by umoci (a base layer of incompressible files, big_mib MiB in all, and a top
+# layer of one small file), pushed by skopeo to a docker-registry on a loopback port with its own
+# storage. Then N runs, each from nothing local (a fresh daemon root; a fresh layout and bundle):
+#   refcache:     `refcache pull IMAGE`, then `head -c 1` of the top layer's file through the mount
+#                 (fetches and unpacks only the top layer), then `cat` of every base file (the rest);
+#   skopeo+umoci: `skopeo copy docker://IMAGE oci:DIR:TAG`, `umoci unpack`, `head -c 1` of the same file.
+# The registry's storage stays in the page cache for both.
+
+reg_pid=""
+
+reg_stop() {
+  [ -n "$reg_pid" ] || return 0
+  kill -TERM "$reg_pid" 2>/dev/null || true
+  wait "$reg_pid" 2>/dev/null || true
+  reg_pid=""
+}
+
+pull_cleanup() {
+  local status=$?
+  reg_stop
+  (exit "$status")
+  cleanup
+}
+
+reg_start() {
+  local i port
+  for ((i = 0; i < 5; i++)); do
+    port=$((20000 + RANDOM % 40000))
+    mkdir -p "$tmp/registry/storage"
+    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+      "$tmp/registry/storage" "$port" >"$tmp/registry/config.yml"
+    docker-registry serve "$tmp/registry/config.yml" >>"$tmp/registry/access.log" 2>>"$tmp/registry/registry.log" &
+    reg_pid=$!
+    local j
+    for ((j = 0; j < 100; j++)); do
+      if curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
+        registry=127.0.0.1:$port
+        return 0
+      fi
+      kill -0 "$reg_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    reg_stop # the port was taken, or it did not answer: another one
+  done
+  echo "bench: docker-registry did not start; its log:" >&2
+  tail -n 20 "$tmp/registry/registry.log" >&2
+  exit 1
+}
+
+make_image() {
+  local layout=$tmp/image bundle=$tmp/bundle-build f
+  umoci init --layout "$layout"
+  umoci new --image "$layout:v1"
+  umoci unpack --image "$layout:v1" "$bundle" >/dev/null
+  mkdir -p "$bundle/rootfs/base"
+  for ((f = 0; f < 4; f++)); do
+    head -c $((big_mib / 4))M /dev/urandom >"$bundle/rootfs/base/part$f.bin"
+  done
+  umoci repack --refresh-bundle --image "$layout:v1" "$bundle"
+  echo "in the top layer" >"$bundle/rootfs/top.txt"
+  umoci repack --refresh-bundle --image "$layout:v1" "$bundle"
+  rm -rf --one-file-system "$bundle"
+  skopeo --insecure-policy copy --quiet --dest-tls-verify=false "oci:$layout:v1" "docker://$registry/bench/app:v1"
+  image=$registry/bench/app:v1
+  # Another image of one small layer: each run's fresh daemon pulls and reads it first (not timed), as a
+  # long-running service has its registry code loaded and compiled; it shares no blob with the image.
+  umoci new --image "$layout:warm"
+  umoci unpack --image "$layout:warm" "$bundle" >/dev/null
+  echo "warm-up" >"$bundle/rootfs/warm.txt"
+  umoci repack --refresh-bundle --image "$layout:warm" "$bundle"
+  rm -rf --one-file-system "$bundle"
+  skopeo --insecure-policy copy --quiet --dest-tls-verify=false "oci:$layout:warm" "docker://$registry/bench/warm:v1"
+}
+
+warm_up() {
+  local id
+  id=$(rc pull "$registry/bench/warm:v1")
+  cat "$REFCACHE_MOUNTPOINT/refs/$id/warm.txt" >/dev/null
+}
+
+w_refcache_pull() {
+  local t0 t1 t2 id
+  t0=$EPOCHREALTIME
+  id=$(rc pull "$image")
+  [ "$(head -c 1 "$REFCACHE_MOUNTPOINT/refs/$id/top.txt")" = "i" ] || { echo "bench: wrong top.txt" >&2; exit 1; }
+  t1=$EPOCHREALTIME
+  cat "$REFCACHE_MOUNTPOINT/refs/$id"/base/* | wc -c >/dev/null
+  t2=$EPOCHREALTIME
+  rc ls >/dev/null
+  local t3=$EPOCHREALTIME
+  awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v r="$run" 'BEGIN {
+    printf "pull to the first byte of a top-layer file\trefcache\t%s\t%.4f\n", r, b - a
+    printf "then the rest (first read of every base file)\trefcache\t%s\t%.4f\n", r, c - b
+    printf "for scale: one refcache CLI call (refcache ls; the pull is one)\trefcache\t%s\t%.4f\n", r, d - c
+  }' >>"$tmp/results.tsv"
+}
+
+w_skopeo_umoci() {
+  local t0 t1
+  rm -rf --one-file-system "$tmp/copy" "$tmp/bundle"
+  t0=$EPOCHREALTIME
+  skopeo --insecure-policy copy --quiet --src-tls-verify=false "docker://$image" "oci:$tmp/copy:v1"
+  umoci unpack --image "$tmp/copy:v1" "$tmp/bundle" >/dev/null
+  [ "$(head -c 1 "$tmp/bundle/rootfs/top.txt")" = "i" ] || { echo "bench: wrong top.txt" >&2; exit 1; }
+  t1=$EPOCHREALTIME
+  awk -v a="$t0" -v b="$t1" -v r="$run" 'BEGIN {
+    printf "pull to the first byte of a top-layer file\tskopeo+umoci\t%s\t%.4f\n", r, b - a
+  }' >>"$tmp/results.tsv"
+}
+
+pull_report() {
+  awk -F'\t' -v runs="$runs" '
+    function median(list,    a, n, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function cell(w, s) { return (w SUBSEP s) in v ? sprintf("%.3f", median(v[w, s])) : "-" }
+    !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+    { v[$1, $2] = (($1, $2) in v ? v[$1, $2] " " : "") $4 }
+    END {
+      printf "| workload (median of %d runs, seconds) | refcache | skopeo copy + umoci unpack | refcache / skopeo+umoci |\n", runs
+      print "|---|---:|---:|---:|"
+      for (i = 1; i <= n; i++) {
+        w = order[i]
+        r = ((w SUBSEP "refcache") in v && (w SUBSEP "skopeo+umoci") in v) ? sprintf("%.3f", median(v[w, "refcache"]) / median(v[w, "skopeo+umoci"])) : "-"
+        printf "| %s | %s | %s | %s |\n", w, cell(w, "refcache"), cell(w, "skopeo+umoci"), r
+      }
+      print ""
+      print "Every run (seconds, in run order):"
+      print ""
+      for (i = 1; i <= n; i++) {
+        w = order[i]
+        printf "- %s: refcache %s; skopeo+umoci %s\n", w, v[w, "refcache"], v[w, "skopeo+umoci"]
+      }
+    }' "$tmp/results.tsv"
+}
+
+pull_bench() {
+  runs=3
+  small=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
+      --small) small=1; shift ;;
+      *) usage ;;
+    esac
+  done
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: this benchmark needs root (the daemon mounts; umoci unpack keeps owners)" >&2
+    exit 1
+  fi
+  local t
+  for t in docker-registry skopeo umoci curl; do
+    command -v "$t" >/dev/null || { echo "bench: $t is missing (scripts/install-deps.sh)" >&2; exit 1; }
+  done
+  if [ "$small" = 1 ]; then big_mib=20; else big_mib=200; fi
+
+  build_cli
+  trap pull_cleanup EXIT
+  trap 'exit 130' INT TERM
+  tmp=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/refcache-bench.XXXXXX")
+  echo "bench: data in $tmp" >&2
+  export REFCACHE_ROOT=$tmp/rc/root REFCACHE_MOUNTPOINT=$tmp/rc/mnt REFCACHE_SOCKET=$tmp/rc/refcache.sock
+  local load_before
+  load_before=$(uptime)
+  reg_start
+  make_image
+  echo "bench: image $image ($big_mib MiB base layer + a one-file top layer)" >&2
+
+  for ((run = 1; run <= runs; run++)); do
+    echo "bench: run $run of $runs" >&2
+    rc_stop
+    rm -rf --one-file-system "$tmp/rc"
+    rc_start
+    warm_up
+    if ((run % 2)); then w_refcache_pull; w_skopeo_umoci; else w_skopeo_umoci; w_refcache_pull; fi
+  done
+
+  echo
+  echo "refcache $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), $(skopeo --version), $(umoci --version), kernel $(uname -r), $(nproc) cores"
+  echo "uptime before: $load_before"
+  echo "uptime after:  $(uptime)"
+  echo
+  pull_report
+  echo
+  echo "The service's log of the last run (pull, each fetch with its size and time):"
+  grep -E "pulled|fetched|fetching" "$tmp/daemon.log" | tail -n 6 | sed 's/^/    /'
+}
+
 what=${1:-refs}
 shift || true
 case "$what" in
@@ -948,6 +1146,9 @@ case "$what" in
     ;;
   export)
     export_bench "$@"
+    ;;
+  pull)
+    pull_bench "$@"
     ;;
   *)
     usage

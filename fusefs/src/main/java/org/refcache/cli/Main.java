@@ -47,6 +47,8 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand("files", new FilesCommand(terminal));
     cl.addSubcommand("du", new DuCommand(terminal));
     cl.addSubcommand("prune", new PruneCommand(terminal));
+    cl.addSubcommand("pull", new PullCommand(terminal));
+    cl.addSubcommand("push", new PushCommand(terminal));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.refcache.core.cache.CacheConfig;
 import org.refcache.core.cache.CacheManager;
+import org.refcache.core.registry.RegistryBlobs;
 import org.refcache.fuse.MountTable;
 import org.refcache.fuse.FuseMount;
 import org.refcache.fuse.FuseOptions;
@@ -117,8 +118,11 @@ public final class Daemon implements AutoCloseable {
     PrivateDirectories.warnIfReachable(config.root(), config.mountpoint(), config.view());
 
     LOG.info("layer limits: {}", config.layerLimits());
+    RegistryAccess registries = new RegistryAccess(config.authFile());
+    // Lazy blobs of pulled images are bound to the registry again from what their records stored.
+    RegistryBlobs registryBlobs = new RegistryBlobs(registries);
     CacheManager cache = CacheManager.open(
-        CacheConfig.at(config.root()).withLayerLimits(config.layerLimits()));
+        new CacheConfig(config.root(), null, registryBlobs, config.layerLimits()));
     FuseMount fuse = null;
     ControlServer control = null;
     GcScheduler gc = null;
@@ -136,7 +140,9 @@ public final class Daemon implements AutoCloseable {
       CacheMaintenance maintenance = new CacheMaintenance(cache, view::invalidate, config.gcPolicy(), config.root());
       gc = new GcScheduler(config.gcPolicy(), maintenance, config.root());
       service.onImport(gc::imported);
-      control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance));
+      RegistryOperations registry = new RegistryOperations(
+          new PullService(cache, registries, registryBlobs, service), new PushService(registries, service));
+      control = ControlServer.open(config.socket(), new RequestHandler(service, maintenance, registry));
       Daemon d = new Daemon(config, rootLock, cache, fuse, service, trees, control, gc);
       gc.start();
       SdNotify.notify("READY=1\nSTATUS=serving " + config.mountpoint());

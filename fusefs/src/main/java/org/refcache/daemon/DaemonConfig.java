@@ -24,10 +24,12 @@ import org.refcache.protocol.ControlSocket;
  * @param layerLimits what one layer may cost to import, unpack or list ({@link LayerLimitSettings})
  * @param gcPolicy the automatic garbage collection ({@code --config}, {@code REFCACHE_CONFIG}, default
  *     {@code /etc/refcache/refcache.toml} when it exists, else none)
+ * @param authFile registry credentials, a Docker-style {@code config.json} ({@code REFCACHE_AUTH_FILE}),
+ *     or null for the service's {@code ~/.docker/config.json} when it exists
  */
 public record DaemonConfig(Path root, Path mountpoint, Path socket,
                            FuseOptions.Transport transport, MountPrivileges view, LayerLimits layerLimits,
-                           GcPolicy gcPolicy) {
+                           GcPolicy gcPolicy, Path authFile) {
   public static final String ROOT_ENV = "REFCACHE_ROOT";
   /** {@code kernel} (the default) or {@code libfuse}: see {@link FuseOptions.Transport}. */
   public static final String TRANSPORT_ENV = "REFCACHE_FUSE_TRANSPORT";
@@ -50,6 +52,12 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     Objects.requireNonNull(view, "view");
     Objects.requireNonNull(layerLimits, "layerLimits");
     Objects.requireNonNull(gcPolicy, "gcPolicy");
+  }
+
+  /** With the service's own registry credentials ({@code ~/.docker/config.json}). */
+  public DaemonConfig(Path root, Path mountpoint, Path socket, FuseOptions.Transport transport,
+      MountPrivileges view, LayerLimits layerLimits, GcPolicy gcPolicy) {
+    this(root, mountpoint, socket, transport, view, layerLimits, gcPolicy, null);
   }
 
   /** Without automatic garbage collection. */
@@ -76,12 +84,17 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
 
   /** This configuration with {@code limits} for layers. */
   public DaemonConfig withLayerLimits(LayerLimits limits) {
-    return new DaemonConfig(root, mountpoint, socket, transport, view, limits, gcPolicy);
+    return new DaemonConfig(root, mountpoint, socket, transport, view, limits, gcPolicy, authFile);
   }
 
   /** This configuration with {@code policy} for the automatic garbage collection. */
   public DaemonConfig withGcPolicy(GcPolicy policy) {
-    return new DaemonConfig(root, mountpoint, socket, transport, view, layerLimits, policy);
+    return new DaemonConfig(root, mountpoint, socket, transport, view, layerLimits, policy, authFile);
+  }
+
+  /** This configuration with registry credentials from {@code file} (null: the service's own). */
+  public DaemonConfig withAuthFile(Path file) {
+    return new DaemonConfig(root, mountpoint, socket, transport, view, layerLimits, gcPolicy, file);
   }
 
   /** The configuration file to read: the option, else {@code REFCACHE_CONFIG}, else null (the default's if any). */
@@ -108,8 +121,10 @@ public record DaemonConfig(Path root, Path mountpoint, Path socket,
     String m = firstSet(mountpoint, env.get(MOUNTPOINT_ENV), null);
     MountPrivileges view = new MountPrivileges(suid || switchOf(VIEW_SUID_ENV, env),
         dev || switchOf(VIEW_DEV_ENV, env));
+    String auth = env.get(org.refcache.core.remote.CredentialStore.AUTH_FILE_VARIABLE);
     return new DaemonConfig(r, m == null ? r.resolve("mnt") : Path.of(m), ControlSocket.resolve(socket, env),
-        transportOf(env.get(TRANSPORT_ENV)), view);
+        transportOf(env.get(TRANSPORT_ENV)), view)
+        .withAuthFile(auth == null || auth.isEmpty() ? null : Path.of(auth));
   }
 
   /** An on/off variable: unset, empty or {@code 0} is off, {@code 1} is on; nothing else is taken. */

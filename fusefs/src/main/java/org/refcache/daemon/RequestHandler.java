@@ -38,11 +38,18 @@ public final class RequestHandler {
 
   private final RefService service;
   private final CacheMaintenance maintenance;
+  private final RegistryOperations registry;
   private final ImageRequests images;
 
+  /** A handler without registry access: pull and push are refused. */
   public RequestHandler(RefService service, CacheMaintenance maintenance) {
+    this(service, maintenance, null);
+  }
+
+  RequestHandler(RefService service, CacheMaintenance maintenance, RegistryOperations registry) {
     this.service = service;
     this.maintenance = maintenance;
+    this.registry = registry;
     this.images = new ImageRequests(service);
   }
 
@@ -166,8 +173,19 @@ public final class RequestHandler {
         p.set("removed", UsageJson.of(u));
         progress.accept(p);
       }));
+      case "pull" -> idResult(registry().pull().pull(a.required("image"), a.optional("platform"), a.flag("eager"),
+          a.flag("insecure"), progress));
+      case "push" -> registry().push().push(a.required("id"), a.required("image"), a.optional("compression"),
+          a.flag("insecure"), progress);
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  private RegistryOperations registry() {
+    if (registry == null) {
+      throw new ControlException(ErrorKind.OTHER, "this service has no registry access");
+    }
+    return registry;
   }
 
   /**

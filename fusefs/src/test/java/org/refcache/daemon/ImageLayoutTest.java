@@ -187,14 +187,14 @@ class ImageLayoutTest {
     Path layout = svc.dir.resolve("layout");
     svc.ok("export", built, layout.toString());
     Path archive = svc.dir.resolve("image.tar");
-    ok("skopeo", "copy", "oci:" + layout + ":latest", "docker-archive:" + archive + ":example/app:v1");
+    ok("skopeo", "copy", "oci:" + layout + ":latest", "docker-archive:" + archive + ":registry.test/example/app:v1");
 
     String imported = svc.ok("import-oci", archive.toString());
 
     assertThat(observed(svc.tree(imported))).isEqualTo(observed(svc.tree(built)));
-    // skopeo records the name fully qualified.
-    assertThat(svc.ok("import-oci", archive + ":docker.io/example/app:v1")).isEqualTo(imported);
-    ServiceFixture.Run missing = svc.cli("import-oci", archive + ":docker.io/example/app:v2");
+    // A tag names an image by the name the archive records (RepoTags).
+    assertThat(svc.ok("import-oci", archive + ":registry.test/example/app:v1")).isEqualTo(imported);
+    ServiceFixture.Run missing = svc.cli("import-oci", archive + ":registry.test/example/app:v2");
     assertThat(missing.exit()).as(missing.err()).isEqualTo(3);
   }
 

@@ -71,7 +71,7 @@ public final class CacheManager implements AutoCloseable {
       this.content = ContentStore.open(layout.content(), env);
       this.layers = new LayerStore(layout.layers(), new LayerUnpacker(true, layerLimits));
       this.unpackFailures = new UnpackFailures(content, layout.layers(), config.clock());
-      LazyBlobs blobs = new LazyBlobs(content, config.resolver());
+      LazyBlobs blobs = new LazyBlobs(content, config.resolver(), this::lease);
       this.records = new RecordStore(this, store, layout, config.clock());
       this.commits = new Commits(records, layout, config.clock());
       this.materializer = new Materializer(records, content, layers, blobs, unpackFailures, layout.uppers(),

@@ -12,6 +12,9 @@ import java.util.Objects;
  * @param annotations extra descriptor annotations
  */
 public record DescHandler(BlobProvider provider, String ref, Map<String, String> annotations) {
+  /** The metadata key under which a layer record keeps the {@link #ref()} its blob was created with. */
+  public static final String STORED_REF_KEY = MetadataKeys.REMOTE;
+
   public DescHandler {
     Objects.requireNonNull(provider, "provider");
     annotations = annotations == null ? Map.of() : Map.copyOf(annotations);

@@ -10,9 +10,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.meta.Value;
+import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +38,13 @@ final class LazyBlobs {
   private final Map<Digest, DescHandler> bound = new ConcurrentHashMap<>();
   private final SingleFlight<Digest> fetches = new SingleFlight<>();
 
-  LazyBlobs(ContentStore content, RemoteResolver resolver) {
+  /** A lease per fetch: the blob is kept from the collector even if its record is pruned while the bytes are on the way. */
+  private final Supplier<WorkLease> leases;
+
+  LazyBlobs(ContentStore content, RemoteResolver resolver, Supplier<WorkLease> leases) {
     this.content = content;
     this.resolver = resolver;
+    this.leases = leases;
   }
 
   /** Whether the blob is in the content store. */
@@ -105,11 +111,20 @@ final class LazyBlobs {
       if (dh == null) {
         throw new NeedsRemoteProviderException(List.of(blob));
       }
-      LOG.info("fetching {} for {}", blob, rec.id);
-      try (InputStream in = dh.provider().open(desc)) {
+      LOG.info("fetching {} ({} bytes) for {} from {}", blob, desc.size(), rec.id, dh.ref());
+      long start = System.nanoTime();
+      // The record names the blob, but a prune may take the record while the bytes are on the way.
+      try (WorkLease lease = leases.get(); InputStream in = dh.provider().open(desc)) {
         content.ingest("fetch-" + blob.encoded(), in, desc.size(), blob,
             Map.of(Descriptor.UNCOMPRESSED_ANNOTATION, desc.annotations().get(Descriptor.UNCOMPRESSED_ANNOTATION)));
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("fetching {} for {} failed after {} ms: {}", blob, rec.id, (System.nanoTime() - start) / 1_000_000,
+            Printable.line(String.valueOf(e.getMessage())));
+        throw e;
       }
+      long millis = Math.max(1, (System.nanoTime() - start) / 1_000_000);
+      LOG.info("fetched {} ({} bytes) for {} in {} ms ({} KiB/s)", blob, desc.size(), rec.id, millis,
+          desc.size() * 1000 / 1024 / millis);
       if (rec.md.getString(MetadataKeys.DESCRIPTION) == null && !rec.dead) {
         List<String> refs = rec.md.getStringList(MetadataKeys.IMAGE_REFS);
         if (refs != null && !refs.isEmpty()) {

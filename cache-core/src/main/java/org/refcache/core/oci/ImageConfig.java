@@ -66,7 +66,7 @@ public record ImageConfig(String architecture, String os, Instant created, List<
   }
 
   /** The config as JSON, fields in a fixed order. */
-  byte[] toJson() {
+  public byte[] toJson() {
     ObjectNode node = OciJson.NODES.objectNode();
     if (created != null) {
       node.put("created", created.toString());

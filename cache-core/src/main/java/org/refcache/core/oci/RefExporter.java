@@ -86,13 +86,13 @@ public final class RefExporter {
   }
 
   /** What a layer's history entry says made it: its record, and its description when it has one. */
-  private static String createdBy(ImmutableRef layer) {
+  public static String createdBy(ImmutableRef layer) {
     String d = layer.description();
     return "refcache " + layer.id() + (d == null || d.isEmpty() ? "" : ": " + d);
   }
 
   /** The OCI media type of a layer blob of {@code mediaType} (Docker's spellings mapped). */
-  static String ociMediaType(String mediaType) {
+  public static String ociMediaType(String mediaType) {
     return switch (mediaType) {
       case MediaTypes.DOCKER_LAYER -> MediaTypes.OCI_LAYER;
       case MediaTypes.DOCKER_LAYER_GZIP -> MediaTypes.OCI_LAYER_GZIP;

@@ -1,5 +1,6 @@
 package org.refcache.core.remote;
 
+import org.refcache.testing.LocalRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

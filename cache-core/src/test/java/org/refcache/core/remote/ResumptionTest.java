@@ -1,5 +1,7 @@
 package org.refcache.core.remote;
 
+import org.refcache.testing.FaultyProxy;
+import org.refcache.testing.LocalRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package org.refcache.core.remote;
 
+import org.refcache.testing.FaultyProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

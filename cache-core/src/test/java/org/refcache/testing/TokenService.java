@@ -1,4 +1,4 @@
-package org.refcache.core.remote;
+package org.refcache.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -51,7 +51,7 @@ import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
  * grants nothing (as public registries do for private repositories); a wrong password gets 401.
  * Every request's scopes are recorded.
  */
-final class TokenService implements AutoCloseable {
+public final class TokenService implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String user;
@@ -62,7 +62,7 @@ final class TokenService implements AutoCloseable {
   private final HttpServer server;
   private final List<List<String>> scopeRequests = Collections.synchronizedList(new ArrayList<>());
 
-  TokenService(Path dir, String user, String password) throws IOException, GeneralSecurityException {
+  public TokenService(Path dir, String user, String password) throws IOException, GeneralSecurityException {
     this.user = user;
     this.password = password;
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
@@ -79,24 +79,24 @@ final class TokenService implements AutoCloseable {
     server.start();
   }
 
-  String realm() {
+  public String realm() {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/token";
   }
 
-  String service() {
+  public String service() {
     return "refcache-test-registry";
   }
 
-  String issuer() {
+  public String issuer() {
     return "refcache-test-issuer";
   }
 
-  Path certificateBundle() {
+  public Path certificateBundle() {
     return bundle;
   }
 
   /** The scopes of every token request so far, in order. */
-  List<List<String>> scopeRequests() {
+  public List<List<String>> scopeRequests() {
     synchronized (scopeRequests) {
       return List.copyOf(scopeRequests);
     }
@@ -210,7 +210,7 @@ final class TokenService implements AutoCloseable {
   }
 
   /** The service's one account, for {@link CredentialStore#of}. */
-  Map.Entry<String, String> account() {
+  public Map.Entry<String, String> account() {
     return Map.entry(user, password);
   }
 }

@@ -1,4 +1,4 @@
-package org.refcache.core.remote;
+package org.refcache.testing;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.refcache.core.digest.Digest;
+import org.refcache.core.remote.ImageReference;
 
 /**
  * Debian's {@code docker-registry} (distribution 2.8) for tests: its own config and storage under a
@@ -31,15 +32,15 @@ import org.refcache.core.digest.Digest;
  * it again on the same port with the same storage; the fixed HTTP secret keeps upload sessions valid
  * across the restart.
  */
-final class LocalRegistry implements AutoCloseable {
-  static final Path BINARY = Path.of("/usr/bin/docker-registry");
+public final class LocalRegistry implements AutoCloseable {
+  public static final Path BINARY = Path.of("/usr/bin/docker-registry");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Pattern ACCESS_LINE = Pattern.compile(
       "^\\S+ \\S+ \\S+ \\[[^\\]]+\\] \"(\\S+) (\\S+) [^\"]*\" (\\d{3}) (\\d+|-).*$");
 
   /** One line of the access log. */
-  record Access(String method, String path, int status) {
-    boolean isBlobGet(Digest d) {
+  public record Access(String method, String path, int status) {
+    public boolean isBlobGet(Digest d) {
       return method.equals("GET") && path.endsWith("/blobs/" + d);
     }
   }
@@ -61,12 +62,12 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** An open registry (no authentication). */
-  static LocalRegistry start(Path dir) throws IOException {
+  public static LocalRegistry start(Path dir) throws IOException {
     return startWith(dir, "");
   }
 
   /** A registry that lets in only {@code user} with {@code password} (htpasswd, bcrypt). */
-  static LocalRegistry startWithBasicAuth(Path dir, String user, String password) throws IOException {
+  public static LocalRegistry startWithBasicAuth(Path dir, String user, String password) throws IOException {
     Files.createDirectories(dir);
     Path htpasswd = dir.resolve("htpasswd");
     byte[] salt = new byte[16];
@@ -78,7 +79,7 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** A registry that takes Bearer tokens of {@code tokens}. */
-  static LocalRegistry startWithTokenAuth(Path dir, TokenService tokens) throws IOException {
+  public static LocalRegistry startWithTokenAuth(Path dir, TokenService tokens) throws IOException {
     return startWith(dir, "auth:\n  token:\n    realm: " + tokens.realm() + "\n    service: " + tokens.service()
         + "\n    issuer: " + tokens.issuer() + "\n    rootcertbundle: " + tokens.certificateBundle() + "\n");
   }
@@ -155,32 +156,32 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** {@code 127.0.0.1:<port>}. */
-  String address() {
+  public String address() {
     return "127.0.0.1:" + port;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** A reference to {@code repositoryAndTag} in this registry. */
-  ImageReference ref(String repositoryAndTag) {
+  public ImageReference ref(String repositoryAndTag) {
     return ImageReference.parse(address() + "/" + repositoryAndTag);
   }
 
   /** Where the registry keeps the bytes of blob {@code d}. */
-  Path blobData(Digest d) {
+  public Path blobData(Digest d) {
     return storage.resolve("docker/registry/v2/blobs").resolve(d.algorithm()).resolve(d.hex().substring(0, 2))
         .resolve(d.hex()).resolve("data");
   }
 
   /** Stops the registry at once (SIGKILL): transfers in flight break. */
-  void kill() {
+  public void kill() {
     stopProcess();
   }
 
   /** Starts the registry again on the same port, with the same config and storage. */
-  void startAgain() throws IOException {
+  public void startAgain() throws IOException {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException("the registry is running");
     }
@@ -188,7 +189,7 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** Every request the registry answered so far, in order. */
-  List<Access> accessLog() throws IOException {
+  public List<Access> accessLog() throws IOException {
     String marker = "/v2/?refcache-marker=" + UUID.randomUUID();
     try {
       HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + marker).toURL().openConnection();
@@ -221,7 +222,7 @@ final class LocalRegistry implements AutoCloseable {
   }
 
   /** The registry's own log (stderr), for failure messages. */
-  String log() throws IOException {
+  public String log() throws IOException {
     return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.ISO_8859_1) : "";
   }
 

@@ -1,4 +1,4 @@
-package org.refcache.core.remote;
+package org.refcache.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bodies with Content-Length) and records their heads, so tests can check the {@code Range}
  * headers.
  */
-final class FaultyProxy implements AutoCloseable {
+public final class FaultyProxy implements AutoCloseable {
   private final int targetPort;
   private final ServerSocket server;
   private final Thread acceptor;
@@ -37,8 +37,13 @@ final class FaultyProxy implements AutoCloseable {
   private volatile boolean stallInsteadOfCut;
   private volatile int redirectPort;
   private volatile boolean closed;
+  /** Set while downloads are to be held (see {@link #holdBlobDownloads}); counted down by {@link #release}. */
+  private volatile java.util.concurrent.CountDownLatch holdUntil;
+  /** The latch {@link #release} opens: the last one {@link #holdBlobDownloads} armed. */
+  private volatile java.util.concurrent.CountDownLatch releaseLatch;
+  private final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
 
-  FaultyProxy(int targetPort) throws IOException {
+  public FaultyProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.acceptor = new Thread(this::acceptLoop, "faulty-proxy-accept");
@@ -46,12 +51,12 @@ final class FaultyProxy implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
   /** Cuts the answers of the next {@code times} blob GETs after {@code bytes} bytes (headers included). */
-  void cutBlobDownloads(long bytes, int times) {
+  public void cutBlobDownloads(long bytes, int times) {
     stallInsteadOfCut = false;
     cutAfter = bytes;
     cutsLeft.set(times);
@@ -61,14 +66,40 @@ final class FaultyProxy implements AutoCloseable {
    * Stops passing on the answers of the next {@code times} blob GETs after {@code bytes} bytes,
    * keeping the connection open (a peer gone silent), until the client closes it.
    */
-  void stallBlobDownloads(long bytes, int times) {
+  public void stallBlobDownloads(long bytes, int times) {
     stallInsteadOfCut = true;
     cutAfter = bytes;
     cutsLeft.set(times);
   }
 
+  /**
+   * Holds the answer of the next blob GET after {@code bytes} bytes until {@link #release()}, then
+   * resets the connection, as a registry stopped meanwhile does: a transfer caught in the middle,
+   * for a test that stops the registry there.
+   */
+  public void holdBlobDownloads(long bytes) {
+    releaseLatch = new java.util.concurrent.CountDownLatch(1);
+    holdUntil = releaseLatch;
+    stallInsteadOfCut = false;
+    cutAfter = bytes;
+    cutsLeft.set(1);
+  }
+
+  /** Waits until a download is held by {@link #holdBlobDownloads}; false after {@code seconds}. */
+  public boolean awaitHeld(long seconds) throws InterruptedException {
+    return held.await(seconds, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** Lets a held download go on. */
+  public void release() {
+    java.util.concurrent.CountDownLatch h = releaseLatch;
+    if (h != null) {
+      h.countDown();
+    }
+  }
+
   /** Answers the next {@code times} blob GETs with a 307 to the same path on loopback port {@code port}. */
-  void redirectBlobDownloads(int port, int times) {
+  public void redirectBlobDownloads(int port, int times) {
     redirectPort = port;
     redirectsLeft.set(times);
   }
@@ -78,14 +109,14 @@ final class FaultyProxy implements AutoCloseable {
    * {@code "PATCH "}, or {@code ""} for all) itself, with {@code status} and a distribution error
    * body, instead of passing them on.
    */
-  void failRequests(String prefix, int status, int times) {
+  public void failRequests(String prefix, int status, int times) {
     failurePrefix = prefix;
     failureStatus = status;
     failuresLeft.set(times);
   }
 
   /** The head (request line and headers) of every request so far, in order. */
-  List<String> requestHeads() {
+  public List<String> requestHeads() {
     synchronized (requestHeads) {
       return List.copyOf(requestHeads);
     }
@@ -95,7 +126,13 @@ final class FaultyProxy implements AutoCloseable {
     while (!closed) {
       try {
         Socket client = server.accept();
-        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+        Socket upstream;
+        try {
+          upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+        } catch (IOException e) {
+          client.close(); // the registry is down: the client sees the connection fail, as it would
+          continue;
+        }
         sockets.add(client);
         sockets.add(upstream);
         Connection c = new Connection(client, upstream);
@@ -175,6 +212,17 @@ final class FaultyProxy implements AutoCloseable {
             armedFor = limit;
             sent = 0;
           }
+          java.util.concurrent.CountDownLatch hold = holdUntil;
+          if (limit >= 0 && sent + n > limit && hold != null) {
+            out.write(buf, 0, (int) (limit - sent));
+            out.flush();
+            cutAt = -1;
+            holdUntil = null;
+            held.countDown();
+            awaitQuietly(hold);
+            abort();
+            return;
+          }
           if (limit >= 0 && sent + n > limit) {
             out.write(buf, 0, (int) (limit - sent));
             out.flush();
@@ -191,6 +239,14 @@ final class FaultyProxy implements AutoCloseable {
         client.shutdownOutput();
       } catch (IOException e) {
         abort();
+      }
+    }
+
+    private void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+      try {
+        latch.await(5, java.util.concurrent.TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 

@@ -1,0 +1,68 @@
+package org.refcache.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.refcache.protocol.ControlProtocol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code refcache pull [--eager] [--platform P] [--insecure] IMAGE}: a registry image becomes a chain of lazy refs. */
+@Command(name = "pull", description = "Pull an image from an OCI registry: the manifest and config now, each layer "
+    + "fetched and unpacked when a path in it is first read (lazy), or all of them now with --eager. The service "
+    + "reads credentials from $REFCACHE_AUTH_FILE or its ~/.docker/config.json. Prints the top ref's ID.")
+final class PullCommand extends ClientCommand {
+  @Option(names = "--eager", description = "Fetch and unpack every layer now.")
+  boolean eager;
+
+  @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+      description = "The platform to pick from a multi-platform image (default linux/amd64).")
+  String platform;
+
+  @Option(names = "--insecure", description = "Reach the registry over plain HTTP (loopback registries always are).")
+  boolean insecure;
+
+  @Parameters(paramLabel = "IMAGE", description = "host[:port]/repository[:tag][@digest]")
+  String image;
+
+  private TransferDisplay display;
+
+  PullCommand(Terminal terminal) {
+    super(terminal);
+  }
+
+  @Override
+  String op() {
+    return "pull";
+  }
+
+  @Override
+  ObjectNode args() {
+    ObjectNode a = ControlProtocol.object();
+    a.put("image", image);
+    a.put("platform", platform);
+    a.put("eager", eager);
+    a.put("insecure", insecure);
+    return a;
+  }
+
+  @Override
+  void progress(JsonNode p) {
+    if (display == null) {
+      display = new TransferDisplay(terminal, "fetching");
+    }
+    display.show(p);
+  }
+
+  @Override
+  void done() {
+    if (display != null) {
+      display.end();
+    }
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    terminal.out().println(result.path("id").asText());
+  }
+}

@@ -1,0 +1,69 @@
+package org.refcache.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.refcache.protocol.ControlProtocol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code refcache push [--compression C] [--insecure] ID IMAGE}: a ref's layers as an image in an OCI registry. */
+@Command(name = "push", description = "Push a ref as an image to an OCI registry: its layer blobs (made when it has "
+    + "none; skipped when the registry has them, mounted from the repository they were pulled from in the same "
+    + "registry), then a config and the manifest. The service reads credentials from $REFCACHE_AUTH_FILE or its "
+    + "~/.docker/config.json. Prints the manifest's digest.")
+final class PushCommand extends ClientCommand {
+  @Option(names = "--compression", paramLabel = "gzip|zstd|uncompressed",
+      description = "Every layer in this compression (converted when needed); default: blobs as they are, new ones gzip.")
+  String compression;
+
+  @Option(names = "--insecure", description = "Reach the registry over plain HTTP (loopback registries always are).")
+  boolean insecure;
+
+  @Parameters(index = "0", paramLabel = "ID", description = "The ref.")
+  String id;
+
+  @Parameters(index = "1", paramLabel = "IMAGE", description = "host[:port]/repository[:tag]")
+  String image;
+
+  private TransferDisplay display;
+
+  PushCommand(Terminal terminal) {
+    super(terminal);
+  }
+
+  @Override
+  String op() {
+    return "push";
+  }
+
+  @Override
+  ObjectNode args() {
+    ObjectNode a = ControlProtocol.object();
+    a.put("id", id);
+    a.put("image", image);
+    a.put("compression", compression);
+    a.put("insecure", insecure);
+    return a;
+  }
+
+  @Override
+  void progress(JsonNode p) {
+    if (display == null) {
+      display = new TransferDisplay(terminal, "pushing");
+    }
+    display.show(p);
+  }
+
+  @Override
+  void done() {
+    if (display != null) {
+      display.end();
+    }
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    terminal.out().println(result.path("digest").asText());
+  }
+}
