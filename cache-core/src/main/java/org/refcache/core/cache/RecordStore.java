@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,12 @@ final class RecordStore {
   private final StateLayout layout;
   private final Clock clock;
   private final Map<String, CacheRecord> records = new HashMap<>();
+  /**
+   * Records prune has taken out of memory whose metadata it has not cleared yet (it writes outside
+   * {@link #mu}): they are gone, not to be loaded again from their metadata. Read under mu, changed
+   * by prune (added under mu, removed once the metadata is cleared).
+   */
+  private final Set<String> pruning = ConcurrentHashMap.newKeySet();
   /**
    * Records prune removed while weak handles still read them: they keep their parents, and the
    * collector keeps their data, until the last weak handle goes.
@@ -136,6 +143,9 @@ final class RecordStore {
         throw new NotFoundException("failed to get dead record " + id);
       }
       return rec;
+    }
+    if (pruning.contains(id)) {
+      throw new NotFoundException("record " + id + " not found: pruned");
     }
     StorageItem md;
     try {
@@ -244,6 +254,11 @@ final class RecordStore {
   /** The record {@code id} if it is in memory (loaded or made), else null; caller holds mu. */
   CacheRecord loadedLocked(String id) {
     return records.get(id);
+  }
+
+  /** Every record in memory (a copy of the references, nothing more: O(records)); caller holds mu. */
+  List<CacheRecord> allLocked() {
+    return new ArrayList<>(records.values());
   }
 
   /** Every loaded record that is not dead; caller holds mu. */
@@ -517,19 +532,31 @@ final class RecordStore {
   }
 
   /**
-   * Prune's removal of one record (spec 4.3), once its tombstone is written: it leaves the map and
-   * releases its parents; nothing on disk is touched (the collector removes what no root reaches).
+   * Prune's removal of one record (spec 4.3): it leaves the map and releases its parents, and is
+   * not loaded again while prune writes its tombstone and clears its metadata (outside the lock);
+   * nothing on disk is touched (the collector removes what no root reaches, after the metadata is
+   * flushed).
    * A record still read through weak handles becomes an orphan instead: it keeps its parents until
    * its last weak handle is released.
    */
   void detachPrunedLocked(CacheRecord rec) {
     rec.dead = true;
     records.remove(rec.id);
+    pruning.add(rec.id);
     if (rec.refs.isEmpty()) {
       releaseParents(rec.parents);
     } else {
       orphans.add(rec);
     }
+  }
+
+  /**
+   * Prune has cleared the metadata of {@code ids}: they no longer need a place in {@link #pruning}
+   * (if it could not, they keep it: no record until the next start reads their metadata again).
+   * No lock needed.
+   */
+  void prunedMetadataCleared(List<String> ids) {
+    ids.forEach(pruning::remove);
   }
 
   /**
