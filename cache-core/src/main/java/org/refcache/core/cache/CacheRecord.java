@@ -19,7 +19,8 @@ final class CacheRecord {
   final boolean mutable;
   final Parents parents;
   /** Open handles; the reference count is its size. */
-  final Set<RefHandle> refs = Collections.newSetFromMap(new IdentityHashMap<>());
+  /** Most records have no handle or a few: sized for 2 (the default table is 64 slots, 27 MB per 100 000 records). */
+  final Set<RefHandle> refs = Collections.newSetFromMap(new IdentityHashMap<>(2));
   boolean dead;
   /** For a committed twin: the mutable handle that committed (kept registered until released). */
   MutableHandle equalMutable;

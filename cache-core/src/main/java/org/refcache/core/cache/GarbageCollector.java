@@ -285,12 +285,14 @@ final class GarbageCollector implements AutoCloseable {
     records.mu.lock();
     try {
       records.ensureOpen();
-      all.addAll(records.liveLocked());
       all.addAll(records.orphansLocked());
       additions = records.additionsLocked();
     } finally {
       records.mu.unlock();
     }
+    // Listed after the count was read, without the lock: a record added later changes the count
+    // (and the roots are taken again); one there before is listed.
+    all.addAll(records.listedWithoutLock());
     Set<Path> paths = new HashSet<>();
     for (CacheRecord rec : all) {
       DataObject.of(rec, layout, content::blobPath, o -> paths.add(o.path()));

@@ -7,7 +7,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
@@ -49,7 +48,11 @@ final class RecordStore {
   private final MetadataStore store;
   private final StateLayout layout;
   private final Clock clock;
-  private final Map<String, CacheRecord> records = new HashMap<>();
+  /**
+   * Changed under mu only; concurrent so that du and prune can list it without the lock (copying
+   * 100 000 references out of a hash map under the lock took 90 ms on a loaded machine).
+   */
+  private final Map<String, CacheRecord> records = new ConcurrentHashMap<>();
   /**
    * Records prune has taken out of memory whose metadata it has not cleared yet (it writes outside
    * {@link #mu}): they are gone, not to be loaded again from their metadata. Read under mu, changed
@@ -256,8 +259,11 @@ final class RecordStore {
     return records.get(id);
   }
 
-  /** Every record in memory (a copy of the references, nothing more: O(records)); caller holds mu. */
-  List<CacheRecord> allLocked() {
+  /**
+   * The records in memory, listed without the lock: every record there throughout the listing, and
+   * any that came or went meanwhile, or not (the caller checks what it needs under mu).
+   */
+  List<CacheRecord> listedWithoutLock() {
     return new ArrayList<>(records.values());
   }
 

@@ -20,9 +20,8 @@ import org.refcache.core.fs.TreeUsage;
  * per record, a committed pair once; whether each is in use; and the {@link DataObject}s each uses,
  * counted once however many rows share them.
  *
- * <p>Only {@link #take} holds the manager lock: once to copy the references to the records, then
- * for each chunk of {@value #CHUNK} records to count their handles; no I/O. So no hold is longer than
- * a chunk's (100 000 records in one hold took 0.3-0.6 s on a loaded machine: every lookup through
+ * <p>Only {@link #take} holds the manager lock: for each chunk of {@value #CHUNK} records (listed
+ * without it) to count their handles; no I/O. So no hold is longer than a chunk's (100 000 records in one hold took 0.3-0.6 s on a loaded machine: every lookup through
  * the view waited that long). The rest (in-use propagation, metadata reads, measuring) runs outside
  * it, on record fields that never change.
  *
@@ -103,18 +102,17 @@ final class UsageSnapshot {
 
   /** Takes the snapshot: the pass under the manager lock, then in-use propagation and objects. */
   static UsageSnapshot take(RecordStore records, StateLayout layout, Function<Digest, Path> blobPath) {
-    List<CacheRecord> all;
     List<CacheRecord> orphans;
     records.mu.lock();
     try {
       records.ensureOpen();
-      all = records.allLocked();
       orphans = records.orphansLocked();
     } finally {
       records.mu.unlock();
     }
+    List<CacheRecord> all = records.listedWithoutLock();
     List<Row> rows = new ArrayList<>(all.size());
-    Set<CacheRecord> reported = Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<CacheRecord> reported = Collections.newSetFromMap(new IdentityHashMap<>(all.size()));
     for (int i = 0; i < all.size(); i += CHUNK) {
       records.mu.lock();
       try {
@@ -163,7 +161,7 @@ final class UsageSnapshot {
    * pair: the mutable's and the twin's), until nothing changes.
    */
   private static void propagateInUse(List<Row> rows) {
-    Map<CacheRecord, Row> byRecord = new IdentityHashMap<>();
+    Map<CacheRecord, Row> byRecord = new IdentityHashMap<>(rows.size());
     ArrayDeque<Row> unused = new ArrayDeque<>();
     for (Row r : rows) {
       byRecord.put(r.rec, r);
