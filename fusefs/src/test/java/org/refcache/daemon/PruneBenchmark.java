@@ -80,6 +80,7 @@ public final class PruneBenchmark {
 
   public static void main(String[] args) throws Exception {
     int records = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    List<Long> ownPauses = ownPausesOver50Ms();
     Path dir = Files.createTempDirectory(Path.of(System.getenv().getOrDefault("BENCH_TMPDIR", "/var/tmp")),
         "refcache-bench-prune-");
     Path root = dir.resolve("root");
@@ -195,6 +196,9 @@ public final class PruneBenchmark {
       System.out.println("the daemon's stops over 50 ms (safepoints, reaching them included): "
           + Files.readAllLines(dir.resolve("daemon-safepoint.log")).stream()
           .map(PruneBenchmark::safepointMillis).filter(ms -> ms > 50).map(ms -> ms + " ms").toList());
+      synchronized (ownPauses) {
+        System.out.println("this JVM's (the readers') own collections over 50 ms: " + ownPauses);
+      }
       System.out.println("the daemon's memory after prune: " + memory(daemon.pid()));
       if (daemonOptions.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
         System.out.println(jcmd(daemon.pid(), "VM.native_memory", "summary"));
@@ -223,6 +227,27 @@ public final class PruneBenchmark {
     }
     String rest = line.substring(at + 7).strip();
     return Long.parseLong(rest.substring(0, rest.indexOf(' '))) / 1_000_000;
+  }
+
+  /**
+   * The durations of this JVM's collections over 50 ms, as they come: they stall the readers as much
+   * as the daemon's do, and are not the daemon's doing.
+   */
+  private static List<Long> ownPausesOver50Ms() {
+    List<Long> pauses = new ArrayList<>();
+    for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((javax.management.NotificationEmitter) gc).addNotificationListener((n, handback) -> {
+        var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+            (javax.management.openmbean.CompositeData) n.getUserData());
+        if (!info.getGcName().contains("Cycles") && info.getGcInfo().getDuration() > 50) { // pauses, not cycles
+          synchronized (pauses) {
+            pauses.add(info.getGcInfo().getDuration());
+          }
+        }
+      }, n -> n.getType().equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION),
+          null);
+    }
+    return pauses;
   }
 
   /** The output of {@code jcmd pid command...}. */
