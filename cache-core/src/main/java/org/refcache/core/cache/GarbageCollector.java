@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  * manager lock. Garbage is moved into {@code tmp/gc-*} in batches, each under the manager lock
  * after checking that no record was added since the roots were taken (else they are taken again):
  * a record made meanwhile can only name an object the batch has not moved, and a lease taken
- * meanwhile starts after the batch. The uppers a prune has just released are moved without the lock
- * (no record made later can name one: uppers are named after record IDs). The moved trees are deleted outside any lock, each file
- * statted before it is unlinked. A crash leaves them in {@code tmp/}, which every start empties.
+ * meanwhile starts after the batch. The uppers a prune has just released are moved without the
+ * lock (no record made later can name one: uppers are named after record IDs). The moved trees
+ * are deleted outside any lock, each file statted before it is unlinked. A crash leaves them in {@code tmp/}, which every start empties.
  *
  * <p>It runs after every prune, one at a time with prune. A prune writes {@value #PENDING} in the
  * state root before its first tombstone and the collection after it removes the file; a start that

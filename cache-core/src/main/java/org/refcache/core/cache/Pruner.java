@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * the manager lock only to check its records are still unheld and take them out of memory (no I/O
  * under the lock). Outside it, their tombstones ({@code cache.deleted}) are written in one LMDB
  * transaction, then their metadata is cleared in one more; a crash in between leaves tombstones,
- * which the next start purges, and a crash before them leaves the records as they were. No data is deleted here: the collector frees what no record uses
- * any more. A record only weak handles hold (a file open through the view) goes, its data stays
- * until the last weak handle is released. Interrupting the thread stops prune between batches.
+ * which the next start purges, and a crash before them leaves the records as they were. No data
+ * is deleted here: the collector frees what no record uses any more. A record only weak handles
+ * hold (a file open through the view) goes, its data stays until the last weak handle is released.
+ * Interrupting the thread stops prune between batches.
  *
  * <p>Then the {@link GarbageCollector} frees the data: what the removed records alone used goes at
  * once (no grace), and the result says how many bytes that freed, measured.

@@ -21,8 +21,9 @@ import org.refcache.core.fs.TreeUsage;
  * counted once however many rows share them.
  *
  * <p>Only {@link #take} holds the manager lock: for each chunk of {@value #CHUNK} records (listed
- * without it) to count their handles; no I/O. So no hold is longer than a chunk's (100 000 records in one hold took 0.3-0.6 s on a loaded machine: every lookup through
- * the view waited that long). The rest (in-use propagation, metadata reads, measuring) runs outside
+ * without it) to count their handles; no I/O. So no hold is longer than a chunk's (100 000
+ * records in one hold took 0.3-0.6 s on a loaded machine: every lookup through the view waited
+ * that long). The rest (in-use propagation, metadata reads, measuring) runs outside
  * it, on record fields that never change.
  *
  * <p>The chunks are not one moment: a handle taken or released between two of them is seen by one

@@ -115,8 +115,8 @@ public record Value(byte[] json, String index) {
     }
   }
 
-  // The common encodings read without a parser (du and prune read a few values of every record: a
-  // Jackson parser per value was most of what they allocated); anything else goes to Jackson.
+  // The common encodings read without a parser (du and prune read a few values of every record, and
+  // a Jackson parser costs a few hundred bytes and a buffer each); anything else goes to Jackson.
 
   private static final long NOT_PLAIN = Long.MIN_VALUE;
 
