@@ -267,11 +267,6 @@ final class RecordStore {
     return new ArrayList<>(records.values());
   }
 
-  /** Every loaded record that is not dead; caller holds mu. */
-  List<CacheRecord> liveLocked() {
-    return records.values().stream().filter(r -> !r.isDead()).toList();
-  }
-
   /** The items indexed under {@code index} (spec 2.20). */
   List<StorageItem> search(String index, boolean prefixOnly) {
     return store.search(index, prefixOnly);
