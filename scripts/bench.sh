@@ -89,7 +89,8 @@ rc() {
 rc_start() {
   mkdir -p "$tmp/rc"
   # java itself in the background (not the function rc, which would run in a subshell): $! is the JVM.
-  java "${rc_java[@]}" daemon >>"$tmp/daemon.log" 2>&1 &
+  # shellcheck disable=SC2086 # the daemon's JVM options as scripts/refcache gives them
+  java "@$repo/config/daemon-java.options" ${REFCACHE_JAVA_OPTS:-} "${rc_java[@]}" daemon >>"$tmp/daemon.log" 2>&1 &
   rc_pid=$!
   local i
   for ((i = 0; i < 240; i++)); do
@@ -1136,6 +1137,7 @@ case "$what" in
     exec java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
       -Dfile.encoding=ISO-8859-1 \
       -Dlogback.configurationFile=config/logback-test.xml -Drefcache.testLogDir=fusefs/target-bench \
+      -Drefcache.daemonJavaOptions="$repo/config/daemon-java.options" \
       -cp "$cp" org.refcache.daemon.PruneBenchmark "$@"
     ;;
   fs)

@@ -80,6 +80,7 @@ public final class PruneBenchmark {
 
   public static void main(String[] args) throws Exception {
     int records = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    List<Long> ownPauses = ownPausesOver50Ms();
     Path dir = Files.createTempDirectory(Path.of(System.getenv().getOrDefault("BENCH_TMPDIR", "/var/tmp")),
         "refcache-bench-prune-");
     Path root = dir.resolve("root");
@@ -103,7 +104,19 @@ public final class PruneBenchmark {
     System.out.printf(Locale.ROOT, "made %d records in %.1f s%n", records, (System.nanoTime() - t0) / 1e9);
     // The service, du and prune each in a JVM of their own: a pause of theirs (a collection of the
     // JVM's heap) stalls the readers only through the mount, as it would any other reader.
-    Process daemon = java(dir.resolve("daemon.log"), "-Xlog:gc:file=" + dir.resolve("daemon-gc.log"), "daemon",
+    List<String> daemonOptions = new ArrayList<>();
+    String optionsFile = System.getProperty("refcache.daemonJavaOptions");
+    if (optionsFile != null) {
+      daemonOptions.add("@" + optionsFile); // the service's JVM options, as scripts/refcache gives them
+    }
+    daemonOptions.addAll(List.of(System.getenv().getOrDefault("REFCACHE_JAVA_OPTS", "").trim().split("\\s+")));
+    daemonOptions.removeIf(String::isEmpty);
+    daemonOptions.add("-Xlog:gc:file=" + dir.resolve("daemon-gc.log"));
+    // Every stop of the JVM's threads, the time to reach the safepoint included (any collector).
+    daemonOptions.add("-Xlog:safepoint:file=" + dir.resolve("daemon-safepoint.log"));
+    System.out.println("the daemon's JVM options: " + String.join(" ", daemonOptions));
+    // The daemon logs as the service does (the jar's logback.xml, INFO), into daemon.log.
+    Process daemon = java(dir.resolve("daemon.log"), daemonOptions, false, "daemon",
         "--root", root.toString(), "--mountpoint", config.mountpoint().toString(),
         "--socket", config.socket().toString());
     AtomicBoolean stop = new AtomicBoolean();
@@ -148,6 +161,10 @@ public final class PruneBenchmark {
           lookups.add(s, System.nanoTime() - s);
         }
       }, "bench-lookups");
+      if (System.getenv("BENCH_HISTOGRAM") != null) { // what the heap holds (a full collection: only when asked)
+        System.out.println(jcmd(daemon.pid(), "GC.class_histogram").lines().limit(30)
+            .reduce("", (a, b) -> a + b + "\n"));
+      }
       reader.start();
       looker.start();
       Thread.sleep(3000);
@@ -176,6 +193,22 @@ public final class PruneBenchmark {
       System.out.println("  during prune:  " + lookups.report(pruneStart, pruneEnd));
       System.out.println("the daemon's JVM pauses over 50 ms: " + Files.readAllLines(dir.resolve("daemon-gc.log")).stream()
           .filter(l -> l.contains("Pause") && pauseMillis(l) > 50).map(l -> (long) pauseMillis(l) + " ms").toList());
+      System.out.println("the daemon's stops over 50 ms (safepoints, reaching them included): "
+          + Files.readAllLines(dir.resolve("daemon-safepoint.log")).stream()
+          .map(PruneBenchmark::safepointMillis).filter(ms -> ms > 50).map(ms -> ms + " ms").toList());
+      synchronized (ownPauses) {
+        System.out.println("this JVM's (the readers') own collections over 50 ms: " + ownPauses);
+      }
+      System.out.println("the daemon's memory after prune: " + memory(daemon.pid()));
+      if (daemonOptions.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+        System.out.println(jcmd(daemon.pid(), "VM.native_memory", "summary"));
+      }
+      String keep = System.getenv("BENCH_KEEP_LOGS");
+      if (keep != null) {
+        for (String name : List.of("daemon.log", "daemon-gc.log", "daemon-safepoint.log")) {
+          Files.copy(dir.resolve(name), Path.of(keep).resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
       System.out.println("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).strip());
     } finally {
       stop.set(true);
@@ -186,20 +219,71 @@ public final class PruneBenchmark {
     }
   }
 
+  /** The total of a {@code -Xlog:safepoint} line ("... Total: 1234 ns"), in milliseconds; 0 for other lines. */
+  private static long safepointMillis(String line) {
+    int at = line.indexOf("Total: ");
+    if (at < 0) {
+      return 0;
+    }
+    String rest = line.substring(at + 7).strip();
+    return Long.parseLong(rest.substring(0, rest.indexOf(' '))) / 1_000_000;
+  }
+
+  /**
+   * The durations of this JVM's collections over 50 ms, as they come: they stall the readers as much
+   * as the daemon's do, and are not the daemon's doing.
+   */
+  private static List<Long> ownPausesOver50Ms() {
+    List<Long> pauses = new ArrayList<>();
+    for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((javax.management.NotificationEmitter) gc).addNotificationListener((n, handback) -> {
+        var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+            (javax.management.openmbean.CompositeData) n.getUserData());
+        if (!info.getGcName().contains("Cycles") && info.getGcInfo().getDuration() > 50) { // pauses, not cycles
+          synchronized (pauses) {
+            pauses.add(info.getGcInfo().getDuration());
+          }
+        }
+      }, n -> n.getType().equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION),
+          null);
+    }
+    return pauses;
+  }
+
+  /** The output of {@code jcmd pid command...}. */
+  private static String jcmd(long pid, String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid)));
+    cmd.addAll(List.of(command));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+
+  /** VmRSS and VmHWM of a process, from /proc. */
+  private static String memory(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+        .filter(l -> l.startsWith("VmRSS") || l.startsWith("VmHWM")).map(l -> l.replaceAll("\\s+", " "))
+        .reduce((a, b) -> a + ", " + b).orElse("?");
+  }
+
   private static double pauseMillis(String gcLine) {
     String last = gcLine.substring(gcLine.lastIndexOf(' ') + 1);
     return last.endsWith("ms") ? Double.parseDouble(last.substring(0, last.length() - 2)) : 0;
   }
 
   /** {@code java ... org.refcache.cli.Main args} with this JVM's class path, output to {@code log}. */
-  private static Process java(Path log, String jvmOption, String... args) throws IOException {
+  private static Process java(Path log, List<String> jvmOptions, boolean testLogging, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "-Dfile.encoding=ISO-8859-1", "-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile"),
-        "-Drefcache.testLogDir=" + log.getParent()));
-    if (jvmOption != null) {
-      cmd.add(jvmOption);
+        "-Dfile.encoding=ISO-8859-1"));
+    if (testLogging) {
+      cmd.addAll(List.of("-Dlogback.configurationFile=" + System.getProperty("logback.configurationFile"),
+          "-Drefcache.testLogDir=" + log.getParent()));
     }
+    cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.refcache.cli.Main"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -213,7 +297,7 @@ public final class PruneBenchmark {
     List<String> cmd = new ArrayList<>(List.of(args[0]));
     cmd.addAll(all);
     cmd.addAll(List.of(args).subList(1, args.length));
-    Process p = java(out, null, cmd.toArray(String[]::new));
+    Process p = java(out, List.of(), true, cmd.toArray(String[]::new));
     if (p.waitFor() != 0) {
       throw new IllegalStateException("refcache " + String.join(" ", args) + " exited " + p.exitValue() + ": "
           + Files.readString(out));

@@ -18,8 +18,11 @@ final class CacheRecord {
   final StorageItem md;
   final boolean mutable;
   final Parents parents;
-  /** Open handles; the reference count is its size. */
-  final Set<RefHandle> refs = Collections.newSetFromMap(new IdentityHashMap<>());
+  /**
+   * Open handles; the reference count is its size. Most records have none or a few: sized for 2
+   * (the default table has 64 slots: 27 MB per 100 000 records).
+   */
+  final Set<RefHandle> refs = Collections.newSetFromMap(new IdentityHashMap<>(2));
   boolean dead;
   /** For a committed twin: the mutable handle that committed (kept registered until released). */
   MutableHandle equalMutable;

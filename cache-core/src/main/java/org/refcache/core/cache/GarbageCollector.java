@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * manager lock. Garbage is moved into {@code tmp/gc-*} in batches, each under the manager lock
  * after checking that no record was added since the roots were taken (else they are taken again):
  * a record made meanwhile can only name an object the batch has not moved, and a lease taken
- * meanwhile starts after the batch. The moved trees are deleted outside any lock, each file
- * statted before it is unlinked. A crash leaves them in {@code tmp/}, which every start empties.
+ * meanwhile starts after the batch. The uppers a prune has just released are moved without the
+ * lock (no record made later can name one: uppers are named after record IDs). The moved trees
+ * are deleted outside any lock, each file statted before it is unlinked. A crash leaves them in {@code tmp/}, which every start empties.
  *
  * <p>It runs after every prune, one at a time with prune. A prune writes {@value #PENDING} in the
  * state root before its first tombstone and the collection after it removes the file; a start that
@@ -63,7 +64,8 @@ final class GarbageCollector implements AutoCloseable {
   /** A blob with this label is a root (containerd's convention), for content no record names. */
   static final String ROOT_LABEL = "containerd.io/gc.root";
   static final String PENDING = "gc.pending";
-  private static final int BATCH = 256;
+  /** Objects moved in one hold of the manager lock (renames: each can wait for the journal). */
+  private static final int BATCH = 32;
 
   private final RecordStore records;
   private final StateLayout layout;
@@ -212,6 +214,30 @@ final class GarbageCollector implements AutoCloseable {
     int uppers = 0;
     int kept = 0;
     List<Digest> movedBlobs = new ArrayList<>();
+    if (released != null) {
+      // The uppers prune has just released go without the lock: an upper is named after its
+      // record's ID, which no record made later can have, so nothing can start using one again.
+      List<DataObject> lockFree = new ArrayList<>();
+      List<DataObject> rest = new ArrayList<>();
+      for (DataObject o : remaining) {
+        (o.kind() == DataObject.Kind.UPPER && released.contains(o.path()) ? lockFree : rest).add(o);
+      }
+      remaining = rest;
+      Instant leased;
+      records.mu.lock();
+      try {
+        leased = leases.oldestLocked();
+      } finally {
+        records.mu.unlock();
+      }
+      for (DataObject o : lockFree) {
+        switch (move(o, leased, trash, movedBlobs)) {
+          case MOVED -> uppers++;
+          case RECENT -> kept++;
+          case GONE -> { }
+        }
+      }
+    }
     int i = 0;
     while (i < remaining.size()) {
       List<DataObject> batch = remaining.subList(i, Math.min(i + BATCH, remaining.size()));
@@ -260,12 +286,14 @@ final class GarbageCollector implements AutoCloseable {
     records.mu.lock();
     try {
       records.ensureOpen();
-      all.addAll(records.liveLocked());
       all.addAll(records.orphansLocked());
       additions = records.additionsLocked();
     } finally {
       records.mu.unlock();
     }
+    // Listed after the count was read, without the lock: a record added later changes the count
+    // (and the roots are taken again); one there before is listed.
+    all.addAll(records.listedWithoutLock());
     Set<Path> paths = new HashSet<>();
     List<Digest> blobs = new ArrayList<>();
     for (CacheRecord rec : all) {
@@ -303,7 +331,10 @@ final class GarbageCollector implements AutoCloseable {
 
   private enum Outcome { MOVED, RECENT, GONE }
 
-  /** Moves one object to {@code trash} unless it changed at or after {@code keepFrom}; caller holds mu. */
+  /**
+   * Moves one object to {@code trash} unless it changed at or after {@code keepFrom}; caller holds mu,
+   * but for an upper prune released (see {@link #sweep}).
+   */
   private Outcome move(DataObject o, Instant keepFrom, Path trash, List<Digest> movedBlobs) throws IOException {
     String name = o.path().getFileName().toString();
     if (o.kind() == DataObject.Kind.BLOB) {

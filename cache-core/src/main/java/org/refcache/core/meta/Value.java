@@ -115,8 +115,47 @@ public record Value(byte[] json, String index) {
     }
   }
 
+  // The common encodings read without a parser (du and prune read a few values of every record, and
+  // a Jackson parser costs a few hundred bytes and a buffer each); anything else goes to Jackson.
+
+  private static final long NOT_PLAIN = Long.MIN_VALUE;
+
+  /** A JSON integer of at most 18 digits without a leading zero, optionally negative; else NOT_PLAIN. */
+  private static long plainLong(byte[] b) {
+    int i = b.length > 0 && b[0] == '-' ? 1 : 0;
+    int digits = b.length - i;
+    if (digits < 1 || digits > 18 || (b[i] == '0' && digits > 1)) {
+      return NOT_PLAIN;
+    }
+    long v = 0;
+    for (; i < b.length; i++) {
+      if (b[i] < '0' || b[i] > '9') {
+        return NOT_PLAIN;
+      }
+      v = v * 10 + (b[i] - '0');
+    }
+    return b[0] == '-' ? -v : v;
+  }
+
+  /** A JSON string of printable ASCII without escapes, unquoted; else null. */
+  private static String plainAsciiString(byte[] b) {
+    if (b.length < 2 || b[0] != '"' || b[b.length - 1] != '"') {
+      return null;
+    }
+    for (int i = 1; i < b.length - 1; i++) {
+      if (b[i] < 0x20 || b[i] > 0x7e || b[i] == '"' || b[i] == '\\') {
+        return null;
+      }
+    }
+    return new String(b, 1, b.length - 2, StandardCharsets.US_ASCII);
+  }
+
   /** The JSON string, or null for JSON null. */
   public String asString() {
+    String plain = plainAsciiString(json);
+    if (plain != null || Arrays.equals(json, NULL_JSON)) {
+      return plain;
+    }
     try (JsonParser p = Json.FACTORY.createParser(json)) {
       JsonToken t = p.nextToken();
       if (t == JsonToken.VALUE_STRING) {
@@ -133,6 +172,10 @@ public record Value(byte[] json, String index) {
 
   /** The JSON integer (it must fit a long). */
   public long asLong() {
+    long plain = plainLong(json);
+    if (plain != NOT_PLAIN) {
+      return plain;
+    }
     try (JsonParser p = Json.FACTORY.createParser(json)) {
       if (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {
         return p.getLongValue();
@@ -145,6 +188,12 @@ public record Value(byte[] json, String index) {
 
   /** The JSON boolean; false for JSON null. */
   public boolean asBool() {
+    if (Arrays.equals(json, TRUE_JSON)) {
+      return true;
+    }
+    if (Arrays.equals(json, FALSE_JSON) || Arrays.equals(json, NULL_JSON)) {
+      return false;
+    }
     try (JsonParser p = Json.FACTORY.createParser(json)) {
       JsonToken t = p.nextToken();
       if (t == JsonToken.VALUE_TRUE) {

@@ -277,4 +277,19 @@ class PruneConformanceTest extends CacheFixture {
     assertThat(exists(mid.id())).isTrue();
     assertThat(prune(PruneOptions.defaults())).containsExactly(mid.id(), base.id());
   }
+
+  @Test
+  void aRecordPruneHasTakenOutOfMemoryIsNotLoadedAgainBeforeItsMetadataIsCleared() throws IOException {
+    // Prune takes a batch out of memory under the lock and writes its metadata after, outside it:
+    // in between, the record's metadata is still in LMDB and must not bring it back.
+    String id = released("gone", null);
+    cm.records.mu.lock();
+    try {
+      cm.records.detachPrunedLocked(cm.records.loadedLocked(id));
+    } finally {
+      cm.records.mu.unlock();
+    }
+    assertThatThrownBy(() -> cm.get(id)).isInstanceOf(NotFoundException.class);
+    assertThat(exists(id)).isFalse();
+  }
 }

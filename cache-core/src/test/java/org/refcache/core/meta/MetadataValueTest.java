@@ -58,6 +58,27 @@ class MetadataValueTest {
   }
 
   @Test
+  void typedReadersReadEveryEncodingAsJacksonDoes() throws Exception {
+    // Plain integers, booleans and ASCII strings are read without a parser: the same answers.
+    for (long n : new long[] {0, 7, -1, 999_999_999_999_999_999L, -999_999_999_999_999_999L, Long.MAX_VALUE,
+        Long.MIN_VALUE, 1_000_000_000_000_000_000L}) {
+      assertThat(Value.of(n).asLong()).isEqualTo(n);
+    }
+    assertThat(new Value("-0".getBytes(UTF_8), null).asLong()).isZero();
+    assertThatThrownBy(() -> new Value("1e3".getBytes(UTF_8), null).asLong()).isInstanceOf(MetadataException.class);
+    assertThatThrownBy(() -> new Value("1.0".getBytes(UTF_8), null).asLong()).isInstanceOf(MetadataException.class);
+    for (String t : new String[] {"", "plain text", "a\"quote", "back\\slash", "tab\there", "caf\u00e9", "\u2603", "~"}) {
+      assertThat(Value.of(t).asString()).isEqualTo(t);
+      assertThat(new Value(Json.MAPPER.writeValueAsBytes(t), null).asString()).isEqualTo(t);
+    }
+    assertThat(new Value("\"\\u0041\"".getBytes(UTF_8), null).asString()).isEqualTo("A");
+    assertThatThrownBy(() -> Value.of(1).asString()).isInstanceOf(MetadataException.class);
+    assertThat(Value.of(true).asBool()).isTrue();
+    assertThat(Value.of(false).asBool()).isFalse();
+    assertThatThrownBy(() -> Value.of("true").asBool()).isInstanceOf(MetadataException.class);
+  }
+
+  @Test
   void anyJsonValueRoundTripsThroughTheStore(@TempDir Path dir) throws Exception {
     List<Value> values = List.of(
         Value.of("quote \" backslash \\ unicode \u00e9 \u2603 newline \n"),
