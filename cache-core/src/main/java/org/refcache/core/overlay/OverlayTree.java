@@ -60,6 +60,8 @@ public class OverlayTree {
    * otherwise list it every time. Cleared as a whole when it reaches the resolution cache's bound.
    */
   private final ConcurrentHashMap<String, Integer> linkCounts = new ConcurrentHashMap<>();
+  /** What a listing read of its non-directories, for the attribute read that follows it. */
+  private final ListedStats listedStats = new ListedStats(ResolutionCache.DEFAULT_CAPACITY);
 
   /**
    * A union of existing layer directories.
@@ -226,11 +228,16 @@ public class OverlayTree {
     if (node.isUpper()) {
       real = node.stat(); // an upper is never cached: read by this very lookup
     } else {
-      Optional<Stat> now = LayerFiles.lstatIfExists(node.real()); // its atime may have moved
-      if (now.isEmpty()) {
-        return Optional.empty();
+      Stat listed = listedStats.take(path, node); // read a moment ago by the listing of its directory
+      if (listed != null) {
+        real = listed;
+      } else {
+        Optional<Stat> now = LayerFiles.lstatIfExists(node.real()); // its atime may have moved
+        if (now.isEmpty()) {
+          return Optional.empty();
+        }
+        real = now.get();
       }
-      real = now.get();
     }
     long nlink = real.nlink();
     if (resolution.isDirectory()) {
@@ -515,6 +522,7 @@ public class OverlayTree {
     if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
       Node node = new Node(path, real, branch.layerIndex(), stat, ino(branch.layerIndex(), real, stat));
       cache.put(path, Optional.of(new Resolution(node, List.of())));
+      listedStats.put(path, stat);
     }
   }
 

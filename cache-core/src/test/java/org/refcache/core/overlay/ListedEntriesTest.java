@@ -77,4 +77,36 @@ class ListedEntriesTest {
     List<String> after = t.list("dir2").stream().map(DirEntry::name).toList();
     assertThat(after).contains("new").doesNotContain(gone);
   }
+
+  /**
+   * The attribute read that follows a listing (a walk's) takes what the listing read instead of
+   * reading the file again; any later read reads it as it is now. Shown here by moving the atime
+   * in between, as reading the file may.
+   */
+  @Test
+  void theReadAfterAListingTakesTheListingsStatAndLaterReadsStatAgain() throws IOException {
+    Fixture f = Fixture.create(dir);
+    OverlayTree t = new OverlayTree(f.lowers());
+    Path real = t.resolve("dir1/f1").get().real();
+    java.time.Instant listedAtime = org.refcache.posix.Posix.lstat(real).atime();
+    OverlayTree walked = new OverlayTree(f.lowers());
+    walked.list("dir1");
+    java.time.Instant later = java.time.Instant.parse("2031-02-03T04:05:06.123456789Z");
+    org.refcache.posix.Posix.utimens(real, later, null, true);
+
+    assertThat(walked.attributes("dir1/f1").get().atime()).as("the walk's read").isEqualTo(listedAtime);
+    assertThat(walked.attributes("dir1/f1").get().atime()).as("a later read").isEqualTo(later);
+    assertThat(new OverlayTree(f.lowers()).attributes("dir1/f1").get().atime()).isEqualTo(later);
+  }
+
+  /** A name the writable tree copied up since its listing is read from its upper, not the listing. */
+  @Test
+  void aCopiedUpFileIsNotAnsweredFromTheListingOfItsLowerFile() throws IOException {
+    Fixture f = Fixture.create(dir);
+    Path upper = Files.createDirectories(dir.resolve("upper"));
+    WritableOverlayTree t = new WritableOverlayTree(upper, f.lowers());
+    t.list("");
+    Files.writeString(t.openForWrite("a.txt", true), "a longer content than before");
+    assertThat(t.attributes("a.txt").get().size()).isEqualTo("a longer content than before".length());
+  }
 }
