@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     + "still lazy, creation time, description.")
 final class LsCommand extends ClientCommand {
   private static final String ROW = "%-25s  %-9s  %-10s  %-4s  %-4s  %-20s  %s%n";
+  private long rows;
 
   LsCommand(Terminal terminal) {
     super(terminal);
@@ -35,11 +36,21 @@ final class LsCommand extends ClientCommand {
     return r.path("equalImmutable").isTextual() ? "committed" : "mutable";
   }
 
+  /** Each ref comes as a progress line: printed as it comes (a large cache is never one answer). */
   @Override
-  void printText(JsonNode result) {
+  void progress(JsonNode p) {
+    JsonNode r = p.path("ref");
+    if (r.isMissingNode()) {
+      return;
+    }
     PrintWriter out = terminal.out();
-    out.printf(ROW, "ID", "TYPE", "KIND", "HELD", "LAZY", "CREATED", "DESCRIPTION");
-    for (JsonNode r : result) {
+    if (client.format == ClientOptions.Format.json) {
+      out.print(rows == 0 ? "[\n" : ",\n");
+      out.print("  " + json(r).replace("\n", "\n  "));
+    } else {
+      if (rows == 0) {
+        out.printf(ROW, "ID", "TYPE", "KIND", "HELD", "LAZY", "CREATED", "DESCRIPTION");
+      }
       String created = r.path("createdAt").asText("");
       if (created.length() > 19) {
         created = created.substring(0, 19) + "Z";
@@ -48,5 +59,18 @@ final class LsCommand extends ClientCommand {
           r.path("kind").asText(), r.path("held").asBoolean() ? "yes" : "no", r.path("lazy").asBoolean() ? "yes" : "no",
           Printable.text(created), Printable.text(r.path("description").asText("")));
     }
+    rows++;
+  }
+
+  @Override
+  void printText(JsonNode result) {
+    if (rows == 0) {
+      terminal.out().printf(ROW, "ID", "TYPE", "KIND", "HELD", "LAZY", "CREATED", "DESCRIPTION");
+    }
+  }
+
+  @Override
+  void printJson(JsonNode result) {
+    terminal.out().println(rows == 0 ? "[]" : "\n]");
   }
 }

@@ -414,8 +414,9 @@ public final class RefService {
     return treePath(id);
   }
 
-  public List<RefView> list() {
-    return cache.records().stream().map(this::view).toList();
+  /** Every record as the service shows it, sorted by ID, to {@code sink} a chunk at a time. */
+  public void list(Consumer<RefView> sink) {
+    cache.eachRecord(r -> sink.accept(view(r)));
   }
 
   /** The record {@code id} stands for: its own, or for a committed mutable's ID, its twin's. */

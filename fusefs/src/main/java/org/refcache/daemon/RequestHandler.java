@@ -164,7 +164,7 @@ public final class RequestHandler {
       case "mount" -> mountResult(service.mount(a.required("id"), a.path("dir"), a.flag("readOnly"),
           new MountPrivileges(a.flag("setuid"), a.flag("devices"))));
       case "umount" -> mountResult(service.umount(a.path("dir")));
-      case "ls" -> ControlProtocol.JSON.valueToTree(service.list());
+      case "ls" -> list(progress);
       case "info" -> ControlProtocol.JSON.valueToTree(service.describe(a.required("id")));
       case "files" -> fileNames(service.files(a.required("id")), a.optional("encoding"));
       case "du" -> du(a.strings("filter"), a.flag("verbose"), progress);
@@ -179,6 +179,23 @@ public final class RequestHandler {
           a.flag("insecure"), progress);
       default -> throw new ControlException(ErrorKind.USAGE, "unknown operation " + op);
     };
+  }
+
+  /**
+   * Every ref, each a progress line ({@code "ref"}), then their count: streamed like disk usage, so
+   * that a listing of a very large cache is never one answer in the daemon's memory.
+   */
+  private JsonNode list(Consumer<JsonNode> progress) {
+    long[] refs = {0};
+    service.list(v -> {
+      ObjectNode p = ControlProtocol.object();
+      p.set("ref", ControlProtocol.JSON.valueToTree(v));
+      progress.accept(p);
+      refs[0]++;
+    });
+    ObjectNode result = ControlProtocol.object();
+    result.put("refs", refs[0]);
+    return result;
   }
 
   private RegistryOperations registry() {

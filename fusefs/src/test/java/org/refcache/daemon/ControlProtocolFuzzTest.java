@@ -61,10 +61,14 @@ class ControlProtocolFuzzTest {
 
   /** Each input starts from a service that holds nothing, so no input's outcome depends on others. */
   private static void releaseEverything() throws IOException {
-    for (RefView ref : service.list()) {
+    List<String> held = new ArrayList<>();
+    service.list(ref -> {
       if (ref.held()) {
-        service.release(ref.id());
+        held.add(ref.id());
       }
+    });
+    for (String id : held) {
+      service.release(id);
     }
   }
 

@@ -113,11 +113,11 @@ class HeartbeatTest {
     letGo.start();
 
     ServiceFixture.Run r = ServiceFixture.run(Map.of(DaemonConfig.SOCKET_ENV, socket.toString()),
-        "ls", "--timeout", "1", "--format", "json");
+        "info", "some-ref", "--timeout", "1", "--format", "json");
 
     letGo.join();
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.out()).contains("\"answer\" : \"ls\"");
+    assertThat(r.out()).contains("\"answer\" : \"info\"");
   }
 
   private static void send(SocketChannel c, String line) throws IOException {

@@ -219,6 +219,11 @@ public final class CacheManager implements AutoCloseable {
     return usage.records();
   }
 
+  /** Every live record, sorted by ID, to {@code sink}, a chunk at a time (nothing held for all). */
+  public void eachRecord(Consumer<RecordInfo> sink) {
+    usage.eachRecord(sink);
+  }
+
   /** One record; NotFoundException when unknown. Does not count as a use. */
   public RecordInfo info(String id) {
     return usage.info(id);

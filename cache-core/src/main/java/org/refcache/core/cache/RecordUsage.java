@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.refcache.core.content.ContentInfo;
 import org.refcache.core.content.ContentStore;
 import org.refcache.core.digest.Digest;
@@ -125,6 +126,17 @@ final class RecordUsage {
    * under it a chunk at a time (one hold for 100 000 records stalled every lookup through the view).
    */
   List<RecordInfo> records() {
+    List<RecordInfo> out = new ArrayList<>();
+    eachRecord(out::add);
+    return out;
+  }
+
+  /**
+   * Every live record, sorted by ID, to {@code sink}: described a chunk at a time under the lock and
+   * given to {@code sink} outside it, so that neither a hold of the lock nor the memory grows with the
+   * number of records (a listing of a very large cache streams, as disk usage does).
+   */
+  void eachRecord(Consumer<RecordInfo> sink) {
     records.mu.lock();
     try {
       records.ensureOpen();
@@ -133,20 +145,21 @@ final class RecordUsage {
     }
     List<CacheRecord> all = records.listedWithoutLock();
     all.sort(Comparator.comparing((CacheRecord r) -> r.id));
-    List<RecordInfo> out = new ArrayList<>(all.size());
+    List<RecordInfo> chunk = new ArrayList<>(UsageSnapshot.CHUNK);
     for (int i = 0; i < all.size(); i += UsageSnapshot.CHUNK) {
+      chunk.clear();
       records.mu.lock();
       try {
         for (CacheRecord rec : all.subList(i, Math.min(all.size(), i + UsageSnapshot.CHUNK))) {
           if (!rec.isDead()) {
-            out.add(infoOf(rec));
+            chunk.add(infoOf(rec));
           }
         }
       } finally {
         records.mu.unlock();
       }
+      chunk.forEach(sink);
     }
-    return out;
   }
 
   /** One record; NotFoundException when unknown. */
