@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "pull", description = "Pull an image from an OCI registry: the manifest and config now, each layer "
     + "fetched and unpacked when a path in it is first read (lazy), or all of them now with --eager. The service "
     + "reads credentials from $REFCACHE_AUTH_FILE or its ~/.docker/config.json. Prints the top ref's ID.")
-final class PullCommand extends ClientCommand {
+final class PullCommand extends TransferCommand {
   @Option(names = "--eager", description = "Fetch and unpack every layer now.")
   boolean eager;
 
@@ -24,8 +24,6 @@ final class PullCommand extends ClientCommand {
 
   @Parameters(paramLabel = "IMAGE", description = "host[:port]/repository[:tag][@digest]")
   String image;
-
-  private TransferDisplay display;
 
   PullCommand(Terminal terminal) {
     super(terminal);
@@ -47,18 +45,8 @@ final class PullCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
-    if (display == null) {
-      display = new TransferDisplay(terminal, "fetching");
-    }
-    display.show(p);
-  }
-
-  @Override
-  void done() {
-    if (display != null) {
-      display.end();
-    }
+  String verb() {
+    return "fetching";
   }
 
   @Override

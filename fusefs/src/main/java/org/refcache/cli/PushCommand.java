@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
     + "none; skipped when the registry has them, mounted from the repository they were pulled from in the same "
     + "registry), then a config and the manifest. The service reads credentials from $REFCACHE_AUTH_FILE or its "
     + "~/.docker/config.json. Prints the manifest's digest.")
-final class PushCommand extends ClientCommand {
+final class PushCommand extends TransferCommand {
   @Option(names = "--compression", paramLabel = "gzip|zstd|uncompressed",
       description = "Every layer in this compression (converted when needed); default: blobs as they are, new ones gzip.")
   String compression;
@@ -25,8 +25,6 @@ final class PushCommand extends ClientCommand {
 
   @Parameters(index = "1", paramLabel = "IMAGE", description = "host[:port]/repository[:tag]")
   String image;
-
-  private TransferDisplay display;
 
   PushCommand(Terminal terminal) {
     super(terminal);
@@ -48,18 +46,8 @@ final class PushCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
-    if (display == null) {
-      display = new TransferDisplay(terminal, "pushing");
-    }
-    display.show(p);
-  }
-
-  @Override
-  void done() {
-    if (display != null) {
-      display.end();
-    }
+  String verb() {
+    return "pushing";
   }
 
   @Override
