@@ -16,6 +16,8 @@ import picocli.CommandLine.Mixin;
  * and other text from the service escaped ({@link Printable}); JSON is exact.
  */
 abstract class ClientCommand implements Callable<Integer> {
+  private boolean progressShown;
+
   @Mixin
   ClientOptions client;
 
@@ -51,8 +53,22 @@ abstract class ClientCommand implements Callable<Integer> {
   /** Receives progress messages; the default ignores them. */
   void progress(JsonNode p) {}
 
-  /** Called after the result is printed (e.g. to end a progress line). */
-  void done() {}
+  /** Called after the result is printed: ends a progress line {@link #showProgress} started. */
+  void done() {
+    if (progressShown) {
+      terminal.err().println();
+      terminal.err().flush();
+    }
+  }
+
+  /** Rewrites the one progress line on stderr with {@code text}, on a terminal only. */
+  final void showProgress(String text) {
+    if (terminal.interactive()) {
+      terminal.err().print("\r" + text);
+      terminal.err().flush();
+      progressShown = true;
+    }
+  }
 
   @Override
   public final Integer call() {

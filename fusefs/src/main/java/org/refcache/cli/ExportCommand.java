@@ -25,7 +25,6 @@ final class ExportCommand extends ClientCommand {
   @Parameters(index = "1", paramLabel = "DIR[:TAG]", description = "The layout directory, and the tag.")
   String target;
 
-  private boolean progressShown;
 
   ExportCommand(Terminal terminal) {
     super(terminal);
@@ -49,19 +48,7 @@ final class ExportCommand extends ClientCommand {
 
   @Override
   void progress(JsonNode p) {
-    if (terminal.interactive()) {
-      terminal.err().printf("\rexporting: layer %d / %d", p.path("layer").asInt(), p.path("layers").asInt());
-      terminal.err().flush();
-      progressShown = true;
-    }
-  }
-
-  @Override
-  void done() {
-    if (progressShown) {
-      terminal.err().println();
-      terminal.err().flush();
-    }
+    showProgress(String.format("exporting: layer %d / %d", p.path("layer").asInt(), p.path("layers").asInt()));
   }
 
   @Override

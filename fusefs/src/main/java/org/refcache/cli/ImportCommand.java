@@ -20,7 +20,6 @@ final class ImportCommand extends ClientCommand {
   @Parameters(paramLabel = "FILE", description = "The layer tarball; the service reads it by path.")
   String file;
 
-  private boolean progressShown;
 
   ImportCommand(Terminal terminal) {
     super(terminal);
@@ -42,21 +41,7 @@ final class ImportCommand extends ClientCommand {
 
   @Override
   void progress(JsonNode p) {
-    if (terminal.interactive()) {
-      long bytes = p.path("bytes").asLong();
-      long total = p.path("total").asLong();
-      terminal.err().printf("\rimporting: %d / %d MiB", bytes >> 20, total >> 20);
-      terminal.err().flush();
-      progressShown = true;
-    }
-  }
-
-  @Override
-  void done() {
-    if (progressShown) {
-      terminal.err().println();
-      terminal.err().flush();
-    }
+    showProgress(String.format("importing: %d / %d MiB", p.path("bytes").asLong() >> 20, p.path("total").asLong() >> 20));
   }
 
   @Override
