@@ -3,7 +3,6 @@ package org.refcache.core.layer;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -68,15 +67,15 @@ public enum Compression {
       case UNCOMPRESSED -> in;
       case GZIP -> {
         try {
-          yield new TruncationReported(GzipCompressorInputStream.builder()
+          yield truncationReported(GzipCompressorInputStream.builder()
               .setInputStream(in)
               .setDecompressConcatenated(true)
-              .get(), this);
+              .get());
         } catch (EOFException e) {
           throw truncated(e); // the header is read at once
         }
       }
-      case ZSTD -> new TruncationReported(new ZstdInputStreamNoFinalizer(in), this);
+      case ZSTD -> truncationReported(new ZstdInputStreamNoFinalizer(in));
     };
   }
 
@@ -141,39 +140,8 @@ public enum Compression {
   }
 
   /** Turns the decompressor's bare {@link EOFException} into an error that says what happened. */
-  private static final class TruncationReported extends FilterInputStream {
-    private final Compression compression;
-
-    TruncationReported(InputStream decompressed, Compression compression) {
-      super(decompressed);
-      this.compression = compression;
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (EOFException e) {
-        throw compression.truncated(e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (EOFException e) {
-        throw compression.truncated(e);
-      }
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      try {
-        return super.skip(n);
-      } catch (EOFException e) {
-        throw compression.truncated(e);
-      }
-    }
+  private InputStream truncationReported(InputStream decompressed) {
+    return new ReportingInputStream(decompressed,
+        e -> e instanceof EOFException eof ? truncated(eof) : e);
   }
 }

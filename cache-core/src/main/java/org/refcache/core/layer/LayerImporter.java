@@ -81,8 +81,11 @@ public final class LayerImporter {
    */
   public Imported ingest(InputStream in, long size, String name, Progress progress) throws IOException {
     try (ContentWriter writer = content.writer("import-" + UUID.randomUUID(), size, null)) {
+      // A read error's message names nothing: say what could not be read.
+      InputStream reading = new ReportingInputStream(in,
+          e -> new IOException("cannot read " + name + ": " + e.getMessage(), e));
       BufferedInputStream tee = new BufferedInputStream(new Reporting(
-          new TeeInputStream(new Reading(in, name), new Storing(writer.stream(), name), false),
+          new TeeInputStream(reading, new Storing(writer.stream(), name), false),
           writer, size, progress), BUFFER);
       byte[] head = new byte[Compression.MAGIC_LENGTH];
       tee.mark(head.length);
@@ -114,34 +117,6 @@ public final class LayerImporter {
       long stored = writer.written();
       progress.update(stored, size);
       return new Imported(blob, stored, diff, compression.ociMediaType());
-    }
-  }
-
-  /** Says what could not be read (the message of a read error names nothing). */
-  private static final class Reading extends FilterInputStream {
-    private final String name;
-
-    Reading(InputStream in, String name) {
-      super(in);
-      this.name = name;
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return in.read();
-      } catch (IOException e) {
-        throw new IOException("cannot read " + name + ": " + e.getMessage(), e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return in.read(b, off, len);
-      } catch (IOException e) {
-        throw new IOException("cannot read " + name + ": " + e.getMessage(), e);
-      }
     }
   }
 
