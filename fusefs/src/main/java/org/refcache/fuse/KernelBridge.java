@@ -25,7 +25,8 @@ import org.refcache.posix.StatVfs;
  * built from its parent's and its name when the kernel looks it up.
  *
  * <p>Besides the node table this keeps what libfuse's high-level layer kept: directory listings
- * per open directory (served by offset), and files unlinked while open, which the view keeps
+ * per reader (served by offset; directories are opened without requests, see
+ * {@link DirectoryRequests}), and files unlinked while open, which the view keeps
  * reachable ({@link ViewOperations#unlinkOpen}) until their last release, so that {@code fstat}
  * and {@code fchmod} on them still find them.
  *
