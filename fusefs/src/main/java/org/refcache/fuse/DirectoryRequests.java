@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.Reply;
@@ -14,19 +14,38 @@ import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Posix;
 
 /**
- * Directory reading for the kernel transport: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR. A
- * directory is listed once per reader (offset 0, also after {@code rewinddir}) and served from
- * that listing by offset, as libfuse's high-level layer did.
+ * Directory reading for the kernel transport: READDIR and READDIRPLUS. Directories are opened and
+ * closed without a request: OPENDIR is answered ENOSYS once, and the kernel then opens every
+ * directory itself ({@code no_opendir}), sends no RELEASEDIR, reads with handle 0 and keeps every
+ * listing in its cache ({@code FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR}, fs/fuse/file.c's default for
+ * opens without a request). What keeps those listings right is in ARCHITECTURE.md ("Caching
+ * rules"): the kernel lists a directory again when it changed through the mount (its i_version
+ * moves with every create, unlink, rename and link there) or when its mtime moved, and
+ * {@code /refs}, which changes without a request, is dropped by notification.
+ *
+ * <p>A directory is listed once per reader (offset 0, also after {@code rewinddir}) and served
+ * from that snapshot by offset: entries added or removed meanwhile do not shift the others. With
+ * no handle to key it, the offset names its snapshot: the snapshot's number in the high 32 bits,
+ * the index of the next entry in the low ones. A snapshot goes when a reader reached its end, or
+ * when {@link #KEPT} later ones were made (a reader that stopped early); a reader coming back to a
+ * snapshot that went is served from a new listing at the same index.
  */
 final class DirectoryRequests {
   // Callers hold the read side of the ref's structure lock and pass the place they computed.
 
   private static final int NAME_MAX = 255;
+  /** Snapshots kept for readers that have not reached their end. */
+  static final int KEPT = 256;
 
   private final ViewOperations view;
   private final NodeTable nodes;
-  private final ConcurrentMap<Long, List<Listed>> listings = new ConcurrentHashMap<>();
-  private final AtomicLong nextHandle = new AtomicLong(1);
+  private final Map<Long, List<Listed>> snapshots = new LinkedHashMap<>(KEPT, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, List<Listed>> eldest) {
+      return size() > KEPT;
+    }
+  };
+  private final AtomicLong nextSnapshot = new AtomicLong(1);
 
   DirectoryRequests(ViewOperations view, NodeTable nodes) {
     this.view = view;
@@ -38,49 +57,47 @@ final class DirectoryRequests {
   }
 
   /**
-   * OPENDIR of the directory at {@code at}: the view checks it; the handle is only a key for its
-   * listing.
-   */
-  void open(Reply reply, MountPath at) throws IOException {
-    boolean unchanging = view.openDirectory(at);
-    long handle = nextHandle.getAndIncrement();
-    ByteBuffer out = reply.begin();
-    out.putLong(handle);
-    // A listing that cannot change may stay in the kernel's cache: no READDIR next time.
-    out.putInt(unchanging ? FuseKernel.FOPEN_KEEP_CACHE | FuseKernel.FOPEN_CACHE_DIR : 0);
-    out.putInt(0);
-    reply.send();
-  }
-
-  /**
-   * fuse_read_in: fh 0, offset 8, size 16. The whole directory is listed when a reader starts
-   * (offset 0, also after {@code rewinddir}) and served from that listing by offset, as
-   * libfuse's high-level layer did: entries added or removed meanwhile do not shift the others.
+   * fuse_read_in: fh 0, offset 8, size 16. The handle is 0 (no OPENDIR); the offset is 0 or one
+   * this class made (see the class doc).
    *
-   * @param at the directory's place, null if it has none any more (its listing still answers)
+   * @param at the directory's place, null if it has none any more (a started listing still
+   *           answers)
    */
   void read(Request r, Reply reply, boolean plus, MountPath at) throws IOException {
-    long handle = r.i64(0);
     long offset = r.i64(8);
     int size = Math.min(r.i32(16), reply.capacity());
-    List<Listed> entries = listings.get(handle);
-    if (offset == 0 || entries == null) {
-      entries = list(at);
-      listings.put(handle, entries);
+    long snapshot = offset >>> 32;
+    long index = offset & 0xffffffffL;
+    List<Listed> entries;
+    synchronized (snapshots) {
+      entries = offset == 0 ? null : snapshots.get(snapshot);
     }
+    if (entries == null) {
+      entries = list(at);
+      snapshot = nextSnapshot.getAndIncrement() & 0x7fffffffL;
+      synchronized (snapshots) {
+        snapshots.put(snapshot, entries);
+      }
+    }
+    if (index >= entries.size()) {
+      synchronized (snapshots) {
+        snapshots.remove(snapshot); // this reader reached the end
+      }
+    }
+    long base = snapshot << 32;
     if (plus) {
-      fillPlus(at, reply, entries, offset, size);
+      fillPlus(at, reply, entries, base, index, size);
       return;
     }
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
-    for (long i = offset; i < entries.size(); i++) {
+    for (long i = index; i < entries.size(); i++) {
       Listed e = entries.get((int) i);
       int record = (FuseKernel.DIRENT_HEADER_SIZE + e.bytes().length + 7) & ~7;
       if (out.position() + record > end) {
         break;
       }
-      putDirent(out, e, i + 1, record);
+      putDirent(out, e, base | (i + 1), record);
     }
     reply.send();
   }
@@ -107,7 +124,7 @@ final class DirectoryRequests {
    * with a node counts as one lookup of it, as the kernel counts it. The mount's own directories
    * answer names only: their entries are refs, which a lookup would open.
    */
-  private void fillPlus(MountPath dir, Reply reply, List<Listed> entries, long offset,
+  private void fillPlus(MountPath dir, Reply reply, List<Listed> entries, long base, long index,
                         int size) throws IOException {
     if (dir == null) {
       throw new java.nio.file.NoSuchFileException("(a directory without a name)");
@@ -116,7 +133,7 @@ final class DirectoryRequests {
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     List<Long> handedOut = new ArrayList<>();
-    for (long i = offset; i < entries.size(); i++) {
+    for (long i = index; i < entries.size(); i++) {
       Listed e = entries.get((int) i);
       int record = (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + e.bytes().length
           + 7) & ~7;
@@ -136,7 +153,7 @@ final class DirectoryRequests {
         // Node 0: a name without a lookup (the kernel looks it up if it needs it).
         out.put(new byte[FuseKernel.ENTRY_OUT_SIZE]);
       }
-      putDirent(out, e, i + 1, record - (out.position() - start));
+      putDirent(out, e, base | (i + 1), record - (out.position() - start));
     }
     if (!reply.send()) {
       for (long id : handedOut) {
@@ -168,9 +185,8 @@ final class DirectoryRequests {
     }
   }
 
-  /** RELEASEDIR: the listing goes. */
-  void release(Request r, Reply reply) {
-    listings.remove(r.i64(0));
+  /** RELEASEDIR: not sent once OPENDIR was refused (kept for a kernel that sends it anyway). */
+  void release(Reply reply) {
     reply.ok();
   }
 }

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Stat;
@@ -30,6 +31,13 @@ final class EntryLookup {
   private final Duration entryTimeout;
   private final Duration attrTimeout;
   private final Instant mountTime = Instant.now();
+  /**
+   * When the refs under {@code /refs} last changed: its mtime and ctime. The kernel compares a
+   * directory's mtime with the one it saw when it cached the listing and lists again if it moved
+   * (fs/fuse/readdir.c); {@code /refs}' attributes are asked for at each open, so a listing
+   * cached while a ref appeared is not served after the change.
+   */
+  private final AtomicReference<Instant> refsChanged = new AtomicReference<>(mountTime);
   private final AtomicBoolean rootAnswered = new AtomicBoolean();
   /** Refs whose directory answered as a stand-in (see lookup): it keeps those attributes. */
   private final Set<String> standInRoots = ConcurrentHashMap.newKeySet();
@@ -50,6 +58,12 @@ final class EntryLookup {
     this.entryTimeout = entryTimeout;
     this.attrTimeout = attrTimeout;
     this.missingInRef = Entry.missing(entryTimeout);
+  }
+
+  /** A ref appeared, went or changed: {@code /refs}' times move on (never to an equal one). */
+  void refsChanged() {
+    Instant now = Instant.now();
+    refsChanged.getAndUpdate(last -> now.isAfter(last) ? now : last.plusNanos(1));
   }
 
   /** Whether the root has been looked up: the mount is up and served (the readiness probe). */
@@ -92,7 +106,7 @@ final class EntryLookup {
         return found(into, false);
       }
       case REFS -> {
-        Attributes.syntheticDirectory(into, Attributes.REFS_INO, 1, mountTime);
+        Attributes.syntheticDirectory(into, Attributes.REFS_INO, 1, refsChanged.get());
         return found(into, false);
       }
       case NONE -> {

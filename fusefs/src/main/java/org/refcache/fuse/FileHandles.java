@@ -39,6 +39,18 @@ final class FileHandles {
   private static final int CARRIED_FLAGS = Posix.O_ACCMODE | Posix.O_APPEND | O_DSYNC | O_SYNC;
   /** Never follow a symlink that might have replaced the file, never leak into children. */
   private static final int ADDED_FLAGS = Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
+  /**
+   * Files of read-only trees up to this size are not offered for passthrough: the kernel reads
+   * them through READ requests into FUSE's own page cache (kept across opens), one request for
+   * the whole file (the kernel's readahead window). A passthrough read marks the FUSE inode's
+   * atime stale after every read, whatever the times (fs/fuse/passthrough.c
+   * {@code fuse_file_accessed} -> {@code fuse_invalidate_atime}, skipped only on a read-only
+   * superblock), so every later {@code fstat} or {@code stat} of a passed-through file is a
+   * GETATTR: one request per file per pass of a {@code tar}, which is most of its cost for small
+   * files. A read from FUSE's page cache marks nothing. Larger files keep passthrough (one copy
+   * of their pages, the kernel's read speed); their GETATTR per pass is small beside their data.
+   */
+  static final long CACHED_UP_TO = 128 * 1024;
 
   private final OpenFiles files;
 
@@ -73,8 +85,11 @@ final class FileHandles {
       if (tree != null && !node.isUpper() && node.isRegularFile()) {
         return registerLowerReader(ref, tree, path, node, flags);
       }
+      OpenFile file = openFile(ref, real, flags, false);
+      file.offerPassthrough(node.stat().size() > CACHED_UP_TO);
+      return files.register(file);
     }
-    return register(ref, real, flags, writable != null);
+    return register(ref, real, flags, true);
   }
 
   /**
@@ -244,7 +259,8 @@ final class FileHandles {
    */
   int passthroughDescriptor(long handle) {
     OpenFile file = files.get(handle);
-    return file == null || file.follows() || !file.ofReadOnlyTree() ? -1 : file.fd();
+    return file == null || file.follows() || !file.ofReadOnlyTree() || !file.passthroughOffered()
+        ? -1 : file.fd();
   }
 
   /**

@@ -222,11 +222,13 @@ public final class FuseMount implements AutoCloseable {
   }
 
   /**
-   * Forgets the cached lease of ref {@code id} (after commit or release), so the next access opens
-   * the ref again. Files open in it keep their lease until they are closed.
+   * Forgets the cached lease of ref {@code id} (after it appeared, was committed or released), so
+   * the next access opens the ref again, and tells the kernel that {@code /refs} changed. Files
+   * open in it keep their lease until they are closed.
    */
   public void invalidate(String id) {
     trees.invalidate(id);
+    view.refsChanged();
     KernelBridge b = bridge;
     if (b != null) {
       b.invalidateRef(id);

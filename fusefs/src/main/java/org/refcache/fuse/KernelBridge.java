@@ -25,7 +25,8 @@ import org.refcache.posix.StatVfs;
  * built from its parent's and its name when the kernel looks it up.
  *
  * <p>Besides the node table this keeps what libfuse's high-level layer kept: directory listings
- * per open directory (served by offset), and files unlinked while open, which the view keeps
+ * per reader (served by offset; directories are opened without requests, see
+ * {@link DirectoryRequests}), and files unlinked while open, which the view keeps
  * reachable ({@link ViewOperations#unlinkOpen}) until their last release, so that {@code fstat}
  * and {@code fchmod} on them still find them.
  *
@@ -97,6 +98,9 @@ final class KernelBridge implements FuseSession.Handler {
     }
     if (s != null && refs != null) {
       s.invalidateEntry(refs.id, id.getBytes(StandardCharsets.ISO_8859_1));
+      // The kernel keeps every listing (directories open without a request): /refs changes
+      // without a request through it, so its cached listing goes (a new ref, a gone one).
+      s.invalidateInode(refs.id);
     }
     passthrough.dropRef(id);
     structure.forget(id);
@@ -185,11 +189,12 @@ final class KernelBridge implements FuseSession.Handler {
         view.removexattr(at, r.name(0));
         reply.ok();
       });
-      case FuseKernel.OPENDIR -> withPath(r, at -> directories.open(reply, at));
+      // Directories are opened and closed without a request (see DirectoryRequests).
+      case FuseKernel.OPENDIR -> reply.error(Errno.ENOSYS);
       case FuseKernel.READDIR -> underStructure(r, at -> directories.read(r, reply, false, at));
       case FuseKernel.READDIRPLUS -> underStructure(r,
           at -> directories.read(r, reply, true, at));
-      case FuseKernel.RELEASEDIR -> directories.release(r, reply);
+      case FuseKernel.RELEASEDIR -> directories.release(reply);
       case FuseKernel.FSYNCDIR -> withPath(r, at -> {
         view.syncDirectory(at);
         reply.ok();

@@ -63,6 +63,8 @@ final class OpenFiles implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set while the file is on a lower file that may be copied up; then its fd may change. */
     private volatile LowerFile lower;
+    /** Whether the kernel may read the file itself (see {@link FileHandles#CACHED_UP_TO}). */
+    private volatile boolean passthroughOffered;
     /** Guards {@link #fd} against a swap or close during its use, for files that follow. */
     private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
 
@@ -79,6 +81,15 @@ final class OpenFiles implements AutoCloseable {
     /** Whether the file belongs to a read-only tree (never writable, unlike a frozen one). */
     boolean ofReadOnlyTree() {
       return !(ref.tree() instanceof org.refcache.core.overlay.WritableOverlayTree);
+    }
+
+    void offerPassthrough(boolean offered) {
+      this.passthroughOffered = offered;
+    }
+
+    /** Whether the view offers the file's descriptor for passthrough (a read-only tree's). */
+    boolean passthroughOffered() {
+      return passthroughOffered;
     }
 
     /** The descriptor; of a file that may follow a copy-up, valid only until it swaps. */

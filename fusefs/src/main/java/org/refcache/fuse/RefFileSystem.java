@@ -57,6 +57,11 @@ final class RefFileSystem implements ViewOperations {
     this.entries = new EntryLookup(source, trees, unlinked, entryTimeout, attrTimeout);
   }
 
+  /** A ref appeared, went or changed: {@code /refs} shows a later mtime (see EntryLookup). */
+  void refsChanged() {
+    entries.refsChanged();
+  }
+
   /** Whether the root has been looked up: the mount is up and served (the readiness probe). */
   boolean rootAnswered() {
     return entries.rootAnswered();

@@ -79,7 +79,10 @@
  *       them when the ref goes ({@link org.refcache.fuse.FuseMount#invalidate}); the mount's
  *       timeouts cover the rest (see {@link org.refcache.fuse.FuseOptions}), attributes in
  *       writable trees as long as names ({@link org.refcache.fuse.FuseOptions#kernelAttrTimeout}).
- *       libfuse 2.9 applies the mount's timeouts to everything.</li>
+ *       The kernel transport opens directories without requests, so the kernel keeps every
+ *       listing and lists again when the directory changed through the mount; {@code /refs} is
+ *       dropped by notification when a ref appears or goes (docs/ARCHITECTURE.md, "Caching
+ *       rules"). libfuse 2.9 applies the mount's timeouts to everything.</li>
  * </ul>
  *
  * <h2>Threads</h2>

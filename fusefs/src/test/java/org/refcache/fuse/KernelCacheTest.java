@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,8 +34,12 @@ class KernelCacheTest {
   void setUp() throws IOException {
     view = new ViewFixture(tmp);
     layer = view.layer("l");
-    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "cached v1");
+    LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "cached v1")
+        .file("big", BIG_V1);
   }
+
+  /** A file the view offers for passthrough: larger than {@link FileHandles#CACHED_UP_TO}. */
+  private static final String BIG_V1 = "cached v1\n".repeat(20_000);
 
   @AfterEach
   void tearDown() throws IOException {
@@ -53,34 +58,85 @@ class KernelCacheTest {
    * one page cache (the layer file's, as under kernel overlayfs) and no copy of it in FUSE's.
    */
   @Test
-  void filesOfReadOnlyRefsAreReadByTheKernelStraightFromTheLayer() throws IOException {
+  void largeFilesOfReadOnlyRefsAreReadByTheKernelStraightFromTheLayer() throws IOException {
     view.addReadOnly("ro", layer);
     mountWithLongTimeouts();
     assertThat(view.mounted().passthrough()).as("passthrough negotiated (Linux 6.9+)").isTrue();
+    assertThat(Files.readString(view.ref("ro").resolve("big"))).isEqualTo(BIG_V1);
+
+    overwriteBehindTheMountsBack(layer.resolve("big"), "cached v2");
+
+    assertThat(Files.readString(view.ref("ro").resolve("big"))).startsWith("cached v2\n");
+  }
+
+  /**
+   * Small files of read-only refs are not passed through: FUSE's page cache keeps their content
+   * across opens, so a second read takes no READ (and marks no atime stale: see
+   * {@link #aSecondTarOfSmallFilesAsksForNoAttributes}).
+   */
+  @Test
+  void smallFilesOfReadOnlyRefsKeepTheirPagesAcrossOpens() throws IOException {
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
     assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
 
     overwriteBehindTheMountsBack(layer.resolve("f"), "cached v2");
+    long reads = mount.served(org.refcache.fuse.kernel.FuseKernel.READ);
 
-    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v2");
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.READ)).isEqualTo(reads);
+  }
+
+  /**
+   * The GETATTR per file that a warm {@code tar} sent: after every passthrough read the kernel
+   * marks the inode's atime stale and {@code tar}'s {@code fstat} asks again; reads from FUSE's
+   * page cache do not. A second pass over 50 small files asks for no file's attributes.
+   */
+  @Test
+  void aSecondTarOfSmallFilesAsksForNoAttributes() throws Exception {
+    LayerBuilder files = LayerBuilder.allAt(layer, LayerBuilder.OLD);
+    for (int i = 0; i < 50; i++) {
+      files.file("d/f" + i, "content " + i);
+    }
+    view.addReadOnly("ro", layer);
+    FuseMount mount = view.mount();
+    List<String> tar = List.of("sh", "-c",
+        "tar -cf - -C " + view.ref("ro").resolve("d") + " . | cat > /dev/null");
+    run(tar);
+    long getattrs = mount.served(org.refcache.fuse.kernel.FuseKernel.GETATTR);
+    long opens = mount.served(org.refcache.fuse.kernel.FuseKernel.OPEN);
+
+    run(tar);
+
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.OPEN) - opens)
+        .as("the files were opened again").isEqualTo(50);
+    assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.GETATTR) - getattrs)
+        .as("GETATTRs of the second pass").isLessThan(5);
+  }
+
+  private static void run(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(command + ": " + out).isZero();
   }
 
   @Test
   void laterOpensOfAPassthroughFileTakeNoHandleAndOutliveTheirRef() throws IOException {
     view.addReadOnly("ro", layer);
     FuseMount mount = view.mount();
-    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("cached v1");
+    assertThat(Files.readString(view.ref("ro").resolve("big"))).isEqualTo(BIG_V1);
     view.awaitAllReleased();
 
-    try (var in = Files.newByteChannel(view.ref("ro").resolve("f"))) {
+    try (var in = Files.newByteChannel(view.ref("ro").resolve("big"))) {
       assertThat(mount.openFiles()).as("handles of ours for the second open").isZero();
       view.source.remove("ro");
       mount.invalidate("ro");
       ByteBuffer buf = ByteBuffer.allocate(32);
       int n = in.read(buf);
-      assertThat(new String(buf.array(), 0, n, StandardCharsets.UTF_8)).isEqualTo("cached v1");
+      assertThat(new String(buf.array(), 0, n, StandardCharsets.UTF_8)).startsWith("cached v1");
       ((FileChannel) in).force(true); // fsync of an open without a handle of ours: nothing dirty
     }
-    assertThat(Files.exists(view.ref("ro").resolve("f"))).isFalse();
+    assertThat(Files.exists(view.ref("ro").resolve("big"))).isFalse();
   }
 
   /** The service invalidates a ref that stays (a repeated import of its layer does). */
@@ -165,10 +221,10 @@ class KernelCacheTest {
           .count();
     }
 
-    assertThat(statted).isEqualTo(201);
+    assertThat(statted).isEqualTo(202); // f, big and the 200
     assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.READDIRPLUS)).isPositive();
     assertThat(mount.served(org.refcache.fuse.kernel.FuseKernel.LOOKUP) - lookupsBefore)
-        .as("lookups for 201 listed files").isLessThan(10);
+        .as("lookups for 202 listed files").isLessThan(10);
   }
 
   @Test

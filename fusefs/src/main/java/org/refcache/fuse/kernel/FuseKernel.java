@@ -111,6 +111,11 @@ public final class FuseKernel {
   /** On OPENDIR: the kernel may keep the listing in its page cache (with KEEP_CACHE). */
   public static final int FOPEN_CACHE_DIR = 1 << 3;
 
+  /**
+   * fuse_out_header.error of a notification: drop an inode's cached attributes and pages, a
+   * directory's cached listing with them (fuse_notify_inval_inode_out: ino, off, len).
+   */
+  public static final int NOTIFY_INVAL_INODE = 2;
   /** fuse_out_header.error of a notification: drop a cached name (fuse_notify_inval_entry_out). */
   public static final int NOTIFY_INVAL_ENTRY = 3;
 

@@ -329,6 +329,40 @@ public final class FuseSession implements AutoCloseable {
   }
 
   /**
+   * Tells the kernel to drop the cached attributes and pages of node {@code nodeId}
+   * ({@code FUSE_NOTIFY_INVAL_INODE}, offset 0, length 0: every page); for a directory, its cached
+   * listing (fs/fuse/readdir.c keeps it in the inode's pages and starts over when one is gone).
+   *
+   * @return false if the kernel did not know the node (or the session is gone)
+   */
+  public boolean invalidateInode(long nodeId) {
+    device.readLock().lock();
+    try {
+      if (deviceClosed) {
+        return false;
+      }
+      synchronized (notifications) {
+        notifications.clear();
+        int total = FuseKernel.OUT_HEADER_SIZE + 24;
+        notifications.putInt(total);
+        notifications.putInt(FuseKernel.NOTIFY_INVAL_INODE);
+        notifications.putLong(0);
+        notifications.putLong(nodeId);
+        notifications.putLong(0); // off: from the first page
+        notifications.putLong(0); // len: to the last
+        long n = Descriptors.write(fd, notificationMemory, total);
+        if (n < 0 && n != -Errno.ENOENT) {
+          LOG.debug("invalidating node {} of {} failed: errno {}", nodeId,
+              Printable.text(mountpoint.toString()), -n);
+        }
+        return n >= 0;
+      }
+    } finally {
+      device.readLock().unlock();
+    }
+  }
+
+  /**
    * fuse_init_in: major 0, minor 4, max_readahead 8, flags 12. fuse_init_out: major, minor,
    * max_readahead, flags, max_background (u16), congestion_threshold (u16), max_write, time_gran,
    * max_pages (u16), map_alignment (u16), flags2, unused[7]: 64 bytes.
