@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,8 +37,8 @@ final class MountCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("id", id);
     a.put("dir", absolute(dir));
     a.put("readOnly", readOnly);
@@ -50,7 +48,7 @@ final class MountCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     // Quiet on success.
   }
 }
