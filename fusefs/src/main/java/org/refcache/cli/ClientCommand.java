@@ -27,6 +27,12 @@ abstract class ClientCommand implements Callable<Integer> {
   /** The operation name on the wire. */
   abstract String op();
 
+  /**
+   * This command's options and operands for {@link PlainArguments} (its class comment says how to
+   * write them): the same as its picocli annotations say, which PlainArgumentsTest checks.
+   */
+  abstract String plainSyntax();
+
   /** The request's arguments. */
   abstract JsonValue args() throws CliFailure;
 

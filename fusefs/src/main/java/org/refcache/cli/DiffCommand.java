@@ -29,6 +29,11 @@ final class DiffCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--description=description | lower upper";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("lower", lower);

@@ -42,6 +42,11 @@ final class DuCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "-v,--verbose=verbose -f,--filter=filters";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     filters.forEach(a.putArray("filter")::add);

@@ -34,6 +34,11 @@ final class ExportCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--compression=compression | id target";
+  }
+
+  @Override
   JsonValue args() throws CliFailure {
     LayoutArgument layout = LayoutArgument.parse(target);
     JsonValue a = JsonValue.object();

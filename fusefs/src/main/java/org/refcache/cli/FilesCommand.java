@@ -32,6 +32,11 @@ final class FilesCommand extends RefIdCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "-z,--null=nul | id";
+  }
+
+  @Override
   JsonValue args() throws CliFailure {
     JsonValue a = super.args();
     if (nul && client.format == ClientOptions.Format.json) {

@@ -29,6 +29,11 @@ final class ImportCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--parent=parent --description=description | file";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("file", absolute(file));

@@ -22,6 +22,11 @@ final class ImportOciCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "| source";
+  }
+
+  @Override
   JsonValue args() throws CliFailure {
     LayoutArgument layout = LayoutArgument.parse(source);
     JsonValue a = JsonValue.object();

@@ -22,6 +22,11 @@ final class LsCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "";
+  }
+
+  @Override
   JsonValue args() {
     return JsonValue.object();
   }

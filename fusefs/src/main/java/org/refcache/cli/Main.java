@@ -2,7 +2,7 @@ package org.refcache.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.refcache.posix.Printable;
 import picocli.CommandLine.Command;
@@ -20,13 +20,13 @@ public final class Main implements Callable<Integer> {
   CommandSpec spec;
 
   /** The subcommands, in the order usage lists them. */
-  private static final String[] SUBCOMMANDS = {"daemon", "import", "new", "commit", "merge", "diff", "export",
+  static final String[] SUBCOMMANDS = {"daemon", "import", "new", "commit", "merge", "diff", "export",
       "import-oci", "release", "path", "mount", "umount", "ls", "info", "files", "du", "prune", "pull", "push"};
 
   private Main() {}
 
   /** The subcommand called {@code name}, or null when there is none. */
-  private static Object subcommand(String name, Terminal terminal) {
+  static Object subcommand(String name, Terminal terminal) {
     switch (name) {
       case "daemon": return new DaemonCommand(terminal);
       case "import": return new ImportCommand(terminal);
@@ -59,6 +59,34 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the command with {@code args} and returns its exit status. */
   public static int run(String[] args, Terminal terminal) {
+    if (args.length > 0 && subcommand(args[0], terminal) instanceof ClientCommand c
+        && PlainArguments.bind(c, Arrays.asList(args).subList(1, args.length))) {
+      return runBound(c, terminal);
+    }
+    return runWithPicocli(args, terminal);
+  }
+
+  /** Runs a client command whose arguments {@link PlainArguments} bound, as picocli would run it. */
+  private static int runBound(ClientCommand command, Terminal terminal) {
+    int code;
+    try {
+      code = command.call();
+    } catch (RuntimeException e) {
+      code = failed(e, terminal.err());
+    }
+    terminal.out().flush();
+    terminal.err().flush();
+    return code;
+  }
+
+  /** The answer to an exception out of a command: one line naming it, exit status 1. */
+  private static int failed(Exception e, PrintWriter err) {
+    err.println("refcache: " + Printable.line(e.toString()));
+    err.flush();
+    return 1;
+  }
+
+  private static int runWithPicocli(String[] args, Terminal terminal) {
     CommandLine cl = new CommandLine(new Main());
     // Building a subcommand's model reflects over its class, options and their types: a client
     // command builds only its own. Anything else (no subcommand, --help, a misspelt name) gets all,
@@ -74,11 +102,7 @@ public final class Main implements Callable<Integer> {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("refcache: " + Printable.line(e.toString()));
-      cmd.getErr().flush();
-      return 1;
-    });
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, cmd.getErr()));
     int code = cl.execute(args);
     terminal.out().flush();
     terminal.err().flush();

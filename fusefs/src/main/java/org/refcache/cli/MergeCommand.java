@@ -27,6 +27,11 @@ final class MergeCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--description=description | ids...";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     JsonValue list = a.putArray("ids");

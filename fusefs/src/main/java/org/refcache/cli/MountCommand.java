@@ -37,6 +37,11 @@ final class MountCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--readonly=readOnly --suid=setuid --dev=devices | id dir";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("id", id);

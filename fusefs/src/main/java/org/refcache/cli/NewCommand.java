@@ -27,6 +27,11 @@ final class NewCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--parent=parent --description=description --retain=retain";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("parent", parent);

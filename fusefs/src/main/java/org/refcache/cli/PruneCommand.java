@@ -55,6 +55,15 @@ final class PruneCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "-a,--all=all -f,--filter=filters"
+        + " --keep-duration=keepDuration"
+        + " --reserved-space=reservedSpace"
+        + " --max-used-space=maxUsedSpace"
+        + " --min-free-space=minFreeSpace";
+  }
+
+  @Override
   JsonValue args() throws CliFailure {
     JsonValue a = JsonValue.object();
     a.put("all", all);

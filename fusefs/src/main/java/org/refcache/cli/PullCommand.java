@@ -33,6 +33,11 @@ final class PullCommand extends TransferCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--eager=eager --platform=platform --insecure=insecure | image";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("image", image);

@@ -34,6 +34,11 @@ final class PushCommand extends TransferCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "--compression=compression --insecure=insecure | id image";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("id", id);

@@ -13,6 +13,11 @@ abstract class RefIdCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "| id";
+  }
+
+  @Override
   JsonValue args() throws CliFailure {
     JsonValue a = JsonValue.object();
     a.put("id", id);

@@ -20,6 +20,11 @@ final class UmountCommand extends ClientCommand {
   }
 
   @Override
+  String plainSyntax() {
+    return "| dir";
+  }
+
+  @Override
   JsonValue args() {
     JsonValue a = JsonValue.object();
     a.put("dir", absolute(dir));
