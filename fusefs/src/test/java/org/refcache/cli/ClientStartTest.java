@@ -2,6 +2,7 @@ package org.refcache.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ class ClientStartTest {
   private static Started client(String... args) throws IOException, InterruptedException {
     Path log = Files.createTempFile(svc.dir, "classes", ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xlog:class+load=info:file=" + log, "-cp", System.getProperty("java.class.path"),
+        "-Xlog:class+load=info:file=" + log, "-cp", args[0].startsWith("-") ? fullClassPath() : clientClassPath(),
         "org.refcache.cli.Main"));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -67,6 +68,28 @@ class ClientStartTest {
       }
     }
     return new Started(exit, out, classes);
+  }
+
+  private static String fullClassPath() {
+    return System.getProperty("java.class.path");
+  }
+
+  /**
+   * The class path scripts/refcache gives client subcommands: this module's classes, the native
+   * module's, jackson-core and picocli; nothing else.
+   */
+  private static String clientClassPath() {
+    List<String> kept = new ArrayList<>();
+    for (String entry : fullClassPath().split(File.pathSeparator)) {
+      String name = Path.of(entry).getFileName().toString();
+      boolean ours = entry.endsWith("fusefs/target/classes") || entry.contains("/native/target/")
+          || name.startsWith("refcache-native-");
+      if (ours || name.startsWith("jackson-core-") || name.startsWith("picocli-")) {
+        kept.add(entry);
+      }
+    }
+    assertThat(kept).as("the client's class path from %s", fullClassPath()).hasSize(4);
+    return String.join(File.pathSeparator, kept);
   }
 
   private static String[] withSocket(String... args) {
@@ -92,6 +115,17 @@ class ClientStartTest {
       assertThat(from(s.classes(), "com.fasterxml.jackson.databind.")).as(String.join(" ", args)).isEmpty();
       assertThat(from(s.classes(), "picocli.")).as(String.join(" ", args)).isEmpty();
     }
+  }
+
+  @Test
+  void theLauncherGivesTheClientClassPathToEveryClientSubcommandAndNothingElse() throws IOException {
+    String script = Files.readString(Path.of("../scripts/refcache"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\n\\s*([a-z|-]+)\\)\\s*\\n\\s*classpath=\"\\$client_classpath\"")
+        .matcher(script);
+    assertThat(m.find()).as("the case of client subcommands in scripts/refcache").isTrue();
+    List<String> clients = new ArrayList<>(List.of(Main.SUBCOMMANDS));
+    clients.remove("daemon");
+    assertThat(m.group(1).split("\\|")).containsExactlyInAnyOrderElementsOf(clients);
   }
 
   @Test
