@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -325,7 +326,7 @@ public final class JsonValue implements Iterable<JsonValue> {
 
   @Override
   public String toString() {
-    return new String(toBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(toBytes(), StandardCharsets.UTF_8);
   }
 
   private void write(JsonGenerator g) throws IOException {
