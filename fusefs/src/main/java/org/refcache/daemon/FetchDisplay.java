@@ -90,8 +90,13 @@ final class FetchDisplay implements TransferListener {
   }
 
   private void line(String what, ImageReference image, OciDescriptor blob, String detail) {
-    out.println("refcache: " + what + " " + shortDigest(blob) + " of " + image + ": " + detail);
+    out.println("refcache: " + what + " " + shortDigest(blob) + " of " + shown(image) + ": " + detail);
     out.flush();
+  }
+
+  /** The image by name and tag when it has one: a lazy ref's source also names its manifest's digest. */
+  private static String shown(ImageReference image) {
+    return image.tag() != null ? image.name() + ":" + image.tag() : image.toString();
   }
 
   private static String rate(long bytes, long nanos) {

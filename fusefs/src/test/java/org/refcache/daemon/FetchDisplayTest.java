@@ -54,6 +54,13 @@ class FetchDisplayTest {
   }
 
   @Test
+  void anImageWithATagIsShownByNameAndTagWithoutItsDigest() {
+    ImageReference pinned = ImageReference.parse("127.0.0.1:5000/app:v1@" + Digest.sha256("manifest"));
+    display(0).finished(pinned, LAYER);
+    assertThat(lines().get(0)).startsWith("refcache: fetched " + SHORT + " of 127.0.0.1:5000/app:v1: ");
+  }
+
+  @Test
   void progressLinesComeAtMostOncePerInterval() {
     FetchDisplay d = display(Long.MAX_VALUE);
     d.started(IMAGE, LAYER, 0);
