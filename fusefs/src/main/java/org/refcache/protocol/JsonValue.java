@@ -251,23 +251,22 @@ public final class JsonValue implements Iterable<JsonValue> {
     }
   }
 
-  /** As {@link #asLong()}, as an int. */
+  /** As {@link #asLong()}, as an int (a decimal cut to an int, as Java casts it). */
   public int asInt() {
-    return (int) asLong();
+    return kind == Kind.DECIMAL ? (int) ((Number) value).doubleValue() : (int) asLong();
   }
 
-  /** A boolean, a number other than 0, the string "true"; else false. */
+  /** A boolean, a whole number other than 0, the string "true"; else false. */
   public boolean asBoolean() {
     return asBoolean(false);
   }
 
-  /** As {@link #asBoolean()}, but {@code fallback} for what is neither a boolean, a number nor a string. */
+  /** As {@link #asBoolean()}, but {@code fallback} for what is neither a boolean, a whole number nor a string. */
   public boolean asBoolean(boolean fallback) {
     switch (kind) {
       case BOOLEAN:
         return (Boolean) value;
       case INTEGER:
-      case DECIMAL:
         return ((Number) value).doubleValue() != 0;
       case STRING:
         String s = ((String) value).trim();
