@@ -83,7 +83,7 @@ mounts_under_tmp() {
 # The refcache command from the jar this script built (the same JVM options as scripts/refcache:
 # client commands with C1, the serial collector and a class-data archive of their classes).
 rc() {
-  java "${rc_client[@]}" "${rc_java[@]}" "$@"
+  java "${rc_client[@]}" "${rc_client_java[@]}" "$@"
 }
 
 rc_start() {
@@ -577,7 +577,8 @@ report() {
     }' "$tmp/results.tsv"
 }
 
-# Builds the jar (target-bench) and sets rc_jar, rc_java and rc_client for `rc` and `rc_start`.
+# Builds the jar (target-bench) and sets rc_jar, rc_java (the service's), rc_client_java and rc_client
+# (the client's) for `rc_start` and `rc`.
 build_cli() {
   echo "bench: building (target-bench)" >&2
   mvn -B -q -Dstyle.color=never -DtargetName=target-bench -DskipTests package -pl fusefs -am >&2
@@ -586,9 +587,14 @@ build_cli() {
   rc_java=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
     -Dfile.encoding=ISO-8859-1
     -cp "$rc_jar:$repo/fusefs/target-bench/lib/*" org.refcache.cli.Main)
+  # Client commands on the class path scripts/refcache gives them (the service's classes are not on it).
+  local lib="$repo/fusefs/target-bench/lib"
+  rc_client_java=("${rc_java[@]}")
+  rc_client_java[${#rc_java[@]} - 2]="$rc_jar:$(compgen -G "$lib/refcache-native-[0-9]*.jar" | head -n 1):$(compgen -G \
+    "$lib/jackson-core-[0-9]*.jar" | head -n 1):$(compgen -G "$lib/picocli-[0-9]*.jar" | head -n 1)"
   rc_jsa="$repo/fusefs/target-bench/refcache-cli.jsa"
   rc_client=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:cds=off -Xlog:cds+dynamic=off)
-  java "${rc_client[@]}" -XX:ArchiveClassesAtExit="$rc_jsa" "${rc_java[@]}" \
+  java "${rc_client[@]}" -XX:ArchiveClassesAtExit="$rc_jsa" "${rc_client_java[@]}" \
     ls --socket "$repo/fusefs/target-bench/no-such-socket" >/dev/null 2>&1 || true
   [ -f "$rc_jsa" ] && rc_client+=(-XX:SharedArchiveFile="$rc_jsa")
 }

@@ -1,13 +1,10 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.refcache.posix.Printable;
-import org.refcache.protocol.ControlProtocol;
 import org.refcache.protocol.ControlSocket;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -30,14 +27,20 @@ abstract class ClientCommand implements Callable<Integer> {
   /** The operation name on the wire. */
   abstract String op();
 
+  /**
+   * This command's options and operands for {@link PlainArguments} (its class comment says how to
+   * write them): the same as its picocli annotations say, which PlainArgumentsTest checks.
+   */
+  abstract String plainSyntax();
+
   /** The request's arguments. */
-  abstract ObjectNode args() throws CliFailure;
+  abstract JsonValue args() throws CliFailure;
 
   /** Prints {@code result} for {@code --format text}. */
-  abstract void printText(JsonNode result);
+  abstract void printText(JsonValue result);
 
   /** Prints {@code result} in the format asked for. */
-  void print(JsonNode result) throws CliFailure {
+  void print(JsonValue result) throws CliFailure {
     if (client.format == ClientOptions.Format.json) {
       printJson(result);
     } else {
@@ -46,12 +49,12 @@ abstract class ClientCommand implements Callable<Integer> {
   }
 
   /** Prints {@code result} for {@code --format json}: the result itself, unless a command streams. */
-  void printJson(JsonNode result) {
+  void printJson(JsonValue result) {
     terminal.out().println(json(result));
   }
 
   /** Receives progress messages; the default ignores them. */
-  void progress(JsonNode p) {}
+  void progress(JsonValue p) {}
 
   /** Called after the result is printed: ends a progress line {@link #showProgress} started. */
   void done() {
@@ -73,9 +76,9 @@ abstract class ClientCommand implements Callable<Integer> {
   @Override
   public final Integer call() {
     try {
-      ObjectNode args = args();
+      JsonValue args = args();
       Path socket = ControlSocket.resolve(client.socket, terminal.env());
-      JsonNode result;
+      JsonValue result;
       try (ControlClient c = ControlClient.connect(socket, client.timeout(terminal.env()))) {
         result = c.call(op(), args, this::progress);
       } finally {
@@ -92,12 +95,8 @@ abstract class ClientCommand implements Callable<Integer> {
     }
   }
 
-  static String json(JsonNode n) {
-    try {
-      return ControlProtocol.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+  static String json(JsonValue n) {
+    return n.toPrettyString();
   }
 
   /** An absolute form of a path the user typed, relative to this process's directory. */

@@ -24,7 +24,7 @@ final class ClientOptions {
 
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
       description = "Output format: ${COMPLETION-CANDIDATES} (json prints one JSON document).")
-  Format format;
+  Format format = Format.text;
 
   @Option(names = "--timeout", paramLabel = "SECONDS",
       description = "Give up when the service sends nothing (no answer, progress or heartbeat) for this long"

@@ -1,6 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 
 /** {@code refcache commit ID}: the mutable becomes read-only and an immutable twin is held instead. */
@@ -17,7 +17,7 @@ final class CommitCommand extends RefIdCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

@@ -1,7 +1,5 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -16,6 +14,7 @@ import java.util.function.Consumer;
 import org.refcache.protocol.BoundedLineReader;
 import org.refcache.protocol.ControlProtocol;
 import org.refcache.protocol.ErrorKind;
+import org.refcache.protocol.JsonValue;
 
 /**
  * One connection to the service's control socket; sends requests and reads their answers, and gives up
@@ -86,9 +85,9 @@ final class ControlClient implements AutoCloseable {
    * @throws CliFailure when the service answers with an error (exit status by its kind), goes away or
    *     sends nothing for the timeout
    */
-  JsonNode call(String op, ObjectNode args, Consumer<JsonNode> progress) throws CliFailure {
+  JsonValue call(String op, JsonValue args, Consumer<JsonValue> progress) throws CliFailure {
     try {
-      byte[] raw = ControlProtocol.JSON.writeValueAsBytes(ControlProtocol.request(op, args));
+      byte[] raw = JsonValue.object().put("v", ControlProtocol.VERSION).put("op", op).set("args", args).toBytes();
       ByteBuffer b = ByteBuffer.allocate(raw.length + 1).put(raw).put((byte) '\n').flip();
       timeout.waitFor("the service to read the " + op + " request");
       while (b.hasRemaining()) {
@@ -104,18 +103,19 @@ final class ControlClient implements AutoCloseable {
         if (!(line instanceof BoundedLineReader.Line.Text t)) {
           throw new CliFailure(1, "the refcache daemon's answer is too long");
         }
-        JsonNode msg = ControlProtocol.JSON.readTree(t.text());
+        JsonValue msg = JsonValue.parse(t.text());
         if (msg.has("heartbeat")) {
           continue; // the operation is still running
         }
         if (msg.has("progress")) {
-          progress.accept(msg.get("progress"));
+          progress.accept(msg.path("progress"));
           continue;
         }
         if (msg.path("ok").asBoolean(false)) {
-          return msg.get("result");
+          JsonValue result = msg.path("result");
+          return result.isMissingNode() ? JsonValue.nullValue() : result;
         }
-        JsonNode error = msg.path("error");
+        JsonValue error = msg.path("error");
         ErrorKind kind = ErrorKind.fromWire(error.path("kind").asText("other"));
         throw new CliFailure(kind.exitCode(), error.path("message").asText("the request failed"));
       }

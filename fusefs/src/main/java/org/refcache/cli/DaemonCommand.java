@@ -5,8 +5,8 @@ import java.util.concurrent.Callable;
 import org.refcache.daemon.Daemon;
 import org.refcache.daemon.DaemonConfig;
 import org.refcache.daemon.GcPolicy;
-import org.refcache.daemon.StateRootInUseException;
 import org.refcache.daemon.LayerLimitSettings;
+import org.refcache.daemon.StateRootInUseException;
 import org.refcache.posix.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +18,6 @@ import picocli.CommandLine.Option;
     + "<mountpoint>/refs and serve the control socket. Ready (sd_notify) once the mount answers; SIGTERM unmounts, "
     + "closes the cache and exits 0. Exits 4 when another daemon runs on the same state root.")
 final class DaemonCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(DaemonCommand.class);
-
   @Option(names = "--root", paramLabel = "DIR", description = "State root (env REFCACHE_ROOT, default /var/lib/refcache).")
   String root;
 
@@ -93,15 +91,23 @@ final class DaemonCommand implements Callable<Integer> {
       return Daemon.runUntilSignalled(config);
     } catch (StateRootInUseException e) {
       // Not a failure of this service: another one owns the root. "locked", as for a held ref.
-      LOG.error("refcache daemon refused: {}", e.getMessage());
+      log().error("refcache daemon refused: {}", e.getMessage());
       terminal.err().println("refcache daemon: " + e.getMessage());
       terminal.err().flush();
       return 4;
     } catch (Exception e) {
-      LOG.error("refcache daemon failed: {}", Printable.line(e.toString()), e);
+      log().error("refcache daemon failed: {}", Printable.line(e.toString()), e);
       terminal.err().println("refcache daemon: " + Printable.line(e.getMessage()));
       terminal.err().flush();
       return 1;
     }
+  }
+
+  /**
+   * The logger, made when the service first logs: a static one would start Logback in every client
+   * command too, since the command line builds this command's model whatever subcommand runs.
+   */
+  private static Logger log() {
+    return LoggerFactory.getLogger(DaemonCommand.class);
   }
 }

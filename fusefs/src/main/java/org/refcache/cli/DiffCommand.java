@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,8 +29,13 @@ final class DiffCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "--description=description | lower upper";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("lower", lower);
     a.put("upper", upper);
     a.put("description", description);
@@ -40,7 +43,7 @@ final class DiffCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

@@ -1,11 +1,9 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,8 +42,13 @@ final class DuCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "-v,--verbose=verbose -f,--filter=filters";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     filters.forEach(a.putArray("filter")::add);
     a.put("verbose", verbose);
     table = new UsageTable(terminal.out(), verbose, Instant.now());
@@ -53,8 +56,8 @@ final class DuCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
-    JsonNode r = p.path("record");
+  void progress(JsonValue p) {
+    JsonValue r = p.path("record");
     if (r.isMissingNode()) {
       return;
     }
@@ -69,7 +72,7 @@ final class DuCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode totals) {
+  void printText(JsonValue totals) {
     if (!verbose && totals.path("rows").asLong() > 0) {
       terminal.out().println();
     }
@@ -77,7 +80,7 @@ final class DuCommand extends ClientCommand {
   }
 
   @Override
-  void printJson(JsonNode totals) {
+  void printJson(JsonValue totals) {
     terminal.out().println(firstJson ? "[]" : "\n]");
   }
 

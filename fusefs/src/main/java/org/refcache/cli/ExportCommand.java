@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,9 +34,14 @@ final class ExportCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() throws CliFailure {
+  String plainSyntax() {
+    return "--compression=compression | id target";
+  }
+
+  @Override
+  JsonValue args() throws CliFailure {
     LayoutArgument layout = LayoutArgument.parse(target);
-    ObjectNode a = ControlProtocol.object();
+    JsonValue a = JsonValue.object();
     a.put("id", id);
     a.put("dir", layout.path());
     a.put("tag", layout.tag());
@@ -47,12 +50,12 @@ final class ExportCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
+  void progress(JsonValue p) {
     showProgress(String.format("exporting: layer %d / %d", p.path("layer").asInt(), p.path("layers").asInt()));
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("manifest").asText());
   }
 }

@@ -1,11 +1,10 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Base64;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,8 +32,13 @@ final class FilesCommand extends RefIdCommand {
   }
 
   @Override
-  ObjectNode args() throws CliFailure {
-    ObjectNode a = super.args();
+  String plainSyntax() {
+    return "-z,--null=nul | id";
+  }
+
+  @Override
+  JsonValue args() throws CliFailure {
+    JsonValue a = super.args();
     if (nul && client.format == ClientOptions.Format.json) {
       throw new CliFailure(2, "-z and --format json exclude each other");
     }
@@ -46,7 +50,7 @@ final class FilesCommand extends RefIdCommand {
   }
 
   @Override
-  void print(JsonNode result) throws CliFailure {
+  void print(JsonValue result) throws CliFailure {
     if (!nul) {
       super.print(result);
       return;
@@ -54,7 +58,7 @@ final class FilesCommand extends RefIdCommand {
     terminal.out().flush();
     OutputStream out = terminal.stdout();
     try {
-      for (JsonNode name : result) {
+      for (JsonValue name : result) {
         out.write(bytes(name));
         out.write(0);
       }
@@ -65,11 +69,11 @@ final class FilesCommand extends RefIdCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     result.forEach(name -> terminal.out().println(Printable.bytes(bytes(name))));
   }
 
-  private static byte[] bytes(JsonNode base64) {
+  private static byte[] bytes(JsonValue base64) {
     return Base64.getDecoder().decode(base64.asText());
   }
 }

@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,8 +29,13 @@ final class ImportCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "--parent=parent --description=description | file";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("file", absolute(file));
     a.put("parent", parent);
     a.put("description", description);
@@ -40,12 +43,12 @@ final class ImportCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
+  void progress(JsonValue p) {
     showProgress(String.format("importing: %d / %d MiB", p.path("bytes").asLong() >> 20, p.path("total").asLong() >> 20));
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -24,16 +22,21 @@ final class ImportOciCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() throws CliFailure {
+  String plainSyntax() {
+    return "| source";
+  }
+
+  @Override
+  JsonValue args() throws CliFailure {
     LayoutArgument layout = LayoutArgument.parse(source);
-    ObjectNode a = ControlProtocol.object();
+    JsonValue a = JsonValue.object();
     a.put("path", layout.path());
     a.put("tag", layout.tag());
     return a;
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

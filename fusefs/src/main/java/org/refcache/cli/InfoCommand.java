@@ -1,10 +1,10 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.refcache.posix.Printable;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 
 /** {@code refcache info ID}: one record, one field per line. */
@@ -20,9 +20,9 @@ final class InfoCommand extends RefIdCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
-    for (Map.Entry<String, JsonNode> f : result.properties()) {
-      JsonNode v = f.getValue();
+  void printText(JsonValue result) {
+    for (Map.Entry<String, JsonValue> f : result.properties()) {
+      JsonValue v = f.getValue();
       if (v.isNull() || (v.isTextual() && v.textValue().isEmpty())) {
         continue;
       }

@@ -1,10 +1,8 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import org.refcache.posix.Printable;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 
 /** {@code refcache ls}: every record, one line each. */
@@ -24,12 +22,17 @@ final class LsCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    return ControlProtocol.object();
+  String plainSyntax() {
+    return "";
+  }
+
+  @Override
+  JsonValue args() {
+    return JsonValue.object();
   }
 
   /** immutable, mutable, or committed (a mutable whose committed twin still exists). */
-  private static String type(JsonNode r) {
+  private static String type(JsonValue r) {
     if (!r.path("mutable").asBoolean()) {
       return "immutable";
     }
@@ -38,8 +41,8 @@ final class LsCommand extends ClientCommand {
 
   /** Each ref comes as a progress line: printed as it comes (a large cache is never one answer). */
   @Override
-  void progress(JsonNode p) {
-    JsonNode r = p.path("ref");
+  void progress(JsonValue p) {
+    JsonValue r = p.path("ref");
     if (r.isMissingNode()) {
       return;
     }
@@ -63,14 +66,14 @@ final class LsCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     if (rows == 0) {
       terminal.out().printf(ROW, "ID", "TYPE", "KIND", "HELD", "LAZY", "CREATED", "DESCRIPTION");
     }
   }
 
   @Override
-  void printJson(JsonNode result) {
+  void printJson(JsonValue result) {
     terminal.out().println(rows == 0 ? "[]" : "\n]");
   }
 }

@@ -1,10 +1,7 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,16 +27,21 @@ final class MergeCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
-    ArrayNode list = a.putArray("ids");
+  String plainSyntax() {
+    return "--description=description | ids...";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
+    JsonValue list = a.putArray("ids");
     ids.forEach(list::add);
     a.put("description", description);
     return a;
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,8 +37,13 @@ final class MountCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "--readonly=readOnly --suid=setuid --dev=devices | id dir";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("id", id);
     a.put("dir", absolute(dir));
     a.put("readOnly", readOnly);
@@ -50,7 +53,7 @@ final class MountCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     // Quiet on success.
   }
 }

@@ -1,6 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 
 /** {@code refcache path ID}: where the ref's tree is, {@code <mountpoint>/refs/<ID>}. */
@@ -16,7 +16,7 @@ final class PathCommand extends RefIdCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("path").asText());
   }
 }

@@ -1,11 +1,9 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import org.refcache.protocol.Quantities;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,8 +55,17 @@ final class PruneCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() throws CliFailure {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "-a,--all=all -f,--filter=filters"
+        + " --keep-duration=keepDuration"
+        + " --reserved-space=reservedSpace"
+        + " --max-used-space=maxUsedSpace"
+        + " --min-free-space=minFreeSpace";
+  }
+
+  @Override
+  JsonValue args() throws CliFailure {
+    JsonValue a = JsonValue.object();
     a.put("all", all);
     filters.forEach(a.putArray("filter")::add);
     try {
@@ -82,8 +89,8 @@ final class PruneCommand extends ClientCommand {
   }
 
   @Override
-  void progress(JsonNode p) {
-    JsonNode r = p.path("removed");
+  void progress(JsonValue p) {
+    JsonValue r = p.path("removed");
     if (r.isMissingNode()) {
       return;
     }
@@ -98,11 +105,11 @@ final class PruneCommand extends ClientCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     if (result.path("removed").asLong() > 0) {
       terminal.out().println();
     }
-    JsonNode gc = result.path("gc");
+    JsonValue gc = result.path("gc");
     terminal.out().printf("%-14s%d%n", "Removed:", result.path("removed").asLong());
     terminal.out().printf("%-14s%s%n", "Reclaimed:", Quantities.humanBytes(result.path("reclaimed").asLong()));
     terminal.out().printf("%-14s%s (%d blobs, %d layers, %d uppers)%n", "Freed:",
@@ -114,7 +121,7 @@ final class PruneCommand extends ClientCommand {
   }
 
   @Override
-  void printJson(JsonNode result) {
+  void printJson(JsonValue result) {
     terminal.out().print(firstJson ? "{\"removed\": []" : "\n], ");
     terminal.out().println((firstJson ? ", " : "") + "\"result\": " + json(result).replace("\n", "\n  ") + "}");
   }

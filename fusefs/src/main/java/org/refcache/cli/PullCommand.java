@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,8 +33,13 @@ final class PullCommand extends TransferCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "--eager=eager --platform=platform --insecure=insecure | image";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("image", image);
     a.put("platform", platform);
     a.put("eager", eager);
@@ -50,7 +53,7 @@ final class PullCommand extends TransferCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("id").asText());
   }
 }

@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,8 +34,13 @@ final class PushCommand extends TransferCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "--compression=compression --insecure=insecure | id image";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("id", id);
     a.put("image", image);
     a.put("compression", compression);
@@ -51,7 +54,7 @@ final class PushCommand extends TransferCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     terminal.out().println(result.path("digest").asText());
   }
 }

@@ -1,7 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Parameters;
 
 /** A subcommand whose whole request is one ref ID ({@code {"id": ID}}). */
@@ -14,8 +13,13 @@ abstract class RefIdCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() throws CliFailure {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "| id";
+  }
+
+  @Override
+  JsonValue args() throws CliFailure {
+    JsonValue a = JsonValue.object();
     a.put("id", id);
     return a;
   }

@@ -1,6 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 
 /** {@code refcache release ID}: the service drops its handle. */
@@ -17,7 +17,7 @@ final class ReleaseCommand extends RefIdCommand {
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     // Quiet on success.
   }
 }

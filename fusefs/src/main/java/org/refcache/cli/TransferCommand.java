@@ -1,6 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import org.refcache.protocol.JsonValue;
 
 /** A command that moves blobs (pull, push): its progress lines drive a {@link TransferDisplay}. */
 abstract class TransferCommand extends ClientCommand {
@@ -14,7 +14,7 @@ abstract class TransferCommand extends ClientCommand {
   abstract String verb();
 
   @Override
-  final void progress(JsonNode p) {
+  final void progress(JsonValue p) {
     if (display == null) {
       display = new TransferDisplay(terminal, verb());
     }

@@ -1,8 +1,8 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashMap;
 import java.util.Map;
+import org.refcache.protocol.JsonValue;
 
 /**
  * Shows the blob transfers of a pull or push on a terminal, one line per layer blob: bytes so far,
@@ -21,7 +21,7 @@ final class TransferDisplay {
   }
 
   /** One progress line from the service: {@code {"blob", "bytes", "total", "done"}}. */
-  void show(JsonNode p) {
+  void show(JsonValue p) {
     if (!terminal.interactive() || !p.has("blob")) {
       return;
     }

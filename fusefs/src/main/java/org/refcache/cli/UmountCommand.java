@@ -1,8 +1,6 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.refcache.protocol.ControlProtocol;
+import org.refcache.protocol.JsonValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -22,14 +20,19 @@ final class UmountCommand extends ClientCommand {
   }
 
   @Override
-  ObjectNode args() {
-    ObjectNode a = ControlProtocol.object();
+  String plainSyntax() {
+    return "| dir";
+  }
+
+  @Override
+  JsonValue args() {
+    JsonValue a = JsonValue.object();
     a.put("dir", absolute(dir));
     return a;
   }
 
   @Override
-  void printText(JsonNode result) {
+  void printText(JsonValue result) {
     // Quiet on success.
   }
 }

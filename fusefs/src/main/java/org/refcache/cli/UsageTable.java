@@ -1,11 +1,11 @@
 package org.refcache.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.refcache.protocol.JsonValue;
 import org.refcache.protocol.Quantities;
 
 /**
@@ -27,7 +27,7 @@ final class UsageTable {
     this.now = now;
   }
 
-  void row(JsonNode r) {
+  void row(JsonValue r) {
     if (verbose) {
       block(r);
       return;
@@ -42,7 +42,7 @@ final class UsageTable {
     out.flush();
   }
 
-  private void block(JsonNode r) {
+  private void block(JsonValue r) {
     List<String> parents = new ArrayList<>();
     r.path("parents").forEach(p -> parents.add(p.asText()));
     field("ID", r.path("id").asText());
@@ -64,7 +64,7 @@ final class UsageTable {
       field("Last used", ago(r.path("lastUsedAt")));
     }
     field("Type", r.path("recordType").asText());
-    for (JsonNode verdict : r.path("gc")) {
+    for (JsonValue verdict : r.path("gc")) {
       field("GC", verdict.asText());
     }
     out.println();
@@ -75,7 +75,7 @@ final class UsageTable {
     out.printf("%-14s%s%n", name + ":", value);
   }
 
-  private String ago(JsonNode time) {
+  private String ago(JsonValue time) {
     if (!time.isTextual()) {
       return "";
     }
@@ -83,7 +83,7 @@ final class UsageTable {
   }
 
   /** The summary of a disk-usage answer. */
-  void summary(JsonNode totals) {
+  void summary(JsonValue totals) {
     long shared = totals.path("shared").asLong();
     if (shared > 0) {
       field("Shared", Quantities.humanBytes(shared));
@@ -91,7 +91,7 @@ final class UsageTable {
     }
     field("Reclaimable", Quantities.humanBytes(totals.path("reclaimable").asLong()));
     field("Total", Quantities.humanBytes(totals.path("total").asLong()));
-    for (JsonNode rule : totals.path("gcPolicy")) {
+    for (JsonValue rule : totals.path("gcPolicy")) {
       long keep = rule.path("keepBytes").asLong();
       out.printf("GC rule %d: %s; %s%n", rule.path("rule").asInt(), rule.path("description").asText(),
           keep == 0 ? "no size target" : "keeps at most " + Quantities.humanBytes(keep));

@@ -118,7 +118,7 @@ public final class Daemon implements AutoCloseable {
     PrivateDirectories.warnIfReachable(config.root(), config.mountpoint(), config.view());
 
     LOG.info("layer limits: {}", config.layerLimits());
-    RegistryAccess registries = new RegistryAccess(config.authFile());
+    RegistryAccess registries = new RegistryAccess(config.authFile(), FetchDisplay.onStderr());
     // Lazy blobs of pulled images are bound to the registry again from what their records stored.
     RegistryBlobs registryBlobs = new RegistryBlobs(registries);
     CacheManager cache = CacheManager.open(

@@ -43,7 +43,7 @@ final class PullService {
     Platform p = platform == null ? Platform.LINUX_AMD64 : platform(platform);
     long start = System.nanoTime();
     ImagePuller.Pulled pulled;
-    try (TransferProgress transfers = new TransferProgress(progress)) {
+    try (TransferProgress transfers = new TransferProgress(progress, access.fetches())) {
       RegistryClient client = access.client(ref, insecure, transfers);
       pulled = puller.pull(client, ref, p, insecure, eager);
     } catch (RegistryNotFoundException e) {

@@ -21,11 +21,21 @@ import org.refcache.core.remote.TransferListener;
  */
 final class RegistryAccess implements RegistryClients {
   private final Path authFile;
+  private final TransferListener fetches;
   private final Map<String, RegistryClient> shared = new ConcurrentHashMap<>();
 
-  /** @param authFile the credentials file, or null for {@code ~/.docker/config.json} */
-  RegistryAccess(Path authFile) {
+  /**
+   * @param authFile the credentials file, or null for {@code ~/.docker/config.json}
+   * @param fetches hears the service's own transfers: lazy fetches, and a pull's once it is answered
+   */
+  RegistryAccess(Path authFile, TransferListener fetches) {
     this.authFile = authFile;
+    this.fetches = fetches;
+  }
+
+  /** What hears the transfers no client waits for ({@link FetchDisplay}). */
+  TransferListener fetches() {
+    return fetches;
   }
 
   /** A client for one pull or push of {@code image}, whose transfers {@code listener} hears. */
@@ -43,7 +53,7 @@ final class RegistryAccess implements RegistryClients {
     String key = (source.insecure() ? "insecure:" : "") + source.image().registry();
     RegistryClient c = shared.get(key);
     if (c == null) {
-      c = client(source.image(), source.insecure(), TransferListener.NONE);
+      c = client(source.image(), source.insecure(), fetches);
       RegistryClient raced = shared.putIfAbsent(key, c);
       c = raced != null ? raced : c;
     }

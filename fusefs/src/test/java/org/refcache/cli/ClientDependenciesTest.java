@@ -21,11 +21,23 @@ class ClientDependenciesTest {
   private static final Path SOURCES = Path.of("src/main/java/org/refcache");
   private static final Pattern NAMES_DAEMON = Pattern.compile("\\borg\\.refcache\\.daemon\\b");
   private static final Pattern NAMES_A_SIDE = Pattern.compile("\\borg\\.refcache\\.(daemon|cli)\\b");
+  private static final Pattern NAMES_HEAVY = Pattern.compile(
+      "\\b(com\\.fasterxml\\.jackson\\.databind|org\\.slf4j|ch\\.qos)\\b|\\bControlProtocol\\.(JSON|object|request)\\b");
 
   @Test
   void onlyTheDaemonCommandNamesTheDaemonPackage() throws IOException {
     assertThat(SOURCES).as("run from the module's directory").isDirectory();
     assertThat(naming(SOURCES.resolve("cli"), NAMES_DAEMON)).containsExactly("DaemonCommand.java");
+  }
+
+  /**
+   * A client command is a short JVM run: Jackson's data binding and the logging library would each
+   * cost more than the JVM's start (docs/PERFORMANCE.md), so the client reads and writes JSON with
+   * {@code JsonValue} and never logs. ClientStartTest checks the classes a client run loads.
+   */
+  @Test
+  void onlyTheDaemonCommandNamesDataBindingOrLogging() throws IOException {
+    assertThat(naming(SOURCES.resolve("cli"), NAMES_HEAVY)).containsExactly("DaemonCommand.java");
   }
 
   @Test
