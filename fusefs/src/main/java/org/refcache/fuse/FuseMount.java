@@ -107,7 +107,7 @@ public final class FuseMount implements AutoCloseable {
 
   private void startKernel() throws IOException {
     boolean noOpens = options.opensWithoutRequests();
-    bridge = new KernelBridge(view, noOpens);
+    bridge = new KernelBridge(view, noOpens, trees::releaseGone);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
         !noOpens, !noOpens), bridge);
@@ -226,11 +226,19 @@ public final class FuseMount implements AutoCloseable {
    * the ref again. Files open in it keep their lease until they are closed.
    */
   public void invalidate(String id) {
-    trees.invalidate(id);
     KernelBridge b = bridge;
+    // A ref that goes while the kernel may hold files of it open without our knowing (opens
+    // without requests) keeps its data until the kernel forgot them: the record is gone already.
+    boolean gone = b != null && b.holdsFilesOf(id) && trees.keepGone(id);
+    trees.invalidate(id);
     if (b != null) {
-      b.invalidateRef(id);
+      b.invalidateRef(id, gone);
     }
+  }
+
+  /** How many refs that went are kept for files the kernel holds (tests). */
+  int goneRefsKept() {
+    return trees.goneKept();
   }
 
   /**

@@ -26,6 +26,11 @@ final class RefTrees implements AutoCloseable {
   private final RefTreeSource source;
   private final int capacity;
   private final Map<String, CompletableFuture<RefTree>> open = new ConcurrentHashMap<>();
+  /**
+   * Refs that went (pruned, released) while the kernel still held files of them: one use of each
+   * tree, kept until the kernel forgot the last of those files ({@link #keepGone}).
+   */
+  private final Map<String, RefTree> gone = new ConcurrentHashMap<>();
   private final AtomicLong clock = new AtomicLong();
   private volatile boolean closed;
 
@@ -67,6 +72,60 @@ final class RefTrees implements AutoCloseable {
       open.remove(id, pending); // closed under us (invalidated); open it again
     }
     return Optional.empty();
+  }
+
+  /**
+   * As {@link #acquire}, but a ref that went while the kernel held files of it ({@link #keepGone})
+   * is found too: for opening those files by node, as an unlinked file stays readable while open.
+   */
+  Optional<RefTree> acquireKept(String id) {
+    RefTree kept = gone.get(id);
+    if (kept != null && kept.tryRetain()) {
+      kept.touch(clock.incrementAndGet());
+      return Optional.of(kept);
+    }
+    return acquire(id);
+  }
+
+  /**
+   * Keeps one use of ref {@code id}'s open tree after the ref goes (call it before
+   * {@link #invalidate}), so that the files of it the kernel still holds stay readable: the
+   * ref's record is gone, only its data waits (the lease keeps it) until {@link #releaseGone}.
+   *
+   * @return whether the ref went (its ID is no longer listed) and its tree was open and is now
+   *         kept; false for a ref that is still there (committed: its files open again by
+   *         place), or whose tree was not open (evicted from the cache): nothing to keep then
+   */
+  boolean keepGone(String id) {
+    CompletableFuture<RefTree> slot = open.get(id);
+    if (slot == null || source.refIds().contains(id)) {
+      return false;
+    }
+    if (!slot.isDone() || slot.isCompletedExceptionally()) {
+      return false;
+    }
+    RefTree tree = slot.getNow(null);
+    if (tree == null || !tree.tryRetain()) {
+      return false;
+    }
+    RefTree before = gone.putIfAbsent(id, tree);
+    if (before != null) {
+      tree.close(); // kept already
+    }
+    return true;
+  }
+
+  /** Lets go of the use {@link #keepGone} kept: the kernel holds no file of the ref any more. */
+  void releaseGone(String id) {
+    RefTree kept = gone.remove(id);
+    if (kept != null) {
+      kept.close();
+    }
+  }
+
+  /** How many refs that went are kept for files the kernel holds (tests). */
+  int goneKept() {
+    return gone.size();
   }
 
   /** Whether ref {@code id} is open (an access would not wait for an open, not even another's). */
@@ -163,6 +222,13 @@ final class RefTrees implements AutoCloseable {
   public void close() {
     closed = true;
     RuntimeException failure = null;
+    for (String id : gone.keySet()) {
+      try {
+        releaseGone(id);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
     for (String id : open.keySet()) {
       try {
         invalidate(id);

@@ -185,6 +185,35 @@ class OpensWithoutRequestsTest {
   }
 
   @Test
+  void aFileOpenedButNotReadBeforeItsRefWentIsReadableAndTheDataGoesWhenTheKernelForgetsIt()
+      throws Exception {
+    byte[] big = new byte[1 << 20];
+    new java.util.Random(11).nextBytes(big);
+    Files.write(layer.resolve("big"), big);
+    view.addReadOnly("ro", layer);
+    mount();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("0123456789");
+    try (InputStream unread = Files.newInputStream(view.ref("ro").resolve("big"))) {
+      long reads = served(FuseKernel.READ);
+      view.source.remove("ro");
+      mount.invalidate("ro");
+      assertThat(Files.exists(view.ref("ro"))).as("the ref's name").isFalse();
+      assertThat(view.source.leasesHeld()).as("the data, while the kernel holds a file of it")
+          .isEqualTo(1);
+
+      assertThat(unread.readAllBytes()).isEqualTo(big);
+      assertThat(served(FuseKernel.READ)).as("READs after the ref went").isGreaterThan(reads);
+    }
+    awaitNoFileKept();
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (view.source.leasesHeld() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(view.source.leasesHeld()).as("leases once the kernel forgot the file").isZero();
+    assertThat(mount.goneRefsKept()).isZero();
+  }
+
+  @Test
   void writesToAReadOnlyRefFailWithReadOnlyFileSystemAtTheFirstWrite() throws IOException {
     view.addReadOnly("ro", layer);
     mount();
