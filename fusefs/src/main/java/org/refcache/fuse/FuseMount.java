@@ -131,6 +131,7 @@ public final class FuseMount implements AutoCloseable {
       close();
       throw e;
     }
+    MountReadahead.raise(mountpoint);
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
         + "passthrough {}, opens {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
         session.passthrough() ? "on" : "off", noOpens ? "without requests" : "with requests",

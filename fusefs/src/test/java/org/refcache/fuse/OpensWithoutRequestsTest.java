@@ -214,6 +214,31 @@ class OpensWithoutRequestsTest {
   }
 
   @Test
+  void aFirstSequentialReadAsksForAMebibyteAtATime() throws Exception {
+    int mib = 16;
+    byte[] big = new byte[mib << 20];
+    new java.util.Random(5).nextBytes(big);
+    Files.write(layer.resolve("big"), big);
+    view.addReadOnly("ro", layer);
+    mount();
+    assertThat(MountReadahead.of(view.mountpoint)).as("the mount's readahead, KiB")
+        .isEqualTo(MountReadahead.KIB);
+
+    long reads = served(FuseKernel.READ);
+    try (InputStream in = Files.newInputStream(view.ref("ro").resolve("big"))) {
+      byte[] chunk = new byte[64 << 10]; // as cat or dd read: far less than the readahead
+      int at = 0;
+      for (int n; (n = in.read(chunk)) > 0; at += n) {
+        assertThat(java.util.Arrays.equals(chunk, 0, n, big, at, at + n)).isTrue();
+      }
+      assertThat(at).isEqualTo(big.length);
+    }
+    // 128 KiB at a time would be 128 READs; the readahead window grows to 1 MiB from the first.
+    assertThat(served(FuseKernel.READ) - reads).as("READ requests for %d MiB", mib)
+        .isBetween((long) mib, 2L * mib);
+  }
+
+  @Test
   void writesToAReadOnlyRefFailWithReadOnlyFileSystemAtTheFirstWrite() throws IOException {
     view.addReadOnly("ro", layer);
     mount();
