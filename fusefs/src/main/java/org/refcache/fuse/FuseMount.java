@@ -107,7 +107,7 @@ public final class FuseMount implements AutoCloseable {
 
   private void startKernel() throws IOException {
     boolean noOpens = options.opensWithoutRequests();
-    bridge = new KernelBridge(view, noOpens, trees::releaseGone);
+    bridge = new KernelBridge(view, noOpens, trees::releaseKept);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
         !noOpens, !noOpens), bridge);
@@ -228,18 +228,18 @@ public final class FuseMount implements AutoCloseable {
    */
   public void invalidate(String id) {
     KernelBridge b = bridge;
-    // A ref that goes while the kernel may hold files of it open without our knowing (opens
-    // without requests) keeps its data until the kernel forgot them: the record is gone already.
-    boolean gone = b != null && b.holdsFilesOf(id) && trees.keepGone(id);
+    // The kernel may hold files of the ref open without our knowing (opens without requests):
+    // its tree (and so its data, also once its record is gone) is kept until it forgot them.
+    boolean kept = b != null && b.holdsFilesOf(id) && trees.keepForHeldFiles(id);
     trees.invalidate(id);
     if (b != null) {
-      b.invalidateRef(id, gone);
+      b.invalidateRef(id, kept);
     }
   }
 
-  /** How many refs that went are kept for files the kernel holds (tests). */
-  int goneRefsKept() {
-    return trees.goneKept();
+  /** How many refs are kept for files the kernel holds (tests). */
+  int refsKeptForHeldFiles() {
+    return trees.keptForHeldFiles();
   }
 
   /**

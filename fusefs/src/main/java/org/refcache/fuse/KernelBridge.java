@@ -51,7 +51,7 @@ final class KernelBridge implements FuseSession.Handler {
   private final boolean opensWithoutRequests;
   private final NodeFiles nodeFiles;
   /** Refs that went while the kernel held files of them (opens without requests). */
-  private final GoneRefs goneRefs;
+  private final HeldFilesOfRefs heldFilesOfRefs;
 
   KernelBridge(ViewOperations view) {
     this(view, false, id -> { });
@@ -59,13 +59,13 @@ final class KernelBridge implements FuseSession.Handler {
 
   /**
    * @param opensWithoutRequests answer OPEN with ENOSYS ({@link FuseOptions#opensWithoutRequests})
-   * @param releaseGone          lets a gone ref's kept data go once the kernel forgot its files
-   *                             ({@link RefTrees#releaseGone})
+   * @param releaseKept          lets a ref's kept tree go once the kernel forgot its files
+   *                             ({@link RefTrees#releaseKept})
    */
   KernelBridge(ViewOperations view, boolean opensWithoutRequests,
-      java.util.function.Consumer<String> releaseGone) {
+      java.util.function.Consumer<String> releaseKept) {
     this.view = view;
-    this.goneRefs = new GoneRefs(releaseGone);
+    this.heldFilesOfRefs = new HeldFilesOfRefs(releaseKept);
     this.opensWithoutRequests = opensWithoutRequests;
     this.nodes = new NodeTable(opensWithoutRequests);
     this.directories = new DirectoryRequests(view, nodes);
@@ -98,10 +98,10 @@ final class KernelBridge implements FuseSession.Handler {
    * Makes the kernel forget what it cached of ref {@code id} (its name in {@code /refs} and all
    * below), so the next access asks again: after the ref was committed or released.
    *
-   * @param gone whether the ref went and its tree was kept ({@link RefTrees#keepGone}) for the
+   * @param kept whether the ref's tree was kept ({@link RefTrees#keepForHeldFiles}) for the
    *             files of it the kernel holds: it is let go when the kernel forgot the last one
    */
-  void invalidateRef(String id, boolean gone) {
+  void invalidateRef(String id, boolean kept) {
     FuseSession s = session;
     NodeTable.Node refs = nodes.at(MountPath.REFS);
     if (opensWithoutRequests) {
@@ -109,9 +109,9 @@ final class KernelBridge implements FuseSession.Handler {
       // dropped, and a closed one would never be forgotten: unhash each whose node keeps a file
       // (every file the kernel holds, when the ref went), so that its close lets the kernel
       // forget it and its file (and the ref's data) goes.
-      java.util.List<Long> files = gone ? nodes.filesInRef(id) : nodeFiles.nodes();
-      if (gone) {
-        goneRefs.track(id, files, nodes::contains);
+      java.util.List<Long> files = kept ? nodes.filesInRef(id) : nodeFiles.nodes();
+      if (kept) {
+        heldFilesOfRefs.track(id, files, nodes::contains);
       }
       if (s != null) {
         for (NodeTable.Name name : nodes.namesInRef(files, id)) {
@@ -131,7 +131,7 @@ final class KernelBridge implements FuseSession.Handler {
     MountPath kept = nodes.forget(nodeId, lookups);
     if (opensWithoutRequests && !nodes.contains(nodeId)) {
       nodeFiles.forgotten(nodeId);
-      goneRefs.forgotten(nodeId);
+      heldFilesOfRefs.forgotten(nodeId);
     }
     if (kept != null) {
       view.forgetUnlinked(kept);
@@ -659,7 +659,7 @@ final class KernelBridge implements FuseSession.Handler {
     MountPath kept = nodes.released(nodeId);
     if (opensWithoutRequests && !nodes.contains(nodeId)) {
       nodeFiles.forgotten(nodeId);
-      goneRefs.forgotten(nodeId);
+      heldFilesOfRefs.forgotten(nodeId);
     }
     if (kept != null) {
       view.forgetUnlinked(kept);

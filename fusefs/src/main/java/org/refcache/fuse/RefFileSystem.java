@@ -532,8 +532,9 @@ final class RefFileSystem implements ViewOperations {
   }
 
   /**
-   * As {@link #target}, but also in a ref that went while the kernel held files of it
-   * ({@link RefTrees#keepGone}): only the kernel opens those, by node, and only files it holds.
+   * As {@link #target}, but through the tree kept for the files the kernel holds
+   * ({@link RefTrees#keepForHeldFiles}), also once the ref is gone: only the kernel opens files by
+   * node, and only files it holds.
    */
   private Target openTarget(MountPath at) throws IOException {
     if (at.kind() == MountPath.Kind.REF || at.kind() == MountPath.Kind.UNLINKED) {

@@ -27,10 +27,10 @@ final class RefTrees implements AutoCloseable {
   private final int capacity;
   private final Map<String, CompletableFuture<RefTree>> open = new ConcurrentHashMap<>();
   /**
-   * Refs that went (pruned, released) while the kernel still held files of them: one use of each
-   * tree, kept until the kernel forgot the last of those files ({@link #keepGone}).
+   * Refs committed, released or gone while the kernel held files of them: one use of each tree,
+   * kept until the kernel forgot the last of those files ({@link #keepForHeldFiles}).
    */
-  private final Map<String, RefTree> gone = new ConcurrentHashMap<>();
+  private final Map<String, RefTree> keptForHeldFiles = new ConcurrentHashMap<>();
   private final AtomicLong clock = new AtomicLong();
   private volatile boolean closed;
 
@@ -75,11 +75,12 @@ final class RefTrees implements AutoCloseable {
   }
 
   /**
-   * As {@link #acquire}, but a ref that went while the kernel held files of it ({@link #keepGone})
-   * is found too: for opening those files by node, as an unlinked file stays readable while open.
+   * As {@link #acquire}, but the tree kept for the files the kernel holds ({@link #keepForHeldFiles})
+   * first: for opening those files by node, also once the ref is gone, as an unlinked file stays
+   * readable while open.
    */
   Optional<RefTree> acquireKept(String id) {
-    RefTree kept = gone.get(id);
+    RefTree kept = keptForHeldFiles.get(id);
     if (kept != null && kept.tryRetain()) {
       kept.touch(clock.incrementAndGet());
       return Optional.of(kept);
@@ -88,44 +89,48 @@ final class RefTrees implements AutoCloseable {
   }
 
   /**
-   * Keeps one use of ref {@code id}'s open tree after the ref goes (call it before
-   * {@link #invalidate}), so that the files of it the kernel still holds stay readable: the
-   * ref's record is gone, only its data waits (the lease keeps it) until {@link #releaseGone}.
+   * Keeps one use of ref {@code id}'s tree for the files of it the kernel holds, when the ref is
+   * committed, released or goes (call it before {@link #invalidate}): the kernel may hold them
+   * open without the view knowing (opens without requests), and they must stay readable, as an
+   * unlinked open file does, also once the ref is pruned: its record goes at once, only its data
+   * waits (the lease keeps it) until {@link #releaseKept}.
    *
-   * @return whether the ref went (its ID is no longer listed) and its tree was open and is now
-   *         kept; false for a ref that is still there (committed: its files open again by
-   *         place), or whose tree was not open (evicted from the cache): nothing to keep then
+   * @return whether the tree is kept: false when it was not open (evicted from the cache) and
+   *         cannot be opened any more (its record is gone already)
    */
-  boolean keepGone(String id) {
+  boolean keepForHeldFiles(String id) {
+    RefTree tree = null;
     CompletableFuture<RefTree> slot = open.get(id);
-    if (slot == null || source.refIds().contains(id)) {
-      return false;
+    if (slot != null && slot.isDone() && !slot.isCompletedExceptionally()) {
+      tree = slot.getNow(null);
+      if (tree != null && !tree.tryRetain()) {
+        tree = null;
+      }
     }
-    if (!slot.isDone() || slot.isCompletedExceptionally()) {
-      return false;
+    if (tree == null) {
+      tree = acquire(id).orElse(null); // evicted meanwhile: open it again while it exists
+      if (tree == null) {
+        return false;
+      }
     }
-    RefTree tree = slot.getNow(null);
-    if (tree == null || !tree.tryRetain()) {
-      return false;
-    }
-    RefTree before = gone.putIfAbsent(id, tree);
+    RefTree before = keptForHeldFiles.putIfAbsent(id, tree);
     if (before != null) {
       tree.close(); // kept already
     }
     return true;
   }
 
-  /** Lets go of the use {@link #keepGone} kept: the kernel holds no file of the ref any more. */
-  void releaseGone(String id) {
-    RefTree kept = gone.remove(id);
+  /** Lets go of the use {@link #keepForHeldFiles} kept: the kernel holds no file of the ref any more. */
+  void releaseKept(String id) {
+    RefTree kept = keptForHeldFiles.remove(id);
     if (kept != null) {
       kept.close();
     }
   }
 
-  /** How many refs that went are kept for files the kernel holds (tests). */
-  int goneKept() {
-    return gone.size();
+  /** How many refs are kept for files the kernel holds (tests). */
+  int keptForHeldFiles() {
+    return keptForHeldFiles.size();
   }
 
   /** Whether ref {@code id} is open (an access would not wait for an open, not even another's). */
@@ -222,9 +227,9 @@ final class RefTrees implements AutoCloseable {
   public void close() {
     closed = true;
     RuntimeException failure = null;
-    for (String id : gone.keySet()) {
+    for (String id : keptForHeldFiles.keySet()) {
       try {
-        releaseGone(id);
+        releaseKept(id);
       } catch (RuntimeException e) {
         failure = e;
       }

@@ -210,7 +210,7 @@ class OpensWithoutRequestsTest {
       Thread.onSpinWait();
     }
     assertThat(view.source.leasesHeld()).as("leases once the kernel forgot the file").isZero();
-    assertThat(mount.goneRefsKept()).isZero();
+    assertThat(mount.refsKeptForHeldFiles()).isZero();
   }
 
   @Test

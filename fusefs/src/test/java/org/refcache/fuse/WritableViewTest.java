@@ -275,7 +275,7 @@ class WritableViewTest extends ViewOnEachTransport {
   }
 
   @Test
-  void aNewRefShowsUpAtOnceAndAGoneRefsContentIsNoMore() throws IOException {
+  void aNewRefShowsUpAtOnceAndAHeldFilesOfRefsContentIsNoMore() throws IOException {
     assertThat(Files.exists(view.ref("late"))).isFalse();
     Path layer = view.layer("late");
     LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "late");
