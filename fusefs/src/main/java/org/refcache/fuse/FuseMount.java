@@ -252,6 +252,11 @@ public final class FuseMount implements AutoCloseable {
   }
 
 
+  /** Whether the kernel opens files without requests ({@link FuseOptions#opensWithoutRequests}). */
+  boolean opensWithoutRequests() {
+    return session != null && options.opensWithoutRequests();
+  }
+
   /** Whether the kernel reads files of read-only refs itself (kernel transport, Linux 6.9+). */
   boolean passthrough() {
     FuseSession s = session;

@@ -68,7 +68,7 @@ public final class SmallFileRequests {
           }
         }
         view.addReadOnly("ro", layer);
-        FuseMount mount = view.mount(FuseOptions.defaults().withOpensWithoutRequests(noOpens));
+        FuseMount mount = view.mountAsGiven(FuseOptions.defaults().withOpensWithoutRequests(noOpens));
         Path ref = view.ref("ro");
         String mode = noOpens ? "opens without requests" : "opens with requests";
         System.out.printf("%n== %s: %d files (%d directories)%n", mode, dirs * files, dirs);

@@ -163,7 +163,7 @@ class PosixConformanceTest {
 
     view = new ViewFixture(tmp);
     assertThat(view.addWritable("w", hi, lo).upper()).isEqualTo(upper.toAbsolutePath());
-    view.mount(options);
+    view.mountAsGiven(options);
 
     List<String> onExt4 = suite(script, ext4);
     List<String> onFuse = suite(script, view.ref("w"));
