@@ -150,7 +150,7 @@ class NodeTableTest {
   }
 
   @Test
-  void aHeldFilesOfRefsBackingFilesCloseAtOnceWhenIdleAndAtTheLastReleaseOtherwise() {
+  void aGoneRefsBackingFilesCloseAtOnceWhenIdleAndAtTheLastReleaseOtherwise() {
     NodeTable.Node idle = nodes.entered(p("/refs/r/a"), 1, 1, false);
     NodeTable.Node open = nodes.entered(p("/refs/r/b"), 2, 1, false);
     NodeTable.Node other = nodes.entered(p("/refs/rr/c"), 3, 1, false);

@@ -275,7 +275,7 @@ class WritableViewTest extends ViewOnEachTransport {
   }
 
   @Test
-  void aNewRefShowsUpAtOnceAndAHeldFilesOfRefsContentIsNoMore() throws IOException {
+  void aNewRefShowsUpAtOnceAndAGoneRefsContentIsNoMore() throws IOException {
     assertThat(Files.exists(view.ref("late"))).isFalse();
     Path layer = view.layer("late");
     LayerBuilder.allAt(layer, LayerBuilder.OLD).file("f", "late");
