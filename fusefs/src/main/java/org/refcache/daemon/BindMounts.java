@@ -113,19 +113,23 @@ final class BindMounts {
           () -> new ControlException(ErrorKind.USAGE, id + " is a mutable ref the service does not hold"));
       handle = cache.get(source);
     }
+    // An immutable ref's tree can never be written: its mount is read-only too, so that the VFS
+    // refuses a writing open (EROFS) as on any read-only mount, before the view sees it (with
+    // opens without requests the view would only refuse the first write).
+    boolean mountReadOnly = readOnly || handle != null;
     try {
       Path tree = treePath.apply(source);
       if (!Files.isDirectory(tree)) {
         throw new ControlException(ErrorKind.NOT_FOUND, tree + " is not shown by the FUSE view");
       }
-      Mounting.bindMount(tree, bytesOf(target), flags(readOnly, granted));
+      Mounting.bindMount(tree, bytesOf(target), flags(mountReadOnly, granted));
     } catch (IOException | RuntimeException e) {
       if (handle != null) {
         handle.release();
       }
       throw e;
     }
-    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, readOnly, granted, handle);
+    HeldHandles.ActiveMount m = new HeldHandles.ActiveMount(target, source, mountReadOnly, granted, handle);
     held.addMount(m);
     return m;
   }

@@ -40,8 +40,9 @@ public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration MOUNT_ANSWER_TIMEOUT = Duration.ofSeconds(30);
   /**
-   * {@code 1}: the view's kernel transport opens files without requests
-   * ({@link FuseOptions#opensWithoutRequests}; off by default, for measuring).
+   * {@code 0}: the view's kernel transport answers opens per request (passthrough) instead of
+   * letting the kernel open files without requests ({@link FuseOptions#opensWithoutRequests}, the
+   * default).
    */
   public static final String OPENS_WITHOUT_REQUESTS_ENV = "REFCACHE_FUSE_OPENS_WITHOUT_REQUESTS";
 
@@ -131,7 +132,7 @@ public final class Daemon implements AutoCloseable {
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
       fuse = FuseMount.mount(trees, config.mountpoint(),
           FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view())
-              .withOpensWithoutRequests("1".equals(System.getenv(OPENS_WITHOUT_REQUESTS_ENV))));
+              .withOpensWithoutRequests(!"0".equals(System.getenv(OPENS_WITHOUT_REQUESTS_ENV))));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),

@@ -107,7 +107,7 @@ public final class FuseMount implements AutoCloseable {
 
   private void startKernel() throws IOException {
     boolean noOpens = options.opensWithoutRequests();
-    bridge = new KernelBridge(view, noOpens);
+    bridge = new KernelBridge(view, noOpens, trees::releaseKept);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
         !noOpens, !noOpens), bridge);
@@ -131,6 +131,7 @@ public final class FuseMount implements AutoCloseable {
       close();
       throw e;
     }
+    MountReadahead.raise(mountpoint);
     LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
         + "passthrough {}, opens {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
         session.passthrough() ? "on" : "off", noOpens ? "without requests" : "with requests",
@@ -227,12 +228,20 @@ public final class FuseMount implements AutoCloseable {
    * open in it keep their lease until they are closed.
    */
   public void invalidate(String id) {
+    KernelBridge b = bridge;
+    // The kernel may hold files of the ref open without our knowing (opens without requests):
+    // its tree (and so its data, also once its record is gone) is kept until it forgot them.
+    boolean kept = b != null && b.holdsFilesOf(id) && trees.keepForHeldFiles(id);
     trees.invalidate(id);
     view.refsChanged();
-    KernelBridge b = bridge;
     if (b != null) {
-      b.invalidateRef(id);
+      b.invalidateRef(id, kept);
     }
+  }
+
+  /** How many refs are kept for files the kernel holds (tests). */
+  int refsKeptForHeldFiles() {
+    return trees.keptForHeldFiles();
   }
 
   /**
@@ -244,6 +253,11 @@ public final class FuseMount implements AutoCloseable {
     return files.size();
   }
 
+
+  /** Whether the kernel opens files without requests ({@link FuseOptions#opensWithoutRequests}). */
+  boolean opensWithoutRequests() {
+    return session != null && options.opensWithoutRequests();
+  }
 
   /** Whether the kernel reads files of read-only refs itself (kernel transport, Linux 6.9+). */
   boolean passthrough() {

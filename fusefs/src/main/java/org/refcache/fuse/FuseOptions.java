@@ -28,6 +28,10 @@ import java.util.Objects;
  *                        through libfuse 2.9 (see {@link Transport})
  * @param privileges      whether setuid bits and device nodes in refs take effect through the
  *                        view ({@link MountPrivileges#NONE}, {@code nosuid,nodev}, unless asked)
+ * @param opensWithoutRequests the kernel transport answers the first OPEN with ENOSYS, so the
+ *                        kernel opens and closes files without a request and files are read and
+ *                        written by node (the default; without it: passthrough, and a writing
+ *                        open of an unchanging file refused at the open; docs/ARCHITECTURE.md)
  */
 public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
                           boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
@@ -102,7 +106,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   public static FuseOptions defaults() {
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
-        Transport.KERNEL, MountPrivileges.NONE, false);
+        Transport.KERNEL, MountPrivileges.NONE, true);
   }
 
   /**

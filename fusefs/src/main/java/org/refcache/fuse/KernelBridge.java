@@ -51,16 +51,22 @@ final class KernelBridge implements FuseSession.Handler {
   /** Whether OPEN is answered ENOSYS: files are then read and written by node. */
   private final boolean opensWithoutRequests;
   private final NodeFiles nodeFiles;
+  /** Refs that went while the kernel held files of them (opens without requests). */
+  private final HeldFilesOfRefs heldFilesOfRefs;
 
   KernelBridge(ViewOperations view) {
-    this(view, false);
+    this(view, false, id -> { });
   }
 
   /**
    * @param opensWithoutRequests answer OPEN with ENOSYS ({@link FuseOptions#opensWithoutRequests})
+   * @param releaseKept          lets a ref's kept tree go once the kernel forgot its files
+   *                             ({@link RefTrees#releaseKept})
    */
-  KernelBridge(ViewOperations view, boolean opensWithoutRequests) {
+  KernelBridge(ViewOperations view, boolean opensWithoutRequests,
+      java.util.function.Consumer<String> releaseKept) {
     this.view = view;
+    this.heldFilesOfRefs = new HeldFilesOfRefs(releaseKept);
     this.opensWithoutRequests = opensWithoutRequests;
     this.nodes = new NodeTable(opensWithoutRequests);
     this.directories = new DirectoryRequests(view, nodes);
@@ -82,18 +88,36 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /**
+   * Whether the kernel may hold files of ref {@code id} open without the view knowing
+   * (opens without requests), so that the ref's data must be kept if it goes.
+   */
+  boolean holdsFilesOf(String id) {
+    return opensWithoutRequests && !nodes.filesInRef(id).isEmpty();
+  }
+
+  /**
    * Makes the kernel forget what it cached of ref {@code id} (its name in {@code /refs} and all
    * below), so the next access asks again: after the ref was committed or released.
+   *
+   * @param kept whether the ref's tree was kept ({@link RefTrees#keepForHeldFiles}) for the
+   *             files of it the kernel holds: it is let go when the kernel forgot the last one
    */
-  void invalidateRef(String id) {
+  void invalidateRef(String id, boolean kept) {
     FuseSession s = session;
     NodeTable.Node refs = nodes.at(MountPath.REFS);
-    if (s != null && opensWithoutRequests) {
+    if (opensWithoutRequests) {
       // Files open without a request stay hashed in the kernel's cache after their ref's name is
-      // dropped, and a closed one would never be forgotten: unhash each whose node keeps a file,
-      // so that its close lets the kernel forget it and its file (and lease) goes.
-      for (NodeTable.Name name : nodes.namesInRef(nodeFiles.nodes(), id)) {
-        s.invalidateEntry(name.parentId(), name.name().getBytes(StandardCharsets.ISO_8859_1));
+      // dropped, and a closed one would never be forgotten: unhash each whose node keeps a file
+      // (every file the kernel holds, when the ref went), so that its close lets the kernel
+      // forget it and its file (and the ref's data) goes.
+      java.util.List<Long> files = kept ? nodes.filesInRef(id) : nodeFiles.nodes();
+      if (kept) {
+        heldFilesOfRefs.track(id, files, nodes::contains);
+      }
+      if (s != null) {
+        for (NodeTable.Name name : nodes.namesInRef(files, id)) {
+          s.invalidateEntry(name.parentId(), name.name().getBytes(StandardCharsets.ISO_8859_1));
+        }
       }
     }
     if (s != null && refs != null) {
@@ -111,6 +135,7 @@ final class KernelBridge implements FuseSession.Handler {
     MountPath kept = nodes.forget(nodeId, lookups);
     if (opensWithoutRequests && !nodes.contains(nodeId)) {
       nodeFiles.forgotten(nodeId);
+      heldFilesOfRefs.forgotten(nodeId);
     }
     if (kept != null) {
       view.forgetUnlinked(kept);
@@ -639,6 +664,7 @@ final class KernelBridge implements FuseSession.Handler {
     MountPath kept = nodes.released(nodeId);
     if (opensWithoutRequests && !nodes.contains(nodeId)) {
       nodeFiles.forgotten(nodeId);
+      heldFilesOfRefs.forgotten(nodeId);
     }
     if (kept != null) {
       view.forgetUnlinked(kept);

@@ -414,6 +414,24 @@ final class NodeTable {
     return deepestFirst;
   }
 
+  /**
+   * The nodes of files (not directories) of ref {@code refId} the kernel holds, with a name in it
+   * or kept after their unlink.
+   */
+  synchronized List<Long> filesInRef(String refId) {
+    List<Long> files = new ArrayList<>();
+    for (Node node : byId.values()) {
+      if (node.directory) {
+        continue;
+      }
+      MountPath at = node.paths.isEmpty() ? node.unlinkedAt : node.paths.get(0);
+      if (at != null && refId.equals(at.refId())) {
+        files.add(node.id);
+      }
+    }
+    return files;
+  }
+
   /** Whether {@code nodeId} is still known (the kernel holds it, or a file of it is open). */
   synchronized boolean contains(long nodeId) {
     return byId.containsKey(nodeId);

@@ -405,7 +405,7 @@ final class RefFileSystem implements ViewOperations {
    */
   @Override
   public Opened open(MountPath at, int flags) throws IOException {
-    try (Target t = target(at)) {
+    try (Target t = openTarget(at)) {
       if (at.kind() == MountPath.Kind.UNLINKED) {
         return new Opened(openUnlinked(t, flags), false, -1);
       }
@@ -532,6 +532,23 @@ final class RefFileSystem implements ViewOperations {
       } catch (NoSuchFileException e) {
         throw new ReadOnlyFileSystemException();
       }
+    }
+    return target(at);
+  }
+
+  /**
+   * As {@link #target}, but through the tree kept for the files the kernel holds
+   * ({@link RefTrees#keepForHeldFiles}), also once the ref is gone: only the kernel opens files by
+   * node, and only files it holds.
+   */
+  private Target openTarget(MountPath at) throws IOException {
+    if (at.kind() == MountPath.Kind.REF || at.kind() == MountPath.Kind.UNLINKED) {
+      if (at.nameTooLong()) {
+        throw failure(Errno.ENAMETOOLONG, at);
+      }
+      RefTree ref = trees.acquireKept(at.refId())
+          .orElseThrow(() -> new NoSuchFileException(at.toString()));
+      return new Target(at, ref);
     }
     return target(at);
   }

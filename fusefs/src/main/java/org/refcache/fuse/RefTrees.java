@@ -26,6 +26,11 @@ final class RefTrees implements AutoCloseable {
   private final RefTreeSource source;
   private final int capacity;
   private final Map<String, CompletableFuture<RefTree>> open = new ConcurrentHashMap<>();
+  /**
+   * Refs committed, released or gone while the kernel held files of them: one use of each tree,
+   * kept until the kernel forgot the last of those files ({@link #keepForHeldFiles}).
+   */
+  private final Map<String, RefTree> keptForHeldFiles = new ConcurrentHashMap<>();
   private final AtomicLong clock = new AtomicLong();
   private volatile boolean closed;
 
@@ -67,6 +72,65 @@ final class RefTrees implements AutoCloseable {
       open.remove(id, pending); // closed under us (invalidated); open it again
     }
     return Optional.empty();
+  }
+
+  /**
+   * As {@link #acquire}, but the tree kept for the files the kernel holds ({@link #keepForHeldFiles})
+   * first: for opening those files by node, also once the ref is gone, as an unlinked file stays
+   * readable while open.
+   */
+  Optional<RefTree> acquireKept(String id) {
+    RefTree kept = keptForHeldFiles.get(id);
+    if (kept != null && kept.tryRetain()) {
+      kept.touch(clock.incrementAndGet());
+      return Optional.of(kept);
+    }
+    return acquire(id);
+  }
+
+  /**
+   * Keeps one use of ref {@code id}'s tree for the files of it the kernel holds, when the ref is
+   * committed, released or goes (call it before {@link #invalidate}): the kernel may hold them
+   * open without the view knowing (opens without requests), and they must stay readable, as an
+   * unlinked open file does, also once the ref is pruned: its record goes at once, only its data
+   * waits (the lease keeps it) until {@link #releaseKept}.
+   *
+   * @return whether the tree is kept: false when it was not open (evicted from the cache) and
+   *         cannot be opened any more (its record is gone already)
+   */
+  boolean keepForHeldFiles(String id) {
+    RefTree tree = null;
+    CompletableFuture<RefTree> slot = open.get(id);
+    if (slot != null && slot.isDone() && !slot.isCompletedExceptionally()) {
+      tree = slot.getNow(null);
+      if (tree != null && !tree.tryRetain()) {
+        tree = null;
+      }
+    }
+    if (tree == null) {
+      tree = acquire(id).orElse(null); // evicted meanwhile: open it again while it exists
+      if (tree == null) {
+        return false;
+      }
+    }
+    RefTree before = keptForHeldFiles.putIfAbsent(id, tree);
+    if (before != null) {
+      tree.close(); // kept already
+    }
+    return true;
+  }
+
+  /** Lets go of the use {@link #keepForHeldFiles} kept: the kernel holds no file of the ref any more. */
+  void releaseKept(String id) {
+    RefTree kept = keptForHeldFiles.remove(id);
+    if (kept != null) {
+      kept.close();
+    }
+  }
+
+  /** How many refs are kept for files the kernel holds (tests). */
+  int keptForHeldFiles() {
+    return keptForHeldFiles.size();
   }
 
   /** Whether ref {@code id} is open (an access would not wait for an open, not even another's). */
@@ -163,6 +227,13 @@ final class RefTrees implements AutoCloseable {
   public void close() {
     closed = true;
     RuntimeException failure = null;
+    for (String id : keptForHeldFiles.keySet()) {
+      try {
+        releaseKept(id);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
     for (String id : open.keySet()) {
       try {
         invalidate(id);

@@ -66,7 +66,7 @@
  *       (under libfuse 2.9 each hard link is its own kernel inode, so the next open of any name
  *       must see what was written through another). This is why the mount does not use
  *       {@code -o kernel_cache}, which would keep pages for every open. With
- *       {@link org.refcache.fuse.FuseOptions#opensWithoutRequests()} (kernel transport, off by
+ *       {@link org.refcache.fuse.FuseOptions#opensWithoutRequests()} (kernel transport, the
  *       default) the kernel opens files without asking and keeps every file's pages across
  *       opens: safe there because each file has one kernel inode and every change goes through
  *       it (docs/ARCHITECTURE.md, "Caching rules"); files are then read and written by node

@@ -3,9 +3,11 @@ package org.refcache.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,6 +113,33 @@ class BindMountTest {
         .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
     assertThat(Files.readString(dir.resolve("etc/os-release"))).isEqualTo("ID=refcache\n");
     svc.ok("umount", dir.toString());
+  }
+
+  @Test
+  void anImmutableRefIsMountedReadOnlySoAWritingOpenFailsWithReadOnlyFileSystem() throws Exception {
+    svc.ok("mount", layer, dir.toString());
+
+    Path file = dir.resolve("etc/os-release");
+    for (StandardOpenOption mode : new StandardOpenOption[] {StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND}) {
+      assertThatThrownBy(() -> FileChannel.open(file, mode).close()).as("open(%s)", mode)
+          .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+    }
+    assertThat(MountTable.isMountPoint(dir)).isTrue();
+    assertThat(mountOptions(dir)).as("the bind mount's options").contains("ro");
+    assertThat(Files.readString(file)).isEqualTo("ID=refcache\n");
+    svc.ok("umount", dir.toString());
+  }
+
+  /** The per-mount options of the mount at {@code dir} ({@code /proc/self/mountinfo}'s sixth field). */
+  private static java.util.List<String> mountOptions(Path dir) throws java.io.IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f[4].equals(dir.toString())) {
+        return java.util.List.of(f[5].split(","));
+      }
+    }
+    throw new AssertionError("no mount at " + dir);
   }
 
   @Test

@@ -282,6 +282,40 @@ class DiskUsageAndPruneTest {
     assertThat(du().get("service:unreferenced").path("size").asLong()).isZero();
   }
 
+  /**
+   * Opened and not read before its ref is pruned: with opens that take no request the view never
+   * saw the open, and keeps the ref's data for every file of it the kernel holds. The record goes
+   * at once, the data when the kernel forgot the file (a little after its close), and du tells
+   * the truth meanwhile.
+   */
+  @Test
+  void aFileOpenedButNotReadBeforeItsRefIsPrunedIsReadAndItsDataGoesAfterTheClose() throws Exception {
+    String id = importLayer("unread", 3 << 20);
+    byte[] expected = random(3 << 20, "unread".hashCode());
+    Path file = svc.tree(id).resolve("unread");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      svc.ok("release", id);
+      assertThat(removedIds(prune())).containsExactly(id);
+      assertThat(recordIds()).doesNotContain(id);
+      assertThat(Files.exists(svc.tree(id))).as("the view no longer shows it").isFalse();
+      assertThat(layerDirs()).as("the data, while its file is open").isNotEmpty();
+      assertDuIsTheTruth("pruned while a file of it is open");
+      ByteBuffer all = ByteBuffer.allocate(3 << 20);
+      while (all.hasRemaining() && ch.read(all, all.position()) > 0) {
+        // read to the end through the open file
+      }
+      assertThat(all.array()).isEqualTo(expected);
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!layerDirs().isEmpty() && System.nanoTime() < deadline) {
+      prune(); // garbage once the kernel forgot the closed file
+      Thread.sleep(20);
+    }
+    assertThat(layerDirs()).isEmpty();
+    assertThat(du().get("service:unreferenced").path("size").asLong()).isZero();
+    assertDuIsTheTruth("after the close");
+  }
+
   @Test
   void badSizesAndDurationsAreUsageErrors() {
     ServiceFixture.Run r = svc.cli("prune", "--max-used-space", "10XB");

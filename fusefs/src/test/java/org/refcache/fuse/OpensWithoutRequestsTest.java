@@ -48,7 +48,7 @@ class OpensWithoutRequestsTest {
   }
 
   private void mount() throws IOException {
-    mount = view.mount(FuseOptions.defaults().withOpensWithoutRequests(true));
+    mount = view.mountAsGiven(FuseOptions.defaults().withOpensWithoutRequests(true));
   }
 
   private long served(int opcode) {
@@ -182,6 +182,60 @@ class OpensWithoutRequestsTest {
     }
     awaitNoFileKept();
     assertThat(view.source.leasesHeld()).as("leases once the file is closed").isZero();
+  }
+
+  @Test
+  void aFileOpenedButNotReadBeforeItsRefWentIsReadableAndTheDataGoesWhenTheKernelForgetsIt()
+      throws Exception {
+    byte[] big = new byte[1 << 20];
+    new java.util.Random(11).nextBytes(big);
+    Files.write(layer.resolve("big"), big);
+    view.addReadOnly("ro", layer);
+    mount();
+    assertThat(Files.readString(view.ref("ro").resolve("f"))).isEqualTo("0123456789");
+    try (InputStream unread = Files.newInputStream(view.ref("ro").resolve("big"))) {
+      long reads = served(FuseKernel.READ);
+      view.source.remove("ro");
+      mount.invalidate("ro");
+      assertThat(Files.exists(view.ref("ro"))).as("the ref's name").isFalse();
+      assertThat(view.source.leasesHeld()).as("the data, while the kernel holds a file of it")
+          .isEqualTo(1);
+
+      assertThat(unread.readAllBytes()).isEqualTo(big);
+      assertThat(served(FuseKernel.READ)).as("READs after the ref went").isGreaterThan(reads);
+    }
+    awaitNoFileKept();
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (view.source.leasesHeld() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(view.source.leasesHeld()).as("leases once the kernel forgot the file").isZero();
+    assertThat(mount.refsKeptForHeldFiles()).isZero();
+  }
+
+  @Test
+  void aFirstSequentialReadAsksForAMebibyteAtATime() throws Exception {
+    int mib = 16;
+    byte[] big = new byte[mib << 20];
+    new java.util.Random(5).nextBytes(big);
+    Files.write(layer.resolve("big"), big);
+    view.addReadOnly("ro", layer);
+    mount();
+    assertThat(MountReadahead.of(view.mountpoint)).as("the mount's readahead, KiB")
+        .isEqualTo(MountReadahead.KIB);
+
+    long reads = served(FuseKernel.READ);
+    try (InputStream in = Files.newInputStream(view.ref("ro").resolve("big"))) {
+      byte[] chunk = new byte[64 << 10]; // as cat or dd read: far less than the readahead
+      int at = 0;
+      for (int n; (n = in.read(chunk)) > 0; at += n) {
+        assertThat(java.util.Arrays.equals(chunk, 0, n, big, at, at + n)).isTrue();
+      }
+      assertThat(at).isEqualTo(big.length);
+    }
+    // 128 KiB at a time would be 128 READs; the readahead window grows to 1 MiB from the first.
+    assertThat(served(FuseKernel.READ) - reads).as("READ requests for %d MiB", mib)
+        .isBetween((long) mib, 2L * mib);
   }
 
   @Test

@@ -17,6 +17,19 @@ final class ReadOnlyChecks {
   private ReadOnlyChecks() {
   }
 
+  /** The opens {@link #run} tries that neither create nor truncate. */
+  private static final java.util.Set<String> WRITING_OPENS =
+      java.util.Set.of("open for writing", "open O_APPEND", "open O_RDWR");
+
+  /**
+   * What operation {@code op} of {@link #run} must answer on a read-only tree: EROFS, but for a
+   * writing open with opens without requests (the kernel opens without asking; the first write
+   * is refused instead, {@code "write"}).
+   */
+  static String expected(String op, boolean opensWithoutRequests) {
+    return opensWithoutRequests && WRITING_OPENS.contains(op) ? "0" : "EROFS";
+  }
+
   /**
    * Tries each change on existing entries of {@code root}.
    *
@@ -36,6 +49,11 @@ final class ReadOnlyChecks {
         Files.newByteChannel(f, StandardOpenOption.APPEND).close()));
     results.put("open O_RDWR", Errnos.nameOf(() ->
         Files.newByteChannel(f, StandardOpenOption.READ, StandardOpenOption.WRITE).close()));
+    results.put("write", Errnos.nameOf(() -> {
+      try (var open = Files.newByteChannel(f, StandardOpenOption.WRITE)) {
+        open.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}));
+      }
+    }));
     results.put("mkdir", Errnos.nameOf(() -> Files.createDirectory(root.resolve("new-dir"))));
     results.put("rmdir", Errnos.nameOf(() -> Files.delete(d)));
     results.put("unlink", Errnos.nameOf(() -> Files.delete(f)));

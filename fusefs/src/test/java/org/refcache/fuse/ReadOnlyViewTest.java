@@ -191,8 +191,10 @@ class ReadOnlyViewTest extends ViewOnEachTransport {
 
   @Test
   void everyChangeFailsWithReadOnlyFileSystem() {
+    boolean noOpens = view.mounted().opensWithoutRequests();
     assertThat(ReadOnlyChecks.run(ref, "plain.txt", "dir", "link-to-plain"))
-        .allSatisfy((op, errno) -> assertThat(errno).as(op).isEqualTo("EROFS"));
+        .allSatisfy((op, errno) -> assertThat(errno).as(op)
+            .isEqualTo(ReadOnlyChecks.expected(op, noOpens)));
   }
 
   @Test
@@ -211,12 +213,21 @@ class ReadOnlyViewTest extends ViewOnEachTransport {
   }
 
   @Test
-  void readOnlyOpenWorksAndWriteOpenIsRefused() throws IOException {
+  void readOnlyOpenWorksAndWritingIsRefused() throws IOException {
     try (var channel = Files.newByteChannel(ref.resolve("plain.txt"), StandardOpenOption.READ)) {
       assertThat(channel.size()).isEqualTo("plain bottom".length());
     }
-    assertThat(Errnos.of(() -> Files.newByteChannel(ref.resolve("plain.txt"),
-        StandardOpenOption.READ, StandardOpenOption.WRITE).close())).isEqualTo(Errno.EROFS);
+    if (view.mounted().opensWithoutRequests()) {
+      // The kernel opens without asking: the open succeeds, its first write is refused.
+      try (var open = Files.newByteChannel(ref.resolve("plain.txt"), StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
+        assertThat(Errnos.of(() -> open.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}))))
+            .isEqualTo(Errno.EROFS);
+      }
+    } else {
+      assertThat(Errnos.of(() -> Files.newByteChannel(ref.resolve("plain.txt"),
+          StandardOpenOption.READ, StandardOpenOption.WRITE).close())).isEqualTo(Errno.EROFS);
+    }
   }
 
   /** lstat of every entry below {@code root} (included, as ""), by relative path. */

@@ -58,9 +58,15 @@ class RefLeaseTest extends ViewOnEachTransport {
     view.addReadOnly("r", layer);
     FuseMount mount = view.mount();
     Files.readString(view.ref("r").resolve("data.txt"));
-    awaitReleased(mount, view.source, 1); // the kernel sends RELEASE after close(2) returned
-
-    mount.invalidate("r");
+    if (mount.opensWithoutRequests()) {
+      // The file's node keeps its file (and a use of the lease) until the kernel forgets it,
+      // which the invalidation makes it do.
+      mount.invalidate("r");
+      awaitReleased(mount, view.source, 0);
+    } else {
+      awaitReleased(mount, view.source, 1); // the kernel sends RELEASE after close(2) returned
+      mount.invalidate("r");
+    }
 
     assertThat(view.source.closed("r")).isEqualTo(1);
     assertThat(Files.readString(view.ref("r").resolve("data.txt"))).isEqualTo("0123456789");
@@ -110,9 +116,25 @@ class RefLeaseTest extends ViewOnEachTransport {
     Files.readString(view.ref("c").resolve("data.txt"));
 
     assertThat(mount.cachedRefs()).isEqualTo(2);
-    assertThat(view.source.closed("b")).isEqualTo(1);
     assertThat(view.source.closed("a")).isZero();
-    assertThat(view.source.leasesHeld()).isEqualTo(2);
+    if (mount.opensWithoutRequests()) {
+      // Each file's node keeps its file, and so a use of its ref's lease, while the kernel holds
+      // it: b left the cache, its lease stays until then.
+      assertThat(view.source.closed("b")).isZero();
+      assertThat(view.source.leasesHeld()).isEqualTo(3);
+      mount.invalidate("b"); // the kernel forgets b's file: its leases go
+      view.awaitOpenFiles(2);
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (view.source.leasesHeld() > 2 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(view.source.leasesHeld()).isEqualTo(2);
+      assertThat(view.source.closed("b")).as("leases of b closed")
+          .isEqualTo(view.source.opened("b")).isPositive();
+    } else {
+      assertThat(view.source.closed("b")).isEqualTo(1);
+      assertThat(view.source.leasesHeld()).isEqualTo(2);
+    }
   }
 
   @Test
@@ -274,8 +296,10 @@ class RefLeaseTest extends ViewOnEachTransport {
           .isEqualTo(Errno.EROFS);
       assertThat(Errnos.of(() -> open.truncate(1))).isEqualTo(Errno.EROFS);
     }
+    boolean noOpens = view.mounted().opensWithoutRequests();
     assertThat(ReadOnlyChecks.run(ref, "data.txt", "dir", "link"))
-        .allSatisfy((op, errno) -> assertThat(errno).as(op).isEqualTo("EROFS"));
+        .allSatisfy((op, errno) -> assertThat(errno).as(op)
+            .isEqualTo(ReadOnlyChecks.expected(op, noOpens)));
     assertThat(Files.readString(ref.resolve("data.txt"))).isEqualTo("ab23456789");
   }
 
