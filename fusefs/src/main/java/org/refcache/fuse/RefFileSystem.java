@@ -18,8 +18,8 @@ import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
-import org.slf4j.LoggerFactory;
 import org.refcache.posix.StatVfs;
+import org.slf4j.LoggerFactory;
 
 /**
  * The view: every operation of {@link ViewOperations}, each one thin. It takes a use of the
@@ -161,6 +161,9 @@ final class RefFileSystem implements ViewOperations {
       return; // a writable tree's listing is made when asked, as it is then
     }
     try (Target t = target(at)) {
+      if (t.ref().writableOrNull() != null) {
+        return; // a committed tree with an upper keeps no listing: it would be made twice
+      }
       t.ref().tree().list(t.relative()); // kept by the tree for the READDIRPLUS to come
     } catch (IOException | RuntimeException e) {
       // The walk's own listing meets the same failure and answers it.
