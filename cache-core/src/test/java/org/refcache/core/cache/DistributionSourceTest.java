@@ -105,9 +105,11 @@ class DistributionSourceTest extends CacheFixture {
   void aLayerPulledForTwoRepositoriesNamesBothOnce() throws IOException {
     ImageReference first = pushImage("team/app:v1");
     ImageReference second = pushImage("other/copy:v1"); // the same blobs in another repository
-    pull(first);
-    pull(first); // the same image again: its repository is not repeated
+    ImmutableRef once = pull(first);
+    ImmutableRef again = pull(first); // the same image again: its repository is not repeated
     ImmutableRef top = pull(second);
+    assertThat(List.of(again.id(), top.id())).as("the same blobs on the same parents: the same record")
+        .containsOnly(once.id());
 
     assertThat(remote(top, RefConfig.defaults()))
         .allSatisfy(d -> assertThat(d.annotations()).containsEntry(KEY, "team/app,other/copy"));
