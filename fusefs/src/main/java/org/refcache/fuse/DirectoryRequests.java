@@ -46,10 +46,12 @@ final class DirectoryRequests {
     }
   };
   private final AtomicLong nextSnapshot = new AtomicLong(1);
+  private final DirectoryReadAhead readAhead;
 
   DirectoryRequests(ViewOperations view, NodeTable nodes) {
     this.view = view;
     this.nodes = nodes;
+    this.readAhead = new DirectoryReadAhead(view);
   }
 
   /** One entry of a directory listing, its name as the kernel wants it. */
@@ -130,9 +132,14 @@ final class DirectoryRequests {
       throw new java.nio.file.NoSuchFileException("(a directory without a name)");
     }
     boolean inRef = dir.kind() == MountPath.Kind.REF; // a ref's root or below
+    // A walk going down: its next listings are read ahead (trees that never change only).
+    boolean descending = index == 0 ? readAhead.reading(dir) : readAhead.isWalked(dir);
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
-    List<Long> handedOut = new ArrayList<>();
+    // Node IDs handed out, to take back if the reply is not taken: at most what fits in it.
+    int most = size / (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + 8) + 1;
+    long[] handedOut = new long[(int) Math.max(0, Math.min(entries.size() - index, most))];
+    int handed = 0;
     for (long i = index; i < entries.size(); i++) {
       Listed e = entries.get((int) i);
       int record = (FuseKernel.ENTRY_OUT_SIZE + FuseKernel.DIRENT_HEADER_SIZE + e.bytes().length
@@ -148,7 +155,11 @@ final class DirectoryRequests {
         FileAttributes a = entry.attributes();
         NodeTable.Node node = nodes.entered(child, a.ino(), a.nlink(), a.isDirectory());
         EntryReplies.putEntry(out, node.id, entry);
-        handedOut.add(node.id);
+        handedOut[handed++] = node.id;
+        if (descending && a.isDirectory()
+            && FuseOptions.UNCHANGING_TIMEOUT.equals(entry.attrValid())) {
+          readAhead.add(child);
+        }
       } else {
         // Node 0: a name without a lookup (the kernel looks it up if it needs it).
         out.put(new byte[FuseKernel.ENTRY_OUT_SIZE]);
@@ -156,8 +167,8 @@ final class DirectoryRequests {
       putDirent(out, e, base | (i + 1), record - (out.position() - start));
     }
     if (!reply.send()) {
-      for (long id : handedOut) {
-        nodes.forget(id, 1); // withdrawn: the kernel never counted these lookups
+      for (int i = 0; i < handed; i++) {
+        nodes.forget(handedOut[i], 1); // withdrawn: the kernel never counted these lookups
       }
     }
   }

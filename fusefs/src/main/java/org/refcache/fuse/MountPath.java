@@ -91,6 +91,19 @@ public record MountPath(Kind kind, String refId, String relative, long unlinked)
     };
   }
 
+  /**
+   * The directory that holds it: a ref's root for a path at the top of its tree, {@link #REFS}
+   * for a ref's root, {@link #ROOT} for {@code /refs}; null for the root and what has no place.
+   */
+  MountPath parent() {
+    return switch (kind) {
+      case REF -> relative.isEmpty() ? REFS
+          : inRef(refId, relative.substring(0, Math.max(0, relative.lastIndexOf('/'))));
+      case REFS -> ROOT;
+      case ROOT, UNLINKED, NONE -> null;
+    };
+  }
+
   /** Whether it lies inside a ref's tree, below its root. */
   public boolean insideRef() {
     return kind == Kind.REF && !relative.isEmpty();
@@ -130,10 +143,12 @@ public record MountPath(Kind kind, String refId, String relative, long unlinked)
     if (kind != Kind.REF) {
       return false;
     }
-    String name = relative.isEmpty() ? refId : relative.substring(relative.lastIndexOf('/') + 1);
-    if (name.length() <= NAME_MAX / 3) {
-      return false; // at most 3 bytes per UTF-16 unit in any charset a name comes in
+    String whole = relative.isEmpty() ? refId : relative;
+    int start = relative.isEmpty() ? 0 : relative.lastIndexOf('/') + 1;
+    if (whole.length() - start <= NAME_MAX / 3) {
+      return false; // at most 3 bytes per UTF-16 unit in any charset a name comes in (no copy made)
     }
+    String name = whole.substring(start);
     // In the charset names are decoded in: the name's own bytes (FileNames).
     return name.length() > NAME_MAX || FileNames.bytes(name).length > NAME_MAX;
   }

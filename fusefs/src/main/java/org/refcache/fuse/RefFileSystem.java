@@ -19,6 +19,7 @@ import org.refcache.posix.Errno;
 import org.refcache.posix.ErrnoMapper;
 import org.refcache.posix.Posix;
 import org.refcache.posix.StatVfs;
+import org.slf4j.LoggerFactory;
 
 /**
  * The view: every operation of {@link ViewOperations}, each one thin. It takes a use of the
@@ -156,6 +157,23 @@ final class RefFileSystem implements ViewOperations {
         }
         default -> listTree(t, into);
       }
+    }
+  }
+
+  @Override
+  public void readAhead(MountPath at) {
+    if (!entries.unchanging(at)) {
+      return; // a writable tree's listing is made when asked, as it is then
+    }
+    try (Target t = target(at)) {
+      if (t.ref().writableOrNull() != null) {
+        return; // a committed tree with an upper keeps no listing: it would be made twice
+      }
+      t.ref().tree().list(t.relative()); // kept by the tree for the READDIRPLUS to come
+    } catch (IOException | RuntimeException e) {
+      // The walk's own listing meets the same failure and answers it.
+      LoggerFactory.getLogger(DirectoryReadAhead.class).debug("reading {} ahead failed: {}",
+          org.refcache.posix.Printable.text(at.toString()), org.refcache.posix.Printable.line(e.toString()));
     }
   }
 

@@ -58,6 +58,14 @@ public interface ViewOperations {
   /** Lists directory {@code at}, {@code .} and {@code ..} first, into {@code into}. */
   void list(MountPath at, DirectorySink into) throws IOException;
 
+  /**
+   * Lists directory {@code at} ahead of a walk that is about to read it, if its listing can never
+   * change, so that it is ready when asked ({@link DirectoryReadAhead}); nothing is answered and
+   * failures are left for the walk's own listing to meet. By default nothing.
+   */
+  default void readAhead(MountPath at) {
+  }
+
   /** Makes what was written in directory {@code at} durable. */
   void syncDirectory(MountPath at) throws IOException;
 

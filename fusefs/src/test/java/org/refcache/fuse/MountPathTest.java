@@ -22,6 +22,25 @@ class MountPathTest {
   }
 
   @Test
+  void aPathsParentIsTheDirectoryHoldingIt() {
+    assertThat(MountPath.parse("/refs/abc/d/e.txt").parent()).isEqualTo(MountPath.inRef("abc", "d"));
+    assertThat(MountPath.parse("/refs/abc/d").parent()).isEqualTo(MountPath.refRoot("abc"));
+    assertThat(MountPath.refRoot("abc").parent()).isEqualTo(MountPath.REFS);
+    assertThat(MountPath.REFS.parent()).isEqualTo(MountPath.ROOT);
+    assertThat(MountPath.ROOT.parent()).isNull();
+    assertThat(MountPath.NONE.parent()).isNull();
+  }
+
+  @Test
+  void aLongNameIsTooLongWhereverItIs() {
+    String longest = "n".repeat(MountPath.NAME_MAX);
+    assertThat(MountPath.inRef("abc", "d/" + longest).nameTooLong()).isFalse();
+    assertThat(MountPath.inRef("abc", "d/" + longest + "x").nameTooLong()).isTrue();
+    assertThat(MountPath.inRef("abc", longest + "x/d").nameTooLong()).as("only the last name").isFalse();
+    assertThat(MountPath.refRoot(longest + "x").nameTooLong()).isTrue();
+  }
+
+  @Test
   void anythingElseIsNothing() {
     for (String path : new String[] {"/x", "/refsx", "/refs/", "/refs//x", "/refs/a/", "/ref"}) {
       assertThat(MountPath.parse(path).kind()).as(path).isEqualTo(Kind.NONE);

@@ -135,6 +135,9 @@ final class Library {
     /** Takes a raw pointer so {@link Posix#lstat} can fill a buffer it keeps without a copy. */
     int lstat(String path, Pointer statBuf);
 
+    /** {@link #lstat} of a NUL-terminated path already in native memory ({@link Posix#lstatChild}). */
+    int lstat(Pointer path, Pointer statBuf);
+
     int mount(String source, String target, String fstype, long flags, Pointer data);
 
     int umount2(String target, int flags);
@@ -201,6 +204,9 @@ final class Library {
      * {@code _STAT_VER} (1 on x86_64). Still exported by newer glibc for old binaries.
      */
     int __lxstat(int ver, String path, Pointer statBuf);
+
+    /** {@link #__lxstat} of a NUL-terminated path already in native memory. */
+    int __lxstat(int ver, Pointer path, Pointer statBuf);
 
     /** Pre-2.33 counterpart of {@code mknod}; {@code ver} is {@code _MKNOD_VER} (0 on x86_64). */
     int __xmknod(int ver, String path, @mode_t int mode, @In long[] dev);

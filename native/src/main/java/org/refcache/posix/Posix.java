@@ -78,6 +78,14 @@ public final class Posix {
     return buf;
   });
 
+  /**
+   * Per thread, a path for {@link #lstatChild} in native memory allocated once: jnr-ffi would
+   * encode a {@code String} argument into new heap buffers at every call (in a walk, one per entry
+   * listed: the largest share of what the daemon allocated).
+   */
+  private static final ThreadLocal<Pointer> PATH_BUFFERS = ThreadLocal.withInitial(
+      () -> Memory.allocateDirect(Library.RUNTIME, ShortPath.PATH_MAX, true));
+
   private Posix() {
   }
 
@@ -358,12 +366,78 @@ public final class Posix {
     try (ShortPath at = ShortPath.of(path)) {
       check(lstatRaw(at.name(), Struct.getMemory(buf)), "lstat", path);
     }
+    return statOf(buf);
+  }
+
+  private static Stat statOf(Library.StatBuf buf) {
     return new Stat(buf.st_dev.get(), buf.st_ino.get(), (int) buf.st_mode.get(),
         buf.st_nlink.get(), (int) buf.st_uid.get(), (int) buf.st_gid.get(), buf.st_rdev.get(),
         buf.st_size.get(), buf.st_blksize.get(), buf.st_blocks.get(),
         Instant.ofEpochSecond(buf.st_atime.get(), buf.st_atime_nsec.get()),
         Instant.ofEpochSecond(buf.st_mtime.get(), buf.st_mtime_nsec.get()),
         Instant.ofEpochSecond(buf.st_ctime.get(), buf.st_ctime_nsec.get()));
+  }
+
+  /**
+   * {@link #lstat} of the entry {@code name} of directory {@code dir}, or null when there is none
+   * ({@code ENOENT}); the same answer as {@code lstat(dir.resolve(name))} without making that
+   * path: a listing's entries are read one after the other and most need no {@link Path} of
+   * their own.
+   *
+   * @throws IOException as {@link #lstat}, for any other errno
+   */
+  public static Stat lstatChild(Path dir, String name) throws IOException {
+    String parent = dir.toString(); // kept by the Path after its first call
+    Pointer path = PATH_BUFFERS.get();
+    if (!putPath(path, parent, name)) {
+      try {
+        return lstat(dir.resolve(name));
+      } catch (java.nio.file.NoSuchFileException absent) {
+        return null;
+      }
+    }
+    Library.StatBuf buf = STAT_BUFFERS.get();
+    Pointer stat = Struct.getMemory(buf);
+    int rc = Library.LEGACY_STAT ? libc().__lxstat(Library.STAT_VER, path, stat)
+        : libc().lstat(path, stat);
+    if (rc != 0) {
+      int errno = errno();
+      if (errno == Errno.ENOENT) {
+        return null;
+      }
+      throw ErrnoMapper.toException("lstat", errno, parent + "/" + name, null);
+    }
+    return statOf(buf);
+  }
+
+  /**
+   * Writes {@code parent/name} NUL-terminated into {@code path}, a byte per char: false when that
+   * would not name the same file (a char that is not one byte: this JVM's names are not byte
+   * strings) or does not fit below {@link ShortPath#PATH_MAX} (the caller takes the long way).
+   */
+  private static boolean putPath(Pointer path, String parent, String name) {
+    int length = parent.length() + 1 + name.length();
+    if (length >= ShortPath.PATH_MAX || !FileNames.byteExact()) {
+      return false;
+    }
+    int at = 0;
+    for (int i = 0; i < parent.length(); i++) {
+      char c = parent.charAt(i);
+      if (c > 0xff) {
+        return false;
+      }
+      path.putByte(at++, (byte) c);
+    }
+    path.putByte(at++, (byte) '/');
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c > 0xff) {
+        return false;
+      }
+      path.putByte(at++, (byte) c);
+    }
+    path.putByte(at, (byte) 0);
+    return true;
   }
 
   private static int lstatRaw(String path, Pointer statBuf) {

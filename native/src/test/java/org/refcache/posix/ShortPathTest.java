@@ -40,6 +40,17 @@ class ShortPathTest {
   }
 
   @Test
+  void anEntryBelowPathMaxIsDescribedByLstatChild() throws Exception {
+    Path deep = deepDirectory(ShortPath.PATH_MAX + 10);
+    int fd = Descriptors.open(deep.resolve("file"), Posix.O_CREAT | Posix.O_EXCL | Posix.O_WRONLY, 0640);
+    Descriptors.close(fd);
+    Stat stat = Posix.lstatChild(deep, "file");
+    assertThat(stat).isNotNull();
+    assertThat(stat.permissions()).isEqualTo(0640);
+    assertThat(Posix.lstatChild(deep, "missing")).isNull();
+  }
+
+  @Test
   void aShortPathIsItsOwnName() throws Exception {
     Path file = dir.resolve("f");
     try (ShortPath at = ShortPath.of(file)) {

@@ -16,7 +16,8 @@ import org.refcache.core.layer.MediaTypes;
 /**
  * Spec 6.4 {@code GetRemotes}: a ref's layer chain as blob descriptors. Missing blobs are made first
  * ({@link BlobChains}); each layer's descriptor is its record's blob with the annotations
- * {@code containerd.io/uncompressed} and {@code buildkit/createdat}, non-distributable media types
+ * {@code containerd.io/uncompressed} and {@code buildkit/createdat} (and, for a lazy layer, its
+ * {@code containerd.io/distribution.source.*}: {@link DistributionSources}), non-distributable media types
  * mapped as {@link RefConfig#preferNonDistributable()} says, and, when compression is forced, the
  * layer's variant of the requested compression (found or made: {@link BlobVariants}).
  *
@@ -81,16 +82,27 @@ final class Remotes {
    *
    * @throws NoBlobsException when it has none
    */
-  private static Descriptor describe(CacheRecord r, RefConfig cfg) {
+  private Descriptor describe(CacheRecord r, RefConfig cfg) {
     Descriptor d = r.descriptor();
     Map<String, String> annotations = new LinkedHashMap<>(d.annotations());
     annotations.put(CREATED_AT_ANNOTATION, RecordMetadata.nanosToInstant(r.md.getLong(MetadataKeys.CREATED_AT, 0)).toString());
+    if (isLazy(r)) {
+      // Where a push can mount it from without fetching it (a fetched blob's push finds its stored source).
+      List<String> imageRefs = r.md.getStringList(MetadataKeys.IMAGE_REFS);
+      annotations = DistributionSources.add(annotations, imageRefs == null ? List.of() : imageRefs);
+    }
     String distributable = distributable(d.mediaType());
     if (distributable != null && !(cfg.preferNonDistributable() && !d.urls().isEmpty())) {
       return new Descriptor(distributable, d.digest(), d.size(), annotations, List.of());
     }
     return new Descriptor(d.mediaType(), d.digest(), d.size(), annotations, distributable == null ? List.of()
         : d.urls());
+  }
+
+  /** BuildKit's {@code isLazy}: a blob-only record whose blob is not in the content store. */
+  private boolean isLazy(CacheRecord r) {
+    Digest blob = r.blob();
+    return r.isBlobOnly() && blob != null && !blobs.isLocal(blob);
   }
 
   /** The distributable media type of a non-distributable one, or null for any other. */

@@ -51,9 +51,8 @@ record Branch(int layerIndex, Path real, BranchSource source) {
     if (source != null) {
       return source.child(this, name);
     }
-    Path candidate = real.resolve(name);
-    Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
-    return found.isEmpty() ? Optional.empty() : Optional.of(new Entry(candidate, found.get()));
+    Stat found = Posix.lstatChild(real, name); // no path made for a name that is not here
+    return found == null ? Optional.empty() : Optional.of(new Entry(real.resolve(name), found));
   }
 
   /** The names in this directory, whiteouts included. */

@@ -248,6 +248,9 @@ public class OverlayTree {
       }
     }
     Instant ctime = shownCtime(path, node, real.ctime());
+    if (node.ino() == real.ino() && nlink == real.nlink() && ctime == real.ctime()) {
+      return Optional.of(real); // the usual case in a layer: shown as it is, no copy
+    }
     return Optional.of(new Stat(real.dev(), node.ino(), real.mode(), nlink, real.uid(), real.gid(),
         real.rdev(), real.size(), real.blksize(), real.blocks(), real.atime(), real.mtime(),
         ctime));
