@@ -45,10 +45,12 @@ import org.refcache.posix.Xattrs;
  * writing the content of a real file returned here happens outside the lock, as with any open
  * file. After {@link #freeze()} every mutation throws {@link ReadOnlyFileSystemException}.
  *
- * <p>Resolutions in the upper are not cached (it changes); each lookup costs one {@code lstat}
- * per path component in the upper, while the lower layers' resolutions come from the cache of
- * the read-only union. Whether an upper directory that merges with a lower one is opaque is read
- * once and remembered until a rename, rmdir or mkdir.
+ * <p>The upper's attributes are not cached (they change): each lookup costs one {@code lstat} in
+ * the upper, of the path's last component; the upper directories on the way are remembered once
+ * seen ({@link UpperDirectories}) until an rmdir, unlink or rename of them or a parent, and the
+ * lower layers' resolutions come from the cache of the read-only union. Whether an upper directory
+ * that merges with a lower one is opaque is read once and remembered until a rename, rmdir or
+ * mkdir.
  */
 public final class WritableOverlayTree extends OverlayTree {
 
@@ -69,6 +71,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final UpperWriter writer;
   /** Upper directories merged with a lower one: whether each is opaque. */
   private final OpaqueUpperDirectories opaqueUpperDirectories = new OpaqueUpperDirectories();
+  /** The tree paths known to be upper directories. */
+  private final UpperDirectories upperDirectories = new UpperDirectories();
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
 
@@ -131,7 +135,8 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
     this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
-    this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories);
+    this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories,
+        upperDirectories);
   }
 
   @Override
@@ -367,7 +372,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         LayerFiles.delete(target);
       }
-      writer.forget(path);
+      forget(path);
       return null;
     });
   }
@@ -397,14 +402,18 @@ public final class WritableOverlayTree extends OverlayTree {
       Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
       Path target = parentUpper.resolve(TreePath.name(path));
       opaqueUpperDirectories.forgetAll();
-      if (!entry.node().isUpper()) {
-        LayerFiles.createWhiteout(target);
-      } else if (lowerHasIt) {
-        writer.replaceWithWhiteout(parentUpper, target);
-      } else {
-        LayerFiles.deleteTree(target);
+      try {
+        if (!entry.node().isUpper()) {
+          LayerFiles.createWhiteout(target);
+        } else if (lowerHasIt) {
+          writer.replaceWithWhiteout(parentUpper, target);
+        } else {
+          LayerFiles.deleteTree(target);
+        }
+      } finally {
+        upperDirectories.forget(path); // gone, or half gone after a failure: looked at again
       }
-      writer.forget(path);
+      forget(path);
       return null;
     });
   }
@@ -430,8 +439,8 @@ public final class WritableOverlayTree extends OverlayTree {
       try {
         writer.rename(from, to, flags);
       } finally {
-        writer.forget(from);
-        writer.forget(to);
+        forget(from);
+        forget(to);
         opaqueUpperDirectories.forgetAll(); // directories moved, rebuilt or made opaque
       }
       return null;
@@ -599,6 +608,12 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   // ---- steps of the mutations; callers hold the write lock --------------------------------------
+
+  /** Forgets what is known of {@code path} and below: it was removed, moved or replaced. */
+  private void forget(String path) {
+    writer.forget(path);
+    upperDirectories.forget(path);
+  }
 
   Resolution require(String path) throws IOException {
     Optional<Resolution> entry = lookup(path);
