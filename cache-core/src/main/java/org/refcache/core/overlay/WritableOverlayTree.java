@@ -362,8 +362,10 @@ public final class WritableOverlayTree extends OverlayTree {
         writer.copyUp(path, true);
         entry = require(path);
       }
-      boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
+      String parentPath = TreePath.parent(path);
+      Resolution parent = require(parentPath); // once: the checks and the copy-up share it
+      boolean lowerHasIt = lowerHas(path, parent);
+      Path parentUpper = writer.copyUpDirectory(parentPath, parent);
       Path target = parentUpper.resolve(TreePath.name(path));
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
@@ -398,8 +400,10 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!listMerged(path).isEmpty()) {
         throw new DirectoryNotEmptyException(path);
       }
-      boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
+      String parentPath = TreePath.parent(path);
+      Resolution parent = require(parentPath); // once: the checks and the copy-up share it
+      boolean lowerHasIt = lowerHas(path, parent);
+      Path parentUpper = writer.copyUpDirectory(parentPath, parent);
       Path target = parentUpper.resolve(TreePath.name(path));
       opaqueUpperDirectories.forgetAll();
       try {
@@ -563,8 +567,12 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   boolean lowerHas(String path) {
     Optional<Resolution> parent = lookup(TreePath.parent(path));
-    return parent.isPresent() && parent.get().hasLowerBranches()
-        && lookupLayers(path).isPresent();
+    return parent.isPresent() && lowerHas(path, parent.get());
+  }
+
+  /** {@link #lowerHas(String)} where {@code parent} is the current resolution of its parent. */
+  private boolean lowerHas(String path, Resolution parent) {
+    return parent.hasLowerBranches() && lookupLayers(path).isPresent();
   }
 
   // ---- locking ---------------------------------------------------------------------------------
