@@ -460,10 +460,11 @@ public final class WritableOverlayTree extends OverlayTree {
   public void chmod(String path, int mode) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (require(path).node().isSymlink()) {
+      Resolution entry = require(path);
+      if (entry.node().isSymlink()) {
         throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
       }
-      Posix.chmod(writer.copyUp(path, true), mode & 07777);
+      Posix.chmod(writer.copyUp(path, entry, true), mode & 07777);
       return null;
     });
   }
@@ -502,7 +503,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!entry.node().isRegularFile() || size < 0) {
         throw ErrnoMapper.toException("truncate", Errno.EINVAL, path, null);
       }
-      Path real = writer.copyUp(path, size > 0);
+      Path real = writer.copyUp(path, entry, size > 0);
       int fd = Descriptors.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
       int rc = Descriptors.ftruncate(fd, size);
       Descriptors.close(fd);
