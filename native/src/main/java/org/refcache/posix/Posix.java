@@ -369,6 +369,28 @@ public final class Posix {
     return statOf(buf);
   }
 
+  /**
+   * {@link #lstat}, or null when nothing is at {@code p} ({@code ENOENT}), without making an
+   * exception for that: the writable trees ask this of every name about to be created, and an
+   * exception (its stack trace, its message) costs several times the system call.
+   *
+   * @throws IOException for any other failure ({@code ENOTDIR} included)
+   */
+  public static Stat lstatOrNull(Path p) throws IOException {
+    String path = p.toString();
+    Library.StatBuf buf = STAT_BUFFERS.get();
+    try (ShortPath at = ShortPath.of(path)) {
+      if (lstatRaw(at.name(), Struct.getMemory(buf)) != 0) {
+        int errno = errno();
+        if (errno == Errno.ENOENT) {
+          return null;
+        }
+        throw ErrnoMapper.toException("lstat", errno, path, null);
+      }
+    }
+    return statOf(buf);
+  }
+
   private static Stat statOf(Library.StatBuf buf) {
     return new Stat(buf.st_dev.get(), buf.st_ino.get(), (int) buf.st_mode.get(),
         buf.st_nlink.get(), (int) buf.st_uid.get(), (int) buf.st_gid.get(), buf.st_rdev.get(),

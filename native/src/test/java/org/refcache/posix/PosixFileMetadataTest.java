@@ -43,6 +43,17 @@ class PosixFileMetadataTest {
   }
 
   @Test
+  void lstatOrNullIsNullOnlyWhereNothingIs() throws Exception {
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    assertThat(Posix.lstatOrNull(dir.resolve("missing"))).isNull();
+    assertThat(Posix.lstatOrNull(file).ino()).isEqualTo(Posix.lstat(file).ino());
+    assertThat(Posix.lstatOrNull(file).size()).isEqualTo(1);
+    // Through a file is ENOTDIR, not "nothing there": still an exception.
+    assertThatThrownBy(() -> Posix.lstatOrNull(file.resolve("child")))
+        .isInstanceOf(java.nio.file.NotDirectoryException.class);
+  }
+
+  @Test
   void lchownOfMissingFileFailsWithNoSuchFile() {
     Path missing = dir.resolve("missing");
     assertThatThrownBy(() -> Posix.lchown(missing, 1, 1))

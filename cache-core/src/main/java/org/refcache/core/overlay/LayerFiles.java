@@ -2,7 +2,6 @@ package org.refcache.core.overlay;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -112,13 +111,12 @@ final class LayerFiles {
     return Posix.list(dir);
   }
 
-  /** {@code lstat}, or empty when nothing is at {@code path}. */
+  /**
+   * {@code lstat}, or empty when nothing is at {@code path} (no exception made for that: a
+   * lookup of a name about to be created asks this).
+   */
   static Optional<Stat> lstatIfExists(Path path) throws IOException {
-    try {
-      return Optional.of(Posix.lstat(path));
-    } catch (NoSuchFileException absent) {
-      return Optional.empty();
-    }
+    return Optional.ofNullable(Posix.lstatOrNull(path));
   }
 
   /** Whether the directory at {@code dir} carries the opaque marker. */

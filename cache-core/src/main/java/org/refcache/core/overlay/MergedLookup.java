@@ -13,9 +13,10 @@ import org.refcache.posix.Stat;
  * How a {@link WritableOverlayTree} resolves a path: the read-only layers' resolution (cached by
  * the tree, {@link OverlayTree#lookupLayers}) with the upper on top. Per component, the upper
  * entry if any, then the lowers while the upper has not cut them off (a whiteout, an opaque
- * directory, or a directory over a lower non-directory). Upper entries are not cached (the upper
- * changes): each lookup costs one {@code lstat} per path component in the upper. An upper entry
- * reports the inode number {@link OriginInodes} gives it.
+ * directory, or a directory over a lower non-directory). The upper's directories on the way are
+ * known from earlier lookups ({@link UpperDirectories}) once seen, so a lookup costs one
+ * {@code lstat} in the upper, of its last component, whose attributes are the answer (they change:
+ * never cached here). An upper entry reports the inode number {@link OriginInodes} gives it.
  */
 final class MergedLookup {
 
@@ -23,9 +24,12 @@ final class MergedLookup {
   private final Path upper;
   private final OriginInodes inodes;
   private final OpaqueUpperDirectories opaque;
+  private final UpperDirectories directories;
 
-  MergedLookup(OverlayTree tree, Path upper, OriginInodes inodes, OpaqueUpperDirectories opaque) {
+  MergedLookup(OverlayTree tree, Path upper, OriginInodes inodes, OpaqueUpperDirectories opaque,
+               UpperDirectories directories) {
     this.opaque = opaque;
+    this.directories = directories;
     this.tree = tree;
     this.upper = upper;
     this.inodes = inodes;
@@ -42,7 +46,14 @@ final class MergedLookup {
       boolean last = slash < 0;
       int end = last ? path.length() : slash;
       String name = path.substring(start, end);
-      if (upperDir != null) {
+      if (upperDir != null && !last && directories.isDirectory(path.substring(0, end))) {
+        // Known to be an upper directory: no lstat (only the last component's attributes count).
+        upperDir = upperDir.resolve(name);
+        if (lowersContribute && tree.lookupLayers(path.substring(0, end)).isPresent()
+            && opaque.isOpaque(path.substring(0, end), upperDir)) {
+          lowersContribute = false;
+        }
+      } else if (upperDir != null) {
         Path candidate = upperDir.resolve(name);
         Optional<Stat> found = LayerFiles.lstatIfExists(candidate);
         if (found.isEmpty()) {
@@ -56,6 +67,7 @@ final class MergedLookup {
         } else {
           upperDir = candidate;
           upperStat = found.get();
+          directories.add(path.substring(0, end));
           // Opaque matters only where a lower layer has the directory too (the lowers'
           // resolutions are cached; the xattr read is a system call on every lookup).
           if (lowersContribute && tree.lookupLayers(path.substring(0, end)).isPresent()

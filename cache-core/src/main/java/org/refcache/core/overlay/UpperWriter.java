@@ -85,7 +85,7 @@ final class UpperWriter {
       throw ErrnoMapper.toException("open", Errno.ELOOP, path, null);
     }
     boolean regular = entry.node().isRegularFile();
-    Path real = copyUp(path, !(truncate && regular));
+    Path real = copyUp(path, entry, !(truncate && regular));
     if (truncate && regular) {
       // O_TRUNC rather than ftruncate(0): it is what an open would do, times included.
       int fd = Descriptors.open(real,
@@ -100,7 +100,11 @@ final class UpperWriter {
    * upper (a regular file without its content unless {@code withContent}).
    */
   Path copyUp(String path, boolean withContent) throws IOException {
-    Resolution entry = tree.require(path);
+    return copyUp(path, tree.require(path), withContent);
+  }
+
+  /** {@link #copyUp(String, boolean)} of an entry already resolved as {@code entry}. */
+  Path copyUp(String path, Resolution entry, boolean withContent) throws IOException {
     if (entry.node().isUpper()) {
       return entry.node().real();
     }

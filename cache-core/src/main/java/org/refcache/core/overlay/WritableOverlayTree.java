@@ -45,10 +45,12 @@ import org.refcache.posix.Xattrs;
  * writing the content of a real file returned here happens outside the lock, as with any open
  * file. After {@link #freeze()} every mutation throws {@link ReadOnlyFileSystemException}.
  *
- * <p>Resolutions in the upper are not cached (it changes); each lookup costs one {@code lstat}
- * per path component in the upper, while the lower layers' resolutions come from the cache of
- * the read-only union. Whether an upper directory that merges with a lower one is opaque is read
- * once and remembered until a rename, rmdir or mkdir.
+ * <p>The upper's attributes are not cached (they change): each lookup costs one {@code lstat} in
+ * the upper, of the path's last component; the upper directories on the way are remembered once
+ * seen ({@link UpperDirectories}) until an rmdir, unlink or rename of them or a parent, and the
+ * lower layers' resolutions come from the cache of the read-only union. Whether an upper directory
+ * that merges with a lower one is opaque is read once and remembered until a rename, rmdir or
+ * mkdir.
  */
 public final class WritableOverlayTree extends OverlayTree {
 
@@ -69,6 +71,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final UpperWriter writer;
   /** Upper directories merged with a lower one: whether each is opaque. */
   private final OpaqueUpperDirectories opaqueUpperDirectories = new OpaqueUpperDirectories();
+  /** The tree paths known to be upper directories. */
+  private final UpperDirectories upperDirectories = new UpperDirectories();
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
 
@@ -131,7 +135,8 @@ public final class WritableOverlayTree extends OverlayTree {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
     this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
-    this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories);
+    this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories,
+        upperDirectories);
   }
 
   @Override
@@ -357,8 +362,10 @@ public final class WritableOverlayTree extends OverlayTree {
         writer.copyUp(path, true);
         entry = require(path);
       }
-      boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
+      String parentPath = TreePath.parent(path);
+      Resolution parent = require(parentPath); // once: the checks and the copy-up share it
+      boolean lowerHasIt = lowerHas(path, parent);
+      Path parentUpper = writer.copyUpDirectory(parentPath, parent);
       Path target = parentUpper.resolve(TreePath.name(path));
       if (!entry.node().isUpper()) {
         LayerFiles.createWhiteout(target);
@@ -367,7 +374,7 @@ public final class WritableOverlayTree extends OverlayTree {
       } else {
         LayerFiles.delete(target);
       }
-      writer.forget(path);
+      forget(path);
       return null;
     });
   }
@@ -393,18 +400,24 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!listMerged(path).isEmpty()) {
         throw new DirectoryNotEmptyException(path);
       }
-      boolean lowerHasIt = lowerHas(path);
-      Path parentUpper = writer.copyUpDirectory(TreePath.parent(path));
+      String parentPath = TreePath.parent(path);
+      Resolution parent = require(parentPath); // once: the checks and the copy-up share it
+      boolean lowerHasIt = lowerHas(path, parent);
+      Path parentUpper = writer.copyUpDirectory(parentPath, parent);
       Path target = parentUpper.resolve(TreePath.name(path));
       opaqueUpperDirectories.forgetAll();
-      if (!entry.node().isUpper()) {
-        LayerFiles.createWhiteout(target);
-      } else if (lowerHasIt) {
-        writer.replaceWithWhiteout(parentUpper, target);
-      } else {
-        LayerFiles.deleteTree(target);
+      try {
+        if (!entry.node().isUpper()) {
+          LayerFiles.createWhiteout(target);
+        } else if (lowerHasIt) {
+          writer.replaceWithWhiteout(parentUpper, target);
+        } else {
+          LayerFiles.deleteTree(target);
+        }
+      } finally {
+        upperDirectories.forget(path); // gone, or half gone after a failure: looked at again
       }
-      writer.forget(path);
+      forget(path);
       return null;
     });
   }
@@ -430,8 +443,8 @@ public final class WritableOverlayTree extends OverlayTree {
       try {
         writer.rename(from, to, flags);
       } finally {
-        writer.forget(from);
-        writer.forget(to);
+        forget(from);
+        forget(to);
         opaqueUpperDirectories.forgetAll(); // directories moved, rebuilt or made opaque
       }
       return null;
@@ -447,10 +460,11 @@ public final class WritableOverlayTree extends OverlayTree {
   public void chmod(String path, int mode) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      if (require(path).node().isSymlink()) {
+      Resolution entry = require(path);
+      if (entry.node().isSymlink()) {
         throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
       }
-      Posix.chmod(writer.copyUp(path, true), mode & 07777);
+      Posix.chmod(writer.copyUp(path, entry, true), mode & 07777);
       return null;
     });
   }
@@ -489,7 +503,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (!entry.node().isRegularFile() || size < 0) {
         throw ErrnoMapper.toException("truncate", Errno.EINVAL, path, null);
       }
-      Path real = writer.copyUp(path, size > 0);
+      Path real = writer.copyUp(path, entry, size > 0);
       int fd = Descriptors.open(real, Posix.O_WRONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
       int rc = Descriptors.ftruncate(fd, size);
       Descriptors.close(fd);
@@ -554,8 +568,12 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   boolean lowerHas(String path) {
     Optional<Resolution> parent = lookup(TreePath.parent(path));
-    return parent.isPresent() && parent.get().hasLowerBranches()
-        && lookupLayers(path).isPresent();
+    return parent.isPresent() && lowerHas(path, parent.get());
+  }
+
+  /** {@link #lowerHas(String)} where {@code parent} is the current resolution of its parent. */
+  private boolean lowerHas(String path, Resolution parent) {
+    return parent.hasLowerBranches() && lookupLayers(path).isPresent();
   }
 
   // ---- locking ---------------------------------------------------------------------------------
@@ -599,6 +617,12 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   // ---- steps of the mutations; callers hold the write lock --------------------------------------
+
+  /** Forgets what is known of {@code path} and below: it was removed, moved or replaced. */
+  private void forget(String path) {
+    writer.forget(path);
+    upperDirectories.forget(path);
+  }
 
   Resolution require(String path) throws IOException {
     Optional<Resolution> entry = lookup(path);

@@ -58,7 +58,10 @@
  *   <li>A {@code WritableOverlayTree} has one read-write lock. Every mutation holds the write lock
  *       from its first lookup to its last rename, so multi-step changes are atomic to readers;
  *       {@code resolve}, {@code attributes}, {@code list} and the xattr reads hold the read
- *       lock (and resolve with the upper on top through {@code MergedLookup}). The steps of the mutations ({@code UpperWriter}: copy-ups, new entries, whiteouts,
+ *       lock (and resolve with the upper on top through {@code MergedLookup}, which walks through
+ *       the upper directories it has seen, {@code UpperDirectories}, and reads only the last
+ *       component; rmdir, unlink and rename forget the names they touch and everything below
+ *       them, under the write lock). The steps of the mutations ({@code UpperWriter}: copy-ups, new entries, whiteouts,
  *       renames) run under the write lock their caller holds. There is no other lock, hence no
  *       lock order to respect, and no lock is held while calling out.</li>
  *   <li>Content I/O on the real files (pread/pwrite on descriptors the FUSE layer opened) is
