@@ -132,8 +132,10 @@ public final class HeldHandles {
   public static HeldHandles restore(CacheManager cm, Path root) throws IOException {
     HeldHandles h = new HeldHandles(cm, root.resolve(ServiceState.FILE));
     ServiceState.discardUnfinishedSave(h.file);
-    Instant written = Files.exists(h.file) ? Files.getLastModifiedTime(h.file).toInstant() : null;
+    Instant fileTime = Files.exists(h.file) ? Files.getLastModifiedTime(h.file).toInstant() : null;
     ServiceState s = ServiceState.load(h.file);
+    // Its own stamp where it has one (the file's time is the kernel's coarse clock's).
+    Instant written = fileTime == null || s.writtenAt() == null ? fileTime : s.writtenAt();
     boolean dropped = false;
     Refs r = Refs.NONE;
     for (String id : s.immutables()) {

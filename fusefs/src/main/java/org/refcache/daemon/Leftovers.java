@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Either test alone would do with a perfect clock and no power cut. Both are asked because a released
  * record's use count may be lost with the last LMDB writes of a power cut, and because file times are
- * coarser than the clock records are stamped with: a record kept wrongly costs a prune, one discarded
- * wrongly would be lost. Twins of commits are left alone: a commit cut short before its state was
+ * coarser than the clock records are stamped with (so the state carries its own stamp, {@link
+ * ServiceState#written}, and its file's time counts only for files written before that was kept): a
+ * record kept wrongly costs a prune, one discarded wrongly would be lost. Twins of commits are left alone: a commit cut short before its state was
  * written is undone when the mutable is re-acquired ({@code getMutable} drops an idle twin), and a
  * finalized twin is kept until prune.
  */

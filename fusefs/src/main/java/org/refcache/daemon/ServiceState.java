@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.List;
 import org.refcache.fuse.MountPrivileges;
 import org.refcache.posix.ErrnoMapper;
@@ -29,10 +30,12 @@ import org.slf4j.LoggerFactory;
  * @param mounts bind mounts made by {@code refcache mount}
  * @param committed mutables the service committed, each standing for its twin (absent in files written
  *     before it was kept: nothing stands for anything then)
+ * @param written when this state was written (an ISO-8601 instant, stamped by {@link #save}), by the
+ *     clock records are stamped with; absent in files written before it was kept
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ServiceState(int version, List<String> immutables, List<String> mutables, List<BindMount> mounts,
-    List<Committed> committed) {
+    List<Committed> committed, String written) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceState.class);
   /** The current file format. */
   public static final int FORMAT = 1;
@@ -41,6 +44,28 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
 
   /** Nothing held. */
   public static final ServiceState EMPTY = new ServiceState(FORMAT, List.of(), List.of(), List.of(), List.of());
+
+  /** A state not written yet. */
+  public ServiceState(int version, List<String> immutables, List<String> mutables, List<BindMount> mounts,
+      List<Committed> committed) {
+    this(version, immutables, mutables, mounts, committed, null);
+  }
+
+  /**
+   * When this state was written, or null for a file from before the stamp was kept. A file's own time
+   * will not do: the kernel stamps it from its coarse clock, up to a tick behind the clock records are
+   * stamped with, so a record made a moment before the state was written could look made after it.
+   */
+  public Instant writtenAt() {
+    if (written == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(written);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null; // an edited file: its file time stands in, as for files without a stamp
+    }
+  }
 
   public ServiceState {
     immutables = immutables == null ? List.of() : List.copyOf(immutables);
@@ -99,7 +124,9 @@ public record ServiceState(int version, List<String> immutables, List<String> mu
    */
   public void save(Path file) throws IOException {
     Path tmp = temporaryOf(file);
-    byte[] raw = ControlProtocol.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
+    ServiceState stamped = new ServiceState(version, immutables, mutables, mounts, committed,
+        Instant.now().toString());
+    byte[] raw = ControlProtocol.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(stamped);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
