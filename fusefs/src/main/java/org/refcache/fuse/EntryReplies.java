@@ -73,6 +73,13 @@ final class EntryReplies {
     out.putInt(0);
   }
 
+  /** fuse_open_out of a file the kernel is to read and write by node: handle 0. */
+  static void putOpenByNode(ByteBuffer out, boolean keepCache) {
+    out.putLong(PassthroughFiles.NO_HANDLE);
+    out.putInt(keepCache ? FuseKernel.FOPEN_KEEP_CACHE : 0);
+    out.putInt(0);
+  }
+
   /**
    * fuse_attr: ino, size, blocks, atime, mtime, ctime, their nanoseconds, mode, nlink, uid, gid,
    * rdev, blksize, flags. {@code rdev} is glibc's {@code dev_t}, whose low 32 bits are the

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
-import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.locks.Lock;
@@ -53,6 +52,7 @@ final class KernelBridge implements FuseSession.Handler {
   private final NodeFiles nodeFiles;
   /** Refs that went while the kernel held files of them (opens without requests). */
   private final HeldFilesOfRefs heldFilesOfRefs;
+  private final AttributeRequests attributes;
 
   KernelBridge(ViewOperations view) {
     this(view, false, id -> { });
@@ -72,6 +72,7 @@ final class KernelBridge implements FuseSession.Handler {
     this.directories = new DirectoryRequests(view, nodes);
     this.passthrough = new PassthroughFiles(nodes, this::releasedOpen);
     this.nodeFiles = new NodeFiles(view, this::openByNode);
+    this.attributes = new AttributeRequests(view, nodeFiles, this::byNode);
   }
 
   /** Closes the files kept for reads and writes by node (at unmount). */
@@ -163,8 +164,8 @@ final class KernelBridge implements FuseSession.Handler {
   private void dispatch(Request r, Reply reply) throws IOException {
     switch (r.opcode()) {
       case FuseKernel.LOOKUP -> inDirectory(r, r.name(0), at -> answerEntry(at, reply));
-      case FuseKernel.GETATTR -> underStructure(r, at -> getattr(r, reply, at));
-      case FuseKernel.SETATTR -> underStructure(r, at -> setattr(r, reply, at));
+      case FuseKernel.GETATTR -> underStructure(r, at -> attributes.getattr(r, reply, at));
+      case FuseKernel.SETATTR -> underStructure(r, at -> attributes.setattr(r, reply, at));
       case FuseKernel.READLINK -> withPath(r, at -> {
         reply.begin().put(FileNames.bytes(view.readlink(at)));
         reply.send();
@@ -263,7 +264,8 @@ final class KernelBridge implements FuseSession.Handler {
     withPath(r, dir -> action.run(dir.child(name)));
   }
 
-  private static MountPath known(MountPath at, long nodeId) throws NoSuchFileException {
+  /** {@code at}, or ENOENT for a node without a name (unlinked or gone). */
+  static MountPath known(MountPath at, long nodeId) throws NoSuchFileException {
     if (at == null) {
       throw new NoSuchFileException("node " + nodeId);
     }
@@ -292,101 +294,6 @@ final class KernelBridge implements FuseSession.Handler {
    * The attributes of a node: by its place when it has one (as libfuse did, also for an
    * {@code fstat}), else by the open file the request names.
    */
-  private Entry attributesOf(MountPath at, long fh, long nodeId) throws IOException {
-    FileAttributes attributes = RequestScratch.attributes();
-    if (at != null) {
-      return view.lookup(at, attributes);
-    }
-    if (fh == PassthroughFiles.NO_HANDLE) {
-      throw new NoSuchFileException("node " + nodeId); // no name left and no handle of ours
-    }
-    return view.attributes(fh, attributes);
-  }
-
-  /** fuse_getattr_in: getattr_flags 0, dummy, fh 8. */
-  private void getattr(Request r, Reply reply, MountPath at) throws IOException {
-    boolean byHandle = (r.i32(0) & FuseKernel.GETATTR_FH) != 0;
-    long fh = byHandle ? r.i64(8) : PassthroughFiles.NO_HANDLE;
-    EntryReplies.attr(attributesOf(at, fh, r.nodeId()), reply);
-  }
-
-  /**
-   * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
-   * mode 68, uid 76, gid 80. Applied in libfuse's order: mode, owner, size, times. A request with
-   * none of them is {@code chown(-1, -1)} or the like, which changes only the ctime.
-   */
-  private void setattr(Request r, Reply reply, MountPath at) throws IOException {
-    int valid = r.i32(0);
-    boolean byHandle = (valid & FuseKernel.FATTR_FH) != 0;
-    long fh = byHandle ? r.i64(8) : PassthroughFiles.NO_HANDLE;
-    long node = r.nodeId();
-    if (at == null && !byHandle) {
-      throw new NoSuchFileException("node " + node);
-    }
-    int changes = FuseKernel.FATTR_MODE | FuseKernel.FATTR_UID | FuseKernel.FATTR_GID
-        | FuseKernel.FATTR_SIZE | FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME;
-    if ((valid & FuseKernel.FATTR_MODE) != 0) {
-      view.chmod(known(at, node), r.i32(68));
-    }
-    if ((valid & (FuseKernel.FATTR_UID | FuseKernel.FATTR_GID)) != 0) {
-      int uid = (valid & FuseKernel.FATTR_UID) != 0 ? r.i32(76) : -1;
-      int gid = (valid & FuseKernel.FATTR_GID) != 0 ? r.i32(80) : -1;
-      view.chown(known(at, node), uid, gid);
-    }
-    if ((valid & FuseKernel.FATTR_SIZE) != 0) {
-      boolean kill = (valid & FuseKernel.FATTR_KILL_SUIDGID) != 0;
-      if (byHandle && byNode(fh)) {
-        nodeFiles.truncate(node, r.i64(16));
-        if (kill) {
-          dropSetIds(known(at, node));
-        }
-      } else if (byHandle) {
-        view.truncate(fh, r.i64(16));
-        if (kill) {
-          view.dropSetIds(fh);
-        }
-      } else {
-        view.truncate(at, r.i64(16));
-        if (kill) {
-          dropSetIds(at);
-        }
-      }
-    }
-    if ((valid & (FuseKernel.FATTR_ATIME | FuseKernel.FATTR_MTIME)) != 0) {
-      view.utimens(known(at, node),
-          time(valid, FuseKernel.FATTR_ATIME, FuseKernel.FATTR_ATIME_NOW, r.i64(32), r.i32(56)),
-          time(valid, FuseKernel.FATTR_MTIME, FuseKernel.FATTR_MTIME_NOW, r.i64(40), r.i32(60)));
-    }
-    if ((valid & changes) == 0) {
-      view.chown(known(at, node), -1, -1);
-    }
-    EntryReplies.attr(attributesOf(at, fh, node), reply);
-  }
-
-  /** {@link ViewOperations#dropSetIds} of a file by its place ({@code truncate(2)}). */
-  private void dropSetIds(MountPath at) throws IOException {
-    FileAttributes attributes = RequestScratch.attributes();
-    if (view.lookup(at, attributes).exists()
-        && (attributes.mode() & Posix.S_IFMT) == Posix.S_IFREG) {
-      int mode = attributes.mode();
-      int kept = FileHandles.withoutSetIds(mode);
-      if (kept != mode) {
-        view.chmod(at, kept & 07777);
-      }
-    }
-  }
-
-  /** A time of a SETATTR: null when it is not to change, now when the caller said so. */
-  private static Instant time(int valid, int bit, int nowBit, long seconds, int nanos) {
-    if ((valid & bit) == 0) {
-      return null;
-    }
-    if ((valid & nowBit) != 0) {
-      return Instant.now();
-    }
-    return Instant.ofEpochSecond(seconds, nanos & 0xffffffffL);
-  }
-
   private void symlink(Request r, Reply reply) throws IOException {
     String name = r.name(0);
     String target = r.name(r.nameLength(0) + 1);
@@ -549,9 +456,21 @@ final class KernelBridge implements FuseSession.Handler {
         throw e;
       }
       NodeTable.Node node = nodes.entered(at, attributes.ino(), attributes.nlink(), false);
-      nodes.opened(node.id);
       ByteBuffer out = reply.begin();
       EntryReplies.putEntry(out, node.id, entry);
+      if (opensWithoutRequests) {
+        // Once OPEN was answered ENOSYS the kernel sends no RELEASE for any file, a created one
+        // included (fs/fuse/file.c fuse_file_put skips FUSE_RELEASE while fc->no_open is set): a
+        // handle of ours would never be let go. The new file is closed now and, as every file of
+        // this connection, read and written by node (handle 0).
+        releaseQuietly(file.handle());
+        EntryReplies.putOpenByNode(out, file.keepCache());
+        if (!reply.send()) {
+          nodes.forget(node.id, 1); // withdrawn: the kernel never got the node
+        }
+        return;
+      }
+      nodes.opened(node.id);
       EntryReplies.putOpen(out, file);
       if (!reply.send()) {
         // Withdrawn: the kernel never got the node or the open file.
@@ -595,7 +514,7 @@ final class KernelBridge implements FuseSession.Handler {
     int n;
     if (byNode(r.i64(0))) {
       if (kill) {
-        dropSetIds(known(nodes.path(r.nodeId()), r.nodeId())); // before the data, as file_remove_privs
+        attributes.dropSetIds(known(nodes.path(r.nodeId()), r.nodeId())); // before the data, as file_remove_privs
       }
       n = nodeFiles.write(r.nodeId(), data, size, offset);
     } else {

@@ -254,6 +254,36 @@ class OpensWithoutRequestsTest {
     assertThat(Files.readString(file)).isEqualTo("0123456789");
   }
 
+  /**
+   * Once an OPEN was answered ENOSYS the kernel sends no RELEASE, for created files neither: a
+   * handle kept per created file would never be let go (the daemon ran out of descriptors after
+   * 20 000 creates). Created files are used by node, bounded, and go when the kernel forgets them.
+   */
+  @Test
+  void filesCreatedAfterTheFirstOpenKeepNoHandleOnceTheKernelForgetsThem() throws Exception {
+    view.addWritable("w", layer);
+    mount();
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("0123456789"); // the ENOSYS
+    Path dir = Files.createDirectory(view.ref("w").resolve("made"));
+    int files = 200;
+    for (int i = 0; i < files; i++) {
+      Files.writeString(dir.resolve("f" + i), "content " + i);
+    }
+    assertThat(Files.readString(dir.resolve("f7"))).isEqualTo("content 7");
+    assertThat(mount.openFiles()).as("handles of ours for closed created files")
+        .isLessThanOrEqualTo(NodeFiles.CAPACITY);
+
+    try (var list = Files.list(dir)) {
+      for (Path p : list.toList()) {
+        Files.delete(p);
+      }
+    }
+    Files.delete(dir);
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("0123456789");
+    Files.delete(view.ref("w").resolve("f"));
+    awaitNoFileKept();
+  }
+
   @Test
   void filesKeptByNodeStayBoundedAndAnEvictedOneIsOpenedAgainWhenRead() throws Exception {
     byte[] first = new byte[256 << 10];
