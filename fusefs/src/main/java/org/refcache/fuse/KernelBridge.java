@@ -544,8 +544,8 @@ final class KernelBridge implements FuseSession.Handler {
   }
 
   /**
-   * Whether a request on an open file names it by node: handle 0 when opens take no request (a
-   * file made by CREATE still has a handle of its own).
+   * Whether a request on an open file names it by node: handle 0 when opens take no request
+   * (files made by CREATE included: see {@link #create}).
    */
   private boolean byNode(long fh) {
     return opensWithoutRequests && fh == PassthroughFiles.NO_HANDLE;
