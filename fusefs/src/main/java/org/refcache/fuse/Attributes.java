@@ -42,8 +42,9 @@ final class Attributes {
   }
 
   /**
-   * Puts a ref root's stand-in mode, owner and times ({@link #syntheticDirectory}) over its real
-   * ones, keeping its real link count and size.
+   * Puts a ref root's stand-in mode, owner, times and size ({@link #syntheticDirectory}) over its
+   * real ones, keeping its real link count: GNU tar reports a directory whose ctime moved or whose
+   * size grew while it read it as "changed as we read it" (and exits 1).
    */
   static void keepStandIn(FileAttributes attributes, Instant time) {
     attributes.setMode(Posix.S_IFDIR | 0755);
@@ -51,6 +52,8 @@ final class Attributes {
     attributes.setAtime(time);
     attributes.setMtime(time);
     attributes.setCtime(time);
+    attributes.setSize(0);
+    attributes.setBlocks(0);
   }
 
   /**

@@ -152,8 +152,8 @@ final class EntryLookup {
         // The ref's directory in /refs has a number of its own, the same before the unpack.
         into.setIno(Attributes.refRootIno(id));
         if (standInRoots.contains(id)) {
-          // Answered as a stand-in before: keep its mode, owner and times for the life of the
-          // mount, or a walk that began before the unpack (tar) sees its directory change.
+          // Answered as a stand-in before: keep its mode, owner, times and size for the life of
+          // the mount, or a walk that began before the unpack (tar) sees its directory change.
           Attributes.keepStandIn(into, mountTime);
         }
       }

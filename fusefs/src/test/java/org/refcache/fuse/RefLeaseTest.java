@@ -246,6 +246,8 @@ class RefLeaseTest extends ViewOnEachTransport {
       assertThat(after.mode()).isEqualTo(root.mode());
       assertThat(after.mtime()).isEqualTo(root.mtime());
       assertThat(after.ctime()).isEqualTo(root.ctime());
+      assertThat(after.size()).as("GNU tar: a directory that grew changed as it read it")
+          .isEqualTo(root.size());
     } finally {
       gate.countDown(); // never leave a FUSE thread (and the kernel's directory lock) waiting
       pool.shutdownNow();
