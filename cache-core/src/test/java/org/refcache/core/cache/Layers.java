@@ -27,6 +27,9 @@ final class Layers {
         TarArchiveEntry e = new TarArchiveEntry(f.getKey());
         e.setSize(data.length);
         e.setMode(0100644);
+        // Not the entry's default (now): the same files must make the same bytes whenever they
+        // are made, or two layers made a second apart differ (tests that expect one blob flaked).
+        e.setModTime(0L);
         tar.putArchiveEntry(e);
         tar.write(data);
         tar.closeArchiveEntry();
