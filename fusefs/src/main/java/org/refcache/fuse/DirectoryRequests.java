@@ -47,13 +47,6 @@ final class DirectoryRequests {
   };
   private final AtomicLong nextSnapshot = new AtomicLong(1);
   private final DirectoryReadAhead readAhead;
-  /**
-   * Whether walks of read-only trees are read ahead ({@link DirectoryReadAhead}); off unless
-   * {@code -Drefcache.fuse.readAhead=true}. On this project's 2-core machines it helped a walk only
-   * under load from other work; on a quiet machine its thread competes with the walk and the kernel
-   * for the cores and the first walk of a merge was slower with it (docs/PERFORMANCE.md).
-   */
-  private static final boolean READ_AHEAD = Boolean.getBoolean("refcache.fuse.readAhead");
 
   DirectoryRequests(ViewOperations view, NodeTable nodes) {
     this.view = view;
@@ -140,8 +133,7 @@ final class DirectoryRequests {
     }
     boolean inRef = dir.kind() == MountPath.Kind.REF; // a ref's root or below
     // A walk going down: its next listings are read ahead (trees that never change only).
-    boolean descending = READ_AHEAD
-        && (index == 0 ? readAhead.reading(dir) : readAhead.isWalked(dir));
+    boolean descending = index == 0 ? readAhead.reading(dir) : readAhead.isWalked(dir);
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     // Node IDs handed out, to take back if the reply is not taken: at most what fits in it.
