@@ -177,6 +177,37 @@ public final class CacheManager implements AutoCloseable {
     return accessor.getByBlob(desc, parent, opts);
   }
 
+  /** The options of layer {@code index} (the bottom one is 0) of a chain: {@link #getByBlobs}. */
+  @FunctionalInterface
+  public interface LayerOptions {
+    RefOption[] of(int index, Descriptor layer);
+  }
+
+  /**
+   * The records of a chain of layer blobs, bottom first, each over the one before ({@link
+   * #getByBlob}); returns a handle to the top one, or null for no layers. The handles of the
+   * layers below are released as the chain is made, and none is kept when a layer fails.
+   */
+  public ImmutableRef getByBlobs(List<Descriptor> layers, LayerOptions options) {
+    ImmutableRef parent = null;
+    try {
+      for (int i = 0; i < layers.size(); i++) {
+        ImmutableRef next = getByBlob(layers.get(i), parent, options.of(i, layers.get(i)));
+        if (parent != null) {
+          parent.release();
+        }
+        parent = next;
+      }
+      ImmutableRef top = parent;
+      parent = null;
+      return top;
+    } finally {
+      if (parent != null) {
+        parent.release();
+      }
+    }
+  }
+
   /**
    * A ref whose tree stacks every layer of {@code inputs} in order (spec 5.1): later files win,
    * directories unite, later deletions (whiteouts, opaque directories) hide what earlier inputs

@@ -2,11 +2,13 @@ package org.refcache.core.oci;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.Descriptor;
 import org.refcache.core.cache.ImmutableRef;
+import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.core.cache.WorkLease;
 
@@ -42,26 +44,13 @@ public final class RefImporter {
       } catch (NoSuchFileException e) {
         throw new OciFormatException(where + ": a layer blob is missing: " + e.getFile(), e);
       }
-      ImmutableRef parent = null;
-      try {
-        for (int i = 0; i < layers.size(); i++) {
-          ImageLayer l = layers.get(i);
-          cm.forgetUnpackFailure(l.blob().digest()); // the blob was just given (and checked) again
-          ImmutableRef next = cm.getByBlob(Descriptor.layer(l.blob().mediaType(), l.blob().digest(), l.blob().size(),
-              l.diffId()), parent, RefOptions.description(description + " layer " + (i + 1) + "/" + layers.size()));
-          if (parent != null) {
-            parent.release();
-          }
-          parent = next;
-        }
-        ImmutableRef top = parent;
-        parent = null;
-        return top;
-      } finally {
-        if (parent != null) {
-          parent.release();
-        }
+      List<Descriptor> chain = new ArrayList<>();
+      for (ImageLayer l : layers) {
+        cm.forgetUnpackFailure(l.blob().digest()); // the blob was just given (and checked) again
+        chain.add(Descriptor.layer(l.blob().mediaType(), l.blob().digest(), l.blob().size(), l.diffId()));
       }
+      return cm.getByBlobs(chain, (i, d) -> new RefOption[] {
+          RefOptions.description(description + " layer " + (i + 1) + "/" + layers.size())});
     }
   }
 }

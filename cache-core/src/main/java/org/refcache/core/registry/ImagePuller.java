@@ -9,6 +9,7 @@ import org.refcache.core.cache.CacheManager;
 import org.refcache.core.cache.DescHandler;
 import org.refcache.core.cache.Descriptor;
 import org.refcache.core.cache.ImmutableRef;
+import org.refcache.core.cache.RefOption;
 import org.refcache.core.cache.RefOptions;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.layer.MediaTypes;
@@ -101,26 +102,9 @@ public final class ImagePuller {
 
   /** The records of {@code layers}, bottom first; returns a handle to the top one. */
   private ImmutableRef chain(List<Descriptor> layers, DescHandler handler, ImageReference image) {
-    ImmutableRef parent = null;
-    try {
-      for (int i = 0; i < layers.size(); i++) {
-        Descriptor d = layers.get(i);
-        Map<Digest, DescHandler> handlers = Map.of(d.digest(), handler);
-        ImmutableRef next = cache.getByBlob(d, parent, RefOptions.descHandlers(handlers),
-            RefOptions.imageRef(image.toString()),
-            RefOptions.description("pull " + image + " (layer " + (i + 1) + " of " + layers.size() + ")"));
-        if (parent != null) {
-          parent.release();
-        }
-        parent = next;
-      }
-      ImmutableRef top = parent;
-      parent = null;
-      return top;
-    } finally {
-      if (parent != null) {
-        parent.release();
-      }
-    }
+    return cache.getByBlobs(layers, (i, d) -> new RefOption[] {
+        RefOptions.descHandlers(Map.of(d.digest(), handler)),
+        RefOptions.imageRef(image.toString()),
+        RefOptions.description("pull " + image + " (layer " + (i + 1) + " of " + layers.size() + ")")});
   }
 }
