@@ -24,6 +24,7 @@ import org.refcache.core.digest.Digest;
 import org.refcache.core.remote.RegistryClient;
 import org.refcache.testing.ImageTools;
 import org.refcache.testing.LocalRegistry;
+import org.refcache.testing.Resources;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -52,15 +53,7 @@ class RegistryIndexAndChunksTest {
 
   @AfterEach
   void stopEverything() throws IOException {
-    try {
-      for (ServiceFixture f : new ServiceFixture[] {first, second}) {
-        if (f != null) {
-          f.close();
-        }
-      }
-    } finally {
-      registry.close();
-    }
+    Resources.closeAll(first, second, registry);
   }
 
   @Test

@@ -26,6 +26,7 @@ import org.refcache.core.digest.Digest;
 import org.refcache.testing.FaultyProxy;
 import org.refcache.testing.ImageTools;
 import org.refcache.testing.LocalRegistry;
+import org.refcache.testing.Resources;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -74,18 +75,7 @@ class RegistryPullTest {
 
   @AfterEach
   void stopEverything() throws IOException {
-    try {
-      if (svc != null) {
-        svc.close();
-      }
-    } finally {
-      if (proxy != null) {
-        proxy.close();
-      }
-      if (registry != null) {
-        registry.close();
-      }
-    }
+    Resources.closeAll(svc, proxy, registry);
   }
 
   private static JsonNode manifestOf(Path layout, String tag) throws IOException {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.refcache.testing.ImageTools;
 import org.refcache.testing.LocalRegistry;
+import org.refcache.testing.Resources;
 import org.refcache.testing.TreeSnapshot;
 
 /**
@@ -53,15 +54,7 @@ class RegistryPushTest {
 
   @AfterEach
   void stopEverything() throws IOException {
-    try {
-      for (ServiceFixture f : new ServiceFixture[] {first, second}) {
-        if (f != null) {
-          f.close();
-        }
-      }
-    } finally {
-      registry.close();
-    }
+    Resources.closeAll(first, second, registry);
   }
 
   private static Map<String, String> described(Path tree) throws IOException {
