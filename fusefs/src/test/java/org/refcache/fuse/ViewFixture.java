@@ -68,10 +68,21 @@ public final class ViewFixture implements AutoCloseable {
    */
   static final String OPENS_WITHOUT_REQUESTS = System.getenv("REFCACHE_TEST_OPENS_WITHOUT_REQUESTS");
 
+  /**
+   * Environment {@code REFCACHE_TEST_URING}: {@code 1} runs every view test with FUSE over
+   * io_uring asked for ({@link FuseOptions#uring}; the kernel needs {@code fuse.enable_uring=1}),
+   * {@code 0} without, whatever its options say (but {@link #mountAsGiven}). Unset: each test's
+   * options.
+   */
+  static final String URING = System.getenv("REFCACHE_TEST_URING");
+
   public FuseMount mount(FuseOptions options) throws IOException {
     FuseOptions chosen = options;
     if ("0".equals(OPENS_WITHOUT_REQUESTS) || "1".equals(OPENS_WITHOUT_REQUESTS)) {
       chosen = chosen.withOpensWithoutRequests("1".equals(OPENS_WITHOUT_REQUESTS));
+    }
+    if ("0".equals(URING) || "1".equals(URING)) {
+      chosen = chosen.withUring("1".equals(URING));
     }
     return mountAsGiven(chosen);
   }

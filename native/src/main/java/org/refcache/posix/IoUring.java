@@ -120,18 +120,22 @@ public final class IoUring implements AutoCloseable {
   }
 
   /**
-   * Sets up a ring of {@code entries} 128-byte submission entries, with deferred task work when
-   * the kernel has it (6.1+), and maps it. To be called by the thread that will use it.
+   * Sets up a ring of {@code entries} 128-byte submission entries and maps it.
+   *
+   * @param oneThread the ring is used only by the thread that calls this, which lets completion
+   *                  work wait until that thread asks for completions (kernel 6.1+:
+   *                  {@code SINGLE_ISSUER}, {@code DEFER_TASKRUN}); false: any one thread at a
+   *                  time may use it (handed from the thread that set it up to a worker)
    *
    * @throws NativeException with the errno of the step that failed ({@code io_uring_setup}:
    *                         ENOSYS on old kernels, EPERM when {@code kernel.io_uring_disabled}
    *                         forbids it; {@code mmap})
    */
-  public static IoUring open(int entries) throws NativeException {
+  public static IoUring open(int entries, boolean oneThread) throws NativeException {
     Pointer params = jnr.ffi.Memory.allocateDirect(Library.RUNTIME, PARAMS_SIZE, true);
-    int flags = SETUP_SQE128 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN;
+    int flags = oneThread ? SETUP_SQE128 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN : SETUP_SQE128;
     long fd = setup(entries, params, flags);
-    if (fd == -Errno.EINVAL) {
+    if (fd == -Errno.EINVAL && flags != SETUP_SQE128) {
       flags = SETUP_SQE128; // a kernel before 6.1: no deferred task work
       fd = setup(entries, params, flags);
     }

@@ -27,7 +27,7 @@ class IoUringTest {
     Files.writeString(file, "hello ring");
     int fd = Descriptors.open(file, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
     Pointer buffer = Memory.allocateDirect(Runtime.getSystemRuntime(), 64, true);
-    try (IoUring ring = IoUring.open(4)) {
+    try (IoUring ring = IoUring.open(4, true)) {
       Pointer sqe = ring.prepare();
       sqe.putByte(IoUring.SQE_OPCODE, (byte) OP_READ);
       sqe.putInt(IoUring.SQE_FD, fd);
@@ -52,7 +52,7 @@ class IoUringTest {
 
   @Test
   void completionsComeBackInTheirOwnSlotsRoundAfterRoundPastTheRingsSize() throws Exception {
-    try (IoUring ring = IoUring.open(2)) {
+    try (IoUring ring = IoUring.open(2, false)) {
       IoUring.Completion done = new IoUring.Completion();
       for (long round = 0; round < 20; round++) { // wraps the 2-entry ring many times
         for (long i = 0; i < 2; i++) {

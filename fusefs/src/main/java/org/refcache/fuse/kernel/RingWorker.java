@@ -1,0 +1,161 @@
+package org.refcache.fuse.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.refcache.posix.Errno;
+import org.refcache.posix.ErrnoMapper;
+import org.refcache.posix.IoUring;
+
+/**
+ * One worker of FUSE over io_uring: it owns one io_uring and one ring entry of queue {@code qid}
+ * (a header buffer and a payload buffer registered with the kernel), and serves the requests the
+ * kernel puts into that entry, each with one {@code io_uring_enter}: the commit of a reply and the
+ * fetch of the next request go in one command ({@code FUSE_IO_URING_CMD_COMMIT_AND_FETCH}).
+ * Several workers share a queue, so a request that blocks (an unpack, an fsync) holds only its
+ * worker.
+ *
+ * <p>What arrives where (fs/fuse/dev_uring.c): {@code fuse_in_header} in {@code in_out}, the
+ * opcode's first argument in {@code op_in} (none when the kernel left it empty), every other
+ * argument in the payload, whose size is in {@code payload_sz}; {@code in_header.len} counts them
+ * all, which gives the size of the first. A reply goes back as {@code fuse_out_header} in
+ * {@code in_out} and every out argument in the payload. FORGET, BATCH_FORGET and INTERRUPT still
+ * come through {@code read(2)} of the device, and notifications still go by {@code write(2)}.
+ *
+ * <p>The worker ends when the kernel answers a command with ENOTCONN (the file system was
+ * unmounted: its entries are torn down), ECONNABORTED or ECANCELED (the connection was aborted).
+ */
+final class RingWorker implements Runnable {
+
+  /** Room in front of the payload for fuse_in_header and the largest op_in. */
+  private static final int FRONT = FuseKernel.IN_HEADER_SIZE + FuseKernel.URING_OP_IN_SIZE + 88;
+  private static final int IOVEC_SIZE = 16;
+
+  private final FuseSession session;
+  private final IoUring ring;
+  private final int deviceFd;
+  private final int qid;
+  private final int payloadSize;
+  private final Pointer headers;
+  /** The request as the handler sees it: header and op_in copied right in front of the payload. */
+  private final ByteBuffer requestBuffer;
+  private final Pointer requestMemory;
+  private final Pointer payload;
+  private final Pointer iovecs;
+  private final Request request;
+  private final Reply reply;
+  private boolean registered;
+
+  RingWorker(FuseSession session, IoUring ring, int deviceFd, int qid, int payloadSize) {
+    this.session = session;
+    this.ring = ring;
+    this.deviceFd = deviceFd;
+    this.qid = qid;
+    this.payloadSize = payloadSize;
+    Runtime runtime = Runtime.getSystemRuntime();
+    this.headers = jnr.ffi.Memory.allocateDirect(runtime, FuseKernel.URING_HEADER_SIZE, true);
+    this.requestBuffer = ByteBuffer.allocateDirect(FRONT + payloadSize)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    this.requestMemory = Pointer.wrap(runtime, requestBuffer);
+    this.payload = requestMemory.slice(FRONT);
+    // Replies are built in a buffer of their own and copied into the payload when sent: a
+    // handler may still read its request (a name, a write's data) after it began its reply.
+    ByteBuffer out = ByteBuffer.allocateDirect(FuseKernel.OUT_HEADER_SIZE + payloadSize)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    this.request = new Request(requestBuffer, requestMemory);
+    this.reply = new Reply(this::takeReply, out, Pointer.wrap(runtime, out));
+    this.iovecs = jnr.ffi.Memory.allocateDirect(runtime, 2 * IOVEC_SIZE, true);
+    iovecs.putLong(0, headers.address());
+    iovecs.putLong(8, FuseKernel.URING_HEADER_SIZE);
+    iovecs.putLong(16, payload.address());
+    iovecs.putLong(24, payloadSize);
+  }
+
+  @Override
+  public void run() {
+    IoUring.Completion done = new IoUring.Completion();
+    try {
+      prepare(FuseKernel.URING_CMD_REGISTER, 0);
+      while (true) {
+        int n = ring.submitAndWait(1);
+        if (n < 0 && n != -Errno.EINTR) {
+          FuseSession.LOG.warn("io_uring_enter of FUSE queue {} failed: {}", qid,
+              ErrnoMapper.name(-n));
+          return;
+        }
+        while (ring.completion(done)) {
+          if (!serve(done.result())) {
+            return;
+          }
+        }
+      }
+    } finally {
+      ring.close();
+      session.workerEnded();
+    }
+  }
+
+  /** Serves the request of a completion; false when the worker must end. */
+  private boolean serve(int result) {
+    if (result < 0) {
+      int errno = -result;
+      if (errno == Errno.ENOTCONN || errno == Errno.ECONNABORTED || errno == Errno.ECANCELED
+          || errno == Errno.ENODEV) {
+        return false; // unmounted or aborted
+      }
+      if (!registered) {
+        session.ringRefused(qid, errno);
+      } else {
+        FuseSession.LOG.warn("FUSE ring queue {}: a command failed: {}", qid,
+            ErrnoMapper.name(errno));
+      }
+      return false;
+    }
+    registered = true;
+    int length = headers.getInt(0);
+    int payloadBytes = headers.getInt(FuseKernel.URING_PAYLOAD_SZ);
+    int opBytes = length - FuseKernel.IN_HEADER_SIZE - payloadBytes;
+    long unique = headers.getLong(8);
+    if (opBytes < 0 || opBytes > FuseKernel.URING_OP_IN_SIZE || payloadBytes > payloadSize) {
+      FuseSession.LOG.warn("FUSE ring request {} has an unexpected layout ({} bytes, {} in the "
+          + "payload): EIO", unique, length, payloadBytes);
+      reply.reset(unique);
+      reply.error(Errno.EIO);
+    } else {
+      int start = FRONT - opBytes - FuseKernel.IN_HEADER_SIZE;
+      headers.transferTo(0, requestMemory, start, FuseKernel.IN_HEADER_SIZE);
+      headers.transferTo(FuseKernel.URING_OP_IN, requestMemory,
+          start + FuseKernel.IN_HEADER_SIZE, opBytes);
+      request.received(start, length);
+      session.dispatchFromRing(request, reply);
+    }
+    prepare(FuseKernel.URING_CMD_COMMIT_AND_FETCH, unique);
+    return true;
+  }
+
+  /** The reply's channel: header into in_out, payload into the registered payload buffer. */
+  private long takeReply(Pointer memory, int total) {
+    int bytes = total - FuseKernel.OUT_HEADER_SIZE;
+    memory.transferTo(0, headers, 0, FuseKernel.OUT_HEADER_SIZE);
+    if (bytes > 0) {
+      memory.transferTo(FuseKernel.OUT_HEADER_SIZE, payload, 0, bytes);
+    }
+    headers.putInt(FuseKernel.URING_PAYLOAD_SZ, bytes);
+    return total;
+  }
+
+  /** struct fuse_uring_cmd_req in the command area: flags 0, commit_id 8, qid 16. */
+  private void prepare(int command, long commitId) {
+    Pointer sqe = ring.prepare();
+    sqe.putByte(IoUring.SQE_OPCODE, (byte) IoUring.OP_URING_CMD);
+    sqe.putInt(IoUring.SQE_FD, deviceFd);
+    sqe.putInt(IoUring.SQE_CMD_OP, command);
+    if (command == FuseKernel.URING_CMD_REGISTER) {
+      sqe.putLong(IoUring.SQE_ADDR, iovecs.address());
+      sqe.putInt(IoUring.SQE_LEN, 2);
+    }
+    sqe.putLong(IoUring.SQE_CMD + 8, commitId);
+    sqe.putShort(IoUring.SQE_CMD + 16, (short) qid);
+  }
+}
