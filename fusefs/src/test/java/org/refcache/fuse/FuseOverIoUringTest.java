@@ -57,7 +57,7 @@ class FuseOverIoUringTest {
     assertThat(Files.readString(ENABLE_URING).trim())
         .as("fuse.enable_uring (echo 1 > %s, as scripts/test.sh does)", ENABLE_URING)
         .isEqualTo("Y");
-    mount = view.mountAsGiven(FuseOptions.defaults().withUring(true));
+    mount = view.mountExactly(FuseOptions.defaults().withUring(true));
   }
 
   /** Creates, writes, reads back, lists and removes {@code count} files in the writable ref. */
@@ -96,7 +96,7 @@ class FuseOverIoUringTest {
 
   @Test
   void withoutTheRingEveryRequestGoesThroughTheDevice() throws IOException {
-    mount = view.mountAsGiven(FuseOptions.defaults().withUring(false));
+    mount = view.mountExactly(FuseOptions.defaults().withUring(false));
     workload(20);
 
     assertThat(mount.served(FuseKernel.CREATE)).isGreaterThanOrEqualTo(20);

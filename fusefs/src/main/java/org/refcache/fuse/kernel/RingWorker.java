@@ -28,8 +28,11 @@ import org.refcache.posix.IoUring;
  */
 final class RingWorker implements Runnable {
 
-  /** Room in front of the payload for fuse_in_header and the largest op_in. */
-  private static final int FRONT = FuseKernel.IN_HEADER_SIZE + FuseKernel.URING_OP_IN_SIZE + 88;
+  /**
+   * Room in front of the payload: for fuse_in_header and the largest op_in right before it, or
+   * for them at the start and an in-place reply's fuse_out_header right before the payload.
+   */
+  private static final int FRONT = 256;
   private static final int IOVEC_SIZE = 16;
 
   private final FuseSession session;
@@ -44,7 +47,13 @@ final class RingWorker implements Runnable {
   private final Pointer payload;
   private final Pointer iovecs;
   private final Request request;
-  private final Reply reply;
+  /** For requests with a payload (names, a write's data): built apart, copied at the end. */
+  private final Reply copiedReply;
+  /**
+   * For requests without one (READ, READDIR, GETATTR...): built in the payload buffer itself,
+   * its header in the 16 bytes in front; the request then lies at the start of the buffer.
+   */
+  private final Reply inPlaceReply;
   private boolean registered;
 
   RingWorker(FuseSession session, IoUring ring, int deviceFd, int qid, int payloadSize) {
@@ -64,7 +73,11 @@ final class RingWorker implements Runnable {
     ByteBuffer out = ByteBuffer.allocateDirect(FuseKernel.OUT_HEADER_SIZE + payloadSize)
         .order(ByteOrder.LITTLE_ENDIAN);
     this.request = new Request(requestBuffer, requestMemory);
-    this.reply = new Reply(this::takeReply, out, Pointer.wrap(runtime, out));
+    this.copiedReply = new Reply(this::takeReply, out, Pointer.wrap(runtime, out));
+    ByteBuffer inPlace = requestBuffer.slice(FRONT - FuseKernel.OUT_HEADER_SIZE,
+        FuseKernel.OUT_HEADER_SIZE + payloadSize).order(ByteOrder.LITTLE_ENDIAN);
+    this.inPlaceReply = new Reply(this::takeReplyInPlace, inPlace,
+        Pointer.wrap(runtime, inPlace));
     this.iovecs = jnr.ffi.Memory.allocateDirect(runtime, 2 * IOVEC_SIZE, true);
     iovecs.putLong(0, headers.address());
     iovecs.putLong(8, FuseKernel.URING_HEADER_SIZE);
@@ -120,15 +133,16 @@ final class RingWorker implements Runnable {
     if (opBytes < 0 || opBytes > FuseKernel.URING_OP_IN_SIZE || payloadBytes > payloadSize) {
       FuseSession.LOG.warn("FUSE ring request {} has an unexpected layout ({} bytes, {} in the "
           + "payload): EIO", unique, length, payloadBytes);
-      reply.reset(unique);
-      reply.error(Errno.EIO);
+      copiedReply.reset(unique);
+      copiedReply.error(Errno.EIO);
     } else {
-      int start = FRONT - opBytes - FuseKernel.IN_HEADER_SIZE;
+      boolean inPlace = payloadBytes == 0;
+      int start = inPlace ? 0 : FRONT - opBytes - FuseKernel.IN_HEADER_SIZE;
       headers.transferTo(0, requestMemory, start, FuseKernel.IN_HEADER_SIZE);
       headers.transferTo(FuseKernel.URING_OP_IN, requestMemory,
           start + FuseKernel.IN_HEADER_SIZE, opBytes);
       request.received(start, length);
-      session.dispatchFromRing(request, reply);
+      session.dispatchFromRing(request, inPlace ? inPlaceReply : copiedReply);
     }
     prepare(FuseKernel.URING_CMD_COMMIT_AND_FETCH, unique);
     return true;
@@ -142,6 +156,13 @@ final class RingWorker implements Runnable {
       memory.transferTo(FuseKernel.OUT_HEADER_SIZE, payload, 0, bytes);
     }
     headers.putInt(FuseKernel.URING_PAYLOAD_SZ, bytes);
+    return total;
+  }
+
+  /** The in-place reply's channel: only its header moves (into in_out). */
+  private long takeReplyInPlace(Pointer memory, int total) {
+    memory.transferTo(0, headers, 0, FuseKernel.OUT_HEADER_SIZE);
+    headers.putInt(FuseKernel.URING_PAYLOAD_SZ, total - FuseKernel.OUT_HEADER_SIZE);
     return total;
   }
 
