@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The kernel transport's cost per request, FUSE over io_uring against /dev/fuse read/write, in
-# measures that do not depend on the machine's load: the daemon's CPU time (on-CPU nanoseconds of
-# all its threads, /proc/<pid>/task/*/schedstat) and its system calls (strace -c -f), for
+# measures that do not depend on the machine's load: the daemon's CPU time (user + system of all
+# its threads, /proc/<pid>/stat, in clock ticks) and its system calls (strace -c -f), for
 #   create: N files of 4 KiB in a new mutable ref, then sync;
 #   rm:     rm -rf of those files;
 #   untar:  tar -x of a generated tree (D directories of 40 files of 1-4 KiB), then sync.
 # One daemon per mode (REFCACHE_FUSE_URING=0, then 1) on a fresh root; each workload runs RUNS
-# times untraced (CPU time, the median is printed) and once under strace (system calls). Needs root
+# times untraced after a warm-up pass (CPU time, the median is printed) and once under strace
+# (system calls). Needs root
 # and fuse.enable_uring=1 for the ring (scripts/install-deps.sh turns it on).
 #
 #   scripts/bench-uring.sh [--files N] [--dirs D] [--runs RUNS]     (defaults 500, 50, 3)
@@ -54,8 +55,9 @@ tar -C "$tmp/src" -cf "$tmp/tree.tar" .
 
 rc() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${java_cli[@]}" "$@"; }
 
-cpu_ns() { # the daemon's on-CPU time so far, every thread
-  cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'
+tick_ms=$((1000 / $(getconf CLK_TCK)))
+cpu_ms() { # the daemon's CPU time so far (user + system, every thread, ended ones included)
+  awk -v t="$tick_ms" '{ printf "%d", ($14 + $15) * t }' /proc/"$pid"/stat
 }
 
 create_files() {
@@ -92,15 +94,17 @@ for mode in 0 1; do
   done
   ref=$(rc new)
   base=$(rc path "$ref")
+  # Warm-up, untimed: the JIT compiles the request paths of both transports alike.
+  create_files "$base/warm"; rm -rf "$base/warm"; untar "$base/warm-tree"
   for w in create rm untar; do
     : >"$tmp/cpu-$mode-$w"
     for ((r = 0; r < runs; r++)); do
       [ "$w" != rm ] || create_files "$base/rm-$r"
       dir="$base/$w-$r"
       [ "$w" != rm ] || dir="$base/rm-$r"
-      before=$(cpu_ns)
+      before=$(cpu_ms)
       pass "$w" "$dir"
-      echo $(($(cpu_ns) - before)) >>"$tmp/cpu-$mode-$w"
+      echo $(($(cpu_ms) - before)) >>"$tmp/cpu-$mode-$w"
     done
     [ "$w" != rm ] || create_files "$base/rm-traced"
     dir="$base/$w-traced"
@@ -128,8 +132,7 @@ for mode in 0 1; do
   grep -h -o 'requests served: .*' "$tmp/daemon$mode.log" | tail -1
   for w in create rm untar; do
     printf '%-7s CPU ms (median of %d): %s   [%s]\n' "$w" "$runs" \
-      "$(median <"$tmp/cpu-$mode-$w" | awk '{ printf "%.1f", $1 / 1e6 }')" \
-      "$(awk '{ printf "%s%.1f", s, $1 / 1e6; s = " " }' "$tmp/cpu-$mode-$w")"
+      "$(median <"$tmp/cpu-$mode-$w")" "$(tr '\n' ' ' <"$tmp/cpu-$mode-$w")"
     awk -v w="$w" '$NF ~ /^(read|write|writev|io_uring_enter|futex|total)$/ { printf "%-7s   %-15s calls %s\n", w, $NF, $4 }' "$tmp/strace-$mode-$w"
   done
 done

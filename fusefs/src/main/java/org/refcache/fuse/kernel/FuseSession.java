@@ -116,6 +116,12 @@ public final class FuseSession implements AutoCloseable {
   private final java.util.concurrent.atomic.LongAdder servedByRing =
       new java.util.concurrent.atomic.LongAdder();
   private final AtomicBoolean ringRefusalLogged = new AtomicBoolean();
+  /**
+   * Whether a request came through a ring entry: the kernel uses the ring once every queue has an
+   * entry and does not go back, and sends only FORGET, BATCH_FORGET and INTERRUPT through the
+   * device then, so the device readers but the first end at their next request (their buffers go).
+   */
+  private volatile boolean ringServing;
 
   private static java.util.concurrent.atomic.LongAdder[] newCounters() {
     java.util.concurrent.atomic.LongAdder[] counters = new java.util.concurrent.atomic.LongAdder[64];
@@ -190,7 +196,8 @@ public final class FuseSession implements AutoCloseable {
   private void start() {
     running.set(settings.threads());
     for (int i = 0; i < settings.threads(); i++) {
-      Thread worker = new Thread(this::serve, "refcache-fuse-" + i);
+      int index = i;
+      Thread worker = new Thread(() -> serve(index), "refcache-fuse-" + i);
       worker.setDaemon(true);
       workers.add(worker);
       worker.start();
@@ -216,7 +223,7 @@ public final class FuseSession implements AutoCloseable {
     return ended.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
-  private void serve() {
+  private void serve(int index) {
     Runtime runtime = Runtime.getSystemRuntime();
     int size = settings.maxWrite() + REQUEST_OVERHEAD;
     ByteBuffer in = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
@@ -243,6 +250,9 @@ public final class FuseSession implements AutoCloseable {
         }
         request.received((int) n);
         dispatch(request, reply);
+        if (index > 0 && ringServing) {
+          return; // the ring serves requests now: one reader is enough for forgets and interrupts
+        }
       }
     } finally {
       workerEnded();
@@ -279,6 +289,9 @@ public final class FuseSession implements AutoCloseable {
   /** {@link #dispatch} of a request a {@link RingWorker} took from its entry. */
   void dispatchFromRing(Request request, Reply reply) {
     servedByRing.increment();
+    if (!ringServing) {
+      ringServing = true;
+    }
     dispatch(request, reply);
   }
 
