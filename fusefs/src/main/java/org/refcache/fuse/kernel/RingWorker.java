@@ -55,6 +55,9 @@ final class RingWorker implements Runnable {
    */
   private final Reply inPlaceReply;
   private boolean registered;
+  /** Failed commands in a row since the last request. */
+  private int failures;
+  private static final int MAX_FAILURES = 3;
 
   RingWorker(FuseSession session, IoUring ring, int deviceFd, int qid, int payloadSize) {
     this.session = session;
@@ -119,13 +122,22 @@ final class RingWorker implements Runnable {
       }
       if (!registered) {
         session.ringRefused(qid, errno);
-      } else {
-        FuseSession.LOG.warn("FUSE ring queue {}: a command failed: {}", qid,
-            ErrnoMapper.name(errno));
+        return false;
       }
-      return false;
+      // The entry is gone with the failed commit: register a new one, or the queue could be left
+      // without entries and its requests waiting forever.
+      FuseSession.LOG.warn("FUSE ring queue {}: a command failed ({}): registering the entry again",
+          qid, ErrnoMapper.name(errno));
+      if (++failures > MAX_FAILURES) {
+        FuseSession.LOG.error("FUSE ring queue {}: {} commands failed in a row, the worker ends",
+            qid, failures);
+        return false;
+      }
+      prepare(FuseKernel.URING_CMD_REGISTER, 0);
+      return true;
     }
     registered = true;
+    failures = 0;
     int length = headers.getInt(0);
     int payloadBytes = headers.getInt(FuseKernel.URING_PAYLOAD_SZ);
     int opBytes = length - FuseKernel.IN_HEADER_SIZE - payloadBytes;
