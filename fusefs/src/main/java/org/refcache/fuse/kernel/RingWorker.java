@@ -34,6 +34,8 @@ final class RingWorker implements Runnable {
    */
   private static final int FRONT = 256;
   private static final int IOVEC_SIZE = 16;
+  /** Failed commands in a row after which the worker gives up its entry. */
+  private static final int MAX_FAILURES = 3;
 
   private final FuseSession session;
   private final IoUring ring;
@@ -57,7 +59,6 @@ final class RingWorker implements Runnable {
   private boolean registered;
   /** Failed commands in a row since the last request. */
   private int failures;
-  private static final int MAX_FAILURES = 3;
 
   RingWorker(FuseSession session, IoUring ring, int deviceFd, int qid, int payloadSize) {
     this.session = session;
