@@ -44,3 +44,9 @@ fi
 if [ ! -e /dev/fuse ]; then
   modprobe fuse 2>/dev/null || true
 fi
+# FUSE over io_uring (Linux 6.14+) is off until root turns the module parameter on; the tests of
+# that transport (FuseOverIoUringTest, REFCACHE_TEST_URING=1) need it. Mounts that do not ask for
+# it are not affected.
+if [ -w /sys/module/fuse/parameters/enable_uring ]; then
+  echo 1 > /sys/module/fuse/parameters/enable_uring || true
+fi

@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * view is mounted {@code nosuid,nodev} unless {@link DaemonConfig#view()} grants more.
  */
 public final class Daemon implements AutoCloseable {
+
+  /** {@link #URING_ENV}'s choice: {@code 1} on, {@code 0} off, anything else the default. */
+  static boolean uringWanted(String env) {
+    if ("1".equals(env)) {
+      return true;
+    }
+    return !"0".equals(env) && FuseOptions.DEFAULT_URING;
+  }
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration MOUNT_ANSWER_TIMEOUT = Duration.ofSeconds(30);
   /**
@@ -45,6 +53,12 @@ public final class Daemon implements AutoCloseable {
    * default).
    */
   public static final String OPENS_WITHOUT_REQUESTS_ENV = "REFCACHE_FUSE_OPENS_WITHOUT_REQUESTS";
+  /**
+   * {@code 1}: the kernel transport asks for FUSE over io_uring, {@code 0}: it does not; unset:
+   * {@link FuseOptions#DEFAULT_URING}. Without {@code fuse.enable_uring=1} from root the kernel
+   * does not offer it and the view stays on {@code /dev/fuse} (one log line says so).
+   */
+  public static final String URING_ENV = "REFCACHE_FUSE_URING";
 
   private final DaemonConfig config;
   private final StateRootLock rootLock;
@@ -132,7 +146,8 @@ public final class Daemon implements AutoCloseable {
       ServiceTreeSource trees = new ServiceTreeSource(cache, held);
       fuse = FuseMount.mount(trees, config.mountpoint(),
           FuseOptions.defaults().withTransport(config.transport()).withPrivileges(config.view())
-              .withOpensWithoutRequests(!"0".equals(System.getenv(OPENS_WITHOUT_REQUESTS_ENV))));
+              .withOpensWithoutRequests(!"0".equals(System.getenv(OPENS_WITHOUT_REQUESTS_ENV)))
+              .withUring(uringWanted(System.getenv(URING_ENV))));
       awaitMountAnswers(config.mountpoint());
       FuseMount view = fuse;
       RefService service = new RefService(cache, held, config.mountpoint(), MountTargets.of(config),

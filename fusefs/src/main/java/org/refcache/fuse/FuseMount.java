@@ -110,7 +110,7 @@ public final class FuseMount implements AutoCloseable {
     bridge = new KernelBridge(view, noOpens, trees::releaseKept);
     session = FuseSession.mount(mountpoint, new FuseSession.Settings("refcache", "refcache",
         options.toMountOptions(), options.mountFlags(), MAX_WRITE, FuseOptions.KERNEL_THREADS,
-        !noOpens, !noOpens), bridge);
+        !noOpens, !noOpens, options.uring()), bridge);
     bridge.attach(session);
     Thread watcher = new Thread(() -> {
       try {
@@ -132,8 +132,9 @@ public final class FuseMount implements AutoCloseable {
       throw e;
     }
     MountReadahead.raise(mountpoint);
-    LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, "
+    LOG.info("mounted the ref view at {} (FUSE device, kernel protocol 7.{}, {} workers, io_uring {}, "
         + "passthrough {}, opens {}, {})", Printable.text(mountpoint.toString()), session.kernelMinor(), FuseOptions.KERNEL_THREADS,
+        options.uring() ? "asked for" : "off",
         session.passthrough() ? "on" : "off", noOpens ? "without requests" : "with requests",
         String.join(",", options.toMountOptions()) + "," + options.privileges().options());
   }
@@ -263,6 +264,12 @@ public final class FuseMount implements AutoCloseable {
   boolean passthrough() {
     FuseSession s = session;
     return s != null && s.passthrough();
+  }
+
+  /** Requests served through io_uring ring entries (kernel transport; 0 otherwise). */
+  long servedByRing() {
+    FuseSession s = session;
+    return s == null ? 0 : s.servedByRing();
   }
 
   /** Requests of {@code opcode} served (kernel transport; 0 under libfuse). */

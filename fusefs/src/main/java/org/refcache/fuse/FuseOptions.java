@@ -32,12 +32,15 @@ import java.util.Objects;
  *                        kernel opens and closes files without a request and files are read and
  *                        written by node (the default; without it: passthrough, and a writing
  *                        open of an unchanging file refused at the open; docs/ARCHITECTURE.md)
+ * @param uring           the kernel transport asks for FUSE over io_uring (Linux 6.14+ with the
+ *                        module parameter {@code fuse.enable_uring=1}); without it from the kernel
+ *                        the mount stays on {@code /dev/fuse} (see {@link #DEFAULT_URING})
  */
 public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTimeout,
                           boolean autoUnmount, int leaseCacheSize, Duration mountTimeout,
                           Duration unmountTimeout, List<String> extraOptions,
                           Transport transport, MountPrivileges privileges,
-                          boolean opensWithoutRequests) {
+                          boolean opensWithoutRequests, boolean uring) {
 
   /** How requests reach the view. */
   public enum Transport {
@@ -50,6 +53,15 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
     /** jnr-fuse over libfuse 2.9's path-based API, mounted through {@code fusermount}. */
     LIBFUSE
   }
+
+  /**
+   * Whether the daemon asks for FUSE over io_uring unless {@code REFCACHE_FUSE_URING} says
+   * otherwise: yes, as it costs nothing where the kernel does not offer it (the mount stays on
+   * {@code /dev/fuse}, one log line says why) and where it does it takes about a fifth of the
+   * daemon's system calls and much of its CPU per request away (docs/PERFORMANCE.md, "FUSE over
+   * io_uring"). Flip it here to make the device the default again.
+   */
+  public static final boolean DEFAULT_URING = true;
 
   /** Worker threads of the kernel transport: requests that block (unpacks, fsync) need spares. */
   public static final int KERNEL_THREADS = 8;
@@ -106,7 +118,7 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
   public static FuseOptions defaults() {
     return new FuseOptions(false, DEFAULT_ENTRY_TIMEOUT, DEFAULT_ATTR_TIMEOUT, false,
         DEFAULT_LEASE_CACHE_SIZE, Duration.ofSeconds(10), Duration.ofSeconds(5), List.of(),
-        Transport.KERNEL, MountPrivileges.NONE, true);
+        Transport.KERNEL, MountPrivileges.NONE, true, DEFAULT_URING);
   }
 
   /**
@@ -128,39 +140,45 @@ public record FuseOptions(boolean debug, Duration entryTimeout, Duration attrTim
 
   public FuseOptions withTimeouts(Duration entry, Duration attr) {
     return new FuseOptions(debug, entry, attr, autoUnmount, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests, uring);
   }
 
   public FuseOptions withAutoUnmount(boolean on) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, on, leaseCacheSize, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests, uring);
   }
 
   public FuseOptions withLeaseCacheSize(int size) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, size, mountTimeout,
-        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests);
+        unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests, uring);
   }
 
   public FuseOptions withExtraOptions(List<String> options) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, options, transport, privileges, opensWithoutRequests);
+        mountTimeout, unmountTimeout, options, transport, privileges, opensWithoutRequests, uring);
   }
 
   /** Whether setuid bits and device nodes take effect through the view (see {@link MountPrivileges}). */
   public FuseOptions withPrivileges(MountPrivileges granted) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, transport, granted, opensWithoutRequests);
+        mountTimeout, unmountTimeout, extraOptions, transport, granted, opensWithoutRequests, uring);
   }
 
   public FuseOptions withTransport(Transport how) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, how, privileges, opensWithoutRequests);
+        mountTimeout, unmountTimeout, extraOptions, how, privileges, opensWithoutRequests, uring);
   }
 
   /** Whether the kernel transport opens files without requests (see the record's doc). */
   public FuseOptions withOpensWithoutRequests(boolean on) {
     return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
-        mountTimeout, unmountTimeout, extraOptions, transport, privileges, on);
+        mountTimeout, unmountTimeout, extraOptions, transport, privileges, on, uring);
+  }
+
+  /** Whether the kernel transport asks for FUSE over io_uring (see the record's doc). */
+  public FuseOptions withUring(boolean on) {
+    return new FuseOptions(debug, entryTimeout, attrTimeout, autoUnmount, leaseCacheSize,
+        mountTimeout, unmountTimeout, extraOptions, transport, privileges, opensWithoutRequests, on);
   }
 
   /**

@@ -68,6 +68,16 @@ public final class ViewFixture implements AutoCloseable {
    */
   static final String OPENS_WITHOUT_REQUESTS = System.getenv("REFCACHE_TEST_OPENS_WITHOUT_REQUESTS");
 
+  /**
+   * Environment {@code REFCACHE_TEST_URING}: {@code 1} runs every view test with FUSE over
+   * io_uring asked for ({@link FuseOptions#uring}; the kernel needs {@code fuse.enable_uring=1}),
+   * {@code 0} without, whatever its options say, {@link #mountAsGiven} included (the ring must not
+   * change what the view does; only {@link #mountExactly} ignores it). With {@code 1}, closing a
+   * kernel-transport mount checks that requests did come through the ring. Unset: each test's
+   * options.
+   */
+  static final String URING = System.getenv("REFCACHE_TEST_URING");
+
   public FuseMount mount(FuseOptions options) throws IOException {
     FuseOptions chosen = options;
     if ("0".equals(OPENS_WITHOUT_REQUESTS) || "1".equals(OPENS_WITHOUT_REQUESTS)) {
@@ -76,12 +86,29 @@ public final class ViewFixture implements AutoCloseable {
     return mountAsGiven(chosen);
   }
 
-  /** Mounts with {@code options} as given, for tests of one mode: no environment overrides it. */
+  /**
+   * Mounts with {@code options} as given, for tests of one mode: no environment overrides it but
+   * {@code REFCACHE_TEST_URING}.
+   */
   public FuseMount mountAsGiven(FuseOptions options) throws IOException {
+    FuseOptions chosen = options;
+    if ("0".equals(URING) || "1".equals(URING)) {
+      chosen = chosen.withUring("1".equals(URING));
+    }
+    return mountExactly(chosen);
+  }
+
+  /** Mounts with exactly {@code options} (tests of the transport's own modes). */
+  public FuseMount mountExactly(FuseOptions options) throws IOException {
     FuseOptions chosen = transport == null ? options : options.withTransport(transport);
     mount = FuseMount.mount(source, mountpoint, chosen);
+    ringExpected = "1".equals(URING) && chosen.uring()
+        && mount.transport() == FuseOptions.Transport.KERNEL;
     return mount;
   }
+
+  /** Whether closing checks that requests came through the ring (see {@link #URING}). */
+  private boolean ringExpected;
 
   /** The mount made by {@link #mount()}, or null. */
   FuseMount mounted() {
@@ -117,7 +144,12 @@ public final class ViewFixture implements AutoCloseable {
   public void close() throws IOException {
     try {
       if (mount != null) {
+        long throughRing = mount.servedByRing();
         mount.close();
+        if (ringExpected) {
+          assertThat(throughRing).as("requests served through io_uring (REFCACHE_TEST_URING=1)")
+              .isPositive();
+        }
         assertThat(mount.isMounted()).isFalse();
         assertThat(source.leasesHeld()).as("leases still held after unmount").isZero();
       }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The libc binding of this package, loaded once on the first native call (the holder idiom:
  * class initialization is lazy and thread-safe), never in a constructor. Package-private: only
- * {@link Posix}, {@link Descriptors}, {@link Xattrs}, {@link Mounting} and {@link SdNotify} call
+ * {@link Posix}, {@link Descriptors}, {@link Xattrs}, {@link Mounting}, {@link SdNotify} and
+ * {@link IoUring} call
  * libc, and turn failures into exceptions in one place ({@link ErrnoMapper}).
  * A libc that cannot load fails this class's initialization, so the first caller sees the cause
  * instead of a half-working binding.
@@ -161,6 +162,13 @@ final class Library {
 
     /** Raw {@code write(2)} from native memory (the FUSE device's replies). */
     @ssize_t long write(int fd, Pointer buf, @size_t long count);
+
+    /**
+     * {@code syscall(2)} with up to six integer arguments (pointers passed as addresses): the
+     * io_uring calls, which glibc does not wrap ({@link IoUring}).
+     */
+    @Variadic(fixedCount = 1)
+    long syscall(long number, long a, long b, long c, long d, long e, long f);
 
     /** {@code ioctl(2)} with a pointer argument. */
     @Variadic(fixedCount = 2)

@@ -77,6 +77,27 @@ public final class FuseKernel {
   /** flags2 bit of FUSE_PASSTHROUGH (1 << 37): reads and writes go to a backing file. */
   public static final int PASSTHROUGH_FLAG2 = 1 << 5;
 
+  /**
+   * flags2 bit of FUSE_OVER_IO_URING (1 << 41, Linux 6.14): requests and replies through ring
+   * entries the server registers on an io_uring ({@link RingWorker}). Offered only while the
+   * module parameter {@code fuse.enable_uring} is on.
+   */
+  public static final int OVER_IO_URING_FLAG2 = 1 << 9;
+  /** {@code cmd_op} of a ring command: register an entry and fetch a request into it. */
+  static final int URING_CMD_REGISTER = 1;
+  /** {@code cmd_op}: commit the reply in the entry and fetch the next request. */
+  static final int URING_CMD_COMMIT_AND_FETCH = 2;
+  /**
+   * struct fuse_uring_req_header: in_out[128] (fuse_in_header, then fuse_out_header), op_in[128]
+   * (the opcode's first argument), fuse_uring_ent_in_out {flags, commit_id, payload_sz, padding,
+   * reserved}.
+   */
+  static final int URING_OP_IN = 128;
+  static final int URING_OP_IN_SIZE = 128;
+  static final int URING_ENT_IN_OUT = 256;
+  static final int URING_PAYLOAD_SZ = URING_ENT_IN_OUT + 16;
+  static final int URING_HEADER_SIZE = 288;
+
   // ---- SETATTR valid bits (fuse_setattr_in: valid 0, fh 8, size 16, lock_owner 24, atime 32,
   //      mtime 40, ctime 48, atimensec 56, mtimensec 60, ctimensec 64, mode 68, uid 76, gid 80) ----
   public static final int FATTR_MODE = 1;

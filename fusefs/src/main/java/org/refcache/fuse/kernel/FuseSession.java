@@ -62,9 +62,14 @@ public final class FuseSession implements AutoCloseable {
    * @param atomicTruncate ask for {@code FUSE_ATOMIC_O_TRUNC} ({@code O_TRUNC} carried by OPEN
    *                 instead of a SETATTR after it); a handler that answers OPEN with ENOSYS must
    *                 not, or the kernel would truncate nothing (it skips the SETATTR then)
+   * @param uring    ask for FUSE over io_uring (Linux 6.14+ with {@code fuse.enable_uring=1}):
+   *                 after INIT, requests come through ring entries served by {@link RingWorker}s
+   *                 instead of the device; when the kernel does not offer it or refuses the
+   *                 entries, the session stays on the device and says why in one log line
    */
   public record Settings(String fsName, String subtype, List<String> options, long flags,
-                         int maxWrite, int threads, boolean passthrough, boolean atomicTruncate) {
+                         int maxWrite, int threads, boolean passthrough, boolean atomicTruncate,
+                         boolean uring) {
 
     public Settings {
       options = List.copyOf(options);
@@ -92,16 +97,31 @@ public final class FuseSession implements AutoCloseable {
   private final Handler handler;
   private final int fd;
   private final List<Thread> workers = new ArrayList<>();
-  private final CountDownLatch ended;
+  /** Device readers and ring workers still running; the last one to end closes the device. */
+  private final java.util.concurrent.atomic.AtomicInteger running =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final CountDownLatch ended = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int kernelMinor;
   private volatile boolean passthrough;
+  /** The mount's device in mountinfo ({@code 0:43}), to know it again after the session ended. */
+  private volatile String mountDevice;
   /** Guards {@link #fd} for calls outside the workers' own reads and replies. */
   private final java.util.concurrent.locks.ReentrantReadWriteLock device =
       new java.util.concurrent.locks.ReentrantReadWriteLock();
   private boolean deviceClosed;
   /** Requests served, per opcode (diagnostics and tests). */
   private final java.util.concurrent.atomic.LongAdder[] served = newCounters();
+  /** Requests that came through ring entries rather than the device. */
+  private final java.util.concurrent.atomic.LongAdder servedByRing =
+      new java.util.concurrent.atomic.LongAdder();
+  private final AtomicBoolean ringRefusalLogged = new AtomicBoolean();
+  /**
+   * Whether a request came through a ring entry: the kernel uses the ring once every queue has an
+   * entry and does not go back, and sends only FORGET, BATCH_FORGET and INTERRUPT through the
+   * device then, so the device readers but the first end at their next request (their buffers go).
+   */
+  private volatile boolean ringServing;
 
   private static java.util.concurrent.atomic.LongAdder[] newCounters() {
     java.util.concurrent.atomic.LongAdder[] counters = new java.util.concurrent.atomic.LongAdder[64];
@@ -143,7 +163,6 @@ public final class FuseSession implements AutoCloseable {
     this.settings = settings;
     this.handler = handler;
     this.fd = fd;
-    this.ended = new CountDownLatch(settings.threads());
   }
 
   /**
@@ -169,13 +188,16 @@ public final class FuseSession implements AutoCloseable {
       throw e;
     }
     FuseSession session = new FuseSession(mountpoint, settings, handler, fd);
+    session.mountDevice = MountDevice.at(mountpoint);
     session.start();
     return session;
   }
 
   private void start() {
+    running.set(settings.threads());
     for (int i = 0; i < settings.threads(); i++) {
-      Thread worker = new Thread(this::serve, "refcache-fuse-" + i);
+      int index = i;
+      Thread worker = new Thread(() -> serve(index), "refcache-fuse-" + i);
       worker.setDaemon(true);
       workers.add(worker);
       worker.start();
@@ -201,7 +223,7 @@ public final class FuseSession implements AutoCloseable {
     return ended.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
-  private void serve() {
+  private void serve(int index) {
     Runtime runtime = Runtime.getSystemRuntime();
     int size = settings.maxWrite() + REQUEST_OVERHEAD;
     ByteBuffer in = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
@@ -228,11 +250,21 @@ public final class FuseSession implements AutoCloseable {
         }
         request.received((int) n);
         dispatch(request, reply);
+        if (index > 0 && ringServing) {
+          return; // the ring serves requests now: one reader is enough for forgets and interrupts
+        }
       }
     } finally {
-      ended.countDown();
-      if (ended.getCount() == 0) {
-        LOG.info("{}: requests served: {}", Printable.text(mountpoint.toString()), servedSummary());
+      workerEnded();
+    }
+  }
+
+  /** A device reader or ring worker stopped; the last one closes the device and ends the session. */
+  void workerEnded() {
+    if (running.decrementAndGet() == 0) {
+      try {
+        LOG.info("{}: requests served: {} ({} through io_uring)",
+            Printable.text(mountpoint.toString()), servedSummary(), servedByRing.sum());
         // Only now: a descriptor number closed under a reading worker could be reused by another
         // open, and that worker would read someone else's file; notifications and ioctls from
         // other threads check under the same lock.
@@ -243,7 +275,32 @@ public final class FuseSession implements AutoCloseable {
         } finally {
           device.writeLock().unlock();
         }
+      } finally {
+        ended.countDown();
       }
+    }
+  }
+
+  /** Requests served through io_uring ring entries (0 when the session stayed on the device). */
+  public long servedByRing() {
+    return servedByRing.sum();
+  }
+
+  /** {@link #dispatch} of a request a {@link RingWorker} took from its entry. */
+  void dispatchFromRing(Request request, Reply reply) {
+    servedByRing.increment();
+    if (!ringServing) {
+      ringServing = true;
+    }
+    dispatch(request, reply);
+  }
+
+  /** A ring entry was refused ({@code errno} of its REGISTER): the kernel stays on the device. */
+  void ringRefused(int qid, int errno) {
+    if (ringRefusalLogged.compareAndSet(false, true)) {
+      LOG.warn("{}: the kernel refused FUSE over io_uring (registering an entry of queue {}: {}):"
+          + " requests keep going through /dev/fuse", Printable.text(mountpoint.toString()), qid,
+          ErrnoMapper.name(errno));
     }
   }
 
@@ -380,6 +437,8 @@ public final class FuseSession implements AutoCloseable {
     int offered2 = (offered & FuseKernel.INIT_EXT) != 0 ? request.i32(16) : 0;
     boolean canPassthrough = settings.passthrough() && minor >= FuseKernel.PASSTHROUGH_MINOR
         && (offered2 & FuseKernel.PASSTHROUGH_FLAG2) != 0;
+    List<org.refcache.posix.IoUring> rings = settings.uring()
+        ? RingTransport.open(mountpoint, offered2, settings.threads()) : List.of();
     int flags = offered & FLAGS_WANTED;
     if (!settings.atomicTruncate()) {
       flags &= ~FuseKernel.ATOMIC_O_TRUNC;
@@ -388,6 +447,11 @@ public final class FuseSession implements AutoCloseable {
     if (canPassthrough) {
       flags |= FuseKernel.INIT_EXT;
       answeredMinor = FuseKernel.PASSTHROUGH_MINOR;
+    }
+    int flags2 = canPassthrough ? FuseKernel.PASSTHROUGH_FLAG2 : 0;
+    if (!rings.isEmpty()) {
+      flags |= FuseKernel.INIT_EXT;
+      flags2 |= FuseKernel.OVER_IO_URING_FLAG2;
     }
     ByteBuffer out = reply.begin();
     out.putInt(FuseKernel.MAJOR);
@@ -400,16 +464,38 @@ public final class FuseSession implements AutoCloseable {
     out.putInt(1); // time_gran: nanosecond timestamps
     out.putShort((short) (settings.maxWrite() / 4096));
     out.putShort((short) 0); // map_alignment
-    out.putInt(canPassthrough ? FuseKernel.PASSTHROUGH_FLAG2 : 0);
+    out.putInt(flags2);
     // max_stack_depth: backing files lie on a plain file system (depth 0), so 1.
     out.putInt(canPassthrough ? 1 : 0);
     for (int i = 0; i < 6; i++) {
       out.putInt(0);
     }
-    reply.send();
+    boolean taken = reply.send();
     passthrough = canPassthrough;
-    LOG.debug("FUSE {}.{} negotiated, flags {}, passthrough {}", major, answeredMinor,
-        Integer.toHexString(flags), canPassthrough);
+    LOG.debug("FUSE {}.{} negotiated, flags {}, flags2 {}, passthrough {}", major, answeredMinor,
+        Integer.toHexString(flags), Integer.toHexString(flags2), canPassthrough);
+    if (!rings.isEmpty()) {
+      // Only now: the kernel accepts ring entries once it has processed the INIT reply (until
+      // then it answers EAGAIN), and from now on it holds every request until each queue has one.
+      if (taken) {
+        startRingWorkers(rings);
+      } else {
+        rings.forEach(org.refcache.posix.IoUring::close);
+      }
+    }
+  }
+
+  private void startRingWorkers(List<org.refcache.posix.IoUring> rings) {
+    int queues = RingTransport.queues();
+    for (int i = 0; i < rings.size(); i++) {
+      RingWorker worker = new RingWorker(this, rings.get(i), fd, i % queues, settings.maxWrite());
+      Thread thread = new Thread(worker, "refcache-fuse-ring-" + i);
+      thread.setDaemon(true);
+      running.incrementAndGet();
+      thread.start();
+    }
+    LOG.info("{}: FUSE over io_uring: {} ring workers on {} queues",
+        Printable.text(mountpoint.toString()), rings.size(), queues);
   }
 
   /** Whether files may be opened in passthrough mode ({@link #openBacking}). */
@@ -455,7 +541,7 @@ public final class FuseSession implements AutoCloseable {
    * @return false if the mount was busy and only detached
    */
   public boolean unmount() {
-    if (!closed.compareAndSet(false, true) || ended()) {
+    if (!closed.compareAndSet(false, true) || ended() && !deadMountLeft()) {
       return true;
     }
     try {
@@ -472,6 +558,16 @@ public final class FuseSession implements AutoCloseable {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether this session's mount is still at the mountpoint though the session ended: an aborted
+   * connection (through fusectl, or a daemon killed with ring entries in the kernel) ends the
+   * workers but leaves the mount in the table. A session unmounted from outside has nothing left
+   * there, and what was mounted there since is not this session's (another device).
+   */
+  private boolean deadMountLeft() {
+    return mountDevice != null && mountDevice.equals(MountDevice.at(mountpoint));
   }
 
   @Override

@@ -8,18 +8,30 @@ import org.refcache.posix.Descriptors;
  * The reply to one request, built in a buffer its worker thread reuses. A handler answers each
  * request once: {@link #error}, {@link #ok}, or writes its payload after {@link #begin} and ends
  * with {@link #send}. Writing to the device fails with ENOENT when the request was interrupted
- * and the kernel no longer waits for it, which is not an error.
+ * and the kernel no longer waits for it, which is not an error. On a ring entry, sending puts the
+ * reply into the entry; the worker hands it over with the fetch of its next request.
  */
 public final class Reply {
 
-  private final int fd;
+  /** Where a finished reply ({@code fuse_out_header} and payload, {@code total} bytes) goes. */
+  @FunctionalInterface
+  interface Channel {
+    /** Takes the reply in {@code memory}: bytes taken, or {@code -errno}. */
+    long write(Pointer memory, int total);
+  }
+
+  private final Channel channel;
   private final ByteBuffer buffer;
   private final Pointer memory;
   private long unique;
   private boolean sent;
 
   Reply(int fd, ByteBuffer buffer, Pointer memory) {
-    this.fd = fd;
+    this((m, total) -> Descriptors.write(fd, m, total), buffer, memory);
+  }
+
+  Reply(Channel channel, ByteBuffer buffer, Pointer memory) {
+    this.channel = channel;
     this.buffer = buffer;
     this.memory = memory;
   }
@@ -85,7 +97,7 @@ public final class Reply {
 
   private boolean write(int total) {
     sent = true;
-    long n = Descriptors.write(fd, memory, total);
+    long n = channel.write(memory, total);
     if (n < 0 && n != -org.refcache.posix.Errno.ENOENT) {
       FuseSession.LOG.debug("reply to request {} not taken: errno {}", unique, -n);
     }

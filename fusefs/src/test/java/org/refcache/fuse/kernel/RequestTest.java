@@ -52,4 +52,33 @@ class RequestTest {
     assertThatThrownBy(() -> r.i64(8)).isInstanceOf(Request.MalformedRequestException.class);
     assertThatThrownBy(() -> r.data(0, 9)).isInstanceOf(Request.MalformedRequestException.class);
   }
+
+  /** A ring worker puts the request further into its buffer: nothing before it is read. */
+  @Test
+  void aRequestAtAnOffsetReadsItsHeaderAndBodyFromThereAndStopsAtItsEnd() {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(256).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 256; i++) {
+      buffer.put(i, (byte) 0x55); // what the last request left
+    }
+    int base = 100;
+    byte[] body = "name\0".getBytes(StandardCharsets.US_ASCII);
+    buffer.putInt(base, FuseKernel.IN_HEADER_SIZE + 8 + body.length);
+    buffer.putInt(base + 4, FuseKernel.MKDIR);
+    buffer.putLong(base + 8, 99);
+    buffer.putLong(base + 16, 7);
+    buffer.putInt(base + FuseKernel.IN_HEADER_SIZE, 0755);
+    buffer.put(base + FuseKernel.IN_HEADER_SIZE + 8, body);
+    Request r = new Request(buffer, Pointer.wrap(Runtime.getSystemRuntime(), buffer));
+    r.received(base, FuseKernel.IN_HEADER_SIZE + 8 + body.length);
+
+    assertThat(r.opcode()).isEqualTo(FuseKernel.MKDIR);
+    assertThat(r.unique()).isEqualTo(99);
+    assertThat(r.nodeId()).isEqualTo(7);
+    assertThat(r.i32(0)).isEqualTo(0755);
+    assertThat(r.name(8)).isEqualTo("name");
+    assertThat(r.bodyLength()).isEqualTo(8 + body.length);
+    assertThat(r.data(8, 4).getByte(0)).isEqualTo((byte) 'n');
+    assertThatThrownBy(() -> r.i64(8 + body.length))
+        .isInstanceOf(Request.MalformedRequestException.class);
+  }
 }
