@@ -456,10 +456,11 @@ final class RefFileSystem implements ViewOperations {
   public Opened create(MountPath at, int mode, int flags, Caller caller) throws IOException {
     try (Target t = newTarget(at)) {
       WritableOverlayTree tree = writable(t);
-      Owner owner = owner(t, caller);
-      long handle = handles.create(t.ref(), tree, t.relative(), mode & 07777, owner.uid(),
-          owner.gid(), flags);
-      return new Opened(handle, false, -1);
+      // The group of a setgid parent is the tree's to give (it has the parent at hand: no
+      // lookup of it here).
+      long handle = handles.create(t.ref(), tree, t.relative(), mode & 07777, caller.uid(),
+          caller.gid(), flags);
+      return new Opened(handle, false, -1, handles.readsAndWrites(handle));
     }
   }
 

@@ -229,23 +229,33 @@ final class UpperWriter {
    * name, no rename), which it may only do if it leaves nothing behind when it fails and never an
    * entry with more rights than asked while it works (see {@link LayerFiles#createOwnedFile}).
    * Over a whiteout the entry is still made under a temporary name that replaces it atomically.
+   * An in-place {@code maker} must fail with {@link FileAlreadyExistsException} when something
+   * is at its path (as {@code open(O_EXCL)} and {@code mkdir} do).
    */
   Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker,
                  boolean inPlace) throws IOException {
     Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
+    if (inPlace) {
+      // Made at its name without looking first: the caller found nothing in the union there, so
+      // the upper has nothing (the common case) or a whiteout, on which the maker fails with
+      // EEXIST (and leaves nothing behind); then it is looked at and the whiteout replaced below.
+      // One lstat per create fewer.
+      try {
+        maker.make(target);
+        if (directory) {
+          forget(path);
+        } else {
+          inodes.made(path);
+        }
+        return target;
+      } catch (FileAlreadyExistsException inTheWay) {
+        // a whiteout (or what the caller did not see): looked at below
+      }
+    }
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
     if (there.isPresent() && !OverlayFormat.isWhiteout(there.get())) {
       throw new FileAlreadyExistsException(path);
-    }
-    if (there.isEmpty() && inPlace) {
-      maker.make(target);
-      if (directory) {
-        forget(path);
-      } else {
-        inodes.made(path);
-      }
-      return target;
     }
     Path temp = newTempPath(parentUpper);
     try {
