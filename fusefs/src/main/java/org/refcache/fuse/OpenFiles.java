@@ -36,6 +36,11 @@ final class OpenFiles implements AutoCloseable {
   record LowerFile(WritableOverlayTree tree, long dev, long ino) {
   }
 
+  /** How many handles were ever registered (tests: how often a file was opened). */
+  long registered() {
+    return nextHandle.get() - 1;
+  }
+
   /** This table's listener on {@code tree}: equal for one table and tree (added once). */
   private record Follower(OpenFiles files, WritableOverlayTree tree)
       implements WritableOverlayTree.CopyUpListener {
