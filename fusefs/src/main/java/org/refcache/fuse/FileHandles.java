@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import jnr.ffi.Pointer;
+import org.refcache.core.overlay.CreatedFile;
 import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.WritableOverlayTree;
@@ -121,7 +122,7 @@ final class FileHandles {
    */
   long create(RefTree ref, WritableOverlayTree writable, String path, int mode, int uid, int gid,
               int flags) throws IOException {
-    WritableOverlayTree.CreatedFile created =
+    CreatedFile created =
         writable.createAndOpen(path, mode, uid, gid, (flags & Posix.O_EXCL) != 0);
     Path real = created.real();
     if (created.made()) {

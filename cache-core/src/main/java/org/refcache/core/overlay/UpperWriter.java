@@ -282,6 +282,28 @@ final class UpperWriter {
     return target;
   }
 
+  /**
+   * Makes the regular file {@code path} (checked absent, {@code parent} its parent's resolution)
+   * and returns it with the descriptor that made it ({@link LayerFiles#createOwnedFile}). With
+   * {@code parentGroup}, a setgid parent's group is the file's, as {@code open(2)} gives it.
+   */
+  CreatedFile createFile(String path, Resolution parent, int mode, int uid, int gid,
+                         boolean parentGroup) throws IOException {
+    boolean setgidParent = (parent.node().stat().mode() & Posix.S_ISGID) != 0;
+    int group = setgidParent && parentGroup ? parent.node().stat().gid() : gid;
+    int[] fd = {-1};
+    try {
+      Path real = createNew(path, false, parent, at -> fd[0] =
+          LayerFiles.createOwnedFile(at, mode, uid, group, setgidParent), true);
+      return new CreatedFile(real, fd[0]);
+    } catch (IOException | RuntimeException e) {
+      if (fd[0] >= 0) {
+        Descriptors.close(fd[0]); // made under a temporary name that could not replace a whiteout
+      }
+      throw e;
+    }
+  }
+
   /** Atomically replaces the upper entry {@code target} by a whiteout, then deletes the entry. */
   void replaceWithWhiteout(Path parentUpper, Path target) throws IOException {
     Path whiteout = newTempPath(parentUpper);

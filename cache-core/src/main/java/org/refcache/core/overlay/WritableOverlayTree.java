@@ -244,21 +244,6 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * A regular file that {@link #createAndOpen} made or found.
-   *
-   * @param real its upper path
-   * @param fd   a descriptor of the file it made, open {@code O_RDWR} (no other flag but
-   *             {@code O_CLOEXEC}), which the caller owns and closes; -1 if the file existed
-   *             (then prepared for writing as {@link #openForWrite} does, not truncated)
-   */
-  public record CreatedFile(Path real, int fd) {
-    /** Whether the file was made by this call (new and empty). */
-    public boolean made() {
-      return fd >= 0;
-    }
-  }
-
-  /**
    * As {@link #createFile}, as {@code open(O_CREAT)} does it: the new file takes the group of a
    * setgid parent instead of {@code gid}, and comes with a descriptor open for reading and
    * writing (the one that made it: no second open).
@@ -273,26 +258,13 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     return mutate(() -> {
       Resolution parent = requireParentDirectory(path);
-      Optional<Resolution> existing = lookup(path);
-      if (existing.isPresent()) {
+      if (lookup(path).isPresent()) {
         if (exclusive) {
           throw new FileAlreadyExistsException(path);
         }
         return new CreatedFile(writer.openForWrite(path, false), -1);
       }
-      boolean setgidParent = (parent.node().stat().mode() & Posix.S_ISGID) != 0;
-      int group = setgidParent && parentGroup ? parent.node().stat().gid() : gid;
-      int[] fd = {-1};
-      try {
-        Path real = writer.createNew(path, false, parent, at -> fd[0] =
-            LayerFiles.createOwnedFile(at, mode, uid, group, setgidParent), true);
-        return new CreatedFile(real, fd[0]);
-      } catch (IOException | RuntimeException e) {
-        if (fd[0] >= 0) {
-          Descriptors.close(fd[0]); // made under a temporary name that could not replace a whiteout
-        }
-        throw e;
-      }
+      return writer.createFile(path, parent, mode, uid, gid, parentGroup);
     });
   }
 
