@@ -34,6 +34,7 @@ final class UpperWriter {
   private final OriginInodes inodes;
   private final CopyUpCtimes ctimes;
   private final CopyUpOffers offers;
+  private final UncappedEntries uncapped;
   /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
   private long tempCounter;
@@ -41,7 +42,8 @@ final class UpperWriter {
   private boolean originsMarked;
 
   UpperWriter(WritableOverlayTree tree, Path upper, OriginInodes inodes, CopyUpCtimes ctimes,
-              CopyUpOffers offers) {
+              CopyUpOffers offers, UncappedEntries uncapped) {
+    this.uncapped = uncapped;
     this.tree = tree;
     this.upper = upper;
     this.inodes = inodes;
@@ -243,11 +245,7 @@ final class UpperWriter {
       // One lstat per create fewer.
       try {
         maker.make(target);
-        if (directory) {
-          forget(path);
-        } else {
-          inodes.made(path);
-        }
+        made(path, directory);
         return target;
       } catch (FileAlreadyExistsException inTheWay) {
         // a whiteout (or what the caller did not see): looked at below
@@ -274,21 +272,38 @@ final class UpperWriter {
       deleteAfterFailure(temp, e);
       throw e;
     }
-    if (directory) {
-      forget(path);
-    } else {
-      inodes.made(path); // link() corrects this for a new name of an existing file
-    }
+    made(path, directory);
     return target;
   }
 
   /**
-   * Makes the regular file {@code path} (checked absent, {@code parent} its parent's resolution)
-   * and returns it with the descriptor that made it ({@link LayerFiles#createOwnedFile}). With
-   * {@code parentGroup}, a setgid parent's group is the file's, as {@code open(2)} gives it.
+   * Records the new entry at {@code path}: a new inode without xattrs ({@link UncappedEntries}).
+   * {@link WritableOverlayTree#link} corrects both for a new name of an existing file.
    */
-  CreatedFile createFile(String path, Resolution parent, int mode, int uid, int gid,
+  private void made(String path, boolean directory) {
+    if (directory) {
+      forget(path);
+    } else {
+      inodes.made(path);
+    }
+    uncapped.made(path);
+  }
+
+  /**
+   * {@code open(O_CREAT)} of the regular file {@code path}, {@code O_EXCL} if {@code exclusive}
+   * (see {@link WritableOverlayTree#createAndOpen}): a file made here comes with the descriptor
+   * that made it ({@link LayerFiles#createOwnedFile}). With {@code parentGroup}, a setgid
+   * parent's group is the file's, as {@code open(2)} gives it.
+   */
+  CreatedFile createFile(String path, int mode, int uid, int gid, boolean exclusive,
                          boolean parentGroup) throws IOException {
+    Resolution parent = tree.requireParentDirectory(path);
+    if (tree.lookup(path).isPresent()) {
+      if (exclusive) {
+        throw new FileAlreadyExistsException(path);
+      }
+      return new CreatedFile(openForWrite(path, false), -1);
+    }
     boolean setgidParent = (parent.node().stat().mode() & Posix.S_ISGID) != 0;
     int group = setgidParent && parentGroup ? parent.node().stat().gid() : gid;
     int[] fd = {-1};

@@ -75,6 +75,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final UpperDirectories upperDirectories = new UpperDirectories();
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
+  /** Entries made here without {@code security.capability}: asked without a system call. */
+  private final UncappedEntries uncapped = new UncappedEntries();
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -134,7 +136,7 @@ public final class WritableOverlayTree extends OverlayTree {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
-    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
+    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers, uncapped);
     this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories,
         upperDirectories);
   }
@@ -227,7 +229,6 @@ public final class WritableOverlayTree extends OverlayTree {
   /**
    * Creates a regular file (or, unless {@code exclusive}, opens an existing one for writing, as
    * {@code open(O_CREAT)} does) and returns its upper path.
-   *
    * @param mode permission bits (07777); the umask is the caller's business
    * @throws FileAlreadyExistsException if {@code exclusive} and something is there
    * @throws IsDirectoryException       if a directory is there
@@ -256,16 +257,7 @@ public final class WritableOverlayTree extends OverlayTree {
   private CreatedFile create(String path, int mode, int uid, int gid, boolean exclusive,
                              boolean parentGroup) throws IOException {
     TreePath.check(path);
-    return mutate(() -> {
-      Resolution parent = requireParentDirectory(path);
-      if (lookup(path).isPresent()) {
-        if (exclusive) {
-          throw new FileAlreadyExistsException(path);
-        }
-        return new CreatedFile(writer.openForWrite(path, false), -1);
-      }
-      return writer.createFile(path, parent, mode, uid, gid, parentGroup);
-    });
+    return mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, parentGroup));
   }
 
   /**
@@ -351,10 +343,12 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("link", Errno.EPERM, existing, newPath);
       }
       requireAbsent(newPath);
+      uncapped.forget(existing); // its xattrs can now be set through newPath
       Path sourceUpper = writer.copyUp(existing, true);
       // Resolved again: the copy-up of the source may have copied up this parent too.
       Path made = writer.createNew(newPath, false, require(TreePath.parent(newPath)),
           temp -> LayerFiles.createLink(temp, sourceUpper));
+      uncapped.forget(newPath); // not a new inode: an existing file's other name
       inodes.linked(existing, newPath);
       return made;
     });
@@ -433,6 +427,7 @@ public final class WritableOverlayTree extends OverlayTree {
         }
       } finally {
         upperDirectories.forget(path); // gone, or half gone after a failure: looked at again
+        uncapped.forget(path);
       }
       forget(path);
       return null;
@@ -543,6 +538,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
+      uncapped.forget(path);
       Xattrs.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
@@ -564,6 +560,21 @@ public final class WritableOverlayTree extends OverlayTree {
       Xattrs.lremovexattr(writer.copyUp(path, true), name);
       return null;
     });
+  }
+
+  /**
+   * As {@link OverlayTree#getXattr}; {@code security.capability} of an entry this tree made and
+   * set no xattr on is missing without asking the upper ({@link UncappedEntries}).
+   */
+  @Override
+  public Optional<byte[]> getXattr(String path, String name) throws IOException {
+    if (UncappedEntries.CAPABILITY.equals(name)) {
+      TreePath.check(path);
+      if (readLocked(() -> uncapped.lacksCapability(path))) {
+        return Optional.empty();
+      }
+    }
+    return super.getXattr(path, name);
   }
 
   // ---- resolution with the upper on top --------------------------------------------------------
@@ -639,6 +650,7 @@ public final class WritableOverlayTree extends OverlayTree {
   private void forget(String path) {
     writer.forget(path);
     upperDirectories.forget(path);
+    uncapped.forget(path);
   }
 
   Resolution require(String path) throws IOException {
