@@ -34,7 +34,7 @@ final class UpperWriter {
   private final OriginInodes inodes;
   private final CopyUpCtimes ctimes;
   private final CopyUpOffers offers;
-  private final UncappedEntries uncapped;
+  private final MadeEntries madeEntries;
   /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
   private long tempCounter;
@@ -42,8 +42,8 @@ final class UpperWriter {
   private boolean originsMarked;
 
   UpperWriter(WritableOverlayTree tree, Path upper, OriginInodes inodes, CopyUpCtimes ctimes,
-              CopyUpOffers offers, UncappedEntries uncapped) {
-    this.uncapped = uncapped;
+              CopyUpOffers offers, MadeEntries madeEntries) {
+    this.madeEntries = madeEntries;
     this.tree = tree;
     this.upper = upper;
     this.inodes = inodes;
@@ -102,7 +102,18 @@ final class UpperWriter {
    * upper (a regular file without its content unless {@code withContent}).
    */
   Path copyUp(String path, boolean withContent) throws IOException {
+    if (madeEntries.isMade(path)) {
+      return upper.resolve(path); // made here, so in the upper: no lookup
+    }
     return copyUp(path, tree.require(path), withContent);
+  }
+
+  /**
+   * The upper path of the entry at {@code path} if this tree made it and it is not a symbolic
+   * link ({@link MadeEntries}: known without a lookup), else null.
+   */
+  Path madeNonSymlink(String path) {
+    return madeEntries.isMadeNonSymlink(path) ? upper.resolve(path) : null;
   }
 
   /** {@link #copyUp(String, boolean)} of an entry already resolved as {@code entry}. */
@@ -277,7 +288,7 @@ final class UpperWriter {
   }
 
   /**
-   * Records the new entry at {@code path}: a new inode without xattrs ({@link UncappedEntries}).
+   * Records the new entry at {@code path}: a new inode without xattrs ({@link MadeEntries}).
    * {@link WritableOverlayTree#link} corrects both for a new name of an existing file.
    */
   private void made(String path, boolean directory) {
@@ -286,7 +297,7 @@ final class UpperWriter {
     } else {
       inodes.made(path);
     }
-    uncapped.made(path);
+    madeEntries.made(path, false); // a symlink() corrects this
   }
 
   /**

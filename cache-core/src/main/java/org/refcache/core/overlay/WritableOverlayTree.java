@@ -76,7 +76,7 @@ public final class WritableOverlayTree extends OverlayTree {
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
   /** Entries made here without {@code security.capability}: asked without a system call. */
-  private final UncappedEntries uncapped = new UncappedEntries();
+  private final MadeEntries madeEntries = new MadeEntries();
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -136,7 +136,7 @@ public final class WritableOverlayTree extends OverlayTree {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
-    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers, uncapped);
+    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers, madeEntries);
     this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories,
         upperDirectories);
   }
@@ -320,10 +320,12 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return writer.createNew(path, false, parent, temp -> {
+      Path made = writer.createNew(path, false, parent, temp -> {
         Posix.symlink(target, temp);
         Posix.lchown(temp, uid, gid);
       });
+      madeEntries.made(path, true); // chmod of it is EOPNOTSUPP: looked up
+      return made;
     });
   }
 
@@ -343,12 +345,12 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("link", Errno.EPERM, existing, newPath);
       }
       requireAbsent(newPath);
-      uncapped.forget(existing); // its xattrs can now be set through newPath
+      madeEntries.forget(existing); // its xattrs can now be set through newPath
       Path sourceUpper = writer.copyUp(existing, true);
       // Resolved again: the copy-up of the source may have copied up this parent too.
       Path made = writer.createNew(newPath, false, require(TreePath.parent(newPath)),
           temp -> LayerFiles.createLink(temp, sourceUpper));
-      uncapped.forget(newPath); // not a new inode: an existing file's other name
+      madeEntries.forget(newPath); // not a new inode: an existing file's other name
       inodes.linked(existing, newPath);
       return made;
     });
@@ -427,7 +429,7 @@ public final class WritableOverlayTree extends OverlayTree {
         }
       } finally {
         upperDirectories.forget(path); // gone, or half gone after a failure: looked at again
-        uncapped.forget(path);
+        madeEntries.forget(path);
       }
       forget(path);
       return null;
@@ -472,11 +474,15 @@ public final class WritableOverlayTree extends OverlayTree {
   public void chmod(String path, int mode) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      Resolution entry = require(path);
-      if (entry.node().isSymlink()) {
-        throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
+      Path real = writer.madeNonSymlink(path);
+      if (real == null) {
+        Resolution entry = require(path);
+        if (entry.node().isSymlink()) {
+          throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
+        }
+        real = writer.copyUp(path, entry, true);
       }
-      Posix.chmod(writer.copyUp(path, entry, true), mode & 07777);
+      Posix.chmod(real, mode & 07777);
       return null;
     });
   }
@@ -538,7 +544,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
-      uncapped.forget(path);
+      madeEntries.forget(path);
       Xattrs.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
@@ -564,13 +570,13 @@ public final class WritableOverlayTree extends OverlayTree {
 
   /**
    * As {@link OverlayTree#getXattr}; {@code security.capability} of an entry this tree made and
-   * set no xattr on is missing without asking the upper ({@link UncappedEntries}).
+   * set no xattr on is missing without asking the upper ({@link MadeEntries}).
    */
   @Override
   public Optional<byte[]> getXattr(String path, String name) throws IOException {
-    if (UncappedEntries.CAPABILITY.equals(name)) {
+    if (MadeEntries.CAPABILITY.equals(name)) {
       TreePath.check(path);
-      if (readLocked(() -> uncapped.lacksCapability(path))) {
+      if (readLocked(() -> madeEntries.lacksCapability(path))) {
         return Optional.empty();
       }
     }
@@ -650,7 +656,7 @@ public final class WritableOverlayTree extends OverlayTree {
   private void forget(String path) {
     writer.forget(path);
     upperDirectories.forget(path);
-    uncapped.forget(path);
+    madeEntries.forget(path);
   }
 
   Resolution require(String path) throws IOException {
