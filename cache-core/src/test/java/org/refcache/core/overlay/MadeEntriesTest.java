@@ -86,8 +86,8 @@ class MadeEntriesTest extends WritableTreeFixture {
   @Test
   void chmodOfASymlinkMadeHereFailsAndLeavesItsTargetAlone() throws IOException {
     tree.createFile("target", 0644, 0, 0, true);
-    tree.symlink("target", "link", 0, 0);
-    assertThatThrownBy(() -> tree.chmod("link", 0600))
+    tree.symlink("target", "made-link", 0, 0);
+    assertThatThrownBy(() -> tree.chmod("made-link", 0600))
         .hasMessageContaining("EOPNOTSUPP");
     assertThat(Posix.lstat(upper.resolve("target")).permissions()).isEqualTo(0644);
     tree.chmod("target", 0600); // made, not a symlink: no lookup
