@@ -237,7 +237,8 @@ public final class WritableOverlayTree extends OverlayTree {
    */
   public Path createFile(String path, int mode, int uid, int gid, boolean exclusive)
       throws IOException {
-    CreatedFile created = create(path, mode, uid, gid, exclusive, false);
+    TreePath.check(path);
+    CreatedFile created = mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, false));
     if (created.made()) {
       Descriptors.close(created.fd());
     }
@@ -245,19 +246,13 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   /**
-   * As {@link #createFile}, as {@code open(O_CREAT)} does it: the new file takes the group of a
-   * setgid parent instead of {@code gid}, and comes with a descriptor open for reading and
-   * writing (the one that made it: no second open).
+   * {@link #createFile} as {@code open(O_CREAT)} does it: a setgid parent's group instead of
+   * {@code gid}, and a new file comes with the descriptor that made it (read-write).
    */
   public CreatedFile createAndOpen(String path, int mode, int uid, int gid, boolean exclusive)
       throws IOException {
-    return create(path, mode, uid, gid, exclusive, true);
-  }
-
-  private CreatedFile create(String path, int mode, int uid, int gid, boolean exclusive,
-                             boolean parentGroup) throws IOException {
     TreePath.check(path);
-    return mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, parentGroup));
+    return mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, true));
   }
 
   /**
@@ -363,11 +358,19 @@ public final class WritableOverlayTree extends OverlayTree {
    * @throws IsDirectoryException if it is a directory
    */
   public void unlink(String path) throws IOException {
+    unlink(path, null);
+  }
+
+  /** {@link #unlink(String)}, showing {@code beforeRemoval} (unless null) what it removes. */
+  public void unlink(String path, BeforeRemoval beforeRemoval) throws IOException {
     TreePath.check(path);
     mutate(() -> {
       Resolution entry = require(path);
       if (entry.isDirectory()) {
         throw new IsDirectoryException(path);
+      }
+      if (beforeRemoval != null) {
+        beforeRemoval.removing(entry.node());
       }
       if (!entry.node().isUpper() && entry.node().stat().nlink() > 1) {
         // The file's other names stay: copied up with this one (see copyUpLocked), they then
@@ -568,17 +571,13 @@ public final class WritableOverlayTree extends OverlayTree {
     });
   }
 
-  /**
-   * As {@link OverlayTree#getXattr}; {@code security.capability} of an entry this tree made and
-   * set no xattr on is missing without asking the upper ({@link MadeEntries}).
-   */
+  /** {@code security.capability} of an entry made here is known missing ({@link MadeEntries}). */
   @Override
   public Optional<byte[]> getXattr(String path, String name) throws IOException {
-    if (MadeEntries.CAPABILITY.equals(name)) {
-      TreePath.check(path);
-      if (readLocked(() -> madeEntries.lacksCapability(path))) {
-        return Optional.empty();
-      }
+    // Only checked paths are ever recorded: any other one goes on to be checked below.
+    if (MadeEntries.CAPABILITY.equals(name) && path != null
+        && readLocked(() -> madeEntries.lacksCapability(path))) {
+      return Optional.empty();
     }
     return super.getXattr(path, name);
   }
