@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import jnr.ffi.Pointer;
+import org.refcache.core.overlay.CreatedFile;
 import org.refcache.core.overlay.IsDirectoryException;
 import org.refcache.core.overlay.Node;
 import org.refcache.core.overlay.WritableOverlayTree;
@@ -112,16 +113,29 @@ final class FileHandles {
   }
 
   /**
-   * Creates a file through {@code writable} as {@code open(O_CREAT)} does and opens it.
+   * Creates a file through {@code writable} as {@code open(O_CREAT)} does and opens it. A file it
+   * made is served by the descriptor that made it (open {@code O_RDWR}: the kernel checks the
+   * caller's access mode itself), unless the caller's flags ask for more than an access mode
+   * ({@code O_APPEND}, {@code O_SYNC}), which only a new open carries.
    *
-   * @return the handle
+   * @return the handle; {@link #readsAndWrites} says whether its descriptor is that one
    */
   long create(RefTree ref, WritableOverlayTree writable, String path, int mode, int uid, int gid,
               int flags) throws IOException {
-    Path real = writable.createFile(path, mode, uid, gid, (flags & Posix.O_EXCL) != 0);
+    CreatedFile created =
+        writable.createAndOpen(path, mode, uid, gid, (flags & Posix.O_EXCL) != 0);
+    Path real = created.real();
+    if (created.made()) {
+      if ((flags & CARRIED_FLAGS & ~Posix.O_ACCMODE) == 0) {
+        // New and empty: no O_TRUNC to apply, and no second open.
+        return files.register(retained(ref, created.fd(), true).readingAndWriting());
+      }
+      Descriptors.close(created.fd());
+      return register(ref, real, flags, true);
+    }
     long handle = register(ref, real, flags, true);
-    if ((flags & Posix.O_TRUNC) != 0 && (flags & Posix.O_EXCL) == 0) {
-      // It may have existed (created by a racing request): O_TRUNC applies then.
+    if ((flags & Posix.O_TRUNC) != 0) {
+      // It existed (made by an earlier or racing request): O_TRUNC applies.
       int rc = Descriptors.ftruncate(files.get(handle).fd(), 0);
       if (rc < 0) {
         release(handle);
@@ -129,6 +143,16 @@ final class FileHandles {
       }
     }
     return handle;
+  }
+
+  /**
+   * Whether {@code handle}'s descriptor is open {@code O_RDWR} with no other flag, as the ones
+   * files read and written by node are ({@link NodeFiles}): only a created file's, see
+   * {@link #create}.
+   */
+  boolean readsAndWrites(long handle) {
+    OpenFile file = files.get(handle);
+    return file != null && file.readsAndWrites();
   }
 
   /** Opens {@code real}, a file of {@code ref} kept by a descriptor of the view's, as is. */

@@ -254,6 +254,11 @@ public final class FuseMount implements AutoCloseable {
     return files.size();
   }
 
+  /** How many handles the view ever opened (tests: one per open of a real file). */
+  long handlesOpened() {
+    return files.registered();
+  }
+
 
   /** Whether the kernel opens files without requests ({@link FuseOptions#opensWithoutRequests}). */
   boolean opensWithoutRequests() {

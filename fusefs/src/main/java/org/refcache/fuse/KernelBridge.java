@@ -461,12 +461,21 @@ final class KernelBridge implements FuseSession.Handler {
       if (opensWithoutRequests) {
         // Once OPEN was answered ENOSYS the kernel sends no RELEASE for any file, a created one
         // included (fs/fuse/file.c fuse_file_put skips FUSE_RELEASE while fc->no_open is set): a
-        // handle of ours would never be let go. The new file is closed now and, as every file of
-        // this connection, read and written by node (handle 0).
-        releaseQuietly(file.handle());
+        // handle of ours would never be let go. The new file is, as every file of this
+        // connection, read and written by node (handle 0): through the descriptor that made it
+        // when that one reads and writes (no second open at its first write), else opened again
+        // then.
+        if (file.readsAndWrites()) {
+          nodeFiles.adopt(node.id, file.handle());
+        } else {
+          releaseQuietly(file.handle());
+        }
         EntryReplies.putOpenByNode(out, file.keepCache());
         if (!reply.send()) {
           nodes.forget(node.id, 1); // withdrawn: the kernel never got the node
+          if (!nodes.contains(node.id)) {
+            nodeFiles.forgotten(node.id);
+          }
         }
         return;
       }

@@ -93,6 +93,28 @@ final class NodeFiles implements AutoCloseable {
     });
   }
 
+  /**
+   * Takes {@code handle}, open {@code O_RDWR} with no other flag on {@code nodeId}'s file, as the
+   * node's file for reading and writing, as if this had opened it: the descriptor that made a
+   * file (CREATE) serves its writes, with no second open. Released at once if the node has such
+   * a file already.
+   */
+  void adopt(long nodeId, long handle) {
+    Files files = filesOf(nodeId);
+    long unused = handle;
+    ReentrantReadWriteLock.WriteLock lock = files.lock.writeLock();
+    lock.lock();
+    try {
+      if (!files.closed && files.writing == 0) {
+        files.writing = handle;
+        unused = 0;
+      }
+    } finally {
+      lock.unlock();
+    }
+    release(unused);
+  }
+
   /** One node's open files: one for reading (0: none yet), one for writing (0: none yet). */
   private static final class Files {
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();

@@ -36,6 +36,11 @@ final class OpenFiles implements AutoCloseable {
   record LowerFile(WritableOverlayTree tree, long dev, long ino) {
   }
 
+  /** How many handles were ever registered (tests: how often a file was opened). */
+  long registered() {
+    return nextHandle.get() - 1;
+  }
+
   /** This table's listener on {@code tree}: equal for one table and tree (added once). */
   private record Follower(OpenFiles files, WritableOverlayTree tree)
       implements WritableOverlayTree.CopyUpListener {
@@ -65,6 +70,8 @@ final class OpenFiles implements AutoCloseable {
     private volatile LowerFile lower;
     /** Whether the kernel may read the file itself (see {@link FileHandles#CACHED_UP_TO}). */
     private volatile boolean passthroughOffered;
+    /** Whether {@link #fd} is open {@code O_RDWR} with no other flag (a created file's). */
+    private volatile boolean readsAndWrites;
     /** Guards {@link #fd} against a swap or close during its use, for files that follow. */
     private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
 
@@ -81,6 +88,17 @@ final class OpenFiles implements AutoCloseable {
     /** Whether the file belongs to a read-only tree (never writable, unlike a frozen one). */
     boolean ofReadOnlyTree() {
       return !(ref.tree() instanceof org.refcache.core.overlay.WritableOverlayTree);
+    }
+
+    /** Marks the descriptor as open {@code O_RDWR} with no other flag; returns this file. */
+    OpenFile readingAndWriting() {
+      this.readsAndWrites = true;
+      return this;
+    }
+
+    /** Whether the descriptor is open {@code O_RDWR} with no other flag. */
+    boolean readsAndWrites() {
+      return readsAndWrites;
     }
 
     void offerPassthrough(boolean offered) {

@@ -258,12 +258,33 @@ final class RefFileSystem implements ViewOperations {
     try (Target t = target(at)) {
       WritableOverlayTree tree = writable(t);
       String relative = t.relative();
-      Node node = t.node();
-      if (node.isDirectory()) {
-        throw new IsDirectoryException(relative);
+      // The tree's own resolution of the entry (no lookup here): the file is kept before its
+      // name goes; a directory fails in the tree (EISDIR) before that.
+      int[] fd = {-1};
+      Node[] removed = new Node[1];
+      try {
+        tree.unlink(relative, node -> {
+          fd[0] = openKept(node);
+          removed[0] = node;
+        });
+      } catch (IOException | RuntimeException e) {
+        if (fd[0] >= 0) {
+          Descriptors.close(fd[0]);
+        }
+        throw e;
       }
-      return keepingUnlinked(at.refId(), node, () -> tree.unlink(relative));
+      return unlinked.keep(at.refId(), fd[0], !removed[0].isUpper(), removed[0].ino());
     }
+  }
+
+  /** An {@code O_PATH} descriptor of {@code node}'s real file, kept after its name goes. */
+  private static int openKept(Node node) throws IOException {
+    String real = node.real().toString();
+    int fd = Descriptors.openRaw(real, UnlinkedFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+    if (fd < 0) {
+      throw ErrnoMapper.toException("open(O_PATH)", -fd, real, null);
+    }
+    return fd;
   }
 
   @Override
@@ -310,11 +331,7 @@ final class RefFileSystem implements ViewOperations {
    */
   private MountPath keepingUnlinked(String refId, Node node, TreeChange change)
       throws IOException {
-    String real = node.real().toString();
-    int fd = Descriptors.openRaw(real, UnlinkedFiles.O_PATH | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-    if (fd < 0) {
-      throw ErrnoMapper.toException("open(O_PATH)", -fd, real, null);
-    }
+    int fd = openKept(node);
     try {
       change.run();
     } catch (IOException | RuntimeException e) {
@@ -456,10 +473,11 @@ final class RefFileSystem implements ViewOperations {
   public Opened create(MountPath at, int mode, int flags, Caller caller) throws IOException {
     try (Target t = newTarget(at)) {
       WritableOverlayTree tree = writable(t);
-      Owner owner = owner(t, caller);
-      long handle = handles.create(t.ref(), tree, t.relative(), mode & 07777, owner.uid(),
-          owner.gid(), flags);
-      return new Opened(handle, false, -1);
+      // The group of a setgid parent is the tree's to give (it has the parent at hand: no
+      // lookup of it here).
+      long handle = handles.create(t.ref(), tree, t.relative(), mode & 07777, caller.uid(),
+          caller.gid(), flags);
+      return new Opened(handle, false, -1, handles.readsAndWrites(handle));
     }
   }
 

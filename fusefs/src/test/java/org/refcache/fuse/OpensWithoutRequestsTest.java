@@ -284,6 +284,57 @@ class OpensWithoutRequestsTest {
     awaitNoFileKept();
   }
 
+  /**
+   * A file made by CREATE is written and read by node through the descriptor that made it: one
+   * open of the real file per create, however it was opened (write-only here), and that
+   * descriptor reads too (it is open for reading and writing).
+   */
+  @Test
+  void aCreatedFileIsWrittenAndReadThroughTheDescriptorThatMadeIt() throws Exception {
+    view.addWritable("w", layer);
+    mount();
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("0123456789"); // the ENOSYS
+    Path made = view.ref("w").resolve("made");
+    long opened = mount.handlesOpened();
+    try (FileChannel writer = FileChannel.open(made, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      writer.write(ByteBuffer.wrap("written once".getBytes(StandardCharsets.UTF_8)));
+    }
+    dropCachedPages(made); // the read below is a READ, by node
+    assertThat(Files.readString(made)).isEqualTo("written once");
+    assertThat(mount.handlesOpened() - opened).as("opens of the real file").isEqualTo(1);
+  }
+
+  /**
+   * A create with {@code O_APPEND} appends through that open only: the file's other opens write
+   * where they say (the descriptor the writes by node use is not an appending one).
+   */
+  @Test
+  void aFileCreatedForAppendingIsWrittenInPlaceThroughAnotherOpen() throws Exception {
+    view.addWritable("w", layer);
+    mount();
+    assertThat(Files.readString(view.ref("w").resolve("f"))).isEqualTo("0123456789"); // the ENOSYS
+    Path made = view.ref("w").resolve("log");
+    try (FileChannel appender = FileChannel.open(made, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      appender.write(ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8)));
+      try (FileChannel writer = FileChannel.open(made, StandardOpenOption.WRITE)) {
+        writer.write(ByteBuffer.wrap("X".getBytes(StandardCharsets.UTF_8)), 0);
+      }
+      appender.write(ByteBuffer.wrap("d".getBytes(StandardCharsets.UTF_8)));
+    }
+    dropCachedPages(made);
+    assertThat(Files.readString(made)).isEqualTo("Xbcd");
+  }
+
+  private static void dropCachedPages(Path file) throws Exception {
+    Process drop = new ProcessBuilder("python3", "-c",
+        "import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); "
+            + "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)", file.toString())
+        .inheritIO().start();
+    assertThat(drop.waitFor()).isZero();
+  }
+
   @Test
   void filesKeptByNodeStayBoundedAndAnEvictedOneIsOpenedAgainWhenRead() throws Exception {
     byte[] first = new byte[256 << 10];

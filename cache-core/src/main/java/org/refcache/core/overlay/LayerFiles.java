@@ -44,33 +44,78 @@ final class LayerFiles {
   }
 
   /**
-   * Creates the empty regular file {@code file} with its owner and mode (07777 bits) through one
-   * descriptor: made with no permission bits, then given its owner, then its mode (a chown clears
-   * setuid and setgid). Fails if anything is there; on a later failure the file is removed again.
-   * Between the steps the file is the daemon's and unreadable to others, so a crash there leaves
-   * at worst an empty file of root's, mode 0000, never one with more rights than asked.
+   * Creates the empty regular file {@code file} with its owner and mode (07777 bits) and returns a
+   * descriptor of it open for reading and writing ({@code O_RDWR}, no other flag but
+   * {@code O_CLOEXEC}), which the caller closes. Fails if anything is there; on a later failure
+   * the file is removed again and the descriptor closed.
+   *
+   * <p>Where {@code open(2)} alone gives the file what is asked, one call makes it: the owner is
+   * this process's (its effective uid and gid, as for a root caller of a root daemon), the parent
+   * is not setgid (which would give the file the parent's group) and the mode has no
+   * setuid/setgid/sticky bit and is not narrowed by the umask. Otherwise it is made with no
+   * permission bits, then given its owner, then its mode (a chown clears setuid and setgid).
+   * Either way the file never has more rights than asked: between the steps it is the daemon's
+   * and unreadable to others, so a crash there leaves at worst an empty file of root's, mode 0000.
+   *
+   * @param setgidParent whether the parent directory is setgid
    */
-  static void createOwnedFile(Path file, int mode, int uid, int gid) throws IOException {
-    int fd = Descriptors.open(file, CREATE_NEW, 0);
+  static int createOwnedFile(Path file, int mode, int uid, int gid, boolean setgidParent)
+      throws IOException {
+    int permissions = mode & 07777;
+    if (ownedAtCreation(permissions, uid, gid, setgidParent)) {
+      return Descriptors.open(file, CREATE_OPEN, permissions);
+    }
+    int fd = Descriptors.open(file, CREATE_OPEN, 0);
     try {
       int rc = Descriptors.fchown(fd, uid, gid);
       String call = "fchown";
       if (rc == 0) {
-        rc = Descriptors.fchmod(fd, mode & 07777);
+        rc = Descriptors.fchmod(fd, permissions);
         call = "fchmod";
       }
       if (rc < 0) {
         throw ErrnoMapper.toException(call, -rc, file.toString(), null);
       }
+      return fd;
     } catch (IOException | RuntimeException e) {
+      Descriptors.close(fd);
       try {
         delete(file);
       } catch (IOException | RuntimeException cleanup) {
         e.addSuppressed(cleanup);
       }
       throw e;
-    } finally {
-      Descriptors.close(fd);
+    }
+  }
+
+  /**
+   * Whether {@code open(O_CREAT)} with {@code permissions} makes a file with exactly that mode,
+   * owned by {@code uid}/{@code gid}, so that no {@code fchown} or {@code fchmod} is needed.
+   */
+  static boolean ownedAtCreation(int permissions, int uid, int gid, boolean setgidParent) {
+    return !setgidParent && (permissions & 07000) == 0
+        && CreationMask.UMASK >= 0 && (permissions & CreationMask.UMASK) == 0
+        && uid == CreationMask.EUID && gid == CreationMask.EGID;
+  }
+
+  /** What this process gives a file it creates: its umask and effective ids, read once. */
+  private static final class CreationMask {
+    /** The umask (nothing here changes it), or -1 if unknown: then every create sets its mode. */
+    static final int UMASK = readUmask();
+    static final int EUID = Posix.geteuid();
+    static final int EGID = Posix.getegid();
+
+    private static int readUmask() {
+      try {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("Umask:")) {
+            return Integer.parseInt(line.substring("Umask:".length()).trim(), 8);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // older kernels: unknown
+      }
+      return -1;
     }
   }
 
@@ -95,6 +140,9 @@ final class LayerFiles {
 
   private static final int CREATE_NEW =
       Posix.O_WRONLY | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
+  /** {@link #CREATE_NEW} for a descriptor kept to read and write the new file. */
+  private static final int CREATE_OPEN =
+      Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
 
   /** Makes {@code link} a new name of the file {@code existing} (not following a symlink). */
   static void createLink(Path link, Path existing) throws IOException {

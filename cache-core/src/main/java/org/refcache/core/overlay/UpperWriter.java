@@ -34,6 +34,7 @@ final class UpperWriter {
   private final OriginInodes inodes;
   private final CopyUpCtimes ctimes;
   private final CopyUpOffers offers;
+  private final MadeEntries madeEntries;
   /** Per lower layer, its hard-linked files; built on the first copy-up that needs it. */
   private final Map<Integer, LayerFiles.HardLinks> hardLinks = new HashMap<>();
   private long tempCounter;
@@ -41,7 +42,8 @@ final class UpperWriter {
   private boolean originsMarked;
 
   UpperWriter(WritableOverlayTree tree, Path upper, OriginInodes inodes, CopyUpCtimes ctimes,
-              CopyUpOffers offers) {
+              CopyUpOffers offers, MadeEntries madeEntries) {
+    this.madeEntries = madeEntries;
     this.tree = tree;
     this.upper = upper;
     this.inodes = inodes;
@@ -100,7 +102,18 @@ final class UpperWriter {
    * upper (a regular file without its content unless {@code withContent}).
    */
   Path copyUp(String path, boolean withContent) throws IOException {
+    if (madeEntries.isMade(path)) {
+      return upper.resolve(path); // made here, so in the upper: no lookup
+    }
     return copyUp(path, tree.require(path), withContent);
+  }
+
+  /**
+   * The upper path of the entry at {@code path} if this tree made it and it is not a symbolic
+   * link ({@link MadeEntries}: known without a lookup), else null.
+   */
+  Path madeNonSymlink(String path) {
+    return madeEntries.isMadeNonSymlink(path) ? upper.resolve(path) : null;
   }
 
   /** {@link #copyUp(String, boolean)} of an entry already resolved as {@code entry}. */
@@ -229,23 +242,29 @@ final class UpperWriter {
    * name, no rename), which it may only do if it leaves nothing behind when it fails and never an
    * entry with more rights than asked while it works (see {@link LayerFiles#createOwnedFile}).
    * Over a whiteout the entry is still made under a temporary name that replaces it atomically.
+   * An in-place {@code maker} must fail with {@link FileAlreadyExistsException} when something
+   * is at its path (as {@code open(O_EXCL)} and {@code mkdir} do).
    */
   Path createNew(String path, boolean directory, Resolution parent, EntryMaker maker,
                  boolean inPlace) throws IOException {
     Path parentUpper = copyUpDirectory(TreePath.parent(path), parent);
     Path target = parentUpper.resolve(TreePath.name(path));
+    if (inPlace) {
+      // Made at its name without looking first: the caller found nothing in the union there, so
+      // the upper has nothing (the common case) or a whiteout, on which the maker fails with
+      // EEXIST (and leaves nothing behind); then it is looked at and the whiteout replaced below.
+      // One lstat per create fewer.
+      try {
+        maker.make(target);
+        made(path, directory);
+        return target;
+      } catch (FileAlreadyExistsException inTheWay) {
+        // a whiteout (or what the caller did not see): looked at below
+      }
+    }
     Optional<Stat> there = LayerFiles.lstatIfExists(target);
     if (there.isPresent() && !OverlayFormat.isWhiteout(there.get())) {
       throw new FileAlreadyExistsException(path);
-    }
-    if (there.isEmpty() && inPlace) {
-      maker.make(target);
-      if (directory) {
-        forget(path);
-      } else {
-        inodes.made(path);
-      }
-      return target;
     }
     Path temp = newTempPath(parentUpper);
     try {
@@ -264,12 +283,51 @@ final class UpperWriter {
       deleteAfterFailure(temp, e);
       throw e;
     }
+    made(path, directory);
+    return target;
+  }
+
+  /**
+   * Records the new entry at {@code path}: a new inode without xattrs ({@link MadeEntries}).
+   * {@link WritableOverlayTree#link} corrects both for a new name of an existing file.
+   */
+  private void made(String path, boolean directory) {
     if (directory) {
       forget(path);
     } else {
-      inodes.made(path); // link() corrects this for a new name of an existing file
+      inodes.made(path);
     }
-    return target;
+    madeEntries.made(path, false); // a symlink() corrects this
+  }
+
+  /**
+   * {@code open(O_CREAT)} of the regular file {@code path}, {@code O_EXCL} if {@code exclusive}
+   * (see {@link WritableOverlayTree#createAndOpen}): a file made here comes with the descriptor
+   * that made it ({@link LayerFiles#createOwnedFile}). With {@code parentGroup}, a setgid
+   * parent's group is the file's, as {@code open(2)} gives it.
+   */
+  CreatedFile createFile(String path, int mode, int uid, int gid, boolean exclusive,
+                         boolean parentGroup) throws IOException {
+    Resolution parent = tree.requireParentDirectory(path);
+    if (tree.lookup(path).isPresent()) {
+      if (exclusive) {
+        throw new FileAlreadyExistsException(path);
+      }
+      return new CreatedFile(openForWrite(path, false), -1);
+    }
+    boolean setgidParent = (parent.node().stat().mode() & Posix.S_ISGID) != 0;
+    int group = setgidParent && parentGroup ? parent.node().stat().gid() : gid;
+    int[] fd = {-1};
+    try {
+      Path real = createNew(path, false, parent, at -> fd[0] =
+          LayerFiles.createOwnedFile(at, mode, uid, group, setgidParent), true);
+      return new CreatedFile(real, fd[0]);
+    } catch (IOException | RuntimeException e) {
+      if (fd[0] >= 0) {
+        Descriptors.close(fd[0]); // made under a temporary name that could not replace a whiteout
+      }
+      throw e;
+    }
   }
 
   /** Atomically replaces the upper entry {@code target} by a whiteout, then deletes the entry. */

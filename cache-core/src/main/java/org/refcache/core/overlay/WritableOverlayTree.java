@@ -75,6 +75,8 @@ public final class WritableOverlayTree extends OverlayTree {
   private final UpperDirectories upperDirectories = new UpperDirectories();
   /** Resolution with the upper on top. */
   private final MergedLookup merged;
+  /** Entries made here without {@code security.capability}: asked without a system call. */
+  private final MadeEntries madeEntries = new MadeEntries();
 
   /**
    * Told when a lower regular file is copied up, so that descriptors opened for reading on the
@@ -134,7 +136,7 @@ public final class WritableOverlayTree extends OverlayTree {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat upper " + upper, e);
     }
-    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers);
+    this.writer = new UpperWriter(this, upper, inodes, ctimes, offers, madeEntries);
     this.merged = new MergedLookup(this, upper, inodes, opaqueUpperDirectories,
         upperDirectories);
   }
@@ -227,7 +229,6 @@ public final class WritableOverlayTree extends OverlayTree {
   /**
    * Creates a regular file (or, unless {@code exclusive}, opens an existing one for writing, as
    * {@code open(O_CREAT)} does) and returns its upper path.
-   *
    * @param mode permission bits (07777); the umask is the caller's business
    * @throws FileAlreadyExistsException if {@code exclusive} and something is there
    * @throws IsDirectoryException       if a directory is there
@@ -237,18 +238,21 @@ public final class WritableOverlayTree extends OverlayTree {
   public Path createFile(String path, int mode, int uid, int gid, boolean exclusive)
       throws IOException {
     TreePath.check(path);
-    return mutate(() -> {
-      Resolution parent = requireParentDirectory(path);
-      Optional<Resolution> existing = lookup(path);
-      if (existing.isPresent()) {
-        if (exclusive) {
-          throw new FileAlreadyExistsException(path);
-        }
-        return writer.openForWrite(path, false);
-      }
-      return writer.createNew(path, false, parent,
-          at -> LayerFiles.createOwnedFile(at, mode, uid, gid), true);
-    });
+    CreatedFile created = mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, false));
+    if (created.made()) {
+      Descriptors.close(created.fd());
+    }
+    return created.real();
+  }
+
+  /**
+   * {@link #createFile} as {@code open(O_CREAT)} does it: a setgid parent's group instead of
+   * {@code gid}, and a new file comes with the descriptor that made it (read-write).
+   */
+  public CreatedFile createAndOpen(String path, int mode, int uid, int gid, boolean exclusive)
+      throws IOException {
+    TreePath.check(path);
+    return mutate(() -> writer.createFile(path, mode, uid, gid, exclusive, true));
   }
 
   /**
@@ -311,10 +315,12 @@ public final class WritableOverlayTree extends OverlayTree {
     TreePath.check(path);
     mutate(() -> {
       Resolution parent = requireAbsent(path);
-      return writer.createNew(path, false, parent, temp -> {
+      Path made = writer.createNew(path, false, parent, temp -> {
         Posix.symlink(target, temp);
         Posix.lchown(temp, uid, gid);
       });
+      madeEntries.made(path, true); // chmod of it is EOPNOTSUPP: looked up
+      return made;
     });
   }
 
@@ -334,10 +340,12 @@ public final class WritableOverlayTree extends OverlayTree {
         throw ErrnoMapper.toException("link", Errno.EPERM, existing, newPath);
       }
       requireAbsent(newPath);
+      madeEntries.forget(existing); // its xattrs can now be set through newPath
       Path sourceUpper = writer.copyUp(existing, true);
       // Resolved again: the copy-up of the source may have copied up this parent too.
       Path made = writer.createNew(newPath, false, require(TreePath.parent(newPath)),
           temp -> LayerFiles.createLink(temp, sourceUpper));
+      madeEntries.forget(newPath); // not a new inode: an existing file's other name
       inodes.linked(existing, newPath);
       return made;
     });
@@ -350,11 +358,19 @@ public final class WritableOverlayTree extends OverlayTree {
    * @throws IsDirectoryException if it is a directory
    */
   public void unlink(String path) throws IOException {
+    unlink(path, null);
+  }
+
+  /** {@link #unlink(String)}, showing {@code beforeRemoval} (unless null) what it removes. */
+  public void unlink(String path, BeforeRemoval beforeRemoval) throws IOException {
     TreePath.check(path);
     mutate(() -> {
       Resolution entry = require(path);
       if (entry.isDirectory()) {
         throw new IsDirectoryException(path);
+      }
+      if (beforeRemoval != null) {
+        beforeRemoval.removing(entry.node());
       }
       if (!entry.node().isUpper() && entry.node().stat().nlink() > 1) {
         // The file's other names stay: copied up with this one (see copyUpLocked), they then
@@ -416,6 +432,7 @@ public final class WritableOverlayTree extends OverlayTree {
         }
       } finally {
         upperDirectories.forget(path); // gone, or half gone after a failure: looked at again
+        madeEntries.forget(path);
       }
       forget(path);
       return null;
@@ -460,11 +477,15 @@ public final class WritableOverlayTree extends OverlayTree {
   public void chmod(String path, int mode) throws IOException {
     TreePath.check(path);
     mutate(() -> {
-      Resolution entry = require(path);
-      if (entry.node().isSymlink()) {
-        throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
+      Path real = writer.madeNonSymlink(path);
+      if (real == null) {
+        Resolution entry = require(path);
+        if (entry.node().isSymlink()) {
+          throw ErrnoMapper.toException("chmod", Errno.EOPNOTSUPP, path, null);
+        }
+        real = writer.copyUp(path, entry, true);
       }
-      Posix.chmod(writer.copyUp(path, entry, true), mode & 07777);
+      Posix.chmod(real, mode & 07777);
       return null;
     });
   }
@@ -526,6 +547,7 @@ public final class WritableOverlayTree extends OverlayTree {
       if (OverlayFormat.isPrivateXattr(name)) {
         throw ErrnoMapper.toException("setxattr(" + name + ")", Errno.EPERM, path, null);
       }
+      madeEntries.forget(path);
       Xattrs.lsetxattr(writer.copyUp(path, true), name, value, flags);
       return null;
     });
@@ -547,6 +569,17 @@ public final class WritableOverlayTree extends OverlayTree {
       Xattrs.lremovexattr(writer.copyUp(path, true), name);
       return null;
     });
+  }
+
+  /** {@code security.capability} of an entry made here is known missing ({@link MadeEntries}). */
+  @Override
+  public Optional<byte[]> getXattr(String path, String name) throws IOException {
+    // Only checked paths are ever recorded: any other one goes on to be checked below.
+    if (MadeEntries.CAPABILITY.equals(name) && path != null
+        && readLocked(() -> madeEntries.lacksCapability(path))) {
+      return Optional.empty();
+    }
+    return super.getXattr(path, name);
   }
 
   // ---- resolution with the upper on top --------------------------------------------------------
@@ -622,6 +655,7 @@ public final class WritableOverlayTree extends OverlayTree {
   private void forget(String path) {
     writer.forget(path);
     upperDirectories.forget(path);
+    madeEntries.forget(path);
   }
 
   Resolution require(String path) throws IOException {
