@@ -95,7 +95,7 @@ public final class LayerUnpacker {
       PipelinedLayerOutput out = null;
       try {
         // The files are made by a thread of their own while this one reads the layer.
-        out = new PipelinedLayerOutput(new LayerDirectory(work), MAX_QUEUED_BYTES,
+        out = new PipelinedLayerOutput(new LayerDirectory(work, syncToDisk), MAX_QUEUED_BYTES,
             "refcache-unpack-" + target.getFileName());
         LayerApplier applier = new LayerApplier(out);
         UnpackResult read = stream.readEntries(applier::apply);
