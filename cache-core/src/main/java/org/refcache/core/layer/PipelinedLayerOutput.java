@@ -1,10 +1,13 @@
 package org.refcache.core.layer;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -33,8 +36,13 @@ import java.util.concurrent.TimeUnit;
 final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
   /** Bytes of file content copied per chunk. */
   static final int CHUNK = 64 * 1024;
-  /** Operations queued at most; about 10 bytes of tar make each, so enough to keep both busy. */
-  private static final int MAX_QUEUED_OPERATIONS = 4096;
+  /**
+   * Operations handed over together: one hand-over per operation (most are a system call of a few
+   * microseconds) would wake the other thread about 100 000 times for a package tree.
+   */
+  private static final int BATCH = 64;
+  /** Batches queued at most. */
+  private static final int MAX_QUEUED_BATCHES = 64;
   /** How long the unpacking thread waits for room before it looks for a failure again. */
   private static final long WAIT_STEP_MILLIS = 10;
 
@@ -48,7 +56,9 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
   private static final Operation END = out -> { };
 
   private final LayerOutput target;
-  private final BlockingQueue<Operation> queue = new ArrayBlockingQueue<>(MAX_QUEUED_OPERATIONS);
+  private final BlockingQueue<List<Operation>> queue = new ArrayBlockingQueue<>(MAX_QUEUED_BATCHES);
+  /** Operations not handed over yet. */
+  private List<Operation> batch = new ArrayList<>(BATCH);
   /** One permit per byte of file content queued and not written yet. */
   private final Semaphore queuedBytes;
   private final int maxQueuedBytes;
@@ -77,23 +87,24 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
 
   private void run() {
     while (true) {
-      Operation op;
+      List<Operation> ops;
       try {
-        op = queue.take();
+        ops = queue.take();
       } catch (InterruptedException e) {
-        // Only close() interrupts, after queueing END; END is what stops the loop.
-        continue;
+        continue; // nothing interrupts this thread; END is what stops it
       }
-      if (op == END) {
-        return;
-      }
-      if (failure != null) {
-        continue; // dropped: the caller learns of the failure at its next call
-      }
-      try {
-        op.applyTo(target);
-      } catch (Throwable t) {
-        failed(t);
+      for (Operation op : ops) {
+        if (op == END) {
+          return;
+        }
+        if (failure != null) {
+          continue; // dropped: the caller learns of the failure at its next call
+        }
+        try {
+          op.applyTo(target);
+        } catch (Throwable t) {
+          failed(t);
+        }
       }
     }
   }
@@ -110,8 +121,39 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
     if (ended) {
       throw new IllegalStateException("the layer output is finished");
     }
+    batch.add(op);
+    if (batch.size() >= BATCH) {
+      handOver();
+    }
+  }
+
+  /** Hands the operations not handed over yet to the writer. */
+  private void handOver() throws IOException {
+    if (batch.isEmpty()) {
+      return;
+    }
     try {
-      queue.put(op);
+      queue.put(batch);
+    } catch (InterruptedException e) {
+      throw interrupted(e);
+    }
+    batch = new ArrayList<>(BATCH);
+  }
+
+  /**
+   * Takes {@code bytes} of room for file content, handing over what is not yet (it may hold the
+   * room being waited for) and waiting in short steps, so that a writer that failed is noticed
+   * instead of waited for.
+   */
+  private void reserve(int bytes) throws IOException {
+    if (queuedBytes.tryAcquire(bytes)) {
+      return;
+    }
+    handOver();
+    try {
+      do {
+        checkFailure();
+      } while (!queuedBytes.tryAcquire(bytes, WAIT_STEP_MILLIS, TimeUnit.MILLISECONDS));
     } catch (InterruptedException e) {
       throw interrupted(e);
     }
@@ -150,11 +192,25 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
   }
 
   /**
-   * Queues the file, then copies {@code content} to its end in chunks the writer takes as it
-   * writes: the writer starts on the file while the rest of it is being read.
+   * Queues the file with its content when it is one chunk or less (most files of a package tree);
+   * a larger one is handed over at once and its content copied to its end in chunks the writer
+   * takes as it writes: the writer starts on the file while the rest of it is being read.
    */
   @Override
   public void writeFile(String rel, InputStream content) throws IOException {
+    int first = content.readNBytes(scratch, 0, CHUNK);
+    if (first < CHUNK) {
+      byte[] whole = Arrays.copyOf(scratch, first);
+      reserve(whole.length);
+      submit(out -> {
+        try {
+          out.writeFile(rel, new ByteArrayInputStream(whole));
+        } finally {
+          queuedBytes.release(whole.length);
+        }
+      });
+      return;
+    }
     FileContent file = new FileContent();
     submit(out -> {
       try {
@@ -166,8 +222,10 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
         file.release();
       }
     });
+    handOver(); // the writer must reach this file to take its chunks
     boolean complete = false;
     try {
+      file.add(Arrays.copyOf(scratch, first));
       int n;
       while ((n = content.readNBytes(scratch, 0, CHUNK)) > 0) {
         file.add(Arrays.copyOf(scratch, n));
@@ -241,9 +299,10 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
    */
   void finish() throws IOException {
     if (!ended) {
+      handOver();
       ended = true;
       try {
-        queue.put(END);
+        queue.put(List.of(END));
         writer.join();
       } catch (InterruptedException e) {
         // Stop the writer before this thread leaves: the caller is about to delete the tree.
@@ -270,10 +329,11 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
     // Every file's content was ended by writeFile, so the writer never waits for chunks here.
     failed(new InterruptedIOException("the unpack was abandoned"));
     boolean interrupted = false;
+    batch.clear();
     while (true) {
       // Drops what the unpacking thread may still have put in between, then ends the writer.
       queue.clear();
-      if (queue.offer(END)) {
+      if (queue.offer(List.of(END))) {
         break;
       }
     }
@@ -318,10 +378,8 @@ final class PipelinedLayerOutput implements LayerOutput, AutoCloseable {
      * (and will take no more chunks) is noticed instead of waited for.
      */
     void add(byte[] chunk) throws IOException {
+      reserve(chunk.length);
       try {
-        do {
-          checkFailure();
-        } while (!queuedBytes.tryAcquire(chunk.length, WAIT_STEP_MILLIS, TimeUnit.MILLISECONDS));
         synchronized (this) {
           if (released) {
             queuedBytes.release(chunk.length);
