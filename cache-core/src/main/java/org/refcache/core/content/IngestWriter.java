@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.refcache.core.digest.Digest;
 import org.refcache.core.digest.Digester;
+import org.refcache.core.fs.EarlyWriteback;
 import org.refcache.core.fs.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
 final class IngestWriter implements ContentWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestWriter.class);
+  /** Bytes written between two early flushes (see {@link EarlyWriteback}). */
+  private static final long FLUSH_EVERY = 16L * 1024 * 1024;
 
   private final ContentStore store;
   private final String ref;
@@ -33,6 +36,8 @@ final class IngestWriter implements ContentWriter {
   private final long expectedSize;
   private final Digest expected;
   private final OutputStream stream = new IngestStream();
+  /** Flushes of the data started while it is written, so that the commit's fsync waits for little. */
+  private final EarlyWriteback writeback;
   private volatile long written;
   private volatile boolean finished;
   /** Set by {@link #digest()}: the blob's bytes are all written. */
@@ -48,6 +53,8 @@ final class IngestWriter implements ContentWriter {
     this.digester = digester;
     this.expectedSize = expectedSize;
     this.expected = expected;
+    this.writeback = new EarlyWriteback(() -> channel.force(false), FLUSH_EVERY,
+        "refcache-ingest-flush");
   }
 
   @Override
@@ -78,6 +85,7 @@ final class IngestWriter implements ContentWriter {
     ContentStore.requireValidLabels(labels);
     try {
       try {
+        writeback.await(); // an error the early flushes met would be missing from this fsync
         channel.force(true);
       } catch (IOException e) {
         throw naming(data, e);
@@ -152,6 +160,7 @@ final class IngestWriter implements ContentWriter {
       }
       digester.update(b, off, len);
       written += len;
+      writeback.written(len);
     }
 
     @Override

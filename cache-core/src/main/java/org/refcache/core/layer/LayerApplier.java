@@ -60,7 +60,8 @@ final class LayerApplier {
     this(new LayerDirectory(root));
   }
 
-  private LayerApplier(LayerOutput out) throws IOException {
+  /** Applies through {@code out}, whose root is an empty directory this applier now owns. */
+  LayerApplier(LayerOutput out) throws IOException {
     this.out = out;
     tree.put("", Kind.DIRECTORY);
     out.chmod("", IMPLICIT_DIR_MODE);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Instant;
+import org.refcache.core.fs.EarlyWriteback;
 import org.refcache.core.fs.FileTrees;
 import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
@@ -17,12 +18,30 @@ import org.refcache.posix.Xattrs;
 final class LayerDirectory implements LayerOutput {
   private static final int COPY_BUFFER = 128 * 1024;
 
+  /** File content written between two early flushes (see {@link EarlyWriteback}). */
+  private static final long FLUSH_EVERY = 16L * 1024 * 1024;
+
   private final Path root;
   private final byte[] buffer = new byte[COPY_BUFFER];
+  /** Flushes started while the layer is written; null when it will not be synced. */
+  private final EarlyWriteback writeback;
 
   /** Writes below {@code root}, an empty directory the caller owns. */
   LayerDirectory(Path root) {
+    this(root, false);
+  }
+
+  /**
+   * Writes below {@code root}, an empty directory the caller owns.
+   *
+   * @param syncing whether {@link #sync} will be called: then the disk starts writing the files
+   *                back while the layer is being written
+   */
+  LayerDirectory(Path root, boolean syncing) {
     this.root = root;
+    this.writeback = syncing
+        ? new EarlyWriteback(() -> Descriptors.syncfs(root), FLUSH_EVERY, "refcache-layer-flush")
+        : null;
   }
 
   private Path path(String rel) {
@@ -53,6 +72,9 @@ final class LayerDirectory implements LayerOutput {
       int n;
       while ((n = content.read(buffer, 0, buffer.length)) >= 0) {
         Descriptors.writeFully(fd, buffer, n, target.toString());
+        if (writeback != null) {
+          writeback.written(n);
+        }
       }
     } finally {
       Descriptors.close(fd);
@@ -111,6 +133,10 @@ final class LayerDirectory implements LayerOutput {
   @Override
   public void sync() throws IOException {
     // One syncfs flushes every new file and directory; an fsync per entry costs a journal commit each.
+    // The early ones only started the disk sooner: this one, after all writes, is the durable point.
+    if (writeback != null) {
+      writeback.await();
+    }
     Descriptors.syncfs(root);
   }
 }

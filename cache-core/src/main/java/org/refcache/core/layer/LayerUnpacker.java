@@ -31,6 +31,8 @@ public final class LayerUnpacker {
   static final String TEMP_PREFIX = ".tmp-";
 
   private static final Logger LOG = LoggerFactory.getLogger(LayerUnpacker.class);
+  /** File content read ahead of the writer at most. */
+  private static final int MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
   private final boolean syncToDisk;
   private final LayerLimits limits;
@@ -90,14 +92,19 @@ public final class LayerUnpacker {
     String algorithm = expectedDiffId == null ? Digest.SHA256 : expectedDiffId.algorithm();
     try (LayerStream stream = LayerStream.open(blob, layer, limits, algorithm)) {
       Path work = Files.createTempDirectory(parent, TEMP_PREFIX + target.getFileName() + "-");
+      PipelinedLayerOutput out = null;
       try {
-        LayerApplier applier = new LayerApplier(work);
+        // The files are made by a thread of their own while this one reads the layer.
+        out = new PipelinedLayerOutput(new LayerDirectory(work, syncToDisk), MAX_QUEUED_BYTES,
+            "refcache-unpack-" + target.getFileName());
+        LayerApplier applier = new LayerApplier(out);
         UnpackResult read = stream.readEntries(applier::apply);
         Digest diffId = read.diffId();
         if (expectedDiffId != null && !expectedDiffId.equals(diffId)) {
           throw new DiffIdMismatchException(expectedDiffId, diffId);
         }
         applier.finish(syncToDisk);
+        out.finish();
         Posix.renameat2(work, target, Posix.RENAME_NOREPLACE);
         if (syncToDisk) {
           try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
@@ -109,6 +116,9 @@ public final class LayerUnpacker {
             result.entries(), result.uncompressedSize());
         return result;
       } catch (Throwable t) {
+        if (out != null) {
+          out.close(); // the writer stops before its tree is deleted
+        }
         try {
           FileTrees.deleteRecursively(work);
         } catch (IOException | RuntimeException cleanup) {

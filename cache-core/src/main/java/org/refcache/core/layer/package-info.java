@@ -6,7 +6,9 @@
  * <p>A layer blob (uncompressed, gzip or zstd; see {@link org.refcache.core.layer.MediaTypes} and
  * {@link org.refcache.core.layer.Compression}) is applied by
  * {@link org.refcache.core.layer.LayerUnpacker} in one streaming pass (blob, decompress, digest,
- * tar, files; no temporary copy of the tar) into {@code layers/<diffID-hex>/}. The tree is an
+ * tar, files; no temporary copy of the tar) into {@code layers/<diffID-hex>/}, on two threads: the
+ * unpacking one reads, hashes and parses the layer and decides every entry, a writer thread
+ * ({@link org.refcache.core.layer.PipelinedLayerOutput}) makes the files in the same order. The tree is an
  * overlayfs <em>upper</em> (see {@link org.refcache.core.layer.OverlayFormat}): an OCI whiteout
  * {@code .wh.<name>} becomes a character device 0/0 named {@code <name>}, an opaque marker
  * {@code .wh..wh..opq} becomes the xattr {@code trusted.overlay.opaque=y} on its directory.

@@ -435,6 +435,47 @@ class LayerUnpackerTest {
     assertNothingLeft();
   }
 
+  /**
+   * More content than the writer thread's queue holds (8 MiB) and than the early flushes' interval
+   * (16 MiB): every file comes out whole, in a layer that is read far ahead of the writer.
+   */
+  @Test
+  void layerOfMoreContentThanTheWriterQueueHoldsIsUnpackedWhole() throws IOException {
+    java.util.Random random = new java.util.Random(14);
+    TarBuilder builder = new TarBuilder();
+    List<byte[]> small = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      byte[] content = new byte[random.nextInt(70_000)];
+      random.nextBytes(content);
+      small.add(content);
+      builder.file("pkg" + (i % 7) + "/f" + i, content);
+    }
+    byte[] big = new byte[20 * 1024 * 1024 + 3];
+    random.nextBytes(big);
+    byte[] tar = builder.file("big", big).build();
+
+    unpack(tar, MediaTypes.OCI_LAYER);
+
+    for (int i = 0; i < small.size(); i++) {
+      assertThat(Files.readAllBytes(target.resolve("pkg" + (i % 7) + "/f" + i))).as("f%d", i)
+          .isEqualTo(small.get(i));
+    }
+    assertThat(Files.readAllBytes(target.resolve("big"))).isEqualTo(big);
+  }
+
+  /** The writer thread may be inside the big file when the tar stops: nothing is left after. */
+  @Test
+  void layerCutInsideABigFileLeavesNothing() {
+    byte[] big = new byte[12 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    byte[] tar = new TarBuilder().file("a", "first").file("big", big).file("after", "x").build();
+    byte[] truncated = Arrays.copyOf(tar, tar.length / 2);
+
+    assertThatThrownBy(() -> unpack(truncated, MediaTypes.OCI_LAYER))
+        .isInstanceOf(TruncatedLayerException.class);
+    assertNothingLeft();
+  }
+
   @Test
   void wrongDiffIdFailsAndLeavesNothing() {
     byte[] tar = everyKind();
