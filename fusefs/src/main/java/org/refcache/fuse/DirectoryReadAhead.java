@@ -56,16 +56,19 @@ final class DirectoryReadAhead {
    *         its subdirectories are worth reading ahead
    */
   boolean reading(MountPath dir) {
+    boolean descending = isWalked(dir);
+    if (recentlyRead.size() >= MOST_REMEMBERED) {
+      recentlyRead.clear();
+    }
+    // Remembered before it is taken out of the window: the worker puts a directory in the window
+    // and then looks here, so one of the two sees the other and no directory the walk reached is
+    // left in the window (which would fill it, and stall reading ahead for STALL_MILLIS).
+    recentlyRead.add(dir);
     if (ahead.remove(dir)) {
       synchronized (progress) {
         progress.notifyAll();
       }
     }
-    boolean descending = isWalked(dir);
-    if (recentlyRead.size() >= MOST_REMEMBERED) {
-      recentlyRead.clear();
-    }
-    recentlyRead.add(dir);
     return descending;
   }
 
@@ -109,10 +112,11 @@ final class DirectoryReadAhead {
           ahead.clear();
           continue;
         }
+        ahead.add(next); // before looking: the walk may reach it at any moment (see reading)
         if (recentlyRead.contains(next)) {
-          continue; // the walk got there first
+          ahead.remove(next); // the walk got there first
+          continue;
         }
-        ahead.add(next); // before: the walk may reach it while it is read
         view.readAhead(next);
       }
     } catch (InterruptedException e) {
