@@ -96,8 +96,8 @@ final class DirectoryRequests {
     // subdirectories are read ahead all the same (trees that never change only: the view's
     // readAhead checks), or a walk of a directory of 1 000 subdirectories reads 800 of them
     // itself.
-    boolean descending = at != null && at.insideRef() && !entries.isEmpty()
-        && (index == 0 ? readAhead.reading(at) : readAhead.isWalked(at));
+    boolean descending = at != null && at.kind() == MountPath.Kind.REF && !entries.isEmpty()
+        && (index == 0 ? readAhead.reading(at) : readAhead.isWalked(at)) && unchanging(at);
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     for (long i = index; i < entries.size(); i++) {
@@ -112,6 +112,15 @@ final class DirectoryRequests {
       }
     }
     reply.send();
+  }
+
+  /** Whether directory {@code at} is in a tree that never changes (false if that fails). */
+  private boolean unchanging(MountPath at) {
+    try {
+      return view.openDirectory(at);
+    } catch (IOException | RuntimeException e) {
+      return false; // not read ahead; the walk's own requests meet the failure
+    }
   }
 
   /** {@code d_type} of a directory, as {@link Listed#type} holds it. */
