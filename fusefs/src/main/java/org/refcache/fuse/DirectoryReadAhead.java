@@ -42,6 +42,8 @@ final class DirectoryReadAhead {
   /** Read ahead and not reached by the walk yet. */
   private final Set<MountPath> ahead = ConcurrentHashMap.newKeySet();
   private final Object progress = new Object();
+  /** When a directory was last read ({@link System#nanoTime}): the walk is alive. */
+  private volatile long lastRead = System.nanoTime();
   private boolean running;
 
   DirectoryReadAhead(ViewOperations view) {
@@ -56,21 +58,25 @@ final class DirectoryReadAhead {
    *         its subdirectories are worth reading ahead
    */
   boolean reading(MountPath dir) {
+    boolean descending = isWalked(dir);
+    if (recentlyRead.size() >= MOST_REMEMBERED) {
+      recentlyRead.clear();
+    }
+    // Remembered before it is taken out of the window: the worker puts a directory in the window
+    // and then looks here, so one of the two sees the other and no directory the walk reached is
+    // left in the window (which would fill it, and stall reading ahead for STALL_MILLIS).
+    recentlyRead.add(dir);
     if (ahead.remove(dir)) {
       synchronized (progress) {
         progress.notifyAll();
       }
     }
-    boolean descending = isWalked(dir);
-    if (recentlyRead.size() >= MOST_REMEMBERED) {
-      recentlyRead.clear();
-    }
-    recentlyRead.add(dir);
     return descending;
   }
 
   /** Whether a walk is going down through {@code dir}, read on past its start. */
   boolean isWalked(MountPath dir) {
+    lastRead = System.nanoTime();
     MountPath parent = dir.parent();
     return parent != null && recentlyRead.contains(parent);
   }
@@ -109,10 +115,11 @@ final class DirectoryReadAhead {
           ahead.clear();
           continue;
         }
+        ahead.add(next); // before looking: the walk may reach it at any moment (see reading)
         if (recentlyRead.contains(next)) {
-          continue; // the walk got there first
+          ahead.remove(next); // the walk got there first
+          continue;
         }
-        ahead.add(next); // before: the walk may reach it while it is read
         view.readAhead(next);
       }
     } catch (InterruptedException e) {
@@ -128,20 +135,22 @@ final class DirectoryReadAhead {
     }
   }
 
-  /** Waits while the window is full; false if the walk did not move on for a while. */
+  /**
+   * Waits while the window is full; false if no directory was read for {@link #STALL_MILLIS}
+   * (the walk stopped). A walk still reading the directory whose subdirectories fill the window
+   * is moving on: a READDIRPLUS of 1 000 subdirectories takes several requests, and the walk
+   * reaches the first of them only after the last (dropping the window then left a walk of
+   * 200 000 entries without any reading ahead).
+   */
   private boolean awaitRoom() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS);
     synchronized (progress) {
       while (ahead.size() >= WINDOW) {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        long idle = System.nanoTime() - lastRead;
+        long left = TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS) - idle;
         if (left <= 0) {
           return false;
         }
-        int before = ahead.size();
-        progress.wait(left);
-        if (ahead.size() < before) {
-          deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS);
-        }
+        progress.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
       }
       return true;
     }

@@ -91,6 +91,13 @@ final class DirectoryRequests {
       fillPlus(at, reply, entries, base, index, size);
       return;
     }
+    // The kernel asks for plus only at offset 0 (or when advised): the rest of a directory too
+    // large for one reply comes here, names only, and a walk then looks each name up. Its
+    // subdirectories are read ahead all the same (trees that never change only: the view's
+    // readAhead checks), or a walk of a directory of 1 000 subdirectories reads 800 of them
+    // itself.
+    boolean descending = at != null && at.kind() == MountPath.Kind.REF && !entries.isEmpty()
+        && (index == 0 ? readAhead.reading(at) : readAhead.isWalked(at)) && unchanging(at);
     ByteBuffer out = reply.begin();
     int end = out.position() + size;
     for (long i = index; i < entries.size(); i++) {
@@ -100,9 +107,24 @@ final class DirectoryRequests {
         break;
       }
       putDirent(out, e, base | (i + 1), record);
+      if (descending && e.type() == DT_DIR && !e.name().equals(".") && !e.name().equals("..")) {
+        readAhead.add(at.child(e.name()));
+      }
     }
     reply.send();
   }
+
+  /** Whether directory {@code at} is in a tree that never changes (false if that fails). */
+  private boolean unchanging(MountPath at) {
+    try {
+      return view.openDirectory(at);
+    } catch (IOException | RuntimeException e) {
+      return false; // not read ahead; the walk's own requests meet the failure
+    }
+  }
+
+  /** {@code d_type} of a directory, as {@link Listed#type} holds it. */
+  private static final int DT_DIR = Posix.S_IFDIR >> 12;
 
   private List<Listed> list(MountPath at) throws IOException {
     if (at == null) {

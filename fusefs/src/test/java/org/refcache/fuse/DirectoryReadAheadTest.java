@@ -96,4 +96,23 @@ class DirectoryReadAheadTest {
     assertThat(taken(2)).containsExactly(at("d" + DirectoryReadAhead.WINDOW),
         at("d" + (DirectoryReadAhead.WINDOW + 1)));
   }
+
+  @Test
+  void aWalkStillReadingTheParentKeepsItsWindowPastTheStall() throws InterruptedException {
+    ahead.reading(ROOT);
+    ahead.reading(at("big")); // a directory of many subdirectories, read in several requests
+    int n = DirectoryReadAhead.WINDOW + 1;
+    for (int i = 0; i < n; i++) {
+      ahead.add(at("big/d" + i));
+    }
+    assertThat(taken(DirectoryReadAhead.WINDOW)).startsWith(at("big/d0"));
+    // Longer than the stall (2 s) before the walk reaches the first subdirectory, reading the
+    // rest of the parent meanwhile: the window and what waits behind it are kept.
+    for (int i = 0; i < 6; i++) {
+      Thread.sleep(500);
+      assertThat(ahead.isWalked(at("big"))).isTrue();
+    }
+    ahead.reading(at("big/d0"));
+    assertThat(taken(1)).containsExactly(at("big/d" + DirectoryReadAhead.WINDOW));
+  }
 }

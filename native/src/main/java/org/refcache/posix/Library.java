@@ -139,6 +139,12 @@ final class Library {
     /** {@link #lstat} of a NUL-terminated path already in native memory ({@link Posix#lstatChild}). */
     int lstat(Pointer path, Pointer statBuf);
 
+    /**
+     * {@code fstatat(2)} of a NUL-terminated name already in native memory, relative to a
+     * directory descriptor ({@link Posix#lstatAt}); glibc 2.33+.
+     */
+    int fstatat(int dirfd, Pointer name, Pointer statBuf, int flags);
+
     int mount(String source, String target, String fstype, long flags, Pointer data);
 
     int umount2(String target, int flags);
@@ -215,6 +221,9 @@ final class Library {
 
     /** {@link #__lxstat} of a NUL-terminated path already in native memory. */
     int __lxstat(int ver, Pointer path, Pointer statBuf);
+
+    /** Pre-2.33 counterpart of {@link #fstatat}. */
+    int __fxstatat(int ver, int dirfd, Pointer name, Pointer statBuf, int flags);
 
     /** Pre-2.33 counterpart of {@code mknod}; {@code ver} is {@code _MKNOD_VER} (0 on x86_64). */
     int __xmknod(int ver, String path, @mode_t int mode, @In long[] dev);

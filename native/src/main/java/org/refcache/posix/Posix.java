@@ -292,6 +292,33 @@ public final class Posix {
    * to any call of this class names the same file, whatever its bytes.
    */
   public static List<String> list(Path dir) throws IOException {
+    List<String> names = new ArrayList<>();
+    listTyped(dir, (name, type) -> names.add(name));
+    return names;
+  }
+
+  /** {@code d_type} of an entry whose filesystem does not tell its type in a listing. */
+  public static final int DT_UNKNOWN = 0;
+  /** {@code d_type} of a directory. */
+  public static final int DT_DIR = 4;
+
+  /** Receives the entries of a directory listing one by one. */
+  @FunctionalInterface
+  public interface TypedNames {
+    /**
+     * One entry.
+     *
+     * @param type its {@code d_type} ({@link #DT_DIR}, ...; {@link #DT_UNKNOWN} where the
+     *             filesystem does not say, and the caller must {@code lstat} it to know)
+     */
+    void add(String name, int type);
+  }
+
+  /**
+   * As {@link #list}, each name with the type the directory entry gives ({@code d_type}), so a
+   * caller that needs only the types (counting subdirectories) makes no {@code lstat} per entry.
+   */
+  public static void listTyped(Path dir, TypedNames into) throws IOException {
     // (O_NOATIME below: listing is how the union trees look, e.g. to count a merged directory's
     // links in a stat, and a stat must not change the directory's atime.)
     String path = dir.toString();
@@ -301,19 +328,20 @@ public final class Posix {
         throw ErrnoMapper.toException("opendir", errno(), path, null);
       }
       try {
-        return readNames(stream, path);
+        readNames(stream, path, into);
       } finally {
         libc().closedir(stream);
       }
     }
   }
 
+  /** {@code struct dirent}'s {@code d_type} offset on x86_64 glibc. */
+  private static final int DIRENT_TYPE = 18;
   /** {@code struct dirent}'s {@code d_name} offset on x86_64 glibc. */
   private static final int DIRENT_NAME = 19;
 
-  private static List<String> readNames(Pointer stream, String path) throws IOException {
+  private static void readNames(Pointer stream, String path, TypedNames into) throws IOException {
     Charset charset = Charset.defaultCharset();
-    List<String> names = new ArrayList<>();
     byte[] name = new byte[256];
     while (true) {
       // readdir leaves errno alone at the end of the directory: clear it to tell end from error.
@@ -324,7 +352,7 @@ public final class Posix {
         if (errno != 0) {
           throw ErrnoMapper.toException("readdir", errno, path, null);
         }
-        return names;
+        return;
       }
       int length = 0;
       while (length < name.length && (name[length] = entry.getByte(DIRENT_NAME + length)) != 0) {
@@ -333,7 +361,7 @@ public final class Posix {
       boolean dot = length == 1 && name[0] == '.';
       boolean dotDot = length == 2 && name[0] == '.' && name[1] == '.';
       if (!dot && !dotDot) {
-        names.add(new String(name, 0, length, charset));
+        into.add(new String(name, 0, length, charset), entry.getByte(DIRENT_TYPE) & 0xff);
       }
     }
   }
@@ -432,6 +460,52 @@ public final class Posix {
     return statOf(buf);
   }
 
+  /** {@code O_PATH}: a descriptor that names a directory, for {@code *at} calls only. */
+  private static final int O_PATH = 010000000;
+
+  /**
+   * A descriptor of directory {@code dir} for {@link #lstatAt} ({@code O_PATH}: nothing is read
+   * through it, its atime stays), or -1 when it cannot be had here (a path this class must take
+   * in pieces, or any failure): the caller then stats each entry by its path. Closed with
+   * {@link Descriptors#close}.
+   */
+  public static int openDirectoryForStat(Path dir) {
+    String path = dir.toString();
+    if (path.length() >= ShortPath.PATH_MAX) {
+      return -1;
+    }
+    int fd = libc().open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    return fd < 0 ? -1 : fd;
+  }
+
+  /**
+   * {@link #lstatChild} of the entry {@code name} of directory {@code dir}, whose descriptor is
+   * {@code dirFd} ({@link #openDirectoryForStat}): {@code fstatat} of the name alone, so the
+   * kernel does not walk the directory's whole path again for every entry of a listing.
+   *
+   * @return null when there is no such entry ({@code ENOENT})
+   * @throws IOException as {@link #lstat}, for any other errno
+   */
+  public static Stat lstatAt(int dirFd, Path dir, String name) throws IOException {
+    Pointer path = PATH_BUFFERS.get();
+    if (dirFd < 0 || !putName(path, name)) {
+      return lstatChild(dir, name);
+    }
+    Library.StatBuf buf = STAT_BUFFERS.get();
+    Pointer stat = Struct.getMemory(buf);
+    int rc = Library.LEGACY_STAT
+        ? libc().__fxstatat(Library.STAT_VER, dirFd, path, stat, AT_SYMLINK_NOFOLLOW)
+        : libc().fstatat(dirFd, path, stat, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0) {
+      int errno = errno();
+      if (errno == Errno.ENOENT) {
+        return null;
+      }
+      throw ErrnoMapper.toException("lstat", errno, dir + "/" + name, null);
+    }
+    return statOf(buf);
+  }
+
   /**
    * Writes {@code parent/name} NUL-terminated into {@code path}, a byte per char: false when that
    * would not name the same file (a char that is not one byte: this JVM's names are not byte
@@ -459,6 +533,22 @@ public final class Posix {
       path.putByte(at++, (byte) c);
     }
     path.putByte(at, (byte) 0);
+    return true;
+  }
+
+  /** As {@link #putPath}, the name alone (no directory part: a name, not a path). */
+  private static boolean putName(Pointer path, String name) {
+    if (name.isEmpty() || name.length() >= ShortPath.PATH_MAX || !FileNames.byteExact()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c > 0xff || c == '/') {
+        return false; // not one name: stated by its path, as before
+      }
+      path.putByte(i, (byte) c);
+    }
+    path.putByte(name.length(), (byte) 0);
     return true;
   }
 

@@ -26,6 +26,22 @@ class PosixListTest {
   }
 
   @Test
+  void aTypedListingTellsDirectoriesFromOtherEntriesWithoutAStat() throws Exception {
+    Files.writeString(dir.resolve("file"), "");
+    Files.createDirectory(dir.resolve("sub"));
+    Files.createSymbolicLink(dir.resolve("link"), dir.resolve("sub")); // not followed
+    java.util.Map<String, Integer> types = new java.util.HashMap<>();
+
+    Posix.listTyped(dir, types::put);
+
+    // The test directory is on a filesystem that fills d_type in (tmpfs, ext4, xfs, btrfs).
+    assertThat(types).containsOnlyKeys("file", "sub", "link");
+    assertThat(types.get("sub")).isEqualTo(Posix.DT_DIR);
+    assertThat(types.get("file")).isNotIn(Posix.DT_DIR, Posix.DT_UNKNOWN);
+    assertThat(types.get("link")).isNotIn(Posix.DT_DIR, Posix.DT_UNKNOWN);
+  }
+
+  @Test
   void theEndOfTheDirectoryIsNotMistakenForTheLastCallsError() throws Exception {
     Files.writeString(dir.resolve("a"), "");
     // A failed call leaves errno set; readdir does not clear it at the end of the directory.

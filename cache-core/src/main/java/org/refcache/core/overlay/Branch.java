@@ -55,6 +55,28 @@ record Branch(int layerIndex, Path real, BranchSource source) {
     return found == null ? Optional.empty() : Optional.of(new Entry(real.resolve(name), found));
   }
 
+  /**
+   * A descriptor of this directory for {@link #child(String, int)}, to be closed by the caller
+   * ({@link org.refcache.posix.Descriptors#close}); -1 when it is not a directory on disk or cannot
+   * be opened (then each entry is read by its path).
+   */
+  int openForListing() {
+    return source != null ? -1 : Posix.openDirectoryForStat(real);
+  }
+
+  /**
+   * {@link #child(String)}, read through {@code dirFd} (from {@link #openForListing}; -1 for
+   * none): a listing reads every entry of the directory, and a path per entry would make the
+   * kernel walk the layer's whole path again for each.
+   */
+  Optional<Entry> child(String name, int dirFd) throws IOException {
+    if (dirFd < 0) {
+      return child(name);
+    }
+    Stat found = Posix.lstatAt(dirFd, real, name);
+    return found == null ? Optional.empty() : Optional.of(new Entry(real.resolve(name), found));
+  }
+
   /** The names in this directory, whiteouts included. */
   List<String> names() throws IOException {
     return source != null ? source.names(this) : LayerFiles.childNames(real);
@@ -63,6 +85,19 @@ record Branch(int layerIndex, Path real, BranchSource source) {
   /** The branch of the directory {@code entry}, which {@link #child} gave for {@code name}. */
   Branch descend(String name, Entry entry) {
     return source != null ? source.descend(this, name, entry) : new Branch(layerIndex, entry.real());
+  }
+
+  /**
+   * The names in this directory with their {@code d_type} ({@link Posix#listTyped}), whiteouts
+   * included; false without reading anything when the directory is not one on disk (a change set
+   * or a lazy layer: their names come from {@link #names} and their types from {@link #child}).
+   */
+  boolean typedNames(Posix.TypedNames into) throws IOException {
+    if (source != null) {
+      return false;
+    }
+    Posix.listTyped(real, into);
+    return true;
   }
 
   /** Whether this directory is opaque: the directories below it do not show through. */

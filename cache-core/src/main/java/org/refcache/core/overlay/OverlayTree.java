@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.refcache.core.layer.OverlayFormat;
+import org.refcache.posix.Descriptors;
 import org.refcache.posix.Posix;
 import org.refcache.posix.Stat;
 import org.refcache.posix.Xattrs;
@@ -281,13 +282,50 @@ public class OverlayTree {
   }
 
   private int countMergedLinks(String path) throws IOException {
+    Resolution dir = lookup(path).orElseThrow(() -> new NoSuchFileException(path));
+    List<Listed> known = hasUpper() ? null : listings.get(path);
+    if (known == null) {
+      Integer typed = countMergedSubdirectories(dir);
+      if (typed != null) {
+        return 2 + typed;
+      }
+      known = listMerged(path);
+    }
     int subdirectories = 0;
-    for (Listed entry : listMerged(path)) {
+    for (Listed entry : known) {
       if (entry.stat().isDirectory()) {
         subdirectories++;
       }
     }
     return 2 + subdirectories;
+  }
+
+  /**
+   * The number of subdirectories the merged directory {@code dir} shows, from its directories'
+   * listings alone: a name counts when its topmost entry is a directory (a whiteout or any other
+   * entry above hides what is below it, as in {@link #listMerged}). No {@code lstat} per entry:
+   * a walk's READDIRPLUS of a directory asks this of each of its subdirectories, and reading
+   * their entries' attributes there would list the whole level below on the walk's path, before
+   * the walk (or the read-ahead) gets to it. Null when a directory is not one on disk or a
+   * filesystem does not give the entries' types ({@code DT_UNKNOWN}): the caller lists it in full.
+   */
+  private Integer countMergedSubdirectories(Resolution dir) throws IOException {
+    Set<String> seen = new HashSet<>();
+    int[] subdirectories = {0};
+    boolean[] unknown = {false};
+    for (Branch branch : dir.branches()) {
+      boolean read = branch.typedNames((name, type) -> {
+        if (type == Posix.DT_UNKNOWN) {
+          unknown[0] = true;
+        } else if (seen.add(name) && type == Posix.DT_DIR) {
+          subdirectories[0]++;
+        }
+      });
+      if (!read || unknown[0]) {
+        return null;
+      }
+    }
+    return subdirectories[0];
   }
 
   /**
@@ -483,37 +521,44 @@ public class OverlayTree {
     }
     boolean layersOnly = !dir.node().isUpper() && !dir.hasUpperBranch();
     if (layersOnly) {
-      List<Listed> known = listings.get(dirPath);
-      if (known != null) {
-        return known;
-      }
+      // Once, if the walk and the read-ahead ask at the same time: the second waits.
+      return listings.listing(dirPath, () -> mergedListing(dirPath, dir));
     }
+    return mergedListing(dirPath, dir);
+  }
+
+  /** Lists the directory {@code dir} at {@code dirPath} (see {@link #listMerged}). */
+  private List<Listed> mergedListing(String dirPath, Resolution dir) throws IOException {
     TreeMap<String, Listed> merged = new TreeMap<>();
     Set<String> whitedOut = new HashSet<>();
     for (Branch branch : dir.branches()) {
-      for (String name : branch.names()) {
-        if (merged.containsKey(name) || whitedOut.contains(name)) {
-          continue;
+      List<String> names = branch.names();
+      int dirFd = branch.openForListing();
+      try {
+        for (String name : names) {
+          if (merged.containsKey(name) || whitedOut.contains(name)) {
+            continue;
+          }
+          Optional<Branch.Entry> found = branch.child(name, dirFd);
+          if (found.isEmpty()) {
+            continue; // a change set lists the names of both trees, not only its changes
+          }
+          Path entry = found.get().real();
+          Stat stat = found.get().stat();
+          if (OverlayFormat.isWhiteout(stat)) {
+            whitedOut.add(name);
+          } else {
+            merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
+            rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
+          }
         }
-        Optional<Branch.Entry> found = branch.child(name);
-        if (found.isEmpty()) {
-          continue; // a change set lists the names of both trees, not only its changes
-        }
-        Path entry = found.get().real();
-        Stat stat = found.get().stat();
-        if (OverlayFormat.isWhiteout(stat)) {
-          whitedOut.add(name);
-        } else {
-          merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
-          rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
+      } finally {
+        if (dirFd >= 0) {
+          Descriptors.close(dirFd);
         }
       }
     }
-    List<Listed> listing = List.copyOf(merged.values());
-    if (layersOnly) {
-      listings.put(dirPath, listing);
-    }
-    return listing;
+    return List.copyOf(merged.values());
   }
 
   /**
@@ -524,8 +569,12 @@ public class OverlayTree {
   private void rememberListed(String path, Branch branch, Path real, Stat stat) throws IOException {
     if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
       Node node = new Node(path, real, branch.layerIndex(), stat, ino(branch.layerIndex(), real, stat));
-      cache.put(path, Optional.of(new Resolution(node, List.of())));
-      listedStats.put(path, stat);
+      Optional<Resolution> kept = cache.put(path, Optional.of(new Resolution(node, List.of())));
+      // The stat of the node the cache keeps (an earlier one if the name was resolved before):
+      // the attribute read takes it only if it is that node's.
+      if (kept.isPresent()) {
+        listedStats.put(path, kept.get().node().stat());
+      }
     }
   }
 

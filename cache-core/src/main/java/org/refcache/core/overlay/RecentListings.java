@@ -1,6 +1,10 @@
 package org.refcache.core.overlay;
 
+import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,6 +20,43 @@ final class RecentListings {
 
   RecentListings(int maxEntries) {
     this.maxEntries = maxEntries;
+  }
+
+  /** Directories being listed now, by the thread that lists them. */
+  private final ConcurrentHashMap<String, CompletableFuture<List<OverlayTree.Listed>>> making =
+      new ConcurrentHashMap<>();
+
+  /**
+   * The listing of {@code dir}: the one kept, else the one another thread is making (waited
+   * for: a walk that catches up with the read-ahead would otherwise list the directory again, and
+   * each listing stats every entry), else made by {@code make} now and kept.
+   */
+  List<OverlayTree.Listed> listing(String dir, OverlayTree.IoAction<List<OverlayTree.Listed>> make)
+      throws IOException {
+    List<OverlayTree.Listed> known = listings.get(dir);
+    if (known != null) {
+      return known;
+    }
+    CompletableFuture<List<OverlayTree.Listed>> mine = new CompletableFuture<>();
+    CompletableFuture<List<OverlayTree.Listed>> other = making.putIfAbsent(dir, mine);
+    if (other != null) {
+      try {
+        return other.join();
+      } catch (CompletionException | CancellationException failed) {
+        return make.run(); // its failure is reported to the thread that made it; this one tries
+      }
+    }
+    try {
+      List<OverlayTree.Listed> made = make.run();
+      put(dir, made);
+      mine.complete(made);
+      return made;
+    } catch (IOException | RuntimeException | Error e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      making.remove(dir, mine);
+    }
   }
 
   /** The listing of {@code dir}, or null. */

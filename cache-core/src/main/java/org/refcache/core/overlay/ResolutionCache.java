@@ -32,11 +32,13 @@ final class ResolutionCache {
     return entries.get(path);
   }
 
-  void put(String path, Optional<Resolution> resolution) {
+  /** Caches {@code resolution} unless one is cached already; returns the one cached now. */
+  Optional<Resolution> put(String path, Optional<Resolution> resolution) {
     if (entries.size() >= capacity) {
       evict();
     }
-    entries.putIfAbsent(path, resolution);
+    Optional<Resolution> earlier = entries.putIfAbsent(path, resolution);
+    return earlier != null ? earlier : resolution;
   }
 
   int size() {
