@@ -230,6 +230,13 @@ public class OverlayTree {
       real = node.stat(); // an upper is never cached: read by this very lookup
     } else {
       Stat listed = listedStats.take(path, node); // read a moment ago by the listing of its directory
+      if (listed == null && !hasUpper() && !path.isEmpty()) {
+        // A tree that never changes: the listing its directory keeps answers again (a walk after
+        // the kernel forgot its inodes, e.g. under memory pressure, then reads no inode from
+        // disk). Only an atime moved by a read since the listing shows late, as it does while
+        // the kernel keeps these attributes (an hour, FuseOptions.UNCHANGING_TIMEOUT).
+        listed = listings.listedStat(path, node.real());
+      }
       if (listed != null) {
         real = listed;
       } else {

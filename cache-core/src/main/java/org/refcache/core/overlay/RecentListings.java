@@ -1,12 +1,14 @@
 package org.refcache.core.overlay;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.refcache.posix.Stat;
 
 /**
  * Merged listings of directories that never change, bounded by the number of entries they hold
@@ -57,6 +59,34 @@ final class RecentListings {
     } finally {
       making.remove(dir, mine);
     }
+  }
+
+  /**
+   * The stat that the kept listing of {@code path}'s directory read for it, if that entry is the
+   * file {@code real}; else null (no listing kept, no such name, or another layer's entry).
+   */
+  Stat listedStat(String path, Path real) {
+    List<OverlayTree.Listed> listing = listings.get(TreePath.parent(path));
+    if (listing == null) {
+      return null;
+    }
+    String name = TreePath.name(path);
+    int low = 0;
+    int high = listing.size() - 1;
+    while (low <= high) { // a listing is in name order (OverlayTree.mergedListing)
+      int middle = (low + high) >>> 1;
+      OverlayTree.Listed entry = listing.get(middle);
+      int order = entry.name().compareTo(name);
+      if (order == 0) {
+        return entry.real().equals(real) ? entry.stat() : null;
+      }
+      if (order < 0) {
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return null;
   }
 
   /** The listing of {@code dir}, or null. */
