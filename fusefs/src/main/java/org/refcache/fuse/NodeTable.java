@@ -125,7 +125,7 @@ final class NodeTable {
   private record LinkKey(String refId, long ino) {
   }
 
-  private final Map<Long, Node> byId = new HashMap<>();
+  private final NodesById byId = new NodesById();
   private final Map<MountPath, Node> byPath = new HashMap<>();
   private final Map<LinkKey, Node> byLink = new HashMap<>();
   private final List<Integer> unusedBackings = new ArrayList<>();
@@ -146,7 +146,7 @@ final class NodeTable {
     Node root = new Node(FuseKernel.ROOT_ID, true, null);
     root.addPath(MountPath.ROOT);
     root.lookups = 1; // the kernel never forgets the root
-    byId.put(root.id, root);
+    byId.put(root);
     byPath.put(MountPath.ROOT, root);
   }
 
@@ -194,7 +194,7 @@ final class NodeTable {
     Node node = linkKey == null ? null : byLink.get(linkKey);
     if (node == null || node.directory) {
       node = new Node(nextId++, directory, linkKey);
-      byId.put(node.id, node);
+      byId.put(node);
       if (linkKey != null) {
         byLink.put(linkKey, node);
       }
