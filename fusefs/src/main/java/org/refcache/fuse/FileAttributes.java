@@ -63,9 +63,9 @@ public final class FileAttributes {
     memory.putLong(SIZE_OFFSET, stat.size());
     memory.putLong(BLKSIZE, stat.blksize());
     memory.putLong(BLOCKS, stat.blocks());
-    putTime(ATIME, stat.atime());
-    putTime(MTIME, stat.mtime());
-    putTime(CTIME, stat.ctime());
+    putTime(ATIME, stat.atimeSeconds(), stat.atimeNanos());
+    putTime(MTIME, stat.mtimeSeconds(), stat.mtimeNanos());
+    putTime(CTIME, stat.ctimeSeconds(), stat.ctimeNanos());
   }
 
   /** Sets every field to 0; returns this. */
@@ -193,7 +193,11 @@ public final class FileAttributes {
   }
 
   private void putTime(int offset, Instant time) {
-    memory.putLong(offset, time.getEpochSecond());
-    memory.putLong(offset + 8, time.getNano());
+    putTime(offset, time.getEpochSecond(), time.getNano());
+  }
+
+  private void putTime(int offset, long seconds, int nanos) {
+    memory.putLong(offset, seconds);
+    memory.putLong(offset + 8, nanos);
   }
 }

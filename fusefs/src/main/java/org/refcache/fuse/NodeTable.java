@@ -30,7 +30,13 @@ final class NodeTable {
     final boolean directory;
     /** The ref and inode number of a hard-linked file, else null. */
     LinkKey linkKey;
-    final List<MountPath> paths = new ArrayList<>(1);
+    /**
+     * Its first name, or null when it has none, and its other names (hard links), or null: most
+     * nodes have one name, and a list per node was 48 bytes more per node the kernel holds for the
+     * collector to trace (docs/PERFORMANCE.md, "The merge walk, third pass").
+     */
+    private MountPath firstPath;
+    private List<MountPath> morePaths;
     long lookups;
     int opens;
     /** Where the view keeps it after it was unlinked while open (see {@link UnlinkedFiles}). */
@@ -45,13 +51,81 @@ final class NodeTable {
       this.directory = directory;
       this.linkKey = linkKey;
     }
+
+    /** Its names, first first (a copy). */
+    List<MountPath> paths() {
+      if (firstPath == null) {
+        return List.of();
+      }
+      if (morePaths == null) {
+        return List.of(firstPath);
+      }
+      List<MountPath> all = new ArrayList<>(1 + morePaths.size());
+      all.add(firstPath);
+      all.addAll(morePaths);
+      return all;
+    }
+
+    boolean hasPaths() {
+      return firstPath != null;
+    }
+
+    /** Its first name, or null when it has none. */
+    MountPath firstPath() {
+      return firstPath;
+    }
+
+    int pathCount() {
+      return firstPath == null ? 0 : 1 + (morePaths == null ? 0 : morePaths.size());
+    }
+
+    void addPath(MountPath path) {
+      if (firstPath == null) {
+        firstPath = path;
+        return;
+      }
+      if (morePaths == null) {
+        morePaths = new ArrayList<>(1);
+      }
+      morePaths.add(path);
+    }
+
+    /** Removes the name {@code path} if it has it; the next name becomes the first. */
+    void removePath(MountPath path) {
+      if (path.equals(firstPath)) {
+        firstPath = morePaths == null ? null : morePaths.remove(0);
+      } else if (morePaths != null) {
+        morePaths.remove(path);
+      }
+      if (morePaths != null && morePaths.isEmpty()) {
+        morePaths = null;
+      }
+    }
+
+    /** Puts {@code now} in the place of its name {@code old}. */
+    void replacePath(MountPath old, MountPath now) {
+      if (old.equals(firstPath)) {
+        firstPath = now;
+        return;
+      }
+      int index = morePaths == null ? -1 : morePaths.indexOf(old);
+      if (index < 0) {
+        throw new IllegalStateException("node " + id + " has no name " + old);
+      }
+      morePaths.set(index, now);
+    }
+
+    void clearPaths() {
+      firstPath = null;
+      morePaths = null;
+    }
   }
 
   /** The key of a hard-linked file: its ref (names of one file never span refs) and inode. */
   private record LinkKey(String refId, long ino) {
   }
 
-  private final Map<Long, Node> byId = new HashMap<>();
+  private final NodesById byId = new NodesById();
   private final Map<MountPath, Node> byPath = new HashMap<>();
   private final Map<LinkKey, Node> byLink = new HashMap<>();
   private final List<Integer> unusedBackings = new ArrayList<>();
@@ -70,9 +144,9 @@ final class NodeTable {
   NodeTable(boolean lookedUpCountsAsOpen) {
     this.lookedUpCountsAsOpen = lookedUpCountsAsOpen;
     Node root = new Node(FuseKernel.ROOT_ID, true, null);
-    root.paths.add(MountPath.ROOT);
+    root.addPath(MountPath.ROOT);
     root.lookups = 1; // the kernel never forgets the root
-    byId.put(root.id, root);
+    byId.put(root);
     byPath.put(MountPath.ROOT, root);
   }
 
@@ -85,8 +159,8 @@ final class NodeTable {
     if (node == null) {
       return null;
     }
-    if (!node.paths.isEmpty()) {
-      return node.paths.get(0);
+    if (node.hasPaths()) {
+      return node.firstPath();
     }
     return node.unlinkedAt;
   }
@@ -120,12 +194,12 @@ final class NodeTable {
     Node node = linkKey == null ? null : byLink.get(linkKey);
     if (node == null || node.directory) {
       node = new Node(nextId++, directory, linkKey);
-      byId.put(node.id, node);
+      byId.put(node);
       if (linkKey != null) {
         byLink.put(linkKey, node);
       }
     }
-    node.paths.add(path);
+    node.addPath(path);
     byPath.put(path, node);
     node.lookups++;
     return node;
@@ -153,7 +227,7 @@ final class NodeTable {
       node.linkKey = key;
       byLink.put(key, node);
     }
-    node.paths.add(path);
+    node.addPath(path);
     byPath.put(path, node);
     node.lookups++;
     return node;
@@ -165,7 +239,7 @@ final class NodeTable {
    */
   synchronized Node openWithLastName(MountPath path) {
     Node node = byPath.get(path);
-    return node != null && mayBeOpen(node) && node.paths.size() == 1 && !node.directory
+    return node != null && mayBeOpen(node) && node.pathCount() == 1 && !node.directory
         ? node : null;
   }
 
@@ -224,8 +298,7 @@ final class NodeTable {
     }
     for (Map.Entry<MountPath, MountPath> move : moves.entrySet()) {
       Node node = moved.get(move.getKey());
-      int index = node.paths.indexOf(move.getKey());
-      node.paths.set(index, move.getValue());
+      node.replacePath(move.getKey(), move.getValue());
       byPath.put(move.getValue(), node);
     }
   }
@@ -329,8 +402,8 @@ final class NodeTable {
   synchronized List<Integer> takeBackingsOf(String refId) {
     List<Integer> taken = new ArrayList<>();
     for (Node node : byId.values()) {
-      if (node.backingId == 0 || node.paths.isEmpty()
-          || !node.paths.get(0).insideRef() || !refId.equals(node.paths.get(0).refId())) {
+      if (node.backingId == 0 || !node.hasPaths()
+          || !node.firstPath().insideRef() || !refId.equals(node.firstPath().refId())) {
         continue;
       }
       if (node.opens == 0) {
@@ -389,7 +462,7 @@ final class NodeTable {
       if (node == null) {
         continue;
       }
-      for (MountPath path : node.paths) {
+      for (MountPath path : node.paths()) {
         if (!path.insideRef() || !refId.equals(path.refId())) {
           continue;
         }
@@ -424,7 +497,7 @@ final class NodeTable {
       if (node.directory) {
         continue;
       }
-      MountPath at = node.paths.isEmpty() ? node.unlinkedAt : node.paths.get(0);
+      MountPath at = node.hasPaths() ? node.firstPath() : node.unlinkedAt;
       if (at != null && refId.equals(at.refId())) {
         files.add(node.id);
       }
@@ -451,10 +524,10 @@ final class NodeTable {
       unusedBackings.add(node.backingId);
       node.backingId = 0;
     }
-    for (MountPath path : node.paths) {
+    for (MountPath path : node.paths()) {
       byPath.remove(path, node);
     }
-    node.paths.clear();
+    node.clearPaths();
     if (node.linkKey != null) {
       byLink.remove(node.linkKey, node);
     }
@@ -466,9 +539,9 @@ final class NodeTable {
   }
 
   private void detach(Node node, MountPath path) {
-    node.paths.remove(path);
+    node.removePath(path);
     byPath.remove(path, node);
-    if (node.paths.isEmpty() && node.linkKey != null) {
+    if (!node.hasPaths() && node.linkKey != null) {
       byLink.remove(node.linkKey, node);
     }
   }

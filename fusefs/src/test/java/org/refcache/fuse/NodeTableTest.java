@@ -63,6 +63,25 @@ class NodeTableTest {
   }
 
   @Test
+  void aHardLinkedFileKeepsEachOfItsNamesThroughRenamesAndUnlinksInAnyOrder() {
+    NodeTable.Node a = nodes.entered(p("/refs/r/a"), 10, 3, false);
+    nodes.entered(p("/refs/r/b"), 10, 3, false);
+    nodes.entered(p("/refs/r/c"), 10, 3, false);
+
+    nodes.renamed(p("/refs/r/c"), p("/refs/r/d/c"), false); // a name other than the first
+    nodes.unlinked(p("/refs/r/a"));
+    assertThat(nodes.path(a.id)).isEqualTo(p("/refs/r/b"));
+    assertThat(nodes.at(p("/refs/r/d/c"))).isSameAs(a);
+    assertThat(nodes.at(p("/refs/r/c"))).isNull();
+
+    nodes.unlinked(p("/refs/r/b"));
+    assertThat(nodes.path(a.id)).isEqualTo(p("/refs/r/d/c"));
+    nodes.unlinked(p("/refs/r/d/c"));
+    assertThat(nodes.path(a.id)).isNull();
+    assertThat(nodes.entered(p("/refs/r/e"), 10, 1, false).id).isNotEqualTo(a.id);
+  }
+
+  @Test
   void renamingADirectoryMovesEverythingBelowIt() {
     NodeTable.Node dir = nodes.entered(p("/refs/r/d"), 1, 2, true);
     NodeTable.Node file = nodes.entered(p("/refs/r/d/sub/f"), 2, 1, false);

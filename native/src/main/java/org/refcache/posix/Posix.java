@@ -423,9 +423,9 @@ public final class Posix {
     return new Stat(buf.st_dev.get(), buf.st_ino.get(), (int) buf.st_mode.get(),
         buf.st_nlink.get(), (int) buf.st_uid.get(), (int) buf.st_gid.get(), buf.st_rdev.get(),
         buf.st_size.get(), buf.st_blksize.get(), buf.st_blocks.get(),
-        Instant.ofEpochSecond(buf.st_atime.get(), buf.st_atime_nsec.get()),
-        Instant.ofEpochSecond(buf.st_mtime.get(), buf.st_mtime_nsec.get()),
-        Instant.ofEpochSecond(buf.st_ctime.get(), buf.st_ctime_nsec.get()));
+        buf.st_atime.get(), (int) buf.st_atime_nsec.get(),
+        buf.st_mtime.get(), (int) buf.st_mtime_nsec.get(),
+        buf.st_ctime.get(), (int) buf.st_ctime_nsec.get());
   }
 
   /**

@@ -17,12 +17,56 @@ import java.time.Instant;
  * @param size    size in bytes
  * @param blksize preferred I/O block size
  * @param blocks  number of 512-byte blocks allocated
- * @param atime   last access
- * @param mtime   last modification of the content
- * @param ctime   last change of the inode
+ * <p>The times are kept as their seconds and nanoseconds rather than as {@link Instant}s: a
+ * mounted union keeps a {@code Stat} for every entry the kernel holds a node of, and three
+ * {@code Instant}s each were three more objects (72 bytes) per entry for the collector to trace
+ * (docs/PERFORMANCE.md, "The merge walk, third pass"). {@link #atime()} and the like make one on
+ * demand.
+ *
+ * @param atimeSeconds last access, seconds since the epoch
+ * @param atimeNanos   its nanoseconds (0 to 999 999 999)
+ * @param mtimeSeconds last modification of the content, seconds since the epoch
+ * @param mtimeNanos   its nanoseconds
+ * @param ctimeSeconds last change of the inode, seconds since the epoch
+ * @param ctimeNanos   its nanoseconds
  */
 public record Stat(long dev, long ino, int mode, long nlink, int uid, int gid, long rdev, long size,
-                   long blksize, long blocks, Instant atime, Instant mtime, Instant ctime) {
+                   long blksize, long blocks, long atimeSeconds, int atimeNanos,
+                   long mtimeSeconds, int mtimeNanos, long ctimeSeconds, int ctimeNanos) {
+
+  /** A stat with its times given as {@link Instant}s. */
+  public Stat(long dev, long ino, int mode, long nlink, int uid, int gid, long rdev, long size,
+              long blksize, long blocks, Instant atime, Instant mtime, Instant ctime) {
+    this(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks,
+        atime.getEpochSecond(), atime.getNano(), mtime.getEpochSecond(), mtime.getNano(),
+        ctime.getEpochSecond(), ctime.getNano());
+  }
+
+  /** Last access (a new {@code Instant} each call). */
+  public Instant atime() {
+    return Instant.ofEpochSecond(atimeSeconds, atimeNanos);
+  }
+
+  /** Last modification of the content (a new {@code Instant} each call). */
+  public Instant mtime() {
+    return Instant.ofEpochSecond(mtimeSeconds, mtimeNanos);
+  }
+
+  /** Last change of the inode (a new {@code Instant} each call). */
+  public Instant ctime() {
+    return Instant.ofEpochSecond(ctimeSeconds, ctimeNanos);
+  }
+
+  /** Whether the ctime is {@code seconds} and {@code nanos}. */
+  public boolean ctimeIs(long seconds, int nanos) {
+    return ctimeSeconds == seconds && ctimeNanos == nanos;
+  }
+
+  /** This stat with inode number {@code ino}, link count {@code nlink} and ctime {@code ctime}. */
+  public Stat with(long ino, long nlink, long ctimeSeconds, int ctimeNanos) {
+    return new Stat(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks,
+        atimeSeconds, atimeNanos, mtimeSeconds, mtimeNanos, ctimeSeconds, ctimeNanos);
+  }
 
   /** The file type bits, one of {@code Posix.S_IF*}. */
   public int type() {

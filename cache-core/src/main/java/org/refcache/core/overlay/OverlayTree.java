@@ -255,13 +255,16 @@ public class OverlayTree {
         nlink = mergedLinkCount(path);
       }
     }
-    Instant ctime = shownCtime(path, node, real.ctime());
-    if (node.ino() == real.ino() && nlink == real.nlink() && ctime == real.ctime()) {
+    // Only an upper entry's ctime can be shown otherwise (a copy-up's); the others' is taken as
+    // it is, without making an Instant of it.
+    Instant ctime = node.isUpper() ? shownCtime(path, node, real.ctime()) : null;
+    boolean realCtime = ctime == null || real.ctimeIs(ctime.getEpochSecond(), ctime.getNano());
+    if (node.ino() == real.ino() && nlink == real.nlink() && realCtime) {
       return Optional.of(real); // the usual case in a layer: shown as it is, no copy
     }
-    return Optional.of(new Stat(real.dev(), node.ino(), real.mode(), nlink, real.uid(), real.gid(),
-        real.rdev(), real.size(), real.blksize(), real.blocks(), real.atime(), real.mtime(),
-        ctime));
+    return Optional.of(realCtime
+        ? real.with(node.ino(), nlink, real.ctimeSeconds(), real.ctimeNanos())
+        : real.with(node.ino(), nlink, ctime.getEpochSecond(), ctime.getNano()));
   }
 
   /**

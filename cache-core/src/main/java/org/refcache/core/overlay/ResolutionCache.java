@@ -17,7 +17,13 @@ final class ResolutionCache {
   static final int DEFAULT_CAPACITY = 1 << 16;
 
   private final int capacity;
-  private final ConcurrentHashMap<String, Optional<Resolution>> entries;
+  /**
+   * path -> its {@link Resolution}, or {@link #ABSENT}: not an {@code Optional} per entry, which
+   * was one more object per cached path for the collector to trace (docs/PERFORMANCE.md, "The
+   * merge walk, third pass"); {@link #get} makes one that does not outlive the caller.
+   */
+  private final ConcurrentHashMap<String, Object> entries;
+  private static final Object ABSENT = new Object();
 
   ResolutionCache(int capacity) {
     if (capacity < 1) {
@@ -29,7 +35,7 @@ final class ResolutionCache {
 
   /** The cached answer for {@code path}, or {@code null} when there is none. */
   Optional<Resolution> get(String path) {
-    return entries.get(path);
+    return optional(entries.get(path));
   }
 
   /** Caches {@code resolution} unless one is cached already; returns the one cached now. */
@@ -37,8 +43,16 @@ final class ResolutionCache {
     if (entries.size() >= capacity) {
       evict();
     }
-    Optional<Resolution> earlier = entries.putIfAbsent(path, resolution);
-    return earlier != null ? earlier : resolution;
+    Object earlier = entries.putIfAbsent(path, resolution.isPresent() ? resolution.get() : ABSENT);
+    return earlier != null ? optional(earlier) : resolution;
+  }
+
+  /** What an entry's value stands for; null for no entry. */
+  private static Optional<Resolution> optional(Object value) {
+    if (value == null) {
+      return null;
+    }
+    return value == ABSENT ? Optional.empty() : Optional.of((Resolution) value);
   }
 
   int size() {
