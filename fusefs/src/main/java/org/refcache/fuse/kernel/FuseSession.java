@@ -358,31 +358,13 @@ public final class FuseSession implements AutoCloseable {
    * @return false if the kernel did not know the name (or the session is gone)
    */
   public boolean invalidateEntry(long parentId, byte[] name) {
-    device.readLock().lock();
-    try {
-      if (deviceClosed) {
-        return false;
-      }
-      synchronized (notifications) {
-        notifications.clear();
-        int total = FuseKernel.OUT_HEADER_SIZE + 16 + name.length + 1;
-        notifications.putInt(total);
-        notifications.putInt(FuseKernel.NOTIFY_INVAL_ENTRY);
-        notifications.putLong(0);
-        notifications.putLong(parentId);
-        notifications.putInt(name.length);
-        notifications.putInt(0);
-        notifications.put(name);
-        notifications.put((byte) 0);
-        long n = Descriptors.write(fd, notificationMemory, total);
-        if (n < 0 && n != -Errno.ENOENT) {
-          LOG.debug("invalidating a name in {} failed: errno {}", Printable.text(mountpoint.toString()), -n);
-        }
-        return n >= 0;
-      }
-    } finally {
-      device.readLock().unlock();
-    }
+    return notifyKernel(FuseKernel.NOTIFY_INVAL_ENTRY, 16 + name.length + 1, body -> {
+      body.putLong(parentId);
+      body.putInt(name.length);
+      body.putInt(0);
+      body.put(name);
+      body.put((byte) 0);
+    }, "a name in directory " + parentId);
   }
 
   /**
@@ -393,6 +375,21 @@ public final class FuseSession implements AutoCloseable {
    * @return false if the kernel did not know the node (or the session is gone)
    */
   public boolean invalidateInode(long nodeId) {
+    return notifyKernel(FuseKernel.NOTIFY_INVAL_INODE, 24, body -> {
+      body.putLong(nodeId);
+      body.putLong(0); // off: from the first page
+      body.putLong(0); // len: to the last
+    }, "node " + nodeId);
+  }
+
+  /**
+   * Writes notification {@code code} with a body of {@code bodyBytes} that {@code body} puts
+   * after the header; one notification at a time, never once the device is closed.
+   *
+   * @return false if the kernel refused it (ENOENT: it did not know the node) or the session is gone
+   */
+  private boolean notifyKernel(int code, int bodyBytes,
+                               java.util.function.Consumer<ByteBuffer> body, String what) {
     device.readLock().lock();
     try {
       if (deviceClosed) {
@@ -400,16 +397,14 @@ public final class FuseSession implements AutoCloseable {
       }
       synchronized (notifications) {
         notifications.clear();
-        int total = FuseKernel.OUT_HEADER_SIZE + 24;
+        int total = FuseKernel.OUT_HEADER_SIZE + bodyBytes;
         notifications.putInt(total);
-        notifications.putInt(FuseKernel.NOTIFY_INVAL_INODE);
+        notifications.putInt(code);
         notifications.putLong(0);
-        notifications.putLong(nodeId);
-        notifications.putLong(0); // off: from the first page
-        notifications.putLong(0); // len: to the last
+        body.accept(notifications);
         long n = Descriptors.write(fd, notificationMemory, total);
         if (n < 0 && n != -Errno.ENOENT) {
-          LOG.debug("invalidating node {} of {} failed: errno {}", nodeId,
+          LOG.debug("invalidating {} of {} failed: errno {}", what,
               Printable.text(mountpoint.toString()), -n);
         }
         return n >= 0;
