@@ -1,7 +1,5 @@
 package org.refcache.core.overlay;
 
-import java.util.concurrent.ConcurrentSkipListMap;
-
 /**
  * The tree paths of upper entries that a {@link WritableOverlayTree} made itself (create, mkdir,
  * mknod, symlink) and that still name what it made, with no extended attribute set since. Two
@@ -28,19 +26,17 @@ final class MadeEntries {
   /** The extended attribute known to be missing here. */
   static final String CAPABILITY = "security.capability";
 
-  private static final int CAPACITY = 1 << 17;
-
   /** Path to whether it is a symbolic link. */
-  private final ConcurrentSkipListMap<String, Boolean> known = new ConcurrentSkipListMap<>();
+  private final PathSubtrees<Boolean> known = new PathSubtrees<>(1 << 17);
 
   /** Whether {@code path} is an entry the tree made that has no {@code security.capability}. */
   boolean lacksCapability(String path) {
-    return known.containsKey(path);
+    return known.contains(path);
   }
 
   /** Whether {@code path} is an entry the tree made, in the upper at that path. */
   boolean isMade(String path) {
-    return known.containsKey(path);
+    return known.contains(path);
   }
 
   /** Whether {@code path} is an entry the tree made that is not a symbolic link. */
@@ -50,20 +46,11 @@ final class MadeEntries {
 
   /** Records that the tree has just made {@code path} (a new inode, no xattrs set). */
   void made(String path, boolean symlink) {
-    if (known.size() >= CAPACITY) {
-      known.clear();
-    }
     known.put(path, symlink);
   }
 
   /** Forgets {@code path} and every path below it. */
   void forget(String path) {
-    if (path.isEmpty()) {
-      known.clear();
-      return;
-    }
-    known.remove(path);
-    // Every "path/..." sorts from "path/" up to "path0" ('0' follows '/').
-    known.subMap(path + '/', path + '0').clear();
+    known.forget(path);
   }
 }

@@ -1,7 +1,5 @@
 package org.refcache.core.overlay;
 
-import java.util.concurrent.ConcurrentSkipListSet;
-
 /**
  * The tree paths known to be directories in the upper of a {@link WritableOverlayTree}, so that a
  * lookup walks through them without an {@code lstat} per component: only the last component of a
@@ -17,9 +15,7 @@ import java.util.concurrent.ConcurrentSkipListSet;
  */
 final class UpperDirectories {
 
-  private static final int CAPACITY = 1 << 17;
-
-  private final ConcurrentSkipListSet<String> known = new ConcurrentSkipListSet<>();
+  private final PathSubtrees<Boolean> known = new PathSubtrees<>(1 << 17);
 
   /** Whether {@code path} (not the root) is known to be a directory in the upper. */
   boolean isDirectory(String path) {
@@ -28,21 +24,12 @@ final class UpperDirectories {
 
   /** Records that {@code path} is a directory in the upper (a lookup has just seen it). */
   void add(String path) {
-    if (known.size() >= CAPACITY) {
-      known.clear();
-    }
-    known.add(path);
+    known.put(path, Boolean.TRUE);
   }
 
   /** Forgets {@code path} and every path below it: they may have gone, moved or been replaced. */
   void forget(String path) {
-    if (path.isEmpty()) {
-      known.clear();
-      return;
-    }
-    known.remove(path);
-    // Every "path/..." sorts from "path/" up to "path0" ('0' follows '/').
-    known.subSet(path + '/', path + '0').clear();
+    known.forget(path);
   }
 
   /** How many paths are known (for tests). */
