@@ -110,6 +110,7 @@ public final class Daemon implements AutoCloseable {
     LOG.info("starting: root {}, mountpoint {} ({}), socket {}", Printable.text(config.root().toString()),
         Printable.text(config.mountpoint().toString()), config.view(), Printable.text(config.socket().toString()));
     LOG.info("digests: {}", org.refcache.core.digest.Digester.implementation());
+    HeapHeadroom.install();
     PrivateDirectories.createRoot(config.root());
     // Before anything in the root is looked at: a second service must not touch the first one's state.
     StateRootLock rootLock = StateRootLock.acquire(config.root());

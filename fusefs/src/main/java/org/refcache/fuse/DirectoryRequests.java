@@ -12,6 +12,7 @@ import org.refcache.fuse.kernel.FuseKernel;
 import org.refcache.fuse.kernel.Reply;
 import org.refcache.fuse.kernel.Request;
 import org.refcache.posix.Posix;
+import org.refcache.posix.Stat;
 
 /**
  * Directory reading for the kernel transport: READDIR and READDIRPLUS. Directories are opened and
@@ -54,8 +55,11 @@ final class DirectoryRequests {
     this.readAhead = new DirectoryReadAhead(view);
   }
 
-  /** One entry of a directory listing, its name as the kernel wants it. */
-  private record Listed(String name, byte[] bytes, long ino, int type) {
+  /**
+   * One entry of a directory listing, its name as the kernel wants it; {@code shown}: its
+   * attributes when the view gave them with the listing (else null: a lookup answers them).
+   */
+  private record Listed(String name, byte[] bytes, long ino, int type, Stat shown) {
   }
 
   /**
@@ -131,13 +135,21 @@ final class DirectoryRequests {
       throw new java.nio.file.NoSuchFileException("(a directory without a name)");
     }
     List<Listed> listed = new ArrayList<>();
-    view.list(at, (name, ino, type) -> {
-      byte[] bytes = name.getBytes(StandardCharsets.ISO_8859_1);
-      if (bytes.length <= NAME_MAX) { // a longer one cannot be named by a caller anyway
-        listed.add(new Listed(name, bytes, ino == DirectorySink.UNKNOWN ? FuseKernel.UNKNOWN_INO
-            : ino, (type & Posix.S_IFMT) >> 12));
+    view.list(at, new DirectorySink() {
+      @Override
+      public boolean add(String name, long ino, int type) {
+        return add(name, ino, type, null);
       }
-      return true;
+
+      @Override
+      public boolean add(String name, long ino, int type, Stat shown) {
+        byte[] bytes = name.getBytes(StandardCharsets.ISO_8859_1);
+        if (bytes.length <= NAME_MAX) { // a longer one cannot be named by a caller anyway
+          listed.add(new Listed(name, bytes, ino == DirectorySink.UNKNOWN ? FuseKernel.UNKNOWN_INO
+              : ino, (type & Posix.S_IFMT) >> 12, shown));
+        }
+        return true;
+      }
     });
     return listed;
   }
@@ -172,7 +184,7 @@ final class DirectoryRequests {
       int start = out.position();
       boolean dots = e.name().equals(".") || e.name().equals("..");
       MountPath child = inRef && !dots ? dir.child(e.name()) : null;
-      Entry entry = child == null ? null : lookup(child);
+      Entry entry = child == null ? null : e.shown() != null ? listedEntry(e.shown()) : lookup(child);
       if (entry != null && entry.exists()) {
         FileAttributes a = entry.attributes();
         NodeTable.Node node = nodes.entered(child, a.ino(), a.nlink(), a.isDirectory());
@@ -193,6 +205,16 @@ final class DirectoryRequests {
         nodes.forget(handedOut[i], 1); // withdrawn: the kernel never counted these lookups
       }
     }
+  }
+
+  /**
+   * The lookup of an entry whose attributes came with the listing: those of a tree that never
+   * changes (the view gives them for no other), valid as long as a lookup's there.
+   */
+  private static Entry listedEntry(Stat shown) {
+    FileAttributes attributes = RequestScratch.attributes();
+    attributes.set(shown);
+    return new Entry(attributes, FuseOptions.UNCHANGING_TIMEOUT, FuseOptions.UNCHANGING_TIMEOUT);
   }
 
   /** An entry's lookup, or null where it fails (the kernel then looks it up itself). */

@@ -178,10 +178,13 @@ final class RefFileSystem implements ViewOperations {
   }
 
   private static void listTree(Target t, DirectorySink into) throws IOException {
+    // What a lookup would answer, where the listing knows it: only of a tree that never changes,
+    // whose entries' attributes the kernel may keep for as long as the ref exists.
+    boolean unchanging = t.ref().immutable();
     for (DirEntry entry : t.ref().tree().list(t.relative())) {
       // The inode number and the type, both known from the listing: no lookup per entry (a
       // lookup fills the rest when the kernel asks).
-      if (!into.add(entry.name(), entry.ino(), entry.type())) {
+      if (!into.add(entry.name(), entry.ino(), entry.type(), unchanging ? entry.shown() : null)) {
         break;
       }
     }

@@ -168,7 +168,8 @@ public class OverlayTree {
       List<DirEntry> entries = new ArrayList<>(listed.size());
       for (Listed entry : listed) {
         long ino = listedIno(TreePath.child(dirPath, entry.name()), entry);
-        entries.add(new DirEntry(entry.name(), entry.stat().type(), entry.real(), ino));
+        entries.add(new DirEntry(entry.name(), entry.stat().type(), entry.real(), ino,
+            listedAttributes(entry, ino)));
       }
       return entries;
     });
@@ -188,6 +189,16 @@ public class OverlayTree {
       return resolved.get().node().ino();
     }
     return OriginInodes.read(entry.real(), entry.stat()); // not the same file: read it directly
+  }
+
+  /**
+   * What {@link #attributes} shows for a listed entry, when the listing alone answers it: a
+   * non-directory of a tree that never changes, whose inode number is its own. Null otherwise (a
+   * directory's link count is merged, an upper's ctime may be a copy-up's).
+   */
+  private Stat listedAttributes(Listed entry, long ino) {
+    Stat stat = entry.stat();
+    return hasUpper() || stat.isDirectory() || ino != stat.ino() ? null : stat;
   }
 
   /**
@@ -382,12 +393,42 @@ public class OverlayTree {
     }
     Optional<Resolution> computed;
     try {
-      computed = path.isEmpty() ? resolveRoot() : step(lookupLayers(TreePath.parent(path)), path);
+      computed = path.isEmpty() ? resolveRoot() : fromListing(path);
+      if (computed == null) {
+        computed = step(lookupLayers(TreePath.parent(path)), path);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot resolve \"" + path + "\" in " + layers, e);
     }
     cache.put(path, computed);
     return computed;
+  }
+
+  /**
+   * The resolution of {@code path} in the read-only layers as the kept listing of its directory
+   * gives it, without reading the layers again: a walk lists a directory, then looks up (or stats)
+   * each name. A name the listing does not hold is absent (a listing of layers is complete). Null
+   * when no listing is kept, or for a directory, whose stack of branches {@link #step} finds.
+   */
+  private Optional<Resolution> fromListing(String path) throws IOException {
+    List<Listed> listing = listings.get(TreePath.parent(path));
+    if (listing == null) {
+      return null;
+    }
+    Listed entry = RecentListings.find(listing, TreePath.name(path));
+    if (entry == null) {
+      return Optional.empty();
+    }
+    if (entry.stat().isDirectory()) {
+      return null;
+    }
+    return Optional.of(new Resolution(listedNode(path, entry), List.of()));
+  }
+
+  /** The node of the listed non-directory {@code entry} at {@code path}. */
+  private Node listedNode(String path, Listed entry) throws IOException {
+    return new Node(path, entry.real(), entry.layerIndex(), entry.stat(),
+        ino(entry.layerIndex(), entry.real(), entry.stat()));
   }
 
   /**
@@ -531,10 +572,20 @@ public class OverlayTree {
     }
     boolean layersOnly = !dir.node().isUpper() && !dir.hasUpperBranch();
     if (layersOnly) {
-      // Once, if the walk and the read-ahead ask at the same time: the second waits.
-      return listings.listing(dirPath, () -> mergedListing(dirPath, dir));
+      // Once, if the walk and the read-ahead ask at the same time: the second waits. A listing
+      // kept answers the lookups of its names (fromListing); one too large to keep leaves them
+      // in the resolution cache instead.
+      return listings.listing(dirPath, () -> {
+        List<Listed> listed = mergedListing(dirPath, dir);
+        if (!listings.keeps(listed)) {
+          rememberListed(dirPath, listed);
+        }
+        return listed;
+      });
     }
-    return mergedListing(dirPath, dir);
+    List<Listed> listed = mergedListing(dirPath, dir);
+    rememberListed(dirPath, listed);
+    return listed;
   }
 
   /** Lists the directory {@code dir} at {@code dirPath} (see {@link #listMerged}). */
@@ -559,7 +610,6 @@ public class OverlayTree {
             whitedOut.add(name);
           } else {
             merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
-            rememberListed(TreePath.child(dirPath, name), branch, entry, stat);
           }
         }
       } finally {
@@ -572,18 +622,21 @@ public class OverlayTree {
   }
 
   /**
-   * Caches what a lookup of a listed non-directory of the read-only layers would find: the
+   * Caches what a lookup of each listed non-directory of the read-only layers would find: the
    * topmost entry of its name, which the listing just read. A walk (list, then look up every
    * name) then reads each entry once instead of once per layer it looks in.
    */
-  private void rememberListed(String path, Branch branch, Path real, Stat stat) throws IOException {
-    if (!stat.isDirectory() && branch.layerIndex() != Node.UPPER) {
-      Node node = new Node(path, real, branch.layerIndex(), stat, ino(branch.layerIndex(), real, stat));
-      Optional<Resolution> kept = cache.put(path, Optional.of(new Resolution(node, List.of())));
-      // The stat of the node the cache keeps (an earlier one if the name was resolved before):
-      // the attribute read takes it only if it is that node's.
-      if (kept.isPresent()) {
-        listedStats.put(path, kept.get().node().stat());
+  private void rememberListed(String dirPath, List<Listed> listed) throws IOException {
+    for (Listed entry : listed) {
+      if (!entry.stat().isDirectory() && entry.layerIndex() != Node.UPPER) {
+        String path = TreePath.child(dirPath, entry.name());
+        Optional<Resolution> kept =
+            cache.put(path, Optional.of(new Resolution(listedNode(path, entry), List.of())));
+        // The stat of the node the cache keeps (an earlier one if the name was resolved before):
+        // the attribute read takes it only if it is that node's.
+        if (kept.isPresent()) {
+          listedStats.put(path, kept.get().node().stat());
+        }
       }
     }
   }

@@ -70,7 +70,12 @@ final class RecentListings {
     if (listing == null) {
       return null;
     }
-    String name = TreePath.name(path);
+    OverlayTree.Listed entry = find(listing, TreePath.name(path));
+    return entry != null && entry.real().equals(real) ? entry.stat() : null;
+  }
+
+  /** The entry {@code name} of {@code listing}, or null. */
+  static OverlayTree.Listed find(List<OverlayTree.Listed> listing, String name) {
     int low = 0;
     int high = listing.size() - 1;
     while (low <= high) { // a listing is in name order (OverlayTree.mergedListing)
@@ -78,7 +83,7 @@ final class RecentListings {
       OverlayTree.Listed entry = listing.get(middle);
       int order = entry.name().compareTo(name);
       if (order == 0) {
-        return entry.real().equals(real) ? entry.stat() : null;
+        return entry;
       }
       if (order < 0) {
         low = middle + 1;
@@ -94,9 +99,14 @@ final class RecentListings {
     return listings.get(dir);
   }
 
+  /** Whether {@link #put} keeps {@code listing}: a huge directory is listed again instead. */
+  boolean keeps(List<OverlayTree.Listed> listing) {
+    return listing.size() <= maxEntries / 4;
+  }
+
   void put(String dir, List<OverlayTree.Listed> listing) {
-    if (listing.size() > maxEntries / 4) {
-      return; // a huge directory is listed again rather than evicting everything else
+    if (!keeps(listing)) {
+      return; // rather than evicting everything else
     }
     if (entries.addAndGet(listing.size() + 1) > maxEntries) {
       listings.clear();

@@ -111,4 +111,56 @@ class ListedEntriesTest {
     Files.writeString(t.openForWrite("a.txt", true), "a longer content than before");
     assertThat(t.attributes("a.txt").get().size()).isEqualTo("a longer content than before".length());
   }
+
+  /**
+   * A listing of a tree that never changes gives each non-directory's attributes as an attribute
+   * read would (so a READDIRPLUS needs no lookup per entry); not a directory's (its link count is
+   * merged), and nothing of a writable tree, whose upper may change them.
+   */
+  @Test
+  void aListingOfATreeThatNeverChangesGivesItsFilesAttributes() throws IOException {
+    Fixture f = Fixture.create(dir);
+    OverlayTree t = new OverlayTree(f.lowers());
+    int given = 0;
+    for (String d : List.of("", "dir1", "dir1/sub", "dir2")) {
+      for (DirEntry e : t.list(d)) {
+        String p = TreePath.child(d, e.name());
+        if (e.type() == org.refcache.posix.Posix.S_IFDIR) {
+          assertThat(e.shown()).as(p).isNull();
+        } else {
+          assertThat(e.shown()).as(p).isEqualTo(new OverlayTree(f.lowers()).attributes(p).get());
+          given++;
+        }
+      }
+    }
+    assertThat(given).isGreaterThan(5);
+
+    WritableOverlayTree writable =
+        new WritableOverlayTree(Files.createDirectories(dir.resolve("upper")), f.lowers());
+    assertThat(writable.list("dir1")).isNotEmpty().allSatisfy(e -> assertThat(e.shown()).isNull());
+  }
+
+  /**
+   * After a listing of a tree that never changes, a lookup of a name in that directory is
+   * answered from the listing without reading the layers: shown by changing the layer on disk
+   * after the listing (which a layer never does), a listed file still resolves and a name that was
+   * not listed stays absent, while a tree without the listing sees the change.
+   */
+  @Test
+  void aLookupAfterTheListingIsAnsweredFromIt() throws IOException {
+    Fixture f = Fixture.create(dir);
+    OverlayTree walked = new OverlayTree(f.lowers());
+    walked.list("dir1");
+    Path real = walked.resolve("dir1/f1").get().real();
+    OverlayTree walkedAgain = new OverlayTree(f.lowers());
+    walkedAgain.list("dir1");
+    Files.delete(real);
+    Files.writeString(real.resolveSibling("appeared"), "after the listing");
+
+    assertThat(walkedAgain.resolve("dir1/f1")).map(Node::real).contains(real);
+    assertThat(walkedAgain.resolve("dir1/appeared")).isEmpty();
+    OverlayTree fresh = new OverlayTree(f.lowers());
+    assertThat(fresh.resolve("dir1/f1")).isEmpty();
+    assertThat(fresh.resolve("dir1/appeared")).isPresent();
+  }
 }

@@ -1,0 +1,158 @@
+package org.refcache.daemon;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import com.sun.management.VMOption;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import javax.management.Notification;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the collector's soft heap limit ({@code -XX:SoftMaxHeapSize}, config/daemon-java.options)
+ * above what is live: at least one and a half times the heap in use after a collection, plus a
+ * margin, never below the limit the service was started with.
+ *
+ * <p>Why: the daemon's collector (Shenandoah) collects whenever the free heap under the soft
+ * limit falls below its threshold, and counts its evacuation reserve (5% of the largest heap) as
+ * taken. With 128 MiB as the limit, anything above about 64 MiB live leaves it no free heap at
+ * all, and it collects back to back, each cycle marking all that is live: a walk of 200 000
+ * entries, whose nodes the kernel holds (about 200 B each), spent more CPU in the collector than
+ * in serving the walk (docs/PERFORMANCE.md, "The merge walk, fourth pass"). A limit that follows
+ * what is live keeps the collector's work per allocated byte the same however much the kernel
+ * holds, and falls back (and the heap is given back, {@code ShenandoahUncommitDelay}) when the
+ * kernel forgets.
+ *
+ * <p>Only where the running JVM lets the limit change ({@code SoftMaxHeapSize} is manageable for
+ * Shenandoah and ZGC); elsewhere {@link #install} does nothing.
+ */
+final class HeapHeadroom implements NotificationListener {
+  private static final Logger LOG = LoggerFactory.getLogger(HeapHeadroom.class);
+  private static final String OPTION = "SoftMaxHeapSize";
+  private static final java.util.concurrent.atomic.AtomicBoolean INSTALLED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * Room above the live heap and its half: the collector's evacuation reserve (5% of a 1 GiB
+   * heap) and its free threshold; the half is what may be allocated before the next collection,
+   * so the collector's work per allocated byte does not grow with what is live.
+   */
+  static final long MARGIN = 64L << 20;
+
+  private final HotSpotDiagnosticMXBean vm;
+  private final long floor;
+  private final long ceiling;
+  private final Set<String> heapPools = new HashSet<>();
+  private long current;
+
+  private HeapHeadroom(HotSpotDiagnosticMXBean vm, long floor, long ceiling) {
+    this.vm = vm;
+    this.floor = floor;
+    this.ceiling = ceiling;
+    this.current = floor;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        heapPools.add(pool.getName());
+      }
+    }
+  }
+
+  /**
+   * Starts following collections, if this JVM's soft limit can change and is set below its largest
+   * heap.
+   *
+   * Once per JVM: later calls answer whether the first one follows them.
+   *
+   * @return whether it follows them
+   */
+  static synchronized boolean install() {
+    if (INSTALLED.get()) {
+      return FOLLOWING.get();
+    }
+    INSTALLED.set(true);
+    FOLLOWING.set(follow());
+    return FOLLOWING.get();
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean FOLLOWING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  private static boolean follow() {
+    HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    long max = Runtime.getRuntime().maxMemory();
+    long floor;
+    try {
+      VMOption option = vm.getVMOption(OPTION);
+      floor = Long.parseLong(option.getValue());
+      if (!option.isWriteable() || floor <= 0 || floor >= max) {
+        return false;
+      }
+    } catch (IllegalArgumentException e) { // no such option in this JVM
+      return false;
+    }
+    HeapHeadroom headroom = new HeapHeadroom(vm, floor, max - max / 10);
+    boolean listening = false;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      // A concurrent collector's "Cycles" bean reports whole collections; its "Pauses" bean
+      // reports each pause, after which nothing was freed yet.
+      if (gc instanceof NotificationEmitter emitter && !gc.getName().endsWith("Pauses")) {
+        emitter.addNotificationListener(headroom, null, null);
+        listening = true;
+      }
+    }
+    if (listening) {
+      LOG.info("heap: soft limit {} MiB, raised to 1.5 times the live heap plus {} MiB when that is more",
+          floor >> 20, MARGIN >> 20);
+    }
+    return listening;
+  }
+
+  /**
+   * The soft limit for {@code live} bytes in use after a collection: one and a half times that
+   * plus {@link #MARGIN}, between {@code floor} and {@code ceiling}.
+   */
+  static long limitFor(long live, long floor, long ceiling) {
+    return Math.max(floor, Math.min(ceiling, live + live / 2 + MARGIN));
+  }
+
+  @Override
+  public void handleNotification(Notification notification, Object handback) {
+    if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+      return;
+    }
+    GarbageCollectionNotificationInfo info =
+        GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+    long live = 0;
+    for (Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+      if (heapPools.contains(pool.getKey())) {
+        live += pool.getValue().getUsed();
+      }
+    }
+    adjust(live);
+  }
+
+  /** Sets the limit for {@code live}, unless it is within an eighth of the one set. */
+  private synchronized void adjust(long live) {
+    long wanted = limitFor(live, floor, ceiling);
+    if (Math.abs(wanted - current) <= current / 8) {
+      return;
+    }
+    try {
+      vm.setVMOption(OPTION, Long.toString(wanted));
+      LOG.debug("heap: {} MiB live after a collection, soft limit {} -> {} MiB", live >> 20,
+          current >> 20, wanted >> 20);
+      current = wanted;
+    } catch (IllegalArgumentException e) {
+      LOG.debug("heap: cannot set the soft limit to {}: {}", wanted, e.getMessage());
+    }
+  }
+}
