@@ -15,18 +15,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The daemon's soft heap limit follows what is live: a JVM with the service's collector that
- * keeps more live than its starting limit allows gets a higher limit (1.5 times the live heap
- * plus a margin), and one whose live heap shrinks again goes back to its starting limit.
+ * keeps more live than its starting limit allows gets a higher limit (twice the live heap plus a
+ * margin), and one whose live heap shrinks again goes back to its starting limit.
  */
 class HeapHeadroomTest {
   private static final long MIB = 1 << 20;
 
   @Test
-  void theLimitIsOneAndAHalfTimesTheLiveHeapPlusTheMarginBetweenFloorAndCeiling() {
+  void theLimitIsTwiceTheLiveHeapPlusTheMarginBetweenFloorAndCeiling() {
     long floor = 128 * MIB;
     long ceiling = 900 * MIB;
     assertThat(HeapHeadroom.limitFor(10 * MIB, floor, ceiling)).isEqualTo(floor);
-    assertThat(HeapHeadroom.limitFor(100 * MIB, floor, ceiling)).isEqualTo(150 * MIB + HeapHeadroom.MARGIN);
+    assertThat(HeapHeadroom.limitFor(100 * MIB, floor, ceiling)).isEqualTo(200 * MIB + HeapHeadroom.MARGIN);
     assertThat(HeapHeadroom.limitFor(800 * MIB, floor, ceiling)).isEqualTo(ceiling);
   }
 
@@ -71,7 +71,7 @@ class HeapHeadroomTest {
     assertThat(lines).as(out).hasSize(3);
     long holding = Long.parseLong(lines.get(1).split(" ")[1]);
     long released = Long.parseLong(lines.get(2).split(" ")[1]);
-    assertThat(holding).as(out).isGreaterThanOrEqualTo(150 + HeapHeadroom.MARGIN / MIB);
+    assertThat(holding).as(out).isGreaterThanOrEqualTo(2 * 120 + HeapHeadroom.MARGIN / MIB);
     assertThat(released).as(out).isEqualTo(100);
   }
 }

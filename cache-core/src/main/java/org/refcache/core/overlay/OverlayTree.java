@@ -8,11 +8,13 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.refcache.core.layer.OverlayFormat;
 import org.refcache.posix.Descriptors;
@@ -167,24 +169,23 @@ public class OverlayTree {
       List<Listed> listed = listMerged(dirPath);
       List<DirEntry> entries = new ArrayList<>(listed.size());
       for (Listed entry : listed) {
-        long ino = listedIno(TreePath.child(dirPath, entry.name()), entry);
-        entries.add(new DirEntry(entry.name(), entry.stat().type(), entry.real(), ino,
-            listedAttributes(entry, ino)));
+        long ino = listedIno(dirPath, entry);
+        entries.add(new DirEntry(entry, ino, listedAttributes(entry, ino)));
       }
       return entries;
     });
   }
 
   /**
-   * The inode number the union reports for {@code entry}, listed at {@code path}: the one its
-   * resolution in the layers gives (cached, and then cached for the lookup that usually
-   * follows a listing). Callers hold the read lock if any.
+   * The inode number the union reports for {@code entry}, listed in the directory at
+   * {@code dirPath}: the one its resolution in the layers gives (cached, and then cached for the
+   * lookup that usually follows a listing). Callers hold the read lock if any.
    */
-  long listedIno(String path, Listed entry) throws IOException {
+  long listedIno(String dirPath, Listed entry) throws IOException {
     if (!withOrigins[entry.layerIndex()]) {
       return entry.stat().ino();
     }
-    Optional<Resolution> resolved = lookupLayers(path);
+    Optional<Resolution> resolved = lookupLayers(TreePath.child(dirPath, entry.name()));
     if (resolved.isPresent() && resolved.get().node().real().equals(entry.real())) {
       return resolved.get().node().ino();
     }
@@ -553,12 +554,56 @@ public class OverlayTree {
   }
 
   /**
-   * One name of a merged listing: the topmost entry of that name.
-   *
-   * @param layerIndex the layer of its branch, as {@link Node#layerIndex()}
-   * @param stat       {@code lstat} of {@code real}
+   * One name of a merged listing: the topmost entry of that name. Its real file's path is made
+   * when asked for, from its directory's: a walk lists every entry and asks for almost none (a
+   * {@code Path} each was the largest share of what listing allocated).
    */
-  record Listed(String name, Path real, int layerIndex, Stat stat) {
+  static final class Listed {
+    private final String name;
+    private final Path dir;
+    private final Path real;
+    private final int layerIndex;
+    private final Stat stat;
+
+    /**
+     * @param dir        the directory it was listed in, if its real file is {@code dir/name}
+     * @param real       its real file otherwise (a change set's); null when {@code dir} gives it
+     * @param layerIndex the layer of its branch, as {@link Node#layerIndex()}
+     * @param stat       {@code lstat} of its real file
+     */
+    Listed(String name, Path dir, Path real, int layerIndex, Stat stat) {
+      this.name = name;
+      this.dir = dir;
+      this.real = real;
+      this.layerIndex = layerIndex;
+      this.stat = stat;
+    }
+
+    String name() {
+      return name;
+    }
+
+    /** Its real file, the one {@link OverlayTree#resolve} answers with. */
+    Path real() {
+      return real != null ? real : dir.resolve(name);
+    }
+
+    int layerIndex() {
+      return layerIndex;
+    }
+
+    Stat stat() {
+      return stat;
+    }
+
+    /** Whether its real file is {@code file}. */
+    boolean isFile(Path file) {
+      if (real != null) {
+        return real.equals(file);
+      }
+      Path fileName = file.getFileName();
+      return fileName != null && fileName.toString().equals(name) && dir.equals(file.getParent());
+    }
   }
 
   /**
@@ -590,27 +635,21 @@ public class OverlayTree {
 
   /** Lists the directory {@code dir} at {@code dirPath} (see {@link #listMerged}). */
   private List<Listed> mergedListing(String dirPath, Resolution dir) throws IOException {
-    TreeMap<String, Listed> merged = new TreeMap<>();
-    Set<String> whitedOut = new HashSet<>();
+    // A name seen in a layer above: its entry, or WHITED_OUT. Sorted once at the end.
+    HashMap<String, Listed> merged = new HashMap<>();
     for (Branch branch : dir.branches()) {
       List<String> names = branch.names();
       int dirFd = branch.openForListing();
       try {
         for (String name : names) {
-          if (merged.containsKey(name) || whitedOut.contains(name)) {
+          if (merged.containsKey(name)) {
             continue;
           }
-          Optional<Branch.Entry> found = branch.child(name, dirFd);
-          if (found.isEmpty()) {
+          Listed entry = listedChild(branch, name, dirFd);
+          if (entry == null) {
             continue; // a change set lists the names of both trees, not only its changes
           }
-          Path entry = found.get().real();
-          Stat stat = found.get().stat();
-          if (OverlayFormat.isWhiteout(stat)) {
-            whitedOut.add(name);
-          } else {
-            merged.put(name, new Listed(name, entry, branch.layerIndex(), stat));
-          }
+          merged.put(name, OverlayFormat.isWhiteout(entry.stat()) ? WHITED_OUT : entry);
         }
       } finally {
         if (dirFd >= 0) {
@@ -618,7 +657,29 @@ public class OverlayTree {
         }
       }
     }
-    return List.copyOf(merged.values());
+    ArrayList<Listed> listed = new ArrayList<>(merged.size());
+    for (Listed entry : merged.values()) {
+      if (entry != WHITED_OUT) {
+        listed.add(entry);
+      }
+    }
+    listed.sort(BY_NAME);
+    return Collections.unmodifiableList(listed);
+  }
+
+  /** What {@link #mergedListing} keeps for a name whited out above: nothing of it shows. */
+  private static final Listed WHITED_OUT = new Listed("", null, null, 0, null);
+  private static final Comparator<Listed> BY_NAME = Comparator.comparing(Listed::name);
+
+  /** The entry {@code name} of {@code branch} (through {@code dirFd} if not -1), or null. */
+  private static Listed listedChild(Branch branch, String name, int dirFd) throws IOException {
+    if (branch.source() == null) {
+      Stat stat = Posix.lstatAt(dirFd, branch.real(), name);
+      return stat == null ? null : new Listed(name, branch.real(), null, branch.layerIndex(), stat);
+    }
+    Optional<Branch.Entry> found = branch.child(name, dirFd);
+    return found.isEmpty() ? null
+        : new Listed(name, null, found.get().real(), branch.layerIndex(), found.get().stat());
   }
 
   /**

@@ -71,7 +71,7 @@ final class RecentListings {
       return null;
     }
     OverlayTree.Listed entry = find(listing, TreePath.name(path));
-    return entry != null && entry.real().equals(real) ? entry.stat() : null;
+    return entry != null && entry.isFile(real) ? entry.stat() : null;
   }
 
   /** The entry {@code name} of {@code listing}, or null. */

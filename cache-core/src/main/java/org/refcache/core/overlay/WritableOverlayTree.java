@@ -147,10 +147,10 @@ public final class WritableOverlayTree extends OverlayTree {
   }
 
   @Override
-  long listedIno(String path, Listed entry) throws IOException {
+  long listedIno(String dirPath, Listed entry) throws IOException {
     return entry.layerIndex() == Node.UPPER
-        ? inodes.ofUpper(path, entry.real(), entry.stat())
-        : super.listedIno(path, entry);
+        ? inodes.ofUpper(TreePath.child(dirPath, entry.name()), entry.real(), entry.stat())
+        : super.listedIno(dirPath, entry);
   }
 
   @Override
