@@ -39,13 +39,11 @@ import org.slf4j.LoggerFactory;
 final class HeapHeadroom implements NotificationListener {
   private static final Logger LOG = LoggerFactory.getLogger(HeapHeadroom.class);
   private static final String OPTION = "SoftMaxHeapSize";
-  private static final java.util.concurrent.atomic.AtomicBoolean INSTALLED =
-      new java.util.concurrent.atomic.AtomicBoolean();
   /**
    * Room above twice the live heap: the collector's evacuation reserve (5% of a 1 GiB heap) and
    * its free threshold. The second live-sized part is what may be allocated before the next
    * collection, so the collector's work per allocated byte does not grow with what is live
-   * (1.5 times left it 60-97 ticks of CPU per walk of 200 000 entries, twice 27-45).
+   * (1.5 times left it 60-97 ticks of CPU per walk of 200 000 entries, twice 16-45).
    */
   static final long MARGIN = 64L << 20;
 
@@ -76,16 +74,14 @@ final class HeapHeadroom implements NotificationListener {
    * @return whether it follows them
    */
   static synchronized boolean install() {
-    if (INSTALLED.get()) {
-      return FOLLOWING.get();
+    if (following == null) {
+      following = follow();
     }
-    INSTALLED.set(true);
-    FOLLOWING.set(follow());
-    return FOLLOWING.get();
+    return following;
   }
 
-  private static final java.util.concurrent.atomic.AtomicBoolean FOLLOWING =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  /** Whether {@link #install} follows collections; null before it was called. */
+  private static Boolean following;
 
   private static boolean follow() {
     HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);

@@ -11,7 +11,7 @@ import org.refcache.posix.Stat;
 public final class DirEntry {
   private final String name;
   private final int type;
-  private final OverlayTree.Listed listed;
+  private final Listed listed;
   private final Path real;
   private final long ino;
   private final Stat shown;
@@ -42,7 +42,7 @@ public final class DirEntry {
   }
 
   /** The merged listing's {@code entry}, reported with {@code ino}. */
-  DirEntry(OverlayTree.Listed entry, long ino, Stat shown) {
+  DirEntry(Listed entry, long ino, Stat shown) {
     this.name = entry.name();
     this.type = entry.stat().type();
     this.listed = entry;

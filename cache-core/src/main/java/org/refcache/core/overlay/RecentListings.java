@@ -17,7 +17,7 @@ import org.refcache.posix.Stat;
  */
 final class RecentListings {
   private final int maxEntries;
-  private final ConcurrentHashMap<String, List<OverlayTree.Listed>> listings = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, List<Listed>> listings = new ConcurrentHashMap<>();
   private final AtomicInteger entries = new AtomicInteger();
 
   RecentListings(int maxEntries) {
@@ -25,7 +25,7 @@ final class RecentListings {
   }
 
   /** Directories being listed now, by the thread that lists them. */
-  private final ConcurrentHashMap<String, CompletableFuture<List<OverlayTree.Listed>>> making =
+  private final ConcurrentHashMap<String, CompletableFuture<List<Listed>>> making =
       new ConcurrentHashMap<>();
 
   /**
@@ -33,14 +33,14 @@ final class RecentListings {
    * for: a walk that catches up with the read-ahead would otherwise list the directory again, and
    * each listing stats every entry), else made by {@code make} now and kept.
    */
-  List<OverlayTree.Listed> listing(String dir, OverlayTree.IoAction<List<OverlayTree.Listed>> make)
+  List<Listed> listing(String dir, OverlayTree.IoAction<List<Listed>> make)
       throws IOException {
-    List<OverlayTree.Listed> known = listings.get(dir);
+    List<Listed> known = listings.get(dir);
     if (known != null) {
       return known;
     }
-    CompletableFuture<List<OverlayTree.Listed>> mine = new CompletableFuture<>();
-    CompletableFuture<List<OverlayTree.Listed>> other = making.putIfAbsent(dir, mine);
+    CompletableFuture<List<Listed>> mine = new CompletableFuture<>();
+    CompletableFuture<List<Listed>> other = making.putIfAbsent(dir, mine);
     if (other != null) {
       try {
         return other.join();
@@ -49,7 +49,7 @@ final class RecentListings {
       }
     }
     try {
-      List<OverlayTree.Listed> made = make.run();
+      List<Listed> made = make.run();
       put(dir, made);
       mine.complete(made);
       return made;
@@ -66,21 +66,21 @@ final class RecentListings {
    * file {@code real}; else null (no listing kept, no such name, or another layer's entry).
    */
   Stat listedStat(String path, Path real) {
-    List<OverlayTree.Listed> listing = listings.get(TreePath.parent(path));
+    List<Listed> listing = listings.get(TreePath.parent(path));
     if (listing == null) {
       return null;
     }
-    OverlayTree.Listed entry = find(listing, TreePath.name(path));
+    Listed entry = find(listing, TreePath.name(path));
     return entry != null && entry.isFile(real) ? entry.stat() : null;
   }
 
   /** The entry {@code name} of {@code listing}, or null. */
-  static OverlayTree.Listed find(List<OverlayTree.Listed> listing, String name) {
+  static Listed find(List<Listed> listing, String name) {
     int low = 0;
     int high = listing.size() - 1;
     while (low <= high) { // a listing is in name order (OverlayTree.mergedListing)
       int middle = (low + high) >>> 1;
-      OverlayTree.Listed entry = listing.get(middle);
+      Listed entry = listing.get(middle);
       int order = entry.name().compareTo(name);
       if (order == 0) {
         return entry;
@@ -95,16 +95,16 @@ final class RecentListings {
   }
 
   /** The listing of {@code dir}, or null. */
-  List<OverlayTree.Listed> get(String dir) {
+  List<Listed> get(String dir) {
     return listings.get(dir);
   }
 
   /** Whether {@link #put} keeps {@code listing}: a huge directory is listed again instead. */
-  boolean keeps(List<OverlayTree.Listed> listing) {
+  boolean keeps(List<Listed> listing) {
     return listing.size() <= maxEntries / 4;
   }
 
-  void put(String dir, List<OverlayTree.Listed> listing) {
+  void put(String dir, List<Listed> listing) {
     if (!keeps(listing)) {
       return; // rather than evicting everything else
     }

@@ -488,7 +488,7 @@ final class UpperWriter {
     if (!node.isUpper() || node.ino() != node.stat().ino()) {
       recordOrigin(target, node.stat().dev(), node.ino());
     }
-    for (OverlayTree.Listed child : tree.listMerged(path)) {
+    for (Listed child : tree.listMerged(path)) {
       String childPath = TreePath.child(path, child.name());
       Resolution entry = tree.require(childPath);
       Path childTarget = target.resolve(child.name());

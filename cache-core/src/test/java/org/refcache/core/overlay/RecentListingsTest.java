@@ -23,8 +23,8 @@ class RecentListingsTest {
     AtomicInteger made = new AtomicInteger();
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch finish = new CountDownLatch(1);
-    List<OverlayTree.Listed> listing = new java.util.ArrayList<>(); // an object of its own
-    CompletableFuture<List<OverlayTree.Listed>> first = CompletableFuture.supplyAsync(() -> {
+    List<Listed> listing = new java.util.ArrayList<>(); // an object of its own
+    CompletableFuture<List<Listed>> first = CompletableFuture.supplyAsync(() -> {
       try {
         return listings.listing("d", () -> {
           made.incrementAndGet();
