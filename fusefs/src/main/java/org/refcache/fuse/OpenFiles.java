@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.IntUnaryOperator;
+import org.refcache.core.overlay.CopyUpListener;
 import org.refcache.core.overlay.WritableOverlayTree;
 import org.refcache.posix.Descriptors;
 import org.refcache.posix.Errno;
@@ -21,7 +22,7 @@ import org.refcache.posix.Posix;
  *
  * <p>Read-only files opened on a lower file of a writable tree follow its copy-up: they are
  * indexed by the tree and the lower file's identity (dev, ino), so renames do not matter, and
- * when the tree copies that file up ({@link WritableOverlayTree.CopyUpListener}) their descriptor
+ * when the tree copies that file up ({@link CopyUpListener}) their descriptor
  * is swapped for one on the copy, under the file's lock; their reads take that lock's read side
  * (every other file reads without a lock). Offsets are explicit ({@code pread}), so none is lost.
  */
@@ -43,7 +44,7 @@ final class OpenFiles implements AutoCloseable {
 
   /** This table's listener on {@code tree}: equal for one table and tree (added once). */
   private record Follower(OpenFiles files, WritableOverlayTree tree)
-      implements WritableOverlayTree.CopyUpListener {
+      implements CopyUpListener {
 
     @Override
     public boolean wants(long dev, long ino) {

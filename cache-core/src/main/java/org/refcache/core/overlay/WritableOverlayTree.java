@@ -78,27 +78,6 @@ public final class WritableOverlayTree extends OverlayTree {
   /** Entries made here without {@code security.capability}: asked without a system call. */
   private final MadeEntries madeEntries = new MadeEntries();
 
-  /**
-   * Told when a lower regular file is copied up, so that descriptors opened for reading on the
-   * lower file can follow the copy (as on overlayfs since Linux 4.19, and as on a plain
-   * filesystem, where there is only one file).
-   */
-  public interface CopyUpListener {
-
-    /**
-     * Whether the listener wants the copy of lower file {@code dev}/{@code ino}. Asked under the
-     * tree's write lock: it must answer at once, without blocking or calling the tree.
-     */
-    boolean wants(long dev, long ino);
-
-    /**
-     * The copy of lower file {@code dev}/{@code ino}, opened {@code O_RDONLY} as {@code fd}, which
-     * this call must close. Called after the mutation that copied it up, outside the tree's lock,
-     * before the mutation returns to its caller.
-     */
-    void copiedUp(long dev, long ino, int fd);
-  }
-
   /** Adds {@code listener} unless an equal one is registered. */
   public void addCopyUpListener(CopyUpListener listener) {
     offers.add(listener);

@@ -66,7 +66,7 @@
  *       lock order to respect, and no lock is held while calling out.</li>
  *   <li>Content I/O on the real files (pread/pwrite on descriptors the FUSE layer opened) is
  *       outside the lock. A copy-up of a regular file is offered to the
- *       {@code WritableOverlayTree.CopyUpListener}s (asked under the lock whether they want it,
+ *       {@code CopyUpListener}s (asked under the lock whether they want it,
  *       handed an open descriptor of the copy after the lock is released), so that descriptors
  *       opened for reading on the lower file can follow it, as on overlayfs since Linux 4.19.</li>
  *   <li>Nothing else may write an upper while a tree over it is in use; lower layers must never

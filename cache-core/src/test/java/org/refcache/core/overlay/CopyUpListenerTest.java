@@ -35,7 +35,7 @@ class CopyUpListenerTest {
     fixture = Fixture.create(base);
     upper = Files.createDirectory(base.resolve("upper"));
     tree = new WritableOverlayTree(upper, fixture.lowers());
-    tree.addCopyUpListener(new WritableOverlayTree.CopyUpListener() {
+    tree.addCopyUpListener(new CopyUpListener() {
       @Override
       public boolean wants(long dev, long ino) {
         asked.add(new long[] {dev, ino});

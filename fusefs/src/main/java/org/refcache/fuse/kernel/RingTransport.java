@@ -69,13 +69,24 @@ final class RingTransport {
 
   /**
    * The kernel's number of queues, {@code num_possible_cpus()}: the CPUs listed in
-   * {@code /sys/devices/system/cpu/possible} ({@code "0-3"}: 4, {@code "0,2-5"}: 5).
+   * {@code /sys/devices/system/cpu/possible} ({@code "0-3"}: 4, {@code "0,2-5"}: 5). Read once:
+   * the possible CPUs are fixed at boot, and a mount asks for the rings' count and the workers'
+   * queue numbers.
    */
   static int queues() {
-    try {
-      return possibleCpus(Files.readString(POSSIBLE_CPUS));
-    } catch (IOException | RuntimeException e) {
-      return Runtime.getRuntime().availableProcessors();
+    return PossibleCpus.COUNT;
+  }
+
+  /** The count {@link #queues} answers, read when first asked for. */
+  private static final class PossibleCpus {
+    static final int COUNT = read();
+
+    private static int read() {
+      try {
+        return possibleCpus(Files.readString(POSSIBLE_CPUS));
+      } catch (IOException | RuntimeException e) {
+        return Runtime.getRuntime().availableProcessors();
+      }
     }
   }
 
