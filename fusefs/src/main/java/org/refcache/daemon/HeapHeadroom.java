@@ -33,12 +33,15 @@ import org.slf4j.LoggerFactory;
  * holds, and falls back (and the heap is given back, {@code ShenandoahUncommitDelay}) when the
  * kernel forgets.
  *
- * <p>Only where the running JVM lets the limit change ({@code SoftMaxHeapSize} is manageable for
- * Shenandoah and ZGC); elsewhere {@link #install} does nothing.
+ * <p>Only under Shenandoah or ZGC, which collect to the soft limit, and where the running JVM
+ * lets it change ({@code SoftMaxHeapSize} manageable); elsewhere {@link #install} does nothing.
  */
 final class HeapHeadroom implements NotificationListener {
   private static final Logger LOG = LoggerFactory.getLogger(HeapHeadroom.class);
   private static final String OPTION = "SoftMaxHeapSize";
+  /** The beans of whole collections of Shenandoah and ZGC, which collect to the soft limit. */
+  private static final Set<String> CYCLES =
+      Set.of("Shenandoah Cycles", "ZGC Cycles", "ZGC Major Cycles");
   /**
    * Room above twice the live heap: the collector's evacuation reserve (5% of a 1 GiB heap) and
    * its free threshold. The second live-sized part is what may be allocated before the next
@@ -75,7 +78,12 @@ final class HeapHeadroom implements NotificationListener {
    */
   static synchronized boolean install() {
     if (following == null) {
-      following = follow();
+      try {
+        following = follow();
+      } catch (RuntimeException | LinkageError e) { // a JVM without these management beans
+        LOG.info("heap: the soft limit stays as set ({})", e.toString());
+        following = false;
+      }
     }
     return following;
   }
@@ -99,9 +107,10 @@ final class HeapHeadroom implements NotificationListener {
     HeapHeadroom headroom = new HeapHeadroom(vm, floor, max - max / 10);
     boolean listening = false;
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      // A concurrent collector's "Cycles" bean reports whole collections; its "Pauses" bean
-      // reports each pause, after which nothing was freed yet.
-      if (gc instanceof NotificationEmitter emitter && !gc.getName().endsWith("Pauses")) {
+      // Only the whole collections of the collectors that honour the soft limit: their "Pauses"
+      // beans report pauses, after which nothing was freed yet, and a generational collector's
+      // young collections leave the old generation's garbage counted as in use.
+      if (gc instanceof NotificationEmitter emitter && CYCLES.contains(gc.getName())) {
         emitter.addNotificationListener(headroom, null, null);
         listening = true;
       }
@@ -126,21 +135,28 @@ final class HeapHeadroom implements NotificationListener {
     if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
       return;
     }
-    GarbageCollectionNotificationInfo info =
-        GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-    long live = 0;
-    for (Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
-      if (heapPools.contains(pool.getKey())) {
-        live += pool.getValue().getUsed();
+    try {
+      GarbageCollectionNotificationInfo info =
+          GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+      long live = 0;
+      for (Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+        if (heapPools.contains(pool.getKey())) {
+          live += pool.getValue().getUsed();
+        }
       }
+      adjust(live);
+    } catch (RuntimeException e) { // the limit stays as it is; the next collection tries again
+      LOG.debug("heap: cannot read a collection's report: {}", e.toString());
     }
-    adjust(live);
   }
 
-  /** Sets the limit for {@code live}, unless it is within an eighth of the one set. */
+  /**
+   * Sets the limit for {@code live}, unless it is within an eighth of the one set (back at the
+   * floor exactly, though: the limit the service was started with is the one it idles at).
+   */
   private synchronized void adjust(long live) {
     long wanted = limitFor(live, floor, ceiling);
-    if (Math.abs(wanted - current) <= current / 8) {
+    if (wanted == current || (wanted != floor && Math.abs(wanted - current) <= current / 8)) {
       return;
     }
     try {

@@ -78,7 +78,8 @@ final class DirectoryRequests {
     synchronized (snapshots) {
       entries = offset == 0 ? null : snapshots.get(snapshot);
     }
-    if (entries == null) {
+    boolean listedNow = entries == null;
+    if (listedNow) {
       entries = list(at);
       snapshot = nextSnapshot.getAndIncrement() & 0x7fffffffL;
       synchronized (snapshots) {
@@ -92,7 +93,10 @@ final class DirectoryRequests {
     }
     long base = snapshot << 32;
     if (plus) {
-      fillPlus(at, reply, entries, base, index, size);
+      // The attributes a snapshot of an earlier request carries are taken only while its ref
+      // still exists: one released since must not be handed out for an hour (a lookup answers
+      // node 0 for it instead).
+      fillPlus(at, reply, entries, base, index, size, listedNow || unchanging(at));
       return;
     }
     // The kernel asks for plus only at offset 0 (or when advised): the rest of a directory too
@@ -161,7 +165,7 @@ final class DirectoryRequests {
    * answer names only: their entries are refs, which a lookup would open.
    */
   private void fillPlus(MountPath dir, Reply reply, List<Listed> entries, long base, long index,
-                        int size) throws IOException {
+                        int size, boolean listedValid) throws IOException {
     if (dir == null) {
       throw new java.nio.file.NoSuchFileException("(a directory without a name)");
     }
@@ -184,7 +188,8 @@ final class DirectoryRequests {
       int start = out.position();
       boolean dots = e.name().equals(".") || e.name().equals("..");
       MountPath child = inRef && !dots ? dir.child(e.name()) : null;
-      Entry entry = child == null ? null : e.shown() != null ? listedEntry(e.shown()) : lookup(child);
+      Entry entry = child == null ? null
+          : listedValid && e.shown() != null ? listedEntry(e.shown()) : lookup(child);
       if (entry != null && entry.exists()) {
         FileAttributes a = entry.attributes();
         NodeTable.Node node = nodes.entered(child, a.ino(), a.nlink(), a.isDirectory());

@@ -569,7 +569,9 @@ public class OverlayTree {
       // in the resolution cache instead.
       return listings.listing(dirPath, () -> {
         List<Listed> listed = mergedListing(dirPath, dir);
-        if (!listings.keeps(listed)) {
+        if (!listings.keeps(listed) || hasUpper()) {
+          // A writable tree's attribute reads take the listed stats (it answers none from the
+          // kept listing: its upper may hold the name by then).
           rememberListed(dirPath, listed);
         }
         return listed;
