@@ -96,7 +96,8 @@ final class DirectoryRequests {
       // The attributes a snapshot of an earlier request carries are taken only while its ref
       // still exists: one released since must not be handed out for an hour (a lookup answers
       // node 0 for it instead).
-      fillPlus(at, reply, entries, base, index, size, listedNow || unchanging(at));
+      fillPlus(at, reply, entries, base, index, size,
+          listedNow || index >= entries.size() || unchanging(at));
       return;
     }
     // The kernel asks for plus only at offset 0 (or when advised): the rest of a directory too
