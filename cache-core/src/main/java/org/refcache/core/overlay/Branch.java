@@ -56,25 +56,12 @@ record Branch(int layerIndex, Path real, BranchSource source) {
   }
 
   /**
-   * A descriptor of this directory for {@link #child(String, int)}, to be closed by the caller
+   * A descriptor of this directory for {@link Posix#lstatAt}, to be closed by the caller
    * ({@link org.refcache.posix.Descriptors#close}); -1 when it is not a directory on disk or cannot
    * be opened (then each entry is read by its path).
    */
   int openForListing() {
     return source != null ? -1 : Posix.openDirectoryForStat(real);
-  }
-
-  /**
-   * {@link #child(String)}, read through {@code dirFd} (from {@link #openForListing}; -1 for
-   * none): a listing reads every entry of the directory, and a path per entry would make the
-   * kernel walk the layer's whole path again for each.
-   */
-  Optional<Entry> child(String name, int dirFd) throws IOException {
-    if (dirFd < 0) {
-      return child(name);
-    }
-    Stat found = Posix.lstatAt(dirFd, real, name);
-    return found == null ? Optional.empty() : Optional.of(new Entry(real.resolve(name), found));
   }
 
   /** The names in this directory, whiteouts included. */

@@ -620,13 +620,16 @@ public class OverlayTree {
   private static final Listed WHITED_OUT = new Listed("", null, null, 0, null);
   private static final Comparator<Listed> BY_NAME = Comparator.comparing(Listed::name);
 
-  /** The entry {@code name} of {@code branch} (through {@code dirFd} if not -1), or null. */
+  /**
+   * The entry {@code name} of {@code branch}, or null; a directory on disk is read through
+   * {@code dirFd} ({@link Branch#openForListing}; -1: by its path).
+   */
   private static Listed listedChild(Branch branch, String name, int dirFd) throws IOException {
     if (branch.source() == null) {
       Stat stat = Posix.lstatAt(dirFd, branch.real(), name);
       return stat == null ? null : new Listed(name, branch.real(), null, branch.layerIndex(), stat);
     }
-    Optional<Branch.Entry> found = branch.child(name, dirFd);
+    Optional<Branch.Entry> found = branch.child(name); // a change set's or a lazy layer's root
     return found.isEmpty() ? null
         : new Listed(name, null, found.get().real(), branch.layerIndex(), found.get().stat());
   }
